@@ -1,0 +1,199 @@
+# shellcheck shell=bash
+# mesh_services.sh: the dockmesh half of scripts/mesh.sh (sourced, not run). Generates keys and
+# the broker's authorized-keys file, starts the broker, the agents and the bridge, waits until
+# every host is registered and writes DIR/dockmeshctl.conf. Uses DIR, HOSTS, BASE_PORT, LABELS,
+# BUILD_DIR, TIMEOUT and the helpers of mesh.sh.
+
+LOG_LEVEL="${MESH_LOG_LEVEL:-info}"
+
+bin() { echo "$BUILD_DIR/bin/$1"; }
+
+need_binary() {
+  [[ -x "$(bin "$1")" ]] ||
+    die "$(bin "$1") not found; build first: cmake -S $SOURCE_DIR -B $BUILD_DIR && cmake --build $BUILD_DIR -j2 (or use --docker-only)"
+}
+
+# keygen FILE: writes a CURVE key file (mode 0600) and prints its public key.
+keygen() {
+  local out="$1"
+  rm -f "$out"
+  if [[ -x "$(bin dockmeshctl)" ]]; then
+    "$(bin dockmeshctl)" keygen --out "$out" | tail -n 1
+  else
+    # Bootstrap path while dockmeshctl is not built yet: same file format, from libzmq's keygen.
+    "$PY" - "$out" <<'EOF'
+import os, sys, zmq
+pub, sec = zmq.curve_keypair()
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+os.write(fd, b"public-key = " + pub + b"\nsecret-key = " + sec + b"\n")
+os.close(fd)
+print(pub.decode())
+EOF
+  fi
+}
+
+make_keys() {
+  local i pub
+  BROKER_PUB="$(keygen "$DIR/broker.key")"
+  echo "$BROKER_PUB" >"$DIR/broker.pub"
+  {
+    echo "# written by scripts/mesh.sh: <role> <name> <public-key>"
+    for ((i = 1; i <= HOSTS; i++)); do
+      pub="$(keygen "$DIR/host$i/agent.key")"
+      echo "agent host$i.mesh.test $pub"
+    done
+    echo "bridge bridge $(keygen "$DIR/bridge.key")"
+    echo "admin admin $(keygen "$DIR/admin.key")"
+  } >"$DIR/authorized_keys"
+  chmod 0600 "$DIR/authorized_keys"
+}
+
+write_ctl_config() {
+  cat >"$DIR/dockmeshctl.conf" <<EOF
+# dockmeshctl configuration for the mesh in $DIR (written by scripts/mesh.sh)
+broker = 127.0.0.1:$BASE_PORT
+broker-key = $BROKER_PUB
+key = $DIR/admin.key
+EOF
+}
+
+# Fails unless every TCP port the mesh needs is free on 127.0.0.1.
+check_ports_free() {
+  local p
+  for p in "$@"; do
+    if ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+      die "port $p is already in use on this machine; pick another --base-port"
+    fi
+  done
+}
+
+start_broker() {
+  need_binary dockmesh-broker
+  mkdir -p "$DIR/broker"
+  start_process broker "$(bin dockmesh-broker)" --data-dir "$DIR/broker" \
+    --server-key "$DIR/broker.key" --authorized-keys "$DIR/authorized_keys" \
+    --xsub-endpoint "tcp://127.0.0.1:$BASE_PORT" \
+    --xpub-endpoint "tcp://127.0.0.1:$((BASE_PORT + 1))" \
+    --router-endpoint "tcp://127.0.0.1:$((BASE_PORT + 2))" --log-level "$LOG_LEVEL"
+}
+
+# labels_for I: the --label arguments for host I, from --label hostI:k=v (or I:k=v).
+labels_for() {
+  local i="$1" l
+  for l in "${LABELS[@]+"${LABELS[@]}"}"; do
+    case "$l" in
+      "host$i:"*) printf '%s\n' --label "${l#host"$i":}" ;;
+      "$i:"*) printf '%s\n' --label "${l#"$i":}" ;;
+    esac
+  done
+}
+
+check_labels() {
+  local l
+  for l in "${LABELS[@]+"${LABELS[@]}"}"; do
+    [[ "$l" =~ ^(host)?([0-9]+):[^=]+=.*$ ]] || die "--label must look like host1:key=value, got '$l'"
+    ((BASH_REMATCH[2] >= 1 && BASH_REMATCH[2] <= HOSTS)) || die "--label '$l' names a host outside 1..$HOSTS"
+  done
+}
+
+start_agents() {
+  need_binary dockmesh-agent
+  local i labels
+  for ((i = 1; i <= HOSTS; i++)); do
+    mapfile -t labels < <(labels_for "$i")
+    start_process "agent-host$i" "$(bin dockmesh-agent)" --fqdn "host$i.mesh.test" \
+      --docker-socket "$DIR/host$i/docker.sock" --broker "127.0.0.1:$BASE_PORT" \
+      --broker-key "$BROKER_PUB" --key "$DIR/host$i/agent.key" \
+      "${labels[@]+"${labels[@]}"}" --log-level "$LOG_LEVEL"
+  done
+}
+
+bridge_static_dir() {
+  local d
+  for d in "$SOURCE_DIR/ui-bridge/static" "$SOURCE_DIR/ui-bridge/web" "$SOURCE_DIR/ui-bridge/www"; do
+    [[ -d "$d" ]] && { echo "$d"; return 0; }
+  done
+  return 0
+}
+
+start_bridge() {
+  local port=$((BASE_PORT + 10)) static args=()
+  static="$(bridge_static_dir)"
+  [[ -n "$static" ]] && args=(--static-dir "$static")
+  mkdir -p "$DIR/bridge"
+  start_process bridge "$(bin dockmesh-bridge)" --data-dir "$DIR/bridge" \
+    --listen "127.0.0.1:$port" --broker "127.0.0.1:$BASE_PORT" --broker-key "$BROKER_PUB" \
+    --key "$DIR/bridge.key" --admin-password-file "$DIR/admin.password" \
+    "${args[@]+"${args[@]}"}" --log-level "$LOG_LEVEL"
+  echo "http://127.0.0.1:$port/" >"$DIR/bridge.url"
+}
+
+# Until `dockmeshctl hosts` lists host1..hostN with status up.
+wait_hosts_up() {
+  local deadline=$((SECONDS + TIMEOUT)) out="" i
+  while :; do
+    check_alive broker
+    for ((i = 1; i <= HOSTS; i++)); do check_alive "agent-host$i"; done
+    out="$("$(bin dockmeshctl)" --config "$DIR/dockmeshctl.conf" --timeout 2000 hosts 2>&1 || true)"
+    if HOSTS="$HOSTS" "$PY" -c '
+import json, os, sys
+want = {"host%d.mesh.test" % i for i in range(1, int(os.environ["HOSTS"]) + 1)}
+try:
+    hosts = json.loads(sys.stdin.read()).get("hosts", [])
+except ValueError:
+    sys.exit(1)
+up = {h.get("fqdn") for h in hosts if h.get("status") == "up"}
+sys.exit(0 if want <= up else 1)' <<<"$out"; then
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      echo "mesh.sh: error: not all $HOSTS hosts are up after ${TIMEOUT}s; last 'dockmeshctl hosts' said:" >&2
+      echo "$out" | tail -n 20 >&2
+      for ((i = 1; i <= HOSTS; i++)); do
+        echo "--- $DIR/logs/agent-host$i.log (tail)" >&2; tail -n 10 "$DIR/logs/agent-host$i.log" >&2 || true
+      done
+      echo "--- $DIR/logs/broker.log (tail)" >&2; tail -n 20 "$DIR/logs/broker.log" >&2 || true
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
+wait_bridge() {
+  local deadline=$((SECONDS + TIMEOUT)) code
+  while :; do
+    check_alive bridge
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(cat "$DIR/bridge.url")" || true)"
+    [[ "$code" != "000" && -s "$DIR/admin.password" ]] && return 0
+    if ((SECONDS >= deadline)); then
+      echo "mesh.sh: error: the bridge did not answer on $(cat "$DIR/bridge.url") (or wrote no $DIR/admin.password) within ${TIMEOUT}s; log tail:" >&2
+      tail -n 30 "$DIR/logs/bridge.log" >&2 || true
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+
+start_services() {
+  check_labels
+  need_binary dockmesh-broker
+  need_binary dockmesh-agent
+  need_binary dockmeshctl
+  make_keys
+  write_ctl_config
+  start_broker
+  start_agents
+  local with_bridge=0
+  if ((NO_BRIDGE == 0)) && [[ -x "$(bin dockmesh-bridge)" ]]; then with_bridge=1; start_bridge; fi
+  wait_hosts_up
+  ((with_bridge)) && wait_bridge
+  return 0
+}
+
+print_summary() {
+  echo "mesh up in $DIR: $HOSTS host(s), broker 127.0.0.1:$BASE_PORT"
+  echo "  dockmeshctl: $(bin dockmeshctl) --config $DIR/dockmeshctl.conf hosts"
+  [[ -s "$DIR/bridge.url" ]] && echo "  bridge:      $(cat "$DIR/bridge.url") (user admin, password in $DIR/admin.password)"
+  echo "  logs:        $DIR/logs/"
+  echo "  stop:        $0 down --dir $DIR"
+}

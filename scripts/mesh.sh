@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# mesh.sh: a throw-away multi-host dockmesh on one machine, for tests, demos and benchmarks.
+#
+#   scripts/mesh.sh up   --hosts N --dir DIR [--base-port P] [--label hostI:k=v]...
+#                        [--build-dir B] [--docker-only] [--no-bridge] [--timeout S]
+#   scripts/mesh.sh down --dir DIR [--purge]
+#   scripts/mesh.sh status --dir DIR
+#
+# `up` starts N private dockerds (host i = host<i>.mesh.test, socket DIR/host<i>/docker.sock),
+# imports local/busybox:latest into each, generates CURVE keys, and starts one broker, N agents
+# and the bridge (when build/bin/dockmesh-bridge exists). Every process it starts gets a pid file
+# in DIR/pids/ and a log in DIR/logs/. `down` removes every container on those dockerds, then stops
+# exactly the processes named in DIR/pids/ (SIGTERM, then SIGKILL after a deadline), and finally
+# any process still running from DIR (containerd and shims that our dockerds spawned). Both
+# commands are safe to run twice. Ports: broker XSUB P, XPUB P+1, ROUTER P+2, bridge P+10.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SOURCE_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+readonly SCRIPT_DIR SOURCE_DIR
+readonly PY=/usr/bin/python3
+readonly MARKER=.dockmesh-mesh
+
+HOSTS=1
+DIR=""
+BASE_PORT=7400
+BUILD_DIR="${MESH_BUILD_DIR:-$SOURCE_DIR/build}"
+DOCKER_ONLY=0
+NO_BRIDGE=0
+PURGE=0
+TIMEOUT="${MESH_TIMEOUT:-60}"
+LABELS=()
+
+die() { echo "mesh.sh: error: $*" >&2; exit 1; }
+note() { echo "mesh.sh: $*" >&2; }
+
+usage() {
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+# ---------------------------------------------------------------- process bookkeeping
+
+# A pid is "ours" only if it is alive (not a zombie) and its command line mentions DIR: every
+# process mesh.sh starts has DIR in its arguments, so a recycled pid is never mistaken for ours.
+pid_is_ours() {
+  local pid="$1" state
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  [[ -r "/proc/$pid/stat" ]] || return 1
+  state="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
+  [[ "$state" != "Z" && "$state" != "X" ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$DIR/"
+}
+
+# start_process NAME CMD ARGS...: runs CMD in its own session (so a Ctrl-C in the caller's
+# terminal reaches only the caller, which then runs `down`), logs to DIR/logs/NAME.log, and
+# records the real pid (the exec'd shell's own pid) in DIR/pids/NAME.pid.
+start_process() {
+  local name="$1"; shift
+  local pidfile="$DIR/pids/$name.pid" log="$DIR/logs/$name.log"
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$log" 2>&1 &
+  local deadline=$((SECONDS + 5))
+  until [[ -s "$pidfile" ]]; do
+    ((SECONDS < deadline)) || die "$name did not start (no pid file); log: $log"
+    sleep 0.05
+  done
+}
+
+# Fails with the log tail if NAME's process has exited.
+check_alive() {
+  local name="$1" pid
+  pid="$(cat "$DIR/pids/$name.pid" 2>/dev/null || true)"
+  pid_is_ours "$pid" && return 0
+  echo "mesh.sh: error: $name exited; last lines of $DIR/logs/$name.log:" >&2
+  tail -n 30 "$DIR/logs/$name.log" >&2 || true
+  exit 1
+}
+
+# stop_group NAME...: SIGTERM to every named process, wait up to STOP_DEADLINE seconds for all of
+# them, then SIGKILL the rest. Removes the pid files.
+STOP_DEADLINE="${MESH_STOP_DEADLINE:-10}"
+stop_group() {
+  local name pid pids=()
+  for name in "$@"; do
+    pid="$(cat "$DIR/pids/$name.pid" 2>/dev/null || true)"
+    if pid_is_ours "$pid"; then kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); fi
+  done
+  wait_gone "$STOP_DEADLINE" "${pids[@]}" || {
+    for pid in "${pids[@]}"; do
+      if pid_is_ours "$pid"; then note "pid $pid ignored SIGTERM; sending SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+    done
+    wait_gone 5 "${pids[@]}" || note "warning: some processes survived SIGKILL: ${pids[*]}"
+  }
+  for name in "$@"; do rm -f "$DIR/pids/$name.pid"; done
+}
+
+# wait_gone SECONDS PID...: true once none of the pids is ours any more.
+wait_gone() {
+  local deadline=$((SECONDS + $1)) pid alive; shift
+  while :; do
+    alive=0
+    for pid in "$@"; do pid_is_ours "$pid" && alive=1; done
+    ((alive == 0)) && return 0
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+# Every live daemon process whose command line mentions DIR: the containerd and shims our
+# dockerds spawned, or one of our own binaries whose pid file was lost. Only these program names
+# are considered, so a user's `tail -f DIR/logs/x.log` or a test's client is never touched.
+stray_pids() {
+  local p comm
+  for p in /proc/[0-9]*; do
+    p="${p#/proc/}"
+    comm="$(cat "/proc/$p/comm" 2>/dev/null || true)"
+    case "$comm" in
+      dockerd|containerd|containerd-shim*|runc|docker-proxy|dockmesh-*) ;;
+      *) continue ;;
+    esac
+    pid_is_ours "$p" && echo "$p"
+  done
+  return 0
+}
+
+# shellcheck source=scripts/lib/mesh_docker.sh
+source "$SCRIPT_DIR/lib/mesh_docker.sh"
+# shellcheck source=scripts/lib/mesh_services.sh
+source "$SCRIPT_DIR/lib/mesh_services.sh"
+
+# ---------------------------------------------------------------- commands
+
+parse_args() {
+  while (($#)); do
+    case "$1" in
+      --hosts) HOSTS="${2:?--hosts needs a number}"; shift 2 ;;
+      --dir) DIR="${2:?--dir needs a path}"; shift 2 ;;
+      --base-port) BASE_PORT="${2:?--base-port needs a number}"; shift 2 ;;
+      --label) LABELS+=("${2:?--label needs hostI:k=v}"); shift 2 ;;
+      --build-dir) BUILD_DIR="${2:?--build-dir needs a path}"; shift 2 ;;
+      --timeout) TIMEOUT="${2:?--timeout needs seconds}"; shift 2 ;;
+      --docker-only) DOCKER_ONLY=1; shift ;;
+      --no-bridge) NO_BRIDGE=1; shift ;;
+      --purge) PURGE=1; shift ;;
+      -h|--help) usage ;;
+      *) die "unknown argument '$1' (see --help)" ;;
+    esac
+  done
+  [[ -n "$DIR" ]] || die "--dir DIR is required"
+  [[ "$HOSTS" =~ ^[1-9][0-9]*$ ]] || die "--hosts must be a positive number, got '$HOSTS'"
+  [[ "$BASE_PORT" =~ ^[0-9]+$ ]] || die "--base-port must be a number, got '$BASE_PORT'"
+  ((BASE_PORT >= 1024 && BASE_PORT <= 65000)) ||
+    die "--base-port must be a number in 1024..65000, got '$BASE_PORT'"
+  [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds, got '$TIMEOUT'"
+  DIR="$(realpath -m -- "$DIR")"
+  # containerd puts its sockets in DIR/hostNN/exec/containerd/containerd-debug.sock; a unix socket
+  # path must stay under 108 bytes.
+  ((${#DIR} <= 64)) || die "--dir path is ${#DIR} characters; use one of at most 64 (unix socket paths must stay < 108 bytes): $DIR"
+  BUILD_DIR="$(cd "$BUILD_DIR" 2>/dev/null && pwd || echo "$BUILD_DIR")"
+}
+
+cmd_up() {
+  local started=0
+  if [[ -d "$DIR/pids" ]]; then
+    for f in "$DIR"/pids/*.pid; do
+      [[ -e "$f" ]] && pid_is_ours "$(cat "$f")" && started=1
+    done
+  fi
+  ((started == 0)) || die "a mesh is already running in $DIR; run: $0 down --dir $DIR"
+  check_tools
+  if ((DOCKER_ONLY == 0)); then
+    need_binary dockmesh-broker
+    need_binary dockmesh-agent
+    need_binary dockmeshctl
+  fi
+  mkdir -p "$DIR/pids" "$DIR/logs"
+  touch "$DIR/$MARKER"
+  echo "$HOSTS" >"$DIR/hosts"
+  echo "$BASE_PORT" >"$DIR/base-port"
+  rm -f "$DIR/bridge.url"
+  ((DOCKER_ONLY)) || check_ports_free "$BASE_PORT" "$((BASE_PORT + 1))" "$((BASE_PORT + 2))" "$((BASE_PORT + 10))"
+  # A failure half-way leaves nothing running.
+  trap 'rc=$?; if ((rc != 0)); then note "up failed; stopping what was started"; cmd_down_quiet; fi' EXIT
+  start_dockerds
+  if ((DOCKER_ONLY)); then
+    trap - EXIT
+    note "dockerds up (--docker-only): sockets $DIR/host<i>/docker.sock"
+    return 0
+  fi
+  start_services
+  trap - EXIT
+  print_summary
+}
+
+cmd_down_quiet() { cmd_down >/dev/null 2>&1 || true; }
+
+cmd_down() {
+  [[ -d "$DIR" ]] || { note "nothing to stop: $DIR does not exist"; return 0; }
+  local n=0 i
+  [[ -r "$DIR/hosts" ]] && n="$(cat "$DIR/hosts")"
+  for ((i = 1; i <= n; i++)); do remove_all_containers "$i"; done
+  stop_group bridge
+  local agents=()
+  for ((i = 1; i <= n; i++)); do agents+=("agent-host$i"); done
+  ((${#agents[@]})) && stop_group "${agents[@]}"
+  stop_group broker
+  local dockerds=()
+  for ((i = 1; i <= n; i++)); do dockerds+=("dockerd-host$i"); done
+  ((${#dockerds[@]})) && stop_group "${dockerds[@]}"
+  stop_strays
+  unmount_leftovers
+  if ((PURGE)); then
+    [[ -e "$DIR/$MARKER" ]] || die "--purge: $DIR has no $MARKER marker; not removing it"
+    rm -rf "$DIR"
+  fi
+  note "down: nothing left running from $DIR"
+}
+
+cmd_status() {
+  local f name pid
+  for f in "$DIR"/pids/*.pid; do
+    [[ -e "$f" ]] || continue
+    name="$(basename "$f" .pid)"; pid="$(cat "$f")"
+    if pid_is_ours "$pid"; then echo "$name $pid running"; else echo "$name $pid gone"; fi
+  done
+}
+
+main() {
+  (($#)) || usage
+  local cmd="$1"; shift
+  case "$cmd" in
+    up) parse_args "$@"; cmd_up ;;
+    down) parse_args "$@"; cmd_down ;;
+    status) parse_args "$@"; cmd_status ;;
+    -h|--help|help) usage ;;
+    *) die "unknown command '$cmd' (expected up, down or status)" ;;
+  esac
+}
+
+main "$@"
