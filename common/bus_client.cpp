@@ -109,13 +109,17 @@ std::optional<bus_message> bus_client::read_one() {
   zmq::message_t topic_frame;
   if (!sub_.recv(topic_frame, zmq::recv_flags::dontwait)) return std::nullopt;
   std::vector<zmq::message_t> rest;
-  while (topic_frame.more() || (!rest.empty() && rest.back().more())) {
+  // The parts of one multipart message arrive together, so dontwait only stops at its end.
+  for (bool more = topic_frame.more(); more;) {
     zmq::message_t part;
     if (!sub_.recv(part, zmq::recv_flags::dontwait)) break;
+    more = part.more();
     rest.push_back(std::move(part));
   }
   if (rest.size() != 1) {
     ++counters_.malformed;
+    DM_LOG(debug) << "dropped a bus message of " << rest.size() + 1 << " frames on '"
+                  << topic_frame.to_string().substr(0, 80) << "'";
     return bus_message{};  // empty topic: caller skips it
   }
   decode_limits limits;
