@@ -1,0 +1,111 @@
+#include "cli/command_line.hpp"
+
+#include <doctest/doctest.h>
+
+#include "cli/ctl_commands.hpp"
+
+namespace po = boost::program_options;
+using dockmesh::cli::command_line;
+using dockmesh::cli::parse_command_line;
+
+namespace {
+
+po::options_description globals() {
+  po::options_description d;
+  dockmesh::cli::add_ctl_options(d);
+  return d;
+}
+
+dockmesh::common::result<command_line> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "dockmeshctl");
+  auto g = globals();
+  return parse_command_line(args, g);
+}
+
+}  // namespace
+
+TEST_CASE("global options before the command go to parse_config, with their values") {
+  auto cl = parse({"--config", "m/dockmeshctl.conf", "--timeout=300", "hosts", "--status", "up"});
+  REQUIRE(cl.ok());
+  CHECK(cl->command == "hosts");
+  CHECK(cl->global_args ==
+        std::vector<std::string>{"dockmeshctl", "--config", "m/dockmeshctl.conf", "--timeout=300"});
+  CHECK(cl->value("status") == "up");
+  CHECK(cl->words.empty());
+}
+
+TEST_CASE("global options after the command are moved to the globals") {
+  auto cl = parse({"send", "--host", "host1.mesh.test", "{\"action\":\"ping\"}", "--broker",
+                   "127.0.0.1:7500", "--user", "bob"});
+  REQUIRE(cl.ok());
+  CHECK(cl->command == "send");
+  CHECK(cl->value("host") == "host1.mesh.test");
+  CHECK(cl->words == std::vector<std::string>{"{\"action\":\"ping\"}"});
+  CHECK(cl->global_args ==
+        std::vector<std::string>{"dockmeshctl", "--broker", "127.0.0.1:7500", "--user", "bob"});
+}
+
+TEST_CASE("flags, repeated options and --") {
+  auto cl = parse({"send", "--all", "{}"});
+  REQUIRE(cl.ok());
+  CHECK(cl->has("all"));
+  CHECK_FALSE(cl->has("host"));
+
+  // A Z85 key may start with '-': after `--` it is a word.
+  auto k = parse({"keys", "accept", "--", "--abc"});
+  REQUIRE(k.ok());
+  CHECK(k->words == std::vector<std::string>{"accept", "--abc"});
+  auto dash = parse({"keys", "revoke", "-x1"});
+  REQUIRE(dash.ok());
+  CHECK(dash->words[1] == "-x1");
+}
+
+TEST_CASE("help and no command") {
+  auto h = parse({"--help"});
+  REQUIRE(h.ok());
+  CHECK(h->command.empty());
+  CHECK(h->global_args.back() == "--help");
+  auto none = parse({});
+  REQUIRE(none.ok());
+  CHECK(none->command.empty());
+}
+
+TEST_CASE("argument errors name what is wrong") {
+  auto unknown = parse({"frobnicate"});
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.err().message.find("unknown command 'frobnicate'") != std::string::npos);
+
+  auto bad_opt = parse({"hosts", "--colour", "red"});
+  REQUIRE_FALSE(bad_opt.ok());
+  CHECK(bad_opt.err().message.find("unknown option --colour for 'hosts'") != std::string::npos);
+
+  CHECK(parse({"send"}).err().message.find("usage: dockmeshctl send") != std::string::npos);
+  CHECK_FALSE(parse({"send", "{}", "{}"}).ok());
+  CHECK(parse({"send", "--host"}).err().message.find("--host needs a value") != std::string::npos);
+  CHECK(parse({"--config"}).err().message.find("--config needs a value") != std::string::npos);
+  CHECK(parse({"send", "--all=yes", "{}"}).err().message.find("takes no value") !=
+        std::string::npos);
+  CHECK_FALSE(parse({"hosts", "extra"}).ok());
+  CHECK_FALSE(parse({"watch", "ann/", "evt/"}).ok());
+}
+
+TEST_CASE("keys subcommands are checked") {
+  CHECK(parse({"keys", "list"}).ok());
+  CHECK(parse({"keys", "accept", "KEY"}).ok());
+  CHECK(parse({"keys", "token", "create", "--ttl", "60"}).ok());
+  CHECK(parse({"keys", "token", "create"}).err().message.find("--ttl") != std::string::npos);
+  CHECK_FALSE(parse({"keys", "accept"}).ok());
+  CHECK_FALSE(parse({"keys", "list", "x"}).ok());
+  CHECK_FALSE(parse({"keys", "burn", "x"}).ok());
+}
+
+TEST_CASE("keygen and watch forms") {
+  auto kg = parse({"keygen", "--out", "/tmp/k"});
+  REQUIRE(kg.ok());
+  CHECK(kg->value("out") == "/tmp/k");
+  auto w = parse({"watch", "ann/", "--count", "3"});
+  REQUIRE(w.ok());
+  CHECK(w->words == std::vector<std::string>{"ann/"});
+  CHECK(w->value("count") == "3");
+  CHECK(parse({"watch"}).ok());
+}

@@ -1,0 +1,143 @@
+#include "cli/ctl_commands.hpp"
+
+#include <filesystem>
+
+#include "common/config.hpp"
+#include "common/curve_keys.hpp"
+#include "common/envelope.hpp"
+
+namespace dockmesh::cli {
+namespace {
+
+namespace po = boost::program_options;
+using json = nlohmann::json;
+using std::chrono::milliseconds;
+
+int code_of(exit_code c) {
+  return static_cast<int>(c);
+}
+
+// The control action and body for `keys ...`.
+std::pair<std::string, json> keys_call(const command_line& cl) {
+  const std::string& verb = cl.words[0];
+  if (verb == "list") return {"keys-list", json::object()};
+  if (verb == "token") {
+    long ttl = 0;
+    try {
+      std::size_t used = 0;
+      ttl = std::stol(cl.value("ttl"), &used);
+      if (used != cl.value("ttl").size()) ttl = 0;
+    } catch (const std::exception&) {
+      ttl = 0;
+    }
+    if (ttl <= 0) throw std::invalid_argument("--ttl must be a positive number of seconds");
+    return {"token-create", json{{"ttl_seconds", ttl}}};
+  }
+  return {"keys-" + verb, json{{"key", cl.words[1]}}};
+}
+
+}  // namespace
+
+void add_ctl_options(po::options_description& options) {
+  common::add_bus_client_options(options);
+  options.add_options()("timeout", po::value<long>()->default_value(5000),
+                        "milliseconds to wait for the bus, the directory and replies")(
+      "user", po::value<std::string>()->default_value("admin"),
+      "user name put in requests (the CLI always acts with role admin)");
+}
+
+milliseconds ctl_context::timeout() const {
+  return milliseconds(vm["timeout"].as<long>());
+}
+
+milliseconds ctl_context::left() const {
+  auto l = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+  return std::max(l, milliseconds(1));
+}
+
+std::string ctl_context::user() const {
+  return vm["user"].as<std::string>();
+}
+
+common::bus_client_options ctl_context::bus_options() const {
+  // ctl-<random>: our reply topic, unique per invocation.
+  return common::bus_client_options_from(vm, "ctl-" + common::new_message_id().substr(0, 12));
+}
+
+int ctl_context::fail(exit_code code, const std::string& message) const {
+  err << "dockmeshctl: " << message << "\n";
+  return code_of(code);
+}
+
+int run_command(const command_line& cl, const po::variables_map& vm, std::ostream& out,
+                std::ostream& err) {
+  if (vm["timeout"].as<long>() <= 0) {
+    err << "dockmeshctl: --timeout must be a positive number of milliseconds\n";
+    return code_of(exit_code::usage_or_timeout);
+  }
+  ctl_context ctx{cl, vm, out, err,
+                  std::chrono::steady_clock::now() + milliseconds(vm["timeout"].as<long>())};
+  if (cl.command == "keygen") return run_keygen(ctx);
+  if (cl.command == "send") return run_send(ctx);
+  if (cl.command == "watch") return run_watch(ctx);
+  return run_directory_command(ctx);
+}
+
+int run_keygen(const ctl_context& ctx) {
+  std::string path = ctx.cl.value("out");
+  if (path.empty()) return ctx.fail(exit_code::usage_or_timeout, "keygen needs --out FILE");
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !ctx.cl.has("force"))
+    return ctx.fail(exit_code::usage_or_timeout, path + " exists; remove it or add --force");
+  auto keys = common::generate_keypair();
+  common::save_keypair(path, keys);
+  ctx.out << keys.public_key << "\n";
+  return code_of(exit_code::ok);
+}
+
+int print_control_call(const ctl_context& ctx, common::control_client& control,
+                       const std::string& action, json body) {
+  auto reply = control.call(action, std::move(body), ctx.left());
+  if (!reply) {
+    auto code = reply.err().code == common::errc::timeout ? exit_code::usage_or_timeout
+                                                          : exit_code::error_reply;
+    return ctx.fail(code,
+                    reply.err().message + " (is the broker running, and is this key accepted?)");
+  }
+  if (reply->code >= 200 && reply->code < 300) {
+    ctx.out << (reply->body.is_null() ? json::object() : reply->body).dump(2) << "\n";
+    return code_of(exit_code::ok);
+  }
+  ctx.out << common::to_json(*reply).dump(2) << "\n";
+  std::string why = reply->err ? reply->err->message : "no message";
+  return ctx.fail(exit_code::error_reply,
+                  "'" + action + "' failed with " + std::to_string(reply->code) + ": " + why);
+}
+
+int run_directory_command(const ctl_context& ctx) {
+  const command_line& cl = ctx.cl;
+  std::string action;
+  json body = json::object();
+  if (cl.command == "hosts") {
+    action = "hosts";
+    if (cl.has("status")) body["status"] = cl.value("status");
+    if (cl.has("label")) body["label"] = cl.value("label");
+  } else if (cl.command == "containers") {
+    action = "containers";
+    if (cl.has("host")) body["host"] = cl.value("host");
+    if (cl.has("owner")) body["owner"] = cl.value("owner");
+  } else if (cl.command == "keys") {
+    try {
+      std::tie(action, body) = keys_call(cl);
+    } catch (const std::invalid_argument& e) {
+      return ctx.fail(exit_code::usage_or_timeout, e.what());
+    }
+  } else {
+    return ctx.fail(exit_code::usage_or_timeout, "unknown command '" + cl.command + "'");
+  }
+  zmq::context_t zctx;
+  common::control_client control(zctx, ctx.bus_options());
+  return print_control_call(ctx, control, action, std::move(body));
+}
+
+}  // namespace dockmesh::cli

@@ -1,0 +1,36 @@
+// send_plan: turns the DockerMod-style JSON message of `dockmeshctl send` into a bus request.
+// The `action` key becomes the envelope's action, `host` (or --host) picks req/host/<fqdn>/, a
+// create-container without a host goes to req/any/ (the broker schedules it), --all broadcasts on
+// req/all/, and a targeted action with only an `id`/`name` needs the broker's directory to find
+// its host first (route::lookup). Every other field is the body. Pure functions, any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/envelope.hpp"
+#include "common/result.hpp"
+
+namespace dockmesh::cli {
+
+struct send_options {
+  std::string host;  // --host; empty if not given
+  bool all = false;  // --all
+  std::string user = "admin";
+};
+
+enum class send_route { host, any, all, lookup };
+
+struct send_plan {
+  send_route route = send_route::host;
+  std::string topic;         // empty while route == lookup
+  std::string lookup_ref;    // route::lookup: the id or name to ask the directory about
+  common::envelope request;  // action, user, role, body; id/from/reply_to are filled at send
+};
+
+common::result<send_plan> plan_send(std::string_view message_json, const send_options& options);
+
+// Completes a route::lookup plan once the directory named the container's host.
+common::result<void> resolve_host(send_plan& plan, std::string_view fqdn);
+
+}  // namespace dockmesh::cli
