@@ -13,6 +13,9 @@
 # exactly the processes named in DIR/pids/ (SIGTERM, then SIGKILL after a deadline), and finally
 # any process still running from DIR (containerd and shims that our dockerds spawned). Both
 # commands are safe to run twice. Ports: broker XSUB P, XPUB P+1, ROUTER P+2, bridge P+10.
+# Files: DIR/dockmeshctl.conf, DIR/admin.key, DIR/broker.key (server pair), DIR/broker.pub
+# ("public-key = <Z85>"), DIR/authorized_keys, DIR/host<i>/agent.key, DIR/bridge.key,
+# DIR/bridge.url, DIR/admin.password, DIR/pids/<name>.pid, DIR/logs/<name>.log.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,7 +38,7 @@ die() { echo "mesh.sh: error: $*" >&2; exit 1; }
 note() { echo "mesh.sh: $*" >&2; }
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
   exit 2
 }
 

@@ -35,7 +35,9 @@ EOF
 make_keys() {
   local i pub
   BROKER_PUB="$(keygen "$DIR/broker.key")"
-  echo "$BROKER_PUB" >"$DIR/broker.pub"
+  # Key-file syntax without the secret: resolve_public_key() reads it. (A bare Z85 line is not
+  # used: Z85 has '=' in its alphabet.)
+  echo "public-key = $BROKER_PUB" >"$DIR/broker.pub"
   {
     echo "# written by scripts/mesh.sh: <role> <name> <public-key>"
     for ((i = 1; i <= HOSTS; i++)); do
@@ -48,11 +50,13 @@ make_keys() {
   chmod 0600 "$DIR/authorized_keys"
 }
 
+# broker-key names a file, not the Z85 text: config files end a value at '#', and '#' is one of
+# Z85's characters.
 write_ctl_config() {
   cat >"$DIR/dockmeshctl.conf" <<EOF
 # dockmeshctl configuration for the mesh in $DIR (written by scripts/mesh.sh)
 broker = 127.0.0.1:$BASE_PORT
-broker-key = $BROKER_PUB
+broker-key = $DIR/broker.pub
 key = $DIR/admin.key
 EOF
 }
