@@ -1,0 +1,370 @@
+#include "common/action_args.hpp"
+
+#include <span>
+
+namespace dockmesh::common {
+namespace {
+
+using nlohmann::json;
+
+std::string type_name(const json& j) {
+  if (j.is_number_integer()) return "an integer";
+  if (j.is_number()) return "a number";
+  return std::string(j.is_object() ? "an object" : j.is_array() ? "an array" : j.type_name());
+}
+
+// Reads one JSON object field by field; remembers the first error, which names the field.
+class body_reader {
+ public:
+  body_reader(const json& body, std::span<const std::string_view> fields, std::string prefix = {})
+      : body_(body.is_null() ? empty_ : body), prefix_(std::move(prefix)) {
+    if (!body_.is_object()) {
+      fail(prefix_.empty() ? "the request body must be a JSON object, got " + type_name(body)
+                           : "field '" + prefix_ + "' must be an object, got " + type_name(body));
+      return;
+    }
+    for (const auto& [key, value] : body_.items()) {
+      bool known = false;
+      for (auto f : fields) known = known || f == key;
+      if (known) continue;
+      std::string list;
+      for (auto f : fields) list += (list.empty() ? "" : ", ") + std::string(f);
+      fail("unknown field '" + name(key) + "'" + (list.empty() ? " (this action takes none)"
+                                                               : " (known: " + list + ")"));
+      return;
+    }
+  }
+
+  const json* get(std::string_view key, bool required = false) {
+    if (err_) return nullptr;
+    auto it = body_.find(std::string(key));
+    if (it == body_.end() || it->is_null()) {
+      if (required) fail("field '" + name(key) + "' is required");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  void str(std::string_view key, std::string& out, bool required = false, std::size_t max = 4096) {
+    const json* j = get(key, required);
+    if (!j) return;
+    if (!j->is_string()) return wrong_type(key, "a string", *j);
+    const auto& s = j->get_ref<const std::string&>();
+    if (s.size() > max) return fail("field '" + name(key) + "' is longer than " + std::to_string(max) + " bytes");
+    if (required && s.empty()) return fail("field '" + name(key) + "' must not be empty");
+    out = s;
+  }
+
+  void boolean(std::string_view key, bool& out) {
+    const json* j = get(key);
+    if (!j) return;
+    if (!j->is_boolean()) return wrong_type(key, "true or false", *j);
+    out = j->get<bool>();
+  }
+
+  void integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) {
+    const json* j = get(key);
+    if (!j) return;
+    if (!j->is_number_integer()) return wrong_type(key, "an integer", *j);
+    if (j->is_number_unsigned() && j->get<std::uint64_t>() > static_cast<std::uint64_t>(max))
+      return range(key, min, max);
+    auto v = j->get<std::int64_t>();
+    if (v < min || v > max) return range(key, min, max);
+    out = v;
+  }
+
+  void number(std::string_view key, double& out, double min, double max) {
+    const json* j = get(key);
+    if (!j) return;
+    if (!j->is_number()) return wrong_type(key, "a number", *j);
+    double v = j->get<double>();
+    if (!(v >= min && v <= max))
+      return fail("field '" + name(key) + "' must be between " + std::to_string(min) + " and " +
+                  std::to_string(max));
+    out = v;
+  }
+
+  void str_list(std::string_view key, std::vector<std::string>& out, std::size_t max_items = 256,
+                std::size_t max_len = 32768) {
+    const json* j = get(key);
+    if (!j) return;
+    if (!j->is_array()) return wrong_type(key, "an array of strings", *j);
+    if (j->size() > max_items)
+      return fail("field '" + name(key) + "' has more than " + std::to_string(max_items) + " items");
+    std::vector<std::string> v;
+    for (std::size_t i = 0; i < j->size(); ++i) {
+      const json& e = (*j)[i];
+      std::string item = name(key) + "[" + std::to_string(i) + "]";
+      if (!e.is_string()) return fail("field '" + item + "' must be a string, got " + type_name(e));
+      if (e.get_ref<const std::string&>().size() > max_len)
+        return fail("field '" + item + "' is longer than " + std::to_string(max_len) + " bytes");
+      v.push_back(e.get<std::string>());
+    }
+    out = std::move(v);
+  }
+
+  void opt_str_list(std::string_view key, std::optional<std::vector<std::string>>& out) {
+    if (!get(key)) return;
+    std::vector<std::string> v;
+    str_list(key, v);
+    if (!err_) out = std::move(v);
+  }
+
+  void str_map(std::string_view key, std::map<std::string, std::string>& out,
+               std::size_t max_items = 256, std::size_t max_len = 4096) {
+    const json* j = get(key);
+    if (!j) return;
+    if (!j->is_object()) return wrong_type(key, "an object of strings", *j);
+    if (j->size() > max_items)
+      return fail("field '" + name(key) + "' has more than " + std::to_string(max_items) + " entries");
+    for (const auto& [k, v] : j->items()) {
+      std::string item = name(key) + "." + k;
+      if (!v.is_string()) return fail("field '" + item + "' must be a string, got " + type_name(v));
+      if (v.get_ref<const std::string&>().size() > max_len)
+        return fail("field '" + item + "' is longer than " + std::to_string(max_len) + " bytes");
+      out[k] = v.get<std::string>();
+    }
+  }
+
+  std::string name(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  }
+  void fail(std::string message) {
+    if (!err_) err_ = make_error(errc::invalid_argument, std::move(message));
+  }
+  void adopt(const error& e) {
+    if (!err_) err_ = e;
+  }
+  bool failed() const { return err_.has_value(); }
+  template <class T>
+  result<T> finish(T value) {
+    if (err_) return *err_;
+    return value;
+  }
+
+ private:
+  void wrong_type(std::string_view key, std::string_view want, const json& got) {
+    fail("field '" + name(key) + "' must be " + std::string(want) + ", got " + type_name(got));
+  }
+  void range(std::string_view key, std::int64_t min, std::int64_t max) {
+    fail("field '" + name(key) + "' must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+
+  static inline const json empty_ = json::object();
+  const json& body_;
+  std::string prefix_;
+  std::optional<error> err_;
+};
+
+constexpr std::int64_t max_i64 = INT64_MAX;
+
+}  // namespace
+
+result<empty_args> parse_empty_args(const json& body) {
+  body_reader r(body, empty_args::fields);
+  return r.finish(empty_args{});
+}
+
+result<list_containers_args> parse_list_containers_args(const json& body) {
+  list_containers_args a;
+  body_reader r(body, a.fields);
+  r.boolean("all", a.all);
+  r.str("label", a.label, false, 4300);
+  r.str("name", a.name, false, 128);
+  r.str("status", a.status, false, 16);
+  return r.finish(a);
+}
+
+result<container_ref_args> parse_container_ref_args(const json& body) {
+  container_ref_args a;
+  body_reader r(body, a.fields);
+  r.str("id", a.id, true, 128);
+  return r.finish(a);
+}
+
+result<stop_container_args> parse_stop_container_args(const json& body) {
+  stop_container_args a;
+  body_reader r(body, a.fields);
+  r.str("id", a.id, true, 128);
+  r.integer("timeout", a.timeout, 0, 3600);
+  return r.finish(a);
+}
+
+result<kill_container_args> parse_kill_container_args(const json& body) {
+  kill_container_args a;
+  body_reader r(body, a.fields);
+  r.str("id", a.id, true, 128);
+  r.str("signal", a.signal, false, 16);
+  return r.finish(a);
+}
+
+result<remove_container_args> parse_remove_container_args(const json& body) {
+  remove_container_args a;
+  body_reader r(body, a.fields);
+  r.str("id", a.id, true, 128);
+  r.boolean("force", a.force);
+  r.boolean("volumes", a.volumes);
+  return r.finish(a);
+}
+
+result<container_logs_args> parse_container_logs_args(const json& body) {
+  container_logs_args a;
+  body_reader r(body, a.fields);
+  r.str("id", a.id, true, 128);
+  if (const json* t = r.get("tail"); t && t->is_string()) {
+    if (*t != "all") r.fail("field 'tail' must be a number of lines or \"all\"");
+  } else {
+    r.integer("tail", a.tail, 0, 1000000);
+  }
+  r.integer("since", a.since, 0, max_i64);
+  r.boolean("timestamps", a.timestamps);
+  r.boolean("stdout", a.include_stdout);
+  r.boolean("stderr", a.include_stderr);
+  return r.finish(a);
+}
+
+namespace {
+
+result<port_spec> parse_port(const json& j, const std::string& where) {
+  port_spec p;
+  body_reader r(j, p.fields, where);
+  if (!r.get("container_port", true)) return r.finish(p);
+  r.integer("container_port", p.container_port, 1, 65535);
+  r.str("protocol", p.protocol, false, 8);
+  if (!r.failed() && p.protocol != "tcp" && p.protocol != "udp" && p.protocol != "sctp")
+    r.fail("field '" + where + ".protocol' must be tcp, udp or sctp");
+  r.integer("host_port", p.host_port, 0, 65535);
+  r.str("host_ip", p.host_ip, false, 45);
+  return r.finish(p);
+}
+
+void read_ports(body_reader& r, const json* j, std::vector<port_spec>& out) {
+  if (!j) return;
+  if (!j->is_array()) return r.fail("field 'ports' must be an array of objects");
+  if (j->size() > 64) return r.fail("field 'ports' has more than 64 items");
+  for (std::size_t i = 0; i < j->size(); ++i) {
+    auto p = parse_port((*j)[i], "ports[" + std::to_string(i) + "]");
+    if (!p) return r.adopt(p.err());
+    out.push_back(*p);
+  }
+}
+
+}  // namespace
+
+result<create_container_args> parse_create_container_args(const json& body) {
+  create_container_args a;
+  body_reader r(body, a.fields);
+  r.str("image", a.image, false, 255);
+  r.str("template", a.template_name, false, 64);
+  r.str("name", a.name, false, 120);
+  r.opt_str_list("cmd", a.cmd);
+  r.opt_str_list("entrypoint", a.entrypoint);
+  r.str_list("env", a.env);
+  r.str_map("labels", a.labels);
+  r.str("working_dir", a.working_dir);
+  r.str("user", a.user, false, 129);
+  read_ports(r, r.get("ports"), a.ports);
+  r.str_list("binds", a.binds, 64, 8300);
+  r.str_list("volumes", a.volumes, 64, 4096);
+  r.integer("memory", a.memory, 0, max_i64);
+  r.number("cpus", a.cpus, 0, 1024);
+  r.str("restart_policy", a.restart_policy, false, 32);
+  r.str("network_mode", a.network_mode, false, 140);
+  r.boolean("start", a.start);
+  r.integer("instances", a.instances, 1, 50);
+  r.integer("stop_timeout", a.stop_timeout, -1, 3600);
+  if (!r.failed() && a.image.empty() && a.template_name.empty())
+    r.fail("field 'image' is required (or name a 'template')");
+  return r.finish(a);
+}
+
+result<list_images_args> parse_list_images_args(const json& body) {
+  list_images_args a;
+  body_reader r(body, a.fields);
+  r.boolean("all", a.all);
+  r.str("reference", a.reference, false, 255);
+  return r.finish(a);
+}
+
+result<image_ref_args> parse_image_ref_args(const json& body) {
+  image_ref_args a;
+  body_reader r(body, a.fields);
+  r.str("image", a.image, true, 255);
+  return r.finish(a);
+}
+
+result<pull_image_args> parse_pull_image_args(const json& body) {
+  pull_image_args a;
+  body_reader r(body, a.fields);
+  r.str("image", a.image, true, 255);
+  if (const json* j = r.get("auth")) {
+    registry_auth auth;
+    body_reader ar(*j, auth.fields, "auth");
+    ar.str("username", auth.username, false, 256);
+    ar.str("password", auth.password, false, 4096);
+    ar.str("server_address", auth.server_address, false, 256);
+    auto parsed = ar.finish(auth);
+    if (!parsed) r.adopt(parsed.err());
+    else a.auth = *parsed;
+  }
+  return r.finish(a);
+}
+
+result<remove_image_args> parse_remove_image_args(const json& body) {
+  remove_image_args a;
+  body_reader r(body, a.fields);
+  r.str("image", a.image, true, 255);
+  r.boolean("force", a.force);
+  r.boolean("noprune", a.noprune);
+  return r.finish(a);
+}
+
+json to_json(const empty_args&) { return json::object(); }
+json to_json(const list_containers_args& a) {
+  return {{"all", a.all}, {"label", a.label}, {"name", a.name}, {"status", a.status}};
+}
+json to_json(const container_ref_args& a) { return {{"id", a.id}}; }
+json to_json(const stop_container_args& a) { return {{"id", a.id}, {"timeout", a.timeout}}; }
+json to_json(const kill_container_args& a) { return {{"id", a.id}, {"signal", a.signal}}; }
+json to_json(const remove_container_args& a) {
+  return {{"id", a.id}, {"force", a.force}, {"volumes", a.volumes}};
+}
+json to_json(const container_logs_args& a) {
+  return {{"id", a.id},
+          {"tail", a.tail < 0 ? json("all") : json(a.tail)},
+          {"since", a.since},
+          {"timestamps", a.timestamps},
+          {"stdout", a.include_stdout},
+          {"stderr", a.include_stderr}};
+}
+json to_json(const port_spec& a) {
+  return {{"container_port", a.container_port}, {"protocol", a.protocol},
+          {"host_port", a.host_port}, {"host_ip", a.host_ip}};
+}
+json to_json(const create_container_args& a) {
+  json ports = json::array();
+  for (const auto& p : a.ports) ports.push_back(to_json(p));
+  json j = {{"image", a.image}, {"template", a.template_name}, {"name", a.name},
+            {"env", a.env}, {"labels", a.labels}, {"working_dir", a.working_dir},
+            {"user", a.user}, {"ports", ports}, {"binds", a.binds},
+            {"volumes", a.volumes}, {"memory", a.memory}, {"cpus", a.cpus},
+            {"restart_policy", a.restart_policy}, {"network_mode", a.network_mode},
+            {"start", a.start}, {"instances", a.instances}, {"stop_timeout", a.stop_timeout}};
+  if (a.cmd) j["cmd"] = *a.cmd;
+  if (a.entrypoint) j["entrypoint"] = *a.entrypoint;
+  return j;
+}
+json to_json(const list_images_args& a) { return {{"all", a.all}, {"reference", a.reference}}; }
+json to_json(const image_ref_args& a) { return {{"image", a.image}}; }
+json to_json(const pull_image_args& a) {
+  json j = {{"image", a.image}};
+  if (a.auth)
+    j["auth"] = {{"username", a.auth->username}, {"password", a.auth->password},
+                 {"server_address", a.auth->server_address}};
+  return j;
+}
+json to_json(const remove_image_args& a) {
+  return {{"image", a.image}, {"force", a.force}, {"noprune", a.noprune}};
+}
+
+}  // namespace dockmesh::common
