@@ -69,8 +69,8 @@ Try, from the repository root:
   build/bin/dockmeshctl --config .mesh/dockmeshctl.conf hosts
   build/bin/dockmeshctl --config .mesh/dockmeshctl.conf send '{"action":"create-container","image":"local/busybox:latest","cmd":["sleep","600"],"name":"demo"}'
   build/bin/dockmeshctl --config .mesh/dockmeshctl.conf containers
-  build/bin/dockmeshctl --config .mesh/dockmeshctl.conf send '{"action":"stop-container","name":"demo"}'
-  build/bin/dockmeshctl --config .mesh/dockmeshctl.conf send '{"action":"remove-container","name":"demo"}'
+  build/bin/dockmeshctl --config .mesh/dockmeshctl.conf send '{"action":"stop-container","id":"demo"}'
+  build/bin/dockmeshctl --config .mesh/dockmeshctl.conf send '{"action":"remove-container","id":"demo"}'
   build/bin/dockmeshctl --config .mesh/dockmeshctl.conf watch
 
 Logs are in .mesh/logs/.

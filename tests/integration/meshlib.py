@@ -1,0 +1,280 @@
+"""meshlib: a real throw-away dockmesh for integration tests.
+
+    with Mesh(hosts=2, labels={1: {"zone": "a"}}) as mesh:
+        rc, hosts = mesh.ctl("hosts")
+        status, containers = mesh.docker(1, "GET", "/containers/json?all=1")
+
+Mesh starts scripts/mesh.sh in a fresh short directory under /tmp on free loopback ports, and
+always runs `mesh.sh down` (and removes the directory) on the way out. When the block fails, the
+tails of the mesh's logs are printed. DM_KEEP_MESH=1 keeps the directory for a post-mortem.
+The build and source trees come from DM_BUILD_DIR / DM_SOURCE_DIR (set by tests/CMakeLists.txt),
+else from this file's location.
+"""
+
+import http.client
+import json
+import os
+import queue
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SOURCE_DIR = os.environ.get(
+    "DM_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD_DIR = os.environ.get("DM_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+MESH_SH = os.path.join(SOURCE_DIR, "scripts", "mesh.sh")
+CTL = os.path.join(BUILD_DIR, "bin", "dockmeshctl")
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
+    """Polls predicate() until it returns something truthy (which is returned) or timeout
+    seconds pass (AssertionError naming `message`, with the last value seen)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        last = predicate()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s; last value: %r"
+                                 % (timeout, message, last))
+        time.sleep(interval)
+
+
+def _port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_base_port():
+    """A base port P with P, P+1, P+2 (broker) and P+10 (bridge) free on 127.0.0.1."""
+    for _ in range(200):
+        p = random.randrange(20000, 60000, 20)
+        if all(_port_free(p + k) for k in (0, 1, 2, 10)):
+            return p
+    raise RuntimeError("no free port range found on 127.0.0.1")
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=60):
+        super().__init__("docker", timeout=timeout)
+        self._path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+def _parse(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+class Watch:
+    """`dockmeshctl watch PREFIX` in the background; lines() are parsed JSON messages."""
+
+    def __init__(self, argv):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self._lines = queue.Queue()
+        self.stderr = []
+        threading.Thread(target=self._pump, args=(self.proc.stdout, self._lines), daemon=True).start()
+        threading.Thread(target=self._pump_err, daemon=True).start()
+
+    @staticmethod
+    def _pump(stream, q):
+        for line in stream:
+            q.put(line)
+
+    def _pump_err(self):
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+
+    def next(self, predicate=lambda m: True, timeout=10.0):
+        """The next message for which predicate(message) holds; AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("watch saw no matching message in %.1fs (stderr: %s)"
+                                     % (timeout, "".join(self.stderr).strip()))
+            try:
+                line = self._lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            msg = json.loads(line)
+            if predicate(msg):
+                return msg
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                return self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+class Mesh:
+    def __init__(self, hosts=2, labels=None, bridge=True, timeout=90):
+        self.hosts = hosts
+        self.labels = labels or {}
+        self.bridge = bridge
+        self.timeout = timeout
+        self.dir = None
+        self.base_port = None
+        self.last_stderr = ""
+        self._watches = []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self):
+        self.up()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.dump_logs()
+        self.down()
+        return False
+
+    def up(self):
+        self.dir = tempfile.mkdtemp(prefix="dm", dir="/tmp")
+        self.base_port = free_base_port()
+        argv = [MESH_SH, "up", "--hosts", str(self.hosts), "--dir", self.dir,
+                "--base-port", str(self.base_port), "--build-dir", BUILD_DIR,
+                "--timeout", str(self.timeout)]
+        for i, labels in sorted(self.labels.items()):
+            for k, v in sorted(labels.items()):
+                argv += ["--label", "host%d:%s=%s" % (i, k, v)]
+        if not self.bridge:
+            argv.append("--no-bridge")
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout * 3)
+        if r.returncode != 0:
+            sys.stderr.write("mesh.sh up failed (rc %d):\n%s\n%s\n" % (r.returncode, r.stdout, r.stderr))
+            self.dump_logs()
+            self.down()
+            raise RuntimeError("mesh.sh up failed: " + (r.stderr.strip().splitlines() or ["?"])[-1])
+        return self
+
+    def down(self):
+        """Runs `mesh.sh down`; returns its CompletedProcess. Safe to call twice."""
+        for w in self._watches:
+            w.stop()
+        self._watches = []
+        if self.dir is None:
+            return None
+        r = subprocess.run([MESH_SH, "down", "--dir", self.dir], capture_output=True, text=True,
+                           timeout=300)
+        if r.returncode != 0:
+            sys.stderr.write("mesh.sh down failed (rc %d):\n%s\n" % (r.returncode, r.stderr))
+        if os.environ.get("DM_KEEP_MESH") == "1":
+            sys.stderr.write("DM_KEEP_MESH=1: keeping %s\n" % self.dir)
+        elif r.returncode == 0:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return r
+
+    def dump_logs(self, lines=40):
+        logs = os.path.join(self.dir or "", "logs")
+        if not self.dir or not os.path.isdir(logs):
+            return
+        for name in sorted(os.listdir(logs)):
+            with open(os.path.join(logs, name), errors="replace") as f:
+                tail = f.readlines()[-lines:]
+            sys.stderr.write("----- %s (last %d lines)\n%s" % (name, len(tail), "".join(tail)))
+
+    # ------------------------------------------------------------------ names and files
+
+    def fqdn(self, i):
+        return "host%d.mesh.test" % i
+
+    def socket_path(self, i):
+        return os.path.join(self.dir, "host%d" % i, "docker.sock")
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def pid(self, name):
+        """The pid mesh.sh recorded for `name` (e.g. "broker", "agent-host1"), or None."""
+        try:
+            with open(self.path("pids", name + ".pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def processes(self):
+        """Live (non-zombie) processes whose command line mentions this mesh's directory."""
+        found = []
+        for p in os.listdir("/proc"):
+            if not p.isdigit() or int(p) == os.getpid():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+                with open("/proc/%s/stat" % p) as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state not in ("Z", "X") and (self.dir + "/") in cmd:
+                found.append((int(p), cmd.strip()))
+        return found
+
+    # ------------------------------------------------------------------ clients
+
+    def ctl_argv(self, *args):
+        return [CTL, "--config", self.path("dockmeshctl.conf")] + [str(a) for a in args]
+
+    def ctl(self, *args, timeout=60, input=None):
+        """Runs dockmeshctl against this mesh: (exit code, parsed JSON stdout or its text).
+        stderr is kept in self.last_stderr."""
+        r = subprocess.run(self.ctl_argv(*args), capture_output=True, text=True, timeout=timeout,
+                           input=input)
+        self.last_stderr = r.stderr
+        return r.returncode, _parse(r.stdout)
+
+    def send(self, message, *args, timeout=60):
+        """dockmeshctl send with a dict message: (exit code, reply envelope)."""
+        return self.ctl("send", *args, json.dumps(message), timeout=timeout)
+
+    def watch(self, prefix=""):
+        w = Watch(self.ctl_argv("watch", prefix) if prefix else self.ctl_argv("watch"))
+        self._watches.append(w)
+        return w
+
+    def docker(self, i, method, path, body=None, timeout=60):
+        """One raw Docker Engine API call to host i's dockerd: (HTTP status, parsed JSON or
+        text)."""
+        conn = _UnixHTTPConnection(self.socket_path(i), timeout=timeout)
+        try:
+            headers = {}
+            data = None
+            if body is not None:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            text = resp.read().decode(errors="replace")
+            return resp.status, _parse(text) if text else None
+        finally:
+            conn.close()
+
+    def container_ids(self, i):
+        """Full ids of every container (running or not) on host i's dockerd."""
+        status, items = self.docker(i, "GET", "/containers/json?all=1")
+        assert status == 200, (status, items)
+        return {c["Id"] for c in items}
