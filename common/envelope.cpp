@@ -149,7 +149,8 @@ std::string encode(const envelope& e) {
     pack_str(pk, "code");
     pack_str(pk, to_string(e.err->code));
     pack_str(pk, "message");
-    pack_str(pk, e.err->message);
+    // Error messages quote what was wrong, which may be hostile bytes: keep the reply decodable.
+    pack_str(pk, to_valid_utf8(e.err->message));
   }
   return std::string(buf.data(), buf.size());
 }

@@ -153,3 +153,11 @@ TEST_CASE("to_json shows the reply fields") {
   CHECK(j["body"]["pong"] == true);
   CHECK_FALSE(j.contains("error"));
 }
+
+TEST_CASE("an error message quoting non-UTF-8 input still gives a decodable reply") {
+  envelope req = sample_request();
+  auto r = make_error_reply(req, "host1", make_error(errc::invalid_argument, "bad name 'a\xff\xc3'"));
+  auto d = decode(encode(r));
+  REQUIRE(d.ok());
+  CHECK(d->err->message == "bad name 'a??'");
+}

@@ -119,6 +119,26 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+std::string to_valid_utf8(std::string_view s) {
+  if (valid_utf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    // Take the longest valid prefix of up to 4 bytes; an invalid byte becomes '?'.
+    std::size_t take = 0;
+    for (std::size_t n = std::min<std::size_t>(4, s.size() - i); n > 0 && !take; --n)
+      if (valid_utf8(s.substr(i, n))) take = n;
+    if (take) {
+      out.append(s.substr(i, take));
+      i += take;
+    } else {
+      out.push_back('?');
+      ++i;
+    }
+  }
+  return out;
+}
+
 errc errc_from_string(std::string_view s) {
   for (errc c : {errc::malformed, errc::invalid_argument, errc::too_large, errc::unauthorized,
                  errc::forbidden, errc::not_found, errc::conflict, errc::unavailable,
