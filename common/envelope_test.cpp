@@ -159,5 +159,5 @@ TEST_CASE("an error message quoting non-UTF-8 input still gives a decodable repl
   auto r = make_error_reply(req, "host1", make_error(errc::invalid_argument, "bad name 'a\xff\xc3'"));
   auto d = decode(encode(r));
   REQUIRE(d.ok());
-  CHECK(d->err->message == "bad name 'a??'");
+  CHECK(d->err->message == "bad name 'a?" "?'");
 }
