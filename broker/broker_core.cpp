@@ -1,0 +1,206 @@
+#include "broker/broker_core.hpp"
+
+#include "common/log.hpp"
+#include "common/topic.hpp"
+
+namespace dockmesh::broker {
+namespace {
+
+using common::envelope;
+using nlohmann::json;
+
+constexpr std::int64_t flush_every_ms = 200;
+constexpr std::int64_t heartbeat_every_ms = 1000;
+constexpr std::int64_t purge_every_ms = 60000;
+constexpr std::int64_t inventory_ask_every_ms = 5000;
+
+std::int64_t int_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
+}  // namespace
+
+broker_core::broker_core(const broker_settings& settings, std::string server_public_key,
+                         std::int64_t now_ms)
+    : settings_(settings),
+      client_id_(settings.client_id()),
+      db_(std::make_unique<state_db>(settings.data_dir)),
+      keys_(*db_),
+      tokens_(*db_),
+      zap_(keys_, std::move(server_public_key)),
+      hosts_(directory_timing{settings.down_after_ms, settings.gone_after_ms}),
+      dispatcher_(client_id_),
+      control_(keys_, tokens_, hosts_, containers_, client_id_),
+      peers_(settings.broker_id, !settings.peers.empty(), now_ms),
+      started_ms_(now_ms) {
+  keys_.merge_authorized(load_authorized_keys(settings.authorized_keys_file), now_ms);
+  hosts_.load(*db_, now_ms);
+  containers_.load(*db_);
+  DM_LOG(info) << "directory opened in " << settings.data_dir << ": " << hosts_.hosts().size()
+               << " host(s), " << containers_.size() << " container(s), " << keys_.list().size()
+               << " key(s)";
+}
+
+publication broker_core::broker_message(std::string topic, std::string action, json body) const {
+  envelope e;
+  e.id = common::new_message_id();
+  e.action = std::move(action);
+  e.from = client_id_;
+  e.reply_to = dispatcher_.reply_topic();
+  e.role = "admin";  // agents accept broker-originated requests (reannounce) as admin
+  e.user = client_id_;
+  e.body = std::move(body);
+  return {std::move(topic), std::move(e)};
+}
+
+publications broker_core::startup(std::int64_t) {
+  return {broker_message(common::topic_req_all(), "reannounce", json::object())};
+}
+
+publication broker_core::dir_event(const directory_event& e) const {
+  return broker_message(common::topic_dir(), e.action, e.body);
+}
+
+void broker_core::add_events(const directory_events& events, publications& out) {
+  for (const auto& e : events) {
+    out.push_back(dir_event(e));
+    if (e.action == "host-gone") {
+      std::string fqdn = e.body.value("fqdn", "");
+      add_events(containers_.remove_host(fqdn), out);
+      inventory_asked_.erase(fqdn);
+    }
+  }
+}
+
+void broker_core::maybe_ask_inventory(const std::string& fqdn, std::int64_t now_ms,
+                                      publications& out) {
+  // After a restart we may hold a stale inventory: ask each host once (then every few seconds
+  // until it answers) rather than rely on the start-up broadcast, which agents that were still
+  // reconnecting did not see.
+  if (containers_.heard_since_start(fqdn)) return;
+  auto& last = inventory_asked_[fqdn];
+  if (last && now_ms - last < inventory_ask_every_ms) return;
+  last = now_ms;
+  auto topic = common::topic_req_host(fqdn);
+  if (topic) out.push_back(broker_message(*topic, "reannounce", json::object()));
+}
+
+publications broker_core::on_announcement(const envelope& env, std::int64_t now_ms) {
+  ++announcements_;
+  publications out;
+  auto events = env.action == "inventory" ? containers_.apply_inventory(env.body)
+                                          : hosts_.apply(env.action, env.body, now_ms);
+  if (!events) {
+    ++bad_announcements_;
+    DM_LOG(debug) << "announcement from " << env.from << " ignored: " << events.err().message;
+    return out;
+  }
+  add_events(*events, out);
+  if (env.action == "heartbeat" || env.action == "register")
+    maybe_ask_inventory(env.body.value("fqdn", ""), now_ms, out);
+  return out;
+}
+
+publications broker_core::on_shared_request(const envelope& env, std::int64_t now_ms) {
+  return dispatcher_.on_request(env, [this] { return fleet(); }, now_ms);
+}
+
+publications broker_core::on_own_reply(const envelope& env, std::int64_t now_ms) {
+  return dispatcher_.on_reply(env, now_ms);
+}
+
+control_outcome broker_core::on_control(const identity& who, std::string_view public_key,
+                                        const envelope& req, std::int64_t now_ms) {
+  return control_.handle(who, public_key, req, now_ms);
+}
+
+publications broker_core::tick(std::int64_t now_ms) {
+  publications out;
+  add_events(hosts_.tick(now_ms), out);
+  for (auto& p : dispatcher_.tick(now_ms)) out.push_back(std::move(p));
+  if (now_ms - last_flush_ms_ >= flush_every_ms) {
+    last_flush_ms_ = now_ms;
+    flush();
+  }
+  if (now_ms - last_heartbeat_ms_ >= heartbeat_every_ms) {
+    last_heartbeat_ms_ = now_ms;
+    out.push_back(broker_message(common::topic_dir(), "broker-heartbeat",
+                                 {{"broker_id", settings_.broker_id},
+                                  {"started", started_ms_},
+                                  {"leader", is_leader(now_ms)}}));
+  }
+  if (now_ms - last_purge_ms_ >= purge_every_ms) {
+    last_purge_ms_ = now_ms;
+    tokens_.purge_expired(now_ms);
+  }
+  return out;
+}
+
+void broker_core::heard_peer(const envelope& env, std::int64_t now_ms) {
+  if (env.action != "broker-heartbeat" || !env.body.is_object()) return;
+  auto id = env.body.find("broker_id");
+  if (id != env.body.end() && id->is_number_integer()) peers_.heard(id->get<int>(), now_ms);
+}
+
+void broker_core::flush() {
+  auto h = hosts_.flush(*db_);
+  auto c = containers_.flush(*db_);
+  if (!h) {
+    DM_LOG(error) << "saving hosts: " << h.err().message;
+  }
+  if (!c) {
+    DM_LOG(error) << "saving containers: " << c.err().message;
+  }
+}
+
+void broker_core::set_stats_source(std::function<json()> fn) {
+  control_.set_stats_source([this, fn = std::move(fn)] {
+    json s = fn ? fn() : json::object();
+    s.update(stats());
+    return s;
+  });
+}
+
+json broker_core::stats() const {
+  const auto& d = dispatcher_.counters();
+  return {{"broker_id", settings_.broker_id},
+          {"hosts", hosts_.hosts().size()},
+          {"containers", containers_.size()},
+          {"announcements", announcements_},
+          {"bad_announcements", bad_announcements_},
+          {"zap_accepted", zap_.accepted()},
+          {"zap_refused", zap_.refused()},
+          {"scheduled", d.scheduled},
+          {"unplaceable", d.unplaceable},
+          {"invalid_requests", d.invalid},
+          {"schedule_retries", d.retries},
+          {"pending_fanouts", dispatcher_.pending_fanouts()}};
+}
+
+std::vector<host_candidate> broker_core::fleet() const {
+  std::vector<host_candidate> out;
+  out.reserve(hosts_.hosts().size());
+  for (const auto& [fqdn, h] : hosts_.hosts()) {
+    host_candidate c;
+    c.fqdn = fqdn;
+    c.up = h.status == host_status::up;
+    c.docker_up = h.docker_up();
+    if (auto labels = h.record.find("labels"); labels != h.record.end() && labels->is_object())
+      for (auto it = labels->begin(); it != labels->end(); ++it)
+        if (it->is_string()) c.labels.emplace_back(it.key(), it->get<std::string>());
+    c.memory_bytes = int_of(h.record, "memory_bytes");
+    const auto& containers = containers_.on_host(fqdn);
+    for (const auto& k : containers) {
+      c.images.insert(normalize_image(k.image));
+      if (k.state != "running") continue;
+      ++c.containers;
+      c.memory_reserved += k.memory_limit;
+    }
+    if (containers.empty()) c.containers = static_cast<int>(int_of(h.record, "containers_running"));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace dockmesh::broker

@@ -1,0 +1,91 @@
+// broker_core: everything the broker knows and decides, without sockets: the state database,
+// key store and join tokens, the host directory and container index, the scheduler front
+// (create_dispatcher), the control service and the peer view. The hub feeds it what it reads
+// (announcements, shared requests, replies to the broker, control requests, timer ticks) and
+// publishes what it returns. Owned by the hub thread; its only blocking calls are RocksDB writes:
+// directory changes are batched and written without sync every flush interval, key changes are
+// single sync writes (rare admin actions).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/broker_options.hpp"
+#include "broker/broker_peers.hpp"
+#include "broker/container_index.hpp"
+#include "broker/control_service.hpp"
+#include "broker/create_dispatcher.hpp"
+#include "broker/host_directory.hpp"
+#include "broker/join_tokens.hpp"
+#include "broker/key_store.hpp"
+#include "broker/publication.hpp"
+#include "broker/state_db.hpp"
+#include "broker/zap_authenticator.hpp"
+
+namespace dockmesh::broker {
+
+class broker_core {
+ public:
+  // Opens --data-dir, loads the directory and keys, merges --authorized-keys. Throws.
+  broker_core(const broker_settings& settings, std::string server_public_key, std::int64_t now_ms);
+
+  zap_authenticator& zap() { return zap_; }
+  const std::string& client_id() const { return client_id_; }
+
+  // What a starting broker says: `reannounce` on req/all/.
+  publications startup(std::int64_t now_ms);
+  // ann/ envelopes that passed topic_acl.
+  publications on_announcement(const common::envelope& env, std::int64_t now_ms);
+  // req/any/ requests; only called on the scheduling broker.
+  publications on_shared_request(const common::envelope& env, std::int64_t now_ms);
+  // Replies on this broker's own rep/ topic.
+  publications on_own_reply(const common::envelope& env, std::int64_t now_ms);
+  control_outcome on_control(const identity& who, std::string_view public_key,
+                             const common::envelope& req, std::int64_t now_ms);
+  // Every ~100 ms: liveness, fan-out deadlines, batched RocksDB flush, token expiry, the
+  // broker's own heartbeat on dir/.
+  publications tick(std::int64_t now_ms);
+
+  void heard_peer(const common::envelope& env, std::int64_t now_ms);
+  bool is_leader(std::int64_t now_ms) const { return peers_.is_leader(now_ms); }
+
+  void set_stats_source(std::function<nlohmann::json()> fn);
+  nlohmann::json stats() const;
+  // Persists everything pending (on stop).
+  void flush();
+
+  const host_directory& hosts() const { return hosts_; }
+  const container_index& containers() const { return containers_; }
+  std::vector<host_candidate> fleet() const;
+
+ private:
+  publication dir_event(const directory_event& e) const;
+  void add_events(const directory_events& events, publications& out);
+  void maybe_ask_inventory(const std::string& fqdn, std::int64_t now_ms, publications& out);
+  publication broker_message(std::string topic, std::string action, nlohmann::json body) const;
+
+  broker_settings settings_;
+  std::string client_id_;
+  std::unique_ptr<state_db> db_;
+  key_store keys_;
+  join_tokens tokens_;
+  zap_authenticator zap_;
+  host_directory hosts_;
+  container_index containers_;
+  create_dispatcher dispatcher_;
+  control_service control_;
+  broker_peers peers_;
+  std::unordered_map<std::string, std::int64_t> inventory_asked_;  // fqdn -> unix ms
+  std::int64_t started_ms_;
+  std::int64_t last_flush_ms_ = 0;
+  std::int64_t last_heartbeat_ms_ = 0;
+  std::int64_t last_purge_ms_ = 0;
+  std::uint64_t announcements_ = 0;
+  std::uint64_t bad_announcements_ = 0;
+};
+
+}  // namespace dockmesh::broker

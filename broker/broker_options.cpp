@@ -1,0 +1,69 @@
+#include "broker/broker_options.hpp"
+
+#include <stdexcept>
+
+namespace dockmesh::broker {
+
+namespace po = boost::program_options;
+
+void add_broker_options(po::options_description& options) {
+  options.add_options()
+      ("data-dir", po::value<std::string>(), "RocksDB directory: keys, tokens, hosts, containers")
+      ("server-key", po::value<std::string>(), "the mesh's broker CURVE key file (shared by all brokers)")
+      ("authorized-keys", po::value<std::string>(),
+       "file of '<role> <name> <public-key>' lines merged into the key store at start")
+      ("xsub-endpoint", po::value<std::string>()->default_value("tcp://127.0.0.1:7400"),
+       "where publishers connect")
+      ("xpub-endpoint", po::value<std::string>()->default_value("tcp://127.0.0.1:7401"),
+       "where subscribers connect")
+      ("router-endpoint", po::value<std::string>()->default_value("tcp://127.0.0.1:7402"),
+       "control endpoint: directory queries, enrollment, keys")
+      ("broker-id", po::value<int>()->default_value(1),
+       "this broker's id; the lowest id among live brokers schedules req/any/")
+      ("peer", po::value<std::vector<std::string>>()->composing(),
+       "another broker of the mesh, HOST:PORT of its XSUB endpoint (repeatable); used to see "
+       "which brokers are alive")
+      ("down-after-ms", po::value<std::int64_t>()->default_value(3200),
+       "a host not heard from for this long is down (3 missed 1 s heartbeats)")
+      ("gone-after-seconds", po::value<std::int64_t>()->default_value(86400),
+       "a host down for this long is gone (its containers leave the index)")
+      ("max-message-bytes", po::value<std::size_t>()->default_value(4 * 1024 * 1024),
+       "largest frame accepted on any socket (ZMQ_MAXMSGSIZE)")
+      ("high-water-mark", po::value<int>()->default_value(100000), "per-connection queue bound")
+      ("io-threads", po::value<int>()->default_value(1), "ZeroMQ I/O threads (CURVE runs there)");
+}
+
+broker_settings broker_settings_from(const po::variables_map& vm) {
+  auto need = [&](const char* name) {
+    if (!vm.count(name)) throw std::runtime_error(std::string("--") + name + " is required");
+    return vm[name].as<std::string>();
+  };
+  broker_settings s;
+  s.data_dir = need("data-dir");
+  s.server_key_file = need("server-key");
+  s.authorized_keys_file = need("authorized-keys");
+  s.xsub_endpoint = vm["xsub-endpoint"].as<std::string>();
+  s.xpub_endpoint = vm["xpub-endpoint"].as<std::string>();
+  s.router_endpoint = vm["router-endpoint"].as<std::string>();
+  s.broker_id = vm["broker-id"].as<int>();
+  if (s.broker_id < 0) throw std::runtime_error("--broker-id must be 0 or more");
+  if (vm.count("peer"))
+    for (const auto& p : vm["peer"].as<std::vector<std::string>>()) {
+      auto a = common::parse_broker_address(p);
+      if (!a) throw std::runtime_error("--peer " + p + ": " + a.err().message);
+      s.peers.push_back(*a);
+    }
+  s.down_after_ms = vm["down-after-ms"].as<std::int64_t>();
+  if (s.down_after_ms < 100) throw std::runtime_error("--down-after-ms must be at least 100");
+  auto gone = vm["gone-after-seconds"].as<std::int64_t>();
+  if (gone < 1) throw std::runtime_error("--gone-after-seconds must be at least 1");
+  s.gone_after_ms = gone * 1000;
+  s.max_message_bytes = vm["max-message-bytes"].as<std::size_t>();
+  if (s.max_message_bytes < 1024) throw std::runtime_error("--max-message-bytes must be at least 1024");
+  s.high_water_mark = vm["high-water-mark"].as<int>();
+  s.io_threads = vm["io-threads"].as<int>();
+  if (s.io_threads < 1 || s.io_threads > 16) throw std::runtime_error("--io-threads must be 1..16");
+  return s;
+}
+
+}  // namespace dockmesh::broker

@@ -1,0 +1,37 @@
+// broker_options: dockmesh-broker's configuration table (command line, DOCKMESH_* environment,
+// config file, via common/config.hpp) and the settings struct the broker is built from.
+// Start-up only: broker_settings_from throws std::runtime_error with a clear message.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "common/bus_client.hpp"
+
+namespace dockmesh::broker {
+
+struct broker_settings {
+  std::string data_dir;
+  std::string server_key_file;
+  std::string authorized_keys_file;
+  std::string xsub_endpoint = "tcp://127.0.0.1:7400";
+  std::string xpub_endpoint = "tcp://127.0.0.1:7401";
+  std::string router_endpoint = "tcp://127.0.0.1:7402";
+  int broker_id = 1;
+  std::vector<common::broker_address> peers;  // other brokers of the mesh (their XSUB port)
+  std::int64_t down_after_ms = 3200;
+  std::int64_t gone_after_ms = 24LL * 3600 * 1000;
+  std::size_t max_message_bytes = 4 * 1024 * 1024;
+  int high_water_mark = 100000;
+  int io_threads = 1;
+
+  std::string client_id() const { return "broker-" + std::to_string(broker_id); }
+};
+
+void add_broker_options(boost::program_options::options_description& options);
+broker_settings broker_settings_from(const boost::program_options::variables_map& vm);
+
+}  // namespace dockmesh::broker

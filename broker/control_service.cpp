@@ -1,0 +1,173 @@
+#include "broker/control_service.hpp"
+
+#include "common/log.hpp"
+#include "common/topic.hpp"
+
+namespace dockmesh::broker {
+namespace {
+
+using common::envelope;
+using common::errc;
+using nlohmann::json;
+
+std::string body_string(const envelope& req, const char* field) {
+  if (!req.body.is_object()) return {};
+  auto it = req.body.find(field);
+  return it != req.body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool is_query(const std::string& a) {
+  return a == "hosts" || a == "host" || a == "containers" || a == "container";
+}
+
+bool is_key_admin(const std::string& a) {
+  return a == "keys-list" || a == "keys-accept" || a == "keys-reject" || a == "keys-revoke" ||
+         a == "token-create" || a == "stats";
+}
+
+}  // namespace
+
+control_service::control_service(key_store& keys, join_tokens& tokens, host_directory& hosts,
+                                 container_index& containers, std::string broker_client_id)
+    : keys_(keys), tokens_(tokens), hosts_(hosts), containers_(containers),
+      client_id_(std::move(broker_client_id)) {}
+
+control_outcome control_service::ok(const envelope& req, int code, json body) const {
+  return {common::make_reply(req, client_id_, code, std::move(body)), false};
+}
+
+control_outcome control_service::fail(const envelope& req, errc code, std::string message) const {
+  return {common::make_error_reply(req, client_id_, {code, std::move(message)}), false};
+}
+
+role control_service::effective_role(const identity& who, std::string_view public_key) const {
+  if (who.who == role::broker || who.who == role::pending || who.who == role::unknown)
+    return who.who;
+  const key_entry* e = keys_.find(public_key);
+  if (!e || e->state != key_state::accepted) return role::unknown;  // revoked since it connected
+  return e->who;
+}
+
+control_outcome control_service::handle(const identity& who, std::string_view public_key,
+                                        const envelope& req, std::int64_t now_ms) {
+  role r = effective_role(who, public_key);
+  if (req.action == "enroll") return enroll(r, public_key, req, now_ms);
+  bool reader = r == role::admin || r == role::bridge || r == role::broker;
+  if (is_query(req.action)) {
+    if (!reader) return fail(req, errc::forbidden, req.action + " needs an admin or bridge key");
+    return queries(r, req);
+  }
+  if (is_key_admin(req.action)) {
+    if (r != role::admin) return fail(req, errc::forbidden, req.action + " needs an admin key");
+    return key_admin(req, now_ms);
+  }
+  return fail(req, errc::invalid_argument, "unknown control action '" + req.action.substr(0, 64) + "'");
+}
+
+control_outcome control_service::queries(role, const envelope& req) {
+  if (req.action == "hosts") {
+    std::optional<host_status> status;
+    if (auto s = body_string(req, "status"); !s.empty()) {
+      status = parse_host_status(s);
+      if (!status) return fail(req, errc::invalid_argument, "status must be up, down or gone");
+    }
+    std::string label = body_string(req, "label"), key, value;
+    if (!label.empty()) {
+      auto eq = label.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return fail(req, errc::invalid_argument, "label must look like key=value");
+      key = label.substr(0, eq);
+      value = label.substr(eq + 1);
+    }
+    return ok(req, 200, {{"hosts", hosts_.list(status, key, value)}});
+  }
+  if (req.action == "host") {
+    const host_entry* h = hosts_.find(body_string(req, "fqdn"));
+    if (!h) return fail(req, errc::not_found, "no host '" + body_string(req, "fqdn") + "'");
+    return ok(req, 200, h->to_json());
+  }
+  if (req.action == "containers")
+    return ok(req, 200, {{"containers", containers_.list(body_string(req, "host"),
+                                                         body_string(req, "owner"))}});
+  auto c = containers_.lookup(body_string(req, "ref"), body_string(req, "owner"));
+  if (!c) return fail(req, c.err().code, c.err().message);
+  return ok(req, 200, c->to_json());
+}
+
+control_outcome control_service::enroll(role r, std::string_view public_key, const envelope& req,
+                                        std::int64_t now_ms) {
+  const key_entry* e = keys_.find(public_key);
+  if (e && e->state == key_state::accepted) return ok(req, 200, e->to_json());
+  if (e && e->state != key_state::pending)
+    return fail(req, errc::forbidden, "this key is " + std::string(to_string(e->state)));
+  if (r != role::pending) return fail(req, errc::forbidden, "this connection cannot enroll");
+  std::string fqdn = body_string(req, "fqdn");
+  if (!common::valid_segment(fqdn))
+    return fail(req, errc::invalid_argument, "enroll needs a valid fqdn");
+  std::string token = body_string(req, "token");
+  if (!token.empty()) {
+    // Check for a conflicting key before spending the token.
+    auto held = keys_.resolve(fqdn);
+    if (held && held->state == key_state::accepted && held->who == role::agent)
+      return fail(req, errc::conflict, "another key already speaks for " + fqdn);
+    if (tokens_.consume(token, now_ms)) {
+      auto accepted = keys_.accept(public_key, role::agent, fqdn, now_ms);
+      if (!accepted) return fail(req, accepted.err().code, accepted.err().message);
+      DM_LOG(info) << "agent " << fqdn << " enrolled with a join token";
+      return ok(req, 200, accepted->to_json());
+    }
+    DM_LOG(info) << "enroll for " << fqdn << " with an invalid or expired token: left pending";
+  }
+  if (!keys_.note_pending(public_key, fqdn, now_ms))
+    return fail(req, errc::unavailable, "too many pending keys; ask an admin to clean up");
+  const key_entry* pending = keys_.find(public_key);
+  json body = pending ? pending->to_json() : json::object();
+  body["message"] = token.empty() ? "pending: an admin must accept this key"
+                                  : "token invalid or expired; pending: an admin must accept this key";
+  return ok(req, 202, body);
+}
+
+control_outcome control_service::key_admin(const envelope& req, std::int64_t now_ms) {
+  if (req.action == "keys-list") {
+    json keys = json::array();
+    for (const auto& e : keys_.list()) keys.push_back(e.to_json());
+    return ok(req, 200, {{"keys", keys}});
+  }
+  if (req.action == "stats") return ok(req, 200, stats_ ? stats_() : json::object());
+  if (req.action == "token-create") {
+    auto ttl = req.body.is_object() ? req.body.find("ttl_seconds") : req.body.end();
+    if (!req.body.is_object() || ttl == req.body.end() || !ttl->is_number_integer())
+      return fail(req, errc::invalid_argument, "token-create needs ttl_seconds");
+    auto t = tokens_.create(ttl->get<std::int64_t>(), now_ms);
+    if (!t) return fail(req, t.err().code, t.err().message);
+    return ok(req, 200, {{"token", t->token}, {"expires", t->expires_ms}});
+  }
+  auto target = keys_.resolve(body_string(req, "key"));
+  if (!target) return fail(req, target.err().code, target.err().message);
+  bool was_accepted = target->state == key_state::accepted;
+  common::result<key_entry> changed = *target;
+  if (req.action == "keys-accept") {
+    std::string role_text = body_string(req, "role");
+    auto r = parse_key_role(role_text);
+    if ((!role_text.empty() && !r) || r == role::broker)
+      return fail(req, errc::invalid_argument, "role must be agent, bridge or admin");
+    std::string name = body_string(req, "name");
+    if (name.empty()) name = target->name;
+    if (name.empty()) return fail(req, errc::invalid_argument, "this key has no name yet: pass name");
+    changed = keys_.accept(target->public_key, r ? *r : target->who, name, now_ms);
+  } else {
+    auto state = req.action == "keys-revoke" ? key_state::revoked : key_state::rejected;
+    changed = keys_.set_refused(target->public_key, state, now_ms);
+  }
+  if (!changed) return fail(req, changed.err().code, changed.err().message);
+  DM_LOG(info) << req.action << ": " << to_string(changed->who) << ":" << changed->name << " is now "
+               << to_string(changed->state);
+  auto out = ok(req, 200, changed->to_json());
+  // Live connections carry the identity they had at the handshake: any change to an accepted
+  // key's state, role or name makes the hub drop them, so ZAP runs again.
+  out.cut_off = was_accepted && (changed->state != key_state::accepted ||
+                                 changed->who != target->who || changed->name != target->name);
+  return out;
+}
+
+}  // namespace dockmesh::broker

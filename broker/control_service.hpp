@@ -1,0 +1,59 @@
+// control_service: the broker side of the control protocol (docs/architecture.md, "Control
+// protocol"): directory queries, enrollment, key management, join tokens, stats. Requests come
+// from the hub's ROUTER socket with the connection's identity (ZAP User-Id) and public key; the
+// role is taken from the key's *current* state in the key_store, never from envelope fields, so
+// a key revoked after it connected loses its rights on its next request. Owned by the hub
+// thread; never blocks (key changes are single sync RocksDB writes, admin actions only).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/container_index.hpp"
+#include "broker/host_directory.hpp"
+#include "broker/identity.hpp"
+#include "broker/join_tokens.hpp"
+#include "broker/key_store.hpp"
+#include "common/envelope.hpp"
+
+namespace dockmesh::broker {
+
+struct control_outcome {
+  common::envelope reply;
+  bool cut_off = false;  // an accepted key lost access: the hub must drop its live connections
+};
+
+class control_service {
+ public:
+  control_service(key_store& keys, join_tokens& tokens, host_directory& hosts,
+                  container_index& containers, std::string broker_client_id);
+
+  // `who` from the User-Id, `public_key` from the connection's Public-Key property.
+  control_outcome handle(const identity& who, std::string_view public_key,
+                         const common::envelope& req, std::int64_t now_ms);
+
+  // What the `stats` action returns (the hub's counters).
+  void set_stats_source(std::function<nlohmann::json()> fn) { stats_ = std::move(fn); }
+
+ private:
+  role effective_role(const identity& who, std::string_view public_key) const;
+  control_outcome queries(role r, const common::envelope& req);
+  control_outcome enroll(role r, std::string_view public_key, const common::envelope& req,
+                         std::int64_t now_ms);
+  control_outcome key_admin(const common::envelope& req, std::int64_t now_ms);
+  control_outcome ok(const common::envelope& req, int code, nlohmann::json body) const;
+  control_outcome fail(const common::envelope& req, common::errc code, std::string message) const;
+
+  key_store& keys_;
+  join_tokens& tokens_;
+  host_directory& hosts_;
+  container_index& containers_;
+  std::string client_id_;
+  std::function<nlohmann::json()> stats_;
+};
+
+}  // namespace dockmesh::broker

@@ -1,0 +1,86 @@
+// create_dispatcher: the scheduling broker's handling of `req/any/`. A create-container is
+// placed by the scheduler and passed on to `req/host/<fqdn>/` with the same request id, so the
+// agent's reply goes straight back to the requester. When `instances: N` lands on several hosts,
+// one sub-request per host (id `<id>-<n>`, reply_to the broker's own rep/ topic) is sent and a
+// single combined reply goes to the requester once every host answered or the deadline passed.
+// A retry (same id, higher attempt) reuses the first placement, so it can never create
+// containers on a second set of hosts; a finished fan-out answers a retry with its first reply.
+// Owned by the hub thread; never blocks; time is passed in.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/publication.hpp"
+#include "broker/scheduler.hpp"
+#include "common/envelope.hpp"
+
+namespace dockmesh::broker {
+
+struct dispatch_counters {
+  std::uint64_t scheduled = 0;    // requests placed
+  std::uint64_t unplaceable = 0;  // 503: no host fits
+  std::uint64_t invalid = 0;      // 400
+  std::uint64_t retries = 0;      // answered from the placement cache
+};
+
+class create_dispatcher {
+ public:
+  using fleet_fn = std::function<std::vector<host_candidate>()>;
+
+  create_dispatcher(std::string broker_client_id, std::uint64_t seed = std::random_device{}());
+
+  publications on_request(const common::envelope& req, const fleet_fn& fleet, std::int64_t now_ms);
+  publications on_reply(const common::envelope& rep, std::int64_t now_ms);
+  // Fan-outs past their deadline get their combined reply (504 for hosts that did not answer);
+  // old entries leave the cache.
+  publications tick(std::int64_t now_ms);
+
+  const std::string& reply_topic() const { return reply_topic_; }
+  const dispatch_counters& counters() const { return counters_; }
+  std::size_t pending_fanouts() const;
+
+  static constexpr std::int64_t default_fanout_ms = 60000;
+  static constexpr std::int64_t cache_ms = 10 * 60 * 1000;
+  static constexpr std::size_t cache_entries = 4096;
+
+ private:
+  struct sub_request {
+    std::string host;
+    common::envelope env;
+    std::optional<common::envelope> reply;
+  };
+  struct job {
+    common::envelope request;
+    std::vector<sub_request> subs;  // one entry and no reply tracking for a single-host job
+    bool fanout = false;
+    std::optional<common::envelope> combined;
+    std::int64_t deadline = 0;
+    std::int64_t created = 0;
+  };
+
+  publications retry(job& j, const common::envelope& req);
+  publications start(const common::envelope& req, const std::vector<assignment>& hosts,
+                     std::int64_t now_ms);
+  publication finish(job& j);
+  publication reply(const common::envelope& req, int code, nlohmann::json body,
+                    std::string message = {});
+  void remember(std::string id, job j);
+
+  std::string client_id_;
+  std::string reply_topic_;
+  std::mt19937_64 rng_;
+  std::unordered_map<std::string, job> jobs_;
+  std::unordered_map<std::string, std::string> sub_to_job_;
+  std::deque<std::string> order_;
+  dispatch_counters counters_;
+};
+
+}  // namespace dockmesh::broker

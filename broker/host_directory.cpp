@@ -1,0 +1,201 @@
+#include "broker/host_directory.hpp"
+
+#include "common/log.hpp"
+#include "common/topic.hpp"
+
+namespace dockmesh::broker {
+namespace {
+
+using common::errc;
+using common::make_error;
+using nlohmann::json;
+
+constexpr std::string_view host_prefix = "h/";
+
+// Whether a heartbeat says something new: every field but `sequence` is compared.
+bool content_changed(const json& before, const json& after) {
+  if (!before.is_object() || before.size() != after.size()) return true;
+  for (auto it = after.begin(); it != after.end(); ++it) {
+    if (it.key() == "sequence") continue;
+    auto b = before.find(it.key());
+    if (b == before.end() || *b != it.value()) return true;
+  }
+  return false;
+}
+
+json stored_form(const host_entry& h) {
+  return {{"record", h.record},
+          {"record_version", h.record_version.to_json()},
+          {"presence_version", h.presence_version.to_json()},
+          {"unregistered", h.unregistered},
+          {"status", std::string(to_string(h.status))},
+          {"reason", h.reason},
+          {"first_seen", h.first_seen},
+          {"last_seen", h.last_seen},
+          {"status_since", h.status_since}};
+}
+
+}  // namespace
+
+std::string_view to_string(host_status s) {
+  switch (s) {
+    case host_status::up: return "up";
+    case host_status::down: return "down";
+    case host_status::gone: return "gone";
+  }
+  return "?";
+}
+
+std::optional<host_status> parse_host_status(std::string_view s) {
+  if (s == "up") return host_status::up;
+  if (s == "down") return host_status::down;
+  if (s == "gone") return host_status::gone;
+  return std::nullopt;
+}
+
+bool host_entry::docker_up() const {
+  auto it = record.find("docker_up");
+  // Absent means the agent did not say; only an explicit false marks Docker as down.
+  return it == record.end() || !it->is_boolean() || it->get<bool>();
+}
+
+json host_entry::to_json() const {
+  json j = record.is_object() ? record : json::object();
+  j["fqdn"] = fqdn;
+  j["status"] = std::string(broker::to_string(status));
+  j["first_seen"] = first_seen;
+  j["last_seen"] = last_seen;
+  j["status_since"] = status_since;
+  if (!reason.empty()) j["reason"] = reason;
+  return j;
+}
+
+bool host_entry::has_label(std::string_view key, std::string_view value) const {
+  auto labels = record.find("labels");
+  if (labels == record.end() || !labels->is_object()) return false;
+  auto it = labels->find(key);
+  return it != labels->end() && it->is_string() && it->get_ref<const std::string&>() == value;
+}
+
+void host_directory::set_status(host_entry& h, host_status s, std::string reason,
+                                std::int64_t now_ms, directory_events& out) {
+  h.status = s;
+  h.reason = std::move(reason);
+  h.status_since = now_ms;
+  out.push_back({"host-" + std::string(to_string(s)), h.to_json()});
+  if (s != host_status::up)
+    DM_LOG(info) << "host " << h.fqdn << " is " << to_string(s) << " (" << h.reason << ")";
+  else
+    DM_LOG(info) << "host " << h.fqdn << " is up";
+}
+
+common::result<directory_events> host_directory::apply(std::string_view action, const json& body,
+                                                       std::int64_t now_ms) {
+  if (!body.is_object()) return make_error(errc::invalid_argument, "announcement body must be a map");
+  auto v = version_stamp::of_announcement(body);
+  auto f = body.find("fqdn");
+  if (!v || f == body.end() || !f->is_string() || !common::valid_segment(f->get_ref<const std::string&>()))
+    return make_error(errc::invalid_argument, "announcement needs fqdn, incarnation and sequence");
+  const std::string& fqdn = f->get_ref<const std::string&>();
+  auto [it, fresh] = hosts_.try_emplace(fqdn);
+  host_entry& h = it->second;
+  directory_events out;
+  bool is_record = action != "unregister";
+  bool applied = false;
+  if (is_record && *v > h.record_version) {
+    if (!fresh && h.status == host_status::up && content_changed(h.record, body))
+      out.push_back({"host-updated", json()});  // body filled below, once the entry is current
+    h.record = body;
+    h.record_version = *v;
+    applied = true;
+  }
+  if (*v > h.presence_version) {
+    h.presence_version = *v;
+    h.unregistered = !is_record;
+    applied = true;
+  }
+  if (!applied) return out;  // older than what we hold: last writer already won
+  if (fresh) {
+    h.fqdn = fqdn;
+    h.first_seen = now_ms;
+  }
+  h.last_seen = std::max(h.last_seen, now_ms);
+  h.last_heard = now_ms;
+  dirty_.insert(fqdn);
+  for (auto& e : out) e.body = h.to_json();
+  if (h.unregistered && (fresh || h.status == host_status::up))
+    set_status(h, host_status::down, "unregistered", now_ms, out);
+  else if (!h.unregistered && (fresh || h.status != host_status::up))
+    set_status(h, host_status::up, {}, now_ms, out);
+  return out;
+}
+
+directory_events host_directory::tick(std::int64_t now_ms) {
+  directory_events out;
+  for (auto& [fqdn, h] : hosts_) {
+    if (h.status == host_status::up && now_ms - h.last_heard > timing_.down_after_ms) {
+      set_status(h, host_status::down, "missed heartbeats", now_ms, out);
+      dirty_.insert(fqdn);
+    } else if (h.status == host_status::down && now_ms - h.status_since > timing_.gone_after_ms) {
+      set_status(h, host_status::gone, "down for longer than the retention", now_ms, out);
+      dirty_.insert(fqdn);
+    }
+  }
+  return out;
+}
+
+const host_entry* host_directory::find(std::string_view fqdn) const {
+  auto it = hosts_.find(fqdn);
+  return it == hosts_.end() ? nullptr : &it->second;
+}
+
+json host_directory::list(std::optional<host_status> status, std::string_view label_key,
+                          std::string_view label_value) const {
+  json out = json::array();
+  for (const auto& [fqdn, h] : hosts_) {
+    if (status && h.status != *status) continue;
+    if (!label_key.empty() && !h.has_label(label_key, label_value)) continue;
+    out.push_back(h.to_json());
+  }
+  return out;
+}
+
+void host_directory::load(const state_db& db, std::int64_t now_ms) {
+  db.for_each(host_prefix, [&](std::string_view key, const json& v) {
+    std::string fqdn(key.substr(host_prefix.size()));
+    auto status = parse_host_status(v.value("status", ""));
+    if (!v.is_object() || !status || !common::valid_segment(fqdn)) return;
+    host_entry h;
+    h.fqdn = fqdn;
+    h.record = v.value("record", json::object());
+    h.record_version = version_stamp::from_json(v.value("record_version", json()));
+    h.presence_version = version_stamp::from_json(v.value("presence_version", json()));
+    h.unregistered = v.value("unregistered", false);
+    h.status = *status;
+    h.reason = v.value("reason", "");
+    h.first_seen = v.value("first_seen", std::int64_t{0});
+    h.last_seen = v.value("last_seen", std::int64_t{0});
+    h.status_since = v.value("status_since", std::int64_t{0});
+    // Hosts get a full down_after_ms from our start to be heard again, so a broker restart does
+    // not flap every host down and up.
+    h.last_heard = now_ms;
+    hosts_[fqdn] = std::move(h);
+  });
+}
+
+common::result<void> host_directory::flush(state_db& db) {
+  if (dirty_.empty()) return {};
+  rocksdb::WriteBatch batch;
+  for (const auto& fqdn : dirty_) {
+    auto it = hosts_.find(fqdn);
+    std::string key = std::string(host_prefix) + fqdn;
+    if (it == hosts_.end())
+      batch.Delete(key);
+    else
+      batch.Put(key, state_db::pack(stored_form(it->second)));
+  }
+  dirty_.clear();
+  return db.write(batch, false);
+}
+
+}  // namespace dockmesh::broker

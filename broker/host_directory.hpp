@@ -1,0 +1,83 @@
+// host_directory: the broker's list of hosts, built from agents' `ann/` announcements.
+// Two last-writer-wins registers per host, both ordered by version_stamp:
+//   record:   the body of the newest register/heartbeat (what `hosts` shows, what the scheduler
+//             reads);
+//   presence: the newest announcement of any kind (an unregister newer than every heartbeat means
+//             the agent stopped cleanly).
+// So any two brokers fed the same announcements, in any order, hold the same records. Liveness is
+// local: a host not heard from for down_after_ms is `down`; down for gone_after_ms it is `gone`.
+// Every change returns directory_events for `dir/`. Owned by the hub thread; time is passed in.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/directory_event.hpp"
+#include "broker/state_db.hpp"
+#include "broker/version_stamp.hpp"
+#include "common/result.hpp"
+
+namespace dockmesh::broker {
+
+enum class host_status { up, down, gone };
+std::string_view to_string(host_status s);
+std::optional<host_status> parse_host_status(std::string_view s);
+
+struct host_entry {
+  std::string fqdn;
+  nlohmann::json record = nlohmann::json::object();
+  version_stamp record_version;
+  version_stamp presence_version;
+  bool unregistered = false;  // the newest announcement was an unregister
+  host_status status = host_status::up;
+  std::string reason;           // why down/gone
+  std::int64_t first_seen = 0;  // unix ms
+  std::int64_t last_seen = 0;   // unix ms of the newest applied announcement
+  std::int64_t status_since = 0;
+  std::int64_t last_heard = 0;  // liveness clock; not persisted (a restart starts it afresh)
+
+  bool docker_up() const;
+  nlohmann::json to_json() const;  // record + status, first_seen, last_seen, ...
+  bool has_label(std::string_view key, std::string_view value) const;
+};
+
+struct directory_timing {
+  std::int64_t down_after_ms = 3200;             // ~3 missed 1 s heartbeats
+  std::int64_t gone_after_ms = 24LL * 3600 * 1000;
+};
+
+class host_directory {
+ public:
+  explicit host_directory(directory_timing timing = {}) : timing_(timing) {}
+
+  // register | heartbeat | unregister with a body already checked by topic_acl. 400 on a body
+  // without fqdn/incarnation/sequence.
+  common::result<directory_events> apply(std::string_view action, const nlohmann::json& body,
+                                         std::int64_t now_ms);
+  // Marks silent hosts down and long-down hosts gone.
+  directory_events tick(std::int64_t now_ms);
+
+  const host_entry* find(std::string_view fqdn) const;
+  const std::map<std::string, host_entry, std::less<>>& hosts() const { return hosts_; }
+  nlohmann::json list(std::optional<host_status> status, std::string_view label_key,
+                      std::string_view label_value) const;
+
+  void load(const state_db& db, std::int64_t now_ms);
+  common::result<void> flush(state_db& db);  // persists changed hosts (no sync: WAL only)
+  bool dirty() const { return !dirty_.empty(); }
+
+ private:
+  void set_status(host_entry& h, host_status s, std::string reason, std::int64_t now_ms,
+                  directory_events& out);
+
+  directory_timing timing_;
+  std::map<std::string, host_entry, std::less<>> hosts_;
+  std::set<std::string> dirty_;
+};
+
+}  // namespace dockmesh::broker

@@ -1,0 +1,359 @@
+#include "broker/hub.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+#include "common/log.hpp"
+
+namespace dockmesh::broker {
+namespace {
+
+using common::envelope;
+using common::topic_kind;
+using steady = std::chrono::steady_clock;
+
+constexpr auto tick_every = std::chrono::milliseconds(100);
+constexpr int forward_batch_size = 512;
+constexpr int control_batch_size = 64;
+
+std::string_view view(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
+
+void drain_rest(zmq::socket_t& s, zmq::message_t& last) {
+  while (last.more())
+    if (!s.recv(last, zmq::recv_flags::none)) break;
+}
+
+const char* drop_name(drop_reason r) { return r == drop_reason::acl ? "acl" : "malformed"; }
+
+}  // namespace
+
+nlohmann::json hub_counters::to_json() const {
+  nlohmann::json acl_by = nlohmann::json::object();
+  for (int i = 1; i < 5; ++i)
+    acl_by[std::string(broker::to_string(static_cast<acl_decision>(i)))] = acl[i];
+  return {{"forwarded", forwarded},
+          {"published", published},
+          {"dropped_malformed", dropped[static_cast<int>(drop_reason::malformed)]},
+          {"dropped_acl", dropped[static_cast<int>(drop_reason::acl)]},
+          {"acl", acl_by},
+          {"control_requests", control_requests},
+          {"bus_rebinds", bus_rebinds}};
+}
+
+hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_keypair server_keys,
+         broker_core& core)
+    : ctx_(ctx),
+      settings_(settings),
+      server_keys_(std::move(server_keys)),
+      core_(core),
+      own_reply_topic_("rep/" + core.client_id() + "/"),
+      zap_(ctx, zmq::socket_type::rep) {
+  zap_.set(zmq::sockopt::linger, 0);
+  zap_.bind(zap_endpoint);  // before any CURVE socket: without a handler libzmq admits every key
+  make_bus_sockets();
+  router_ = make_server_socket(zmq::socket_type::router, zap_domain_control);
+  router_.bind(settings_.router_endpoint);
+  connect_peers();
+  core_.set_stats_source([this] { return counters_.to_json(); });
+}
+
+zmq::socket_t hub::make_server_socket(zmq::socket_type type, const char* domain) {
+  zmq::socket_t s(ctx_, type);
+  s.set(zmq::sockopt::linger, 0);
+  s.set(zmq::sockopt::curve_server, true);
+  s.set(zmq::sockopt::curve_secretkey, server_keys_.secret_key);
+  s.set(zmq::sockopt::zap_domain, domain);
+  s.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(settings_.max_message_bytes));
+  s.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
+  s.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
+  return s;
+}
+
+static void bind_with_retry(zmq::socket_t& s, const std::string& endpoint) {
+  // After a close, the old listener is torn down by the I/O thread: give it a moment.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      s.bind(endpoint);
+      return;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EADDRINUSE || attempt >= 200)
+        throw std::runtime_error("cannot bind " + endpoint + ": " + e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
+void hub::make_bus_sockets() {
+  if (xsub_) xsub_.close();
+  if (xpub_) xpub_.close();
+  xsub_ = make_server_socket(zmq::socket_type::xsub, zap_domain_bus);
+  xpub_ = make_server_socket(zmq::socket_type::xpub, zap_domain_bus);
+  bind_with_retry(xsub_, settings_.xsub_endpoint);
+  bind_with_retry(xpub_, settings_.xpub_endpoint);
+  // Subscribe to everything: the broker needs ann/ and req/any/, and forwards the rest.
+  xsub_.send(zmq::buffer("\x01", 1), zmq::send_flags::none);
+}
+
+void hub::connect_peers() {
+  if (settings_.peers.empty()) return;
+  peers_ = zmq::socket_t(ctx_, zmq::socket_type::sub);
+  peers_.set(zmq::sockopt::linger, 0);
+  // Peers share the mesh's server key pair; they admit it as broker:broker.
+  peers_.set(zmq::sockopt::curve_serverkey, server_keys_.public_key);
+  peers_.set(zmq::sockopt::curve_publickey, server_keys_.public_key);
+  peers_.set(zmq::sockopt::curve_secretkey, server_keys_.secret_key);
+  peers_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(settings_.max_message_bytes));
+  peers_.set(zmq::sockopt::subscribe, "dir/");
+  for (const auto& p : settings_.peers) peers_.connect(p.xpub_endpoint());
+}
+
+void hub::run(zmq::socket_t& pipe) {
+  publish(core_.startup(common::now_ms()));
+  auto next_tick = steady::now() + tick_every;
+  for (;;) {
+    std::vector<zmq::pollitem_t> items{{pipe.handle(), 0, ZMQ_POLLIN, 0},
+                                       {zap_.handle(), 0, ZMQ_POLLIN, 0},
+                                       {router_.handle(), 0, ZMQ_POLLIN, 0},
+                                       {xsub_.handle(), 0, ZMQ_POLLIN, 0},
+                                       {xpub_.handle(), 0, ZMQ_POLLIN, 0}};
+    if (peers_) items.push_back({peers_.handle(), 0, ZMQ_POLLIN, 0});
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - steady::now());
+    zmq::poll(items, std::max(wait, std::chrono::milliseconds(0)));
+    if (items[0].revents & ZMQ_POLLIN) {
+      zmq::message_t m;
+      if (pipe.recv(m, zmq::recv_flags::dontwait) && view(m) == "$TERM") break;
+    }
+    if (items[1].revents & ZMQ_POLLIN) handle_zap();
+    if (items[2].revents & ZMQ_POLLIN) handle_control();
+    if (rebind_needed_) {
+      // A key was cut off: no message is read from the old sockets after this point.
+      rebind_needed_ = false;
+      ++counters_.bus_rebinds;
+      make_bus_sockets();
+      DM_LOG(info) << "bus sockets re-bound: every client re-authenticates";
+      continue;
+    }
+    if (items[3].revents & ZMQ_POLLIN) forward_batch();
+    if (items[4].revents & ZMQ_POLLIN) drain_subscriptions();
+    if (peers_ && (items[5].revents & ZMQ_POLLIN)) drain_peers();
+    if (steady::now() >= next_tick) {
+      publish(core_.tick(common::now_ms()));
+      next_tick = steady::now() + tick_every;
+    }
+  }
+  core_.flush();
+}
+
+void hub::forward_batch() {
+  for (int i = 0; i < forward_batch_size; ++i)
+    if (!forward_one()) return;
+}
+
+const identity& hub::sender_of(const zmq::message_t& frame) {
+  const char* uid = zmq_msg_gets(frame.handle(), "User-Id");
+  if (!uid) uid = "";
+  if (std::strcmp(uid, cached_user_id_.c_str()) != 0) {
+    cached_user_id_ = uid;
+    cached_identity_ = parse_user_id(cached_user_id_);
+  }
+  return cached_identity_;
+}
+
+bool hub::forward_one() {
+  zmq::message_t topic;
+  if (!xsub_.recv(topic, zmq::recv_flags::dontwait)) return false;
+  if (!topic.more()) {
+    drop(drop_reason::malformed, sender_of(topic), view(topic), "single-frame message");
+    return true;
+  }
+  zmq::message_t body;
+  if (!xsub_.recv(body, zmq::recv_flags::none)) return true;
+  const identity& who = sender_of(topic);
+  if (body.more()) {
+    drain_rest(xsub_, body);
+    drop(drop_reason::malformed, who, view(topic), "more than two frames");
+    return true;
+  }
+  topic_view t;
+  acl_decision d = classify_topic(view(topic), t) ? check_publish(who, t)
+                                                   : acl_decision::malformed_topic;
+  if (d != acl_decision::allow) {
+    ++counters_.acl[static_cast<int>(d)];
+    drop(drop_reason::acl, who, view(topic), to_string(d));
+    return true;
+  }
+  bool forward = true;
+  if (t.kind == topic_kind::ann || t.kind == topic_kind::req_any ||
+      (t.kind == topic_kind::rep && view(topic) == own_reply_topic_))
+    inspect(t, body, who, forward);
+  if (!forward) return true;
+  xpub_.send(topic, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  xpub_.send(body, zmq::send_flags::dontwait);
+  ++counters_.forwarded;
+  return true;
+}
+
+void hub::inspect(const topic_view& t, zmq::message_t& body, const identity& who, bool& forward) {
+  common::decode_limits limits;
+  limits.max_bytes = settings_.max_message_bytes;
+  auto env = common::decode(view(body), limits);
+  std::string_view topic = t.kind == topic_kind::ann ? "ann/" : t.kind == topic_kind::req_any ? "req/any/" : own_reply_topic_;
+  if (!env) {
+    forward = false;
+    drop(drop_reason::malformed, who, topic, env.err().message);
+    return;
+  }
+  auto now = common::now_ms();
+  if (t.kind == topic_kind::ann) {
+    auto d = check_announcement(who, *env);
+    if (d != acl_decision::allow) {
+      forward = false;
+      ++counters_.acl[static_cast<int>(d)];
+      drop(drop_reason::acl, who, topic, to_string(d));
+      return;
+    }
+    publish(core_.on_announcement(*env, now));
+  } else if (t.kind == topic_kind::req_any) {
+    if (env->is_reply() || env->action.empty()) {
+      forward = false;
+      drop(drop_reason::malformed, who, topic, "not a request");
+      return;
+    }
+    if (core_.is_leader(now)) publish(core_.on_shared_request(*env, now));
+  } else {
+    forward = false;  // a reply to the broker itself
+    publish(core_.on_own_reply(*env, now));
+  }
+}
+
+void hub::drop(drop_reason why, const identity& who, std::string_view topic,
+               std::string_view detail) {
+  int i = static_cast<int>(why);
+  ++counters_.dropped[i];
+  auto now = common::now_ms();
+  if (now - last_drop_log_[i] < 1000) {
+    ++suppressed_[i];
+    return;
+  }
+  DM_LOG(warn) << "dropped message (" << drop_name(why) << ": " << detail << ") from '"
+               << who.user_id() << "' on '" << topic.substr(0, 80) << "'"
+               << (suppressed_[i] ? " (+" + std::to_string(suppressed_[i]) + " similar not logged)"
+                                  : std::string());
+  last_drop_log_[i] = now;
+  suppressed_[i] = 0;
+}
+
+void hub::drain_subscriptions() {
+  // Subscriptions stay inside ZeroMQ (the XSUB side already takes everything); read them so
+  // they do not pile up.
+  zmq::message_t m;
+  while (xpub_.recv(m, zmq::recv_flags::dontwait)) drain_rest(xpub_, m);
+}
+
+void hub::drain_peers() {
+  zmq::message_t topic, body;
+  while (peers_.recv(topic, zmq::recv_flags::dontwait)) {
+    if (!topic.more()) continue;
+    if (!peers_.recv(body, zmq::recv_flags::none)) return;
+    if (body.more()) {
+      drain_rest(peers_, body);
+      continue;
+    }
+    auto env = common::decode(view(body));
+    if (env) core_.heard_peer(*env, common::now_ms());
+  }
+}
+
+void hub::publish(const publications& out) {
+  for (const auto& p : out) {
+    std::string bytes = common::encode(p.env);
+    xpub_.send(zmq::buffer(p.topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    xpub_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+    ++counters_.published;
+  }
+}
+
+}  // namespace dockmesh::broker
+
+namespace dockmesh::broker {
+
+void hub::handle_zap() {
+  for (;;) {
+    std::vector<zmq::message_t> frames;
+    zmq::message_t m;
+    if (!zap_.recv(m, zmq::recv_flags::dontwait)) return;
+    frames.push_back(std::move(m));
+    while (frames.back().more() && frames.size() < 16) {
+      zmq::message_t next;
+      if (!zap_.recv(next, zmq::recv_flags::none)) break;
+      frames.push_back(std::move(next));
+    }
+    drain_rest(zap_, frames.back());
+    std::vector<std::string_view> views;
+    for (const auto& f : frames) views.push_back(view(f));
+    auto req = parse_zap_request(views);
+    zap_answer a;
+    if (req) a = core_.zap().decide(*req, common::now_ms());
+    else a.reason = req.err().message;
+    if (!a.ok && req) {
+      DM_LOG(debug) << "ZAP refused " << req->public_key.substr(0, 8) << "... on " << req->domain
+                    << " from " << req->address << ": " << a.reason;
+    }
+    std::string request_id = views.size() > 1 ? std::string(views[1]) : std::string();
+    std::string metadata = a.ok ? encode_zap_metadata(a.public_key) : std::string();
+    // A REP socket must answer every request, even one it could not parse.
+    zap_.send(zmq::buffer(std::string_view("1.0")), zmq::send_flags::sndmore);
+    zap_.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
+    zap_.send(zmq::buffer(std::string_view(a.ok ? "200" : req ? "400" : "500")),
+              zmq::send_flags::sndmore);
+    zap_.send(zmq::buffer(a.reason), zmq::send_flags::sndmore);
+    zap_.send(zmq::buffer(a.user_id), zmq::send_flags::sndmore);
+    zap_.send(zmq::buffer(metadata), zmq::send_flags::none);
+  }
+}
+
+void hub::handle_control() {
+  for (int n = 0; n < control_batch_size && !rebind_needed_; ++n) {
+    std::vector<zmq::message_t> frames;
+    zmq::message_t m;
+    if (!router_.recv(m, zmq::recv_flags::dontwait)) return;
+    frames.push_back(std::move(m));
+    while (frames.back().more() && frames.size() < 4) {
+      zmq::message_t next;
+      if (!router_.recv(next, zmq::recv_flags::none)) break;
+      frames.push_back(std::move(next));
+    }
+    ++counters_.control_requests;
+    if (frames.back().more() || frames.size() < 2) {
+      drain_rest(router_, frames.back());
+      drop(drop_reason::malformed, {}, "control", "control request is not [empty][envelope]");
+      continue;
+    }
+    const zmq::message_t& body = frames.back();
+    identity who = parse_user_id(zmq_msg_gets(body.handle(), "User-Id") ? zmq_msg_gets(body.handle(), "User-Id") : "");
+    const char* key = zmq_msg_gets(body.handle(), public_key_property);
+    common::decode_limits limits;
+    limits.max_bytes = settings_.max_message_bytes;
+    auto req = common::decode(view(body), limits);
+    envelope reply;
+    if (!req || req->action.empty()) {
+      envelope empty;
+      reply = common::make_error_reply(
+          empty, core_.client_id(),
+          {common::errc::malformed, req ? "control request without an action" : req.err().message});
+      drop(drop_reason::malformed, who, "control", reply.err->message);
+    } else {
+      auto outcome = core_.on_control(who, key ? key : "", *req, common::now_ms());
+      reply = std::move(outcome.reply);
+      rebind_needed_ = outcome.cut_off;
+    }
+    std::string bytes = common::encode(reply);
+    router_.send(frames.front(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    if (frames.size() == 3) router_.send(frames[1], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    router_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+  }
+}
+
+}  // namespace dockmesh::broker

@@ -1,0 +1,93 @@
+// hub: the broker's sockets and its one poll loop (the hub thread). It owns
+//   XSUB  (publishers connect; subscribes to everything so every message reaches the broker),
+//   XPUB  (subscribers connect; filtering per subscriber is ZeroMQ's),
+//   ROUTER (control protocol),
+//   REP on inproc://zeromq.zap.01 (ZAP: answered here, between two forwarding batches),
+//   SUB to peer brokers' XPUB (their dir/, for the leader rule), and the stop pipe.
+// All bus sockets are CURVE servers (no plaintext mode) with ZMQ_MAXMSGSIZE. The hot path moves
+// zmq::message_t frames from XSUB to XPUB without copying; it reads the sender's User-Id (set by
+// ZAP) from the frame, checks topic_acl, and decodes only ann/, req/any/ and replies addressed to
+// the broker. Everything else is forwarded by topic. Dropped messages are counted by reason and
+// logged at most once a second per reason.
+// Cutting off a key: ZeroMQ cannot close one peer's connection, so when an accepted key is
+// revoked the hub closes and re-binds its XSUB and XPUB sockets at once (before it reads another
+// message): every client reconnects, ZAP runs again, and the revoked key is refused. Messages in
+// flight at that moment are lost (requesters retry) and subscribers miss ~1 reconnect interval.
+// On the ROUTER, the control service checks every request against the key's current state.
+// Never blocks except in zmq_poll (bounded by the next timer) and batched RocksDB writes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "broker/broker_core.hpp"
+#include "broker/broker_options.hpp"
+#include "broker/identity.hpp"
+#include "broker/topic_acl.hpp"
+#include "common/curve_keys.hpp"
+
+namespace dockmesh::broker {
+
+enum class drop_reason { malformed, acl, count };
+
+struct hub_counters {
+  std::uint64_t forwarded = 0;
+  std::uint64_t published = 0;  // the broker's own messages
+  std::array<std::uint64_t, static_cast<int>(drop_reason::count)> dropped{};
+  std::array<std::uint64_t, 5> acl{};  // by acl_decision
+  std::uint64_t control_requests = 0;
+  std::uint64_t bus_rebinds = 0;
+  nlohmann::json to_json() const;
+};
+
+class hub {
+ public:
+  // Binds every socket (ZAP first, so no handshake can happen without it). Throws on bind errors.
+  hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_keypair server_keys,
+      broker_core& core);
+  // Runs until "$TERM" arrives on `pipe` (a PAIR connected by the owner).
+  void run(zmq::socket_t& pipe);
+
+  const hub_counters& counters() const { return counters_; }
+
+ private:
+  void make_bus_sockets();
+  zmq::socket_t make_server_socket(zmq::socket_type type, const char* domain);
+  void connect_peers();
+  void forward_batch();
+  bool forward_one();
+  void inspect(const topic_view& t, zmq::message_t& body, const identity& who, bool& forward);
+  void handle_zap();
+  void handle_control();
+  void drain_subscriptions();
+  void drain_peers();
+  void publish(const publications& out);
+  void drop(drop_reason why, const identity& who, std::string_view topic, std::string_view detail);
+  const identity& sender_of(const zmq::message_t& frame);
+
+  zmq::context_t& ctx_;
+  broker_settings settings_;
+  common::curve_keypair server_keys_;
+  broker_core& core_;
+  std::string own_reply_topic_;
+  zmq::socket_t zap_;
+  zmq::socket_t xsub_;
+  zmq::socket_t xpub_;
+  zmq::socket_t router_;
+  zmq::socket_t peers_;
+  bool rebind_needed_ = false;
+  hub_counters counters_;
+  // One-entry identity cache: consecutive frames usually come from the same connection.
+  std::string cached_user_id_;
+  identity cached_identity_;
+  std::array<std::int64_t, static_cast<int>(drop_reason::count)> last_drop_log_{};
+  std::array<std::uint64_t, static_cast<int>(drop_reason::count)> suppressed_{};
+};
+
+}  // namespace dockmesh::broker

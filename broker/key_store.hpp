@@ -1,0 +1,77 @@
+// key_store: the CURVE public keys the broker knows, each with a role, a name and a state (the
+// salt-key model). Accepted keys pass ZAP as `<role>:<name>`; unknown keys seen by ZAP or by
+// `enroll` are kept as pending until an admin accepts or rejects them; revoked and rejected keys
+// are refused everywhere. Bootstrapped from --authorized-keys, persisted in state_db (sync
+// writes). Owned by the hub thread; lookups are hash-map reads, safe to call per ZAP request.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/identity.hpp"
+#include "broker/state_db.hpp"
+#include "common/result.hpp"
+
+namespace dockmesh::broker {
+
+enum class key_state { accepted, pending, rejected, revoked };
+std::string_view to_string(key_state s);
+
+struct key_entry {
+  std::string public_key;  // Z85, 40 chars
+  role who = role::agent;  // for pending keys: the role they would get (agent)
+  std::string name;        // fqdn for agents; empty for a pending key only seen on the bus
+  key_state state = key_state::pending;
+  std::int64_t updated_ms = 0;
+  nlohmann::json to_json() const;  // {public_key, role, name, state, updated}
+};
+
+// `<role> <name> <public-key>` per line, '#' comments, blank lines ignored. Errors name the line.
+common::result<std::vector<key_entry>> parse_authorized_keys(std::string_view text);
+// Reads and parses a file; throws std::runtime_error (start-up).
+std::vector<key_entry> load_authorized_keys(const std::string& path);
+
+class key_store {
+ public:
+  explicit key_store(state_db& db, std::size_t max_pending = 1000);
+
+  // Start-up merge of --authorized-keys: new and pending keys become accepted, accepted keys take
+  // the file's role and name; revoked or rejected keys stay refused (a restart must not undo a
+  // revocation), which is logged.
+  void merge_authorized(const std::vector<key_entry>& entries, std::int64_t now_ms);
+
+  const key_entry* find(std::string_view public_key) const;
+  // An exact public key, or a name that matches exactly one key. 404 / 409 otherwise.
+  common::result<key_entry> resolve(std::string_view key_or_name) const;
+  std::vector<key_entry> list() const;
+
+  // Records an unknown key as pending (name may be empty). No-op for known keys; refused (false)
+  // once max_pending pending keys exist, so random keys cannot grow the store without bound.
+  bool note_pending(std::string_view public_key, std::string_view name, std::int64_t now_ms);
+  // Accepts a key as `who:name`. 409 when another accepted agent key already owns that fqdn,
+  // 400 when the name is not a valid segment.
+  common::result<key_entry> accept(std::string_view public_key, role who, std::string_view name,
+                                   std::int64_t now_ms);
+  common::result<key_entry> set_refused(std::string_view public_key, key_state state,
+                                        std::int64_t now_ms);  // rejected or revoked
+
+  // Bumped on every change; lets the hub notice that keys changed.
+  std::uint64_t generation() const { return generation_; }
+
+ private:
+  common::result<void> save(const key_entry& e);
+
+  state_db& db_;
+  std::size_t max_pending_;
+  std::size_t pending_count_ = 0;
+  std::unordered_map<std::string, key_entry> keys_;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace dockmesh::broker

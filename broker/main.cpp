@@ -1,0 +1,85 @@
+// dockmesh-broker: parse the configuration, open the directory, run the hub on its own thread,
+// wait for SIGINT/SIGTERM, stop the hub through its pipe and join.
+#include <csignal>
+#include <exception>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "broker/broker_core.hpp"
+#include "broker/broker_options.hpp"
+#include "broker/hub.hpp"
+#include "common/config.hpp"
+#include "common/curve_keys.hpp"
+#include "common/log.hpp"
+
+namespace {
+
+using namespace dockmesh;
+
+constexpr const char* stop_endpoint = "inproc://dockmesh-broker-stop";
+
+int run(const broker::broker_settings& settings) {
+  auto server_keys = common::load_keypair(settings.server_key_file);
+  // Signals are taken by sigwait in this thread only; every thread started later inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  zmq::context_t ctx(settings.io_threads);
+  broker::broker_core core(settings, server_keys.public_key, common::now_ms());
+  zmq::socket_t stop(ctx, zmq::socket_type::pair);
+  stop.bind(stop_endpoint);
+  std::promise<void> started;
+  bool failed = false;
+  std::thread hub_thread([&] {
+    zmq::socket_t pipe(ctx, zmq::socket_type::pair);
+    pipe.connect(stop_endpoint);
+    bool running = false;
+    try {
+      broker::hub hub(ctx, settings, server_keys, core);
+      running = true;
+      started.set_value();
+      hub.run(pipe);
+    } catch (const std::exception& e) {
+      if (!running) return started.set_exception(std::current_exception());
+      DM_LOG(error) << "hub stopped: " << e.what();
+      failed = true;
+      kill(getpid(), SIGTERM);
+    }
+  });
+  try {
+    started.get_future().get();
+  } catch (...) {
+    hub_thread.join();
+    throw;
+  }
+  DM_LOG(info) << "broker " << settings.broker_id << " serving: xsub " << settings.xsub_endpoint
+               << ", xpub " << settings.xpub_endpoint << ", control " << settings.router_endpoint;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  DM_LOG(info) << "stopping on signal " << sig;
+  stop.send(zmq::buffer(std::string_view("$TERM")), zmq::send_flags::dontwait);
+  hub_thread.join();
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  common::set_log_component("broker");
+  try {
+    common::po::options_description options("dockmesh-broker options");
+    broker::add_broker_options(options);
+    auto pc = common::parse_config(argc, argv, "dockmesh-broker", options);
+    if (pc.exit_now) return pc.exit_code;
+    return run(broker::broker_settings_from(pc.vm));
+  } catch (const std::exception& e) {
+    std::cerr << "dockmesh-broker: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,46 @@
+// state_db: the broker's RocksDB database in --data-dir. One keyspace, split by key prefix:
+//   k/<public key>  accepted/pending/rejected/revoked keys (key_store)
+//   t/<token hash>  join tokens (join_tokens)
+//   h/<fqdn>        host records (host_directory)
+//   i/<fqdn>        each host's last applied inventory (container_index)
+// Values are msgpack (nlohmann::json::to_msgpack). Owned by the hub thread; writes without sync
+// only go to the WAL via write(2), so they survive kill -9 of the broker (not a power cut) and
+// cost microseconds. Key and token changes use sync writes (rare, admin actions).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "common/result.hpp"
+
+namespace dockmesh::broker {
+
+class state_db {
+ public:
+  explicit state_db(const std::string& dir);  // throws std::runtime_error with a clear message
+  ~state_db();
+  state_db(const state_db&) = delete;
+  state_db& operator=(const state_db&) = delete;
+
+  common::result<void> put(std::string_view key, const nlohmann::json& value, bool sync);
+  common::result<void> erase(std::string_view key, bool sync);
+  common::result<void> write(rocksdb::WriteBatch& batch, bool sync);
+  std::optional<nlohmann::json> get(std::string_view key) const;
+  // Calls fn(key, value) for every key with this prefix whose value decodes.
+  void for_each(std::string_view prefix,
+                const std::function<void(std::string_view, const nlohmann::json&)>& fn) const;
+
+  static std::string pack(const nlohmann::json& value);
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace dockmesh::broker

@@ -1,0 +1,80 @@
+#include "broker/topic_acl.hpp"
+
+namespace dockmesh::broker {
+namespace {
+
+using common::topic_kind;
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// prefix + segment + '/'; the segment rules are common::valid_segment's.
+bool named(std::string_view topic, std::string_view prefix, topic_kind kind, topic_view& out) {
+  if (!starts_with(topic, prefix)) return false;
+  std::string_view rest = topic.substr(prefix.size());
+  if (rest.size() < 2 || rest.back() != '/') return false;
+  rest.remove_suffix(1);
+  if (!common::valid_segment(rest)) return false;
+  out = {kind, rest};
+  return true;
+}
+
+bool is_request_publisher(role r) { return r == role::bridge || r == role::admin; }
+
+}  // namespace
+
+std::string_view to_string(acl_decision d) {
+  switch (d) {
+    case acl_decision::allow: return "allow";
+    case acl_decision::malformed_topic: return "malformed topic";
+    case acl_decision::forbidden_topic: return "topic not allowed for this role";
+    case acl_decision::foreign_host: return "agent publishing for another host";
+    case acl_decision::bad_announcement: return "invalid announcement";
+  }
+  return "?";
+}
+
+bool classify_topic(std::string_view t, topic_view& out) {
+  if (t == "ann/") return out = {topic_kind::ann, {}}, true;
+  if (t == "req/any/") return out = {topic_kind::req_any, {}}, true;
+  if (t == "req/all/") return out = {topic_kind::req_all, {}}, true;
+  if (t == "dir/") return out = {topic_kind::dir, {}}, true;
+  return named(t, "rep/", topic_kind::rep, out) ||
+         named(t, "req/host/", topic_kind::req_host, out) ||
+         named(t, "evt/host/", topic_kind::evt_host, out);
+}
+
+acl_decision check_publish(const identity& who, const topic_view& topic) {
+  if (who.who == role::unknown || who.who == role::pending) return acl_decision::forbidden_topic;
+  switch (topic.kind) {
+    case topic_kind::rep:
+      return acl_decision::allow;
+    case topic_kind::ann:
+      return who.who == role::agent ? acl_decision::allow : acl_decision::forbidden_topic;
+    case topic_kind::evt_host:
+      if (who.who != role::agent) return acl_decision::forbidden_topic;
+      return topic.name == who.name ? acl_decision::allow : acl_decision::foreign_host;
+    case topic_kind::req_any:
+    case topic_kind::req_host:
+      return is_request_publisher(who.who) ? acl_decision::allow : acl_decision::forbidden_topic;
+    case topic_kind::req_all:
+      return who.who == role::admin ? acl_decision::allow : acl_decision::forbidden_topic;
+    case topic_kind::dir:
+      return acl_decision::forbidden_topic;
+  }
+  return acl_decision::forbidden_topic;
+}
+
+acl_decision check_announcement(const identity& who, const common::envelope& env) {
+  if (who.who != role::agent) return acl_decision::forbidden_topic;
+  const std::string& a = env.action;
+  if (a != "register" && a != "heartbeat" && a != "unregister" && a != "inventory")
+    return acl_decision::bad_announcement;
+  if (!env.body.is_object()) return acl_decision::bad_announcement;
+  auto fqdn = env.body.find("fqdn");
+  if (fqdn == env.body.end() || !fqdn->is_string()) return acl_decision::bad_announcement;
+  if (env.from != who.name || fqdn->get_ref<const std::string&>() != who.name)
+    return acl_decision::foreign_host;
+  return acl_decision::allow;
+}
+
+}  // namespace dockmesh::broker

@@ -1,0 +1,253 @@
+"""broker_harness: a real dockmesh-broker on free loopback ports, and an independent bus client
+written with Debian's python3-zmq and python3-msgpack (no dockmesh code), for the broker's
+integration tests (test_broker_*.py).
+
+    with Broker() as b:                       # keys: b.admin, b.bridge, b.agent("host1.mesh.test")
+        ctl = b.control(b.admin)              # DEALER with CURVE on the ROUTER endpoint
+        code, body = ctl.call("hosts")
+        agent = b.bus(b.agents["host1.mesh.test"], "host1.mesh.test")
+        agent.publish("ann/", agent.announcement("heartbeat"))
+
+Owned by the broker engineer. Uses only 127.0.0.1.
+"""
+
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import msgpack
+import zmq
+
+from meshlib import BUILD_DIR, wait_for
+
+BROKER = os.path.join(BUILD_DIR, "bin", "dockmesh-broker")
+
+
+class Key:
+    def __init__(self, role, name):
+        pub, sec = zmq.curve_keypair()
+        self.role, self.name = role, name
+        self.public, self.secret = pub.decode(), sec.decode()
+
+    def write(self, path):
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write("public-key = %s\nsecret-key = %s\n" % (self.public, self.secret))
+
+
+def _free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_ports():
+    for _ in range(200):
+        p = random.randrange(20000, 60000, 10)
+        if all(_free(p + k) for k in range(3)):
+            return p
+    raise RuntimeError("no free ports")
+
+
+def envelope(action=None, body=None, **fields):
+    e = {"v": 1, "id": uuid.uuid4().hex}
+    if action:
+        e["action"] = action
+    if body is not None:
+        e["body"] = body
+    e.update(fields)
+    return e
+
+
+class Control:
+    """DEALER on the broker's ROUTER endpoint: [empty][envelope] -> [empty][reply]."""
+
+    def __init__(self, ctx, endpoint, server_key, key):
+        self.sock = ctx.socket(zmq.DEALER)
+        self.sock.linger = 0
+        self.sock.curve_serverkey = server_key.encode()
+        self.sock.curve_publickey = key.public.encode()
+        self.sock.curve_secretkey = key.secret.encode()
+        self.sock.connect(endpoint)
+
+    def call(self, action, body=None, timeout=5.0):
+        req = envelope(action, body or {}, reply_to="")
+        self.sock.send_multipart([b"", msgpack.packb(req)])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.sock.poll(int(max(1, (deadline - time.monotonic()) * 1000))):
+                frames = self.sock.recv_multipart()
+                rep = msgpack.unpackb(frames[-1], raw=False)
+                if rep.get("re") == req["id"]:
+                    return rep.get("code"), rep.get("body") if rep.get("code", 500) < 400 else rep
+        return None, None
+
+    def close(self):
+        self.sock.close(0)
+
+
+class Bus:
+    """PUB to the XSUB endpoint and SUB from the XPUB endpoint, with CURVE."""
+
+    def __init__(self, ctx, b, key, client_id):
+        self.key, self.client_id = key, client_id
+        self.reply_topic = "rep/%s/" % client_id
+        self.pub = ctx.socket(zmq.PUB)
+        self.sub = ctx.socket(zmq.SUB)
+        for s, ep in ((self.pub, b.xsub), (self.sub, b.xpub)):
+            s.linger = 0
+            s.curve_serverkey = b.server.public.encode()
+            s.curve_publickey = key.public.encode()
+            s.curve_secretkey = key.secret.encode()
+            s.connect(ep)
+        self.incarnation = int(time.time() * 1000)
+        self.sequence = 0
+
+    def subscribe(self, prefix):
+        self.sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+
+    def publish(self, topic, env):
+        raw = env if isinstance(env, bytes) else msgpack.packb(env)
+        self.pub.send_multipart([topic.encode(), raw])
+
+    def receive(self, timeout=0.2):
+        if self.sub.poll(int(timeout * 1000)):
+            topic, raw = self.sub.recv_multipart()[:2]
+            return topic.decode(), msgpack.unpackb(raw, raw=False)
+        return None
+
+    def drain(self):
+        while self.receive(0):
+            pass
+
+    def ready(self, timeout=10.0):
+        """Until a probe on our own reply topic comes back through the broker."""
+        self.subscribe(self.reply_topic)
+        probe = envelope("probe", {}, **{"from": self.client_id})
+
+        def round_trip():
+            self.publish(self.reply_topic, probe)
+            got = self.receive(0.2)
+            while got:
+                if got[1].get("id") == probe["id"]:
+                    return True
+                got = self.receive(0)
+            return False
+        return wait_for(round_trip, timeout, message="bus round trip for " + self.client_id)
+
+    def announcement(self, action, fqdn=None, **extra):
+        fqdn = fqdn or self.client_id
+        self.sequence += 1
+        body = {"fqdn": fqdn, "incarnation": self.incarnation, "sequence": self.sequence}
+        if action in ("register", "heartbeat"):
+            body.update({"docker_up": True, "docker_version": "20.10", "cpus": 2,
+                         "memory_bytes": 8 << 30, "labels": {}, "containers_running": 0,
+                         "containers_total": 0})
+        body.update(extra)
+        return envelope(action, body, **{"from": self.client_id})
+
+    def close(self):
+        self.pub.close(0)
+        self.sub.close(0)
+
+
+class Broker:
+    def __init__(self, agents=("host1.mesh.test",), extra_args=(), data_dir=None):
+        self.dir = tempfile.mkdtemp(prefix="dmb-")
+        self.data_dir = data_dir or os.path.join(self.dir, "data")
+        self.server = Key("server", "broker")
+        self.server.write(os.path.join(self.dir, "broker.key"))
+        self.admin = Key("admin", "admin")
+        self.bridge = Key("bridge", "bridge")
+        self.agents = {f: Key("agent", f) for f in agents}
+        with open(os.path.join(self.dir, "authorized_keys"), "w") as f:
+            f.write("# role name key\n")
+            for k in [self.admin, self.bridge] + list(self.agents.values()):
+                f.write("%s %s %s\n" % (k.role, k.name, k.public))
+        self.base = free_ports()
+        self.xsub = "tcp://127.0.0.1:%d" % self.base
+        self.xpub = "tcp://127.0.0.1:%d" % (self.base + 1)
+        self.router = "tcp://127.0.0.1:%d" % (self.base + 2)
+        self.extra_args = list(extra_args)
+        self.ctx = zmq.Context()
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "broker.log")
+        self._closeables = []
+
+    def argv(self):
+        return [BROKER, "--data-dir", self.data_dir,
+                "--server-key", os.path.join(self.dir, "broker.key"),
+                "--authorized-keys", os.path.join(self.dir, "authorized_keys"),
+                "--xsub-endpoint", self.xsub, "--xpub-endpoint", self.xpub,
+                "--router-endpoint", self.router, "--log-level", "debug"] + self.extra_args
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(self.argv(), stdout=self.log, stderr=subprocess.STDOUT)
+        probe = self.control(self.admin)
+        wait_for(lambda: self.alive() and probe.call("stats", timeout=0.5)[0] == 200, 15,
+                 message="broker answering on " + self.router)
+        return self
+
+    def alive(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("broker exited with %s; log:\n%s" % (self.proc.returncode, self.tail()))
+        return True
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def tail(self, lines=40):
+        try:
+            with open(self.log_path) as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def control(self, key):
+        c = Control(self.ctx, self.router, self.server.public, key)
+        self._closeables.append(c)
+        return c
+
+    def bus(self, key, client_id):
+        b = Bus(self.ctx, self, key, client_id)
+        self._closeables.append(b)
+        return b
+
+    def stats(self):
+        code, body = self.control(self.admin).call("stats")
+        assert code == 200, body
+        return body
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            print("--- broker log tail:\n" + self.tail(60))
+        for c in self._closeables:
+            c.close()
+        self.stop()
+        self.ctx.term()
+        if os.environ.get("DM_KEEP_BROKER") != "1":
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return False
