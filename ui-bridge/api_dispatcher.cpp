@@ -1,0 +1,63 @@
+#include "ui-bridge/api_dispatcher.hpp"
+
+#include "common/envelope.hpp"
+
+namespace dockmesh::bridge {
+
+using common::errc;
+using common::make_error;
+
+api_dispatcher::api_dispatcher(bridge_services& s)
+    : s_(s), router_(make_api_router()), auth_(s), mesh_(s) {}
+
+void api_dispatcher::handle(api_call_ptr call) {
+  auto found = router_.find(to_std(call->req.method_string()), call->path);
+  if (!found.match) {
+    if (found.miss == route_miss::method_not_allowed) {
+      auto res = error_response(call->req, http::status::method_not_allowed, "method_not_allowed",
+                                "use " + found.allowed + " on " + call->path);
+      res.set(http::field::allow, found.allowed);
+      return call->respond(std::move(res));
+    }
+    return call->fail(make_error(errc::not_found, "no API endpoint " + call->path));
+  }
+  call->params = std::move(found.match->params);
+  if (found.match->id != route_id::login) {
+    auto who = s_.auth.authenticate_header(to_std(call->req[http::field::authorization]), common::now_ms());
+    if (!who) {
+      auto res = error_response(call->req, who.err());
+      res.set(http::field::www_authenticate, "Bearer");
+      return call->respond(std::move(res));
+    }
+    call->who = std::move(*who);
+  }
+  invoke(found.match->id, std::move(call));
+}
+
+void api_dispatcher::invoke(route_id id, api_call_ptr call) {
+  switch (id) {
+    case route_id::login: return auth_.login(std::move(call));
+    case route_id::whoami: return auth_.whoami(std::move(call));
+    case route_id::tokens_list: return auth_.tokens_list(std::move(call));
+    case route_id::tokens_create: return auth_.tokens_create(std::move(call));
+    case route_id::tokens_revoke: return auth_.tokens_revoke(std::move(call));
+    case route_id::users_list: return auth_.users_list(std::move(call));
+    case route_id::users_create: return auth_.users_create(std::move(call));
+    case route_id::users_remove: return auth_.users_remove(std::move(call));
+    case route_id::users_password: return auth_.users_password(std::move(call));
+    case route_id::hosts_list: return mesh_.hosts_list(std::move(call));
+    case route_id::host_get: return mesh_.host_get(std::move(call));
+    case route_id::containers_list: return mesh_.containers_list(std::move(call));
+    case route_id::containers_create: return mesh_.containers_create(std::move(call));
+    case route_id::container_get: return mesh_.container_get(std::move(call));
+    case route_id::container_remove: return mesh_.container_remove(std::move(call));
+    case route_id::jobs_get: return mesh_.jobs_get(std::move(call));
+    case route_id::images_list: return mesh_.images_list(std::move(call));
+    case route_id::images_pull: return mesh_.images_pull(std::move(call));
+    case route_id::messages: return mesh_.messages(std::move(call));
+    case route_id::websocket:
+      return call->fail(make_error(errc::invalid_argument, "/api/v1/ws needs a WebSocket upgrade"));
+  }
+}
+
+}  // namespace dockmesh::bridge

@@ -1,0 +1,158 @@
+#include "ui-bridge/bridge_app.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "common/config.hpp"
+#include "common/envelope.hpp"
+#include "common/log.hpp"
+#include "ui-bridge/base64url.hpp"
+
+#ifndef DOCKMESH_BRIDGE_WEB_DIR
+#define DOCKMESH_BRIDGE_WEB_DIR "/usr/share/dockmesh/web"
+#endif
+#ifndef DOCKMESH_SCHEMAS_DIR
+#define DOCKMESH_SCHEMAS_DIR "/usr/share/dockmesh/schemas"
+#endif
+#ifndef DOCKMESH_BRIDGE_BUILD_WEB_DIR
+#define DOCKMESH_BRIDGE_BUILD_WEB_DIR DOCKMESH_BRIDGE_WEB_DIR
+#endif
+#ifndef DOCKMESH_BUILD_SCHEMAS_DIR
+#define DOCKMESH_BUILD_SCHEMAS_DIR DOCKMESH_SCHEMAS_DIR
+#endif
+
+namespace dockmesh::bridge {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The build tree's copy when it exists (running from a checkout), else the packaged one.
+std::string default_dir(const char* built_in, const char* packaged) {
+  return fs::is_directory(built_in) ? built_in : packaged;
+}
+
+void write_secret_file(const std::string& path, const std::string& content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot write " + path);
+  ::fchmod(fd, 0600);
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot write " + path);
+}
+
+}  // namespace
+
+void add_bridge_options(po::options_description& o) {
+  o.add_options()
+      ("data-dir", po::value<std::string>(), "directory for users, tokens, jobs and the JWT key")
+      ("listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "HTTP address IP:PORT")
+      ("static-dir", po::value<std::string>(), "web UI files (default: the built-in UI)")
+      ("schemas-dir", po::value<std::string>(), "JSON Schemas of the messages (default: built-in)")
+      ("admin-password-file", po::value<std::string>(), "first start: write admin's password here")
+      ("threads", po::value<int>()->default_value(2), "HTTP worker threads")
+      ("session-ttl", po::value<int>()->default_value(900), "login session lifetime, seconds")
+      ("job-ttl", po::value<int>()->default_value(3600), "finished jobs are kept this long, seconds")
+      ("max-jobs", po::value<int>()->default_value(1000), "jobs kept at most")
+      ("hosts-cache-ms", po::value<int>()->default_value(200), "reuse a host list this long")
+      ("login-failures-per-user", po::value<int>()->default_value(5), "per minute, then 429")
+      ("login-failures-per-address", po::value<int>()->default_value(20), "per minute, then 429");
+  common::add_bus_client_options(o);
+}
+
+bridge_config bridge_config_from(const po::variables_map& vm) {
+  bridge_config c;
+  if (!vm.count("data-dir")) throw std::runtime_error("--data-dir is required");
+  c.data_dir = vm["data-dir"].as<std::string>();
+  c.listen = vm["listen"].as<std::string>();
+  c.static_dir = vm.count("static-dir") ? vm["static-dir"].as<std::string>()
+                                        : default_dir(DOCKMESH_BRIDGE_BUILD_WEB_DIR, DOCKMESH_BRIDGE_WEB_DIR);
+  c.schemas_dir = vm.count("schemas-dir") ? vm["schemas-dir"].as<std::string>()
+                                          : default_dir(DOCKMESH_BUILD_SCHEMAS_DIR, DOCKMESH_SCHEMAS_DIR);
+  if (vm.count("admin-password-file")) c.admin_password_file = vm["admin-password-file"].as<std::string>();
+  auto positive = [&](const char* name) {
+    int v = vm[name].as<int>();
+    if (v <= 0) throw std::runtime_error(std::string("--") + name + " must be positive");
+    return v;
+  };
+  c.threads = positive("threads");
+  c.session_ttl = std::chrono::seconds(positive("session-ttl"));
+  c.jobs.ttl = std::chrono::seconds(positive("job-ttl"));
+  c.jobs.max_jobs = static_cast<std::size_t>(positive("max-jobs"));
+  c.bus.hosts_cache = std::chrono::milliseconds(std::max(0, vm["hosts-cache-ms"].as<int>()));
+  c.per_user.max_failures = static_cast<std::size_t>(positive("login-failures-per-user"));
+  c.per_address.max_failures = static_cast<std::size_t>(positive("login-failures-per-address"));
+  c.bus_options = common::bus_client_options_from(vm, "bridge-" + random_hex(4));
+  return c;
+}
+
+bridge_app::bridge_app(bridge_config config)
+    : config_(std::move(config)),
+      per_user_(config_.per_user),
+      per_address_(config_.per_address),
+      ioc_(config_.threads),
+      pool_(2, 64) {
+  fs::create_directories(config_.data_dir);
+  fs::permissions(config_.data_dir, fs::perms::owner_all, fs::perm_options::replace);
+  kv_ = std::make_unique<kv_store>(config_.data_dir + "/db");
+  users_ = std::make_unique<user_store>(*kv_);
+  tokens_ = std::make_unique<token_store>(*kv_);
+  jwt_ = std::make_unique<jwt_codec>(load_or_create_key(config_.data_dir + "/jwt.key"));
+  auth_ = std::make_unique<authenticator>(*jwt_, *users_, *tokens_, config_.session_ttl);
+  jobs_ = std::make_unique<job_store>(*kv_, config_.jobs, common::now_ms());
+  schemas_ = schema_registry::load_dir(config_.schemas_dir);
+  files_ = static_files::load_dir(config_.static_dir);
+  bus_ = std::make_unique<bus_actor>(
+      config_.bus_options,
+      [this](const common::bus_message& m) {
+        events_.publish_bus(m);
+        runner_->on_event(m);
+      },
+      config_.bus);
+  gateway_ = std::make_unique<message_gateway>(schemas_, *bus_);
+  runner_ = std::make_unique<job_runner>(*jobs_, *gateway_, events_, ioc_.get_executor());
+  services_.reset(new bridge_services{*users_, *tokens_, *auth_, per_user_, per_address_, *jobs_,
+                                      *runner_, *gateway_, events_, pool_});
+  api_ = std::make_unique<api_dispatcher>(*services_);
+  site_.reset(new http_site{*api_, files_, *services_});
+  listener_ = std::make_shared<http_listener>(ioc_, parse_listen_address(config_.listen), *site_);
+  first_start();
+}
+
+bridge_app::~bridge_app() { stop(); }
+
+void bridge_app::first_start() {
+  auto password = users_->ensure_first_admin();
+  if (!password) throw std::runtime_error(password.err().message);
+  if (!password->has_value()) return;
+  std::cout << "dockmesh-bridge: first start: created user 'admin' with password "
+            << **password << " (shown once)" << std::endl;
+  if (!config_.admin_password_file.empty())
+    write_secret_file(config_.admin_password_file, **password + "\n");
+}
+
+void bridge_app::start() {
+  bus_->start();
+  listener_->start();
+  for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  DM_LOG(info) << "listening on http://" << endpoint().address().to_string() << ":"
+               << endpoint().port() << " (" << schemas_.names().size() << " schemas, "
+               << files_.size() << " UI files)";
+}
+
+void bridge_app::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  listener_->stop();
+  bus_->stop();  // fails pending requests; their completions post to strands still running
+  pool_.stop();
+  ioc_.stop();
+  for (auto& t : threads_) t.join();
+}
+
+}  // namespace dockmesh::bridge

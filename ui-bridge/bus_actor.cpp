@@ -1,0 +1,249 @@
+#include "ui-bridge/bus_actor.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "common/control_client.hpp"
+#include "common/log.hpp"
+#include "common/topic.hpp"
+
+namespace dockmesh::bridge {
+
+using common::errc;
+using common::make_error;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// Every agent's events: the prefix of all evt/host/<fqdn>/ topics.
+constexpr std::string_view all_host_events = "evt/host/";
+constexpr std::size_t max_drain = 1000;  // messages per wake-up, so commands are not starved
+
+template <class F, class... A>
+void deliver(F& f, A&&... args) {
+  try {
+    f(std::forward<A>(args)...);
+  } catch (const std::exception& e) {
+    DM_LOG(error) << "bus completion threw: " << e.what();
+  }
+}
+
+}  // namespace
+
+class bus_actor::loop {
+ public:
+  explicit loop(bus_actor& owner)
+      : owner_(owner),
+        ctx_(1),
+        bus_(ctx_, owner.options_),
+        control_(ctx_, owner.options_) {
+    bus_.subscribe(common::topic_dir());
+    bus_.subscribe(all_host_events);
+  }
+
+  void run() {
+    if (!bus_.wait_ready(owner_.settings_.ready_timeout)) {
+      DM_LOG(warn) << "bus not ready after " << owner_.settings_.ready_timeout.count()
+                   << " ms; carrying on (requests retry)";
+    }
+    while (step()) {
+    }
+    for (auto& [id, p] : pending_)
+      deliver(p.done, make_error(errc::unavailable, "the bridge is shutting down"));
+  }
+
+ private:
+  bool step() {
+    auto [commands, stopping] = take_commands();
+    for (auto& c : commands) std::visit([this](auto& cmd) { handle(cmd); }, c);
+    for (std::size_t i = 0; i < max_drain; ++i) {
+      auto m = bus_.try_receive();
+      if (!m) break;
+      on_message(*m);
+    }
+    check_timers(clock_type::now());
+    if (stopping) return false;
+    zmq::pollitem_t items[] = {{bus_.sub_socket().handle(), 0, ZMQ_POLLIN, 0},
+                               {nullptr, owner_.wake_fd_, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, next_wait(clock_type::now()));
+    if (items[1].revents & ZMQ_POLLIN) {
+      std::uint64_t v;
+      (void)!::read(owner_.wake_fd_, &v, sizeof v);
+    }
+    return true;
+  }
+
+  std::pair<std::deque<command>, bool> take_commands() {
+    std::lock_guard lock(owner_.mutex_);
+    std::deque<command> out;
+    out.swap(owner_.queue_);
+    return {std::move(out), owner_.stopping_};
+  }
+
+  void handle(request_cmd& c) {
+    auto now = clock_type::now();
+    c.env.id = c.env.id.empty() ? common::new_message_id() : c.env.id;
+    c.env.from = bus_.client_id();
+    c.env.reply_to = bus_.reply_topic();
+    c.env.deadline = common::now_ms() + c.timeout.count();
+    c.env.attempt = 0;
+    if (auto ok = bus_.publish(c.topic, c.env); !ok) {
+      DM_LOG(warn) << "publish: " << ok.err().message;
+    }
+    owner_.count([](auto& k) { ++k.requests; });
+    pending_[c.env.id] = pending{std::move(c.topic), std::move(c.env), now + c.timeout,
+                                 now + owner_.settings_.retry_every, std::move(c.done)};
+  }
+
+  void handle(control_cmd& c) {
+    auto now = clock_type::now();
+    bool cacheable = c.action == "hosts" && c.body.empty() && owner_.settings_.hosts_cache.count();
+    if (cacheable && hosts_cache_ && now - hosts_cache_at_ < owner_.settings_.hosts_cache) {
+      owner_.count([](auto& k) { ++k.control_cache_hits; });
+      deliver(c.done, common::result<common::envelope>(*hosts_cache_));
+      return;
+    }
+    owner_.count([](auto& k) { ++k.control_calls; });
+    auto reply = control_.call(c.action, c.body, c.timeout);
+    if (cacheable && reply && reply->code == 200) {
+      hosts_cache_ = *reply;
+      hosts_cache_at_ = clock_type::now();
+    }
+    deliver(c.done, std::move(reply));
+  }
+
+  void on_message(common::bus_message& m) {
+    if (m.env.is_reply()) {
+      auto it = pending_.find(m.env.re);
+      if (it == pending_.end()) return;  // late, or for a request that already timed out
+      auto done = std::move(it->second.done);
+      pending_.erase(it);
+      owner_.count([](auto& k) { ++k.replies; });
+      deliver(done, common::result<common::envelope>(std::move(m.env)));
+      return;
+    }
+    owner_.count([](auto& k) { ++k.events; });
+    if (owner_.on_event_) deliver(owner_.on_event_, m);
+  }
+
+  void check_timers(clock_type::time_point now) {
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      pending& p = it->second;
+      if (p.deadline <= now) {
+        auto done = std::move(p.done);
+        auto action = p.env.action;
+        it = pending_.erase(it);
+        owner_.count([](auto& k) { ++k.timeouts; });
+        deliver(done, make_error(errc::timeout, "no reply to " + action + " before the deadline"));
+        continue;
+      }
+      if (p.next_retry <= now) {
+        p.env.attempt += 1;  // same id: the agent answers a retry from its cache
+        (void)bus_.publish(p.topic, p.env);
+        p.next_retry = now + owner_.settings_.retry_every;
+      }
+      ++it;
+    }
+  }
+
+  std::chrono::milliseconds next_wait(clock_type::time_point now) const {
+    auto wait = std::chrono::milliseconds(250);
+    for (const auto& [id, p] : pending_) {
+      auto t = std::min(p.deadline, p.next_retry);
+      auto d = std::chrono::ceil<std::chrono::milliseconds>(t - now);
+      wait = std::max(std::chrono::milliseconds(0), std::min(wait, d));
+    }
+    return wait;
+  }
+
+  bus_actor& owner_;
+  zmq::context_t ctx_;
+  common::bus_client bus_;
+  common::control_client control_;
+  std::map<std::string, pending> pending_;
+  std::optional<common::envelope> hosts_cache_;
+  clock_type::time_point hosts_cache_at_;
+};
+
+bus_actor::bus_actor(common::bus_client_options options, event_handler on_event,
+                     bus_actor_settings settings)
+    : options_(std::move(options)), on_event_(std::move(on_event)), settings_(settings) {
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
+}
+
+bus_actor::~bus_actor() {
+  stop();
+  ::close(wake_fd_);
+}
+
+void bus_actor::start() {
+  std::promise<void> started;
+  auto ready = started.get_future();
+  thread_ = std::thread([this, &started] { run(started); });
+  try {
+    ready.get();
+  } catch (...) {
+    thread_.join();
+    throw;
+  }
+}
+
+void bus_actor::run(std::promise<void>& started) {
+  std::unique_ptr<loop> l;
+  try {
+    l = std::make_unique<loop>(*this);
+  } catch (...) {
+    started.set_exception(std::current_exception());
+    return;
+  }
+  started.set_value();
+  l->run();
+}
+
+void bus_actor::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+  if (thread_.joinable()) thread_.join();
+}
+
+void bus_actor::post(command c) {
+  bool refused = false;
+  {
+    std::lock_guard lock(mutex_);
+    refused = stopping_;
+    if (!refused) queue_.push_back(std::move(c));
+  }
+  if (refused) {
+    auto fail = [](auto& cmd) {
+      deliver(cmd.done, make_error(errc::unavailable, "the bridge is shutting down"));
+    };
+    std::visit(fail, c);
+    return;
+  }
+  std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+void bus_actor::request(std::string topic, common::envelope env,
+                        std::chrono::milliseconds timeout, reply_handler done) {
+  post(request_cmd{std::move(topic), std::move(env), timeout, std::move(done)});
+}
+
+void bus_actor::control(std::string action, nlohmann::json body,
+                        std::chrono::milliseconds timeout, reply_handler done) {
+  post(control_cmd{std::move(action), std::move(body), timeout, std::move(done)});
+}
+
+bus_actor_counters bus_actor::counters() const {
+  std::lock_guard lock(counters_mutex_);
+  return counters_;
+}
+
+}  // namespace dockmesh::bridge

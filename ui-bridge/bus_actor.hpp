@@ -1,0 +1,117 @@
+// bus_actor: the bridge's single bus thread. It alone creates and uses the ZeroMQ sockets (a
+// common::bus_client with the bridge's key, and a common::control_client for directory queries).
+// Other threads (Beast handlers) hand it commands through a mutex-guarded queue and wake it through
+// an eventfd that it polls next to the SUB socket; an eventfd rather than an inproc PAIR because
+// many threads signal, and a ZeroMQ socket may not be shared between threads. Completions and
+// events are delivered by calling the given functions ON THE BUS THREAD: they must not block,
+// only post to the caller's strand. Replies are matched by request id; requests are re-published
+// with the same id (attempt + 1) until answered or timed out.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "common/bus_client.hpp"
+#include "common/envelope.hpp"
+#include "common/result.hpp"
+
+namespace dockmesh::bridge {
+
+struct bus_actor_settings {
+  std::chrono::milliseconds retry_every{1000};
+  std::chrono::milliseconds ready_timeout{3000};  // waiting for the bus at start (not fatal)
+  std::chrono::milliseconds hosts_cache{200};     // reuse a `hosts` answer this long; 0 = never
+};
+
+struct bus_actor_counters {
+  std::uint64_t requests = 0;
+  std::uint64_t replies = 0;
+  std::uint64_t timeouts = 0;
+  std::uint64_t control_calls = 0;
+  std::uint64_t control_cache_hits = 0;
+  std::uint64_t events = 0;
+};
+
+class bus_actor {
+ public:
+  using reply_handler = std::function<void(common::result<common::envelope>)>;
+  using event_handler = std::function<void(const common::bus_message&)>;
+
+  bus_actor(common::bus_client_options options, event_handler on_event,
+            bus_actor_settings settings = {});
+  ~bus_actor();
+  bus_actor(const bus_actor&) = delete;
+  bus_actor& operator=(const bus_actor&) = delete;
+
+  // Starts the thread and returns once its sockets exist; throws what their creation threw.
+  void start();
+  // Fails every pending request with errc::unavailable, closes the sockets, joins. Idempotent.
+  void stop();
+
+  // Publishes `env` on `topic` and calls `done` with the reply (any code), or errc::timeout.
+  // id, from, reply_to and deadline are filled in here. Any thread.
+  void request(std::string topic, common::envelope env, std::chrono::milliseconds timeout,
+               reply_handler done);
+  // A control call to the brokers' ROUTER endpoint. Any thread.
+  void control(std::string action, nlohmann::json body, std::chrono::milliseconds timeout,
+               reply_handler done);
+
+  const std::string& client_id() const { return options_.client_id; }
+  bus_actor_counters counters() const;
+
+ private:
+  struct request_cmd {
+    std::string topic;
+    common::envelope env;
+    std::chrono::milliseconds timeout;
+    reply_handler done;
+  };
+  struct control_cmd {
+    std::string action;
+    nlohmann::json body;
+    std::chrono::milliseconds timeout;
+    reply_handler done;
+  };
+  using command = std::variant<request_cmd, control_cmd>;
+  struct pending {
+    std::string topic;
+    common::envelope env;
+    std::chrono::steady_clock::time_point deadline;
+    std::chrono::steady_clock::time_point next_retry;
+    reply_handler done;
+  };
+  class loop;  // the thread's state: sockets and pending requests (bus_actor.cpp)
+
+  void post(command c);
+  template <class F>
+  void count(F f) {
+    std::lock_guard lock(counters_mutex_);
+    f(counters_);
+  }
+  void run(std::promise<void>& started);
+
+  common::bus_client_options options_;
+  event_handler on_event_;
+  bus_actor_settings settings_;
+  int wake_fd_ = -1;
+  std::mutex mutex_;
+  std::deque<command> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+  mutable std::mutex counters_mutex_;
+  bus_actor_counters counters_;
+};
+
+}  // namespace dockmesh::bridge

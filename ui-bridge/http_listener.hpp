@@ -1,0 +1,36 @@
+// http_listener: accepts TCP connections on the --listen address and starts an http_session for
+// each, on a strand of its own (so a connection's handlers never run concurrently, while different
+// connections use every thread of the pool). Runs on the io_context threads; start() binds and
+// throws a clear error if the address is taken.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "ui-bridge/http_session.hpp"
+
+namespace dockmesh::bridge {
+
+// "127.0.0.1:8080" -> endpoint; throws std::invalid_argument on a malformed address.
+boost::asio::ip::tcp::endpoint parse_listen_address(const std::string& s);
+
+class http_listener : public std::enable_shared_from_this<http_listener> {
+ public:
+  http_listener(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint endpoint,
+                http_site& site);
+  void start();
+  void stop();
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+ private:
+  void do_accept();
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  http_site& site_;
+};
+
+}  // namespace dockmesh::bridge

@@ -1,0 +1,138 @@
+// job_runner's image pulls (see job_runner.hpp): one job, one targeted pull-image per host.
+#include "common/topic.hpp"
+#include "ui-bridge/job_runner.hpp"
+
+namespace dockmesh::bridge {
+
+using common::errc;
+using common::make_error;
+
+namespace {
+
+bool finished(const nlohmann::json& host_progress) {
+  auto s = host_progress.value("state", "");
+  return s == "done" || s == "failed";
+}
+
+void settle(job& j) {
+  bool all = true, ok = true;
+  for (auto& [h, p] : j.progress["hosts"].items()) {
+    all = all && finished(p);
+    ok = ok && p.value("state", "") == "done";
+  }
+  if (!all) return;
+  j.state = ok ? job_state::done : job_state::failed;
+  j.status = ok ? 200 : 502;
+  j.result = j.progress["hosts"];
+  if (!ok) j.err = make_error(errc::unavailable, "the pull failed on at least one host");
+}
+
+}  // namespace
+
+common::result<job> job_runner::start_pull(const principal& who, const nlohmann::json& request) {
+  auto req = parse_pull_request(request, gateway_.schemas());
+  if (!req) return req.err();
+  auto j = jobs_.create("pull-image", who.user, common::now_ms());
+  if (!j) return j.err();
+  std::string id = j->id;
+  changed(jobs_.update(id, common::now_ms(), [&](job& x) {
+    x.progress = {{"image", req->image}, {"hosts", nlohmann::json::object()}};
+    for (auto& h : req->hosts) x.progress["hosts"][h] = {{"state", "waiting"}};
+  }));
+  gateway_.control("hosts", nlohmann::json::object(),
+                   [this, id, who, req = std::move(*req)](common::result<common::envelope> r) mutable {
+                     begin_pulls(id, who, std::move(req), std::move(r));
+                   });
+  return *jobs_.get(id, common::now_ms());
+}
+
+void job_runner::begin_pulls(const std::string& job_id, const principal& who, pull_request req,
+                             common::result<common::envelope> hosts_reply) {
+  if (!hosts_reply || hosts_reply->code != 200) {
+    auto e = hosts_reply ? make_error(errc::unavailable, "the directory did not answer")
+                         : hosts_reply.err();
+    changed(jobs_.update(job_id, common::now_ms(), [&](job& j) { j.state = job_state::failed; j.status = 503; j.err = e; }));
+    return;
+  }
+  std::map<std::string, std::string> status;  // fqdn -> up/down/...
+  for (const auto& h : hosts_reply->body.value("hosts", nlohmann::json::array()))
+    if (h.is_object()) status[h.value("fqdn", "")] = h.value("status", "");
+  {
+    std::lock_guard lock(mutex_);
+    pulls_by_image_[normalize_image(req.image)].insert(job_id);
+  }
+  for (const auto& host : req.hosts) {
+    auto it = status.find(host);
+    if (it == status.end() || it->second != "up") {
+      auto e = it == status.end() ? make_error(errc::not_found, "host " + host + " is not in the directory")
+                                  : make_error(errc::unavailable, "host " + host + " is " + it->second);
+      host_pulled(job_id, host, e);
+      continue;
+    }
+    changed(jobs_.update(job_id, common::now_ms(),
+                         [&](job& j) { j.progress["hosts"][host]["state"] = "pulling"; }));
+    message_plan plan;
+    plan.action = "pull-image";
+    plan.host = host;
+    plan.body = {{"image", req.image}};
+    if (!req.auth.is_null()) plan.body["auth"] = req.auth;
+    plan.rule = *find_action_rule("pull-image");
+    gateway_.send_plan(who, std::move(plan), [this, job_id, host](common::result<common::envelope> r) {
+      host_pulled(job_id, host, std::move(r));
+    });
+  }
+}
+
+void job_runner::host_pulled(const std::string& job_id, const std::string& host,
+                             common::result<common::envelope> r) {
+  auto j = jobs_.update(job_id, common::now_ms(), [&](job& x) {
+    auto& p = x.progress["hosts"][host];
+    bool ok = r && r->code < 300;
+    p["state"] = ok ? "done" : "failed";
+    p["code"] = r ? r->code : common::to_status(r.err().code);
+    if (!ok) p["message"] = r ? (r->err ? r->err->message : "pull failed") : r.err().message;
+    if (ok && r->body.is_object()) p["result"] = r->body;
+    settle(x);
+  });
+  changed(j);
+  if (j && j->state != job_state::running) {
+    std::lock_guard lock(mutex_);
+    for (auto it = pulls_by_image_.begin(); it != pulls_by_image_.end();) {
+      it->second.erase(job_id);
+      it = it->second.empty() ? pulls_by_image_.erase(it) : std::next(it);
+    }
+    for (auto it = last_progress_.lower_bound(job_id + "/");
+         it != last_progress_.end() && it->first.rfind(job_id + "/", 0) == 0;)
+      it = last_progress_.erase(it);
+  }
+}
+
+void job_runner::on_event(const common::bus_message& m) {
+  auto topic = common::parse_topic(m.topic);
+  if (!topic || topic->kind != common::topic_kind::evt_host) return;
+  const auto& body = m.env.body;
+  if (!body.is_object() || m.env.action.find("pull") == std::string::npos) return;
+  std::string image = body.value("image", nlohmann::json()).is_string() ? body["image"].get<std::string>() : "";
+  std::vector<std::string> job_ids;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = pulls_by_image_.find(normalize_image(image));
+    if (it == pulls_by_image_.end()) return;
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& id : it->second) {
+      auto& last = last_progress_[id + "/" + topic->name];
+      if (now - last < std::chrono::milliseconds(200)) continue;  // at most 5 updates/s per host
+      last = now;
+      job_ids.push_back(id);
+    }
+  }
+  for (const auto& id : job_ids)
+    changed(jobs_.update(id, common::now_ms(), [&](job& j) {
+      auto& p = j.progress["hosts"][topic->name];
+      if (p.value("state", "") != "pulling") return;
+      for (const char* k : {"status", "progress", "current", "total", "layers_done", "layers"})
+        if (body.contains(k)) p[k] = body[k];
+    }));
+}
+
+}  // namespace dockmesh::bridge

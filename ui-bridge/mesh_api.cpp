@@ -1,0 +1,111 @@
+#include "ui-bridge/mesh_api.hpp"
+
+#include "common/envelope.hpp"
+
+namespace dockmesh::bridge {
+
+using common::errc;
+using common::make_error;
+
+namespace {
+
+void relay_or_fail(const api_call_ptr& call, const common::result<common::envelope>& r) {
+  if (!r) return call->fail(r.err());
+  call->relay(*r);
+}
+
+}  // namespace
+
+void mesh_api::directory(const api_call_ptr& call, std::string action, nlohmann::json body) {
+  s_.gateway.control(std::move(action), std::move(body),
+                     on_strand(call, [call](common::result<common::envelope> r) {
+                       if (!r) return call->fail(r.err());
+                       if (r->code != 200) return call->relay(*r);
+                       call->reply(http::status::ok, r->body);
+                     }));
+}
+
+void mesh_api::hosts_list(api_call_ptr call) {
+  nlohmann::json body = nlohmann::json::object();
+  for (const char* k : {"status", "label"})
+    if (call->query.count(k)) body[k] = call->query[k];
+  directory(call, "hosts", body);
+}
+
+void mesh_api::host_get(api_call_ptr call) {
+  directory(call, "host", {{"fqdn", call->params["fqdn"]}});
+}
+
+void mesh_api::containers_list(api_call_ptr call) {
+  nlohmann::json body = nlohmann::json::object();
+  if (call->query.count("host")) body["host"] = call->query["host"];
+  if (!call->who.is_admin()) body["owner"] = call->who.user;
+  else if (call->query.count("owner")) body["owner"] = call->query["owner"];
+  directory(call, "containers", body);
+}
+
+void mesh_api::container_get(api_call_ptr call) {
+  s_.gateway.resolve_container(call->who, call->params["id"],
+                               on_strand(call, [call](common::result<nlohmann::json> c) {
+                                 if (!c) return call->fail(c.err());
+                                 call->reply(http::status::ok, *c);
+                               }));
+}
+
+void mesh_api::container_remove(api_call_ptr call) {
+  nlohmann::json msg = {{"action", "remove-container"}, {"id", call->params["id"]}};
+  auto force = call->query.find("force");
+  if (force != call->query.end()) msg["force"] = force->second == "1" || force->second == "true";
+  s_.gateway.send(call->who, msg, on_strand(call, [call](common::result<common::envelope> r) {
+                    relay_or_fail(call, r);
+                  }));
+}
+
+void mesh_api::messages(api_call_ptr call) {
+  auto body = call->json_body();
+  if (!body) return;
+  s_.gateway.send(call->who, *body, on_strand(call, [call](common::result<common::envelope> r) {
+                    relay_or_fail(call, r);
+                  }));
+}
+
+void mesh_api::images_list(api_call_ptr call) {
+  auto host = call->query.find("host");
+  if (host == call->query.end() || host->second.empty())
+    return call->fail(make_error(errc::invalid_argument, "host: give ?host=<fqdn>"));
+  nlohmann::json msg = {{"action", "list-images"}, {"host", host->second}};
+  s_.gateway.send(call->who, msg, on_strand(call, [call](common::result<common::envelope> r) {
+                    relay_or_fail(call, r);
+                  }));
+}
+
+void mesh_api::job_accepted(const api_call_ptr& call, const common::result<job>& j) {
+  if (!j) return call->fail(j.err());
+  std::string location = "/api/v1/jobs/" + j->id;
+  call->respond(redirect_response(call->req, http::status::accepted, location, to_json(*j)));
+}
+
+void mesh_api::containers_create(api_call_ptr call) {
+  auto body = call->json_body();
+  if (!body) return;
+  job_accepted(call, s_.runner.start_create(call->who, *body));
+}
+
+void mesh_api::images_pull(api_call_ptr call) {
+  auto body = call->json_body();
+  if (!body) return;
+  job_accepted(call, s_.runner.start_pull(call->who, *body));
+}
+
+void mesh_api::jobs_get(api_call_ptr call) {
+  auto j = s_.jobs.get(call->params["id"], common::now_ms());
+  // Another user's job is "not found": job ids are not a way to learn about others' work.
+  if (!j || (j->user != call->who.user && !call->who.is_admin()))
+    return call->fail(make_error(errc::not_found, "no job " + call->params["id"]));
+  if (j->state == job_state::done && !j->location.empty())
+    return call->respond(
+        redirect_response(call->req, http::status::see_other, j->location, to_json(*j)));
+  call->reply(http::status::ok, to_json(*j));
+}
+
+}  // namespace dockmesh::bridge

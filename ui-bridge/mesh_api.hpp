@@ -1,0 +1,34 @@
+// mesh_api: the REST endpoints about the mesh: hosts, containers (the caller's; admins all),
+// images, jobs and `POST /api/v1/messages`. Directory reads are control calls and operations are
+// bus requests, both through the message gateway; nothing here blocks: each handler starts the
+// asynchronous work and the completion answers on the connection's strand.
+#pragma once
+
+#include "ui-bridge/api_call.hpp"
+
+namespace dockmesh::bridge {
+
+class mesh_api {
+ public:
+  explicit mesh_api(bridge_services& s) : s_(s) {}
+
+  void hosts_list(api_call_ptr call);
+  void host_get(api_call_ptr call);
+  void containers_list(api_call_ptr call);
+  void containers_create(api_call_ptr call);
+  void container_get(api_call_ptr call);
+  void container_remove(api_call_ptr call);
+  void jobs_get(api_call_ptr call);
+  void images_list(api_call_ptr call);
+  void images_pull(api_call_ptr call);
+  void messages(api_call_ptr call);
+
+ private:
+  // A control call whose 200 body is the response; other codes are relayed as errors.
+  void directory(const api_call_ptr& call, std::string action, nlohmann::json body);
+  void job_accepted(const api_call_ptr& call, const common::result<job>& j);
+
+  bridge_services& s_;
+};
+
+}  // namespace dockmesh::bridge

@@ -1,0 +1,100 @@
+#include "ui-bridge/message_gateway.hpp"
+
+#include "common/topic.hpp"
+
+namespace dockmesh::bridge {
+
+using common::errc;
+using common::make_error;
+
+nlohmann::json container_of(const common::envelope& reply) {
+  if (reply.body.is_object() && reply.body.contains("container") &&
+      reply.body["container"].is_object())
+    return reply.body["container"];
+  return reply.body;
+}
+
+namespace {
+
+common::error reply_error(const common::envelope& reply, const std::string& ref) {
+  if (reply.code == 404) return make_error(errc::not_found, "no container '" + ref + "'");
+  if (reply.code == 409)
+    return make_error(errc::conflict, "'" + ref + "' matches several containers; give more of the id");
+  std::string why = reply.err ? reply.err->message : "directory answered " + std::to_string(reply.code);
+  return make_error(reply.err ? reply.err->code : common::from_status(reply.code), why);
+}
+
+}  // namespace
+
+message_gateway::message_gateway(const schema_registry& schemas, bus_actor& bus,
+                                 std::chrono::milliseconds control_timeout)
+    : schemas_(schemas), bus_(bus), control_timeout_(control_timeout) {}
+
+void message_gateway::send(const principal& who, const nlohmann::json& message,
+                           reply_handler done) {
+  auto plan = plan_message(message, schemas_, who);
+  if (!plan) return done(plan.err());
+  send_plan(who, std::move(*plan), std::move(done));
+}
+
+void message_gateway::send_plan(const principal& who, message_plan plan, reply_handler done) {
+  if (plan.rule.kind != action_kind::container) return send_to_host(who, std::move(plan), std::move(done));
+  std::string ref = plan.body["id"].get<std::string>();
+  resolve_container(who, ref, [this, who, plan = std::move(plan), done = std::move(done)](
+                                  common::result<nlohmann::json> c) mutable {
+    if (!c) return done(c.err());
+    std::string host = c->value("host", "");
+    if (!plan.host.empty() && plan.host != host)
+      return done(make_error(errc::not_found, "container '" + plan.body["id"].get<std::string>() +
+                                                  "' is not on host " + plan.host));
+    plan.host = host;
+    plan.body["id"] = c->value("id", plan.body["id"].get<std::string>());  // full id from here on
+    send_to_host(who, std::move(plan), std::move(done));
+  });
+}
+
+void message_gateway::send_to_host(const principal& who, message_plan plan, reply_handler done) {
+  std::string topic;
+  if (plan.host.empty()) {
+    topic = common::topic_req_any();
+  } else {
+    auto t = common::topic_req_host(plan.host);
+    if (!t) return done(make_error(errc::invalid_argument, "host: " + t.err().message));
+    topic = *t;
+  }
+  bus_.request(std::move(topic), make_request(who, plan), plan.rule.timeout, std::move(done));
+}
+
+void message_gateway::resolve_container(const principal& who, const std::string& ref,
+                                        container_handler done) {
+  // Users look among their own containers first, so their own name wins over another user's
+  // container of the same name; only on a miss do we look further, to say 403 rather than 404.
+  lookup(who, ref, !who.is_admin(), std::move(done));
+}
+
+void message_gateway::lookup(const principal& who, const std::string& ref, bool as_owner,
+                             container_handler done) {
+  nlohmann::json body = {{"ref", ref}};
+  if (as_owner) body["owner"] = who.user;
+  bus_.control("container", body, control_timeout_,
+               [this, who, ref, as_owner, done = std::move(done)](
+                   common::result<common::envelope> r) mutable {
+                 if (!r) return done(r.err());
+                 if (r->code == 200) {
+                   auto c = container_of(*r);
+                   if (auto ok = check_owner(who, c, ref); !ok) return done(ok.err());
+                   return done(std::move(c));
+                 }
+                 if (as_owner && r->code == 404) return lookup(who, ref, false, std::move(done));
+                 if (!who.is_admin() && !as_owner && r->code == 409)
+                   return done(make_error(errc::forbidden,
+                                          "'" + ref + "' names only other users' containers"));
+                 done(reply_error(*r, ref));
+               });
+}
+
+void message_gateway::control(std::string action, nlohmann::json body, reply_handler done) {
+  bus_.control(std::move(action), std::move(body), control_timeout_, std::move(done));
+}
+
+}  // namespace dockmesh::bridge

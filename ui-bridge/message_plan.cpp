@@ -1,0 +1,141 @@
+#include "ui-bridge/message_plan.hpp"
+
+#include <map>
+
+#include "common/topic.hpp"
+
+namespace dockmesh::bridge {
+
+using common::errc;
+using common::make_error;
+using namespace std::chrono_literals;
+
+std::optional<action_rule> find_action_rule(std::string_view action) {
+  static const std::map<std::string_view, action_rule> rules = {
+      {"create-container", {action_kind::create, false, 120s}},
+      {"ping", {action_kind::host, false, 10s}},
+      {"host-info", {action_kind::host, false, 10s}},
+      {"disk-usage", {action_kind::host, false, 60s}},
+      {"list-containers", {action_kind::host, false, 30s}},
+      {"list-images", {action_kind::host, false, 30s}},
+      {"inspect-image", {action_kind::host, false, 30s}},
+      {"pull-image", {action_kind::host, false, 600s}},
+      {"remove-image", {action_kind::host, true, 60s}},
+      {"inspect-container", {action_kind::container, false, 30s}},
+      {"start-container", {action_kind::container, false, 60s}},
+      {"stop-container", {action_kind::container, false, 120s}},
+      {"restart-container", {action_kind::container, false, 120s}},
+      {"kill-container", {action_kind::container, false, 30s}},
+      {"remove-container", {action_kind::container, false, 120s}},
+      {"delete-container", {action_kind::container, false, 120s}},
+      {"container-logs", {action_kind::container, false, 30s}},
+      {"container-stats", {action_kind::container, false, 30s}},
+  };
+  auto it = rules.find(action);
+  if (it == rules.end()) return std::nullopt;
+  return it->second;
+}
+
+namespace {
+
+common::result<void> refuse_broadcast(const nlohmann::json& message) {
+  auto all = message.find("all");
+  auto host = message.value("host", nlohmann::json()).is_string()
+                  ? message["host"].get<std::string>()
+                  : std::string();
+  if ((all != message.end() && *all != false) || host == "*" || host == "all")
+    return make_error(errc::forbidden,
+                      "broadcasts (req/all/) are not allowed through the bridge, for any role; "
+                      "send to one host at a time");
+  return {};
+}
+
+// delete-container is an alias of remove-container and may share its schema.
+std::string schema_name(const schema_registry& schemas, const std::string& action) {
+  if (!schemas.has(action) && action == "delete-container") return "remove-container";
+  return action;
+}
+
+common::result<std::string> message_host(const nlohmann::json& message) {
+  auto it = message.find("host");
+  if (it == message.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return make_error(errc::invalid_argument, "host: must be a string");
+  std::string host = it->get<std::string>();
+  if (!host.empty() && !common::valid_segment(host))
+    return make_error(errc::invalid_argument, "host: '" + host.substr(0, 80) + "' is not an fqdn");
+  return host;
+}
+
+}  // namespace
+
+common::result<message_plan> plan_message(const nlohmann::json& message,
+                                          const schema_registry& schemas, const principal& who) {
+  if (!message.is_object())
+    return make_error(errc::invalid_argument,
+                      "the message must be a JSON object like {\"action\": \"ping\", \"host\": "
+                      "\"...\"}");
+  auto action = message.find("action");
+  if (action == message.end() || !action->is_string() || action->get<std::string>().empty())
+    return make_error(errc::invalid_argument, "action: the message needs an \"action\" string");
+  if (auto ok = refuse_broadcast(message); !ok) return ok.err();
+  message_plan plan;
+  plan.action = action->get<std::string>();
+  auto rule = find_action_rule(plan.action);
+  if (!rule) return make_error(errc::invalid_argument, "unknown action '" + plan.action.substr(0, 64) + "'");
+  plan.rule = *rule;
+  if (rule->admin_only && !who.is_admin())
+    return make_error(errc::forbidden, plan.action + " is reserved to admins");
+  auto host = message_host(message);
+  if (!host) return host.err();
+  plan.host = *host;
+  if (rule->kind == action_kind::host && plan.host.empty())
+    return make_error(errc::invalid_argument, "host: " + plan.action + " needs a \"host\"");
+  for (auto& [key, value] : message.items())
+    if (key != "action" && key != "host") plan.body[key] = value;
+  auto schema = schema_name(schemas, plan.action);
+  if (!schemas.has(schema))
+    return make_error(errc::internal, "no schema installed for " + plan.action);
+  if (auto ok = schemas.validate(schema, plan.body); !ok) return ok.err();
+  if (rule->kind == action_kind::container && !plan.body.value("id", nlohmann::json()).is_string())
+    return make_error(errc::invalid_argument, "id: " + plan.action + " needs a container \"id\"");
+  return plan;
+}
+
+common::envelope make_request(const principal& who, const message_plan& plan) {
+  common::envelope env;
+  env.action = plan.action;
+  env.user = who.user;
+  env.role = std::string(to_string(who.role));
+  env.body = plan.body;
+  return env;
+}
+
+common::result<void> check_owner(const principal& who, const nlohmann::json& container,
+                                 const std::string& ref) {
+  if (who.is_admin()) return {};
+  std::string owner = container.value("owner", nlohmann::json()).is_string()
+                          ? container["owner"].get<std::string>()
+                          : std::string();
+  if (owner == who.user) return {};
+  if (owner.empty())
+    return make_error(errc::forbidden,
+                      "container '" + ref + "' has no owner label; only admins may act on it");
+  return make_error(errc::forbidden, "container '" + ref + "' belongs to another user");
+}
+
+nlohmann::json reply_json(const common::envelope& reply) {
+  nlohmann::json out = {{"id", reply.re}, {"from", reply.from}, {"code", reply.code}};
+  if (reply.err)
+    out["error"] = {{"code", common::to_string(reply.err->code)}, {"message", reply.err->message}};
+  else
+    out["body"] = reply.body;
+  if (reply.err && !reply.body.is_null()) out["body"] = reply.body;
+  return out;
+}
+
+int reply_status(const common::envelope& reply) {
+  if (reply.code >= 200 && reply.code <= 599) return reply.code;
+  return 502;
+}
+
+}  // namespace dockmesh::bridge

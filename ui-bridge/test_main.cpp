@@ -1,0 +1,3 @@
+// The bridge_tests doctest runner.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>

@@ -1,0 +1,145 @@
+#include "ui-bridge/user_store.hpp"
+
+#include "common/envelope.hpp"
+
+namespace dockmesh::bridge {
+
+using common::errc;
+using common::make_error;
+
+namespace {
+
+std::string user_key(std::string_view name) { return "user/" + std::string(name); }
+
+nlohmann::json to_stored(const user_record& u) {
+  return {{"name", u.name},       {"role", to_string(u.role)}, {"hash", u.password_hash},
+          {"generation", u.generation}, {"created", u.created_ms}};
+}
+
+std::optional<user_record> from_stored(const nlohmann::json& j) {
+  if (!j.is_object()) return std::nullopt;
+  auto role = parse_user_role(j.value("role", ""));
+  if (!role) return std::nullopt;
+  user_record u;
+  u.name = j.value("name", "");
+  u.role = *role;
+  u.password_hash = j.value("hash", "");
+  u.generation = j.value("generation", std::int64_t{1});
+  u.created_ms = j.value("created", std::int64_t{0});
+  return u;
+}
+
+}  // namespace
+
+std::string_view to_string(user_role r) { return r == user_role::admin ? "admin" : "user"; }
+
+std::optional<user_role> parse_user_role(std::string_view s) {
+  if (s == "admin") return user_role::admin;
+  if (s == "user") return user_role::user;
+  return std::nullopt;
+}
+
+nlohmann::json public_view(const user_record& u) {
+  return {{"name", u.name}, {"role", to_string(u.role)}, {"created", u.created_ms}};
+}
+
+bool valid_user_name(std::string_view name) {
+  if (name.empty() || name.size() > 32) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name[0])) return false;
+  for (char c : name)
+    if (!alnum(c) && c != '.' && c != '_' && c != '-') return false;
+  return true;
+}
+
+user_store::user_store(kv_store& kv, hash_strength strength) : kv_(kv), strength_(strength) {}
+
+common::result<void> user_store::save(const user_record& u) {
+  return kv_.put_json(user_key(u.name), to_stored(u), durability::sync);
+}
+
+common::result<user_record> user_store::add(const std::string& name, std::string_view password,
+                                            user_role role) {
+  if (!valid_user_name(name))
+    return make_error(errc::invalid_argument,
+                      "user name must be 1-32 characters of a-z 0-9 . _ - starting with a letter "
+                      "or digit");
+  auto hash = hash_password(password, strength_);
+  if (!hash) return hash.err();
+  std::lock_guard lock(write_mutex_);
+  auto existing = find(name);
+  if (!existing) return existing.err();
+  if (existing->has_value()) return make_error(errc::conflict, "user " + name + " already exists");
+  user_record u{name, role, *hash, 1, common::now_ms()};
+  if (auto ok = save(u); !ok) return ok.err();
+  return u;
+}
+
+common::result<user_record> user_store::set_password(const std::string& name,
+                                                     std::string_view password) {
+  auto hash = hash_password(password, strength_);
+  if (!hash) return hash.err();
+  std::lock_guard lock(write_mutex_);
+  auto existing = find(name);
+  if (!existing) return existing.err();
+  if (!existing->has_value()) return make_error(errc::not_found, "no user " + name);
+  user_record u = **existing;
+  u.password_hash = *hash;
+  u.generation += 1;
+  if (auto ok = save(u); !ok) return ok.err();
+  return u;
+}
+
+common::result<void> user_store::remove(const std::string& name) {
+  std::lock_guard lock(write_mutex_);
+  auto existing = find(name);
+  if (!existing) return existing.err();
+  if (!existing->has_value()) return make_error(errc::not_found, "no user " + name);
+  return kv_.remove(user_key(name), durability::sync);
+}
+
+common::result<std::optional<user_record>> user_store::find(const std::string& name) const {
+  if (!valid_user_name(name)) return std::optional<user_record>();
+  auto j = kv_.get_json(user_key(name));
+  if (!j) return j.err();
+  if (!j->has_value()) return std::optional<user_record>();
+  auto u = from_stored(**j);
+  if (!u) return make_error(errc::internal, "storage: corrupt user record " + name);
+  return u;
+}
+
+common::result<std::vector<user_record>> user_store::list() const {
+  auto rows = kv_.scan("user/");
+  if (!rows) return rows.err();
+  std::vector<user_record> out;
+  for (auto& [key, value] : *rows) {
+    auto u = from_stored(nlohmann::json::parse(value, nullptr, false));
+    if (u) out.push_back(std::move(*u));
+  }
+  return out;
+}
+
+common::result<user_record> user_store::check_login(const std::string& name,
+                                                    std::string_view password) const {
+  auto u = find(name);
+  if (!u) return u.err();
+  if (!u->has_value()) {
+    burn_password_check(password);
+    return make_error(errc::unauthorized, "wrong user name or password");
+  }
+  if (!verify_password((*u)->password_hash, password))
+    return make_error(errc::unauthorized, "wrong user name or password");
+  return **u;
+}
+
+common::result<std::optional<std::string>> user_store::ensure_first_admin() {
+  auto users = list();
+  if (!users) return users.err();
+  if (!users->empty()) return std::optional<std::string>();
+  std::string password = generate_password();
+  auto u = add("admin", password, user_role::admin);
+  if (!u) return u.err();
+  return std::optional<std::string>(password);
+}
+
+}  // namespace dockmesh::bridge
