@@ -1,0 +1,63 @@
+// action_context: what an action handler receives (the request as parsed from the envelope, the
+// Docker transport already restricted to its action's endpoints, the templates, who we are, and a
+// sink for progress) and what it returns (an action_reply: code + body, or an error). Handlers run
+// on a worker thread, one request at a time per worker, and must not touch ZeroMQ.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/docker_transport.hpp"
+#include "common/result.hpp"
+
+namespace dockmesh::agent {
+
+class template_store;
+
+struct action_request {
+  std::string id;      // the envelope's request id (also the dockmesh.request label at create)
+  std::string action;
+  std::string user;    // set by the bridge or CLI; containers are owned by it
+  std::string role;    // "admin" sees and may touch everything
+  nlohmann::json body;
+  bool is_admin() const { return role == "admin"; }
+};
+
+struct action_reply {
+  int code = 200;
+  nlohmann::json body = nlohmann::json::object();
+  std::optional<common::error> err;
+};
+
+struct agent_identity {
+  std::string fqdn;
+  std::map<std::string, std::string> labels;
+  std::string agent_version;
+};
+
+// Receives progress records (pull-image) on the worker thread; they become events on the bus.
+using progress_sink = std::function<void(const nlohmann::json& progress)>;
+
+struct action_context {
+  const action_request& request;
+  docker_transport& docker;  // allowlisted for request.action
+  const template_store* templates = nullptr;
+  const agent_identity& self;
+  const progress_sink& progress;
+};
+
+using action_handler = action_reply (*)(action_context& ctx);
+
+inline action_reply ok_reply(nlohmann::json body, int code = 200) {
+  return action_reply{code, std::move(body), std::nullopt};
+}
+inline action_reply error_reply(common::error e) {
+  int code = common::to_status(e.code);
+  return action_reply{code, nlohmann::json::object(), std::move(e)};
+}
+
+}  // namespace dockmesh::agent

@@ -1,0 +1,108 @@
+#include "agent/action_pool.hpp"
+
+#include "agent/action_dispatcher.hpp"
+#include "agent/agent_inbox.hpp"
+#include "agent/endpoint_allowlist.hpp"
+#include "common/log.hpp"
+
+namespace dockmesh::agent {
+namespace {
+
+using nlohmann::json;
+
+action_request request_from(const common::envelope& e) {
+  return action_request{e.id, e.action, e.user, e.role, e.body};
+}
+
+common::envelope reply_from(const common::envelope& request, const std::string& fqdn, action_reply r) {
+  common::envelope reply = common::make_reply(request, fqdn, r.code, std::move(r.body));
+  reply.err = std::move(r.err);
+  return reply;
+}
+
+}  // namespace
+
+action_pool::action_pool(zmq::context_t& ctx, action_pool_options options)
+    : ctx_(ctx), options_(std::move(options)) {
+  options_.docker.cancel = &cancel_;
+  for (int i = 0; i < std::max(1, options_.workers); ++i) threads_.emplace_back([this] { run(); });
+}
+
+action_pool::~action_pool() { stop(); }
+
+bool action_pool::submit(job j) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return false;
+    if (j.kind != job_kind::action) {
+      queue_.push_front(std::move(j));  // housekeeping is small and keeps the directory fresh
+    } else {
+      if (queue_.size() >= options_.max_queue) return false;
+      queue_.push_back(std::move(j));
+    }
+  }
+  ready_.notify_one();
+  return true;
+}
+
+void action_pool::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  cancel_ = true;
+  ready_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void action_pool::run() {
+  docker_client docker(options_.docker);
+  inbox_sender inbox(ctx_, options_.inbox_endpoint);
+  for (;;) {
+    job j;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      j = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    run_job(j, docker, inbox);
+  }
+}
+
+void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
+  if (j.kind == job_kind::host_facts) {
+    allowlisted_transport gate(docker, std::string(job_host_facts));
+    auto facts = read_host_facts(gate);
+    if (facts) inbox.send(inbox_kind::facts, to_json(*facts).dump());
+    else inbox.send(inbox_kind::facts_failed, facts.err().message);
+    return;
+  }
+  if (j.kind == job_kind::inventory) {
+    allowlisted_transport gate(docker, std::string(job_inventory));
+    auto inv = inventory_.read(gate);
+    if (inv) inbox.send(inbox_kind::inventory, to_json(*inv).dump());
+    else inbox.send(inbox_kind::inventory_failed, inv.err().message);
+    return;
+  }
+  const std::string& fqdn = options_.self.fqdn;
+  progress_sink progress = [&](const json& p) {
+    common::envelope e;
+    e.id = common::new_message_id();
+    e.action = "pull-progress";
+    e.from = fqdn;
+    e.body = p;
+    inbox.send(inbox_kind::event, common::encode(e));
+  };
+  auto started = std::chrono::steady_clock::now();
+  action_reply r = run_action(request_from(j.request), docker, options_.templates, options_.self, progress);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  // Request bodies are never logged: they may hold registry credentials.
+  DM_LOG(debug) << j.request.action << " " << j.request.id << " -> " << r.code << " in " << ms.count() << " ms";
+  inbox.send(inbox_kind::reply, common::encode(reply_from(j.request, fqdn, std::move(r))));
+}
+
+}  // namespace dockmesh::agent

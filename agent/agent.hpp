@@ -1,0 +1,55 @@
+// agent: the bus side of dockmesh-agent. start() spawns the bus thread, which alone owns the
+// bus_client and the inbox PULL socket: it registers, heartbeats every second, announces the
+// inventory on start and on every container change, answers `reannounce`, takes requests from
+// req/host/<fqdn>/ and req/all/ (answering retries from its request cache) and hands them to the
+// action_pool, whose results come back through the inbox and are published as replies. The
+// event_follower feeds Docker events and dockerd's up/down state the same way. stop() makes the
+// bus thread send `unregister` and exit, then stops the workers and the follower.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "agent/action_context.hpp"
+#include "agent/docker_client.hpp"
+#include "common/bus_client.hpp"
+
+namespace dockmesh::agent {
+
+struct agent_options {
+  agent_identity self;
+  common::bus_client_options bus;
+  docker_client_options docker;
+  const template_store* templates = nullptr;
+  int workers = 4;
+  std::size_t max_queue = 1000;
+  std::size_t request_cache = 4096;
+  std::chrono::milliseconds heartbeat_every{1000};
+  std::chrono::milliseconds refresh_every{30000};  // host facts and inventory, besides events
+  std::chrono::milliseconds ready_timeout{3000};   // wait for the bus before `register`
+};
+
+class agent {
+ public:
+  agent(zmq::context_t& ctx, agent_options options);
+  ~agent();
+  agent(const agent&) = delete;
+  agent& operator=(const agent&) = delete;
+
+  void start();  // returns once the bus thread is running; throws if it could not start
+  void stop();   // unregister, then stop every thread; idempotent
+
+ private:
+  zmq::context_t& ctx_;
+  agent_options options_;
+  std::string inbox_endpoint_;
+  std::thread bus_thread_;
+  std::unique_ptr<class action_pool> pool_;
+  std::unique_ptr<class event_follower> follower_;
+};
+
+}  // namespace dockmesh::agent

@@ -1,0 +1,222 @@
+#include "agent/bus_loop.hpp"
+
+#include "agent/action_dispatcher.hpp"
+#include "agent/docker_grammar.hpp"
+#include "agent/event_follower.hpp"
+#include "common/log.hpp"
+#include "common/topic.hpp"
+
+namespace dockmesh::agent {
+namespace {
+
+using common::envelope;
+using nlohmann::json;
+
+std::string must(common::result<std::string> r) {
+  if (!r) throw std::runtime_error(r.err().message);
+  return *r;
+}
+
+}  // namespace
+
+bus_loop::bus_loop(zmq::context_t& ctx, const agent_options& options, const std::string& inbox_endpoint,
+                   action_pool& pool)
+    : options_(options),
+      pool_(pool),
+      bus_(ctx, options.bus),
+      inbox_(ctx, zmq::socket_type::pull),
+      evt_topic_(must(common::topic_evt_host(options.self.fqdn))),
+      cache_(options.request_cache) {
+  inbox_.set(zmq::sockopt::linger, 0);
+  inbox_.bind(inbox_endpoint);
+  bus_.subscribe(must(common::topic_req_host(options.self.fqdn)));
+  bus_.subscribe(common::topic_req_all());
+  state_.incarnation = common::now_ms();
+}
+
+void bus_loop::announce(const std::string& action, json body) {
+  envelope e;
+  e.id = common::new_message_id();
+  e.action = action;
+  e.from = options_.self.fqdn;
+  e.body = std::move(body);
+  if (auto r = bus_.publish(common::topic_ann(), e); !r) {
+    DM_LOG(warn) << "announce " << action << ": " << r.err().message;
+  }
+}
+
+void bus_loop::announce_host(const std::string& action) {
+  ++state_.sequence;
+  announce(action, host_record(options_.self, state_));
+}
+
+void bus_loop::announce_inventory() {
+  if (!state_.have_inventory) return;
+  ++state_.sequence;
+  announce("inventory", inventory_record(options_.self, state_));
+  published_digest_ = inventory_digest(state_.inventory);
+}
+
+void bus_loop::schedule_inventory() {
+  if (inventory_pending_) {
+    inventory_dirty_ = true;  // one more pass once the running one is back
+    return;
+  }
+  inventory_pending_ = pool_.submit(job{job_kind::inventory, {}});
+}
+
+void bus_loop::schedule_facts() {
+  if (!facts_pending_) facts_pending_ = pool_.submit(job{job_kind::host_facts, {}});
+}
+
+void bus_loop::publish_reply(const std::string& topic, const envelope& reply) {
+  if (auto r = bus_.publish(topic, reply); !r) {
+    DM_LOG(warn) << "reply to " << topic << ": " << r.err().message;
+  }
+}
+
+void bus_loop::answer(const envelope& request, int code, const std::string& message) {
+  envelope reply = common::make_reply(request, options_.self.fqdn, code, nullptr);
+  reply.err = common::error{common::from_status(code), message};
+  cache_.complete(request.id, reply);
+  publish_reply(request.reply_to, reply);
+}
+
+void bus_loop::on_request(common::bus_message& m) {
+  envelope& req = m.env;
+  if (req.is_reply() || req.action.empty()) return;
+  if (req.action == "reannounce") {
+    announce_host("register");
+    announce_inventory();
+    return;
+  }
+  auto rt = common::parse_topic(req.reply_to);
+  if (!rt || rt->kind != common::topic_kind::rep) {
+    DM_LOG(debug) << "dropped request " << excerpt(req.action) << " without a usable reply_to";
+    return;
+  }
+  const envelope* cached = nullptr;
+  switch (cache_.begin(req, &cached)) {
+    case request_cache::outcome::running: return;  // the first attempt will answer
+    case request_cache::outcome::answered: {
+      envelope again = *cached;
+      again.attempt = req.attempt;  // not a duplicate of the first copy for the receiver
+      return publish_reply(req.reply_to, again);
+    }
+    case request_cache::outcome::foreign:
+      return publish_reply(req.reply_to, [&] {
+        envelope r = common::make_reply(req, options_.self.fqdn, 409, nullptr);
+        r.err = common::error{common::errc::conflict, "request id " + excerpt(req.id) + " was already used by another requester"};
+        return r;
+      }());
+    case request_cache::outcome::fresh: break;
+  }
+  if (!is_known_action(req.action)) return answer(req, 400, "unknown action '" + excerpt(req.action) + "'");
+  if (req.deadline > 0 && common::now_ms() > req.deadline)
+    return answer(req, 504, "the request's deadline passed before the agent could start it");
+  std::string id = req.id, reply_to = req.reply_to;
+  if (!pool_.submit(job{job_kind::action, req})) {
+    cache_.abandon(id);
+    envelope r = common::make_reply(req, options_.self.fqdn, 503, nullptr);
+    r.err = common::error{common::errc::unavailable, "the agent is busy: too many requests queued"};
+    return publish_reply(reply_to, r);
+  }
+  reply_to_[id] = reply_to;
+}
+
+void bus_loop::on_reply(const std::string& payload) {
+  auto reply = common::decode(payload);
+  if (!reply) return;
+  auto it = reply_to_.find(reply->re);
+  if (it == reply_to_.end()) return;
+  publish_reply(it->second, *reply);
+  cache_.complete(reply->re, std::move(*reply));
+  reply_to_.erase(it);
+}
+
+void bus_loop::on_event(const std::string& payload) {
+  auto e = common::decode(payload);
+  if (!e) return;
+  if (auto r = bus_.publish(evt_topic_, *e); !r) {
+    DM_LOG(debug) << "event: " << r.err().message;
+  }
+  if (e->action == "docker-event" && changes_inventory(e->body)) schedule_inventory();
+}
+
+void bus_loop::on_inventory(const std::string& payload) {
+  inventory_pending_ = false;
+  state_.inventory = inventory_from_json(json::parse(payload, nullptr, false));
+  state_.have_inventory = true;
+  if (inventory_digest(state_.inventory) != published_digest_) announce_inventory();
+  if (inventory_dirty_) {
+    inventory_dirty_ = false;
+    schedule_inventory();
+  }
+}
+
+bool bus_loop::on_inbox(const inbox_message& m) {
+  switch (m.kind) {
+    case inbox_kind::stop: return false;
+    case inbox_kind::reply: on_reply(m.payload); break;
+    case inbox_kind::event: on_event(m.payload); break;
+    case inbox_kind::inventory: on_inventory(m.payload); break;
+    case inbox_kind::inventory_failed: inventory_pending_ = false; break;
+    case inbox_kind::facts:
+      facts_pending_ = false;
+      state_.facts = facts_from_json(json::parse(m.payload, nullptr, false));
+      break;
+    case inbox_kind::facts_failed: facts_pending_ = false; break;
+    case inbox_kind::docker_up:
+      state_.docker_up = true;
+      schedule_facts();
+      schedule_inventory();
+      break;
+    case inbox_kind::docker_down: state_.docker_up = false; break;
+  }
+  return true;
+}
+
+void bus_loop::tick(clock::time_point now) {
+  if (now >= next_heartbeat_) {
+    announce_host("heartbeat");
+    next_heartbeat_ += options_.heartbeat_every;
+    if (next_heartbeat_ <= now) next_heartbeat_ = now + options_.heartbeat_every;  // fell behind
+  }
+  if (now >= next_refresh_ && state_.docker_up) {
+    schedule_facts();
+    schedule_inventory();
+    next_refresh_ = now + options_.refresh_every;
+  }
+}
+
+void bus_loop::run() {
+  if (!bus_.wait_ready(options_.ready_timeout)) {
+    DM_LOG(warn) << "no broker answered within " << options_.ready_timeout.count()
+                 << " ms; announcing anyway (heartbeats repeat the record)";
+  }
+  announce_host("register");
+  DM_LOG(info) << "registered as " << options_.self.fqdn << " (incarnation " << state_.incarnation << ")";
+  next_heartbeat_ = clock::now() + options_.heartbeat_every;
+  next_refresh_ = clock::now() + options_.refresh_every;
+  for (;;) {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat_ - clock::now());
+    zmq::pollitem_t items[] = {{bus_.sub_socket().handle(), 0, ZMQ_POLLIN, 0},
+                               {inbox_.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, std::max(wait, std::chrono::milliseconds(0)));
+    while (auto m = read_inbox(inbox_))
+      if (!on_inbox(*m)) {
+        announce("unregister", {{"fqdn", options_.self.fqdn}, {"incarnation", state_.incarnation},
+                                {"sequence", ++state_.sequence}});
+        DM_LOG(info) << "unregistered " << options_.self.fqdn;
+        return;
+      }
+    for (int i = 0; i < 1000; ++i) {  // bounded, so the inbox and heartbeats get their turn
+      auto m = bus_.try_receive();
+      if (!m) break;
+      on_request(*m);
+    }
+    tick(clock::now());
+  }
+}
+
+}  // namespace dockmesh::agent

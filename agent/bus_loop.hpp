@@ -1,0 +1,58 @@
+// bus_loop: the body of the agent's bus thread. Constructed on that thread, it owns the
+// bus_client and the inbox PULL socket; run() polls both until a stop message arrives, keeping
+// the heartbeat rhythm, turning requests into pool jobs and pool results into replies, events and
+// announcements. It never calls Docker itself, so nothing here blocks longer than a poll.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <unordered_map>
+
+#include <zmq.hpp>
+
+#include "agent/action_pool.hpp"
+#include "agent/agent.hpp"
+#include "agent/agent_inbox.hpp"
+#include "agent/host_state.hpp"
+#include "agent/request_cache.hpp"
+#include "common/bus_client.hpp"
+
+namespace dockmesh::agent {
+
+class bus_loop {
+ public:
+  bus_loop(zmq::context_t& ctx, const agent_options& options, const std::string& inbox_endpoint,
+           action_pool& pool);
+  void run();  // until an inbox_kind::stop message; sends `unregister` on the way out
+
+ private:
+  using clock = std::chrono::steady_clock;
+
+  void announce(const std::string& action, nlohmann::json body);
+  void announce_host(const std::string& action);
+  void announce_inventory();
+  void on_request(common::bus_message& m);
+  bool on_inbox(const inbox_message& m);  // false on stop
+  void on_reply(const std::string& payload);
+  void on_event(const std::string& payload);
+  void on_inventory(const std::string& payload);
+  void answer(const common::envelope& request, int code, const std::string& message);
+  void publish_reply(const std::string& topic, const common::envelope& reply);
+  void schedule_inventory();
+  void schedule_facts();
+  void tick(clock::time_point now);
+
+  const agent_options& options_;
+  action_pool& pool_;
+  common::bus_client bus_;
+  zmq::socket_t inbox_;
+  std::string evt_topic_;
+  announcement_state state_;
+  request_cache cache_;
+  std::unordered_map<std::string, std::string> reply_to_;  // running request id -> reply topic
+  bool inventory_pending_ = false, inventory_dirty_ = false, facts_pending_ = false;
+  std::string published_digest_;
+  clock::time_point next_heartbeat_, next_refresh_;
+};
+
+}  // namespace dockmesh::agent

@@ -1,0 +1,154 @@
+// create-container: template merge, validation, then one Docker create (+ start) per instance.
+// Idempotent by request id: every container carries dockmesh.request=<id> and
+// dockmesh.instance=<n>, and instances that already exist (a retry, even after an agent restart)
+// are reported instead of created again.
+#include <map>
+
+#include "agent/action_handlers.hpp"
+#include "agent/container_spec.hpp"
+#include "agent/docker_calls.hpp"
+#include "agent/docker_grammar.hpp"
+#include "agent/template_store.hpp"
+
+namespace dockmesh::agent {
+namespace {
+
+using common::errc;
+using nlohmann::json;
+
+result<json> merged_body(action_context& ctx) {
+  const json& body = ctx.request.body;
+  if (!body.is_object() || !body.contains("template")) return body;
+  const json& t = body["template"];
+  if (!t.is_string()) return common::make_error(errc::invalid_argument, "field 'template' must be a string");
+  if (auto ok = check_template_name("template", t.get<std::string>()); !ok) return ok.err();
+  const json* tmpl = ctx.templates ? ctx.templates->find(t.get<std::string>()) : nullptr;
+  if (!tmpl)
+    return common::make_error(errc::not_found, "no template named '" + t.get<std::string>() + "' on " + ctx.self.fqdn);
+  return template_store::merge(*tmpl, body);
+}
+
+// Binds given in the request itself (not the template) may name host paths only for admins.
+common::result<void> check_request_binds(const action_request& req) {
+  if (req.is_admin() || !req.body.is_object() || !req.body.contains("binds")) return {};
+  auto own = common::parse_create_container_args(json{{"image", "x"}, {"binds", req.body["binds"]}});
+  if (!own) return own.err();
+  return validate_create(*own, create_policy{false});
+}
+
+struct instance {
+  std::string id, name, state;
+  bool reused = false, started = false;
+  json warnings = json::array();
+  json to_json() const {
+    return {{"id", id}, {"name", name}, {"state", state}, {"reused", reused}, {"started", started},
+            {"warnings", warnings}};
+  }
+};
+
+// Containers an earlier attempt of this request created, by instance number.
+result<std::map<int, instance>> existing_instances(action_context& ctx) {
+  json filters = {{"label", {std::string(request_label) + "=" + ctx.request.id}}};
+  auto list = get_json(ctx.docker, "/containers/json" + query_string().add("all", "1").add("filters", filters.dump()).str());
+  if (!list) return list.err();
+  std::map<int, instance> found;
+  for (const auto& c : *list) {
+    json labels = c.value("Labels", json::object());
+    if (auto ok = check_owner(ctx.request, labels, c.value("Id", "")); !ok)
+      return common::make_error(errc::conflict, "request id " + ctx.request.id + " was already used by another user");
+    int n = std::atoi(labels.value(std::string(instance_label), "1").c_str());
+    std::string name = c["Names"].is_array() && !c["Names"].empty() ? c["Names"][0].get<std::string>() : "";
+    if (!name.empty() && name[0] == '/') name.erase(0, 1);
+    found[n] = instance{c.value("Id", ""), name, c.value("State", ""), true, false, json::array()};
+  }
+  return found;
+}
+
+common::result<void> start(action_context& ctx, instance& in) {
+  auto r = post_empty(ctx.docker, "/containers/" + escape_component(in.id) + "/start");
+  if (!r) return common::make_error(r.err().code, "container " + in.id + " was created but did not start: " + r.err().message);
+  in.started = true;
+  in.state = "running";
+  return {};
+}
+
+common::result<instance> create_one(action_context& ctx, const common::create_container_args& a, int index) {
+  instance in;
+  in.name = instance_name(a, index);
+  query_string q;
+  if (!in.name.empty()) q.add("name", in.name);
+  auto r = post_json(ctx.docker, "/containers/create" + q.str(), docker_create_body(a, ctx.request, index),
+                     std::chrono::seconds(60));
+  if (!r) return r.err();
+  in.id = r->value("Id", "");
+  in.state = "created";
+  if (r->contains("Warnings") && (*r)["Warnings"].is_array()) in.warnings = (*r)["Warnings"];
+  if (in.name.empty()) {  // Docker picked the name: tell the user what it is
+    auto c = get_json(ctx.docker, "/containers/" + escape_component(in.id) + "/json");
+    if (c) in.name = c->value("Name", "");
+    if (!in.name.empty() && in.name[0] == '/') in.name.erase(0, 1);
+  }
+  return in;
+}
+
+action_reply reply_for(const std::vector<instance>& done, const std::optional<common::error>& failure) {
+  json list = json::array();
+  bool all_reused = !done.empty();
+  for (const auto& in : done) {
+    list.push_back(in.to_json());
+    all_reused = all_reused && in.reused;
+  }
+  json body = {{"containers", list}};
+  if (done.size() == 1) {
+    body["id"] = done[0].id;
+    body["name"] = done[0].name;
+  }
+  if (failure) {
+    action_reply r = error_reply(*failure);
+    r.body = std::move(body);
+    return r;
+  }
+  if (all_reused) body["note"] = "already created by an earlier attempt of this request";
+  return ok_reply(std::move(body), all_reused ? 200 : 201);
+}
+
+}  // namespace
+
+action_reply handle_create_container(action_context& ctx) {
+  if (ctx.request.user.empty())
+    return error_reply({errc::forbidden, "the request carries no user to own the container"});
+  if (auto ok = check_request_id("id", ctx.request.id); !ok) return error_reply(ok.err());
+  if (auto ok = check_request_binds(ctx.request); !ok) return error_reply(ok.err());
+  auto body = merged_body(ctx);
+  if (!body) return error_reply(body.err());
+  auto a = common::parse_create_container_args(*body);
+  if (!a) return error_reply(a.err());
+  if (auto ok = validate_create(*a, create_policy{true}); !ok) return error_reply(ok.err());
+  auto existing = existing_instances(ctx);
+  if (!existing) return error_reply(existing.err());
+  std::vector<instance> done;
+  for (int i = 1; i <= a->instances; ++i) {
+    auto found = existing->find(i);
+    instance in;
+    if (found != existing->end()) {
+      in = found->second;
+    } else {
+      auto made = create_one(ctx, *a, i);
+      if (!made) {
+        auto e = made.err();
+        if (a->instances > 1) e.message = "instance " + std::to_string(i) + " of " + std::to_string(a->instances) + ": " + e.message;
+        return reply_for(done, e);
+      }
+      in = *made;
+    }
+    if (a->start && in.state == "created")
+      if (auto ok = start(ctx, in); !ok) {
+        done.push_back(in);
+        return reply_for(done, ok.err());
+      }
+    done.push_back(in);
+  }
+  return reply_for(done, std::nullopt);
+}
+
+}  // namespace dockmesh::agent

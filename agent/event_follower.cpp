@@ -1,0 +1,122 @@
+#include "agent/event_follower.hpp"
+
+#include "agent/agent_inbox.hpp"
+#include "agent/docker_grammar.hpp"
+#include "agent/endpoint_allowlist.hpp"
+#include "common/envelope.hpp"
+#include "common/log.hpp"
+
+namespace dockmesh::agent {
+namespace {
+
+using nlohmann::json;
+
+bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
+
+}  // namespace
+
+std::optional<json> event_body(const json& e) {
+  if (!e.is_object()) return std::nullopt;
+  std::string type = e.value("Type", "");
+  std::string action = e.value("Action", "");
+  if (type != "container" && type != "image") return std::nullopt;
+  for (std::string_view noise : {"exec_", "attach", "resize", "top", "copy", "archive-path", "extract-to-dir", "export"})
+    if (starts_with(action, noise)) return std::nullopt;
+  json actor = e.value("Actor", json::object());
+  json attrs = actor.is_object() ? actor.value("Attributes", json::object()) : json::object();
+  if (!attrs.is_object()) attrs = json::object();
+  json body = {{"type", type}, {"action", action}, {"id", actor.is_object() ? actor.value("ID", "") : ""},
+               {"time", e.value("time", std::int64_t{0})}, {"time_nano", e.value("timeNano", std::int64_t{0})}};
+  if (type == "container") {
+    body["name"] = attrs.value("name", "");
+    body["image"] = attrs.value("image", "");
+    body["owner"] = attrs.value("dockmesh.owner", "");
+    if (attrs.contains("exitCode")) body["exit_code"] = attrs["exitCode"];
+    if (attrs.contains("signal")) body["signal"] = attrs["signal"];
+  } else {
+    body["name"] = attrs.value("name", "");
+  }
+  return body;
+}
+
+bool changes_inventory(const json& body) {
+  return body.value("type", "") == "container" && !starts_with(body.value("action", ""), "health_status");
+}
+
+event_follower::event_follower(zmq::context_t& ctx, std::string inbox_endpoint,
+                               docker_client_options docker, std::string fqdn)
+    : ctx_(ctx), inbox_endpoint_(std::move(inbox_endpoint)), docker_(std::move(docker)), fqdn_(std::move(fqdn)) {
+  docker_.cancel = &stop_;
+  thread_ = std::thread([this] { run(); });
+}
+
+event_follower::~event_follower() { stop(); }
+
+void event_follower::stop() {
+  stop_ = true;
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool event_follower::pause(std::chrono::milliseconds d) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, d, [&] { return stop_.load(); });
+  return !stop_;
+}
+
+void event_follower::run() {
+  docker_client client(docker_);
+  allowlisted_transport docker(client, std::string(job_events));
+  inbox_sender inbox(ctx_, inbox_endpoint_);
+  std::optional<bool> reported;
+  std::string buffer;
+  auto on_line = [&](std::string_view line) {
+    auto body = event_body(json::parse(line, nullptr, false));
+    if (!body) return;
+    common::envelope env;
+    env.id = common::new_message_id();
+    env.action = "docker-event";
+    env.from = fqdn_;
+    env.body = std::move(*body);
+    inbox.send(inbox_kind::event, common::encode(env));
+  };
+  while (!stop_) {
+    auto since = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+    auto ping = docker.call({http_method::get, "/_ping", {}, {}, std::chrono::seconds(5)});
+    if (!ping) {
+      if (reported != false && !stop_) {
+        DM_LOG(warn) << ping.err().message << "; retrying every second";
+        inbox.send(inbox_kind::docker_down, ping.err().message);
+        reported = false;
+      }
+      if (!pause(std::chrono::seconds(1))) break;
+      continue;
+    }
+    if (reported != true) {
+      DM_LOG(info) << "dockerd at " << docker_.socket_path << " is up (API " << client.api_version() << ")";
+      inbox.send(inbox_kind::docker_up);
+      reported = true;
+    }
+    json filters = {{"type", {"container", "image"}}};
+    buffer.clear();
+    auto r = docker.stream(
+        {http_method::get, "/events" + query_string().add("since", std::to_string(since)).add("filters", filters.dump()).str(),
+         {}, {}, {}},
+        [&](std::string_view piece) {
+          buffer.append(piece);
+          std::size_t start = 0;
+          for (auto nl = buffer.find('\n'); nl != std::string::npos; nl = buffer.find('\n', start)) {
+            on_line(std::string_view(buffer).substr(start, nl - start));
+            start = nl + 1;
+          }
+          buffer.erase(0, start);
+          return buffer.size() < 1024 * 1024;
+        });
+    if (stop_) break;
+    DM_LOG(debug) << "events stream ended: " << (r ? std::string("closed by dockerd") : r.err().message);
+    if (!pause(std::chrono::milliseconds(200))) break;
+  }
+}
+
+}  // namespace dockmesh::agent
