@@ -1,0 +1,132 @@
+#include "broker/create_dispatcher.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace dockmesh;
+using namespace dockmesh::broker;
+using nlohmann::json;
+
+namespace {
+
+host_candidate host(std::string fqdn) {
+  host_candidate h;
+  h.fqdn = std::move(fqdn);
+  h.up = h.docker_up = true;
+  h.memory_bytes = 8LL << 30;
+  return h;
+}
+
+create_dispatcher::fleet_fn fleet_of(std::vector<std::string> names) {
+  return [names] {
+    std::vector<host_candidate> out;
+    for (const auto& n : names) out.push_back(host(n));
+    return out;
+  };
+}
+
+common::envelope create(json body, std::string id = "req1") {
+  common::envelope e;
+  e.id = std::move(id);
+  e.action = "create-container";
+  e.from = "ctl-1";
+  e.reply_to = "rep/ctl-1/";
+  e.user = "alice";
+  e.role = "user";
+  e.body = std::move(body);
+  return e;
+}
+
+common::envelope answer(const common::envelope& sub, std::string from, int code, json body) {
+  return common::make_reply(sub, std::move(from), code, std::move(body));
+}
+
+}  // namespace
+
+TEST_CASE("a single placement is passed on with the same id and reply_to") {
+  create_dispatcher d("broker-1", 1);
+  auto out = d.on_request(create({{"image", "busybox"}, {"strategy", "spread"}}), fleet_of({"h1"}), 0);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].topic == "req/host/h1/");
+  CHECK(out[0].env.id == "req1");
+  CHECK(out[0].env.reply_to == "rep/ctl-1/");
+  CHECK(out[0].env.user == "alice");
+  CHECK(out[0].env.body == json{{"image", "busybox"}});  // scheduling fields stripped
+  // A retry goes to the same host with the new attempt, even if the fleet changed.
+  auto again = create({{"image", "busybox"}});
+  again.attempt = 1;
+  auto retry = d.on_request(again, fleet_of({"h9"}), 1000);
+  REQUIRE(retry.size() == 1);
+  CHECK(retry[0].topic == "req/host/h1/");
+  CHECK(retry[0].env.attempt == 1);
+  CHECK(d.counters().retries == 1);
+}
+
+TEST_CASE("instances over several hosts: sub-requests and one combined reply") {
+  create_dispatcher d("broker-1", 1);
+  auto out = d.on_request(create({{"image", "busybox"}, {"instances", 3}}), fleet_of({"a", "b", "c"}), 0);
+  REQUIRE(out.size() == 3);
+  for (const auto& p : out) {
+    CHECK(p.env.reply_to == "rep/broker-1/");
+    CHECK(p.env.body["instances"] == 1);
+    CHECK(p.env.id.rfind("req1-", 0) == 0);
+  }
+  CHECK(d.on_reply(answer(out[0].env, "a", 201, {{"id", "c1"}}), 10).empty());
+  CHECK(d.on_reply(answer(out[0].env, "a", 201, {{"id", "c1"}}), 11).empty());  // duplicate
+  CHECK(d.on_reply(answer(out[1].env, "b", 201, {{"containers", {{{"id", "c2"}}}}}), 12).empty());
+  auto done = d.on_reply(answer(out[2].env, "c", 201, {{"id", "c3"}}), 13);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].topic == "rep/ctl-1/");
+  CHECK(done[0].env.re == "req1");
+  CHECK(done[0].env.code == 201);
+  CHECK(done[0].env.body["containers"].size() == 3);
+  CHECK(done[0].env.body["hosts"].size() == 3);
+  // A retry after completion gets the same combined reply, nothing is re-sent to agents.
+  auto retry = d.on_request(create({{"image", "busybox"}, {"instances", 3}}), fleet_of({"a"}), 20);
+  REQUIRE(retry.size() == 1);
+  CHECK(retry[0].env.id == done[0].env.id);
+}
+
+TEST_CASE("a fan-out with a failing host reports it; a silent host times out") {
+  create_dispatcher d("broker-1", 1);
+  auto req = create({{"image", "x"}, {"instances", 2}});
+  req.deadline = 5000;
+  auto out = d.on_request(req, fleet_of({"a", "b"}), 0);
+  REQUIRE(out.size() == 2);
+  (void)d.on_reply(answer(out[0].env, "a", 201, {{"id", "c1"}}), 10);
+  CHECK(d.tick(4999).empty());
+  CHECK(d.pending_fanouts() == 1);
+  auto late = d.tick(5000);
+  REQUIRE(late.size() == 1);
+  CHECK(late[0].env.code == 504);
+  CHECK(late[0].env.err->message.find("1 of 2") != std::string::npos);
+  CHECK(d.pending_fanouts() == 0);
+  // Retrying an unfinished fan-out re-sends only to hosts that did not answer.
+  auto req2 = create({{"image", "x"}, {"instances", 2}}, "req2");
+  auto out2 = d.on_request(req2, fleet_of({"a", "b"}), 0);
+  (void)d.on_reply(answer(out2[1].env, "b", 409, nullptr), 5);
+  req2.attempt = 1;
+  auto resent = d.on_request(req2, fleet_of({"a", "b"}), 6);
+  REQUIRE(resent.size() == 1);
+  CHECK(resent[0].topic == out2[0].topic);
+  CHECK(resent[0].env.attempt == 1);
+}
+
+TEST_CASE("unplaceable requests get 503 with the filter counts; bad ones 400") {
+  create_dispatcher d("broker-1", 1);
+  auto none = d.on_request(create({{"image", "x"}, {"constraints", {"zone==z"}}}), fleet_of({"a"}), 0);
+  REQUIRE(none.size() == 1);
+  CHECK(none[0].env.code == 503);
+  CHECK(none[0].env.body["excluded"]["constraints"] == 1);
+  CHECK(none[0].env.err->message.find("zone==z") != std::string::npos);
+  auto bad = d.on_request(create({{"image", "x"}, {"strategy", "?"}}), fleet_of({"a"}), 0);
+  CHECK(bad[0].env.code == 400);
+  auto other = create({{"id", "x"}});
+  other.action = "stop-container";
+  CHECK(d.on_request(other, fleet_of({"a"}), 0)[0].env.code == 400);
+  auto nowhere = create({{"image", "x"}});
+  nowhere.reply_to = "ann/";
+  CHECK(d.on_request(nowhere, fleet_of({"a"}), 0).empty());
+  // A 503 is not cached: the same id is placed once a host fits.
+  auto later = d.on_request(create({{"image", "x"}, {"constraints", {"zone!=z"}}}), fleet_of({"a"}), 1);
+  CHECK(later[0].topic == "req/host/a/");
+}

@@ -1,0 +1,157 @@
+#include "broker/host_directory.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <doctest/doctest.h>
+
+#include "broker/test_support.hpp"
+
+using namespace dockmesh::broker;
+using namespace dockmesh::broker::testing;
+using nlohmann::json;
+
+namespace {
+
+struct announcement {
+  std::string action;
+  json body;
+};
+
+// A realistic history for a few hosts: registers, heartbeats with changing content, an agent
+// restart (new incarnation), and a clean stop.
+std::vector<announcement> history() {
+  std::vector<announcement> a;
+  for (int h = 1; h <= 4; ++h) {
+    std::string fqdn = "host" + std::to_string(h) + ".mesh.test";
+    a.push_back({"register", host_record(fqdn, 1000, 1)});
+    for (int s = 2; s <= 6; ++s)
+      a.push_back({"heartbeat", host_record(fqdn, 1000, s, {{"containers_running", s % 3}})});
+    if (h % 2 == 0) {
+      a.push_back({"register", host_record(fqdn, 2000, 1, {{"labels", {{"zone", "b"}}}})});
+      a.push_back({"heartbeat", host_record(fqdn, 2000, 2, {{"labels", {{"zone", "b"}}}})});
+    }
+    if (h == 3) a.push_back({"unregister", {{"fqdn", fqdn}, {"incarnation", 1000}, {"sequence", 7}}});
+  }
+  return a;
+}
+
+json snapshot(const host_directory& d) {
+  json out = json::object();
+  for (const auto& [fqdn, h] : d.hosts())
+    out[fqdn] = {{"record", h.record},
+                 {"rv", h.record_version.to_json()},
+                 {"pv", h.presence_version.to_json()},
+                 {"unregistered", h.unregistered},
+                 {"status", std::string(to_string(h.status))}};
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the newest announcement wins whatever the arrival order") {
+  auto all = history();
+  host_directory in_order;
+  for (const auto& a : all) REQUIRE(in_order.apply(a.action, a.body, 5000).ok());
+  std::mt19937 rng(42);
+  for (int round = 0; round < 50; ++round) {
+    auto shuffled = all;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    host_directory other;
+    for (const auto& a : shuffled) REQUIRE(other.apply(a.action, a.body, 5000).ok());
+    REQUIRE(snapshot(other) == snapshot(in_order));
+  }
+  const auto* h2 = in_order.find("host2.mesh.test");
+  REQUIRE(h2);
+  CHECK(h2->record_version == version_stamp{2000, 2});
+  CHECK(h2->has_label("zone", "b"));
+  const auto* h3 = in_order.find("host3.mesh.test");
+  CHECK(h3->status == host_status::down);
+  CHECK(h3->reason == "unregistered");
+  CHECK(h3->record.value("sequence", 0) == 6);  // the record keeps the last heartbeat
+}
+
+TEST_CASE("an old announcement changes nothing and emits nothing") {
+  host_directory d;
+  REQUIRE(d.apply("heartbeat", host_record("a", 1, 5), 100).ok());
+  auto r = d.apply("heartbeat", host_record("a", 1, 4, {{"cpus", 64}}), 200);
+  REQUIRE(r.ok());
+  CHECK(r->empty());
+  CHECK(d.find("a")->record["cpus"] == 2);
+  CHECK(d.find("a")->last_seen == 100);
+}
+
+TEST_CASE("events: up on first sight, updated on content change, none on a bare heartbeat") {
+  host_directory d;
+  auto first = d.apply("register", host_record("a", 1, 1), 0);
+  REQUIRE(first->size() == 1);
+  CHECK((*first)[0].action == "host-up");
+  CHECK((*first)[0].body["status"] == "up");
+  CHECK(d.apply("heartbeat", host_record("a", 1, 2), 1000)->empty());
+  auto changed = d.apply("heartbeat", host_record("a", 1, 3, {{"containers_running", 4}}), 2000);
+  REQUIRE(changed->size() == 1);
+  CHECK((*changed)[0].action == "host-updated");
+  CHECK((*changed)[0].body["containers_running"] == 4);
+}
+
+TEST_CASE("a silent host is down within down_after_ms, then gone after the retention") {
+  host_directory d(directory_timing{3200, 60000});
+  REQUIRE(d.apply("heartbeat", host_record("a", 1, 1), 10000).ok());
+  CHECK(d.tick(13100).empty());
+  auto down = d.tick(13300);
+  REQUIRE(down.size() == 1);
+  CHECK(down[0].action == "host-down");
+  CHECK(d.find("a")->status == host_status::down);
+  CHECK(d.tick(13400).empty());  // reported once
+  auto back = d.apply("heartbeat", host_record("a", 1, 2), 14000);
+  REQUIRE(back->size() == 1);
+  CHECK((*back)[0].action == "host-up");
+  CHECK(d.tick(17300).size() == 1);
+  auto gone = d.tick(17300 + 60001);
+  REQUIRE(gone.size() == 1);
+  CHECK(gone[0].action == "host-gone");
+  CHECK(d.list(host_status::gone, "", "").size() == 1);
+}
+
+TEST_CASE("malformed announcements are refused with a reason") {
+  host_directory d;
+  CHECK(!d.apply("heartbeat", json::array(), 0).ok());
+  CHECK(!d.apply("heartbeat", {{"fqdn", "a"}}, 0).ok());
+  CHECK(!d.apply("heartbeat", {{"fqdn", "a/b"}, {"incarnation", 1}, {"sequence", 1}}, 0).ok());
+  CHECK(!d.apply("heartbeat", {{"fqdn", "a"}, {"incarnation", -1}, {"sequence", 1}}, 0).ok());
+  CHECK(!d.apply("heartbeat", {{"fqdn", "a"}, {"incarnation", "1"}, {"sequence", 1}}, 0).ok());
+  CHECK(d.hosts().empty());
+}
+
+TEST_CASE("list filters by status and label") {
+  host_directory d;
+  (void)d.apply("heartbeat", host_record("a", 1, 1, {{"labels", {{"region", "eu"}}}}), 0);
+  (void)d.apply("heartbeat", host_record("b", 1, 1, {{"labels", {{"region", "us"}}}}), 0);
+  (void)d.apply("unregister", {{"fqdn", "b"}, {"incarnation", 1}, {"sequence", 2}}, 0);
+  CHECK(d.list(std::nullopt, "", "").size() == 2);
+  CHECK(d.list(host_status::up, "", "").size() == 1);
+  CHECK(d.list(std::nullopt, "region", "eu")[0]["fqdn"] == "a");
+  CHECK(d.list(host_status::up, "region", "us").empty());
+}
+
+TEST_CASE("the directory survives a reopen of its database") {
+  temp_dir dir;
+  {
+    state_db db(dir.str());
+    host_directory d;
+    (void)d.apply("heartbeat", host_record("a", 7, 9, {{"labels", {{"k", "v"}}}}), 1234);
+    REQUIRE(d.flush(db).ok());
+  }
+  state_db db(dir.str());
+  host_directory d;
+  d.load(db, 99999);
+  const auto* a = d.find("a");
+  REQUIRE(a);
+  CHECK(a->record_version == version_stamp{7, 9});
+  CHECK(a->has_label("k", "v"));
+  CHECK(a->first_seen == 1234);
+  CHECK(a->status == host_status::up);
+  // Liveness restarts at load: not down at once after a broker restart.
+  CHECK(d.tick(99999 + 3000).empty());
+  CHECK(d.tick(99999 + 3300).size() == 1);
+}
