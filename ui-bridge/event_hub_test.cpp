@@ -1,0 +1,88 @@
+#include "ui-bridge/event_hub.hpp"
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+using namespace dockmesh::bridge;
+using dockmesh::common::bus_message;
+
+namespace {
+
+bus_message event(std::string topic, std::string action, nlohmann::json body) {
+  bus_message m;
+  m.topic = std::move(topic);
+  m.env.action = std::move(action);
+  m.env.body = std::move(body);
+  return m;
+}
+
+struct inbox {
+  std::vector<nlohmann::json> got;
+  event_sink sink() {
+    return [this](std::shared_ptr<const std::string> t) { got.push_back(nlohmann::json::parse(*t)); };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("host events reach everyone; container events only their owner and admins") {
+  event_hub hub;
+  inbox alice, bob, admin;
+  hub.subscribe("alice", false, alice.sink());
+  hub.subscribe("bob", false, bob.sink());
+  hub.subscribe("root", true, admin.sink());
+  hub.publish_bus(event("dir/", "host-up", {{"fqdn", "h1"}, {"status", "up"}}));
+  hub.publish_bus(event("evt/host/h1/", "container-start",
+                        {{"id", "abc"}, {"attributes", {{"dockmesh.owner", "alice"}}}}));
+  CHECK(alice.got.size() == 2);
+  CHECK(bob.got.size() == 1);
+  CHECK(admin.got.size() == 2);
+  CHECK(alice.got[1]["type"] == "event");
+  CHECK(alice.got[1]["topic"] == "evt/host/h1/");
+}
+
+TEST_CASE("an event without an owner uses the owner learnt from the directory") {
+  event_hub hub;
+  inbox alice, bob;
+  hub.subscribe("alice", false, alice.sink());
+  hub.subscribe("bob", false, bob.sink());
+  hub.publish_bus(event("dir/", "container-added", {{"container", {{"id", "abc"}, {"owner", "alice"}}}}));
+  CHECK(hub.known_owner("abc") == "alice");
+  hub.publish_bus(event("evt/host/h1/", "container-die", {{"id", "abc"}}));
+  CHECK(alice.got.size() == 2);
+  CHECK(bob.got.empty());
+  // Unknown owner: admins only.
+  hub.publish_bus(event("evt/host/h1/", "container-die", {{"id", "zzz"}}));
+  CHECK(alice.got.size() == 2);
+  CHECK(bob.got.empty());
+  hub.publish_bus(event("dir/", "container-removed", {{"container", {{"id", "abc"}}}}));
+  CHECK_FALSE(hub.known_owner("abc"));
+}
+
+TEST_CASE("job updates go to the job's user only; unsubscribed sessions get nothing") {
+  event_hub hub;
+  inbox alice, bob;
+  auto a = hub.subscribe("alice", false, alice.sink());
+  hub.subscribe("bob", true, bob.sink());
+  job j;
+  j.id = "j1";
+  j.user = "alice";
+  hub.publish_job(j);
+  CHECK(alice.got.size() == 1);
+  CHECK(alice.got[0]["job"]["id"] == "j1");
+  CHECK(bob.got.empty());
+  hub.unsubscribe(a);
+  hub.publish_job(j);
+  CHECK(alice.got.size() == 1);
+  CHECK(hub.subscribers() == 1);
+}
+
+TEST_CASE("the owner cache is bounded") {
+  event_hub hub(10);
+  for (int i = 0; i < 100; ++i)
+    hub.publish_bus(event("dir/", "container-added",
+                          {{"container", {{"id", "c" + std::to_string(i)}, {"owner", "u"}}}}));
+  CHECK_FALSE(hub.known_owner("c0"));
+  CHECK(hub.known_owner("c99") == "u");
+}

@@ -1,0 +1,36 @@
+#include "ui-bridge/static_files.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ui-bridge/test_support.hpp"
+
+using namespace dockmesh::bridge;
+
+TEST_CASE("files load from a directory, / is index.html, traversal finds nothing") {
+  test::temp_dir dir;
+  std::filesystem::create_directories(dir.path + "/web/css");
+  std::ofstream(dir.path + "/web/index.html") << "<html></html>";
+  std::ofstream(dir.path + "/web/css/app.css") << "body{}";
+  std::ofstream(dir.path + "/secret.txt") << "secret";
+  auto files = static_files::load_dir(dir.path + "/web");
+  CHECK(files.size() == 2);
+  REQUIRE(files.find("/"));
+  CHECK(files.find("/")->content == "<html></html>");
+  CHECK(files.find("/")->mime == "text/html; charset=utf-8");
+  REQUIRE(files.find("/css/app.css"));
+  CHECK(files.find("/css/app.css")->mime == "text/css; charset=utf-8");
+  for (auto p : {"/../secret.txt", "/css/../../secret.txt", "/%2e%2e/secret.txt", "/nope.js"})
+    CHECK(files.find(p) == nullptr);
+  CHECK_THROWS(static_files::load_dir(dir.path + "/missing"));
+}
+
+TEST_CASE("the built-in web UI is present and complete") {
+  auto files = static_files::load_dir(DOCKMESH_WEB_SOURCE_DIR);
+  for (auto p : {"/", "/app.js", "/app.css"}) {
+    CAPTURE(p);
+    CHECK(files.find(p) != nullptr);
+  }
+}
