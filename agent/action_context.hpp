@@ -57,7 +57,7 @@ inline action_reply ok_reply(nlohmann::json body, int code = 200) {
 }
 inline action_reply error_reply(common::error e) {
   int code = common::to_status(e.code);
-  return action_reply{code, nlohmann::json::object(), std::move(e)};
+  return action_reply{code, nullptr, std::move(e)};
 }
 
 }  // namespace dockmesh::agent

@@ -189,11 +189,22 @@ void bus_loop::tick(clock::time_point now) {
   }
 }
 
-void bus_loop::run() {
-  if (!bus_.wait_ready(options_.ready_timeout)) {
-    DM_LOG(warn) << "no broker answered within " << options_.ready_timeout.count()
-                 << " ms; announcing anyway (heartbeats repeat the record)";
+bool bus_loop::wait_for_bus() {
+  // In short slices, handling the inbox in between, so that a stop during start-up is not held
+  // up by a missing broker. False if told to stop.
+  auto deadline = clock::now() + options_.ready_timeout;
+  while (clock::now() < deadline) {
+    if (bus_.wait_ready(std::chrono::milliseconds(200))) return true;
+    while (auto m = read_inbox(inbox_))
+      if (!on_inbox(*m)) return false;
   }
+  DM_LOG(warn) << "no broker answered within " << options_.ready_timeout.count()
+               << " ms; announcing anyway (heartbeats repeat the record)";
+  return true;
+}
+
+void bus_loop::run() {
+  if (!wait_for_bus()) return;
   announce_host("register");
   DM_LOG(info) << "registered as " << options_.self.fqdn << " (incarnation " << state_.incarnation << ")";
   next_heartbeat_ = clock::now() + options_.heartbeat_every;

@@ -41,6 +41,7 @@ class bus_loop {
   void schedule_inventory();
   void schedule_facts();
   void tick(clock::time_point now);
+  bool wait_for_bus();
 
   const agent_options& options_;
   action_pool& pool_;

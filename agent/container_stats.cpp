@@ -99,7 +99,8 @@ action_reply handle_container_stats(action_context& ctx) {
   if (!j.is_object()) return error_reply({common::errc::internal, "Docker sent stats that are not JSON"});
   json body = summarize_stats(j);
   body["id"] = id;
-  body["name"] = c->value("Name", "");
+  std::string name = c->value("Name", "");
+  body["name"] = !name.empty() && name[0] == '/' ? name.substr(1) : name;
   body["running"] = running;
   return ok_reply(std::move(body));
 }

@@ -1,6 +1,7 @@
 #include "agent/docker_client.hpp"
 
 #include <curl/curl.h>
+#include <sys/stat.h>
 
 #include <charconv>
 #include <mutex>
@@ -31,9 +32,14 @@ common::error curl_error(CURLcode code, const std::string& socket, const char* d
   std::string why = detail[0] ? detail : curl_easy_strerror(code);
   switch (code) {
     case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-      return make_error(errc::unavailable,
-                        "dockerd is not reachable at " + socket + " (" + why + ")");
+    case CURLE_COULDNT_RESOLVE_HOST: {
+      // libcurl's own text talks about "port 80"; say what is wrong with the socket instead.
+      struct stat st {};
+      std::string what = ::stat(socket.c_str(), &st) != 0 ? "the socket does not exist"
+                         : S_ISSOCK(st.st_mode)           ? "nothing accepts connections on it"
+                                                          : "it is not a socket";
+      return make_error(errc::unavailable, "dockerd is not reachable at " + socket + ": " + what);
+    }
     case CURLE_OPERATION_TIMEDOUT:
       return make_error(errc::timeout, "dockerd did not answer in time (" + why + ")");
     case CURLE_ABORTED_BY_CALLBACK:

@@ -28,8 +28,7 @@ json image_entry(const json& i) {
           {"tags", i.contains("RepoTags") && i["RepoTags"].is_array() ? i["RepoTags"] : json::array()},
           {"digests", i.contains("RepoDigests") && i["RepoDigests"].is_array() ? i["RepoDigests"] : json::array()},
           {"size", i.value("Size", std::int64_t{0})},
-          {"created", i.value("Created", std::int64_t{0})},
-          {"containers", i.value("Containers", std::int64_t{-1})}};
+          {"created", i.value("Created", std::int64_t{0})}};
 }
 
 }  // namespace
@@ -92,7 +91,12 @@ action_reply handle_pull_image(action_context& ctx) {
   if (a->auth) req.headers.push_back("X-Registry-Auth: " + registry_auth_header(*a->auth));
   pull_progress progress(ctx.request.id, name.reference(), ctx.progress);
   auto r = ctx.docker.stream(req, [&](std::string_view piece) { return progress.feed(piece); });
-  if (!r) return error_reply(r.err());
+  if (!r) {
+    common::error e = r.err();
+    // Docker reports registry trouble before the stream starts as a bare 500: classify it.
+    if (e.code == errc::internal) e.code = pull_error_code(e.message);
+    return error_reply(std::move(e));
+  }
   if (auto failed = progress.failure()) return error_reply(*failed);
   auto image = get_json(ctx.docker, "/images/" + escape_component(name.reference()) + "/json");
   if (!image) return error_reply(image.err());

@@ -319,9 +319,22 @@ result<remove_image_args> parse_remove_image_args(const json& body) {
   return r.finish(a);
 }
 
+namespace {
+
+// Optional strings are left out when empty, so that to_json() output validates against the schema.
+void put(json& j, const char* key, const std::string& v) {
+  if (!v.empty()) j[key] = v;
+}
+
+}  // namespace
+
 json to_json(const empty_args&) { return json::object(); }
 json to_json(const list_containers_args& a) {
-  return {{"all", a.all}, {"label", a.label}, {"name", a.name}, {"status", a.status}};
+  json j = {{"all", a.all}};
+  put(j, "label", a.label);
+  put(j, "name", a.name);
+  put(j, "status", a.status);
+  return j;
 }
 json to_json(const container_ref_args& a) { return {{"id", a.id}}; }
 json to_json(const stop_container_args& a) { return {{"id", a.id}, {"timeout", a.timeout}}; }
@@ -338,23 +351,33 @@ json to_json(const container_logs_args& a) {
           {"stderr", a.include_stderr}};
 }
 json to_json(const port_spec& a) {
-  return {{"container_port", a.container_port}, {"protocol", a.protocol},
-          {"host_port", a.host_port}, {"host_ip", a.host_ip}};
+  json j = {{"container_port", a.container_port}, {"protocol", a.protocol}, {"host_port", a.host_port}};
+  put(j, "host_ip", a.host_ip);
+  return j;
 }
 json to_json(const create_container_args& a) {
   json ports = json::array();
   for (const auto& p : a.ports) ports.push_back(to_json(p));
-  json j = {{"image", a.image}, {"template", a.template_name}, {"name", a.name},
-            {"env", a.env}, {"labels", a.labels}, {"working_dir", a.working_dir},
-            {"user", a.user}, {"ports", ports}, {"binds", a.binds},
-            {"volumes", a.volumes}, {"memory", a.memory}, {"cpus", a.cpus},
-            {"restart_policy", a.restart_policy}, {"network_mode", a.network_mode},
-            {"start", a.start}, {"instances", a.instances}, {"stop_timeout", a.stop_timeout}};
+  json j = {{"env", a.env}, {"labels", a.labels}, {"ports", ports}, {"binds", a.binds},
+            {"volumes", a.volumes}, {"memory", a.memory}, {"cpus", a.cpus}, {"start", a.start},
+            {"instances", a.instances}, {"stop_timeout", a.stop_timeout}};
+  if (a.labels.empty()) j["labels"] = json::object();
+  put(j, "image", a.image);
+  put(j, "template", a.template_name);
+  put(j, "name", a.name);
+  put(j, "working_dir", a.working_dir);
+  put(j, "user", a.user);
+  put(j, "restart_policy", a.restart_policy);
+  put(j, "network_mode", a.network_mode);
   if (a.cmd) j["cmd"] = *a.cmd;
   if (a.entrypoint) j["entrypoint"] = *a.entrypoint;
   return j;
 }
-json to_json(const list_images_args& a) { return {{"all", a.all}, {"reference", a.reference}}; }
+json to_json(const list_images_args& a) {
+  json j = {{"all", a.all}};
+  put(j, "reference", a.reference);
+  return j;
+}
 json to_json(const image_ref_args& a) { return {{"image", a.image}}; }
 json to_json(const pull_image_args& a) {
   json j = {{"image", a.image}};
