@@ -46,7 +46,7 @@ event_facts facts_of(const common::bus_message& m) {
   f.owner = owner_in(*c);
   if (!f.owner && c != &body) f.owner = owner_in(body);
   std::string what = m.env.action + " " + string_at(body, "status").value_or("") + " " +
-                     string_at(body, "event").value_or("");
+                     string_at(body, "action").value_or("");
   f.removed = mentions(what, "removed") || mentions(what, "destroy");
   return f;
 }
@@ -93,6 +93,7 @@ std::optional<std::string> event_hub::known_owner(const std::string& container_i
 }
 
 void event_hub::publish_bus(const common::bus_message& m) {
+  if (m.env.action == "broker-heartbeat") return;  // brokers' own liveness: nothing for a UI
   auto facts = facts_of(m);
   nlohmann::json out = {{"type", "event"}, {"topic", m.topic}, {"event", common::to_json(m.env)}};
   auto text = std::make_shared<const std::string>(dump(out));

@@ -86,3 +86,21 @@ TEST_CASE("the owner cache is bounded") {
   CHECK_FALSE(hub.known_owner("c0"));
   CHECK(hub.known_owner("c99") == "u");
 }
+
+TEST_CASE("agent docker-events: owner from the body, destroy forgets the container") {
+  event_hub hub;
+  inbox alice, bob;
+  hub.subscribe("alice", false, alice.sink());
+  hub.subscribe("bob", false, bob.sink());
+  hub.publish_bus(event("evt/host/h1/", "docker-event",
+                        {{"type", "container"}, {"action", "start"}, {"id", "c1"}, {"owner", "alice"}}));
+  hub.publish_bus(event("evt/host/h1/", "docker-event", {{"type", "image"}, {"action", "pull"}, {"id", "busybox"}}));
+  CHECK(alice.got.size() == 2);
+  CHECK(bob.got.size() == 1);  // the image event only
+  CHECK(hub.known_owner("c1") == "alice");
+  hub.publish_bus(event("evt/host/h1/", "docker-event",
+                        {{"type", "container"}, {"action", "destroy"}, {"id", "c1"}, {"owner", "alice"}}));
+  CHECK_FALSE(hub.known_owner("c1"));
+  hub.publish_bus(event("dir/", "broker-heartbeat", {{"broker", 1}}));
+  CHECK(alice.got.size() == 3);
+}

@@ -34,6 +34,9 @@ common::result<pull_request> parse_pull_request(const nlohmann::json& body,
                                                 const schema_registry& schemas);
 // The ids of the containers a create-container reply reports.
 std::vector<std::string> created_ids(const nlohmann::json& reply_body);
+// Folds one agent pull-progress event ({status, layer, current, total}) into a host's progress:
+// per-layer byte counts, summed into the host's current/total.
+void apply_pull_progress(nlohmann::json& host_progress, const nlohmann::json& event);
 // "busybox" -> "busybox:latest"; a digest or an explicit tag is kept.
 std::string normalize_image(std::string_view image);
 

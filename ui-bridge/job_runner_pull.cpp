@@ -29,6 +29,23 @@ void settle(job& j) {
 
 }  // namespace
 
+void apply_pull_progress(nlohmann::json& host_progress, const nlohmann::json& event) {
+  if (event.contains("status") && event["status"].is_string()) host_progress["status"] = event["status"];
+  std::string layer = event.value("layer", nlohmann::json()).is_string() ? event["layer"].get<std::string>() : "";
+  if (layer.empty() || !event.contains("total")) return;
+  auto& layers = host_progress["layers"];
+  if (!layers.is_object()) layers = nlohmann::json::object();
+  if (layers.size() >= 256 && !layers.contains(layer)) return;  // bound what one pull may store
+  layers[layer] = {{"current", event.value("current", 0)}, {"total", event.value("total", 0)}};
+  std::int64_t current = 0, total = 0;
+  for (auto& [id, l] : layers.items()) {
+    current += l.value("current", std::int64_t{0});
+    total += l.value("total", std::int64_t{0});
+  }
+  host_progress["current"] = current;
+  host_progress["total"] = total;
+}
+
 common::result<job> job_runner::start_pull(const principal& who, const nlohmann::json& request) {
   auto req = parse_pull_request(request, gateway_.schemas());
   if (!req) return req.err();
@@ -129,9 +146,7 @@ void job_runner::on_event(const common::bus_message& m) {
   for (const auto& id : job_ids)
     changed(jobs_.update(id, common::now_ms(), [&](job& j) {
       auto& p = j.progress["hosts"][topic->name];
-      if (p.value("state", "") != "pulling") return;
-      for (const char* k : {"status", "progress", "current", "total", "layers_done", "layers"})
-        if (body.contains(k)) p[k] = body[k];
+      if (p.value("state", "") == "pulling") apply_pull_progress(p, body);
     }));
 }
 

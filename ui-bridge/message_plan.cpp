@@ -1,5 +1,6 @@
 #include "ui-bridge/message_plan.hpp"
 
+#include <array>
 #include <map>
 
 #include "common/topic.hpp"
@@ -56,6 +57,53 @@ std::string schema_name(const schema_registry& schemas, const std::string& actio
   return action;
 }
 
+// The scheduler's fields of create-container (see broker/scheduler.hpp). They are not in
+// schemas/create-container.json because agents never see them: the scheduling broker strips them.
+// So the bridge checks them itself, with a schema of its own.
+const schema_registry& placement_schema() {
+  static const schema_registry reg = [] {
+    schema_registry r;
+    nlohmann::json fqdn = {{"type", "string"}, {"pattern", "^[A-Za-z0-9_][A-Za-z0-9._-]{0,252}$"}};
+    r.add("placement", nlohmann::json::parse(R"({
+      "type": "object",
+      "properties": {
+        "constraints": {"type": "array", "maxItems": 64,
+          "items": {"type": "string", "maxLength": 512, "pattern": "^[^=!]+(==|!=).*$"}},
+        "strategy": {"enum": ["spread", "binpack", "random"]},
+        "unique": {"type": "boolean"}
+      }
+    })"));
+    return r;
+  }();
+  return reg;
+}
+
+constexpr std::array<const char*, 4> placement_fields = {"constraints", "strategy", "candidates",
+                                                         "unique"};
+
+// Splits the placement fields off a create body, checks them, and puts them back.
+common::result<void> check_placement(message_plan& plan, const schema_registry& schemas) {
+  nlohmann::json placement = nlohmann::json::object();
+  for (const char* f : placement_fields)
+    if (plan.body.contains(f)) placement[f] = plan.body[f];
+  if (!placement.empty() && !plan.host.empty())
+    return make_error(errc::invalid_argument,
+                      "constraints, strategy, candidates and unique apply to automatic placement "
+                      "only; drop them or the host");
+  if (auto ok = placement_schema().validate("placement", placement); !ok) return ok.err();
+  if (placement.contains("candidates")) {
+    const auto& c = placement["candidates"];
+    if (!c.is_array() || c.size() > 256)
+      return make_error(errc::invalid_argument, "candidates: give an array of host names");
+    for (const auto& h : c)
+      if (!h.is_string() || !common::valid_segment(h.get<std::string>()))
+        return make_error(errc::invalid_argument, "candidates: every entry must be an fqdn");
+  }
+  nlohmann::json rest = plan.body;
+  for (const char* f : placement_fields) rest.erase(f);
+  return schemas.validate(plan.action, rest);
+}
+
 common::result<std::string> message_host(const nlohmann::json& message) {
   auto it = message.find("host");
   if (it == message.end() || it->is_null()) return std::string();
@@ -95,7 +143,9 @@ common::result<message_plan> plan_message(const nlohmann::json& message,
   auto schema = schema_name(schemas, plan.action);
   if (!schemas.has(schema))
     return make_error(errc::internal, "no schema installed for " + plan.action);
-  if (auto ok = schemas.validate(schema, plan.body); !ok) return ok.err();
+  auto valid = rule->kind == action_kind::create ? check_placement(plan, schemas)
+                                                 : schemas.validate(schema, plan.body);
+  if (!valid) return valid.err();
   if (rule->kind == action_kind::container && !plan.body.value("id", nlohmann::json()).is_string())
     return make_error(errc::invalid_argument, "id: " + plan.action + " needs a container \"id\"");
   return plan;

@@ -120,3 +120,25 @@ TEST_CASE("replies keep their code; errors keep their shape") {
   r.code = 0;
   CHECK(reply_status(r) == 502);
 }
+
+TEST_CASE("placement fields are checked by the bridge, and only go with automatic placement") {
+  auto reg = test_schemas();
+  nlohmann::json msg = {{"action", "create-container"}, {"image", "busybox"},
+                        {"constraints", {"region==eu", "disk!=hdd"}}, {"strategy", "binpack"},
+                        {"candidates", {"h1", "h2"}}, {"unique", true}};
+  auto p = plan_message(msg, reg, alice);
+  REQUIRE(p.ok());
+  CHECK(p->body["strategy"] == "binpack");  // passed on: the scheduling broker strips them
+  auto bad = msg;
+  bad["strategy"] = "fastest";
+  CHECK(plan_message(bad, reg, alice).err().message.rfind("strategy: ", 0) == 0);
+  bad = msg;
+  bad["constraints"] = {"region=eu"};
+  CHECK(plan_message(bad, reg, alice).err().message.rfind("constraints[0]: ", 0) == 0);
+  bad = msg;
+  bad["candidates"] = {"../x"};
+  CHECK(plan_message(bad, reg, alice).err().message.rfind("candidates: ", 0) == 0);
+  auto targeted = msg;
+  targeted["host"] = "h1";
+  CHECK(plan_message(targeted, reg, alice).err().message.find("automatic placement") != std::string::npos);
+}
