@@ -40,7 +40,7 @@ std::pair<std::string, json> keys_call(const command_line& cl) {
 
 void add_ctl_options(po::options_description& options) {
   common::add_bus_client_options(options);
-  options.add_options()("timeout", po::value<long>()->default_value(5000),
+  options.add_options()("timeout", po::value<long>()->default_value(10000),
                         "milliseconds to wait for the bus, the directory and replies")(
       "user", po::value<std::string>()->default_value("admin"),
       "user name put in requests (the CLI always acts with role admin)");

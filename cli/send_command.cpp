@@ -74,6 +74,35 @@ int broadcast(const ctl_context& ctx, common::bus_client& bus, send_plan& plan,
   return code_of(all_ok ? exit_code::ok : exit_code::error_reply);
 }
 
+int send_planned(const ctl_context& ctx, send_plan& plan) {
+  zmq::context_t zctx;
+  auto bus_options = ctx.bus_options();
+  common::control_client control(zctx, bus_options);
+  if (plan.route == send_route::lookup) {
+    int rc = resolve_by_directory(ctx, control, plan);
+    if (rc != code_of(exit_code::ok)) return rc;
+  }
+  std::size_t expected = plan.route == send_route::all ? hosts_up(ctx, control) : 0;
+
+  common::bus_client bus(zctx, bus_options);
+  if (!bus.wait_ready(ctx.left()))
+    return ctx.fail(
+        exit_code::usage_or_timeout,
+        "the bus did not come up in time (is the broker running, and is this key accepted?)");
+  if (plan.route == send_route::all) return broadcast(ctx, bus, plan, expected);
+
+  auto reply = common::bus_request(bus, plan.topic, plan.request, ctx.left());
+  if (!reply) {
+    auto code = reply.err().code == common::errc::timeout ? exit_code::usage_or_timeout
+                                                          : exit_code::error_reply;
+    return ctx.fail(code, reply.err().message + " on " + plan.topic);
+  }
+  ctx.out << common::to_json(*reply).dump(2) << "\n";
+  if (is_success(reply->code)) return code_of(exit_code::ok);
+  std::string why = reply->err ? reply->err->message : "no message";
+  return ctx.fail(exit_code::error_reply, std::to_string(reply->code) + ": " + why);
+}
+
 }  // namespace
 
 int run_send(const ctl_context& ctx) {
@@ -83,33 +112,10 @@ int run_send(const ctl_context& ctx) {
   options.user = ctx.user();
   auto plan = plan_send(read_message(ctx), options);
   if (!plan) return ctx.fail(exit_code::usage_or_timeout, plan.err().message);
-
-  zmq::context_t zctx;
-  auto bus_options = ctx.bus_options();
-  common::control_client control(zctx, bus_options);
-  if (plan->route == send_route::lookup) {
-    int rc = resolve_by_directory(ctx, control, *plan);
-    if (rc != code_of(exit_code::ok)) return rc;
-  }
-  std::size_t expected = plan->route == send_route::all ? hosts_up(ctx, control) : 0;
-
-  common::bus_client bus(zctx, bus_options);
-  if (!bus.wait_ready(ctx.left()))
-    return ctx.fail(
-        exit_code::usage_or_timeout,
-        "the bus did not come up in time (is the broker running, and is this key accepted?)");
-  if (plan->route == send_route::all) return broadcast(ctx, bus, *plan, expected);
-
-  auto reply = common::bus_request(bus, plan->topic, plan->request, ctx.left());
-  if (!reply) {
-    auto code = reply.err().code == common::errc::timeout ? exit_code::usage_or_timeout
-                                                          : exit_code::error_reply;
-    return ctx.fail(code, reply.err().message + " on " + plan->topic);
-  }
-  ctx.out << common::to_json(*reply).dump(2) << "\n";
-  if (is_success(reply->code)) return code_of(exit_code::ok);
-  std::string why = reply->err ? reply->err->message : "no message";
-  return ctx.fail(exit_code::error_reply, std::to_string(reply->code) + ": " + why);
+  ctl_context waiting = ctx;
+  if (ctx.vm["timeout"].defaulted() && plan->min_wait > ctx.timeout())
+    waiting.deadline = std::chrono::steady_clock::now() + plan->min_wait;
+  return send_planned(waiting, *plan);
 }
 
 }  // namespace dockmesh::cli

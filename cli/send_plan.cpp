@@ -49,6 +49,16 @@ std::string container_ref(const json& body) {
   return {};
 }
 
+// stop/restart: the body's "timeout" (seconds), else Docker's default of 10 s, plus a margin.
+std::chrono::milliseconds action_wait(const std::string& action, const json& body) {
+  if (action != "stop-container" && action != "restart-container") return {};
+  long seconds = 10;
+  auto t = body.find("timeout");
+  if (t != body.end() && t->is_number_integer() && t->get<long>() >= 0 && t->get<long>() < 86400)
+    seconds = t->get<long>();
+  return std::chrono::milliseconds((seconds + 5) * 1000);
+}
+
 }  // namespace
 
 common::result<send_plan> plan_send(std::string_view message_json, const send_options& options) {
@@ -64,6 +74,7 @@ common::result<send_plan> plan_send(std::string_view message_json, const send_op
   json body = std::move(*msg);
   body.erase("action");
   body.erase("host");
+  plan.min_wait = action_wait(plan.request.action, body);
   plan.request.body = std::move(body);
 
   if (options.all) {

@@ -5,6 +5,7 @@
 // its host first (route::lookup). Every other field is the body. Pure functions, any thread.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,9 @@ struct send_plan {
   std::string topic;         // empty while route == lookup
   std::string lookup_ref;    // route::lookup: the id or name to ask the directory about
   common::envelope request;  // action, user, role, body; id/from/reply_to are filled at send
+  // How long the action itself may take on the agent: stop/restart wait for the container's stop
+  // timeout (Docker's default is 10 s). The CLI waits at least this long unless --timeout is set.
+  std::chrono::milliseconds min_wait{0};
 };
 
 common::result<send_plan> plan_send(std::string_view message_json, const send_options& options);

@@ -107,3 +107,20 @@ TEST_CASE("malformed messages get clear errors") {
             .message.find("bad host") != std::string::npos);
   CHECK_FALSE(plan_send("", send_options{}).ok());
 }
+
+TEST_CASE("stop and restart wait for the container's stop timeout") {
+  using std::chrono::milliseconds;
+  auto host = R"("host":"host1.mesh.test")";
+  auto stop_default = plan_send(std::string(R"({"action":"stop-container","id":"x",)") + host + "}",
+                                send_options{});
+  REQUIRE(stop_default.ok());
+  CHECK(stop_default->min_wait == milliseconds(15000));  // Docker's 10 s + margin
+  auto stop_1 =
+      plan_send(std::string(R"({"action":"restart-container","id":"x","timeout":1,)") + host + "}",
+                send_options{});
+  REQUIRE(stop_1.ok());
+  CHECK(stop_1->min_wait == milliseconds(6000));
+  auto ping = plan_send(std::string(R"({"action":"ping",)") + host + "}", send_options{});
+  REQUIRE(ping.ok());
+  CHECK(ping->min_wait == milliseconds(0));
+}
