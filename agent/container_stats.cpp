@@ -29,8 +29,10 @@ double cpu_percent(const json& s) {
                at(s, {"precpu_stats", "cpu_usage", "total_usage"});
   double system = at(s, {"cpu_stats", "system_cpu_usage"}) - at(s, {"precpu_stats", "system_cpu_usage"});
   double cpus = at(s, {"cpu_stats", "online_cpus"});
-  if (cpus == 0 && s["cpu_stats"]["cpu_usage"]["percpu_usage"].is_array())
-    cpus = static_cast<double>(s["cpu_stats"]["cpu_usage"]["percpu_usage"].size());
+  if (cpus == 0) {  // older daemons: count the per-CPU entries instead
+    auto per = s.value("/cpu_stats/cpu_usage/percpu_usage"_json_pointer, json());
+    if (per.is_array()) cpus = static_cast<double>(per.size());
+  }
   if (cpu <= 0 || system <= 0) return 0;
   return cpu / system * std::max(cpus, 1.0) * 100.0;
 }
@@ -49,6 +51,7 @@ void block_io(const json& s, double& read, double& write) {
                          : json();
   if (!list.is_array()) return;
   for (const auto& e : list) {
+    if (!e.is_object() || !e.contains("op") || !e["op"].is_string()) continue;
     std::string op = e.value("op", "");
     std::transform(op.begin(), op.end(), op.begin(), [](unsigned char c) { return std::tolower(c); });
     double v = e.contains("value") && e["value"].is_number() ? e["value"].get<double>() : 0;
@@ -70,7 +73,8 @@ json summarize_stats(const json& s) {
   block_io(s, read, write);
   double mem = memory_usage(s), limit = at(s, {"memory_stats", "limit"});
   auto round2 = [](double v) { return static_cast<double>(static_cast<long long>(v * 100 + 0.5)) / 100; };
-  return {{"read", s.value("read", "")},
+  json read_at = s.is_object() && s.contains("read") && s["read"].is_string() ? s["read"] : json("");
+  return {{"read", read_at},
           {"cpu_percent", round2(cpu_percent(s))},
           {"online_cpus", at(s, {"cpu_stats", "online_cpus"})},
           {"memory_usage", static_cast<std::int64_t>(mem)},
