@@ -91,8 +91,11 @@ class Watch:
                                      text=True)
         self._lines = queue.Queue()
         self.stderr = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self._lines), daemon=True).start()
-        threading.Thread(target=self._pump_err, daemon=True).start()
+        self._threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self._lines), daemon=True),
+            threading.Thread(target=self._pump_err, daemon=True)]
+        for t in self._threads:
+            t.start()
 
     @staticmethod
     def _pump(stream, q):
@@ -120,13 +123,18 @@ class Watch:
                 return msg
 
     def stop(self):
+        """SIGINT, then the exit code (SIGKILL after 10 s)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
-                return self.proc.wait(timeout=10)
+                self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        for t in self._threads:
+            t.join(timeout=5)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
         return self.proc.returncode
 
 
