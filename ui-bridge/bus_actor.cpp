@@ -93,8 +93,9 @@ class bus_actor::loop {
       DM_LOG(warn) << "publish: " << ok.err().message;
     }
     owner_.count([](auto& k) { ++k.requests; });
-    pending_[c.env.id] = pending{std::move(c.topic), std::move(c.env), now + c.timeout,
-                                 now + owner_.settings_.retry_every, std::move(c.done)};
+    std::string id = c.env.id;  // the right side of `=` is evaluated first: keep the id apart
+    pending_[id] = pending{std::move(c.topic), std::move(c.env), now + c.timeout,
+                           now + owner_.settings_.retry_every, std::move(c.done)};
   }
 
   void handle(control_cmd& c) {
