@@ -43,7 +43,8 @@ common::result<key_entry> parse_line(std::string_view line, int number) {
   std::string r, name, key, extra;
   in >> r >> name >> key >> extra;
   auto where = "line " + std::to_string(number) + ": ";
-  if (key.empty() || !extra.empty())
+  // '#' is a Z85 character: only a fourth field may start a trailing comment.
+  if (key.empty() || (!extra.empty() && extra.front() != '#'))
     return make_error(errc::invalid_argument, where + "expected '<role> <name> <public-key>'");
   auto who = parse_key_role(r);
   if (!who || *who == role::broker)
@@ -83,8 +84,8 @@ common::result<std::vector<key_entry>> parse_authorized_keys(std::string_view te
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     ++number;
-    if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || line[first] == '#') continue;
     auto e = parse_line(line, number);
     if (!e) return e.err();
     out.push_back(std::move(*e));

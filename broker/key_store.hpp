@@ -32,7 +32,9 @@ struct key_entry {
   nlohmann::json to_json() const;  // {public_key, role, name, state, updated}
 };
 
-// `<role> <name> <public-key>` per line, '#' comments, blank lines ignored. Errors name the line.
+// `<role> <name> <public-key>` per line; blank lines and lines starting with '#' are ignored, and
+// text after the key may be a '#' comment ('#' is also a Z85 character, so a key may contain it).
+// Errors name the line.
 common::result<std::vector<key_entry>> parse_authorized_keys(std::string_view text);
 // Reads and parses a file; throws std::runtime_error (start-up).
 std::vector<key_entry> load_authorized_keys(const std::string& path);

@@ -39,6 +39,11 @@ TEST_CASE("authorized-keys lines parse, and errors name the line") {
   CHECK(!parse_authorized_keys("agent a/b " + k1 + "\n").ok());
   CHECK(!parse_authorized_keys("agent a " + k1 + " extra\n").ok());
   CHECK(!parse_authorized_keys("broker b " + k1 + "\n").ok());
+  // '#' inside a key is part of the key.
+  std::string hashed = "#" + k1.substr(1, 38) + "#";
+  auto h = parse_authorized_keys("  # indented comment\nagent h " + hashed + " # note\n");
+  REQUIRE(h.ok());
+  CHECK((*h)[0].public_key == hashed);
 }
 
 TEST_CASE("merging the file never undoes a revocation; keys persist") {

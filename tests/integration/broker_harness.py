@@ -205,6 +205,8 @@ class Broker:
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
+        self.log.close()
+        self.log = None
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -214,6 +216,9 @@ class Broker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+            self.log = None
         return self.proc.returncode if self.proc else None
 
     def tail(self, lines=40):
