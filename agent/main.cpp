@@ -59,9 +59,10 @@ int main(int argc, char** argv) {
     common::set_log_component("agent");
     auto cfg = common::parse_config(argc, argv, "dockmesh-agent", options);
     if (cfg.exit_now) return cfg.exit_code;
-    auto opts = options_from(cfg.vm);
+    // Templates first: a broken one should be reported before anything else is set up.
     agent::template_store templates;
     if (cfg.vm.count("templates-dir")) templates = agent::template_store::load_dir(cfg.vm["templates-dir"].as<std::string>());
+    auto opts = options_from(cfg.vm);
     opts.templates = &templates;
     // Block the stop signals in every thread; main waits for them with sigwait.
     sigset_t stop_signals;
