@@ -30,9 +30,10 @@ done
 cd "$SOURCE_DIR"
 say "1/3 installing packages (scripts/deps.sh)"
 scripts/deps.sh
-say "2/3 building build/"
+say "2/3 building the four binaries in build/bin/"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"${DOCKMESH_JOBS:-2}"
+cmake --build build -j"${DOCKMESH_JOBS:-2}" \
+  --target dockmesh-broker dockmesh-agent dockmesh-bridge dockmeshctl
 
 say "3/3 starting the mesh in .mesh/"
 # A mesh left over from an earlier quickstart in .mesh/ is ours: stop it first.
@@ -69,7 +70,7 @@ Try, from the repository root:
   build/bin/dockmeshctl --config .mesh/dockmeshctl.conf hosts
   build/bin/dockmeshctl --config .mesh/dockmeshctl.conf send '{"action":"create-container","image":"local/busybox:latest","cmd":["sleep","600"],"name":"demo"}'
   build/bin/dockmeshctl --config .mesh/dockmeshctl.conf containers
-  build/bin/dockmeshctl --config .mesh/dockmeshctl.conf send '{"action":"stop-container","id":"demo"}'
+  build/bin/dockmeshctl --config .mesh/dockmeshctl.conf send '{"action":"stop-container","id":"demo","timeout":1}'
   build/bin/dockmeshctl --config .mesh/dockmeshctl.conf send '{"action":"remove-container","id":"demo"}'
   build/bin/dockmeshctl --config .mesh/dockmeshctl.conf watch
 

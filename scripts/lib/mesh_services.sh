@@ -13,9 +13,16 @@ need_binary() {
     die "$(bin "$1") not found; build first: cmake -S $SOURCE_DIR -B $BUILD_DIR && cmake --build $BUILD_DIR -j2 (or use --docker-only)"
 }
 
-# keygen FILE: writes a CURVE key file (mode 0600) and prints its public key.
+# keygen FILE: prints the public key of FILE, first writing a new CURVE key file (mode 0600)
+# unless FILE already holds one. Reusing keys keeps a mesh's identity across `down` and `up` on
+# the same DIR: the broker's key store and the bridge's users live there too.
 keygen() {
-  local out="$1"
+  local out="$1" pub
+  pub="$(sed -n 's/^public-key = //p' "$out" 2>/dev/null | head -n 1)"
+  if ((${#pub} == 40)) && grep -q '^secret-key = ' "$out"; then
+    echo "$pub"
+    return 0
+  fi
   rm -f "$out"
   if [[ -x "$(bin dockmeshctl)" ]]; then
     "$(bin dockmeshctl)" keygen --out "$out" | tail -n 1
@@ -41,6 +48,7 @@ listed_keygen() {
   while :; do
     pub="$(keygen "$1")"
     [[ "$pub" != *"#"* ]] && break
+    rm -f "$1"
     ((++tries < 50)) || die "could not make a key without '#' for $1"
   done
   echo "$pub"
