@@ -58,6 +58,17 @@ publications broker_core::startup(std::int64_t) {
   return {broker_message(common::topic_req_all(), "reannounce", json::object())};
 }
 
+publications broker_core::reannounce_rounds(std::int64_t now_ms) {
+  // Agents are still reconnecting when the broker starts, so the broadcast is repeated 1 s and
+  // 3 s later; hosts that miss all three are asked one by one (maybe_ask_inventory).
+  publications out;
+  if (reannounce_round_ < 2 && now_ms - started_ms_ >= (reannounce_round_ == 0 ? 1000 : 3000)) {
+    ++reannounce_round_;
+    out = startup(now_ms);
+  }
+  return out;
+}
+
 publication broker_core::dir_event(const directory_event& e) const {
   return broker_message(common::topic_dir(), e.action, e.body);
 }
@@ -97,6 +108,9 @@ publications broker_core::on_announcement(const envelope& env, std::int64_t now_
     return out;
   }
   add_events(*events, out);
+  // Changes that matter (new host, new content, status, containers) are written at once, so a
+  // query answered after them survives kill -9; bare heartbeats wait for the batched flush.
+  if (!events->empty()) flush();
   if (env.action == "heartbeat" || env.action == "register")
     maybe_ask_inventory(env.body.value("fqdn", ""), now_ms, out);
   return out;
@@ -118,7 +132,9 @@ control_outcome broker_core::on_control(const identity& who, std::string_view pu
 publications broker_core::tick(std::int64_t now_ms) {
   publications out;
   add_events(hosts_.tick(now_ms), out);
+  if (!out.empty()) last_flush_ms_ = 0;  // status changes are written in this tick
   for (auto& p : dispatcher_.tick(now_ms)) out.push_back(std::move(p));
+  for (auto& p : reannounce_rounds(now_ms)) out.push_back(std::move(p));
   if (now_ms - last_flush_ms_ >= flush_every_ms) {
     last_flush_ms_ = now_ms;
     flush();

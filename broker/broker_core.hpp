@@ -66,6 +66,7 @@ class broker_core {
   publication dir_event(const directory_event& e) const;
   void add_events(const directory_events& events, publications& out);
   void maybe_ask_inventory(const std::string& fqdn, std::int64_t now_ms, publications& out);
+  publications reannounce_rounds(std::int64_t now_ms);
   publication broker_message(std::string topic, std::string action, nlohmann::json body) const;
 
   broker_settings settings_;
@@ -84,6 +85,7 @@ class broker_core {
   std::int64_t last_flush_ms_ = 0;
   std::int64_t last_heartbeat_ms_ = 0;
   std::int64_t last_purge_ms_ = 0;
+  int reannounce_round_ = 0;
   std::uint64_t announcements_ = 0;
   std::uint64_t bad_announcements_ = 0;
 };
