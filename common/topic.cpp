@@ -22,6 +22,14 @@ constexpr std::array<kind_prefix, 7> table{{
     {topic_kind::dir, "dir/", false},
 }};
 
+// At most `n` bytes of `s` for an error message, never cut inside a multi-byte UTF-8 character
+// (a message that is not UTF-8 makes the reply carrying it undecodable).
+std::string quote(std::string_view s, std::size_t n) {
+  if (s.size() <= n) return std::string(s);
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
+  return std::string(s.substr(0, n));
+}
+
 const kind_prefix& entry(topic_kind k) {
   for (const auto& e : table)
     if (e.kind == k) return e;
@@ -57,7 +65,7 @@ result<topic> make_topic(topic_kind kind, std::string_view name) {
   }
   if (!valid_segment(name))
     return make_error(errc::invalid_argument,
-                      "invalid topic segment '" + std::string(name.substr(0, 64)) + "'");
+                      "invalid topic segment '" + quote(name, 64) + "'");
   return topic{kind, std::string(name)};
 }
 
@@ -71,10 +79,10 @@ result<topic> parse_topic(std::string_view s) {
       return topic{e.kind, {}};
     }
     if (rest.size() < 2 || rest.back() != '/')
-      return make_error(errc::malformed, "topic must end in '/': " + std::string(s.substr(0, 80)));
+      return make_error(errc::malformed, "topic must end in '/': " + quote(s, 80));
     return make_topic(e.kind, rest.substr(0, rest.size() - 1));
   }
-  return make_error(errc::malformed, "unknown topic: " + std::string(s.substr(0, 80)));
+  return make_error(errc::malformed, "unknown topic: " + quote(s, 80));
 }
 
 std::string topic_ann() { return "ann/"; }
