@@ -1,0 +1,162 @@
+#include "bench/sim_fleet.hpp"
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "common/topic.hpp"
+
+namespace dockmesh::bench {
+
+using nlohmann::json;
+using sim_clock = std::chrono::steady_clock;
+
+struct sim_fleet::agent {
+  agent(zmq::context_t& ctx, common::bus_client_options o) : bus(ctx, std::move(o)) {}
+  common::bus_client bus;
+  std::string fqdn;
+  std::int64_t incarnation = 0;
+  std::int64_t sequence = 0;
+  json inventory = json::array();
+  sim_clock::time_point next_heartbeat;
+};
+
+std::vector<sim_identity> load_sim_identities(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::vector<sim_identity> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream l(line);
+    sim_identity id;
+    if (!(l >> id.fqdn >> id.keys.public_key >> id.keys.secret_key)) continue;
+    if (!common::valid_z85_key(id.keys.public_key) || !common::valid_z85_key(id.keys.secret_key))
+      throw std::runtime_error(path + ": bad key for " + id.fqdn);
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
+std::string sim_identities_text(const std::vector<sim_identity>& ids) {
+  std::string s;
+  for (const auto& id : ids) s += id.fqdn + " " + id.keys.public_key + " " + id.keys.secret_key + "\n";
+  return s;
+}
+
+sim_fleet::sim_fleet(zmq::context_t& ctx, sim_options options, const std::vector<sim_identity>& ids)
+    : options_(std::move(options)) {
+  std::mt19937_64 rng(std::random_device{}());
+  auto now = sim_clock::now();
+  auto incarnation = common::now_ms();
+  for (const auto& id : ids) {
+    common::bus_client_options o;
+    o.brokers = options_.brokers;
+    o.broker_public_key = options_.broker_public_key;
+    o.keys = id.keys;
+    o.client_id = id.fqdn;
+    o.dedup_window = 256;
+    auto a = std::make_unique<agent>(ctx, std::move(o));
+    a->fqdn = id.fqdn;
+    a->incarnation = incarnation;
+    a->bus.subscribe(common::topic_req_host(id.fqdn).value());
+    a->bus.subscribe(common::topic_req_all());
+    for (int c = 0; c < options_.containers_per_agent; ++c)
+      a->inventory.push_back({{"id", common::new_message_id() + common::new_message_id()},
+                              {"name", "sim-" + std::to_string(c)},
+                              {"image", "local/busybox:latest"},
+                              {"state", "running"},
+                              {"created", incarnation / 1000},
+                              {"owner", "bench"},
+                              {"memory_limit", 0}});
+    // Heartbeats spread over the first period, as agents started at different times would be.
+    a->next_heartbeat = now + std::chrono::milliseconds(rng() % options_.heartbeat_every.count());
+    agents_.push_back(std::move(a));
+  }
+}
+
+sim_fleet::~sim_fleet() = default;
+
+json sim_fleet::host_record(const agent& a) const {
+  auto n = static_cast<std::int64_t>(a.inventory.size());
+  return {{"fqdn", a.fqdn},          {"incarnation", a.incarnation}, {"sequence", a.sequence},
+          {"docker_up", true},       {"docker_version", "20.10.24"}, {"api_version", "1.41"},
+          {"cpus", 8},               {"memory_bytes", std::int64_t(32) << 30},
+          {"labels", {{"sim", "true"}}}, {"containers_running", n}, {"containers_total", n},
+          {"inventory_digest", "0000000000000000"}, {"agent_version", "sim"},
+          {"os", "Debian GNU/Linux 12 (bookworm)"}, {"kernel", "6.1.0"}};
+}
+
+void sim_fleet::announce(agent& a, const std::string& action, json body) {
+  common::envelope e;
+  e.id = common::new_message_id();
+  e.action = action;
+  e.from = a.fqdn;
+  e.body = std::move(body);
+  (void)a.bus.publish(common::topic_ann(), e);
+}
+
+void sim_fleet::register_all(agent& a) {
+  ++a.sequence;
+  announce(a, "register", host_record(a));
+  ++a.sequence;
+  announce(a, "inventory", {{"fqdn", a.fqdn}, {"incarnation", a.incarnation},
+                            {"sequence", a.sequence}, {"containers", a.inventory}});
+}
+
+void sim_fleet::heartbeat(agent& a) {
+  if (a.sequence == 0) return register_all(a);
+  ++a.sequence;
+  announce(a, "heartbeat", host_record(a));
+  ++counters_.heartbeats;
+}
+
+void sim_fleet::on_request(agent& a, const common::bus_message& m) {
+  const auto& req = m.env;
+  if (req.is_reply() || req.action.empty()) return;
+  ++counters_.requests;
+  if (req.action == "reannounce") return register_all(a);
+  if (req.reply_to.empty()) return;
+  common::envelope rep;
+  if (req.action == "ping") {
+    rep = common::make_reply(req, a.fqdn, 200,
+                             {{"pong", true}, {"fqdn", a.fqdn}, {"docker", "OK"}, {"agent_version", "sim"}});
+  } else if (req.action == "list-containers") {
+    rep = common::make_reply(req, a.fqdn, 200, {{"host", a.fqdn}, {"containers", a.inventory}});
+  } else if (req.action == "create-container") {
+    rep = common::make_reply(req, a.fqdn, 201,
+                             {{"id", common::new_message_id() + common::new_message_id()},
+                              {"name", req.body.value("name", "sim")}, {"simulated", true}});
+  } else {
+    rep = common::make_error_reply(
+        req, a.fqdn, {common::errc::invalid_argument, "simulated agent: no action '" + req.action + "'"});
+  }
+  if (a.bus.publish(req.reply_to, rep)) ++counters_.replies;
+}
+
+void sim_fleet::run(const std::atomic<bool>& stop) {
+  std::vector<zmq::pollitem_t> items;
+  for (auto& a : agents_) items.push_back({a->bus.sub_socket().handle(), 0, ZMQ_POLLIN, 0});
+  using heap_entry = std::pair<sim_clock::time_point, std::size_t>;
+  std::priority_queue<heap_entry, std::vector<heap_entry>, std::greater<>> due;
+  for (std::size_t i = 0; i < agents_.size(); ++i) due.push({agents_[i]->next_heartbeat, i});
+  while (!stop.load()) {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due.top().first - sim_clock::now());
+    wait = std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100));
+    zmq::poll(items, wait);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!(items[i].revents & ZMQ_POLLIN)) continue;
+      auto& a = *agents_[i];
+      while (auto m = a.bus.try_receive()) on_request(a, *m);
+    }
+    auto now = sim_clock::now();
+    while (!due.empty() && due.top().first <= now) {
+      auto [when, i] = due.top();
+      due.pop();
+      heartbeat(*agents_[i]);
+      due.push({when + options_.heartbeat_every, i});
+    }
+  }
+}
+
+}  // namespace dockmesh::bench

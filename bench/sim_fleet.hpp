@@ -1,0 +1,66 @@
+// sim_fleet: many SIMULATED agents in one process, for the scale benchmark. Each simulated agent
+// has its own CURVE key, its own bus_client (PUB + SUB connections to the broker) and behaves on
+// the bus like dockmesh-agent: `register` + `inventory` at start and on `reannounce`, a
+// `heartbeat` with the full host record every second, answers to `ping`, `list-containers` (from
+// a generated inventory) and `create-container` (a made-up container; nothing runs). There is no
+// dockerd behind it. One thread (the one that calls run()) owns every socket; it never blocks
+// longer than one poll.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "common/bus_client.hpp"
+#include "common/curve_keys.hpp"
+
+namespace dockmesh::bench {
+
+struct sim_identity {
+  std::string fqdn;
+  common::curve_keypair keys;
+};
+
+// One agent a line: "<fqdn> <public key> <secret key>" (Z85 has no spaces).
+std::vector<sim_identity> load_sim_identities(const std::string& path);
+std::string sim_identities_text(const std::vector<sim_identity>& ids);
+
+struct sim_options {
+  std::vector<common::broker_address> brokers;
+  std::string broker_public_key;
+  std::chrono::milliseconds heartbeat_every{1000};
+  int containers_per_agent = 5;
+};
+
+struct sim_counters {
+  std::uint64_t heartbeats = 0, requests = 0, replies = 0;
+};
+
+class sim_fleet {
+ public:
+  sim_fleet(zmq::context_t& ctx, sim_options options, const std::vector<sim_identity>& ids);
+  ~sim_fleet();
+  // Until `stop` becomes true.
+  void run(const std::atomic<bool>& stop);
+  const sim_counters& counters() const { return counters_; }
+
+ private:
+  struct agent;
+  void announce(agent& a, const std::string& action, nlohmann::json body);
+  void register_all(agent& a);
+  void heartbeat(agent& a);
+  void on_request(agent& a, const common::bus_message& m);
+  nlohmann::json host_record(const agent& a) const;
+
+  sim_options options_;
+  std::vector<std::unique_ptr<agent>> agents_;
+  sim_counters counters_;
+};
+
+}  // namespace dockmesh::bench
