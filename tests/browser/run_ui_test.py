@@ -1,0 +1,59 @@
+"""Runs the browser test (ui_test.mjs) against a fresh one-host mesh with the bridge and a local
+registry, then checks the real dockerd: the container the UI created and removed is gone.
+Screenshots go to <build>/screenshots/. Exit code 0 on success; 77 (skipped) when Chromium or
+node is missing."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+from bridgelib import Bridge, LocalRegistry  # noqa: E402
+from meshlib import BUILD_DIR, Mesh  # noqa: E402
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def ensure_playwright():
+    if os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
+        return
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True)
+
+
+def main():
+    if not (os.access(CHROMIUM, os.X_OK) and shutil.which("node")):
+        print("browser test skipped: needs %s and node" % CHROMIUM)
+        return 77
+    ensure_playwright()
+    shots = os.path.join(BUILD_DIR, "screenshots")
+    shutil.rmtree(shots, ignore_errors=True)
+    with Mesh(hosts=1) as mesh:
+        admin = Bridge.admin(mesh)
+        admin.make_user("webuser", password="webuser-password")
+        registry = LocalRegistry(mesh)
+        try:
+            pull_ref = registry.push_from(mesh, 1, "local/busybox:latest", "uipull")
+            env = dict(os.environ, BRIDGE_URL=open(mesh.path("bridge.url")).read().strip(),
+                       UI_USER="webuser", UI_PASSWORD="webuser-password",
+                       HOST_FQDN=mesh.fqdn(1), PULL_IMAGE=pull_ref, SCREENSHOT_DIR=shots,
+                       CHROMIUM=CHROMIUM)
+            r = subprocess.run(["node", os.path.join(HERE, "ui_test.mjs")], env=env, timeout=600)
+            if r.returncode != 0:
+                mesh.dump_logs()
+                return 1
+        finally:
+            registry.close()
+        status, items = mesh.docker(1, "GET", "/containers/json?all=1")
+        names = [n for c in items for n in c.get("Names", [])]
+        if "/ui-web" in names:
+            print("the container removed through the UI is still on the dockerd: %r" % names)
+            return 1
+    print("screenshots in %s" % shots)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
