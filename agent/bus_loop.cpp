@@ -96,7 +96,10 @@ void bus_loop::on_request(common::bus_message& m) {
     return;
   }
   const envelope* cached = nullptr;
-  switch (cache_.begin(req, &cached)) {
+  auto seen = cache_.begin(req, &cached);
+  DM_LOG(debug) << "request " << excerpt(req.action) << " " << excerpt(req.id) << "#" << req.attempt << " from "
+                << excerpt(req.from) << ": " << static_cast<int>(seen);
+  switch (seen) {
     case request_cache::outcome::running: return;  // the first attempt will answer
     case request_cache::outcome::answered: {
       envelope again = *cached;
@@ -130,7 +133,8 @@ void bus_loop::on_reply(const std::string& payload) {
   auto it = reply_to_.find(reply->re);
   if (it == reply_to_.end()) return;
   publish_reply(it->second, *reply);
-  cache_.complete(reply->re, std::move(*reply));
+  std::string id = reply->re;  // not reply->re below: the envelope is moved into the call
+  cache_.complete(id, std::move(*reply));
   reply_to_.erase(it);
 }
 
