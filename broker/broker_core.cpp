@@ -14,11 +14,6 @@ constexpr std::int64_t heartbeat_every_ms = 1000;
 constexpr std::int64_t purge_every_ms = 60000;
 constexpr std::int64_t inventory_ask_every_ms = 5000;
 
-std::int64_t int_of(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
-
 }  // namespace
 
 broker_core::broker_core(const broker_settings& settings, std::string server_public_key,
@@ -74,6 +69,7 @@ publication broker_core::dir_event(const directory_event& e) const {
 }
 
 void broker_core::add_events(const directory_events& events, publications& out) {
+  fleet_.invalidate(events);
   for (const auto& e : events) {
     out.push_back(dir_event(e));
     if (e.action == "host-gone") {
@@ -117,7 +113,8 @@ publications broker_core::on_announcement(const envelope& env, std::int64_t now_
 }
 
 publications broker_core::on_shared_request(const envelope& env, std::int64_t now_ms) {
-  return dispatcher_.on_request(env, [this] { return fleet(); }, now_ms);
+  return dispatcher_.on_request(env, [this]() -> const std::vector<host_candidate>& { return fleet(); },
+                                now_ms);
 }
 
 publications broker_core::on_own_reply(const envelope& env, std::int64_t now_ms) {
@@ -194,29 +191,6 @@ json broker_core::stats() const {
           {"pending_fanouts", dispatcher_.pending_fanouts()}};
 }
 
-std::vector<host_candidate> broker_core::fleet() const {
-  std::vector<host_candidate> out;
-  out.reserve(hosts_.hosts().size());
-  for (const auto& [fqdn, h] : hosts_.hosts()) {
-    host_candidate c;
-    c.fqdn = fqdn;
-    c.up = h.status == host_status::up;
-    c.docker_up = h.docker_up();
-    if (auto labels = h.record.find("labels"); labels != h.record.end() && labels->is_object())
-      for (auto it = labels->begin(); it != labels->end(); ++it)
-        if (it->is_string()) c.labels.emplace_back(it.key(), it->get<std::string>());
-    c.memory_bytes = int_of(h.record, "memory_bytes");
-    const auto& containers = containers_.on_host(fqdn);
-    for (const auto& k : containers) {
-      c.images.insert(normalize_image(k.image));
-      if (k.state != "running") continue;
-      ++c.containers;
-      c.memory_reserved += k.memory_limit;
-    }
-    if (containers.empty()) c.containers = static_cast<int>(int_of(h.record, "containers_running"));
-    out.push_back(std::move(c));
-  }
-  return out;
-}
+const std::vector<host_candidate>& broker_core::fleet() { return fleet_.get(hosts_, containers_); }
 
 }  // namespace dockmesh::broker

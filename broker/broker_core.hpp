@@ -19,6 +19,7 @@
 #include "broker/container_index.hpp"
 #include "broker/control_service.hpp"
 #include "broker/create_dispatcher.hpp"
+#include "broker/fleet_view.hpp"
 #include "broker/host_directory.hpp"
 #include "broker/join_tokens.hpp"
 #include "broker/key_store.hpp"
@@ -60,7 +61,7 @@ class broker_core {
 
   const host_directory& hosts() const { return hosts_; }
   const container_index& containers() const { return containers_; }
-  std::vector<host_candidate> fleet() const;
+  const std::vector<host_candidate>& fleet();
 
  private:
   publication dir_event(const directory_event& e) const;
@@ -80,6 +81,7 @@ class broker_core {
   create_dispatcher dispatcher_;
   control_service control_;
   broker_peers peers_;
+  fleet_view fleet_;
   std::unordered_map<std::string, std::int64_t> inventory_asked_;  // fqdn -> unix ms
   std::int64_t started_ms_;
   std::int64_t last_flush_ms_ = 0;

@@ -33,7 +33,7 @@ struct dispatch_counters {
 
 class create_dispatcher {
  public:
-  using fleet_fn = std::function<std::vector<host_candidate>()>;
+  using fleet_fn = std::function<const std::vector<host_candidate>&()>;
 
   create_dispatcher(std::string broker_client_id, std::uint64_t seed = std::random_device{}());
 

@@ -17,11 +17,9 @@ host_candidate host(std::string fqdn) {
 }
 
 create_dispatcher::fleet_fn fleet_of(std::vector<std::string> names) {
-  return [names] {
-    std::vector<host_candidate> out;
-    for (const auto& n : names) out.push_back(host(n));
-    return out;
-  };
+  auto fleet = std::make_shared<std::vector<host_candidate>>();
+  for (const auto& n : names) fleet->push_back(host(n));
+  return [fleet]() -> const std::vector<host_candidate>& { return *fleet; };
 }
 
 common::envelope create(json body, std::string id = "req1") {

@@ -1,0 +1,69 @@
+#include "broker/fleet_view.hpp"
+
+namespace dockmesh::broker {
+namespace {
+
+std::int64_t int_of(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
+}  // namespace
+
+void fleet_view::invalidate(const directory_events& events) {
+  for (const auto& e : events) {
+    const char* key = e.action.rfind("container-", 0) == 0 ? "host" : "fqdn";
+    auto it = e.body.find(key);
+    if (it != e.body.end() && it->is_string()) dirty_.insert(it->get<std::string>());
+  }
+}
+
+host_candidate fleet_view::build(const host_entry& h, const std::vector<container_entry>& containers) {
+  host_candidate c;
+  c.fqdn = h.fqdn;
+  c.up = h.status == host_status::up;
+  c.docker_up = h.docker_up();
+  if (auto labels = h.record.find("labels"); labels != h.record.end() && labels->is_object())
+    for (auto it = labels->begin(); it != labels->end(); ++it)
+      if (it->is_string()) c.labels.emplace_back(it.key(), it->get<std::string>());
+  c.memory_bytes = int_of(h.record, "memory_bytes");
+  for (const auto& k : containers) {
+    c.images.insert(normalize_image(k.image));
+    if (k.state != "running") continue;
+    ++c.containers;
+    c.memory_reserved += k.memory_limit;
+  }
+  // Before the first inventory, the heartbeat's count is all we know.
+  if (containers.empty()) c.containers = static_cast<int>(int_of(h.record, "containers_running"));
+  return c;
+}
+
+const std::vector<host_candidate>& fleet_view::get(const host_directory& hosts,
+                                                   const container_index& containers) {
+  if (all_dirty_) {
+    hosts_.clear();
+    index_.clear();
+    for (const auto& [fqdn, h] : hosts.hosts()) {
+      index_[fqdn] = hosts_.size();
+      hosts_.push_back(build(h, containers.on_host(fqdn)));
+    }
+    all_dirty_ = false;
+    dirty_.clear();
+    return hosts_;
+  }
+  for (const auto& fqdn : dirty_) {
+    const host_entry* h = hosts.find(fqdn);
+    if (!h) continue;  // containers of a host that never announced itself: not schedulable
+    auto it = index_.find(fqdn);
+    if (it == index_.end()) {
+      index_[fqdn] = hosts_.size();
+      hosts_.push_back(build(*h, containers.on_host(fqdn)));
+    } else {
+      hosts_[it->second] = build(*h, containers.on_host(fqdn));
+    }
+  }
+  dirty_.clear();
+  return hosts_;
+}
+
+}  // namespace dockmesh::broker
