@@ -95,19 +95,22 @@ class Control:
 
 
 class Bus:
-    """PUB to the XSUB endpoint and SUB from the XPUB endpoint, with CURVE."""
+    """PUB to the XSUB endpoint and SUB from the XPUB endpoint, with CURVE. Given several
+    brokers (`also`), it connects to all of them, as dockmesh clients do."""
 
-    def __init__(self, ctx, b, key, client_id):
+    def __init__(self, ctx, b, key, client_id, also=()):
         self.key, self.client_id = key, client_id
         self.reply_topic = "rep/%s/" % client_id
         self.pub = ctx.socket(zmq.PUB)
         self.sub = ctx.socket(zmq.SUB)
-        for s, ep in ((self.pub, b.xsub), (self.sub, b.xpub)):
+        for s in (self.pub, self.sub):
             s.linger = 0
             s.curve_serverkey = b.server.public.encode()
             s.curve_publickey = key.public.encode()
             s.curve_secretkey = key.secret.encode()
-            s.connect(ep)
+        for broker in (b,) + tuple(also):
+            self.pub.connect(broker.xsub)
+            self.sub.connect(broker.xpub)
         self.incarnation = int(time.time() * 1000)
         self.sequence = 0
 
@@ -160,14 +163,21 @@ class Bus:
 
 
 class Broker:
-    def __init__(self, agents=("host1.mesh.test",), extra_args=(), data_dir=None):
+    """One broker process. `same_mesh_as` shares another Broker's keys (server key pair,
+    admin, bridge, agents): a second broker of the same mesh."""
+
+    def __init__(self, agents=("host1.mesh.test",), extra_args=(), data_dir=None, same_mesh_as=None):
         self.dir = tempfile.mkdtemp(prefix="dmb-")
         self.data_dir = data_dir or os.path.join(self.dir, "data")
-        self.server = Key("server", "broker")
+        if same_mesh_as:
+            m = same_mesh_as
+            self.server, self.admin, self.bridge, self.agents = m.server, m.admin, m.bridge, m.agents
+        else:
+            self.server = Key("server", "broker")
+            self.admin = Key("admin", "admin")
+            self.bridge = Key("bridge", "bridge")
+            self.agents = {f: Key("agent", f) for f in agents}
         self.server.write(os.path.join(self.dir, "broker.key"))
-        self.admin = Key("admin", "admin")
-        self.bridge = Key("bridge", "bridge")
-        self.agents = {f: Key("agent", f) for f in agents}
         with open(os.path.join(self.dir, "authorized_keys"), "w") as f:
             f.write("# role name key\n")
             for k in [self.admin, self.bridge] + list(self.agents.values()):
@@ -233,8 +243,8 @@ class Broker:
         self._closeables.append(c)
         return c
 
-    def bus(self, key, client_id):
-        b = Bus(self.ctx, self, key, client_id)
+    def bus(self, key, client_id, also=()):
+        b = Bus(self.ctx, self, key, client_id, also)
         self._closeables.append(b)
         return b
 
