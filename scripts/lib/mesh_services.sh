@@ -134,23 +134,14 @@ start_agents() {
   done
 }
 
-bridge_static_dir() {
-  local d
-  for d in "$SOURCE_DIR/ui-bridge/static" "$SOURCE_DIR/ui-bridge/web" "$SOURCE_DIR/ui-bridge/www"; do
-    [[ -d "$d" ]] && { echo "$d"; return 0; }
-  done
-  return 0
-}
-
 start_bridge() {
-  local port=$((BASE_PORT + 10)) static args=()
-  static="$(bridge_static_dir)"
-  [[ -n "$static" ]] && args=(--static-dir "$static")
+  # The web UI and the schemas: the bridge's built-in defaults (its --static-dir/--schemas-dir).
+  local port=$((BASE_PORT + 10))
   mkdir -p "$DIR/bridge"
   start_process bridge "$(bin dockmesh-bridge)" --data-dir "$DIR/bridge" \
     --listen "127.0.0.1:$port" --broker "127.0.0.1:$BASE_PORT" --broker-key "$BROKER_PUB" \
     --key "$DIR/bridge.key" --admin-password-file "$DIR/admin.password" \
-    "${args[@]+"${args[@]}"}" --log-level "$LOG_LEVEL"
+    --log-level "$LOG_LEVEL"
   echo "http://127.0.0.1:$port/" >"$DIR/bridge.url"
 }
 
