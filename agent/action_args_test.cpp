@@ -30,7 +30,8 @@ struct conformance_case {
 };
 
 template <class T, std::size_t N>
-conformance_case make_case(const field_list<N>& fields, result<T> (*parse)(const json&), json sample) {
+conformance_case make_case(const field_list<N>& fields, result<T> (*parse)(const json&),
+                           json sample) {
   return {std::set<std::string>(fields.begin(), fields.end()),
           [parse](const json& body) -> result<json> {
             auto a = parse(body);
@@ -48,37 +49,68 @@ const std::map<std::string, conformance_case>& cases() {
       {"ping", make_case(empty_args::fields, parse_empty_args, json::object())},
       {"host-info", make_case(empty_args::fields, parse_empty_args, json::object())},
       {"disk-usage", make_case(empty_args::fields, parse_empty_args, json::object())},
-      {"list-containers", make_case(list_containers_args::fields, parse_list_containers_args,
-                                    {{"all", false}, {"label", "tier=web"}, {"name", "web"}, {"status", "running"}})},
-      {"inspect-container", make_case(container_ref_args::fields, parse_container_ref_args, {{"id", "web-1"}})},
-      {"start-container", make_case(container_ref_args::fields, parse_container_ref_args, {{"id", "0123abcd"}})},
-      {"container-stats", make_case(container_ref_args::fields, parse_container_ref_args, {{"id", "web"}})},
-      {"stop-container", make_case(stop_container_args::fields, parse_stop_container_args, {{"id", "web"}, {"timeout", 3}})},
-      {"restart-container", make_case(stop_container_args::fields, parse_stop_container_args, {{"id", "web"}, {"timeout", 0}})},
-      {"kill-container", make_case(kill_container_args::fields, parse_kill_container_args, {{"id", "web"}, {"signal", "SIGHUP"}})},
+      {"list-containers",
+       make_case(list_containers_args::fields, parse_list_containers_args,
+                 {{"all", false}, {"label", "tier=web"}, {"name", "web"}, {"status", "running"}})},
+      {"inspect-container",
+       make_case(container_ref_args::fields, parse_container_ref_args, {{"id", "web-1"}})},
+      {"start-container",
+       make_case(container_ref_args::fields, parse_container_ref_args, {{"id", "0123abcd"}})},
+      {"container-stats",
+       make_case(container_ref_args::fields, parse_container_ref_args, {{"id", "web"}})},
+      {"stop-container", make_case(stop_container_args::fields, parse_stop_container_args,
+                                   {{"id", "web"}, {"timeout", 3}})},
+      {"restart-container", make_case(stop_container_args::fields, parse_stop_container_args,
+                                      {{"id", "web"}, {"timeout", 0}})},
+      {"kill-container", make_case(kill_container_args::fields, parse_kill_container_args,
+                                   {{"id", "web"}, {"signal", "SIGHUP"}})},
       {"remove-container", make_case(remove_container_args::fields, parse_remove_container_args,
                                      {{"id", "web"}, {"force", true}, {"volumes", true}})},
       {"delete-container", make_case(remove_container_args::fields, parse_remove_container_args,
                                      {{"id", "web"}, {"force", false}, {"volumes", false}})},
       {"container-logs", make_case(container_logs_args::fields, parse_container_logs_args,
-                                   {{"id", "web"}, {"tail", 50}, {"since", 1700000000}, {"timestamps", true},
-                                    {"stdout", true}, {"stderr", false}})},
-      {"create-container",
-       make_case(create_container_args::fields, parse_create_container_args,
-                 {{"image", "local/busybox:latest"}, {"template", "redis"}, {"name", "web"},
-                  {"cmd", {"sleep", "60"}}, {"entrypoint", {"/bin/sh", "-c"}}, {"env", {"A=1", "B="}},
-                  {"labels", {{"tier", "web"}}}, {"working_dir", "/srv"}, {"user", "1000:1000"},
-                  {"ports", {{{"container_port", 80}, {"protocol", "tcp"}, {"host_port", 8080}, {"host_ip", "127.0.0.1"}}}},
-                  {"binds", {"data:/data:ro"}}, {"volumes", {"/cache"}}, {"memory", 67108864},
-                  {"cpus", 0.5}, {"restart_policy", "on-failure:3"}, {"network_mode", "none"},
-                  {"start", false}, {"instances", 3}, {"stop_timeout", 5}})},
-      {"list-images", make_case(list_images_args::fields, parse_list_images_args, {{"all", true}, {"reference", "local/*"}})},
-      {"inspect-image", make_case(image_ref_args::fields, parse_image_ref_args, {{"image", "local/busybox:latest"}})},
-      {"pull-image", make_case(pull_image_args::fields, parse_pull_image_args,
-                               {{"image", "localhost:5000/busybox:latest"},
-                                {"auth", {{"username", "u"}, {"password", "p"}, {"server_address", "localhost:5000"}}}})},
-      {"remove-image", make_case(remove_image_args::fields, parse_remove_image_args,
-                                 {{"image", "local/busybox:latest"}, {"force", true}, {"noprune", false}})},
+                                   {{"id", "web"},
+                                    {"tail", 50},
+                                    {"since", 1700000000},
+                                    {"timestamps", true},
+                                    {"stdout", true},
+                                    {"stderr", false}})},
+      {"create-container", make_case(create_container_args::fields, parse_create_container_args,
+                                     {{"image", "local/busybox:latest"},
+                                      {"template", "redis"},
+                                      {"name", "web"},
+                                      {"cmd", {"sleep", "60"}},
+                                      {"entrypoint", {"/bin/sh", "-c"}},
+                                      {"env", {"A=1", "B="}},
+                                      {"labels", {{"tier", "web"}}},
+                                      {"working_dir", "/srv"},
+                                      {"user", "1000:1000"},
+                                      {"ports",
+                                       {{{"container_port", 80},
+                                         {"protocol", "tcp"},
+                                         {"host_port", 8080},
+                                         {"host_ip", "127.0.0.1"}}}},
+                                      {"binds", {"data:/data:ro"}},
+                                      {"volumes", {"/cache"}},
+                                      {"memory", 67108864},
+                                      {"cpus", 0.5},
+                                      {"restart_policy", "on-failure:3"},
+                                      {"network_mode", "none"},
+                                      {"start", false},
+                                      {"instances", 3},
+                                      {"stop_timeout", 5}})},
+      {"list-images", make_case(list_images_args::fields, parse_list_images_args,
+                                {{"all", true}, {"reference", "local/*"}})},
+      {"inspect-image", make_case(image_ref_args::fields, parse_image_ref_args,
+                                  {{"image", "local/busybox:latest"}})},
+      {"pull-image",
+       make_case(pull_image_args::fields, parse_pull_image_args,
+                 {{"image", "localhost:5000/busybox:latest"},
+                  {"auth",
+                   {{"username", "u"}, {"password", "p"}, {"server_address", "localhost:5000"}}}})},
+      {"remove-image",
+       make_case(remove_image_args::fields, parse_remove_image_args,
+                 {{"image", "local/busybox:latest"}, {"force", true}, {"noprune", false}})},
   };
   return all;
 }
@@ -194,21 +226,30 @@ TEST_CASE("parsers name the field and never throw on hostile shapes") {
   auto r = parse_stop_container_args({{"id", "x"}, {"timeout", "10"}});
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().message == "field 'timeout' must be an integer, got string");
-  CHECK(parse_stop_container_args({{"id", "x"}, {"timeout", 99999}}).err().message.find("timeout") != std::string::npos);
-  CHECK(parse_stop_container_args({{"id", "x"}, {"timeout", 1.5}}).err().message.find("timeout") != std::string::npos);
-  CHECK(parse_stop_container_args({{"id", "x"}, {"timeout", 18446744073709551615ull}}).err().message.find("timeout") != std::string::npos);
+  CHECK(
+      parse_stop_container_args({{"id", "x"}, {"timeout", 99999}}).err().message.find("timeout") !=
+      std::string::npos);
+  CHECK(parse_stop_container_args({{"id", "x"}, {"timeout", 1.5}}).err().message.find("timeout") !=
+        std::string::npos);
+  CHECK(parse_stop_container_args({{"id", "x"}, {"timeout", 18446744073709551615ull}})
+            .err()
+            .message.find("timeout") != std::string::npos);
   CHECK(parse_container_ref_args({{"id", ""}}).err().message == "field 'id' must not be empty");
-  CHECK(parse_container_ref_args({{"id", std::string(200, 'a')}}).err().message.find("longer") != std::string::npos);
+  CHECK(parse_container_ref_args({{"id", std::string(200, 'a')}}).err().message.find("longer") !=
+        std::string::npos);
   auto env = parse_create_container_args({{"image", "x"}, {"env", {"A=1", 5}}});
   CHECK(env.err().message == "field 'env[1]' must be a string, got an integer");
-  auto port = parse_create_container_args({{"image", "x"}, {"ports", {{{"container_port", 70000}}}}});
+  auto port =
+      parse_create_container_args({{"image", "x"}, {"ports", {{{"container_port", 70000}}}}});
   CHECK(port.err().message.find("ports[0].container_port") != std::string::npos);
   auto label = parse_create_container_args({{"image", "x"}, {"labels", {{"a", 1}}}});
   CHECK(label.err().message == "field 'labels.a' must be a string, got an integer");
-  CHECK(parse_create_container_args(json::object()).err().message.find("image") != std::string::npos);
+  CHECK(parse_create_container_args(json::object()).err().message.find("image") !=
+        std::string::npos);
   auto auth = parse_pull_image_args({{"image", "x"}, {"auth", {{"user", "u"}}}});
   CHECK(auth.err().message.find("auth.user") != std::string::npos);
-  CHECK(parse_container_logs_args({{"id", "x"}, {"tail", "some"}}).err().message.find("tail") != std::string::npos);
+  CHECK(parse_container_logs_args({{"id", "x"}, {"tail", "some"}}).err().message.find("tail") !=
+        std::string::npos);
   CHECK(parse_container_logs_args({{"id", "x"}, {"tail", "all"}})->tail == -1);
   CHECK(parse_empty_args(nullptr).ok());
   json deep = json::array();

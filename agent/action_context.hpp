@@ -19,10 +19,10 @@ namespace dockmesh::agent {
 class template_store;
 
 struct action_request {
-  std::string id;      // the envelope's request id (also the dockmesh.request label at create)
+  std::string id;  // the envelope's request id (also the dockmesh.request label at create)
   std::string action;
-  std::string user;    // set by the bridge or CLI; containers are owned by it
-  std::string role;    // "admin" sees and may touch everything
+  std::string user;  // set by the bridge or CLI; containers are owned by it
+  std::string role;  // "admin" sees and may touch everything
   nlohmann::json body;
   bool is_admin() const { return role == "admin"; }
 };

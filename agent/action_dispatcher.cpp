@@ -34,7 +34,9 @@ constexpr std::array<action_entry, 18> table{{
 
 }  // namespace
 
-std::span<const action_entry> action_table() { return table; }
+std::span<const action_entry> action_table() {
+  return table;
+}
 
 bool is_known_action(std::string_view action) {
   for (const auto& e : table)
@@ -53,12 +55,14 @@ action_reply run_action(const action_request& request, docker_transport& docker,
       return e.handler(ctx);
     } catch (const std::exception& ex) {
       // A bug, not bad input (inputs are checked before use): report it, keep the worker alive.
-      DM_LOG(error) << "action " << request.action << " (request " << request.id << ") failed: " << ex.what();
-      return error_reply({common::errc::internal, std::string("internal error in ") + request.action + ": " + ex.what()});
+      DM_LOG(error) << "action " << request.action << " (request " << request.id
+                    << ") failed: " << ex.what();
+      return error_reply({common::errc::internal,
+                          std::string("internal error in ") + request.action + ": " + ex.what()});
     }
   }
-  return error_reply({common::errc::invalid_argument,
-                      "unknown action '" + excerpt(request.action) + "'"});
+  return error_reply(
+      {common::errc::invalid_argument, "unknown action '" + excerpt(request.action) + "'"});
 }
 
 }  // namespace dockmesh::agent

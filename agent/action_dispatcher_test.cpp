@@ -18,9 +18,11 @@ namespace {
 const agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0"};
 
 action_reply run(recorded_docker& docker, const std::string& action, json body,
-                 std::string user = "alice", std::string role = "user", const template_store* t = nullptr) {
+                 std::string user = "alice", std::string role = "user",
+                 const template_store* t = nullptr) {
   progress_sink none = [](const json&) {};
-  return run_action({"req-1", action, std::move(user), std::move(role), std::move(body)}, docker, t, self, none);
+  return run_action({"req-1", action, std::move(user), std::move(role), std::move(body)}, docker, t,
+                    self, none);
 }
 
 const std::map<std::string, json>& good_bodies() {
@@ -30,7 +32,8 @@ const std::map<std::string, json>& good_bodies() {
       {"disk-usage", json::object()},
       {"list-containers", {{"label", "tier=web"}, {"status", "running"}}},
       {"inspect-container", {{"id", "rec1"}}},
-      {"create-container", {{"image", "local/busybox"}, {"name", "web"}, {"instances", 2}, {"network_mode", "none"}}},
+      {"create-container",
+       {{"image", "local/busybox"}, {"name", "web"}, {"instances", 2}, {"network_mode", "none"}}},
       {"start-container", {{"id", "rec1"}}},
       {"stop-container", {{"id", "rec1"}, {"timeout", 1}}},
       {"restart-container", {{"id", "rec1"}}},
@@ -55,7 +58,8 @@ TEST_CASE("every action succeeds on recorded answers and calls only its allowlis
     CAPTURE(action);
     recorded_docker docker;
     // The recorded container belongs to alice; remove-image needs the admin role.
-    auto r = run(docker, action, good_bodies().at(action), "alice", action == "remove-image" ? "admin" : "user");
+    auto r = run(docker, action, good_bodies().at(action), "alice",
+                 action == "remove-image" ? "admin" : "user");
     CHECK_MESSAGE(r.code < 300, (r.err ? r.err->message : ""));
     CHECK_FALSE(docker.requests.empty());
     for (const auto& req : docker.requests) {
@@ -75,7 +79,8 @@ TEST_CASE("unknown actions are refused by name and reach nothing") {
   CHECK(docker.requests.empty());
 }
 
-TEST_CASE("hostile ids, names, refs, labels, env and signals: 400 naming the field, Docker untouched") {
+TEST_CASE(
+    "hostile ids, names, refs, labels, env and signals: 400 naming the field, Docker untouched") {
   const std::vector<std::pair<std::string, json>> hostile = {
       {"inspect-container", {{"id", "../../info"}}},
       {"inspect-container", {{"id", "abc?all=1"}}},
@@ -103,7 +108,8 @@ TEST_CASE("hostile ids, names, refs, labels, env and signals: 400 naming the fie
       {"create-container", {{"image", "x"}, {"working_dir", "rel/path"}}},
       {"create-container", {{"image", "x"}, {"cmd", "sh -c ls"}}},
       {"create-container", {{"image", "x"}, {"instances", 1000}}},
-      {"create-container", {{"image", "x"}, {"ports", {{{"container_port", 80}, {"host_ip", "evil.example"}}}}}},
+      {"create-container",
+       {{"image", "x"}, {"ports", {{{"container_port", 80}, {"host_ip", "evil.example"}}}}}},
       {"create-container", {{"template", "../redis"}}},
       {"inspect-image", {{"image", "a?b"}}},
       {"pull-image", {{"image", "x y"}}},
@@ -158,8 +164,12 @@ TEST_CASE("pull-image streams progress, sends credentials only in the header, re
   recorded_docker docker;
   std::vector<json> events;
   progress_sink sink = [&](const json& p) { events.push_back(p); };
-  action_request req{"req-9", "pull-image", "alice", "user",
-                     {{"image", "localhost:5055/payload:v1"}, {"auth", {{"username", "u"}, {"password", "hunter2"}}}}};
+  action_request req{"req-9",
+                     "pull-image",
+                     "alice",
+                     "user",
+                     {{"image", "localhost:5055/payload:v1"},
+                      {"auth", {{"username", "u"}, {"password", "hunter2"}}}}};
   auto r = run_action(req, docker, nullptr, self, sink);
   REQUIRE(r.code == 200);
   CHECK(r.body["image"] == "localhost:5055/payload:v1");
@@ -177,10 +187,12 @@ TEST_CASE("pull-image streams progress, sends credentials only in the header, re
 
 TEST_CASE("pull errors inside the stream become replies with a fitting code") {
   recorded_docker docker;
-  docker.rules.insert(docker.rules.begin(),
-                      {http_method::post, "/images/create", 200,
-                       "{\"status\":\"Pulling from x\"}\n{\"errorDetail\":{\"message\":\"unauthorized: authentication required\"},"
-                       "\"error\":\"unauthorized: authentication required\"}\n"});
+  docker.rules.insert(
+      docker.rules.begin(),
+      {http_method::post, "/images/create", 200,
+       "{\"status\":\"Pulling from x\"}\n{\"errorDetail\":{\"message\":\"unauthorized: "
+       "authentication required\"},"
+       "\"error\":\"unauthorized: authentication required\"}\n"});
   auto r = run(docker, "pull-image", {{"image", "localhost:5055/x"}});
   CHECK(r.code == 401);
   CHECK(r.err->message == "unauthorized: authentication required");

@@ -14,7 +14,8 @@ action_request request_from(const common::envelope& e) {
   return action_request{e.id, e.action, e.user, e.role, e.body};
 }
 
-common::envelope reply_from(const common::envelope& request, const std::string& fqdn, action_reply r) {
+common::envelope reply_from(const common::envelope& request, const std::string& fqdn,
+                            action_reply r) {
   common::envelope reply = common::make_reply(request, fqdn, r.code, std::move(r.body));
   reply.err = std::move(r.err);
   return reply;
@@ -28,7 +29,9 @@ action_pool::action_pool(zmq::context_t& ctx, action_pool_options options)
   for (int i = 0; i < std::max(1, options_.workers); ++i) threads_.emplace_back([this] { run(); });
 }
 
-action_pool::~action_pool() { stop(); }
+action_pool::~action_pool() {
+  stop();
+}
 
 bool action_pool::submit(job j) {
   {
@@ -77,15 +80,19 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
   if (j.kind == job_kind::host_facts) {
     allowlisted_transport gate(docker, std::string(job_host_facts));
     auto facts = read_host_facts(gate);
-    if (facts) inbox.send(inbox_kind::facts, to_json(*facts).dump());
-    else inbox.send(inbox_kind::facts_failed, facts.err().message);
+    if (facts)
+      inbox.send(inbox_kind::facts, to_json(*facts).dump());
+    else
+      inbox.send(inbox_kind::facts_failed, facts.err().message);
     return;
   }
   if (j.kind == job_kind::inventory) {
     allowlisted_transport gate(docker, std::string(job_inventory));
     auto inv = inventory_.read(gate);
-    if (inv) inbox.send(inbox_kind::inventory, to_json(*inv).dump());
-    else inbox.send(inbox_kind::inventory_failed, inv.err().message);
+    if (inv)
+      inbox.send(inbox_kind::inventory, to_json(*inv).dump());
+    else
+      inbox.send(inbox_kind::inventory_failed, inv.err().message);
     return;
   }
   const std::string& fqdn = options_.self.fqdn;
@@ -98,10 +105,13 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
     inbox.send(inbox_kind::event, common::encode(e));
   };
   auto started = std::chrono::steady_clock::now();
-  action_reply r = run_action(request_from(j.request), docker, options_.templates, options_.self, progress);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  action_reply r =
+      run_action(request_from(j.request), docker, options_.templates, options_.self, progress);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started);
   // Request bodies are never logged: they may hold registry credentials.
-  DM_LOG(debug) << j.request.action << " " << j.request.id << " -> " << r.code << " in " << ms.count() << " ms";
+  DM_LOG(debug) << j.request.action << " " << j.request.id << " -> " << r.code << " in "
+                << ms.count() << " ms";
   inbox.send(inbox_kind::reply, common::encode(reply_from(j.request, fqdn, std::move(r))));
 }
 

@@ -17,7 +17,9 @@ agent::agent(zmq::context_t& ctx, agent_options options) : ctx_(ctx), options_(s
   inbox_endpoint_ = ep.str();
 }
 
-agent::~agent() { stop(); }
+agent::~agent() {
+  stop();
+}
 
 void agent::start() {
   // Workers and the follower connect to the inbox before it is bound: inproc allows that, and
@@ -25,7 +27,8 @@ void agent::start() {
   pool_ = std::make_unique<action_pool>(
       ctx_, action_pool_options{inbox_endpoint_, options_.docker, options_.templates, options_.self,
                                 options_.workers, options_.max_queue});
-  follower_ = std::make_unique<event_follower>(ctx_, inbox_endpoint_, options_.docker, options_.self.fqdn);
+  follower_ =
+      std::make_unique<event_follower>(ctx_, inbox_endpoint_, options_.docker, options_.self.fqdn);
   std::promise<void> ready;
   auto started = ready.get_future();
   bus_thread_ = std::thread([this, &ready] {

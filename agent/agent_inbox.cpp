@@ -12,7 +12,8 @@ inbox_sender::inbox_sender(zmq::context_t& ctx, const std::string& endpoint)
 bool inbox_sender::send(inbox_kind kind, std::string_view payload) {
   char k = static_cast<char>(kind);
   try {
-    if (!push_.send(zmq::buffer(&k, 1), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+    if (!push_.send(zmq::buffer(&k, 1), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+      return false;
     return push_.send(zmq::buffer(payload), zmq::send_flags::dontwait).has_value();
   } catch (const zmq::error_t&) {
     return false;

@@ -13,11 +13,11 @@
 namespace dockmesh::agent {
 
 enum class inbox_kind : char {
-  reply = 'r',             // payload: encoded reply envelope (re = request id, to request's reply_to)
-  event = 'e',             // payload: encoded event envelope, published on evt/host/<fqdn>/
-  facts = 'f',             // payload: JSON host_facts
-  facts_failed = 'F',      // payload: error message
-  inventory = 'i',         // payload: JSON inventory
+  reply = 'r',         // payload: encoded reply envelope (re = request id, to request's reply_to)
+  event = 'e',         // payload: encoded event envelope, published on evt/host/<fqdn>/
+  facts = 'f',         // payload: JSON host_facts
+  facts_failed = 'F',  // payload: error message
+  inventory = 'i',     // payload: JSON inventory
   inventory_failed = 'I',  // payload: error message
   docker_up = 'u',         // payload: empty
   docker_down = 'd',       // payload: error message

@@ -19,8 +19,8 @@ std::string must(common::result<std::string> r) {
 
 }  // namespace
 
-bus_loop::bus_loop(zmq::context_t& ctx, const agent_options& options, const std::string& inbox_endpoint,
-                   action_pool& pool)
+bus_loop::bus_loop(zmq::context_t& ctx, const agent_options& options,
+                   const std::string& inbox_endpoint, action_pool& pool)
     : options_(options),
       pool_(pool),
       bus_(ctx, options.bus),
@@ -97,10 +97,11 @@ void bus_loop::on_request(common::bus_message& m) {
   }
   const envelope* cached = nullptr;
   auto seen = cache_.begin(req, &cached);
-  DM_LOG(debug) << "request " << excerpt(req.action) << " " << excerpt(req.id) << "#" << req.attempt << " from "
-                << excerpt(req.from) << ": " << static_cast<int>(seen);
+  DM_LOG(debug) << "request " << excerpt(req.action) << " " << excerpt(req.id) << "#" << req.attempt
+                << " from " << excerpt(req.from) << ": " << static_cast<int>(seen);
   switch (seen) {
-    case request_cache::outcome::running: return;  // the first attempt will answer
+    case request_cache::outcome::running:
+      return;  // the first attempt will answer
     case request_cache::outcome::answered: {
       envelope again = *cached;
       again.attempt = req.attempt;  // not a duplicate of the first copy for the receiver
@@ -109,12 +110,15 @@ void bus_loop::on_request(common::bus_message& m) {
     case request_cache::outcome::foreign:
       return publish_reply(req.reply_to, [&] {
         envelope r = common::make_reply(req, options_.self.fqdn, 409, nullptr);
-        r.err = common::error{common::errc::conflict, "request id " + excerpt(req.id) + " was already used by another requester"};
+        r.err = common::error{common::errc::conflict, "request id " + excerpt(req.id) +
+                                                          " was already used by another requester"};
         return r;
       }());
-    case request_cache::outcome::fresh: break;
+    case request_cache::outcome::fresh:
+      break;
   }
-  if (!is_known_action(req.action)) return answer(req, 400, "unknown action '" + excerpt(req.action) + "'");
+  if (!is_known_action(req.action))
+    return answer(req, 400, "unknown action '" + excerpt(req.action) + "'");
   if (req.deadline > 0 && common::now_ms() > req.deadline)
     return answer(req, 504, "the request's deadline passed before the agent could start it");
   std::string id = req.id, reply_to = req.reply_to;
@@ -160,22 +164,35 @@ void bus_loop::on_inventory(const std::string& payload) {
 
 bool bus_loop::on_inbox(const inbox_message& m) {
   switch (m.kind) {
-    case inbox_kind::stop: return false;
-    case inbox_kind::reply: on_reply(m.payload); break;
-    case inbox_kind::event: on_event(m.payload); break;
-    case inbox_kind::inventory: on_inventory(m.payload); break;
-    case inbox_kind::inventory_failed: inventory_pending_ = false; break;
+    case inbox_kind::stop:
+      return false;
+    case inbox_kind::reply:
+      on_reply(m.payload);
+      break;
+    case inbox_kind::event:
+      on_event(m.payload);
+      break;
+    case inbox_kind::inventory:
+      on_inventory(m.payload);
+      break;
+    case inbox_kind::inventory_failed:
+      inventory_pending_ = false;
+      break;
     case inbox_kind::facts:
       facts_pending_ = false;
       state_.facts = facts_from_json(json::parse(m.payload, nullptr, false));
       break;
-    case inbox_kind::facts_failed: facts_pending_ = false; break;
+    case inbox_kind::facts_failed:
+      facts_pending_ = false;
+      break;
     case inbox_kind::docker_up:
       state_.docker_up = true;
       schedule_facts();
       schedule_inventory();
       break;
-    case inbox_kind::docker_down: state_.docker_up = false; break;
+    case inbox_kind::docker_down:
+      state_.docker_up = false;
+      break;
   }
   return true;
 }
@@ -210,17 +227,20 @@ bool bus_loop::wait_for_bus() {
 void bus_loop::run() {
   if (!wait_for_bus()) return;
   announce_host("register");
-  DM_LOG(info) << "registered as " << options_.self.fqdn << " (incarnation " << state_.incarnation << ")";
+  DM_LOG(info) << "registered as " << options_.self.fqdn << " (incarnation " << state_.incarnation
+               << ")";
   next_heartbeat_ = clock::now() + options_.heartbeat_every;
   next_refresh_ = clock::now() + options_.refresh_every;
   for (;;) {
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat_ - clock::now());
+    auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat_ - clock::now());
     zmq::pollitem_t items[] = {{bus_.sub_socket().handle(), 0, ZMQ_POLLIN, 0},
                                {inbox_.handle(), 0, ZMQ_POLLIN, 0}};
     zmq::poll(items, 2, std::max(wait, std::chrono::milliseconds(0)));
     while (auto m = read_inbox(inbox_))
       if (!on_inbox(*m)) {
-        announce("unregister", {{"fqdn", options_.self.fqdn}, {"incarnation", state_.incarnation},
+        announce("unregister", {{"fqdn", options_.self.fqdn},
+                                {"incarnation", state_.incarnation},
                                 {"sequence", ++state_.sequence}});
         DM_LOG(info) << "unregistered " << options_.self.fqdn;
         return;

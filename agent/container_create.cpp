@@ -20,18 +20,21 @@ result<json> merged_body(action_context& ctx) {
   const json& body = ctx.request.body;
   if (!body.is_object() || !body.contains("template")) return body;
   const json& t = body["template"];
-  if (!t.is_string()) return common::make_error(errc::invalid_argument, "field 'template' must be a string");
+  if (!t.is_string())
+    return common::make_error(errc::invalid_argument, "field 'template' must be a string");
   if (auto ok = check_template_name("template", t.get<std::string>()); !ok) return ok.err();
   const json* tmpl = ctx.templates ? ctx.templates->find(t.get<std::string>()) : nullptr;
   if (!tmpl)
-    return common::make_error(errc::not_found, "no template named '" + t.get<std::string>() + "' on " + ctx.self.fqdn);
+    return common::make_error(
+        errc::not_found, "no template named '" + t.get<std::string>() + "' on " + ctx.self.fqdn);
   return template_store::merge(*tmpl, body);
 }
 
 // Binds given in the request itself (not the template) may name host paths only for admins.
 common::result<void> check_request_binds(const action_request& req) {
   if (req.is_admin() || !req.body.is_object() || !req.body.contains("binds")) return {};
-  auto own = common::parse_create_container_args(json{{"image", "x"}, {"binds", req.body["binds"]}});
+  auto own =
+      common::parse_create_container_args(json{{"image", "x"}, {"binds", req.body["binds"]}});
   if (!own) return own.err();
   return validate_create(*own, create_policy{false});
 }
@@ -41,23 +44,27 @@ struct instance {
   bool reused = false, started = false;
   json warnings = json::array();
   json to_json() const {
-    return {{"id", id}, {"name", name}, {"state", state}, {"reused", reused}, {"started", started},
-            {"warnings", warnings}};
+    return {{"id", id},         {"name", name},       {"state", state},
+            {"reused", reused}, {"started", started}, {"warnings", warnings}};
   }
 };
 
 // Containers an earlier attempt of this request created, by instance number.
 result<std::map<int, instance>> existing_instances(action_context& ctx) {
   json filters = {{"label", {std::string(request_label) + "=" + ctx.request.id}}};
-  auto list = get_json(ctx.docker, "/containers/json" + query_string().add("all", "1").add("filters", filters.dump()).str());
+  auto list =
+      get_json(ctx.docker, "/containers/json" +
+                               query_string().add("all", "1").add("filters", filters.dump()).str());
   if (!list) return list.err();
   std::map<int, instance> found;
   for (const auto& c : *list) {
     json labels = c.value("Labels", json::object());
     if (auto ok = check_owner(ctx.request, labels, c.value("Id", "")); !ok)
-      return common::make_error(errc::conflict, "request id " + ctx.request.id + " was already used by another user");
+      return common::make_error(
+          errc::conflict, "request id " + ctx.request.id + " was already used by another user");
     int n = std::atoi(labels.value(std::string(instance_label), "1").c_str());
-    std::string name = c["Names"].is_array() && !c["Names"].empty() ? c["Names"][0].get<std::string>() : "";
+    std::string name =
+        c["Names"].is_array() && !c["Names"].empty() ? c["Names"][0].get<std::string>() : "";
     if (!name.empty() && name[0] == '/') name.erase(0, 1);
     found[n] = instance{c.value("Id", ""), name, c.value("State", ""), true, false, json::array()};
   }
@@ -66,19 +73,22 @@ result<std::map<int, instance>> existing_instances(action_context& ctx) {
 
 common::result<void> start(action_context& ctx, instance& in) {
   auto r = post_empty(ctx.docker, "/containers/" + escape_component(in.id) + "/start");
-  if (!r) return common::make_error(r.err().code, "container " + in.id + " was created but did not start: " + r.err().message);
+  if (!r)
+    return common::make_error(
+        r.err().code, "container " + in.id + " was created but did not start: " + r.err().message);
   in.started = true;
   in.state = "running";
   return {};
 }
 
-common::result<instance> create_one(action_context& ctx, const common::create_container_args& a, int index) {
+common::result<instance> create_one(action_context& ctx, const common::create_container_args& a,
+                                    int index) {
   instance in;
   in.name = instance_name(a, index);
   query_string q;
   if (!in.name.empty()) q.add("name", in.name);
-  auto r = post_json(ctx.docker, "/containers/create" + q.str(), docker_create_body(a, ctx.request, index),
-                     std::chrono::seconds(60));
+  auto r = post_json(ctx.docker, "/containers/create" + q.str(),
+                     docker_create_body(a, ctx.request, index), std::chrono::seconds(60));
   if (!r) return r.err();
   in.id = r->value("Id", "");
   in.state = "created";
@@ -91,7 +101,8 @@ common::result<instance> create_one(action_context& ctx, const common::create_co
   return in;
 }
 
-action_reply reply_for(const std::vector<instance>& done, const std::optional<common::error>& failure) {
+action_reply reply_for(const std::vector<instance>& done,
+                       const std::optional<common::error>& failure) {
   json list = json::array();
   bool all_reused = !done.empty();
   for (const auto& in : done) {
@@ -136,7 +147,9 @@ action_reply handle_create_container(action_context& ctx) {
       auto made = create_one(ctx, *a, i);
       if (!made) {
         auto e = made.err();
-        if (a->instances > 1) e.message = "instance " + std::to_string(i) + " of " + std::to_string(a->instances) + ": " + e.message;
+        if (a->instances > 1)
+          e.message = "instance " + std::to_string(i) + " of " + std::to_string(a->instances) +
+                      ": " + e.message;
         return reply_for(done, e);
       }
       in = *made;

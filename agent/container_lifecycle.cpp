@@ -51,8 +51,9 @@ action_reply handle_stop_container(action_context& ctx) {
   auto t = owned_target(ctx, a->id);
   if (!t) return error_reply(t.err());
   // Docker waits up to t seconds for the process, then kills it: allow for that and some.
-  auto r = post_empty(ctx.docker, path_for(*t, "stop") + query_string().add("t", std::to_string(a->timeout)).str(),
-                      std::chrono::seconds(a->timeout + 30));
+  auto r = post_empty(
+      ctx.docker, path_for(*t, "stop") + query_string().add("t", std::to_string(a->timeout)).str(),
+      std::chrono::seconds(a->timeout + 30));
   if (!r) return error_reply(r.err());
   return ok_reply(with_note(done(*t, "stopped"), r->status, "already stopped"));
 }
@@ -62,8 +63,10 @@ action_reply handle_restart_container(action_context& ctx) {
   if (!a) return error_reply(a.err());
   auto t = owned_target(ctx, a->id);
   if (!t) return error_reply(t.err());
-  auto r = post_empty(ctx.docker, path_for(*t, "restart") + query_string().add("t", std::to_string(a->timeout)).str(),
-                      std::chrono::seconds(a->timeout + 30));
+  auto r = post_empty(
+      ctx.docker,
+      path_for(*t, "restart") + query_string().add("t", std::to_string(a->timeout)).str(),
+      std::chrono::seconds(a->timeout + 30));
   if (!r) return error_reply(r.err());
   return ok_reply(done(*t, "restarted"));
 }
@@ -75,7 +78,8 @@ action_reply handle_kill_container(action_context& ctx) {
   if (!signal) return error_reply(signal.err());
   auto t = owned_target(ctx, a->id);
   if (!t) return error_reply(t.err());
-  auto r = post_empty(ctx.docker, path_for(*t, "kill") + query_string().add("signal", *signal).str());
+  auto r =
+      post_empty(ctx.docker, path_for(*t, "kill") + query_string().add("signal", *signal).str());
   if (!r) return error_reply(r.err());
   json body = done(*t, "signalled");
   body["signal"] = *signal;
@@ -89,7 +93,10 @@ action_reply handle_remove_container(action_context& ctx) {
   if (!t) return error_reply(t.err());
   query_string q;
   q.add_flag("force", a->force).add_flag("v", a->volumes);
-  auto r = ctx.docker.call({http_method::del, "/containers/" + escape_component(t->id) + q.str(), {}, {},
+  auto r = ctx.docker.call({http_method::del,
+                            "/containers/" + escape_component(t->id) + q.str(),
+                            {},
+                            {},
                             std::chrono::seconds(60)});
   if (!r) return error_reply(r.err());
   return ok_reply(done(*t, "removed"));

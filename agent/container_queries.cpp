@@ -13,7 +13,8 @@ using nlohmann::json;
 
 constexpr std::size_t max_log_bytes = 1024 * 1024;  // per stream; the newest bytes are kept
 
-common::result<json> list_filters(const action_request& req, const common::list_containers_args& a) {
+common::result<json> list_filters(const action_request& req,
+                                  const common::list_containers_args& a) {
   json filters = json::object();
   if (!a.label.empty()) {
     auto eq = a.label.find('=');
@@ -43,16 +44,22 @@ common::result<json> list_filters(const action_request& req, const common::list_
 
 json list_entry(const json& c, const std::string& fqdn) {
   std::string name;
-  if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty() && c["Names"][0].is_string())
+  if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty() &&
+      c["Names"][0].is_string())
     name = c["Names"][0].get<std::string>();
   if (!name.empty() && name[0] == '/') name.erase(0, 1);
   json labels = c.contains("Labels") && c["Labels"].is_object() ? c["Labels"] : json::object();
-  return {{"id", c.value("Id", "")},           {"name", name},
-          {"image", c.value("Image", "")},     {"image_id", c.value("ImageID", "")},
-          {"command", c.value("Command", "")}, {"created", c.value("Created", 0)},
-          {"state", c.value("State", "")},     {"status", c.value("Status", "")},
+  return {{"id", c.value("Id", "")},
+          {"name", name},
+          {"image", c.value("Image", "")},
+          {"image_id", c.value("ImageID", "")},
+          {"command", c.value("Command", "")},
+          {"created", c.value("Created", 0)},
+          {"state", c.value("State", "")},
+          {"status", c.value("Status", "")},
           {"owner", labels.value(std::string(owner_label), "")},
-          {"labels", labels},                  {"host", fqdn}};
+          {"labels", labels},
+          {"host", fqdn}};
 }
 
 }  // namespace
@@ -86,39 +93,38 @@ action_reply handle_inspect_container(action_context& ctx) {
   return ok_reply(std::move(*c));
 }
 
-action_reply handle_container_logs(action_context& ctx) {
-  auto a = common::parse_container_logs_args(ctx.request.body);
-  if (!a) return error_reply(a.err());
-  if (auto ok = check_container_ref("id", a->id); !ok) return error_reply(ok.err());
-  if (!a->include_stdout && !a->include_stderr)
-    return error_reply({errc::invalid_argument, "fields 'stdout' and 'stderr' are both false: nothing to read"});
-  auto c = load_owned_container(ctx, a->id);
-  if (!c) return error_reply(c.err());
-  bool tty = (*c)["Config"].is_object() && (*c)["Config"].value("Tty", false);
+namespace {
+
+std::string logs_query(const common::container_logs_args& a) {
   query_string q;
-  q.add_flag("stdout", a->include_stdout).add_flag("stderr", a->include_stderr);
-  q.add("tail", a->tail < 0 ? std::string("all") : std::to_string(a->tail));
-  if (a->since > 0) q.add("since", std::to_string(a->since));
-  q.add_flag("timestamps", a->timestamps);
-  std::string id = (*c).value("Id", a->id);
+  q.add_flag("stdout", a.include_stdout).add_flag("stderr", a.include_stderr);
+  q.add("tail", a.tail < 0 ? std::string("all") : std::to_string(a.tail));
+  if (a.since > 0) q.add("since", std::to_string(a.since));
+  q.add_flag("timestamps", a.timestamps);
+  return q.str();
+}
+
+// Reads the log stream into the reply body: demultiplexed, or raw for a TTY container.
+result<json> read_logs(action_context& ctx, const std::string& id, bool tty,
+                       const std::string& query) {
   log_demux demux(max_log_bytes);
-  std::string raw;  // TTY containers send plain bytes, not frames
+  std::string raw;
   std::optional<common::error> broken;
-  auto r = ctx.docker.stream(
-      {http_method::get, "/containers/" + escape_component(id) + "/logs" + q.str(), {}, {},
-       std::chrono::seconds(60)},
-      [&](std::string_view piece) {
-        if (tty) {
-          raw.append(piece);
-          if (raw.size() > 2 * max_log_bytes) raw.erase(0, raw.size() - max_log_bytes);
-          return true;
-        }
-        auto fed = demux.feed(piece);
-        if (!fed) broken = fed.err();
-        return fed.ok();
-      });
-  if (!r) return error_reply(r.err());
-  if (broken) return error_reply({errc::internal, "Docker's log stream was malformed: " + broken->message});
+  auto sink = [&](std::string_view piece) {
+    if (!tty) {
+      auto fed = demux.feed(piece);
+      if (!fed) broken = fed.err();
+      return fed.ok();
+    }
+    raw.append(piece);
+    if (raw.size() > 2 * max_log_bytes) raw.erase(0, raw.size() - max_log_bytes);
+    return true;
+  };
+  std::string path = "/containers/" + escape_component(id) + "/logs" + query;
+  auto r = ctx.docker.stream({http_method::get, path, {}, {}, std::chrono::seconds(60)}, sink);
+  if (!r) return r.err();
+  if (broken)
+    return common::error{errc::internal, "Docker's log stream was malformed: " + broken->message};
   demux.finish();
   bool truncated = demux.truncated() || raw.size() > max_log_bytes;
   if (raw.size() > max_log_bytes) raw.erase(0, raw.size() - max_log_bytes);
@@ -129,7 +135,24 @@ action_reply handle_container_logs(action_context& ctx) {
                {"truncated", truncated},
                {"incomplete", demux.incomplete()}};
   if (!demux.daemon_error().empty()) body["daemon_error"] = to_valid_utf8(demux.daemon_error());
-  return ok_reply(std::move(body));
+  return body;
+}
+
+}  // namespace
+
+action_reply handle_container_logs(action_context& ctx) {
+  auto a = common::parse_container_logs_args(ctx.request.body);
+  if (!a) return error_reply(a.err());
+  if (auto ok = check_container_ref("id", a->id); !ok) return error_reply(ok.err());
+  if (!a->include_stdout && !a->include_stderr)
+    return error_reply(
+        {errc::invalid_argument, "fields 'stdout' and 'stderr' are both false: nothing to read"});
+  auto c = load_owned_container(ctx, a->id);
+  if (!c) return error_reply(c.err());
+  bool tty = (*c)["Config"].is_object() && (*c)["Config"].value("Tty", false);
+  auto body = read_logs(ctx, c->value("Id", a->id), tty, logs_query(*a));
+  if (!body) return error_reply(body.err());
+  return ok_reply(std::move(*body));
 }
 
 }  // namespace dockmesh::agent

@@ -24,8 +24,9 @@ common::result<void> check_labels(const std::map<std::string, std::string>& labe
   for (const auto& [k, v] : labels) {
     if (auto ok = check_label_key("labels", k); !ok) return ok;
     if (k.rfind("dockmesh.", 0) == 0)
-      return common::make_error(errc::invalid_argument,
-                                "field 'labels': '" + excerpt(k) + "' is reserved for the agent (dockmesh.*)");
+      return common::make_error(
+          errc::invalid_argument,
+          "field 'labels': '" + excerpt(k) + "' is reserved for the agent (dockmesh.*)");
     if (auto ok = check_label_value("labels." + k, v); !ok) return ok;
   }
   return {};
@@ -35,27 +36,31 @@ common::result<void> check_ports(const std::vector<common::port_spec>& ports) {
   for (std::size_t i = 0; i < ports.size(); ++i) {
     const auto& ip = ports[i].host_ip;
     unsigned char buf[16];
-    if (!ip.empty() && inet_pton(AF_INET, ip.c_str(), buf) != 1 && inet_pton(AF_INET6, ip.c_str(), buf) != 1)
-      return common::make_error(errc::invalid_argument, "field 'ports[" + std::to_string(i) + "].host_ip': '" +
-                                                            excerpt(ip) + "' is not an IP address");
+    if (!ip.empty() && inet_pton(AF_INET, ip.c_str(), buf) != 1 &&
+        inet_pton(AF_INET6, ip.c_str(), buf) != 1)
+      return common::make_error(errc::invalid_argument, "field 'ports[" + std::to_string(i) +
+                                                            "].host_ip': '" + excerpt(ip) +
+                                                            "' is not an IP address");
   }
   return {};
 }
 
-common::result<void> check_binds(const std::vector<std::string>& binds, const create_policy& policy) {
+common::result<void> check_binds(const std::vector<std::string>& binds,
+                                 const create_policy& policy) {
   for (std::size_t i = 0; i < binds.size(); ++i) {
     std::string field = "binds[" + std::to_string(i) + "]";
     bool host_path = false;
     if (auto ok = check_bind(field, binds[i], &host_path); !ok) return ok;
     if (host_path && !policy.allow_host_binds)
-      return common::make_error(errc::forbidden, "field '" + field +
-                                                     "': binding a host path needs the admin role");
+      return common::make_error(errc::forbidden,
+                                "field '" + field + "': binding a host path needs the admin role");
   }
   return {};
 }
 
 common::result<void> check_optional(const std::string& v, std::string_view field,
-                                    common::result<void> (*check)(std::string_view, std::string_view)) {
+                                    common::result<void> (*check)(std::string_view,
+                                                                  std::string_view)) {
   return v.empty() ? common::result<void>() : check(field, v);
 }
 
@@ -77,7 +82,8 @@ json host_config(const common::create_container_args& a) {
   if (!a.restart_policy.empty()) {
     auto colon = a.restart_policy.find(':');
     json rp = {{"Name", a.restart_policy.substr(0, colon)}};
-    if (colon != std::string::npos) rp["MaximumRetryCount"] = std::stoi(a.restart_policy.substr(colon + 1));
+    if (colon != std::string::npos)
+      rp["MaximumRetryCount"] = std::stoi(a.restart_policy.substr(colon + 1));
     hc["RestartPolicy"] = rp;
   }
   if (!a.network_mode.empty()) hc["NetworkMode"] = a.network_mode;
@@ -86,7 +92,8 @@ json host_config(const common::create_container_args& a) {
 
 }  // namespace
 
-common::result<void> validate_create(const common::create_container_args& a, const create_policy& policy) {
+common::result<void> validate_create(const common::create_container_args& a,
+                                     const create_policy& policy) {
   using check_fn = common::result<void> (*)(std::string_view, std::string_view);
   const std::pair<const std::string*, std::pair<const char*, check_fn>> singles[] = {
       {&a.image, {"image", check_image_ref}},
@@ -98,7 +105,8 @@ common::result<void> validate_create(const common::create_container_args& a, con
   };
   for (const auto& [value, spec] : singles)
     if (auto ok = check_optional(*value, spec.first, spec.second); !ok) return ok;
-  if (a.image.empty()) return common::make_error(errc::invalid_argument, "field 'image' is required");
+  if (a.image.empty())
+    return common::make_error(errc::invalid_argument, "field 'image' is required");
   if (a.cmd)
     if (auto ok = check_list(*a.cmd, "cmd", check_argument); !ok) return ok;
   if (a.entrypoint)
@@ -115,7 +123,8 @@ std::string instance_name(const common::create_container_args& a, int index) {
   return a.instances == 1 ? a.name : a.name + "-" + std::to_string(index);
 }
 
-json docker_create_body(const common::create_container_args& a, const action_request& request, int index) {
+json docker_create_body(const common::create_container_args& a, const action_request& request,
+                        int index) {
   json labels = a.labels;
   labels[std::string(owner_label)] = request.user;
   labels[std::string(request_label)] = request.id;

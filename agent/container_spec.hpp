@@ -17,13 +17,14 @@ struct create_policy {
   bool allow_host_binds = false;  // admins, and binds that came from a template
 };
 
-common::result<void> validate_create(const common::create_container_args& a, const create_policy& policy);
+common::result<void> validate_create(const common::create_container_args& a,
+                                     const create_policy& policy);
 
 // Name of instance `index` (1-based) of `count`: "name" when count == 1, "name-<index>" otherwise;
 // empty when no name was asked for (Docker picks one).
 std::string instance_name(const common::create_container_args& a, int index);
 
-nlohmann::json docker_create_body(const common::create_container_args& a, const action_request& request,
-                                  int index);
+nlohmann::json docker_create_body(const common::create_container_args& a,
+                                  const action_request& request, int index);
 
 }  // namespace dockmesh::agent

@@ -12,18 +12,34 @@ using nlohmann::json;
 
 TEST_CASE("the Docker create body carries every field and the ownership labels") {
   auto a = parse_create_container_args(
-      {{"image", "local/busybox"}, {"name", "web"}, {"cmd", {"sleep", "9"}}, {"entrypoint", json::array()},
-       {"env", {"A=1"}}, {"labels", {{"tier", "web"}}}, {"working_dir", "/srv"}, {"user", "1000"},
-       {"ports", {{{"container_port", 80}, {"host_port", 8080}, {"host_ip", "127.0.0.1"}}, {{"container_port", 53}, {"protocol", "udp"}}}},
-       {"binds", {"vol:/data:ro"}}, {"volumes", {"/cache"}}, {"memory", 67108864}, {"cpus", 1.5},
-       {"restart_policy", "on-failure:3"}, {"network_mode", "none"}, {"stop_timeout", 4}, {"instances", 2}});
+      {{"image", "local/busybox"},
+       {"name", "web"},
+       {"cmd", {"sleep", "9"}},
+       {"entrypoint", json::array()},
+       {"env", {"A=1"}},
+       {"labels", {{"tier", "web"}}},
+       {"working_dir", "/srv"},
+       {"user", "1000"},
+       {"ports",
+        {{{"container_port", 80}, {"host_port", 8080}, {"host_ip", "127.0.0.1"}},
+         {{"container_port", 53}, {"protocol", "udp"}}}},
+       {"binds", {"vol:/data:ro"}},
+       {"volumes", {"/cache"}},
+       {"memory", 67108864},
+       {"cpus", 1.5},
+       {"restart_policy", "on-failure:3"},
+       {"network_mode", "none"},
+       {"stop_timeout", 4},
+       {"instances", 2}});
   REQUIRE(a.ok());
   json b = docker_create_body(*a, {"req-1", "create-container", "alice", "user", {}}, 2);
   CHECK(b["Image"] == "local/busybox");
   CHECK(b["Cmd"] == json({"sleep", "9"}));
   CHECK(b["Entrypoint"] == json::array());  // explicitly cleared, not the image's
   CHECK(b["Env"] == json({"A=1"}));
-  CHECK(b["Labels"] == json({{"tier", "web"}, {"dockmesh.owner", "alice"}, {"dockmesh.request", "req-1"},
+  CHECK(b["Labels"] == json({{"tier", "web"},
+                             {"dockmesh.owner", "alice"},
+                             {"dockmesh.request", "req-1"},
                              {"dockmesh.instance", "2"}}));
   CHECK(b["WorkingDir"] == "/srv");
   CHECK(b["User"] == "1000");
@@ -31,7 +47,8 @@ TEST_CASE("the Docker create body carries every field and the ownership labels")
   CHECK(b["ExposedPorts"] == json({{"80/tcp", json::object()}, {"53/udp", json::object()}}));
   CHECK(b["Volumes"] == json({{"/cache", json::object()}}));
   const json& hc = b["HostConfig"];
-  CHECK(hc["PortBindings"] == json({{"80/tcp", {{{"HostIp", "127.0.0.1"}, {"HostPort", "8080"}}}}}));
+  CHECK(hc["PortBindings"] ==
+        json({{"80/tcp", {{{"HostIp", "127.0.0.1"}, {"HostPort", "8080"}}}}}));
   CHECK(hc["Binds"] == json({"vol:/data:ro"}));
   CHECK(hc["Memory"] == 67108864);
   CHECK(hc["NanoCpus"] == 1500000000);
@@ -47,7 +64,8 @@ TEST_CASE("the Docker create body carries every field and the ownership labels")
 }
 
 TEST_CASE("create policy: reserved labels, host-path binds for admins only") {
-  auto labels = parse_create_container_args({{"image", "x"}, {"labels", {{"dockmesh.owner", "eve"}}}});
+  auto labels =
+      parse_create_container_args({{"image", "x"}, {"labels", {{"dockmesh.owner", "eve"}}}});
   auto r = validate_create(*labels, {true});
   CHECK(r.err().code == errc::invalid_argument);
   CHECK(r.err().message.find("reserved") != std::string::npos);
@@ -66,24 +84,28 @@ struct create_run {
                    const std::string& id = "req-1") {
     progress_sink none;
     agent_identity self{"h", {}, "v"};
-    return run_action({id, "create-container", user, role, std::move(body)}, docker, nullptr, self, none);
+    return run_action({id, "create-container", user, role, std::move(body)}, docker, nullptr, self,
+                      none);
   }
 };
 
 }  // namespace
 
-TEST_CASE("create is idempotent by request id: existing instances are reported, missing ones made") {
+TEST_CASE(
+    "create is idempotent by request id: existing instances are reported, missing ones made") {
   create_run c;
   // Docker already has instance 1 of req-1 (created, never started), owned by alice.
-  c.docker.rules.insert(c.docker.rules.begin(),
-                        {http_method::get, "/containers/json", 200,
-                         R"([{"Id":"aaa","Names":["/web-1"],"State":"created","Labels":{"dockmesh.owner":"alice","dockmesh.request":"req-1","dockmesh.instance":"1"}}])"});
+  c.docker.rules.insert(
+      c.docker.rules.begin(),
+      {http_method::get, "/containers/json", 200,
+       R"([{"Id":"aaa","Names":["/web-1"],"State":"created","Labels":{"dockmesh.owner":"alice","dockmesh.request":"req-1","dockmesh.instance":"1"}}])"});
   auto r = c.run({{"image", "local/busybox"}, {"name", "web"}, {"instances", 2}});
   REQUIRE_MESSAGE(r.code == 201, (r.err ? r.err->message : ""));
   CHECK(c.docker.requests[0].path.find("dockmesh.request%3Dreq-1") != std::string::npos);
   CHECK(c.docker.count(http_method::post, "/containers/create") == 1);
   CHECK(c.docker.count(http_method::post, "/containers/create?name=web-2") == 1);
-  CHECK(c.docker.count(http_method::post, "/containers/aaa/start") == 1);  // the earlier one, finished
+  CHECK(c.docker.count(http_method::post, "/containers/aaa/start") ==
+        1);  // the earlier one, finished
   CHECK(r.body["containers"][0]["reused"] == true);
   CHECK(r.body["containers"][1]["reused"] == false);
   CHECK(r.body["containers"].size() == 2);
@@ -91,9 +113,10 @@ TEST_CASE("create is idempotent by request id: existing instances are reported, 
 
 TEST_CASE("create retried after everything exists creates nothing and says so") {
   create_run c;
-  c.docker.rules.insert(c.docker.rules.begin(),
-                        {http_method::get, "/containers/json", 200,
-                         R"([{"Id":"aaa","Names":["/web"],"State":"running","Labels":{"dockmesh.owner":"alice","dockmesh.request":"req-1","dockmesh.instance":"1"}}])"});
+  c.docker.rules.insert(
+      c.docker.rules.begin(),
+      {http_method::get, "/containers/json", 200,
+       R"([{"Id":"aaa","Names":["/web"],"State":"running","Labels":{"dockmesh.owner":"alice","dockmesh.request":"req-1","dockmesh.instance":"1"}}])"});
   auto r = c.run({{"image", "local/busybox"}, {"name", "web"}});
   CHECK(r.code == 200);
   CHECK(r.body["id"] == "aaa");
@@ -110,8 +133,8 @@ TEST_CASE("create needs a user, refuses malformed request ids, and reports a fai
   CHECK(c.run({{"image", "x"}}, "alice", "user", "bad id").code == 400);
   c.docker.rules.insert(c.docker.rules.begin(), {http_method::get, "/containers/json", 200, "[]"});
   c.docker.rules.insert(c.docker.rules.begin(),
-                        {http_method::post, "/containers/f00d/start", 400, "exec: \"nope\": executable file not found",
-                         errc::invalid_argument});
+                        {http_method::post, "/containers/f00d/start", 400,
+                         "exec: \"nope\": executable file not found", errc::invalid_argument});
   auto r = c.run({{"image", "local/busybox"}, {"cmd", {"nope"}}});
   CHECK(r.code == 400);
   CHECK(r.err->message.find("was created but did not start") != std::string::npos);

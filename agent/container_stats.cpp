@@ -27,7 +27,8 @@ double at(const json& j, std::initializer_list<const char*> path) {
 double cpu_percent(const json& s) {
   double cpu = at(s, {"cpu_stats", "cpu_usage", "total_usage"}) -
                at(s, {"precpu_stats", "cpu_usage", "total_usage"});
-  double system = at(s, {"cpu_stats", "system_cpu_usage"}) - at(s, {"precpu_stats", "system_cpu_usage"});
+  double system =
+      at(s, {"cpu_stats", "system_cpu_usage"}) - at(s, {"precpu_stats", "system_cpu_usage"});
   double cpus = at(s, {"cpu_stats", "online_cpus"});
   if (cpus == 0) {  // older daemons: count the per-CPU entries instead
     auto per = s.value("/cpu_stats/cpu_usage/percpu_usage"_json_pointer, json());
@@ -53,7 +54,8 @@ void block_io(const json& s, double& read, double& write) {
   for (const auto& e : list) {
     if (!e.is_object() || !e.contains("op") || !e["op"].is_string()) continue;
     std::string op = e.value("op", "");
-    std::transform(op.begin(), op.end(), op.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(op.begin(), op.end(), op.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     double v = e.contains("value") && e["value"].is_number() ? e["value"].get<double>() : 0;
     if (op == "read") read += v;
     if (op == "write") write += v;
@@ -72,8 +74,11 @@ json summarize_stats(const json& s) {
   double read = 0, write = 0;
   block_io(s, read, write);
   double mem = memory_usage(s), limit = at(s, {"memory_stats", "limit"});
-  auto round2 = [](double v) { return static_cast<double>(static_cast<long long>(v * 100 + 0.5)) / 100; };
-  json read_at = s.is_object() && s.contains("read") && s["read"].is_string() ? s["read"] : json("");
+  auto round2 = [](double v) {
+    return static_cast<double>(static_cast<long long>(v * 100 + 0.5)) / 100;
+  };
+  json read_at =
+      s.is_object() && s.contains("read") && s["read"].is_string() ? s["read"] : json("");
   return {{"read", read_at},
           {"cpu_percent", round2(cpu_percent(s))},
           {"online_cpus", at(s, {"cpu_stats", "online_cpus"})},
@@ -96,11 +101,15 @@ action_reply handle_container_stats(action_context& ctx) {
   std::string id = c->value("Id", a->id);
   bool running = (*c)["State"].is_object() && (*c)["State"].value("Running", false);
   // stream=false waits for a second sample so that precpu_stats is filled: about one second.
-  auto s = ctx.docker.call({http_method::get, "/containers/" + escape_component(id) + "/stats?stream=false",
-                            {}, {}, std::chrono::seconds(30)});
+  auto s = ctx.docker.call({http_method::get,
+                            "/containers/" + escape_component(id) + "/stats?stream=false",
+                            {},
+                            {},
+                            std::chrono::seconds(30)});
   if (!s) return error_reply(s.err());
   auto j = json::parse(s->body, nullptr, false);
-  if (!j.is_object()) return error_reply({common::errc::internal, "Docker sent stats that are not JSON"});
+  if (!j.is_object())
+    return error_reply({common::errc::internal, "Docker sent stats that are not JSON"});
   json body = summarize_stats(j);
   body["id"] = id;
   std::string name = c->value("Name", "");

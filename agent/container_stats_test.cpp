@@ -19,10 +19,16 @@ TEST_CASE("stats summary from a recorded cgroup v1 sample") {
 }
 
 TEST_CASE("stats summary: CPU %, I/O sums, and nothing thrown on odd documents") {
-  json s = {{"cpu_stats", {{"cpu_usage", {{"total_usage", 3000}}}, {"system_cpu_usage", 20000}, {"online_cpus", 4}}},
-            {"precpu_stats", {{"cpu_usage", {{"total_usage", 1000}}}, {"system_cpu_usage", 10000}}},
-            {"networks", {{"eth0", {{"rx_bytes", 10}, {"tx_bytes", 20}}}, {"eth1", {{"rx_bytes", 1}, {"tx_bytes", 2}}}}},
-            {"blkio_stats", {{"io_service_bytes_recursive", {{{"op", "Read"}, {"value", 7}}, {{"op", "write"}, {"value", 9}}}}}}};
+  json s = {
+      {"cpu_stats",
+       {{"cpu_usage", {{"total_usage", 3000}}}, {"system_cpu_usage", 20000}, {"online_cpus", 4}}},
+      {"precpu_stats", {{"cpu_usage", {{"total_usage", 1000}}}, {"system_cpu_usage", 10000}}},
+      {"networks",
+       {{"eth0", {{"rx_bytes", 10}, {"tx_bytes", 20}}},
+        {"eth1", {{"rx_bytes", 1}, {"tx_bytes", 2}}}}},
+      {"blkio_stats",
+       {{"io_service_bytes_recursive",
+         {{{"op", "Read"}, {"value", 7}}, {{"op", "write"}, {"value", 9}}}}}}};
   json out = summarize_stats(s);
   CHECK(out["cpu_percent"] == 80.0);  // 2000/10000 * 4 CPUs
   CHECK(out["network_rx_bytes"] == 11);
@@ -31,6 +37,7 @@ TEST_CASE("stats summary: CPU %, I/O sums, and nothing thrown on odd documents")
   CHECK(out["block_write_bytes"] == 9);
   CHECK(out["memory_percent"] == 0.0);
   for (json odd : {json::object(), json{{"cpu_stats", "x"}}, json{{"networks", {{"eth0", 5}}}},
-                   json{{"blkio_stats", {{"io_service_bytes_recursive", {1, 2}}}}}, json{{"cpu_stats", {{"online_cpus", 0}}}}})
+                   json{{"blkio_stats", {{"io_service_bytes_recursive", {1, 2}}}}},
+                   json{{"cpu_stats", {{"online_cpus", 0}}}}})
     CHECK_NOTHROW(summarize_stats(odd));
 }

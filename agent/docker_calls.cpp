@@ -11,7 +11,8 @@ using nlohmann::json;
 result<json> parse_body(const docker_response& r, std::string_view what) {
   auto j = json::parse(r.body, nullptr, false);
   if (j.is_discarded())
-    return common::make_error(errc::internal, "Docker sent a body that is not JSON for " + std::string(what));
+    return common::make_error(errc::internal,
+                              "Docker sent a body that is not JSON for " + std::string(what));
   return j;
 }
 
@@ -54,7 +55,7 @@ result<docker_response> post_empty(docker_transport& docker, const std::string& 
 }
 
 common::result<void> check_owner(const action_request& request, const json& labels,
-                                  std::string_view container) {
+                                 std::string_view container) {
   if (request.is_admin()) return {};
   std::string who = "'" + excerpt(container) + "'";
   if (request.user.empty())
@@ -67,7 +68,8 @@ common::result<void> check_owner(const action_request& request, const json& labe
   }
   if (!owner)
     return common::make_error(errc::forbidden, "container " + who + " has no " +
-                                                   std::string(owner_label) + " label: only an admin may act on it");
+                                                   std::string(owner_label) +
+                                                   " label: only an admin may act on it");
   if (owner->get_ref<const std::string&>() != request.user)
     return common::make_error(errc::forbidden, "container " + who + " belongs to another user");
   return {};
@@ -85,7 +87,9 @@ result<json> load_owned_container(action_context& ctx, const std::string& id) {
   return c;
 }
 
-std::string filters_json(const json& filters) { return filters.dump(); }
+std::string filters_json(const json& filters) {
+  return filters.dump();
+}
 
 std::string to_valid_utf8(std::string_view bytes) {
   std::string out;

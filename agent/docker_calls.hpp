@@ -19,7 +19,8 @@ inline constexpr std::string_view template_label = "dockmesh.template";
 
 result<nlohmann::json> get_json(docker_transport& docker, const std::string& path);
 result<nlohmann::json> post_json(docker_transport& docker, const std::string& path,
-                                 const nlohmann::json& body, std::chrono::milliseconds timeout = {});
+                                 const nlohmann::json& body,
+                                 std::chrono::milliseconds timeout = {});
 result<docker_response> post_empty(docker_transport& docker, const std::string& path,
                                    std::chrono::milliseconds timeout = {});
 

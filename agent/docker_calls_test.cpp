@@ -9,7 +9,9 @@ using dockmesh::common::errc;
 using nlohmann::json;
 
 namespace {
-action_request as(std::string user, std::string role) { return {"r", "inspect-container", user, role, {}}; }
+action_request as(std::string user, std::string role) {
+  return {"r", "inspect-container", user, role, {}};
+}
 }  // namespace
 
 TEST_CASE("ownership: owners and admins pass; others, the unlabelled and the anonymous do not") {
@@ -48,10 +50,14 @@ TEST_CASE("load_owned_container checks the label Docker reports") {
 
 TEST_CASE("to_valid_utf8 keeps UTF-8 and replaces everything else") {
   CHECK(to_valid_utf8("plain ascii\n") == "plain ascii\n");
-  CHECK(to_valid_utf8("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x90\xb3") == "gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x90\xb3");
-  CHECK(to_valid_utf8("a\xff" "b") == "a\xef\xbf\xbd" "b");
-  CHECK(to_valid_utf8("\xc3") == "\xef\xbf\xbd");                 // cut sequence
-  CHECK(to_valid_utf8("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");  // overlong '/'
+  CHECK(to_valid_utf8("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x90\xb3") ==
+        "gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x90\xb3");
+  CHECK(to_valid_utf8("a\xff"
+                      "b") ==
+        "a\xef\xbf\xbd"
+        "b");
+  CHECK(to_valid_utf8("\xc3") == "\xef\xbf\xbd");                                  // cut sequence
+  CHECK(to_valid_utf8("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");                  // overlong '/'
   CHECK(to_valid_utf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
   CHECK(to_valid_utf8(std::string("\0", 1)) == std::string("\0", 1));
   CHECK(json(to_valid_utf8("\x80\x81\xfe")).dump().size() > 0);  // never throws in dump()

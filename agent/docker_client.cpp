@@ -15,7 +15,9 @@ using common::make_error;
 
 std::once_flag g_curl_init;
 
-CURL* handle(void* p) { return static_cast<CURL*>(p); }
+CURL* handle(void* p) {
+  return static_cast<CURL*>(p);
+}
 
 std::pair<int, int> parse_version(std::string_view v) {
   int major = 0, minor = 0;
@@ -58,10 +60,14 @@ common::error curl_error(CURLcode code, const std::string& socket, const char* d
 
 std::string_view to_string(http_method m) {
   switch (m) {
-    case http_method::get: return "GET";
-    case http_method::post: return "POST";
-    case http_method::del: return "DELETE";
-    case http_method::head: return "HEAD";
+    case http_method::get:
+      return "GET";
+    case http_method::post:
+      return "POST";
+    case http_method::del:
+      return "DELETE";
+    case http_method::head:
+      return "HEAD";
   }
   return "GET";
 }
@@ -131,7 +137,9 @@ docker_client::docker_client(docker_client_options options) : options_(std::move
   if (!curl_) throw std::runtime_error("libcurl could not create a handle");
 }
 
-docker_client::~docker_client() { curl_easy_cleanup(handle(curl_)); }
+docker_client::~docker_client() {
+  curl_easy_cleanup(handle(curl_));
+}
 
 void docker_client::prepare(transfer& t, const docker_request& request, bool versioned) {
   CURL* c = handle(curl_);
@@ -142,25 +150,31 @@ void docker_client::prepare(transfer& t, const docker_request& request, bool ver
   curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
   curl_easy_setopt(c, CURLOPT_URL, t.url.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &transfer::on_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &transfer::on_progress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
   auto timeout = request.timeout.count() > 0 ? request.timeout
-                 : t.sink                   ? std::chrono::milliseconds(0)
-                                            : options_.default_timeout;
+                 : t.sink                    ? std::chrono::milliseconds(0)
+                                             : options_.default_timeout;
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   switch (request.method) {
-    case http_method::get: break;
-    case http_method::head: curl_easy_setopt(c, CURLOPT_NOBODY, 1L); break;
+    case http_method::get:
+      break;
+    case http_method::head:
+      curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+      break;
     case http_method::post:
       curl_easy_setopt(c, CURLOPT_POST, 1L);
       curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
       curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());
       break;
-    case http_method::del: curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE"); break;
+    case http_method::del:
+      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
+      break;
   }
   t.headers = curl_slist_append(t.headers, "Expect:");
   if (!request.body.empty())
@@ -181,8 +195,8 @@ result<docker_response> docker_client::perform(const docker_request& request,
   CURLcode rc = curl_easy_perform(t.curl);
   curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, nullptr);
   if (t.too_large)
-    return make_error(errc::too_large, "Docker's answer is over " +
-                                           std::to_string(t.max_body) + " bytes");
+    return make_error(errc::too_large,
+                      "Docker's answer is over " + std::to_string(t.max_body) + " bytes");
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && t.stopped_by_sink)) {
     if (rc != CURLE_OPERATION_TIMEDOUT && rc != CURLE_ABORTED_BY_CALLBACK) api_version_.clear();
     return curl_error(rc, options_.socket_path, detail);
@@ -201,12 +215,14 @@ result<std::string> docker_client::negotiate() {
   if (!r) return r.err();
   auto j = nlohmann::json::parse(r->body, nullptr, false);
   if (!j.is_object() || !j.contains("ApiVersion") || !j["ApiVersion"].is_string())
-    return make_error(errc::unavailable,
-                      options_.socket_path + " answered /version without an ApiVersion: not a Docker daemon?");
+    return make_error(
+        errc::unavailable,
+        options_.socket_path + " answered /version without an ApiVersion: not a Docker daemon?");
   std::string server = j["ApiVersion"].get<std::string>();
   std::string min = j.value("MinAPIVersion", std::string("1.12"));
   if (compare_api_versions(min, max_docker_api_version) > 0)
-    return make_error(errc::unavailable, "dockerd needs API >= " + min + ", the agent speaks up to " +
+    return make_error(errc::unavailable, "dockerd needs API >= " + min +
+                                             ", the agent speaks up to " +
                                              std::string(max_docker_api_version));
   api_version_ = compare_api_versions(server, max_docker_api_version) < 0
                      ? server

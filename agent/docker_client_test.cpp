@@ -31,7 +31,8 @@ struct canned {
 class fake_dockerd {
  public:
   explicit fake_dockerd(std::map<std::string, canned> script) : script_(std::move(script)) {
-    path_ = "/tmp/dm-fake-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".sock";
+    path_ =
+        "/tmp/dm-fake-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".sock";
     ::unlink(path_.c_str());
     fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un addr{};
@@ -78,7 +79,8 @@ class fake_dockerd {
       }
       std::string head = buf.substr(0, end);
       std::size_t len = 0;
-      if (auto p = head.find("Content-Length: "); p != std::string::npos) len = std::stoul(head.substr(p + 16));
+      if (auto p = head.find("Content-Length: "); p != std::string::npos)
+        len = std::stoul(head.substr(p + 16));
       while (buf.size() < end + 4 + len) {
         ssize_t n = ::read(c, tmp, sizeof tmp);
         if (n <= 0) break;
@@ -102,7 +104,8 @@ class fake_dockerd {
     ::close(c);
   }
   static void reply(int c, const canned& r) {
-    std::string out = "HTTP/1.1 " + std::to_string(r.status) + " X\r\nContent-Type: application/json\r\n";
+    std::string out =
+        "HTTP/1.1 " + std::to_string(r.status) + " X\r\nContent-Type: application/json\r\n";
     if (r.chunked) {
       out += "Transfer-Encoding: chunked\r\n\r\n";
       for (char ch : r.body) out += "1\r\n" + std::string(1, ch) + "\r\n";
@@ -128,7 +131,8 @@ class fake_dockerd {
 const std::string version_141 =
     R"({"Version":"20.10.24+dfsg1","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux"})";
 
-docker_client client_for(const fake_dockerd& d, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+docker_client client_for(const fake_dockerd& d,
+                         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
   docker_client_options o;
   o.socket_path = d.path();
   o.default_timeout = timeout;
@@ -173,12 +177,14 @@ TEST_CASE("docker_client speaks an older daemon's version and refuses one too ne
 }
 
 TEST_CASE("docker_client turns Docker's statuses into errors carrying Docker's message") {
-  fake_dockerd d({{"GET /version", {200, version_141}},
-                  {"GET /v1.41/containers/nope/json", {404, R"({"message":"No such container: nope"})"}},
-                  {"DELETE /v1.41/containers/busy", {409, R"({"message":"You cannot remove a running container"})"}},
-                  {"POST /v1.41/containers/up/start", {304, ""}},
-                  {"GET /v1.41/info", {500, "plain failure\n"}},
-                  {"POST /v1.41/containers/create", {400, R"({"message":"invalid reference format"})"}}});
+  fake_dockerd d(
+      {{"GET /version", {200, version_141}},
+       {"GET /v1.41/containers/nope/json", {404, R"({"message":"No such container: nope"})"}},
+       {"DELETE /v1.41/containers/busy",
+        {409, R"({"message":"You cannot remove a running container"})"}},
+       {"POST /v1.41/containers/up/start", {304, ""}},
+       {"GET /v1.41/info", {500, "plain failure\n"}},
+       {"POST /v1.41/containers/create", {400, R"({"message":"invalid reference format"})"}}});
   docker_client c = client_for(d);
   auto nf = c.call({http_method::get, "/containers/nope/json", {}, {}, {}});
   REQUIRE_FALSE(nf.ok());
@@ -205,7 +211,8 @@ TEST_CASE("docker_client: no daemon is 'unavailable', a silent one is a timeout"
   CHECK(r.err().code == errc::unavailable);
   CHECK(r.err().message.find("/tmp/dm-no-such-dockerd.sock") != std::string::npos);
 
-  fake_dockerd d({{"GET /version", {200, version_141}}, {"GET /v1.41/info", {200, "", false, true}}});
+  fake_dockerd d(
+      {{"GET /version", {200, version_141}}, {"GET /v1.41/info", {200, "", false, true}}});
   docker_client c = client_for(d, std::chrono::milliseconds(300));
   auto t0 = std::chrono::steady_clock::now();
   auto t = c.call({http_method::get, "/info", {}, {}, {}});
@@ -242,12 +249,14 @@ TEST_CASE("docker_client streams a chunked body piece by piece and can stop earl
 
 TEST_CASE("docker_client stops when asked to cancel") {
   std::atomic<bool> cancel{true};
-  fake_dockerd d({{"GET /version", {200, version_141}}, {"GET /v1.41/events", {200, "", false, true}}});
+  fake_dockerd d(
+      {{"GET /version", {200, version_141}}, {"GET /v1.41/events", {200, "", false, true}}});
   docker_client_options o;
   o.socket_path = d.path();
   o.cancel = &cancel;
   docker_client c(o);
-  auto r = c.stream({http_method::get, "/events", {}, {}, {}}, [](std::string_view) { return true; });
+  auto r =
+      c.stream({http_method::get, "/events", {}, {}, {}}, [](std::string_view) { return true; });
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().message.find("stopping") != std::string::npos);
 }

@@ -18,13 +18,23 @@ check_result bad(std::string_view field, std::string_view value, std::string_vie
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+bool is_control(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
 
-bool all_of(std::string_view v, bool (*pred)(char)) { return std::all_of(v.begin(), v.end(), pred); }
+bool all_of(std::string_view v, bool (*pred)(char)) {
+  return std::all_of(v.begin(), v.end(), pred);
+}
 
-bool name_char(char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; }
+bool name_char(char c) {
+  return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
 
 // Docker's container name grammar, without the leading '/'.
 bool docker_name(std::string_view v, std::size_t min_len) {
@@ -35,7 +45,10 @@ bool docker_name(std::string_view v, std::size_t min_len) {
 bool path_component(std::string_view v) {
   if (v.empty() || !is_lower_alnum(v.front()) || !is_lower_alnum(v.back())) return false;
   for (std::size_t i = 0; i < v.size();) {
-    if (is_lower_alnum(v[i])) { ++i; continue; }
+    if (is_lower_alnum(v[i])) {
+      ++i;
+      continue;
+    }
     std::size_t j = i;
     while (j < v.size() && !is_lower_alnum(v[j])) ++j;
     std::string_view sep = v.substr(i, j - i);
@@ -51,7 +64,8 @@ bool registry_host(std::string_view v) {
   auto colon = v.find(':');
   if (colon != std::string_view::npos) {
     std::string_view port = v.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || !all_of(port, [](char c) { return c >= '0' && c <= '9'; }))
+    if (port.empty() || port.size() > 5 ||
+        !all_of(port, [](char c) { return c >= '0' && c <= '9'; }))
       return false;
     v = v.substr(0, colon);
   }
@@ -78,14 +92,16 @@ bool digest_ok(std::string_view d) {
   auto colon = d.find(':');
   if (colon == std::string_view::npos || colon == 0) return false;
   std::string_view algo = d.substr(0, colon), hex = d.substr(colon + 1);
-  return all_of(algo, [](char c) { return is_alnum(c) || c == '+' || c == '.' || c == '_' || c == '-'; }) &&
+  return all_of(
+             algo,
+             [](char c) { return is_alnum(c) || c == '+' || c == '.' || c == '_' || c == '-'; }) &&
          hex.size() >= 32 && hex.size() <= 128 && all_of(hex, is_hex);
 }
 
 constexpr std::array<std::string_view, 31> signal_names = {
-    "HUP",  "INT",  "QUIT", "ILL",  "TRAP", "ABRT", "BUS",  "FPE",   "KILL",   "USR1", "SEGV",
-    "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU",
-    "URG",  "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO",  "PWR",  "SYS"};
+    "HUP",  "INT",  "QUIT", "ILL",    "TRAP",   "ABRT",  "BUS",  "FPE",  "KILL", "USR1", "SEGV",
+    "USR2", "PIPE", "ALRM", "TERM",   "STKFLT", "CHLD",  "CONT", "STOP", "TSTP", "TTIN", "TTOU",
+    "URG",  "XCPU", "XFSZ", "VTALRM", "PROF",   "WINCH", "IO",   "PWR",  "SYS"};
 
 }  // namespace
 
@@ -99,15 +115,17 @@ std::string excerpt(std::string_view v) {
 check_result check_container_ref(std::string_view field, std::string_view v) {
   std::string_view name = !v.empty() && v[0] == '/' ? v.substr(1) : v;
   if (v.size() > 128 || !docker_name(name, 1))
-    return bad(field, v, "is not a container id or name (letters, digits, '_', '.', '-'; "
-                         "starting with a letter or digit; at most 128 characters)");
+    return bad(field, v,
+               "is not a container id or name (letters, digits, '_', '.', '-'; "
+               "starting with a letter or digit; at most 128 characters)");
   return {};
 }
 
 check_result check_container_name(std::string_view field, std::string_view v) {
   if (v.size() > 120 || !docker_name(v, 2))
-    return bad(field, v, "is not a valid container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, "
-                         "2..120 characters)");
+    return bad(field, v,
+               "is not a valid container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, "
+               "2..120 characters)");
   return {};
 }
 
@@ -128,8 +146,9 @@ check_result check_image_ref(std::string_view field, std::string_view v) {
   auto first = name.find('/');
   if (first != std::string_view::npos) {
     std::string_view head = name.substr(0, first);
-    bool is_host = head.find_first_of(".:") != std::string_view::npos || head == "localhost" ||
-                   std::any_of(head.begin(), head.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    bool is_host =
+        head.find_first_of(".:") != std::string_view::npos || head == "localhost" ||
+        std::any_of(head.begin(), head.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
     if (is_host) {
       if (!registry_host(head)) return bad(field, v, why);
       name.remove_prefix(first + 1);
@@ -148,13 +167,15 @@ check_result check_label_key(std::string_view field, std::string_view v) {
   auto inner = [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '/' || c == '-'; };
   if (v.empty() || v.size() > 128 || !is_alnum(v.front()) || !is_alnum(v.back()) ||
       !std::all_of(v.begin(), v.end(), inner))
-    return bad(field, v, "is not a valid label key ([A-Za-z0-9] then [A-Za-z0-9._/-], ending in a "
-                         "letter or digit; at most 128 characters)");
+    return bad(field, v,
+               "is not a valid label key ([A-Za-z0-9] then [A-Za-z0-9._/-], ending in a "
+               "letter or digit; at most 128 characters)");
   return {};
 }
 
 check_result check_label_value(std::string_view field, std::string_view v) {
-  if (v.size() > 4096 || std::any_of(v.begin(), v.end(), [](unsigned char c) { return is_control(c); }))
+  if (v.size() > 4096 ||
+      std::any_of(v.begin(), v.end(), [](unsigned char c) { return is_control(c); }))
     return bad(field, v, "is not a valid label value (no control characters; at most 4096 bytes)");
   return {};
 }
@@ -162,14 +183,16 @@ check_result check_label_value(std::string_view field, std::string_view v) {
 check_result check_env_entry(std::string_view field, std::string_view v) {
   auto eq = v.find('=');
   std::string_view name = v.substr(0, eq);
-  bool name_ok = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+  bool name_ok = !name.empty() &&
+                 (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
                  all_of(name, [](char c) { return is_alnum(c) || c == '_'; });
   std::string_view value = eq == std::string_view::npos ? std::string_view() : v.substr(eq + 1);
   bool value_ok = std::none_of(value.begin(), value.end(),
                                [](unsigned char c) { return is_control(c) && c != '\t'; });
   if (eq == std::string_view::npos || !name_ok || !value_ok || v.size() > 32768)
-    return bad(field, v, "is not NAME=value (NAME [A-Za-z_][A-Za-z0-9_]*, no control characters "
-                         "in the value, at most 32 KiB)");
+    return bad(field, v,
+               "is not NAME=value (NAME [A-Za-z_][A-Za-z0-9_]*, no control characters "
+               "in the value, at most 32 KiB)");
   return {};
 }
 
@@ -189,8 +212,9 @@ common::result<std::string> normalize_signal(std::string_view field, std::string
 }
 
 check_result check_request_id(std::string_view field, std::string_view v) {
-  if (v.empty() || v.size() > 128 ||
-      !all_of(v, [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == ':' || c == '-'; }))
+  if (v.empty() || v.size() > 128 || !all_of(v, [](char c) {
+        return is_alnum(c) || c == '_' || c == '.' || c == ':' || c == '-';
+      }))
     return bad(field, v, "is not a valid request id ([A-Za-z0-9_.:-], 1..128 characters)");
   return {};
 }
@@ -214,10 +238,11 @@ check_result check_bind(std::string_view field, std::string_view v, bool* host_p
   *host_path = !src.empty() && src[0] == '/';
   if (*host_path ? !check_abs_path(field, src).ok() : !docker_name(src, 2))
     return bad(field, v, "has a source that is neither an absolute path nor a volume name");
-  if (!check_abs_path(field, dst)) return bad(field, v, "has a target that is not an absolute path");
+  if (!check_abs_path(field, dst))
+    return bad(field, v, "has a target that is not an absolute path");
   static constexpr std::array<std::string_view, 14> known = {
-      "ro", "rw", "z", "Z", "nocopy", "private", "rprivate", "shared", "rshared", "slave",
-      "rslave", "consistent", "cached", "delegated"};
+      "ro",     "rw",      "z",     "Z",      "nocopy",     "private", "rprivate",
+      "shared", "rshared", "slave", "rslave", "consistent", "cached",  "delegated"};
   while (c2 != std::string_view::npos && !opts.empty()) {
     auto comma = opts.find(',');
     if (std::find(known.begin(), known.end(), opts.substr(0, comma)) == known.end())
@@ -233,15 +258,19 @@ check_result check_user(std::string_view field, std::string_view v) {
   auto colon = v.find(':');
   std::string_view user = v.substr(0, colon);
   std::string_view group = colon == std::string_view::npos ? "x" : v.substr(colon + 1);
-  auto part = [](std::string_view p) { return !p.empty() && p.size() <= 64 && all_of(p, name_char); };
-  if (!part(user) || !part(group)) return bad(field, v, "is not user[:group] ([A-Za-z0-9_.-]{1,64})");
+  auto part = [](std::string_view p) {
+    return !p.empty() && p.size() <= 64 && all_of(p, name_char);
+  };
+  if (!part(user) || !part(group))
+    return bad(field, v, "is not user[:group] ([A-Za-z0-9_.-]{1,64})");
   return {};
 }
 
 check_result check_network_mode(std::string_view field, std::string_view v) {
   if (v.rfind("container:", 0) == 0) return check_container_ref(field, v.substr(10));
   if (v.size() > 64 || !docker_name(v, 1))
-    return bad(field, v, "is not a network mode (none, host, bridge, container:<id>, or a network name)");
+    return bad(field, v,
+               "is not a network mode (none, host, bridge, container:<id>, or a network name)");
   return {};
 }
 
@@ -249,7 +278,8 @@ check_result check_restart_policy(std::string_view field, std::string_view v) {
   if (v == "no" || v == "always" || v == "unless-stopped" || v == "on-failure") return {};
   if (v.rfind("on-failure:", 0) == 0) {
     std::string_view n = v.substr(11);
-    if (!n.empty() && n.size() <= 4 && all_of(n, [](char c) { return c >= '0' && c <= '9'; })) return {};
+    if (!n.empty() && n.size() <= 4 && all_of(n, [](char c) { return c >= '0' && c <= '9'; }))
+      return {};
   }
   return bad(field, v, "is not a restart policy (no, always, unless-stopped, on-failure[:N])");
 }

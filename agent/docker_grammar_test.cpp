@@ -7,8 +7,12 @@
 using namespace dockmesh::agent;
 
 namespace {
-bool ok(check_result r) { return r.ok(); }
-std::string message(check_result r) { return r.ok() ? "" : r.err().message; }
+bool ok(check_result r) {
+  return r.ok();
+}
+std::string message(check_result r) {
+  return r.ok() ? "" : r.err().message;
+}
 }  // namespace
 
 TEST_CASE("container references: ids, names, and nothing that could move a path") {
@@ -17,9 +21,10 @@ TEST_CASE("container references: ids, names, and nothing that could move a path"
   CHECK(ok(check_container_ref("id", "web-1")));
   CHECK(ok(check_container_ref("id", "/web_1.a")));
   CHECK(ok(check_container_ref("id", "a")));
-  for (const std::string& bad : std::vector<std::string>{"", "../etc", "..", ".", "a/b", "a?b", "a#b", "a%2Fb", "a b", "-x",
-                          "_x", std::string("a\nb"), std::string("a\0b", 3), "ä",
-                          std::string(129, 'a'), "a;b", "a&b=c"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "../etc", "..", ".", "a/b", "a?b", "a#b", "a%2Fb", "a b", "-x",
+                                "_x", std::string("a\nb"), std::string("a\0b", 3), "ä",
+                                std::string(129, 'a'), "a;b", "a&b=c"}) {
     CAPTURE(bad);
     CHECK_FALSE(ok(check_container_ref("id", bad)));
   }
@@ -41,18 +46,38 @@ TEST_CASE("container names for create") {
 }
 
 TEST_CASE("image references follow Docker's grammar") {
-  for (const char* good : {"busybox", "local/busybox:latest", "localhost:5000/busybox:latest",
-                           "registry.example.com/team/app:1.2.3", "a/b/c", "my-app__x.y",
-                           "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                           "sha256:2ed27b572a63edfc7010ef599472d44746509f0c983b00c81601b907b5b2043d",
-                           "2ed27b572a63", "Host:5000/x", "x:Tag_1.0-rc"}) {
+  for (const char* good :
+       {"busybox", "local/busybox:latest", "localhost:5000/busybox:latest",
+        "registry.example.com/team/app:1.2.3", "a/b/c", "my-app__x.y",
+        "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "sha256:2ed27b572a63edfc7010ef599472d44746509f0c983b00c81601b907b5b2043d", "2ed27b572a63",
+        "Host:5000/x", "x:Tag_1.0-rc"}) {
     CAPTURE(good);
     CHECK(ok(check_image_ref("image", good)));
   }
-  for (const std::string& bad : std::vector<std::string>{"", "Busybox", "local/BusyBox", "../x", "a/../b", "a//b", "a/", "/a",
-                          "a:b:c", "a?x=1", "a#b", "a b", "a%2Fb", ":tag", "a:", "a@sha256:zz",
-                          "a-", "-a", "a..b", "a___b", std::string(256, 'a'), "host:99999x/a",
-                          std::string("a\nb")}) {
+  for (const std::string& bad : std::vector<std::string>{"",
+                                                         "Busybox",
+                                                         "local/BusyBox",
+                                                         "../x",
+                                                         "a/../b",
+                                                         "a//b",
+                                                         "a/",
+                                                         "/a",
+                                                         "a:b:c",
+                                                         "a?x=1",
+                                                         "a#b",
+                                                         "a b",
+                                                         "a%2Fb",
+                                                         ":tag",
+                                                         "a:",
+                                                         "a@sha256:zz",
+                                                         "a-",
+                                                         "-a",
+                                                         "a..b",
+                                                         "a___b",
+                                                         std::string(256, 'a'),
+                                                         "host:99999x/a",
+                                                         std::string("a\nb")}) {
     CAPTURE(bad);
     CHECK_FALSE(ok(check_image_ref("image", bad)));
   }

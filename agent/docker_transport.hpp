@@ -24,9 +24,9 @@ std::string_view to_string(http_method m);
 
 struct docker_request {
   http_method method = http_method::get;
-  std::string path;                     // below the version prefix, query included
-  std::string body;                     // JSON when non-empty
-  std::vector<std::string> headers;     // "Name: value"; may hold credentials: never logged
+  std::string path;                      // below the version prefix, query included
+  std::string body;                      // JSON when non-empty
+  std::vector<std::string> headers;      // "Name: value"; may hold credentials: never logged
   std::chrono::milliseconds timeout{0};  // 0 = the client's default
 };
 

@@ -11,7 +11,8 @@ using m = http_method;
 constexpr docker_endpoint owner_check{m::get, "/containers/{}/json"};
 
 constexpr std::array ping{docker_endpoint{m::get, "/_ping"}};
-constexpr std::array host_info{docker_endpoint{m::get, "/info"}, docker_endpoint{m::get, "/version"}};
+constexpr std::array host_info{docker_endpoint{m::get, "/info"},
+                               docker_endpoint{m::get, "/version"}};
 constexpr std::array disk_usage{docker_endpoint{m::get, "/system/df"}};
 constexpr std::array list_containers{docker_endpoint{m::get, "/containers/json"}};
 constexpr std::array inspect_container{owner_check};
@@ -31,7 +32,8 @@ constexpr std::array inspect_image{docker_endpoint{m::get, "/images/{}/json"}};
 constexpr std::array pull_image{docker_endpoint{m::post, "/images/create"},
                                 docker_endpoint{m::get, "/images/{}/json"}};
 constexpr std::array remove_image{docker_endpoint{m::del, "/images/{}"}};
-constexpr std::array host_facts{docker_endpoint{m::get, "/info"}, docker_endpoint{m::get, "/version"}};
+constexpr std::array host_facts{docker_endpoint{m::get, "/info"},
+                                docker_endpoint{m::get, "/version"}};
 constexpr std::array inventory{docker_endpoint{m::get, "/containers/json"}, owner_check};
 constexpr std::array events{docker_endpoint{m::get, "/_ping"}, docker_endpoint{m::get, "/events"}};
 
@@ -107,7 +109,8 @@ bool valid_segment(std::string_view s) {
 }
 
 bool valid_query(std::string_view q) {
-  return std::all_of(q.begin(), q.end(), [](char c) { return escaped_char(c) || c == '=' || c == '&'; });
+  return std::all_of(q.begin(), q.end(),
+                     [](char c) { return escaped_char(c) || c == '=' || c == '&'; });
 }
 
 }  // namespace
@@ -118,7 +121,9 @@ std::span<const docker_endpoint> endpoints_for(std::string_view action) {
   return {};
 }
 
-std::span<const std::string_view> allowlisted_actions() { return action_names; }
+std::span<const std::string_view> allowlisted_actions() {
+  return action_names;
+}
 
 bool path_matches(std::string_view pattern, std::string_view path) {
   if (pattern.empty() || path.empty() || pattern[0] != '/' || path[0] != '/') return false;
@@ -135,7 +140,8 @@ bool path_matches(std::string_view pattern, std::string_view path) {
   }
 }
 
-bool endpoint_allowed(std::string_view action, http_method method, std::string_view path_and_query) {
+bool endpoint_allowed(std::string_view action, http_method method,
+                      std::string_view path_and_query) {
   auto q = path_and_query.find('?');
   std::string_view path = path_and_query.substr(0, q);
   if (q != std::string_view::npos && !valid_query(path_and_query.substr(q + 1))) return false;
@@ -147,9 +153,9 @@ bool endpoint_allowed(std::string_view action, http_method method, std::string_v
 
 common::result<void> allowlisted_transport::check(const docker_request& request) const {
   if (endpoint_allowed(action_, request.method, request.path)) return {};
-  return common::make_error(common::errc::forbidden,
-                            "action '" + action_ + "' may not call " +
-                                std::string(to_string(request.method)) + " " + request.path);
+  return common::make_error(common::errc::forbidden, "action '" + action_ + "' may not call " +
+                                                         std::string(to_string(request.method)) +
+                                                         " " + request.path);
 }
 
 result<docker_response> allowlisted_transport::call(const docker_request& request) {

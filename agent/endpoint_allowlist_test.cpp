@@ -38,7 +38,8 @@ TEST_CASE("each action reaches only its own endpoints") {
   CHECK_FALSE(endpoint_allowed("pull-image", m::post, "/images/create?fromImage=a#frag"));
   CHECK_FALSE(endpoint_allowed("pull-image", m::post, "/images/create?fromImage=a b"));
   CHECK_FALSE(endpoint_allowed("pull-image", m::post, "/images/create?fromImage=a?b"));
-  CHECK(endpoint_allowed("pull-image", m::post, "/images/create?fromImage=localhost%3A5000%2Fbusybox&tag=latest"));
+  CHECK(endpoint_allowed("pull-image", m::post,
+                         "/images/create?fromImage=localhost%3A5000%2Fbusybox&tag=latest"));
   CHECK_FALSE(endpoint_allowed("no-such-action", m::get, "/_ping"));
   CHECK_FALSE(endpoint_allowed("", m::get, "/_ping"));
   CHECK(endpoints_for("exec").empty());
@@ -46,16 +47,31 @@ TEST_CASE("each action reaches only its own endpoints") {
 
 TEST_CASE("no action may reach exec, build, swarm, plugins, secrets, archives or updates") {
   using m = http_method;
-  const std::pair<m, const char*> forbidden[] = {
-      {m::post, "/containers/x/exec"}, {m::post, "/exec/x/start"}, {m::post, "/build"},
-      {m::post, "/swarm/init"}, {m::post, "/plugins/pull"}, {m::post, "/secrets/create"},
-      {m::post, "/containers/x/attach"}, {m::get, "/containers/x/archive"},
-      {m::post, "/containers/x/update"}, {m::post, "/commit"}, {m::post, "/images/load"},
-      {m::post, "/images/x/push"}, {m::post, "/volumes/create"}, {m::post, "/networks/create"},
-      {m::post, "/session"}, {m::post, "/containers/prune"}, {m::post, "/images/prune"},
-      {m::post, "/auth"}, {m::get, "/containers/x/export"}, {m::get, "/images/get"},
-      {m::post, "/containers/x/rename"}, {m::post, "/containers/x/pause"},
-      {m::post, "/images/x/tag"}, {m::del, "/volumes/x"}, {m::get, "/containers/x/top"}};
+  const std::pair<m, const char*> forbidden[] = {{m::post, "/containers/x/exec"},
+                                                 {m::post, "/exec/x/start"},
+                                                 {m::post, "/build"},
+                                                 {m::post, "/swarm/init"},
+                                                 {m::post, "/plugins/pull"},
+                                                 {m::post, "/secrets/create"},
+                                                 {m::post, "/containers/x/attach"},
+                                                 {m::get, "/containers/x/archive"},
+                                                 {m::post, "/containers/x/update"},
+                                                 {m::post, "/commit"},
+                                                 {m::post, "/images/load"},
+                                                 {m::post, "/images/x/push"},
+                                                 {m::post, "/volumes/create"},
+                                                 {m::post, "/networks/create"},
+                                                 {m::post, "/session"},
+                                                 {m::post, "/containers/prune"},
+                                                 {m::post, "/images/prune"},
+                                                 {m::post, "/auth"},
+                                                 {m::get, "/containers/x/export"},
+                                                 {m::get, "/images/get"},
+                                                 {m::post, "/containers/x/rename"},
+                                                 {m::post, "/containers/x/pause"},
+                                                 {m::post, "/images/x/tag"},
+                                                 {m::del, "/volumes/x"},
+                                                 {m::get, "/containers/x/top"}};
   for (auto action : allowlisted_actions())
     for (const auto& [method, path] : forbidden) {
       CAPTURE(action);
@@ -86,6 +102,8 @@ TEST_CASE("allowlisted_transport refuses before anything reaches Docker") {
   REQUIRE_FALSE(denied.ok());
   CHECK(denied.err().code == dockmesh::common::errc::forbidden);
   CHECK(denied.err().message.find("inspect-container") != std::string::npos);
-  CHECK_FALSE(gate.stream({http_method::get, "/events", {}, {}, {}}, [](std::string_view) { return true; }).ok());
+  CHECK_FALSE(
+      gate.stream({http_method::get, "/events", {}, {}, {}}, [](std::string_view) { return true; })
+          .ok());
   CHECK(inner.calls == 1);
 }

@@ -11,7 +11,9 @@ namespace {
 
 using nlohmann::json;
 
-bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
+bool starts_with(const std::string& s, std::string_view p) {
+  return s.rfind(p, 0) == 0;
+}
 
 }  // namespace
 
@@ -20,13 +22,17 @@ std::optional<json> event_body(const json& e) {
   std::string type = e.value("Type", "");
   std::string action = e.value("Action", "");
   if (type != "container" && type != "image") return std::nullopt;
-  for (std::string_view noise : {"exec_", "attach", "resize", "top", "copy", "archive-path", "extract-to-dir", "export"})
+  for (std::string_view noise :
+       {"exec_", "attach", "resize", "top", "copy", "archive-path", "extract-to-dir", "export"})
     if (starts_with(action, noise)) return std::nullopt;
   json actor = e.value("Actor", json::object());
   json attrs = actor.is_object() ? actor.value("Attributes", json::object()) : json::object();
   if (!attrs.is_object()) attrs = json::object();
-  json body = {{"type", type}, {"action", action}, {"id", actor.is_object() ? actor.value("ID", "") : ""},
-               {"time", e.value("time", std::int64_t{0})}, {"time_nano", e.value("timeNano", std::int64_t{0})}};
+  json body = {{"type", type},
+               {"action", action},
+               {"id", actor.is_object() ? actor.value("ID", "") : ""},
+               {"time", e.value("time", std::int64_t{0})},
+               {"time_nano", e.value("timeNano", std::int64_t{0})}};
   if (type == "container") {
     body["name"] = attrs.value("name", "");
     body["image"] = attrs.value("image", "");
@@ -40,17 +46,23 @@ std::optional<json> event_body(const json& e) {
 }
 
 bool changes_inventory(const json& body) {
-  return body.value("type", "") == "container" && !starts_with(body.value("action", ""), "health_status");
+  return body.value("type", "") == "container" &&
+         !starts_with(body.value("action", ""), "health_status");
 }
 
 event_follower::event_follower(zmq::context_t& ctx, std::string inbox_endpoint,
                                docker_client_options docker, std::string fqdn)
-    : ctx_(ctx), inbox_endpoint_(std::move(inbox_endpoint)), docker_(std::move(docker)), fqdn_(std::move(fqdn)) {
+    : ctx_(ctx),
+      inbox_endpoint_(std::move(inbox_endpoint)),
+      docker_(std::move(docker)),
+      fqdn_(std::move(fqdn)) {
   docker_.cancel = &stop_;
   thread_ = std::thread([this] { run(); });
 }
 
-event_follower::~event_follower() { stop(); }
+event_follower::~event_follower() {
+  stop();
+}
 
 void event_follower::stop() {
   stop_ = true;
@@ -64,57 +76,73 @@ bool event_follower::pause(std::chrono::milliseconds d) {
   return !stop_;
 }
 
+void event_follower::publish_line(std::string_view line, inbox_sender& inbox) {
+  auto body = event_body(json::parse(line, nullptr, false));
+  if (!body) return;
+  common::envelope env;
+  env.id = common::new_message_id();
+  env.action = "docker-event";
+  env.from = fqdn_;
+  env.body = std::move(*body);
+  inbox.send(inbox_kind::event, common::encode(env));
+}
+
+bool event_follower::check_up(docker_client& client, docker_transport& docker,
+                              inbox_sender& inbox) {
+  auto ping = docker.call({http_method::get, "/_ping", {}, {}, std::chrono::seconds(5)});
+  if (!ping) {
+    if (reported_ != false && !stop_) {
+      DM_LOG(warn) << ping.err().message << "; retrying every second";
+      inbox.send(inbox_kind::docker_down, ping.err().message);
+      reported_ = false;
+    }
+    return false;
+  }
+  if (reported_ != true) {
+    DM_LOG(info) << "dockerd at " << docker_.socket_path << " is up (API " << client.api_version()
+                 << ")";
+    inbox.send(inbox_kind::docker_up);
+    reported_ = true;
+  }
+  return true;
+}
+
+result<docker_response> event_follower::follow(docker_transport& docker, inbox_sender& inbox,
+                                               std::int64_t since) {
+  json filters = {{"type", {"container", "image"}}};
+  std::string path =
+      "/events" +
+      query_string().add("since", std::to_string(since)).add("filters", filters.dump()).str();
+  std::string buffer;
+  return docker.stream({http_method::get, path, {}, {}, {}}, [&](std::string_view piece) {
+    buffer.append(piece);
+    std::size_t start = 0;
+    for (auto nl = buffer.find('\n'); nl != std::string::npos; nl = buffer.find('\n', start)) {
+      publish_line(std::string_view(buffer).substr(start, nl - start), inbox);
+      start = nl + 1;
+    }
+    buffer.erase(0, start);
+    return buffer.size() < 1024 * 1024;  // Docker's lines are small; this one is not an event
+  });
+}
+
 void event_follower::run() {
   docker_client client(docker_);
   allowlisted_transport docker(client, std::string(job_events));
   inbox_sender inbox(ctx_, inbox_endpoint_);
-  std::optional<bool> reported;
-  std::string buffer;
-  auto on_line = [&](std::string_view line) {
-    auto body = event_body(json::parse(line, nullptr, false));
-    if (!body) return;
-    common::envelope env;
-    env.id = common::new_message_id();
-    env.action = "docker-event";
-    env.from = fqdn_;
-    env.body = std::move(*body);
-    inbox.send(inbox_kind::event, common::encode(env));
-  };
   while (!stop_) {
+    // Taken before the ping, so events between the ping and the stream are replayed.
     auto since = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch()).count();
-    auto ping = docker.call({http_method::get, "/_ping", {}, {}, std::chrono::seconds(5)});
-    if (!ping) {
-      if (reported != false && !stop_) {
-        DM_LOG(warn) << ping.err().message << "; retrying every second";
-        inbox.send(inbox_kind::docker_down, ping.err().message);
-        reported = false;
-      }
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+    if (!check_up(client, docker, inbox)) {
       if (!pause(std::chrono::seconds(1))) break;
       continue;
     }
-    if (reported != true) {
-      DM_LOG(info) << "dockerd at " << docker_.socket_path << " is up (API " << client.api_version() << ")";
-      inbox.send(inbox_kind::docker_up);
-      reported = true;
-    }
-    json filters = {{"type", {"container", "image"}}};
-    buffer.clear();
-    auto r = docker.stream(
-        {http_method::get, "/events" + query_string().add("since", std::to_string(since)).add("filters", filters.dump()).str(),
-         {}, {}, {}},
-        [&](std::string_view piece) {
-          buffer.append(piece);
-          std::size_t start = 0;
-          for (auto nl = buffer.find('\n'); nl != std::string::npos; nl = buffer.find('\n', start)) {
-            on_line(std::string_view(buffer).substr(start, nl - start));
-            start = nl + 1;
-          }
-          buffer.erase(0, start);
-          return buffer.size() < 1024 * 1024;
-        });
+    auto r = follow(docker, inbox, since);
     if (stop_) break;
-    DM_LOG(debug) << "events stream ended: " << (r ? std::string("closed by dockerd") : r.err().message);
+    DM_LOG(debug) << "events stream ended: "
+                  << (r ? std::string("closed by dockerd") : r.err().message);
     if (!pause(std::chrono::milliseconds(200))) break;
   }
 }

@@ -20,6 +20,8 @@
 
 namespace dockmesh::agent {
 
+class inbox_sender;
+
 // Docker's event JSON -> the body of a docker-event envelope, or nullopt for events that are not
 // worth publishing (exec, attach, resize, top and similar chatter).
 std::optional<nlohmann::json> event_body(const nlohmann::json& docker_event);
@@ -38,11 +40,17 @@ class event_follower {
  private:
   void run();
   bool pause(std::chrono::milliseconds d);  // false when stopping
+  // Pings dockerd and tells the bus thread when reachability changes; true if it answered.
+  bool check_up(docker_client& client, docker_transport& docker, inbox_sender& inbox);
+  // Follows /events from `since` until the stream ends (dockerd gone) or stop().
+  result<docker_response> follow(docker_transport& docker, inbox_sender& inbox, std::int64_t since);
+  void publish_line(std::string_view line, inbox_sender& inbox);
 
   zmq::context_t& ctx_;
   std::string inbox_endpoint_;
   docker_client_options docker_;
   std::string fqdn_;
+  std::optional<bool> reported_;  // last reachability told to the bus thread (follower thread)
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -28,16 +28,19 @@ TEST_CASE("recorded Docker events become compact bodies; chatter is dropped") {
   CHECK(create["owner"] == "alice");
   CHECK(create["image"] == "local/busybox");
   CHECK(changes_inventory(create));
-  auto die = std::find_if(kept.begin(), kept.end(), [](const json& b) { return b["action"] == "die"; });
+  auto die =
+      std::find_if(kept.begin(), kept.end(), [](const json& b) { return b["action"] == "die"; });
   REQUIRE(die != kept.end());
   CHECK((*die)["exit_code"] == "137");
   CHECK_FALSE(changes_inventory(kept[0]));  // an image event
 }
 
 TEST_CASE("event_body survives shapes Docker never sends") {
-  for (json odd : {json(nullptr), json("x"), json::object(), json{{"Type", "container"}, {"Actor", 5}},
-                   json{{"Type", "container"}, {"Action", "start"}, {"Actor", {{"Attributes", "x"}}}}})
+  for (json odd :
+       {json(nullptr), json("x"), json::object(), json{{"Type", "container"}, {"Actor", 5}},
+        json{{"Type", "container"}, {"Action", "start"}, {"Actor", {{"Attributes", "x"}}}}})
     CHECK_NOTHROW(event_body(odd));
   CHECK_FALSE(event_body(json{{"Type", "container"}, {"Action", "exec_start: sh"}}));
-  CHECK_FALSE(changes_inventory(*event_body(json{{"Type", "container"}, {"Action", "health_status: healthy"}})));
+  CHECK_FALSE(changes_inventory(
+      *event_body(json{{"Type", "container"}, {"Action", "health_status: healthy"}})));
 }

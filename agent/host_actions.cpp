@@ -21,8 +21,11 @@ json image_items(const json& images, json& summary) {
     std::int64_t s = num(i, "Size"), shared = std::max<std::int64_t>(num(i, "SharedSize"), 0);
     size += s;
     if (num(i, "Containers") == 0) reclaimable += s - shared;
-    items.push_back({{"id", i.value("Id", "")}, {"tags", i.value("RepoTags", json::array())},
-                     {"size", s}, {"shared_size", shared}, {"containers", num(i, "Containers")}});
+    items.push_back({{"id", i.value("Id", "")},
+                     {"tags", i.value("RepoTags", json::array())},
+                     {"size", s},
+                     {"shared_size", shared},
+                     {"containers", num(i, "Containers")}});
   }
   summary["images"] = {{"count", items.size()}, {"size", size}, {"reclaimable", reclaimable}};
   return items;
@@ -35,10 +38,14 @@ json container_items(const action_request& req, const json& containers, json& su
     size_rw += num(c, "SizeRw");
     if (!visible_to(req, c.value("Labels", json()))) continue;
     std::string name = c.contains("Names") && c["Names"].is_array() && !c["Names"].empty()
-                           ? c["Names"][0].get<std::string>() : "";
+                           ? c["Names"][0].get<std::string>()
+                           : "";
     if (!name.empty() && name[0] == '/') name.erase(0, 1);
-    items.push_back({{"id", c.value("Id", "")}, {"name", name}, {"image", c.value("Image", "")},
-                     {"state", c.value("State", "")}, {"size_rw", num(c, "SizeRw")},
+    items.push_back({{"id", c.value("Id", "")},
+                     {"name", name},
+                     {"image", c.value("Image", "")},
+                     {"state", c.value("State", "")},
+                     {"size_rw", num(c, "SizeRw")},
                      {"size_root_fs", num(c, "SizeRootFs")}});
   }
   summary["containers"] = {{"count", containers.size()}, {"size_rw", size_rw}};
@@ -52,7 +59,9 @@ json volume_items(const json& volumes, json& summary) {
     json usage = v.value("UsageData", json::object());
     std::int64_t s = usage.is_object() ? num(usage, "Size") : -1;
     if (s > 0) size += s;
-    items.push_back({{"name", v.value("Name", "")}, {"driver", v.value("Driver", "")}, {"size", s},
+    items.push_back({{"name", v.value("Name", "")},
+                     {"driver", v.value("Driver", "")},
+                     {"size", s},
                      {"ref_count", usage.is_object() ? num(usage, "RefCount") : -1}});
   }
   summary["volumes"] = {{"count", items.size()}, {"size", size}};
@@ -70,7 +79,9 @@ action_reply handle_ping(action_context& ctx) {
   if (auto a = common::parse_empty_args(ctx.request.body); !a) return error_reply(a.err());
   auto r = ctx.docker.call({http_method::get, "/_ping", {}, {}, {}});
   if (!r) return error_reply(r.err());
-  return ok_reply({{"pong", true}, {"fqdn", ctx.self.fqdn}, {"docker", r->body},
+  return ok_reply({{"pong", true},
+                   {"fqdn", ctx.self.fqdn},
+                   {"docker", r->body},
                    {"agent_version", ctx.self.agent_version}});
 }
 
@@ -97,8 +108,8 @@ action_reply handle_disk_usage(action_context& ctx) {
   json cache = array_or_empty(*df, "BuildCache");
   for (const auto& b : cache) cache_size += num(b, "Size");
   summary["build_cache"] = {{"count", cache.size()}, {"size", cache_size}};
-  return ok_reply({{"summary", summary}, {"images", images}, {"containers", containers},
-                   {"volumes", volumes}});
+  return ok_reply(
+      {{"summary", summary}, {"images", images}, {"containers", containers}, {"volumes", volumes}});
 }
 
 }  // namespace dockmesh::agent

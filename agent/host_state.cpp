@@ -51,12 +51,20 @@ result<host_facts> read_host_facts(docker_transport& docker) {
 }
 
 json to_json(const host_facts& f) {
-  return {{"docker_version", f.docker_version}, {"api_version", f.api_version}, {"os", f.os},
-          {"kernel", f.kernel}, {"architecture", f.architecture},
-          {"storage_driver", f.storage_driver}, {"docker_name", f.docker_name}, {"cpus", f.cpus},
-          {"memory_bytes", f.memory_bytes}, {"images", f.images},
-          {"containers_running", f.containers_running}, {"containers_paused", f.containers_paused},
-          {"containers_stopped", f.containers_stopped}, {"containers_total", f.containers_total}};
+  return {{"docker_version", f.docker_version},
+          {"api_version", f.api_version},
+          {"os", f.os},
+          {"kernel", f.kernel},
+          {"architecture", f.architecture},
+          {"storage_driver", f.storage_driver},
+          {"docker_name", f.docker_name},
+          {"cpus", f.cpus},
+          {"memory_bytes", f.memory_bytes},
+          {"images", f.images},
+          {"containers_running", f.containers_running},
+          {"containers_paused", f.containers_paused},
+          {"containers_stopped", f.containers_stopped},
+          {"containers_total", f.containers_total}};
 }
 
 host_facts facts_from_json(const json& j) {
@@ -97,14 +105,16 @@ std::vector<inventory_entry> entries_from_list(const json& list) {
     if (!c.is_object()) continue;
     inventory_entry e;
     e.id = str(c, "Id");
-    if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty() && c["Names"][0].is_string()) {
+    if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty() &&
+        c["Names"][0].is_string()) {
       e.name = c["Names"][0].get<std::string>();
       if (!e.name.empty() && e.name[0] == '/') e.name.erase(0, 1);
     }
     e.image = str(c, "Image");
     e.state = str(c, "State");
     e.created = num(c, "Created");
-    if (c.contains("Labels") && c["Labels"].is_object()) e.owner = str(c["Labels"], "dockmesh.owner");
+    if (c.contains("Labels") && c["Labels"].is_object())
+      e.owner = str(c["Labels"], "dockmesh.owner");
     out.push_back(std::move(e));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
@@ -135,8 +145,13 @@ result<std::vector<inventory_entry>> inventory_reader::read(docker_transport& do
 json to_json(const std::vector<inventory_entry>& inventory) {
   json out = json::array();
   for (const auto& e : inventory)
-    out.push_back({{"id", e.id}, {"name", e.name}, {"image", e.image}, {"state", e.state},
-                   {"created", e.created}, {"owner", e.owner}, {"memory_limit", e.memory_limit}});
+    out.push_back({{"id", e.id},
+                   {"name", e.name},
+                   {"image", e.image},
+                   {"state", e.state},
+                   {"created", e.created},
+                   {"owner", e.owner},
+                   {"memory_limit", e.memory_limit}});
   return out;
 }
 
@@ -160,16 +175,27 @@ json host_record(const agent_identity& self, const announcement_state& s) {
     running = std::count_if(s.inventory.begin(), s.inventory.end(),
                             [](const auto& e) { return e.state == "running"; });
   }
-  return {{"fqdn", self.fqdn}, {"incarnation", s.incarnation}, {"sequence", s.sequence},
-          {"docker_up", s.docker_up}, {"docker_version", f.docker_version},
-          {"api_version", f.api_version}, {"cpus", f.cpus}, {"memory_bytes", f.memory_bytes},
-          {"labels", self.labels}, {"containers_running", running}, {"containers_total", total},
+  return {{"fqdn", self.fqdn},
+          {"incarnation", s.incarnation},
+          {"sequence", s.sequence},
+          {"docker_up", s.docker_up},
+          {"docker_version", f.docker_version},
+          {"api_version", f.api_version},
+          {"cpus", f.cpus},
+          {"memory_bytes", f.memory_bytes},
+          {"labels", self.labels},
+          {"containers_running", running},
+          {"containers_total", total},
           {"inventory_digest", s.have_inventory ? inventory_digest(s.inventory) : std::string()},
-          {"agent_version", self.agent_version}, {"os", f.os}, {"kernel", f.kernel}};
+          {"agent_version", self.agent_version},
+          {"os", f.os},
+          {"kernel", f.kernel}};
 }
 
 json inventory_record(const agent_identity& self, const announcement_state& s) {
-  return {{"fqdn", self.fqdn}, {"incarnation", s.incarnation}, {"sequence", s.sequence},
+  return {{"fqdn", self.fqdn},
+          {"incarnation", s.incarnation},
+          {"sequence", s.sequence},
           {"containers", to_json(s.inventory)}};
 }
 

@@ -62,9 +62,9 @@ TEST_CASE("host record has the fields of docs/architecture.md") {
   s.have_inventory = true;
   agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0"};
   json r = host_record(self, s);
-  for (const char* k : {"fqdn", "incarnation", "sequence", "docker_up", "docker_version", "api_version", "cpus",
-                        "memory_bytes", "labels", "containers_running", "containers_total", "inventory_digest",
-                        "agent_version", "os", "kernel"})
+  for (const char* k : {"fqdn", "incarnation", "sequence", "docker_up", "docker_version",
+                        "api_version", "cpus", "memory_bytes", "labels", "containers_running",
+                        "containers_total", "inventory_digest", "agent_version", "os", "kernel"})
     CHECK_MESSAGE(r.contains(k), k);
   CHECK(r["containers_running"] == 1);
   CHECK(r["containers_total"] == 2);

@@ -24,11 +24,13 @@ common::result<void> check_reference_filter(const std::string& f) {
 }
 
 json image_entry(const json& i) {
-  return {{"id", i.value("Id", "")},
-          {"tags", i.contains("RepoTags") && i["RepoTags"].is_array() ? i["RepoTags"] : json::array()},
-          {"digests", i.contains("RepoDigests") && i["RepoDigests"].is_array() ? i["RepoDigests"] : json::array()},
-          {"size", i.value("Size", std::int64_t{0})},
-          {"created", i.value("Created", std::int64_t{0})}};
+  return {
+      {"id", i.value("Id", "")},
+      {"tags", i.contains("RepoTags") && i["RepoTags"].is_array() ? i["RepoTags"] : json::array()},
+      {"digests",
+       i.contains("RepoDigests") && i["RepoDigests"].is_array() ? i["RepoDigests"] : json::array()},
+      {"size", i.value("Size", std::int64_t{0})},
+      {"created", i.value("Created", std::int64_t{0})}};
 }
 
 }  // namespace
@@ -64,10 +66,15 @@ action_reply handle_remove_image(action_context& ctx) {
   if (!a) return error_reply(a.err());
   if (auto ok = check_image_ref("image", a->image); !ok) return error_reply(ok.err());
   if (!ctx.request.is_admin())
-    return error_reply({errc::forbidden, "images are shared by every user of the host: removing one needs the admin role"});
+    return error_reply(
+        {errc::forbidden,
+         "images are shared by every user of the host: removing one needs the admin role"});
   query_string q;
   q.add_flag("force", a->force).add_flag("noprune", a->noprune);
-  auto r = ctx.docker.call({http_method::del, "/images/" + escape_component(a->image) + q.str(), {}, {},
+  auto r = ctx.docker.call({http_method::del,
+                            "/images/" + escape_component(a->image) + q.str(),
+                            {},
+                            {},
                             std::chrono::seconds(120)});
   if (!r) return error_reply(r.err());
   auto j = json::parse(r->body, nullptr, false);
@@ -85,9 +92,13 @@ action_reply handle_pull_image(action_context& ctx) {
   if (!a) return error_reply(a.err());
   if (auto ok = check_image_ref("image", a->image); !ok) return error_reply(ok.err());
   image_name name = split_image_name(a->image);
-  docker_request req{http_method::post,
-                     "/images/create" + query_string().add("fromImage", name.repository).add("tag", name.tag).str(),
-                     {}, {}, {}};
+  docker_request req{
+      http_method::post,
+      "/images/create" +
+          query_string().add("fromImage", name.repository).add("tag", name.tag).str(),
+      {},
+      {},
+      {}};
   if (a->auth) req.headers.push_back("X-Registry-Auth: " + registry_auth_header(*a->auth));
   pull_progress progress(ctx.request.id, name.reference(), ctx.progress);
   auto r = ctx.docker.stream(req, [&](std::string_view piece) { return progress.feed(piece); });

@@ -29,7 +29,7 @@ class log_demux {
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
   const std::string& daemon_error() const { return daemon_error_; }  // stream 3
-  std::size_t dropped_bytes() const { return dropped_; }  // older bytes over the cap
+  std::size_t dropped_bytes() const { return dropped_; }             // older bytes over the cap
   bool truncated() const { return dropped_ > 0; }
   // True when the data stopped inside a header or a payload (connection cut mid-frame).
   bool incomplete() const { return header_len_ > 0 || remaining_ > 0; }

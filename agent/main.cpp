@@ -22,8 +22,10 @@ std::map<std::string, std::string> parse_labels(const po::variables_map& vm) {
   if (!vm.count("label")) return labels;
   for (const auto& l : vm["label"].as<std::vector<std::string>>()) {
     auto eq = l.find('=');
-    if (eq == std::string::npos) throw std::runtime_error("--label must be key=value, got '" + l + "'");
-    if (auto ok = agent::check_label_key("--label", l.substr(0, eq)); !ok) throw std::runtime_error(ok.err().message);
+    if (eq == std::string::npos)
+      throw std::runtime_error("--label must be key=value, got '" + l + "'");
+    if (auto ok = agent::check_label_key("--label", l.substr(0, eq)); !ok)
+      throw std::runtime_error(ok.err().message);
     labels[l.substr(0, eq)] = l.substr(eq + 1);
   }
   return labels;
@@ -33,7 +35,8 @@ agent::agent_options options_from(const po::variables_map& vm) {
   agent::agent_options o;
   if (!vm.count("fqdn")) throw std::runtime_error("--fqdn is required");
   o.self.fqdn = vm["fqdn"].as<std::string>();
-  if (!common::valid_segment(o.self.fqdn)) throw std::runtime_error("--fqdn '" + o.self.fqdn + "' is not a valid host name");
+  if (!common::valid_segment(o.self.fqdn))
+    throw std::runtime_error("--fqdn '" + o.self.fqdn + "' is not a valid host name");
   o.self.labels = parse_labels(vm);
   o.self.agent_version = DOCKMESH_AGENT_VERSION;
   o.bus = common::bus_client_options_from(vm, o.self.fqdn);
@@ -47,13 +50,15 @@ agent::agent_options options_from(const po::variables_map& vm) {
 
 int main(int argc, char** argv) {
   po::options_description options("dockmesh-agent options");
-  options.add_options()
-      ("fqdn", po::value<std::string>(), "this host's name on the mesh (required)")
-      ("docker-socket", po::value<std::string>()->default_value("/var/run/docker.sock"), "dockerd's unix socket")
-      ("label", po::value<std::vector<std::string>>()->composing(), "host label key=value (repeatable)")
-      ("templates-dir", po::value<std::string>(), "directory of create-container templates (<name>.json)")
-      ("join-token", po::value<std::string>(), "one-time enrollment token (accepted, not used yet)")
-      ("workers", po::value<int>()->default_value(4), "threads that run Docker calls");
+  options.add_options()("fqdn", po::value<std::string>(),
+                        "this host's name on the mesh (required)")(
+      "docker-socket", po::value<std::string>()->default_value("/var/run/docker.sock"),
+      "dockerd's unix socket")("label", po::value<std::vector<std::string>>()->composing(),
+                               "host label key=value (repeatable)")(
+      "templates-dir", po::value<std::string>(),
+      "directory of create-container templates (<name>.json)")(
+      "join-token", po::value<std::string>(), "one-time enrollment token (accepted, not used yet)")(
+      "workers", po::value<int>()->default_value(4), "threads that run Docker calls");
   common::add_bus_client_options(options);
   try {
     common::set_log_component("agent");
@@ -61,7 +66,8 @@ int main(int argc, char** argv) {
     if (cfg.exit_now) return cfg.exit_code;
     // Templates first: a broken one should be reported before anything else is set up.
     agent::template_store templates;
-    if (cfg.vm.count("templates-dir")) templates = agent::template_store::load_dir(cfg.vm["templates-dir"].as<std::string>());
+    if (cfg.vm.count("templates-dir"))
+      templates = agent::template_store::load_dir(cfg.vm["templates-dir"].as<std::string>());
     auto opts = options_from(cfg.vm);
     opts.templates = &templates;
     // Block the stop signals in every thread; main waits for them with sigwait.
@@ -73,7 +79,8 @@ int main(int argc, char** argv) {
     zmq::context_t ctx;
     agent::agent a(ctx, std::move(opts));
     a.start();
-    DM_LOG(info) << "agent " << DOCKMESH_AGENT_VERSION << " running; " << templates.size() << " template(s)";
+    DM_LOG(info) << "agent " << DOCKMESH_AGENT_VERSION << " running; " << templates.size()
+                 << " template(s)";
     int sig = 0;
     sigwait(&stop_signals, &sig);
     DM_LOG(info) << "signal " << sig << ": stopping";

@@ -11,11 +11,13 @@ bool contains(std::string_view haystack, std::string_view needle) {
 }
 
 std::string base64url(std::string_view in) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char table[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
                  static_cast<unsigned char>(in[i + 2]);
     for (int s : {18, 12, 6, 0}) out += table[(v >> s) & 63];
   }
@@ -56,7 +58,8 @@ std::string registry_auth_header(const common::registry_auth& auth) {
 errc pull_error_code(std::string_view m) {
   if (contains(m, "not found") || contains(m, "manifest unknown") || contains(m, "does not exist"))
     return errc::not_found;
-  if (contains(m, "unauthorized") || contains(m, "authentication required") || contains(m, "denied"))
+  if (contains(m, "unauthorized") || contains(m, "authentication required") ||
+      contains(m, "denied"))
     return errc::unauthorized;
   if (contains(m, "connection refused") || contains(m, "no such host") || contains(m, "timeout") ||
       contains(m, "dial tcp") || contains(m, "i/o timeout"))
@@ -66,7 +69,10 @@ errc pull_error_code(std::string_view m) {
 
 pull_progress::pull_progress(std::string request_id, std::string image, const progress_sink& sink,
                              std::chrono::milliseconds min_interval)
-    : request_id_(std::move(request_id)), image_(std::move(image)), sink_(sink), min_interval_(min_interval) {}
+    : request_id_(std::move(request_id)),
+      image_(std::move(image)),
+      sink_(sink),
+      min_interval_(min_interval) {}
 
 bool pull_progress::feed(std::string_view bytes) {
   buffer_.append(bytes);

@@ -24,7 +24,8 @@ TEST_CASE("image references split into repository and tag the way Docker's pull 
 TEST_CASE("X-Registry-Auth is base64url JSON with Docker's field names") {
   std::string h = registry_auth_header({"u", "p?>", "localhost:5000"});
   CHECK(h.find_first_of("+/") == std::string::npos);
-  // Decoded by hand: base64url of {"password":"p?>","serveraddress":"localhost:5000","username":"u"}
+  // Decoded by hand: base64url of
+  // {"password":"p?>","serveraddress":"localhost:5000","username":"u"}
   CHECK(h.rfind("eyJwYXNzd29yZCI6InA_PiIs", 0) == 0);
 }
 
@@ -33,14 +34,16 @@ TEST_CASE("progress from a recorded pull, throttled per layer, and the final sta
   progress_sink sink = [&](const json& e) { events.push_back(e); };
   pull_progress p("req", "localhost:5055/payload:v1", sink, std::chrono::hours(1));
   std::string bytes = testing::testdata("pull_stream.jsonl");
-  for (std::size_t i = 0; i < bytes.size(); i += 7) CHECK(p.feed(std::string_view(bytes).substr(i, 7)));
+  for (std::size_t i = 0; i < bytes.size(); i += 7)
+    CHECK(p.feed(std::string_view(bytes).substr(i, 7)));
   CHECK_FALSE(p.failure());
   CHECK(p.last_status() == "Downloaded newer image for localhost:5055/payload:v1");
   // 11 lines, but the three "Extracting" lines of one layer count once with this interval.
   CHECK(events.size() == 9);
   CHECK(p.events_sent() == 9);
   for (const auto& e : events) CHECK(e["request"] == "req");
-  auto extracting = std::find_if(events.begin(), events.end(), [](const json& e) { return e["status"] == "Extracting"; });
+  auto extracting = std::find_if(events.begin(), events.end(),
+                                 [](const json& e) { return e["status"] == "Extracting"; });
   REQUIRE(extracting != events.end());
   CHECK((*extracting)["total"] == 3001191);
 }
@@ -48,8 +51,8 @@ TEST_CASE("progress from a recorded pull, throttled per layer, and the final sta
 TEST_CASE("pull errors map to codes") {
   CHECK(pull_error_code("manifest for x not found: manifest unknown") == errc::not_found);
   CHECK(pull_error_code("unauthorized: authentication required") == errc::unauthorized);
-  CHECK(pull_error_code("Get \"http://localhost:5999/v2/\": dial tcp 127.0.0.1:5999: connect: connection refused") ==
-        errc::unavailable);
+  CHECK(pull_error_code("Get \"http://localhost:5999/v2/\": dial tcp 127.0.0.1:5999: connect: "
+                        "connection refused") == errc::unavailable);
   CHECK(pull_error_code("something else") == errc::internal);
   progress_sink none;
   pull_progress p("r", "x", none);

@@ -38,7 +38,8 @@ class recorded_docker final : public docker_transport {
         {m::get, "/version", 200, testdata("version.json")},
         {m::get, "/system/df", 200, testdata("system_df.json")},
         {m::get, "/containers/json", 200, testdata("containers_list.json")},
-        {m::get, "/containers/075df898b122da4f881708551b3b25214295db31c201a7f3218d29b4e5e54841/stats", 200,
+        {m::get,
+         "/containers/075df898b122da4f881708551b3b25214295db31c201a7f3218d29b4e5e54841/stats", 200,
          testdata("container_stats.json")},
         {m::get, "/containers/nope/json", 404, "No such container: nope", common::errc::not_found},
         {m::get, "/containers/", 200, testdata("container_inspect.json")},  // .../json, owner alice
@@ -46,7 +47,8 @@ class recorded_docker final : public docker_transport {
         {m::post, "/containers/", 204, ""},
         {m::del, "/containers/", 204, ""},
         {m::get, "/images/json", 200, testdata("images_list.json")},
-        {m::get, "/images/", 200, R"({"Id":"sha256:3c37","RepoDigests":["x@sha256:18"],"Size":3000000})"},
+        {m::get, "/images/", 200,
+         R"({"Id":"sha256:3c37","RepoDigests":["x@sha256:18"],"Size":3000000})"},
         {m::post, "/images/create", 200, testdata("pull_stream.jsonl")},
         {m::del, "/images/", 200, testdata("image_delete.json")},
     };

@@ -22,7 +22,9 @@ void request_cache::complete(const std::string& id, common::envelope reply) {
   if (it != entries_.end()) it->second.reply = std::move(reply);
 }
 
-void request_cache::abandon(const std::string& id) { entries_.erase(id); }
+void request_cache::abandon(const std::string& id) {
+  entries_.erase(id);
+}
 
 void request_cache::evict() {
   // Running entries are never evicted (their number is bounded by the job queue); finished ones

@@ -52,7 +52,8 @@ template_store template_store::load_dir(const std::string& dir) {
   namespace fs = std::filesystem;
   template_store store;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw std::runtime_error("--templates-dir " + dir + " is not a directory");
+  if (!fs::is_directory(dir, ec))
+    throw std::runtime_error("--templates-dir " + dir + " is not a directory");
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() != ".json") continue;
     std::string file = entry.path().string();
@@ -80,7 +81,8 @@ json template_store::merge(const json& tmpl, const json& request) {
   json out = tmpl.is_object() ? tmpl : json::object();
   if (!request.is_object()) return out;
   for (const auto& [key, value] : request.items()) {
-    if (key == "labels" && value.is_object() && out.contains("labels") && out["labels"].is_object()) {
+    if (key == "labels" && value.is_object() && out.contains("labels") &&
+        out["labels"].is_object()) {
       for (const auto& [k, v] : value.items()) out["labels"][k] = v;
     } else if (key == "env" && out.contains("env")) {
       out["env"] = merge_env(out["env"], value);

@@ -17,24 +17,33 @@ namespace {
 struct temp_dir {
   std::filesystem::path path;
   temp_dir() {
-    path = std::filesystem::temp_directory_path() / ("dm-templates-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    path = std::filesystem::temp_directory_path() /
+           ("dm-templates-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
   }
   ~temp_dir() { std::filesystem::remove_all(path); }
-  void write(const std::string& name, const std::string& text) { std::ofstream(path / name) << text; }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(path / name) << text;
+  }
   static inline int counter = 0;
 };
 
-const json redis = {{"image", "local/busybox:latest"}, {"cmd", {"sleep", "3600"}},
-                    {"env", {"MODE=cache", "PORT=6379"}}, {"labels", {{"app", "redis"}, {"tier", "db"}}},
-                    {"memory", 67108864}, {"network_mode", "none"}, {"binds", {"/srv/redis:/data"}}};
+const json redis = {{"image", "local/busybox:latest"},
+                    {"cmd", {"sleep", "3600"}},
+                    {"env", {"MODE=cache", "PORT=6379"}},
+                    {"labels", {{"app", "redis"}, {"tier", "db"}}},
+                    {"memory", 67108864},
+                    {"network_mode", "none"},
+                    {"binds", {"/srv/redis:/data"}}};
 
 }  // namespace
 
 TEST_CASE("merge: the request wins field by field; labels by key; env by variable name") {
-  json merged = template_store::merge(redis, {{"template", "redis"}, {"name", "cache-1"},
-                                              {"env", {"PORT=7000", "EXTRA=1"}}, {"labels", {{"tier", "cache"}}},
+  json merged = template_store::merge(redis, {{"template", "redis"},
+                                              {"name", "cache-1"},
+                                              {"env", {"PORT=7000", "EXTRA=1"}},
+                                              {"labels", {{"tier", "cache"}}},
                                               {"cmd", {"sleep", "5"}}});
   CHECK(merged["image"] == "local/busybox:latest");
   CHECK(merged["name"] == "cache-1");
@@ -78,14 +87,18 @@ TEST_CASE("templates are validated at load, and a bad one names its file and fie
   CHECK_THROWS_AS(template_store::load_dir("/nonexistent/dm-templates"), std::runtime_error);
 }
 
-TEST_CASE("create-container with a template sends the merged spec; host binds from it are allowed") {
+TEST_CASE(
+    "create-container with a template sends the merged spec; host binds from it are allowed") {
   template_store store;
   REQUIRE(store.add("redis", redis).ok());
   testing::recorded_docker docker;
   docker.rules.insert(docker.rules.begin(), {http_method::get, "/containers/json", 200, "[]"});
   progress_sink none;
   agent_identity self{"h", {}, "v"};
-  action_request req{"req-7", "create-container", "alice", "user",
+  action_request req{"req-7",
+                     "create-container",
+                     "alice",
+                     "user",
                      {{"template", "redis"}, {"name", "cache"}, {"env", {"PORT=7000"}}}};
   auto r = run_action(req, docker, &store, self, none);
   REQUIRE_MESSAGE(r.code == 201, (r.err ? r.err->message : ""));
@@ -98,7 +111,10 @@ TEST_CASE("create-container with a template sends the merged spec; host binds fr
   CHECK(body["Labels"]["dockmesh.owner"] == "alice");
   CHECK(body["HostConfig"]["Binds"] == json({"/srv/redis:/data"}));
 
-  action_request own_bind{"req-8", "create-container", "alice", "user",
+  action_request own_bind{"req-8",
+                          "create-container",
+                          "alice",
+                          "user",
                           {{"template", "redis"}, {"binds", {"/etc:/host-etc"}}}};
   auto refused = run_action(own_bind, docker, &store, self, none);
   CHECK(refused.code == 403);

@@ -29,8 +29,8 @@ class body_reader {
       if (known) continue;
       std::string list;
       for (auto f : fields) list += (list.empty() ? "" : ", ") + std::string(f);
-      fail("unknown field '" + name(key) + "'" + (list.empty() ? " (this action takes none)"
-                                                               : " (known: " + list + ")"));
+      fail("unknown field '" + name(key) + "'" +
+           (list.empty() ? " (this action takes none)" : " (known: " + list + ")"));
       return;
     }
   }
@@ -50,7 +50,8 @@ class body_reader {
     if (!j) return;
     if (!j->is_string()) return wrong_type(key, "a string", *j);
     const auto& s = j->get_ref<const std::string&>();
-    if (s.size() > max) return fail("field '" + name(key) + "' is longer than " + std::to_string(max) + " bytes");
+    if (s.size() > max)
+      return fail("field '" + name(key) + "' is longer than " + std::to_string(max) + " bytes");
     if (required && s.empty()) return fail("field '" + name(key) + "' must not be empty");
     out = s;
   }
@@ -90,7 +91,8 @@ class body_reader {
     if (!j) return;
     if (!j->is_array()) return wrong_type(key, "an array of strings", *j);
     if (j->size() > max_items)
-      return fail("field '" + name(key) + "' has more than " + std::to_string(max_items) + " items");
+      return fail("field '" + name(key) + "' has more than " + std::to_string(max_items) +
+                  " items");
     std::vector<std::string> v;
     for (std::size_t i = 0; i < j->size(); ++i) {
       const json& e = (*j)[i];
@@ -116,7 +118,8 @@ class body_reader {
     if (!j) return;
     if (!j->is_object()) return wrong_type(key, "an object of strings", *j);
     if (j->size() > max_items)
-      return fail("field '" + name(key) + "' has more than " + std::to_string(max_items) + " entries");
+      return fail("field '" + name(key) + "' has more than " + std::to_string(max_items) +
+                  " entries");
     for (const auto& [k, v] : j->items()) {
       std::string item = name(key) + "." + k;
       if (!v.is_string()) return fail("field '" + item + "' must be a string, got " + type_name(v));
@@ -147,7 +150,8 @@ class body_reader {
     fail("field '" + name(key) + "' must be " + std::string(want) + ", got " + type_name(got));
   }
   void range(std::string_view key, std::int64_t min, std::int64_t max) {
-    fail("field '" + name(key) + "' must be between " + std::to_string(min) + " and " + std::to_string(max));
+    fail("field '" + name(key) + "' must be between " + std::to_string(min) + " and " +
+         std::to_string(max));
   }
 
   static inline const json empty_ = json::object();
@@ -304,8 +308,10 @@ result<pull_image_args> parse_pull_image_args(const json& body) {
     ar.str("password", auth.password, false, 4096);
     ar.str("server_address", auth.server_address, false, 256);
     auto parsed = ar.finish(auth);
-    if (!parsed) r.adopt(parsed.err());
-    else a.auth = *parsed;
+    if (!parsed)
+      r.adopt(parsed.err());
+    else
+      a.auth = *parsed;
   }
   return r.finish(a);
 }
@@ -328,7 +334,9 @@ void put(json& j, const char* key, const std::string& v) {
 
 }  // namespace
 
-json to_json(const empty_args&) { return json::object(); }
+json to_json(const empty_args&) {
+  return json::object();
+}
 json to_json(const list_containers_args& a) {
   json j = {{"all", a.all}};
   put(j, "label", a.label);
@@ -336,9 +344,15 @@ json to_json(const list_containers_args& a) {
   put(j, "status", a.status);
   return j;
 }
-json to_json(const container_ref_args& a) { return {{"id", a.id}}; }
-json to_json(const stop_container_args& a) { return {{"id", a.id}, {"timeout", a.timeout}}; }
-json to_json(const kill_container_args& a) { return {{"id", a.id}, {"signal", a.signal}}; }
+json to_json(const container_ref_args& a) {
+  return {{"id", a.id}};
+}
+json to_json(const stop_container_args& a) {
+  return {{"id", a.id}, {"timeout", a.timeout}};
+}
+json to_json(const kill_container_args& a) {
+  return {{"id", a.id}, {"signal", a.signal}};
+}
 json to_json(const remove_container_args& a) {
   return {{"id", a.id}, {"force", a.force}, {"volumes", a.volumes}};
 }
@@ -351,16 +365,24 @@ json to_json(const container_logs_args& a) {
           {"stderr", a.include_stderr}};
 }
 json to_json(const port_spec& a) {
-  json j = {{"container_port", a.container_port}, {"protocol", a.protocol}, {"host_port", a.host_port}};
+  json j = {
+      {"container_port", a.container_port}, {"protocol", a.protocol}, {"host_port", a.host_port}};
   put(j, "host_ip", a.host_ip);
   return j;
 }
 json to_json(const create_container_args& a) {
   json ports = json::array();
   for (const auto& p : a.ports) ports.push_back(to_json(p));
-  json j = {{"env", a.env}, {"labels", a.labels}, {"ports", ports}, {"binds", a.binds},
-            {"volumes", a.volumes}, {"memory", a.memory}, {"cpus", a.cpus}, {"start", a.start},
-            {"instances", a.instances}, {"stop_timeout", a.stop_timeout}};
+  json j = {{"env", a.env},
+            {"labels", a.labels},
+            {"ports", ports},
+            {"binds", a.binds},
+            {"volumes", a.volumes},
+            {"memory", a.memory},
+            {"cpus", a.cpus},
+            {"start", a.start},
+            {"instances", a.instances},
+            {"stop_timeout", a.stop_timeout}};
   if (a.labels.empty()) j["labels"] = json::object();
   put(j, "image", a.image);
   put(j, "template", a.template_name);
@@ -378,11 +400,14 @@ json to_json(const list_images_args& a) {
   put(j, "reference", a.reference);
   return j;
 }
-json to_json(const image_ref_args& a) { return {{"image", a.image}}; }
+json to_json(const image_ref_args& a) {
+  return {{"image", a.image}};
+}
 json to_json(const pull_image_args& a) {
   json j = {{"image", a.image}};
   if (a.auth)
-    j["auth"] = {{"username", a.auth->username}, {"password", a.auth->password},
+    j["auth"] = {{"username", a.auth->username},
+                 {"password", a.auth->password},
                  {"server_address", a.auth->server_address}};
   return j;
 }

@@ -95,8 +95,8 @@ struct port_spec {
 
 struct create_container_args {
   static constexpr field_list<19> fields{
-      "image",  "template", "name",  "cmd",     "entrypoint",     "env",          "labels",
-      "working_dir", "user", "ports", "binds",  "volumes",        "memory",       "cpus",
+      "image",          "template",     "name",  "cmd",       "entrypoint",  "env",    "labels",
+      "working_dir",    "user",         "ports", "binds",     "volumes",     "memory", "cpus",
       "restart_policy", "network_mode", "start", "instances", "stop_timeout"};
   std::string image;
   std::string template_name;  // JSON "template"
@@ -115,8 +115,8 @@ struct create_container_args {
   std::string restart_policy;        // no, always, unless-stopped, on-failure[:N]
   std::string network_mode;          // none, host, bridge, container:<id>, a network name
   bool start = true;
-  std::int64_t instances = 1;        // 1..50; names get -1..-N
-  std::int64_t stop_timeout = -1;    // seconds; -1 = Docker's default
+  std::int64_t instances = 1;      // 1..50; names get -1..-N
+  std::int64_t stop_timeout = -1;  // seconds; -1 = Docker's default
   bool operator==(const create_container_args&) const = default;
 };
 
