@@ -30,7 +30,18 @@ build() {
   # (UB aborts, so libFuzzer reports it); DOCKMESH_FUZZ adds the fuzz_<name> binaries.
   CC=clang-14 CXX=clang++-14 cmake -S "$SOURCE_DIR" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DDOCKMESH_FUZZ=ON -DDOCKMESH_SANITIZE=ON -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
-  cmake --build "$BUILD" --target fuzz_all -j"$JOBS"
+  local log="$BUILD/fuzz-build.log"
+  if ! cmake --build "$BUILD" --target fuzz_all -j"$JOBS" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "building the fuzz targets failed; full log: $log"
+  fi
+  # clang sees things gcc does not (e.g. a string_view bound to a temporary): show them.
+  local warnings
+  warnings="$(grep -E 'warning: ' "$log" | sort -u || true)"
+  if [[ -n "$warnings" ]]; then
+    say "clang warnings in the fuzz build (not fatal here; see $log):"
+    sed 's/^/  /' <<<"$warnings"
+  fi
 }
 
 # run_target NAME: one bounded run; prints the summary line; returns 1 on a crash.
