@@ -106,7 +106,7 @@ publications broker_core::on_announcement(const envelope& env, std::int64_t now_
   add_events(*events, out);
   // Changes that matter (new host, new content, status, containers) are written at once, so a
   // query answered after them survives kill -9; bare heartbeats wait for the batched flush.
-  if (!events->empty()) flush();
+  if (!events->empty()) flush(now_ms);
   if (env.action == "heartbeat" || env.action == "register")
     maybe_ask_inventory(env.body.value("fqdn", ""), now_ms, out);
   return out;
@@ -134,7 +134,7 @@ publications broker_core::tick(std::int64_t now_ms) {
   for (auto& p : reannounce_rounds(now_ms)) out.push_back(std::move(p));
   if (now_ms - last_flush_ms_ >= flush_every_ms) {
     last_flush_ms_ = now_ms;
-    flush();
+    flush(now_ms);
   }
   if (now_ms - last_heartbeat_ms_ >= heartbeat_every_ms) {
     last_heartbeat_ms_ = now_ms;
@@ -156,8 +156,8 @@ void broker_core::heard_peer(const envelope& env, std::int64_t now_ms) {
   if (id != env.body.end() && id->is_number_integer()) peers_.heard(id->get<int>(), now_ms);
 }
 
-void broker_core::flush() {
-  auto h = hosts_.flush(*db_);
+void broker_core::flush(std::int64_t now_ms, bool everything) {
+  auto h = hosts_.flush(*db_, now_ms, everything);
   auto c = containers_.flush(*db_);
   if (!h) {
     DM_LOG(error) << "saving hosts: " << h.err().message;

@@ -56,8 +56,9 @@ class broker_core {
 
   void set_stats_source(std::function<nlohmann::json()> fn);
   nlohmann::json stats() const;
-  // Persists everything pending (on stop).
-  void flush();
+  // Persists directory changes (everything pending when `everything`, on stop).
+  void flush(std::int64_t now_ms, bool everything = false);
+  state_db& db() { return *db_; }
 
   const host_directory& hosts() const { return hosts_; }
   const container_index& containers() const { return containers_; }

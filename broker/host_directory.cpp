@@ -121,12 +121,12 @@ common::result<directory_events> host_directory::apply(std::string_view action, 
   }
   h.last_seen = std::max(h.last_seen, now_ms);
   h.last_heard = now_ms;
-  dirty_.insert(fqdn);
   for (auto& e : out) e.body = h.to_json();
   if (h.unregistered && (fresh || h.status == host_status::up))
     set_status(h, host_status::down, "unregistered", now_ms, out);
   else if (!h.unregistered && (fresh || h.status != host_status::up))
     set_status(h, host_status::up, {}, now_ms, out);
+  (out.empty() ? stale_ : dirty_).insert(fqdn);
   return out;
 }
 
@@ -183,18 +183,31 @@ void host_directory::load(const state_db& db, std::int64_t now_ms) {
   });
 }
 
-common::result<void> host_directory::flush(state_db& db) {
-  if (dirty_.empty()) return {};
+common::result<void> host_directory::flush(state_db& db, std::int64_t now_ms, bool everything) {
   rocksdb::WriteBatch batch;
-  for (const auto& fqdn : dirty_) {
+  auto write = [&](const std::string& fqdn) {
     auto it = hosts_.find(fqdn);
-    std::string key = std::string(host_prefix) + fqdn;
-    if (it == hosts_.end())
-      batch.Delete(key);
-    else
-      batch.Put(key, state_db::pack(stored_form(it->second)));
+    if (it == hosts_.end()) return;
+    it->second.persisted_ms = now_ms;
+    batch.Put(std::string(host_prefix) + fqdn, state_db::pack(stored_form(it->second)));
+  };
+  for (const auto& fqdn : dirty_) {
+    write(fqdn);
+    stale_.erase(fqdn);
   }
   dirty_.clear();
+  std::size_t budget = timing_.heartbeat_writes_per_flush;
+  for (auto it = stale_.begin(); it != stale_.end() && (everything || budget > 0);) {
+    auto h = hosts_.find(*it);
+    if (everything || h == hosts_.end() || now_ms - h->second.persisted_ms >= timing_.heartbeat_persist_ms) {
+      if (!everything) --budget;
+      write(*it);
+      it = stale_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (batch.Count() == 0) return {};
   return db.write(batch, false);
 }
 

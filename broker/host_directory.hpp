@@ -40,6 +40,7 @@ struct host_entry {
   std::int64_t last_seen = 0;   // unix ms of the newest applied announcement
   std::int64_t status_since = 0;
   std::int64_t last_heard = 0;  // liveness clock; not persisted (a restart starts it afresh)
+  std::int64_t persisted_ms = 0;  // when this entry was last written (not persisted)
 
   bool docker_up() const;
   nlohmann::json to_json() const;  // record + status, first_seen, last_seen, ...
@@ -49,6 +50,12 @@ struct host_entry {
 struct directory_timing {
   std::int64_t down_after_ms = 3200;             // ~3 missed 1 s heartbeats
   std::int64_t gone_after_ms = 24LL * 3600 * 1000;
+  // A bare heartbeat (only sequence and last_seen move) is written at most this often per host:
+  // writing every heartbeat of 5,000 hosts cost the hub loop ~30 ms per 200 ms batch.
+  std::int64_t heartbeat_persist_ms = 30000;
+  // ...and at most this many such hosts per flush, so that hosts which registered together do
+  // not all come due in the same flush.
+  std::size_t heartbeat_writes_per_flush = 100;
 };
 
 class host_directory {
@@ -68,7 +75,9 @@ class host_directory {
                       std::string_view label_value) const;
 
   void load(const state_db& db, std::int64_t now_ms);
-  common::result<void> flush(state_db& db);  // persists changed hosts (no sync: WAL only)
+  // Persists changed hosts, and heartbeat-only ones not written for heartbeat_persist_ms (all of
+  // them when `everything`). No sync: WAL only.
+  common::result<void> flush(state_db& db, std::int64_t now_ms, bool everything = false);
   bool dirty() const { return !dirty_.empty(); }
 
  private:
@@ -77,7 +86,8 @@ class host_directory {
 
   directory_timing timing_;
   std::map<std::string, host_entry, std::less<>> hosts_;
-  std::set<std::string> dirty_;
+  std::set<std::string> dirty_;  // changed: written at the next flush
+  std::set<std::string> stale_;  // only heartbeats since the last write
 };
 
 }  // namespace dockmesh::broker

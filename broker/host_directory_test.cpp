@@ -140,7 +140,7 @@ TEST_CASE("the directory survives a reopen of its database") {
     state_db db(dir.str());
     host_directory d;
     (void)d.apply("heartbeat", host_record("a", 7, 9, {{"labels", {{"k", "v"}}}}), 1234);
-    REQUIRE(d.flush(db).ok());
+    REQUIRE(d.flush(db, 1234).ok());
   }
   state_db db(dir.str());
   host_directory d;
@@ -154,4 +154,28 @@ TEST_CASE("the directory survives a reopen of its database") {
   // Liveness restarts at load: not down at once after a broker restart.
   CHECK(d.tick(99999 + 3000).empty());
   CHECK(d.tick(99999 + 3300).size() == 1);
+}
+
+TEST_CASE("bare heartbeats are written at most every heartbeat_persist_ms; changes at once") {
+  temp_dir dir;
+  state_db db(dir.str());
+  host_directory d(directory_timing{3200, 60000, 30000});
+  auto stored_sequence = [&] { return db.get("h/a").value()["record"]["sequence"].get<int>(); };
+  (void)d.apply("register", host_record("a", 1, 1), 0);
+  REQUIRE(d.flush(db, 0).ok());
+  CHECK(stored_sequence() == 1);
+  (void)d.apply("heartbeat", host_record("a", 1, 2), 1000);
+  REQUIRE(d.flush(db, 1000).ok());
+  CHECK(stored_sequence() == 1);  // only a heartbeat: not yet
+  (void)d.apply("heartbeat", host_record("a", 1, 3, {{"containers_running", 5}}), 2000);
+  REQUIRE(d.flush(db, 2000).ok());
+  CHECK(stored_sequence() == 3);  // a change: written
+  (void)d.apply("heartbeat", host_record("a", 1, 4, {{"containers_running", 5}}), 3000);
+  REQUIRE(d.flush(db, 31999).ok());
+  CHECK(stored_sequence() == 3);
+  REQUIRE(d.flush(db, 32000).ok());
+  CHECK(stored_sequence() == 4);
+  (void)d.apply("heartbeat", host_record("a", 1, 5, {{"containers_running", 5}}), 33000);
+  REQUIRE(d.flush(db, 33000, true).ok());  // on stop, everything
+  CHECK(stored_sequence() == 5);
 }

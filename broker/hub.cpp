@@ -16,7 +16,6 @@ using steady = std::chrono::steady_clock;
 
 constexpr auto tick_every = std::chrono::milliseconds(100);
 constexpr int forward_batch_size = 512;
-constexpr int control_batch_size = 64;
 
 std::string_view view(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
 
@@ -38,7 +37,6 @@ nlohmann::json hub_counters::to_json() const {
           {"dropped_malformed", dropped[static_cast<int>(drop_reason::malformed)]},
           {"dropped_acl", dropped[static_cast<int>(drop_reason::acl)]},
           {"acl", acl_by},
-          {"control_requests", control_requests},
           {"bus_rebinds", bus_rebinds}};
 }
 
@@ -53,10 +51,16 @@ hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_key
   zap_.set(zmq::sockopt::linger, 0);
   zap_.bind(zap_endpoint);  // before any CURVE socket: without a handler libzmq admits every key
   make_bus_sockets();
-  router_ = make_server_socket(zmq::socket_type::router, zap_domain_control);
-  router_.bind(settings_.router_endpoint);
+  auto router = make_server_socket(zmq::socket_type::router, zap_domain_control);
+  router.bind(settings_.router_endpoint);
+  control_ = std::make_unique<control_endpoint>(ctx_, std::move(router), core_,
+                                                settings_.max_message_bytes);
   connect_peers();
-  core_.set_stats_source([this] { return counters_.to_json(); });
+  core_.set_stats_source([this] {
+    auto j = counters_.to_json();
+    j.update(control_->counters());
+    return j;
+  });
 }
 
 zmq::socket_t hub::make_server_socket(zmq::socket_type type, const char* domain) {
@@ -115,9 +119,10 @@ void hub::run(zmq::socket_t& pipe) {
   for (;;) {
     std::vector<zmq::pollitem_t> items{{pipe.handle(), 0, ZMQ_POLLIN, 0},
                                        {zap_.handle(), 0, ZMQ_POLLIN, 0},
-                                       {router_.handle(), 0, ZMQ_POLLIN, 0},
+                                       {control_->socket().handle(), 0, ZMQ_POLLIN, 0},
                                        {xsub_.handle(), 0, ZMQ_POLLIN, 0},
-                                       {xpub_.handle(), 0, ZMQ_POLLIN, 0}};
+                                       {xpub_.handle(), 0, ZMQ_POLLIN, 0},
+                                       {control_->syncer_socket().handle(), 0, ZMQ_POLLIN, 0}};
     if (peers_) items.push_back({peers_.handle(), 0, ZMQ_POLLIN, 0});
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - steady::now());
     zmq::poll(items, std::max(wait, std::chrono::milliseconds(0)));
@@ -126,7 +131,8 @@ void hub::run(zmq::socket_t& pipe) {
       if (pipe.recv(m, zmq::recv_flags::dontwait) && view(m) == "$TERM") break;
     }
     if (items[1].revents & ZMQ_POLLIN) handle_zap();
-    if (items[2].revents & ZMQ_POLLIN) handle_control();
+    if (items[5].revents & ZMQ_POLLIN) control_->handle_sync_completions();
+    if ((items[2].revents & ZMQ_POLLIN) && control_->handle_requests()) rebind_needed_ = true;
     if (rebind_needed_) {
       // A key was cut off: no message is read from the old sockets after this point.
       rebind_needed_ = false;
@@ -137,13 +143,13 @@ void hub::run(zmq::socket_t& pipe) {
     }
     if (items[3].revents & ZMQ_POLLIN) forward_batch();
     if (items[4].revents & ZMQ_POLLIN) drain_subscriptions();
-    if (peers_ && (items[5].revents & ZMQ_POLLIN)) drain_peers();
+    if (peers_ && (items[6].revents & ZMQ_POLLIN)) drain_peers();
     if (steady::now() >= next_tick) {
       publish(core_.tick(common::now_ms()));
       next_tick = steady::now() + tick_every;
     }
   }
-  core_.flush();
+  core_.flush(common::now_ms(), true);
 }
 
 void hub::forward_batch() {
@@ -311,48 +317,6 @@ void hub::handle_zap() {
     zap_.send(zmq::buffer(a.reason), zmq::send_flags::sndmore);
     zap_.send(zmq::buffer(a.user_id), zmq::send_flags::sndmore);
     zap_.send(zmq::buffer(metadata), zmq::send_flags::none);
-  }
-}
-
-void hub::handle_control() {
-  for (int n = 0; n < control_batch_size && !rebind_needed_; ++n) {
-    std::vector<zmq::message_t> frames;
-    zmq::message_t m;
-    if (!router_.recv(m, zmq::recv_flags::dontwait)) return;
-    frames.push_back(std::move(m));
-    while (frames.back().more() && frames.size() < 4) {
-      zmq::message_t next;
-      if (!router_.recv(next, zmq::recv_flags::none)) break;
-      frames.push_back(std::move(next));
-    }
-    ++counters_.control_requests;
-    if (frames.back().more() || frames.size() < 2) {
-      drain_rest(router_, frames.back());
-      drop(drop_reason::malformed, {}, "control", "control request is not [empty][envelope]");
-      continue;
-    }
-    const zmq::message_t& body = frames.back();
-    identity who = parse_user_id(zmq_msg_gets(body.handle(), "User-Id") ? zmq_msg_gets(body.handle(), "User-Id") : "");
-    const char* key = zmq_msg_gets(body.handle(), public_key_property);
-    common::decode_limits limits;
-    limits.max_bytes = settings_.max_message_bytes;
-    auto req = common::decode(view(body), limits);
-    envelope reply;
-    if (!req || req->action.empty()) {
-      envelope empty;
-      reply = common::make_error_reply(
-          empty, core_.client_id(),
-          {common::errc::malformed, req ? "control request without an action" : req.err().message});
-      drop(drop_reason::malformed, who, "control", reply.err->message);
-    } else {
-      auto outcome = core_.on_control(who, key ? key : "", *req, common::now_ms());
-      reply = std::move(outcome.reply);
-      rebind_needed_ = outcome.cut_off;
-    }
-    std::string bytes = common::encode(reply);
-    router_.send(frames.front(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    if (frames.size() == 3) router_.send(frames[1], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    router_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
   }
 }
 

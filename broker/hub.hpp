@@ -13,8 +13,10 @@
 // revoked the hub closes and re-binds its XSUB and XPUB sockets at once (before it reads another
 // message): every client reconnects, ZAP runs again, and the revoked key is refused. Messages in
 // flight at that moment are lost (requesters retry) and subscribers miss ~1 reconnect interval.
-// On the ROUTER, the control service checks every request against the key's current state.
-// Never blocks except in zmq_poll (bounded by the next timer) and batched RocksDB writes.
+// A client refused by ZAP is not retried by libzmq 4.3: it must connect again itself.
+// On the ROUTER (control_endpoint), every request is checked against the key's current state.
+// Never blocks except in zmq_poll (bounded by the next timer) and non-sync RocksDB writes
+// (fsyncs run on wal_syncer's thread).
 #pragma once
 
 #include <array>
@@ -28,6 +30,7 @@
 
 #include "broker/broker_core.hpp"
 #include "broker/broker_options.hpp"
+#include "broker/control_endpoint.hpp"
 #include "broker/identity.hpp"
 #include "broker/topic_acl.hpp"
 #include "common/curve_keys.hpp"
@@ -41,7 +44,6 @@ struct hub_counters {
   std::uint64_t published = 0;  // the broker's own messages
   std::array<std::uint64_t, static_cast<int>(drop_reason::count)> dropped{};
   std::array<std::uint64_t, 5> acl{};  // by acl_decision
-  std::uint64_t control_requests = 0;
   std::uint64_t bus_rebinds = 0;
   nlohmann::json to_json() const;
 };
@@ -64,7 +66,6 @@ class hub {
   bool forward_one();
   void inspect(const topic_view& t, zmq::message_t& body, const identity& who, bool& forward);
   void handle_zap();
-  void handle_control();
   void drain_subscriptions();
   void drain_peers();
   void publish(const publications& out);
@@ -79,7 +80,7 @@ class hub {
   zmq::socket_t zap_;
   zmq::socket_t xsub_;
   zmq::socket_t xpub_;
-  zmq::socket_t router_;
+  std::unique_ptr<control_endpoint> control_;
   zmq::socket_t peers_;
   bool rebind_needed_ = false;
   hub_counters counters_;

@@ -115,9 +115,9 @@ key_store::key_store(state_db& db, std::size_t max_pending) : db_(db), max_pendi
   });
 }
 
-common::result<void> key_store::save(const key_entry& e) {
+common::result<void> key_store::save(const key_entry& e, bool sync) {
   ++generation_;
-  return db_.put(std::string(key_prefix) + e.public_key, e.to_json(), true);
+  return db_.put(std::string(key_prefix) + e.public_key, e.to_json(), sync);
 }
 
 void key_store::merge_authorized(const std::vector<key_entry>& entries, std::int64_t now_ms) {
@@ -184,7 +184,8 @@ bool key_store::note_pending(std::string_view public_key, std::string_view name,
   if (pending_count_ >= max_pending_ || !common::valid_z85_key(public_key)) return false;
   key_entry e{std::string(public_key), role::agent, std::string(name), key_state::pending, now_ms};
   ++pending_count_;
-  auto saved = save(e);
+  // Not synced: a pending key is a note for the admin, and ZAP must not wait on a disk.
+  auto saved = save(e, false);
   keys_.emplace(e.public_key, std::move(e));
   return saved.ok();
 }

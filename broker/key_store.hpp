@@ -67,7 +67,7 @@ class key_store {
   std::uint64_t generation() const { return generation_; }
 
  private:
-  common::result<void> save(const key_entry& e);
+  common::result<void> save(const key_entry& e, bool sync = true);
 
   state_db& db_;
   std::size_t max_pending_;

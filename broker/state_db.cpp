@@ -37,6 +37,7 @@ state_db::state_db(const std::string& dir) {
 
 state_db::~state_db() {
   if (db_) {
+    (void)db_->SyncWAL();
     auto s = db_->Close();
     if (!s.ok()) {
       DM_LOG(warn) << "closing RocksDB: " << s.ToString();
@@ -50,21 +51,29 @@ std::string state_db::pack(const nlohmann::json& value) {
   return out;
 }
 
+bool state_db::want_sync(bool sync) {
+  if (!sync || !deferred_sync_) return sync;
+  ++unsynced_;
+  return false;
+}
+
+common::result<void> state_db::sync_wal() { return from_status(db_->SyncWAL()); }
+
 common::result<void> state_db::put(std::string_view key, const nlohmann::json& value, bool sync) {
   rocksdb::WriteOptions wo;
-  wo.sync = sync;
+  wo.sync = want_sync(sync);
   return from_status(db_->Put(wo, rocksdb::Slice(key.data(), key.size()), pack(value)));
 }
 
 common::result<void> state_db::erase(std::string_view key, bool sync) {
   rocksdb::WriteOptions wo;
-  wo.sync = sync;
+  wo.sync = want_sync(sync);
   return from_status(db_->Delete(wo, rocksdb::Slice(key.data(), key.size())));
 }
 
 common::result<void> state_db::write(rocksdb::WriteBatch& batch, bool sync) {
   rocksdb::WriteOptions wo;
-  wo.sync = sync;
+  wo.sync = want_sync(sync);
   return from_status(db_->Write(wo, &batch));
 }
 

@@ -1,0 +1,117 @@
+#include "broker/control_endpoint.hpp"
+
+#include "broker/identity.hpp"
+#include "broker/zap_authenticator.hpp"
+#include "common/log.hpp"
+
+namespace dockmesh::broker {
+namespace {
+
+using common::envelope;
+
+constexpr int batch_size = 64;
+
+std::string_view view(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
+
+std::string property(const zmq::message_t& m, const char* name) {
+  const char* v = zmq_msg_gets(m.handle(), name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+control_endpoint::control_endpoint(zmq::context_t& ctx, zmq::socket_t router, broker_core& core,
+                                   std::size_t max_message_bytes)
+    : router_(std::move(router)),
+      core_(core),
+      max_message_bytes_(max_message_bytes),
+      syncer_(ctx, core.db()) {
+  core_.db().set_deferred_sync(true);
+}
+
+bool control_endpoint::handle_requests() {
+  for (int n = 0; n < batch_size; ++n) {
+    std::vector<zmq::message_t> frames;
+    zmq::message_t m;
+    if (!router_.recv(m, zmq::recv_flags::dontwait)) return false;
+    frames.push_back(std::move(m));
+    while (frames.back().more() && frames.size() < 4) {
+      zmq::message_t next;
+      if (!router_.recv(next, zmq::recv_flags::none)) break;
+      frames.push_back(std::move(next));
+    }
+    ++requests_;
+    if (frames.back().more() || frames.size() < 2) {
+      while (frames.back().more() && router_.recv(frames.back(), zmq::recv_flags::none)) {
+      }
+      ++malformed_;
+      DM_LOG(debug) << "dropped a control request that is not [empty][envelope]";
+      continue;
+    }
+    if (handle_one(frames)) return true;
+  }
+  return false;
+}
+
+bool control_endpoint::handle_one(std::vector<zmq::message_t>& frames) {
+  zmq::message_t body = std::move(frames.back());
+  frames.pop_back();
+  identity who = parse_user_id(property(body, "User-Id"));
+  common::decode_limits limits;
+  limits.max_bytes = max_message_bytes_;
+  auto req = common::decode(view(body), limits);
+  envelope reply;
+  bool cut_off = false;
+  if (!req || req->action.empty()) {
+    ++malformed_;
+    reply = common::make_error_reply(envelope{}, core_.client_id(),
+                                     {common::errc::malformed,
+                                      req ? "control request without an action" : req.err().message});
+  } else {
+    auto outcome = core_.on_control(who, property(body, public_key_property), *req, common::now_ms());
+    reply = std::move(outcome.reply);
+    cut_off = outcome.cut_off;
+  }
+  if (core_.db().take_unsynced() > 0) {
+    // A key or token changed: acknowledge it only once it is on disk.
+    ++held_total_;
+    held_.push_back({syncer_.request(), std::move(frames), std::move(reply)});
+  } else {
+    send(frames, common::encode(reply));
+  }
+  return cut_off;
+}
+
+void control_endpoint::send(std::vector<zmq::message_t>& route, const std::string& bytes) {
+  for (auto& f : route) router_.send(f, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  router_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+}
+
+void control_endpoint::handle_sync_completions() {
+  syncer_.collect();
+  while (!held_.empty()) {
+    auto& h = held_.front();
+    if (h.ticket <= syncer_.durable()) {
+      send(h.route, common::encode(h.reply));
+    } else if (h.ticket <= syncer_.failed()) {
+      ++sync_failures_;
+      h.reply.code = 503;
+      h.reply.body = nullptr;
+      h.reply.err = common::error{common::errc::unavailable,
+                                  "the change was applied but could not be made durable"};
+      send(h.route, common::encode(h.reply));
+    } else {
+      return;
+    }
+    held_.pop_front();
+  }
+}
+
+nlohmann::json control_endpoint::counters() const {
+  return {{"control_requests", requests_},
+          {"control_malformed", malformed_},
+          {"control_replies_held_for_fsync", held_total_},
+          {"control_sync_failures", sync_failures_}};
+}
+
+}  // namespace dockmesh::broker
