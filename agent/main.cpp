@@ -7,6 +7,7 @@
 
 #include "agent/agent.hpp"
 #include "agent/docker_grammar.hpp"
+#include "agent/enrollment.hpp"
 #include "agent/template_store.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
@@ -57,7 +58,8 @@ int main(int argc, char** argv) {
                                "host label key=value (repeatable)")(
       "templates-dir", po::value<std::string>(),
       "directory of create-container templates (<name>.json)")(
-      "join-token", po::value<std::string>(), "one-time enrollment token (accepted, not used yet)")(
+      "join-token", po::value<std::string>(),
+      "one-time token to enroll this agent's key (dockmeshctl keys token create)")(
       "workers", po::value<int>()->default_value(4), "threads that run Docker calls");
   common::add_bus_client_options(options);
   try {
@@ -77,6 +79,9 @@ int main(int argc, char** argv) {
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     zmq::context_t ctx;
+    if (cfg.vm.count("join-token"))
+      agent::enroll(ctx, opts.bus, opts.self.fqdn, cfg.vm["join-token"].as<std::string>(),
+                    std::chrono::seconds(5));
     agent::agent a(ctx, std::move(opts));
     a.start();
     DM_LOG(info) << "agent " << DOCKMESH_AGENT_VERSION << " running; " << templates.size()

@@ -15,12 +15,13 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agent_bus import AgentBus, host_record, start_process, stop_process  # noqa: E402
-from meshlib import Mesh, wait_for  # noqa: E402
+from meshlib import BUILD_DIR, Mesh, wait_for  # noqa: E402
 
 H1 = "host1.mesh.test"
 IMAGE = "local/busybox:latest"
 ANN = "ann/"
 EVT = "evt/host/%s/" % H1
+AGENT = os.path.join(BUILD_DIR, "bin", "dockmesh-agent")
 
 
 class AgentResilienceTest(unittest.TestCase):
@@ -262,6 +263,36 @@ class AgentResilienceTest(unittest.TestCase):
         wait_for(lambda: (host_record(self.mesh, H1) or {}).get("status") == "down", timeout=10,
                  message="the directory to mark host1 down")
         self.assertIsNotNone(pid)
+
+
+    # ------------------------------------------------------------------ enrollment
+
+    def test_7_join_token_enrolls_a_new_agent(self):
+        rc, token = self.mesh.ctl("keys", "token", "create", "--ttl", "120")
+        self.assertEqual(rc, 0, self.mesh.last_stderr)
+        key = self.mesh.path("host9.key")
+        rc, _ = self.mesh.ctl("keygen", "--out", key)
+        self.assertEqual(rc, 0, self.mesh.last_stderr)
+        argv = [AGENT, "--fqdn", "host9.mesh.test", "--docker-socket", self.mesh.socket_path(1),
+                "--broker", "127.0.0.1:%d" % self.mesh.base_port, "--broker-key", self.mesh.path("broker.pub"),
+                "--key", key, "--join-token", token["token"]]
+        self.started.append(start_process(self.mesh, "agent-host9", argv))
+        wait_for(lambda: (host_record(self.mesh, "host9.mesh.test") or {}).get("status") == "up", timeout=20,
+                 message="host9 to enroll and register")
+        self.assertEqual(self.bus.request("host9.mesh.test", "ping")["code"], 200)
+        # A second agent with the spent token stays pending, and says so.
+        key2 = self.mesh.path("host8.key")
+        self.mesh.ctl("keygen", "--out", key2)
+        argv2 = [a if a != key else key2 for a in argv]
+        argv2[argv2.index("host9.mesh.test")] = "host8.mesh.test"
+        self.started.append(start_process(self.mesh, "agent-host8", argv2))
+        def log_says_pending():
+            with open(self.mesh.path("logs", "agent-host8.log")) as f:
+                return "pending" in f.read()
+        wait_for(log_says_pending, timeout=20, message="host8's agent to report its key pending")
+        self.assertIsNone(host_record(self.mesh, "host8.mesh.test"))
+        for name in ("agent-host9", "agent-host8"):
+            stop_process(self.mesh, name)
 
 
 if __name__ == "__main__":
