@@ -214,6 +214,17 @@ class AgentResilienceTest(unittest.TestCase):
         self.assertEqual(cached["body"], reply["body"])
         self.assertEqual(self.call("remove-container", {"id": "slowstop"})["code"], 200)
 
+    def test_45_reannounce_brings_register_and_inventory(self):
+        self.bus.publish("req/all/", self.bus.envelope("reannounce", {}))
+        seen = set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and seen != {"register", "inventory"}:
+            m = self.bus.receive(deadline - time.monotonic())
+            if m and m[0] == ANN and m[1].get("from") == H1 and m[1].get("action") in ("register", "inventory"):
+                seen.add(m[1]["action"])
+                self.assertEqual(m[1]["body"]["fqdn"], H1)
+        self.assertEqual(seen, {"register", "inventory"})
+
     # ------------------------------------------------------------------ dockerd goes away
 
     def test_5_dockerd_restart_under_a_running_agent(self):
