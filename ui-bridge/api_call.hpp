@@ -1,7 +1,8 @@
 // api_call: one REST request on its way through the API: the parsed request, who sent it, the
 // route's parameters, and `respond`, which hands the response back to the connection's strand
-// (callable once, from any thread), and `post` to run work on that strand. Handlers keep a shared_ptr to it across asynchronous steps.
-// Also bridge_services: the long-lived objects the API handlers work with, owned by main().
+// (callable once, from any thread), and `post` to run work on that strand. Handlers keep a
+// shared_ptr to it across asynchronous steps. Also bridge_services: the long-lived objects the API
+// handlers work with, owned by main().
 #pragma once
 
 #include <functional>

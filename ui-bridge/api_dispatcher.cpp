@@ -23,7 +23,8 @@ void api_dispatcher::handle(api_call_ptr call) {
   }
   call->params = std::move(found.match->params);
   if (found.match->id != route_id::login) {
-    auto who = s_.auth.authenticate_header(to_std(call->req[http::field::authorization]), common::now_ms());
+    auto who = s_.auth.authenticate_header(to_std(call->req[http::field::authorization]),
+                                           common::now_ms());
     if (!who) {
       auto res = error_response(call->req, who.err());
       res.set(http::field::www_authenticate, "Bearer");
@@ -36,25 +37,44 @@ void api_dispatcher::handle(api_call_ptr call) {
 
 void api_dispatcher::invoke(route_id id, api_call_ptr call) {
   switch (id) {
-    case route_id::login: return auth_.login(std::move(call));
-    case route_id::whoami: return auth_.whoami(std::move(call));
-    case route_id::tokens_list: return auth_.tokens_list(std::move(call));
-    case route_id::tokens_create: return auth_.tokens_create(std::move(call));
-    case route_id::tokens_revoke: return auth_.tokens_revoke(std::move(call));
-    case route_id::users_list: return auth_.users_list(std::move(call));
-    case route_id::users_create: return auth_.users_create(std::move(call));
-    case route_id::users_remove: return auth_.users_remove(std::move(call));
-    case route_id::users_password: return auth_.users_password(std::move(call));
-    case route_id::hosts_list: return mesh_.hosts_list(std::move(call));
-    case route_id::host_get: return mesh_.host_get(std::move(call));
-    case route_id::containers_list: return mesh_.containers_list(std::move(call));
-    case route_id::containers_create: return mesh_.containers_create(std::move(call));
-    case route_id::container_get: return mesh_.container_get(std::move(call));
-    case route_id::container_remove: return mesh_.container_remove(std::move(call));
-    case route_id::jobs_get: return mesh_.jobs_get(std::move(call));
-    case route_id::images_list: return mesh_.images_list(std::move(call));
-    case route_id::images_pull: return mesh_.images_pull(std::move(call));
-    case route_id::messages: return mesh_.messages(std::move(call));
+    case route_id::login:
+      return auth_.login(std::move(call));
+    case route_id::whoami:
+      return auth_.whoami(std::move(call));
+    case route_id::tokens_list:
+      return auth_.tokens_list(std::move(call));
+    case route_id::tokens_create:
+      return auth_.tokens_create(std::move(call));
+    case route_id::tokens_revoke:
+      return auth_.tokens_revoke(std::move(call));
+    case route_id::users_list:
+      return auth_.users_list(std::move(call));
+    case route_id::users_create:
+      return auth_.users_create(std::move(call));
+    case route_id::users_remove:
+      return auth_.users_remove(std::move(call));
+    case route_id::users_password:
+      return auth_.users_password(std::move(call));
+    case route_id::hosts_list:
+      return mesh_.hosts_list(std::move(call));
+    case route_id::host_get:
+      return mesh_.host_get(std::move(call));
+    case route_id::containers_list:
+      return mesh_.containers_list(std::move(call));
+    case route_id::containers_create:
+      return mesh_.containers_create(std::move(call));
+    case route_id::container_get:
+      return mesh_.container_get(std::move(call));
+    case route_id::container_remove:
+      return mesh_.container_remove(std::move(call));
+    case route_id::jobs_get:
+      return mesh_.jobs_get(std::move(call));
+    case route_id::images_list:
+      return mesh_.images_list(std::move(call));
+    case route_id::images_pull:
+      return mesh_.images_pull(std::move(call));
+    case route_id::messages:
+      return mesh_.messages(std::move(call));
     case route_id::websocket:
       return call->fail(make_error(errc::invalid_argument, "/api/v1/ws needs a WebSocket upgrade"));
   }

@@ -17,9 +17,9 @@ std::optional<std::string> string_field(const nlohmann::json& j, const char* key
 }
 
 http_response too_many(const http_request& req, std::chrono::seconds wait) {
-  auto res = error_response(req, http::status::too_many_requests, "rate_limited",
-                            "too many failed logins; try again in " +
-                                std::to_string(wait.count()) + " s");
+  auto res =
+      error_response(req, http::status::too_many_requests, "rate_limited",
+                     "too many failed logins; try again in " + std::to_string(wait.count()) + " s");
   res.set(http::field::retry_after, std::to_string(wait.count()));
   return res;
 }
@@ -43,15 +43,15 @@ void auth_api::login(api_call_ptr call) {
   auto user = string_field(*body, "username");
   auto password = string_field(*body, "password");
   if (!user || !password)
-    return call->fail(make_error(errc::invalid_argument, "give {\"username\": ..., \"password\": ...}"));
+    return call->fail(
+        make_error(errc::invalid_argument, "give {\"username\": ..., \"password\": ...}"));
   auto now = steady::now();
   if (auto wait = s_.address_failures.blocked(call->peer, now))
     return call->respond(too_many(call->req, *wait));
   if (auto wait = s_.user_failures.blocked(*user, now))
     return call->respond(too_many(call->req, *wait));
-  offload(call, [this, call, user = *user, password = *password] {
-    check_login(call, user, password);
-  });
+  offload(call,
+          [this, call, user = *user, password = *password] { check_login(call, user, password); });
 }
 
 void auth_api::check_login(api_call_ptr call, std::string user, std::string password) {
@@ -94,7 +94,8 @@ void auth_api::tokens_create(api_call_ptr call) {
   auto name = string_field(*body, "name").value_or("");
   auto ttl = body->value("ttl_seconds", nlohmann::json(0));
   if (!ttl.is_number_integer() || ttl.get<std::int64_t>() < 0)
-    return call->fail(make_error(errc::invalid_argument, "ttl_seconds: must be a non-negative integer"));
+    return call->fail(
+        make_error(errc::invalid_argument, "ttl_seconds: must be a non-negative integer"));
   offload(call, [this, call, name, ttl = ttl.get<std::int64_t>()] {
     auto made = s_.tokens.create(call->who.user, name, ttl);
     if (!made) return call->fail(made.err());

@@ -13,9 +13,9 @@ authenticator::authenticator(const jwt_codec& jwt, const user_store& users,
 
 session_token authenticator::issue_session(const user_record& u, std::int64_t now_s) const {
   std::int64_t exp = now_s + session_ttl_.count();
-  nlohmann::json claims = {{"sub", u.name},         {"role", to_string(u.role)},
-                           {"gen", u.generation},   {"iat", now_s},
-                           {"exp", exp},            {"jti", random_hex(8)}};
+  nlohmann::json claims = {{"sub", u.name},       {"role", to_string(u.role)},
+                           {"gen", u.generation}, {"iat", now_s},
+                           {"exp", exp},          {"jti", random_hex(8)}};
   return session_token{jwt_.sign(claims), exp};
 }
 
@@ -53,8 +53,7 @@ common::result<principal> authenticator::authenticate_header(std::string_view au
   constexpr std::string_view scheme = "Bearer ";
   if (authorization.empty())
     return make_error(errc::unauthorized, "missing Authorization: Bearer header");
-  if (authorization.size() <= scheme.size() ||
-      authorization.substr(0, scheme.size()) != scheme)
+  if (authorization.size() <= scheme.size() || authorization.substr(0, scheme.size()) != scheme)
     return make_error(errc::unauthorized, "Authorization header must be 'Bearer <token>'");
   auto token = authorization.substr(scheme.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);

@@ -17,9 +17,9 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   std::string out(text.size() * 3 / 4 + 3, '\0');
   std::size_t len = 0;
   const char* end = nullptr;
-  int rc = sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                             text.size(), nullptr, &len, &end,
-                             sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  int rc =
+      sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), nullptr, &len, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   // Trailing garbage leaves `end` short of the input's end: reject rather than truncate.
   if (rc != 0 || end != text.data() + text.size()) return std::nullopt;
   out.resize(len);

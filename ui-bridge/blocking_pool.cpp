@@ -9,7 +9,9 @@ namespace dockmesh::bridge {
 blocking_pool::blocking_pool(std::size_t threads, std::size_t max_queued)
     : pool_(threads), max_queued_(max_queued) {}
 
-blocking_pool::~blocking_pool() { stop(); }
+blocking_pool::~blocking_pool() {
+  stop();
+}
 
 bool blocking_pool::submit(std::function<void()> task) {
   if (stopped_.load()) return false;

@@ -49,6 +49,7 @@ void write_secret_file(const std::string& path, const std::string& content) {
 }  // namespace
 
 void add_bridge_options(po::options_description& o) {
+  // clang-format off
   o.add_options()
       ("data-dir", po::value<std::string>(), "directory for users, tokens, jobs and the JWT key")
       ("listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "HTTP address IP:PORT")
@@ -62,6 +63,7 @@ void add_bridge_options(po::options_description& o) {
       ("hosts-cache-ms", po::value<int>()->default_value(200), "reuse a host list this long")
       ("login-failures-per-user", po::value<int>()->default_value(5), "per minute, then 429")
       ("login-failures-per-address", po::value<int>()->default_value(20), "per minute, then 429");
+  // clang-format on
   common::add_bus_client_options(o);
 }
 
@@ -70,11 +72,14 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
   if (!vm.count("data-dir")) throw std::runtime_error("--data-dir is required");
   c.data_dir = vm["data-dir"].as<std::string>();
   c.listen = vm["listen"].as<std::string>();
-  c.static_dir = vm.count("static-dir") ? vm["static-dir"].as<std::string>()
-                                        : default_dir(DOCKMESH_BRIDGE_BUILD_WEB_DIR, DOCKMESH_BRIDGE_WEB_DIR);
-  c.schemas_dir = vm.count("schemas-dir") ? vm["schemas-dir"].as<std::string>()
-                                          : default_dir(DOCKMESH_BUILD_SCHEMAS_DIR, DOCKMESH_SCHEMAS_DIR);
-  if (vm.count("admin-password-file")) c.admin_password_file = vm["admin-password-file"].as<std::string>();
+  c.static_dir = vm.count("static-dir")
+                     ? vm["static-dir"].as<std::string>()
+                     : default_dir(DOCKMESH_BRIDGE_BUILD_WEB_DIR, DOCKMESH_BRIDGE_WEB_DIR);
+  c.schemas_dir = vm.count("schemas-dir")
+                      ? vm["schemas-dir"].as<std::string>()
+                      : default_dir(DOCKMESH_BUILD_SCHEMAS_DIR, DOCKMESH_SCHEMAS_DIR);
+  if (vm.count("admin-password-file"))
+    c.admin_password_file = vm["admin-password-file"].as<std::string>();
   auto positive = [&](const char* name) {
     int v = vm[name].as<int>();
     if (v <= 0) throw std::runtime_error(std::string("--") + name + " must be positive");
@@ -124,14 +129,16 @@ bridge_app::bridge_app(bridge_config config)
   first_start();
 }
 
-bridge_app::~bridge_app() { stop(); }
+bridge_app::~bridge_app() {
+  stop();
+}
 
 void bridge_app::first_start() {
   auto password = users_->ensure_first_admin();
   if (!password) throw std::runtime_error(password.err().message);
   if (!password->has_value()) return;
-  std::cout << "dockmesh-bridge: first start: created user 'admin' with password "
-            << **password << " (shown once)" << std::endl;
+  std::cout << "dockmesh-bridge: first start: created user 'admin' with password " << **password
+            << " (shown once)" << std::endl;
   if (!config_.admin_password_file.empty())
     write_secret_file(config_.admin_password_file, **password + "\n");
 }

@@ -35,10 +35,7 @@ void deliver(F& f, A&&... args) {
 class bus_actor::loop {
  public:
   explicit loop(bus_actor& owner)
-      : owner_(owner),
-        ctx_(1),
-        bus_(ctx_, owner.options_),
-        control_(ctx_, owner.options_) {
+      : owner_(owner), ctx_(1), bus_(ctx_, owner.options_), control_(ctx_, owner.options_) {
     bus_.subscribe(common::topic_dir());
     bus_.subscribe(all_host_events);
   }
@@ -126,6 +123,8 @@ class bus_actor::loop {
       return;
     }
     owner_.count([](auto& k) { ++k.events; });
+    // A host changed: the next `hosts` query must see it, not a cached list from before.
+    if (m.topic == common::topic_dir() && m.env.action.rfind("host", 0) == 0) hosts_cache_.reset();
     if (owner_.on_event_) deliver(owner_.on_event_, m);
   }
 
@@ -232,13 +231,13 @@ void bus_actor::post(command c) {
   (void)!::write(wake_fd_, &one, sizeof one);
 }
 
-void bus_actor::request(std::string topic, common::envelope env,
-                        std::chrono::milliseconds timeout, reply_handler done) {
+void bus_actor::request(std::string topic, common::envelope env, std::chrono::milliseconds timeout,
+                        reply_handler done) {
   post(request_cmd{std::move(topic), std::move(env), timeout, std::move(done)});
 }
 
-void bus_actor::control(std::string action, nlohmann::json body,
-                        std::chrono::milliseconds timeout, reply_handler done) {
+void bus_actor::control(std::string action, nlohmann::json body, std::chrono::milliseconds timeout,
+                        reply_handler done) {
   post(control_cmd{std::move(action), std::move(body), timeout, std::move(done)});
 }
 

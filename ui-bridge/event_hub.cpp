@@ -25,7 +25,9 @@ std::optional<std::string> owner_in(const nlohmann::json& j) {
   return std::nullopt;
 }
 
-bool mentions(const std::string& s, const char* word) { return s.find(word) != std::string::npos; }
+bool mentions(const std::string& s, const char* word) {
+  return s.find(word) != std::string::npos;
+}
 
 std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -105,7 +107,8 @@ void event_hub::publish_bus(const common::bus_message& m) {
       owner = owners_[facts.container_id];
     remember(facts);
     for (auto& [id, s] : subs_)
-      if (s.admin || !facts.about_container || (owner && *owner == s.user)) targets.push_back(s.sink);
+      if (s.admin || !facts.about_container || (owner && *owner == s.user))
+        targets.push_back(s.sink);
   }
   for (auto& sink : targets) sink(text);
 }

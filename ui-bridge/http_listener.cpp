@@ -16,7 +16,8 @@ tcp::endpoint parse_listen_address(const std::string& s) {
   if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
     throw std::invalid_argument("--listen must be HOST:PORT, got '" + s + "'");
   std::string host = s.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   boost::system::error_code ec;
   auto addr = net::ip::make_address(host, ec);
   if (ec) throw std::invalid_argument("--listen: '" + host + "' is not an IP address");
@@ -44,7 +45,9 @@ http_listener::http_listener(net::io_context& ioc, tcp::endpoint endpoint, http_
                              std::to_string(endpoint.port()) + ": " + ec.message());
 }
 
-void http_listener::start() { do_accept(); }
+void http_listener::start() {
+  do_accept();
+}
 
 void http_listener::stop() {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {
@@ -53,19 +56,21 @@ void http_listener::stop() {
   });
 }
 
-tcp::endpoint http_listener::local_endpoint() const { return acceptor_.local_endpoint(); }
+tcp::endpoint http_listener::local_endpoint() const {
+  return acceptor_.local_endpoint();
+}
 
 void http_listener::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](
-                                                     boost::system::error_code ec, tcp::socket s) {
-    if (ec == net::error::operation_aborted) return;
-    if (ec) {
-      DM_LOG(warn) << "accept: " << ec.message();
-    } else {
-      std::make_shared<http_session>(std::move(s), self->site_)->run();
-    }
-    self->do_accept();
-  });
+  acceptor_.async_accept(net::make_strand(ioc_),
+                         [self = shared_from_this()](boost::system::error_code ec, tcp::socket s) {
+                           if (ec == net::error::operation_aborted) return;
+                           if (ec) {
+                             DM_LOG(warn) << "accept: " << ec.message();
+                           } else {
+                             std::make_shared<http_session>(std::move(s), self->site_)->run();
+                           }
+                           self->do_accept();
+                         });
 }
 
 }  // namespace dockmesh::bridge

@@ -30,7 +30,9 @@ http_response redirect_response(const http_request& req, http::status status,
 // The status for an errc (to_status, with too_large as 413 at HTTP).
 http::status http_status_for(common::errc code);
 // Beast (Boost 1.74) has its own string_view; the rest of dockmesh uses std's.
-inline std::string_view to_std(boost::beast::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view to_std(boost::beast::string_view s) {
+  return {s.data(), s.size()};
+}
 nlohmann::json error_json(std::string_view code, std::string_view message);
 // Headers every response carries (no sniffing, no framing, same-origin scripts only).
 void add_security_headers(http_response& res);

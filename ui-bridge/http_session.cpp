@@ -57,7 +57,8 @@ void http_session::handle(http_request req) {
   std::string path(target.substr(0, q));
   if (beast::websocket::is_upgrade(req)) {
     if (path != "/api/v1/ws")
-      return send(error_response(req, http::status::not_found, "not_found", "no WebSocket at " + path));
+      return send(
+          error_response(req, http::status::not_found, "not_found", "no WebSocket at " + path));
     stream_.expires_never();
     std::make_shared<ws_session>(std::move(stream_), site_.services, peer_)->run(std::move(req));
     return;
@@ -74,7 +75,9 @@ void http_session::handle(http_request req) {
     net::post(self->stream_.get_executor(),
               [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
   };
-  call->post = [self](std::function<void()> f) { net::post(self->stream_.get_executor(), std::move(f)); };
+  call->post = [self](std::function<void()> f) {
+    net::post(self->stream_.get_executor(), std::move(f));
+  };
   site_.api.handle(std::move(call));
 }
 
@@ -99,8 +102,9 @@ void http_session::send(http_response res) {
   bool keep_alive = res.keep_alive();
   writing_ = std::make_shared<http_response>(std::move(res));
   stream_.expires_after(30s);
-  http::async_write(stream_, *writing_,
-                    beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
+  http::async_write(
+      stream_, *writing_,
+      beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
 }
 
 void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {

@@ -35,7 +35,8 @@ std::string normalize_image(std::string_view image) {
 std::vector<std::string> created_ids(const nlohmann::json& body) {
   std::vector<std::string> out;
   auto take = [&](const nlohmann::json& c) {
-    if (c.is_string()) out.push_back(c.get<std::string>());
+    if (c.is_string())
+      out.push_back(c.get<std::string>());
     else if (c.is_object() && c.value("id", nlohmann::json()).is_string())
       out.push_back(c["id"].get<std::string>());
   };
@@ -50,7 +51,8 @@ std::vector<std::string> created_ids(const nlohmann::json& body) {
 common::result<pull_request> parse_pull_request(const nlohmann::json& body,
                                                 const schema_registry& schemas) {
   if (!body.is_object())
-    return make_error(errc::invalid_argument, "the request must be {\"image\": ..., \"hosts\": [...]}");
+    return make_error(errc::invalid_argument,
+                      "the request must be {\"image\": ..., \"hosts\": [...]}");
   pull_request req;
   nlohmann::json args = {{"image", body.value("image", nlohmann::json())}};
   if (body.contains("auth")) args["auth"] = body["auth"];
@@ -92,8 +94,9 @@ common::result<job> job_runner::start_create(const principal& who, const nlohman
   changed(jobs_.update(id, common::now_ms(), [&](job& x) {
     x.progress = {{"stage", "sent"}, {"host", plan->host.empty() ? "(scheduler)" : plan->host}};
   }));
-  gateway_.send_plan(who, std::move(*plan),
-                     [this, id](common::result<common::envelope> r) { finish_create(id, std::move(r)); });
+  gateway_.send_plan(who, std::move(*plan), [this, id](common::result<common::envelope> r) {
+    finish_create(id, std::move(r));
+  });
   return *jobs_.get(id, common::now_ms());
 }
 

@@ -26,8 +26,8 @@ namespace dockmesh::bridge {
 
 struct pull_request {
   std::string image;
-  nlohmann::json auth;              // optional registry credentials, passed through
-  std::vector<std::string> hosts;   // distinct fqdns
+  nlohmann::json auth;             // optional registry credentials, passed through
+  std::vector<std::string> hosts;  // distinct fqdns
 };
 // {image, hosts: [...], auth?}: hosts non-empty, at most 256, each a valid fqdn.
 common::result<pull_request> parse_pull_request(const nlohmann::json& body,

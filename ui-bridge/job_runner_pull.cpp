@@ -30,8 +30,10 @@ void settle(job& j) {
 }  // namespace
 
 void apply_pull_progress(nlohmann::json& host_progress, const nlohmann::json& event) {
-  if (event.contains("status") && event["status"].is_string()) host_progress["status"] = event["status"];
-  std::string layer = event.value("layer", nlohmann::json()).is_string() ? event["layer"].get<std::string>() : "";
+  if (event.contains("status") && event["status"].is_string())
+    host_progress["status"] = event["status"];
+  std::string layer =
+      event.value("layer", nlohmann::json()).is_string() ? event["layer"].get<std::string>() : "";
   if (layer.empty() || !event.contains("total")) return;
   auto& layers = host_progress["layers"];
   if (!layers.is_object()) layers = nlohmann::json::object();
@@ -56,10 +58,11 @@ common::result<job> job_runner::start_pull(const principal& who, const nlohmann:
     x.progress = {{"image", req->image}, {"hosts", nlohmann::json::object()}};
     for (auto& h : req->hosts) x.progress["hosts"][h] = {{"state", "waiting"}};
   }));
-  gateway_.control("hosts", nlohmann::json::object(),
-                   [this, id, who, req = std::move(*req)](common::result<common::envelope> r) mutable {
-                     begin_pulls(id, who, std::move(req), std::move(r));
-                   });
+  gateway_.control(
+      "hosts", nlohmann::json::object(),
+      [this, id, who, req = std::move(*req)](common::result<common::envelope> r) mutable {
+        begin_pulls(id, who, std::move(req), std::move(r));
+      });
   return *jobs_.get(id, common::now_ms());
 }
 
@@ -68,7 +71,11 @@ void job_runner::begin_pulls(const std::string& job_id, const principal& who, pu
   if (!hosts_reply || hosts_reply->code != 200) {
     auto e = hosts_reply ? make_error(errc::unavailable, "the directory did not answer")
                          : hosts_reply.err();
-    changed(jobs_.update(job_id, common::now_ms(), [&](job& j) { j.state = job_state::failed; j.status = 503; j.err = e; }));
+    changed(jobs_.update(job_id, common::now_ms(), [&](job& j) {
+      j.state = job_state::failed;
+      j.status = 503;
+      j.err = e;
+    }));
     return;
   }
   std::map<std::string, std::string> status;  // fqdn -> up/down/...
@@ -81,8 +88,9 @@ void job_runner::begin_pulls(const std::string& job_id, const principal& who, pu
   for (const auto& host : req.hosts) {
     auto it = status.find(host);
     if (it == status.end() || it->second != "up") {
-      auto e = it == status.end() ? make_error(errc::not_found, "host " + host + " is not in the directory")
-                                  : make_error(errc::unavailable, "host " + host + " is " + it->second);
+      auto e = it == status.end()
+                   ? make_error(errc::not_found, "host " + host + " is not in the directory")
+                   : make_error(errc::unavailable, "host " + host + " is " + it->second);
       host_pulled(job_id, host, e);
       continue;
     }
@@ -94,9 +102,10 @@ void job_runner::begin_pulls(const std::string& job_id, const principal& who, pu
     plan.body = {{"image", req.image}};
     if (!req.auth.is_null()) plan.body["auth"] = req.auth;
     plan.rule = *find_action_rule("pull-image");
-    gateway_.send_plan(who, std::move(plan), [this, job_id, host](common::result<common::envelope> r) {
-      host_pulled(job_id, host, std::move(r));
-    });
+    gateway_.send_plan(who, std::move(plan),
+                       [this, job_id, host](common::result<common::envelope> r) {
+                         host_pulled(job_id, host, std::move(r));
+                       });
   }
 }
 
@@ -129,7 +138,8 @@ void job_runner::on_event(const common::bus_message& m) {
   if (!topic || topic->kind != common::topic_kind::evt_host) return;
   const auto& body = m.env.body;
   if (!body.is_object() || m.env.action.find("pull") == std::string::npos) return;
-  std::string image = body.value("image", nlohmann::json()).is_string() ? body["image"].get<std::string>() : "";
+  std::string image =
+      body.value("image", nlohmann::json()).is_string() ? body["image"].get<std::string>() : "";
   std::vector<std::string> job_ids;
   {
     std::lock_guard lock(mutex_);

@@ -7,7 +7,8 @@ using dockmesh::common::errc;
 
 TEST_CASE("created container ids are found in the reply shapes agents and brokers use") {
   CHECK(created_ids({{"id", "abc"}, {"name", "web"}}) == std::vector<std::string>{"abc"});
-  CHECK(created_ids({{"containers", {{{"id", "a"}}, {{"id", "b"}}}}}) == std::vector<std::string>{"a", "b"});
+  CHECK(created_ids({{"containers", {{{"id", "a"}}, {{"id", "b"}}}}}) ==
+        std::vector<std::string>{"a", "b"});
   CHECK(created_ids({{"ids", {"x", "y"}}}) == std::vector<std::string>{"x", "y"});
   CHECK(created_ids(nlohmann::json::object()).empty());
   CHECK(created_ids(nullptr).empty());
@@ -22,9 +23,12 @@ TEST_CASE("image references normalise to an explicit tag") {
 
 TEST_CASE("pull progress sums the layers of a host") {
   nlohmann::json p = {{"state", "pulling"}};
-  apply_pull_progress(p, {{"status", "Downloading"}, {"layer", "l1"}, {"current", 10}, {"total", 100}});
-  apply_pull_progress(p, {{"status", "Downloading"}, {"layer", "l2"}, {"current", 5}, {"total", 50}});
-  apply_pull_progress(p, {{"status", "Downloading"}, {"layer", "l1"}, {"current", 60}, {"total", 100}});
+  apply_pull_progress(
+      p, {{"status", "Downloading"}, {"layer", "l1"}, {"current", 10}, {"total", 100}});
+  apply_pull_progress(p,
+                      {{"status", "Downloading"}, {"layer", "l2"}, {"current", 5}, {"total", 50}});
+  apply_pull_progress(
+      p, {{"status", "Downloading"}, {"layer", "l1"}, {"current", 60}, {"total", 100}});
   CHECK(p["current"] == 65);
   CHECK(p["total"] == 150);
   apply_pull_progress(p, {{"status", "Status: Downloaded newer image"}, {"layer", ""}});
@@ -40,9 +44,13 @@ TEST_CASE("pull requests need an image valid for pull-image and 1..256 fqdns") {
   auto ok = parse_pull_request({{"image", "busybox"}, {"hosts", {"h1", "h2", "h1"}}}, reg);
   REQUIRE(ok.ok());
   CHECK(ok->hosts == std::vector<std::string>{"h1", "h2"});
-  CHECK(parse_pull_request({{"image", 5}, {"hosts", {"h1"}}}, reg).err().message.rfind("image: ", 0) == 0);
+  CHECK(parse_pull_request({{"image", 5}, {"hosts", {"h1"}}}, reg)
+            .err()
+            .message.rfind("image: ", 0) == 0);
   CHECK(parse_pull_request({{"image", "x"}}, reg).err().message.rfind("hosts: ", 0) == 0);
-  CHECK(parse_pull_request({{"image", "x"}, {"hosts", nlohmann::json::array()}}, reg).err().code == errc::invalid_argument);
-  CHECK(parse_pull_request({{"image", "x"}, {"hosts", {"a/b"}}}, reg).err().code == errc::invalid_argument);
+  CHECK(parse_pull_request({{"image", "x"}, {"hosts", nlohmann::json::array()}}, reg).err().code ==
+        errc::invalid_argument);
+  CHECK(parse_pull_request({{"image", "x"}, {"hosts", {"a/b"}}}, reg).err().code ==
+        errc::invalid_argument);
   CHECK_FALSE(parse_pull_request(nlohmann::json::array(), reg).ok());
 }

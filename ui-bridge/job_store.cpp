@@ -10,17 +10,23 @@ using common::make_error;
 
 std::string_view to_string(job_state s) {
   switch (s) {
-    case job_state::running: return "running";
-    case job_state::done: return "done";
-    case job_state::failed: return "failed";
+    case job_state::running:
+      return "running";
+    case job_state::done:
+      return "done";
+    case job_state::failed:
+      return "failed";
   }
   return "failed";
 }
 
 nlohmann::json to_json(const job& j) {
-  nlohmann::json out = {{"id", j.id},           {"kind", j.kind},
-                        {"user", j.user},       {"state", to_string(j.state)},
-                        {"created", j.created_ms}, {"updated", j.updated_ms},
+  nlohmann::json out = {{"id", j.id},
+                        {"kind", j.kind},
+                        {"user", j.user},
+                        {"state", to_string(j.state)},
+                        {"created", j.created_ms},
+                        {"updated", j.updated_ms},
                         {"progress", j.progress}};
   if (j.state != job_state::running) {
     out["finished"] = j.finished_ms;
@@ -39,7 +45,9 @@ std::optional<job> job_from_json(const nlohmann::json& in) {
   j.kind = in.value("kind", "");
   j.user = in.value("user", "");
   auto st = in.value("state", "failed");
-  j.state = st == "running" ? job_state::running : st == "done" ? job_state::done : job_state::failed;
+  j.state = st == "running" ? job_state::running
+            : st == "done"  ? job_state::done
+                            : job_state::failed;
   j.created_ms = in.value("created", std::int64_t{0});
   j.updated_ms = in.value("updated", std::int64_t{0});
   j.finished_ms = in.value("finished", std::int64_t{0});

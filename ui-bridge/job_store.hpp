@@ -34,10 +34,10 @@ struct job {
   std::int64_t updated_ms = 0;
   std::int64_t finished_ms = 0;
   nlohmann::json progress = nlohmann::json::object();
-  nlohmann::json result;          // the outcome when done
-  int status = 0;                 // HTTP-like code of the outcome
+  nlohmann::json result;  // the outcome when done
+  int status = 0;         // HTTP-like code of the outcome
   std::optional<common::error> err;
-  std::string location;           // where the created thing lives, once done
+  std::string location;  // where the created thing lives, once done
 };
 nlohmann::json to_json(const job& j);
 std::optional<job> job_from_json(const nlohmann::json& j);
@@ -51,8 +51,7 @@ class job_store {
  public:
   job_store(kv_store& kv, job_limits limits, std::int64_t now_ms);  // loads and recovers
 
-  common::result<job> create(const std::string& kind, const std::string& user,
-                             std::int64_t now_ms);
+  common::result<job> create(const std::string& kind, const std::string& user, std::int64_t now_ms);
   std::optional<job> get(const std::string& id, std::int64_t now_ms);
   // Applies `change` to the job (if it exists and is still running) and stores it; returns the
   // new state, or nullopt when there is no such running job.

@@ -70,7 +70,7 @@ TEST_CASE("the store is bounded: the oldest finished job makes room, running one
   CHECK(js.size() == 3);
   CHECK_FALSE(js.get(b->id, 7));  // oldest finished went
   CHECK(js.get(c->id, 7));
-  CHECK(js.get(a->id, 7));        // still running: kept
+  CHECK(js.get(a->id, 7));  // still running: kept
 }
 
 TEST_CASE("jobs survive a restart; those cut off while running come back failed") {

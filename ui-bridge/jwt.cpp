@@ -23,7 +23,9 @@ const std::string& encoded_header() {
   return h;
 }
 
-common::error refuse(std::string why) { return make_error(errc::unauthorized, std::move(why)); }
+common::error refuse(std::string why) {
+  return make_error(errc::unauthorized, std::move(why));
+}
 
 }  // namespace
 
@@ -47,8 +49,7 @@ std::string jwt_codec::sign(const nlohmann::json& claims) const {
   return input + "." + base64url_encode(mac(input));
 }
 
-common::result<nlohmann::json> jwt_codec::verify(std::string_view token,
-                                                 std::int64_t now_s) const {
+common::result<nlohmann::json> jwt_codec::verify(std::string_view token, std::int64_t now_s) const {
   if (token.size() > 8192) return refuse("token too long");
   auto dot1 = token.find('.');
   auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);

@@ -16,13 +16,16 @@ namespace {
 const std::string key_a(32, 'a');
 const std::string key_b(32, 'b');
 
-nlohmann::json claims(std::int64_t exp) { return {{"sub", "alice"}, {"exp", exp}, {"gen", 1}}; }
+nlohmann::json claims(std::int64_t exp) {
+  return {{"sub", "alice"}, {"exp", exp}, {"gen", 1}};
+}
 
 // Replaces part `index` (0 header, 1 payload, 2 signature) of a JWT.
 std::string replace_part(const std::string& token, int index, const std::string& part) {
   auto d1 = token.find('.');
   auto d2 = token.find('.', d1 + 1);
-  std::string parts[3] = {token.substr(0, d1), token.substr(d1 + 1, d2 - d1 - 1), token.substr(d2 + 1)};
+  std::string parts[3] = {token.substr(0, d1), token.substr(d1 + 1, d2 - d1 - 1),
+                          token.substr(d2 + 1)};
   parts[index] = part;
   return parts[0] + "." + parts[1] + "." + parts[2];
 }
@@ -102,7 +105,8 @@ TEST_CASE("tampering with any part of a token breaks it") {
 
 TEST_CASE("malformed tokens are refused without throwing") {
   jwt_codec jwt(key_a);
-  for (std::string bad : std::vector<std::string>{"", "abc", "a.b", "a.b.c.d", "...", "!!.!!.!!", std::string(9000, 'x')})
+  for (std::string bad : std::vector<std::string>{"", "abc", "a.b", "a.b.c.d", "...", "!!.!!.!!",
+                                                  std::string(9000, 'x')})
     CHECK_FALSE(jwt.verify(bad, 0).ok());
   auto not_json = base64url_encode("not json") + "." + base64url_encode("{}") + ".x";
   CHECK_FALSE(jwt.verify(not_json, 0).ok());

@@ -78,7 +78,8 @@ common::result<std::optional<nlohmann::json>> kv_store::get_json(std::string_vie
   if (!raw) return raw.err();
   if (!raw->has_value()) return std::optional<nlohmann::json>();
   auto j = nlohmann::json::parse(**raw, nullptr, false);
-  if (j.is_discarded()) return make_error(errc::internal, "storage: corrupt value at " + std::string(key));
+  if (j.is_discarded())
+    return make_error(errc::internal, "storage: corrupt value at " + std::string(key));
   return std::optional<nlohmann::json>(std::move(j));
 }
 

@@ -2,7 +2,8 @@
 // tokens (`token/<id>`) and jobs (`job/<id>`) as JSON values. Thin: converts rocksdb::Status into
 // result<T> at this edge. RocksDB is thread-safe, so one kv_store is shared by every thread.
 // Writes with durability::sync fsync the WAL: do those on the blocking pool, not in a Beast
-// handler; durability::buffered survives a process crash (the WAL is in the OS) but not a power cut.
+// handler; durability::buffered survives a process crash (the WAL is in the OS) but not a power
+// cut.
 #pragma once
 
 #include <memory>

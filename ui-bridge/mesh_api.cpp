@@ -39,8 +39,10 @@ void mesh_api::host_get(api_call_ptr call) {
 void mesh_api::containers_list(api_call_ptr call) {
   nlohmann::json body = nlohmann::json::object();
   if (call->query.count("host")) body["host"] = call->query["host"];
-  if (!call->who.is_admin()) body["owner"] = call->who.user;
-  else if (call->query.count("owner")) body["owner"] = call->query["owner"];
+  if (!call->who.is_admin())
+    body["owner"] = call->who.user;
+  else if (call->query.count("owner"))
+    body["owner"] = call->query["owner"];
   directory(call, "containers", body);
 }
 

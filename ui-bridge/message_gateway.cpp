@@ -19,8 +19,10 @@ namespace {
 common::error reply_error(const common::envelope& reply, const std::string& ref) {
   if (reply.code == 404) return make_error(errc::not_found, "no container '" + ref + "'");
   if (reply.code == 409)
-    return make_error(errc::conflict, "'" + ref + "' matches several containers; give more of the id");
-  std::string why = reply.err ? reply.err->message : "directory answered " + std::to_string(reply.code);
+    return make_error(errc::conflict,
+                      "'" + ref + "' matches several containers; give more of the id");
+  std::string why =
+      reply.err ? reply.err->message : "directory answered " + std::to_string(reply.code);
   return make_error(reply.err ? reply.err->code : common::from_status(reply.code), why);
 }
 
@@ -38,19 +40,23 @@ void message_gateway::send(const principal& who, const nlohmann::json& message,
 }
 
 void message_gateway::send_plan(const principal& who, message_plan plan, reply_handler done) {
-  if (plan.rule.kind != action_kind::container) return send_to_host(who, std::move(plan), std::move(done));
+  if (plan.rule.kind != action_kind::container)
+    return send_to_host(who, std::move(plan), std::move(done));
   std::string ref = plan.body["id"].get<std::string>();
-  resolve_container(who, ref, [this, who, plan = std::move(plan), done = std::move(done)](
-                                  common::result<nlohmann::json> c) mutable {
-    if (!c) return done(c.err());
-    std::string host = c->value("host", "");
-    if (!plan.host.empty() && plan.host != host)
-      return done(make_error(errc::not_found, "container '" + plan.body["id"].get<std::string>() +
-                                                  "' is not on host " + plan.host));
-    plan.host = host;
-    plan.body["id"] = c->value("id", plan.body["id"].get<std::string>());  // full id from here on
-    send_to_host(who, std::move(plan), std::move(done));
-  });
+  resolve_container(who, ref,
+                    [this, who, plan = std::move(plan),
+                     done = std::move(done)](common::result<nlohmann::json> c) mutable {
+                      if (!c) return done(c.err());
+                      std::string host = c->value("host", "");
+                      if (!plan.host.empty() && plan.host != host)
+                        return done(make_error(errc::not_found,
+                                               "container '" + plan.body["id"].get<std::string>() +
+                                                   "' is not on host " + plan.host));
+                      plan.host = host;
+                      plan.body["id"] = c->value(
+                          "id", plan.body["id"].get<std::string>());  // full id from here on
+                      send_to_host(who, std::move(plan), std::move(done));
+                    });
 }
 
 void message_gateway::send_to_host(const principal& who, message_plan plan, reply_handler done) {
@@ -67,6 +73,9 @@ void message_gateway::send_to_host(const principal& who, message_plan plan, repl
 
 void message_gateway::resolve_container(const principal& who, const std::string& ref,
                                         container_handler done) {
+  if (!valid_container_ref(ref))
+    return done(make_error(errc::invalid_argument, "id: '" + ref.substr(0, 64) +
+                                                       "' is not a container id, prefix or name"));
   // Users look among their own containers first, so their own name wins over another user's
   // container of the same name; only on a miss do we look further, to say 403 rather than 404.
   lookup(who, ref, !who.is_admin(), std::move(done));
@@ -77,8 +86,8 @@ void message_gateway::lookup(const principal& who, const std::string& ref, bool 
   nlohmann::json body = {{"ref", ref}};
   if (as_owner) body["owner"] = who.user;
   bus_.control("container", body, control_timeout_,
-               [this, who, ref, as_owner, done = std::move(done)](
-                   common::result<common::envelope> r) mutable {
+               [this, who, ref, as_owner,
+                done = std::move(done)](common::result<common::envelope> r) mutable {
                  if (!r) return done(r.err());
                  if (r->code == 200) {
                    auto c = container_of(*r);

@@ -37,8 +37,7 @@ class message_gateway {
   const schema_registry& schemas() const { return schemas_; }
 
  private:
-  void lookup(const principal& who, const std::string& ref, bool as_owner,
-              container_handler done);
+  void lookup(const principal& who, const std::string& ref, bool as_owner, container_handler done);
   void send_to_host(const principal& who, message_plan plan, reply_handler done);
 
   const schema_registry& schemas_;

@@ -129,7 +129,8 @@ common::result<message_plan> plan_message(const nlohmann::json& message,
   message_plan plan;
   plan.action = action->get<std::string>();
   auto rule = find_action_rule(plan.action);
-  if (!rule) return make_error(errc::invalid_argument, "unknown action '" + plan.action.substr(0, 64) + "'");
+  if (!rule)
+    return make_error(errc::invalid_argument, "unknown action '" + plan.action.substr(0, 64) + "'");
   plan.rule = *rule;
   if (rule->admin_only && !who.is_admin())
     return make_error(errc::forbidden, plan.action + " is reserved to admins");
@@ -158,6 +159,18 @@ common::envelope make_request(const principal& who, const message_plan& plan) {
   env.role = std::string(to_string(who.role));
   env.body = plan.body;
   return env;
+}
+
+bool valid_container_ref(std::string_view ref) {
+  if (!ref.empty() && ref.front() == '/') ref.remove_prefix(1);
+  if (ref.empty() || ref.size() > 128) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(ref.front())) return false;
+  for (char c : ref)
+    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
+  return true;
 }
 
 common::result<void> check_owner(const principal& who, const nlohmann::json& container,

@@ -48,6 +48,10 @@ common::result<message_plan> plan_message(const nlohmann::json& message,
 // The request envelope for a plan (action, user, role, body); the bus actor adds the rest.
 common::envelope make_request(const principal& who, const message_plan& plan);
 
+// A container reference (id, id prefix or name) as Docker allows them: 1..128 characters of
+// [a-zA-Z0-9_.-], not starting with a punctuation mark; one leading '/' is tolerated.
+bool valid_container_ref(std::string_view ref);
+
 // A container record as the broker's `container`/`containers` calls return it, and the check that
 // `who` may act on it: admins may act on anything, users only on containers labelled as theirs.
 common::result<void> check_owner(const principal& who, const nlohmann::json& container,

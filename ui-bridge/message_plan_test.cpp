@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <vector>
+
 using namespace dockmesh::bridge;
 using dockmesh::common::errc;
 
@@ -10,11 +12,14 @@ namespace {
 schema_registry test_schemas() {
   schema_registry reg;
   auto obj = [](nlohmann::json props, nlohmann::json required) {
-    return nlohmann::json{{"type", "object"}, {"additionalProperties", false},
-                          {"properties", props}, {"required", required}};
+    return nlohmann::json{{"type", "object"},
+                          {"additionalProperties", false},
+                          {"properties", props},
+                          {"required", required}};
   };
   nlohmann::json id = {{"type", "string"}, {"minLength", 1}};
-  reg.add("create-container", obj({{"image", {{"type", "string"}}}, {"name", {{"type", "string"}}}}, {"image"}));
+  reg.add("create-container",
+          obj({{"image", {{"type", "string"}}}, {"name", {{"type", "string"}}}}, {"image"}));
   reg.add("start-container", obj({{"id", id}}, {"id"}));
   reg.add("remove-container", obj({{"id", id}, {"force", {{"type", "boolean"}}}}, {"id"}));
   reg.add("ping", obj(nlohmann::json::object(), nlohmann::json::array()));
@@ -29,7 +34,8 @@ const principal root{"root", user_role::admin, {}};
 
 TEST_CASE("a create without host goes to the scheduler; arguments become the body") {
   auto reg = test_schemas();
-  auto p = plan_message({{"action", "create-container"}, {"image", "busybox"}, {"name", "web"}}, reg, alice);
+  auto p = plan_message({{"action", "create-container"}, {"image", "busybox"}, {"name", "web"}},
+                        reg, alice);
   REQUIRE(p.ok());
   CHECK(p->rule.kind == action_kind::create);
   CHECK(p->host.empty());
@@ -46,7 +52,8 @@ TEST_CASE("schema violations are 400 naming the field, before anything is sent")
   REQUIRE_FALSE(p.ok());
   CHECK(p.err().code == errc::invalid_argument);
   CHECK(p.err().message.rfind("image: ", 0) == 0);
-  auto extra = plan_message({{"action", "start-container"}, {"id", "x"}, {"privileged", true}}, reg, alice);
+  auto extra =
+      plan_message({{"action", "start-container"}, {"id", "x"}, {"privileged", true}}, reg, alice);
   REQUIRE_FALSE(extra.ok());
   CHECK(extra.err().message.find("privileged") != std::string::npos);
 }
@@ -79,8 +86,10 @@ TEST_CASE("unknown and bus-internal actions are 400 naming the action") {
 
 TEST_CASE("host actions need a valid host; admin-only actions need an admin") {
   auto reg = test_schemas();
-  CHECK(plan_message({{"action", "ping"}}, reg, alice).err().message.find("host") != std::string::npos);
-  CHECK(plan_message({{"action", "ping"}, {"host", "a/b"}}, reg, alice).err().code == errc::invalid_argument);
+  CHECK(plan_message({{"action", "ping"}}, reg, alice).err().message.find("host") !=
+        std::string::npos);
+  CHECK(plan_message({{"action", "ping"}, {"host", "a/b"}}, reg, alice).err().code ==
+        errc::invalid_argument);
   CHECK(plan_message({{"action", "ping"}, {"host", "h1.mesh.test"}}, reg, alice).ok());
   auto img = nlohmann::json{{"action", "remove-image"}, {"host", "h1"}, {"image", "busybox"}};
   CHECK(plan_message(img, reg, alice).err().code == errc::forbidden);
@@ -89,7 +98,8 @@ TEST_CASE("host actions need a valid host; admin-only actions need an admin") {
 
 TEST_CASE("delete-container is an alias that shares remove-container's schema") {
   auto reg = test_schemas();
-  auto p = plan_message({{"action", "delete-container"}, {"id", "abc"}, {"force", true}}, reg, alice);
+  auto p =
+      plan_message({{"action", "delete-container"}, {"id", "abc"}, {"force", true}}, reg, alice);
   REQUIRE(p.ok());
   CHECK(p->rule.kind == action_kind::container);
 }
@@ -123,9 +133,12 @@ TEST_CASE("replies keep their code; errors keep their shape") {
 
 TEST_CASE("placement fields are checked by the bridge, and only go with automatic placement") {
   auto reg = test_schemas();
-  nlohmann::json msg = {{"action", "create-container"}, {"image", "busybox"},
-                        {"constraints", {"region==eu", "disk!=hdd"}}, {"strategy", "binpack"},
-                        {"candidates", {"h1", "h2"}}, {"unique", true}};
+  nlohmann::json msg = {{"action", "create-container"},
+                        {"image", "busybox"},
+                        {"constraints", {"region==eu", "disk!=hdd"}},
+                        {"strategy", "binpack"},
+                        {"candidates", {"h1", "h2"}},
+                        {"unique", true}};
   auto p = plan_message(msg, reg, alice);
   REQUIRE(p.ok());
   CHECK(p->body["strategy"] == "binpack");  // passed on: the scheduling broker strips them
@@ -140,5 +153,15 @@ TEST_CASE("placement fields are checked by the bridge, and only go with automati
   CHECK(plan_message(bad, reg, alice).err().message.rfind("candidates: ", 0) == 0);
   auto targeted = msg;
   targeted["host"] = "h1";
-  CHECK(plan_message(targeted, reg, alice).err().message.find("automatic placement") != std::string::npos);
+  CHECK(plan_message(targeted, reg, alice).err().message.find("automatic placement") !=
+        std::string::npos);
+}
+
+TEST_CASE("container references are plain Docker names or ids") {
+  for (const std::string& ok :
+       std::vector<std::string>{"abc", "0123456789ab", "/web", "my_web.1-a", std::string(128, 'a')})
+    CHECK(valid_container_ref(ok));
+  for (const std::string& bad : std::vector<std::string>{
+           "", "/", "-x", ".x", "a/b", "../etc", "a b", "a%2fb", "a?b", std::string(129, 'a')})
+    CHECK_FALSE(valid_container_ref(bad));
 }

@@ -12,7 +12,8 @@ using common::make_error;
 common::result<std::string> hash_password(std::string_view password, hash_strength strength) {
   if (auto ok = check_password_policy(password); !ok) return ok.err();
   bool minimal = strength == hash_strength::minimal;
-  unsigned long long ops = minimal ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE;
+  unsigned long long ops =
+      minimal ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE;
   std::size_t mem = minimal ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE;
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), ops, mem,

@@ -44,9 +44,8 @@ void rate_limiter::make_room(clock::time_point now) {
     it = it->second.empty() ? failures_.erase(it) : std::next(it);
   }
   if (failures_.size() < max_keys_) return;
-  auto idle = std::min_element(failures_.begin(), failures_.end(), [](auto& a, auto& b) {
-    return a.second.back() < b.second.back();
-  });
+  auto idle = std::min_element(failures_.begin(), failures_.end(),
+                               [](auto& a, auto& b) { return a.second.back() < b.second.back(); });
   failures_.erase(idle);
 }
 

@@ -44,7 +44,8 @@ TEST_CASE("reset clears a key") {
 TEST_CASE("the table is bounded: a flood of keys does not grow it") {
   rate_limiter rl({5, 60s}, 100);
   auto t0 = clock_type::time_point{} + 1000s;
-  for (int i = 0; i < 10000; ++i) rl.record_failure("user" + std::to_string(i), t0 + std::chrono::milliseconds(i));
+  for (int i = 0; i < 10000; ++i)
+    rl.record_failure("user" + std::to_string(i), t0 + std::chrono::milliseconds(i));
   CHECK(rl.size() <= 100);
   // The most recent keys survive; expired ones go first when room is needed.
   for (int i = 0; i < 4; ++i) rl.record_failure("user9999", t0 + 20s);

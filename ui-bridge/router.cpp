@@ -51,7 +51,9 @@ std::optional<std::string> decode(std::string_view s, bool query) {
 
 }  // namespace
 
-std::optional<std::string> percent_decode(std::string_view s) { return decode(s, false); }
+std::optional<std::string> percent_decode(std::string_view s) {
+  return decode(s, false);
+}
 
 std::map<std::string, std::string> parse_query(std::string_view query) {
   std::map<std::string, std::string> out;

@@ -33,8 +33,10 @@ std::string field_path(const std::vector<std::string>& context, const std::strin
     if (c == "<root>" || c.size() < 2 || c.front() != '[') continue;
     std::string inner = c.substr(1, c.size() - 2);
     bool index = !inner.empty() && inner.find_first_not_of("0123456789") == std::string::npos;
-    if (index) out += "[" + inner + "]";
-    else out += (out.empty() ? "" : ".") + inner;
+    if (index)
+      out += "[" + inner + "]";
+    else
+      out += (out.empty() ? "" : ".") + inner;
   }
   return out.empty() ? "message" : out;
 }
@@ -77,7 +79,9 @@ void schema_registry::add(const std::string& name, const nlohmann::json& schema_
   schemas_[name] = std::move(schema);
 }
 
-bool schema_registry::has(const std::string& name) const { return schemas_.count(name) > 0; }
+bool schema_registry::has(const std::string& name) const {
+  return schemas_.count(name) > 0;
+}
 
 std::vector<std::string> schema_registry::names() const {
   std::vector<std::string> out;
@@ -85,8 +89,7 @@ std::vector<std::string> schema_registry::names() const {
   return out;
 }
 
-common::result<void> schema_registry::validate(const std::string& name,
-                                               const nlohmann::json& value,
+common::result<void> schema_registry::validate(const std::string& name, const nlohmann::json& value,
                                                const std::string& root) const {
   auto it = schemas_.find(name);
   if (it == schemas_.end()) return make_error(errc::not_found, "no schema for " + name);
@@ -99,9 +102,9 @@ common::result<void> schema_registry::validate(const std::string& name,
   for (const auto& e : results)
     if (!best || e.context.size() > best->context.size()) best = &e;
   std::string what = best ? best->description : "does not match the schema";
-  return make_error(errc::invalid_argument,
-                    field_path(best ? best->context : std::vector<std::string>{}, root) + ": " +
-                        what);
+  return make_error(
+      errc::invalid_argument,
+      field_path(best ? best->context : std::vector<std::string>{}, root) + ": " + what);
 }
 
 }  // namespace dockmesh::bridge

@@ -55,7 +55,8 @@ TEST_CASE("an unknown schema name is not_found") {
 
 TEST_CASE("a directory of schemas loads, with $refs to sibling files") {
   test::temp_dir dir;
-  std::ofstream(dir.path + "/common.json") << R"({"definitions": {"id": {"type": "string", "minLength": 1}}})";
+  std::ofstream(dir.path + "/common.json")
+      << R"({"definitions": {"id": {"type": "string", "minLength": 1}}})";
   std::ofstream(dir.path + "/start-container.json")
       << R"({"type": "object", "properties": {"id": {"$ref": "common.json#/definitions/id"}}, "required": ["id"]})";
   auto reg = schema_registry::load_dir(dir.path);
@@ -85,9 +86,8 @@ TEST_CASE("every action a client may send has a schema in schemas/") {
   auto reg = schema_registry::load_dir(dir);
   for (auto action : {"create-container", "ping", "host-info", "disk-usage", "list-containers",
                       "list-images", "inspect-image", "pull-image", "remove-image",
-                      "inspect-container", "start-container", "stop-container",
-                      "restart-container", "kill-container", "remove-container",
-                      "container-logs", "container-stats"}) {
+                      "inspect-container", "start-container", "stop-container", "restart-container",
+                      "kill-container", "remove-container", "container-logs", "container-stats"}) {
     CAPTURE(action);
     CHECK(find_action_rule(action).has_value());
     CHECK(reg.has(action));

@@ -31,17 +31,26 @@ bool all_hex(std::string_view s) {
 }
 
 nlohmann::json to_stored(const api_token& t) {
-  return {{"id", t.id},          {"user", t.user},           {"name", t.name},
-          {"created", t.created_ms}, {"expires", t.expires_ms}, {"sha256", t.secret_sha256}};
+  return {{"id", t.id},
+          {"user", t.user},
+          {"name", t.name},
+          {"created", t.created_ms},
+          {"expires", t.expires_ms},
+          {"sha256", t.secret_sha256}};
 }
 
 api_token from_stored(const nlohmann::json& j) {
-  return api_token{j.value("id", ""),           j.value("user", ""),
-                   j.value("name", ""),         j.value("created", std::int64_t{0}),
-                   j.value("expires", std::int64_t{0}), j.value("sha256", "")};
+  return api_token{j.value("id", ""),
+                   j.value("user", ""),
+                   j.value("name", ""),
+                   j.value("created", std::int64_t{0}),
+                   j.value("expires", std::int64_t{0}),
+                   j.value("sha256", "")};
 }
 
-common::error refuse() { return make_error(errc::unauthorized, "unknown or revoked API token"); }
+common::error refuse() {
+  return make_error(errc::unauthorized, "unknown or revoked API token");
+}
 
 }  // namespace
 
@@ -52,7 +61,8 @@ nlohmann::json public_view(const api_token& t) {
 }
 
 bool looks_like_api_token(std::string_view s) {
-  return s.size() == prefix.size() + id_hex + 1 + secret_hex && s.substr(0, prefix.size()) == prefix;
+  return s.size() == prefix.size() + id_hex + 1 + secret_hex &&
+         s.substr(0, prefix.size()) == prefix;
 }
 
 token_store::token_store(kv_store& kv) : kv_(kv) {}

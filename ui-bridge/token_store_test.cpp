@@ -38,7 +38,8 @@ TEST_CASE("a tampered or unknown API token is refused") {
   std::string other_id = secret;
   other_id[5] = other_id[5] == '0' ? '1' : '0';
   CHECK_FALSE(tokens.check(other_id, 0).ok());
-  for (auto bad : {"", "dmt_", "dmt_zz", "Bearer x", "dmt_../../etc/passwd"}) CHECK_FALSE(tokens.check(bad, 0).ok());
+  for (auto bad : {"", "dmt_", "dmt_zz", "Bearer x", "dmt_../../etc/passwd"})
+    CHECK_FALSE(tokens.check(bad, 0).ok());
 }
 
 TEST_CASE("an API token with a ttl expires") {

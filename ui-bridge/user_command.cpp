@@ -53,11 +53,14 @@ int set_password(user_store& users, const po::variables_map& vm, const std::stri
 
 int run_user_command(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   po::options_description options("dockmesh-bridge user options");
-  options.add_options()("data-dir", po::value<std::string>(), "the bridge's data directory")(
-      "role", po::value<std::string>()->default_value("user"), "user or admin (add)")(
-      "password-file", po::value<std::string>(), "read the password from this file's first line")(
-      "verb", po::value<std::string>(), "add, passwd, remove or list")(
-      "name", po::value<std::string>(), "user name");
+  // clang-format off
+  options.add_options()
+      ("data-dir", po::value<std::string>(), "the bridge's data directory")
+      ("role", po::value<std::string>()->default_value("user"), "user or admin (add)")
+      ("password-file", po::value<std::string>(), "read the password from this file's first line")
+      ("verb", po::value<std::string>(), "add, passwd, remove or list")
+      ("name", po::value<std::string>(), "user name");
+  // clang-format on
   po::positional_options_description positional;
   positional.add("verb", 1).add("name", 1);
   auto config = common::parse_config(argc, argv, "dockmesh-bridge user", options, &positional);

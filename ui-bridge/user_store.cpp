@@ -9,11 +9,16 @@ using common::make_error;
 
 namespace {
 
-std::string user_key(std::string_view name) { return "user/" + std::string(name); }
+std::string user_key(std::string_view name) {
+  return "user/" + std::string(name);
+}
 
 nlohmann::json to_stored(const user_record& u) {
-  return {{"name", u.name},       {"role", to_string(u.role)}, {"hash", u.password_hash},
-          {"generation", u.generation}, {"created", u.created_ms}};
+  return {{"name", u.name},
+          {"role", to_string(u.role)},
+          {"hash", u.password_hash},
+          {"generation", u.generation},
+          {"created", u.created_ms}};
 }
 
 std::optional<user_record> from_stored(const nlohmann::json& j) {
@@ -31,7 +36,9 @@ std::optional<user_record> from_stored(const nlohmann::json& j) {
 
 }  // namespace
 
-std::string_view to_string(user_role r) { return r == user_role::admin ? "admin" : "user"; }
+std::string_view to_string(user_role r) {
+  return r == user_role::admin ? "admin" : "user";
+}
 
 std::optional<user_role> parse_user_role(std::string_view s) {
   if (s == "admin") return user_role::admin;

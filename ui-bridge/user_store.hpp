@@ -43,9 +43,9 @@ class user_store {
   explicit user_store(kv_store& kv, hash_strength strength = hash_strength::interactive);
 
   common::result<user_record> add(const std::string& name, std::string_view password,
-                                  user_role role);                       // conflict if present
+                                  user_role role);  // conflict if present
   common::result<user_record> set_password(const std::string& name, std::string_view password);
-  common::result<void> remove(const std::string& name);                  // not_found if absent
+  common::result<void> remove(const std::string& name);  // not_found if absent
   common::result<std::optional<user_record>> find(const std::string& name) const;
   common::result<std::vector<user_record>> list() const;
   // The user if the password matches; errc::unauthorized (same message, same cost) otherwise.

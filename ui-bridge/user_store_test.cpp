@@ -48,7 +48,8 @@ TEST_CASE("a password change bumps the generation; removal forgets the user") {
 
 TEST_CASE("user names stay plain") {
   for (auto good : {"alice", "a", "user.1", "x_y-z", "0day"}) CHECK(valid_user_name(good));
-  for (auto bad : {"", "Alice", "-x", ".x", "a/b", "a b", "a=b", "abcdefghijklmnopqrstuvwxyz0123456"})
+  for (auto bad :
+       {"", "Alice", "-x", ".x", "a/b", "a b", "a=b", "abcdefghijklmnopqrstuvwxyz0123456"})
     CHECK_FALSE(valid_user_name(bad));
   test::temp_dir dir;
   kv_store kv(dir.path + "/db");

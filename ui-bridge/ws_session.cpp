@@ -14,7 +14,10 @@ using common::errc;
 using common::make_error;
 
 ws_session::ws_session(beast::tcp_stream&& stream, bridge_services& services, std::string peer)
-    : ws_(std::move(stream)), s_(services), peer_(std::move(peer)), auth_deadline_(ws_.get_executor()) {}
+    : ws_(std::move(stream)),
+      s_(services),
+      peer_(std::move(peer)),
+      auth_deadline_(ws_.get_executor()) {}
 
 ws_session::~ws_session() {
   if (subscription_) s_.events.unsubscribe(subscription_);
@@ -60,13 +63,15 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
 }
 
 void ws_session::on_frame(const nlohmann::json& frame) {
-  std::string type = frame.value("type", nlohmann::json()).is_string() ? frame["type"].get<std::string>() : "";
+  std::string type =
+      frame.value("type", nlohmann::json()).is_string() ? frame["type"].get<std::string>() : "";
   if (type == "ping") return send_json({{"type", "pong"}});
   if (type == "auth") {
     auto token = frame.value("token", nlohmann::json());
     return authenticate(token.is_string() ? token.get<std::string>() : std::string());
   }
-  if (!who_) return send_json(error_json("unauthorized", "send {\"type\":\"auth\",\"token\":...} first"));
+  if (!who_)
+    return send_json(error_json("unauthorized", "send {\"type\":\"auth\",\"token\":...} first"));
   if (type == "message") return forward(frame);
   send_json(error_json("invalid_argument", "unknown frame type '" + type.substr(0, 32) + "'"));
 }
@@ -119,7 +124,8 @@ void ws_session::forward(const nlohmann::json& frame) {
 }
 
 void ws_session::send_json(const nlohmann::json& j) {
-  send(std::make_shared<const std::string>(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  send(std::make_shared<const std::string>(
+      j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
 void ws_session::send(std::shared_ptr<const std::string> text) {
