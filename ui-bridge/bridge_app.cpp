@@ -100,7 +100,7 @@ bridge_app::bridge_app(bridge_config config)
     : config_(std::move(config)),
       per_user_(config_.per_user),
       per_address_(config_.per_address),
-      ioc_(config_.threads),
+      ioc_(std::make_unique<boost::asio::io_context>(config_.threads)),
       pool_(2, 64) {
   fs::create_directories(config_.data_dir);
   fs::permissions(config_.data_dir, fs::perms::owner_all, fs::perm_options::replace);
@@ -120,12 +120,12 @@ bridge_app::bridge_app(bridge_config config)
       },
       config_.bus);
   gateway_ = std::make_unique<message_gateway>(schemas_, *bus_);
-  runner_ = std::make_unique<job_runner>(*jobs_, *gateway_, events_, ioc_.get_executor());
+  runner_ = std::make_unique<job_runner>(*jobs_, *gateway_, events_, ioc_->get_executor());
   services_.reset(new bridge_services{*users_, *tokens_, *auth_, per_user_, per_address_, *jobs_,
                                       *runner_, *gateway_, events_, pool_});
   api_ = std::make_unique<api_dispatcher>(*services_);
   site_.reset(new http_site{*api_, files_, *services_});
-  listener_ = std::make_shared<http_listener>(ioc_, parse_listen_address(config_.listen), *site_);
+  listener_ = std::make_shared<http_listener>(*ioc_, parse_listen_address(config_.listen), *site_);
   first_start();
 }
 
@@ -146,7 +146,7 @@ void bridge_app::first_start() {
 void bridge_app::start() {
   bus_->start();
   listener_->start();
-  for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { ioc_->run(); });
   DM_LOG(info) << "listening on http://" << endpoint().address().to_string() << ":"
                << endpoint().port() << " (" << schemas_.names().size() << " schemas, "
                << files_.size() << " UI files)";
@@ -158,7 +158,7 @@ void bridge_app::stop() {
   listener_->stop();
   bus_->stop();  // fails pending requests; their completions post to strands still running
   pool_.stop();
-  ioc_.stop();
+  ioc_->stop();
   for (auto& t : threads_) t.join();
 }
 

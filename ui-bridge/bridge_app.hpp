@@ -61,7 +61,7 @@ class bridge_app {
   schema_registry schemas_;
   static_files files_;
   event_hub events_;
-  boost::asio::io_context ioc_;
+  std::unique_ptr<boost::asio::io_context> ioc_;  // reset first on destruction
   std::unique_ptr<bus_actor> bus_;
   std::unique_ptr<message_gateway> gateway_;
   std::unique_ptr<job_runner> runner_;
