@@ -39,21 +39,6 @@ EOF
   fi
 }
 
-# listed_keygen FILE: keygen for a key that goes into authorized_keys. Workaround: the broker's
-# authorized-keys parser (broker/key_store.cpp) cuts a line at any '#', and '#' is a Z85
-# character, so a public key with '#' in it is refused. Drop this once the parser only treats a
-# leading '#' as a comment.
-listed_keygen() {
-  local pub tries=0
-  while :; do
-    pub="$(keygen "$1")"
-    [[ "$pub" != *"#"* ]] && break
-    rm -f "$1"
-    ((++tries < 50)) || die "could not make a key without '#' for $1"
-  done
-  echo "$pub"
-}
-
 make_keys() {
   local i pub
   BROKER_PUB="$(keygen "$DIR/broker.key")"
@@ -63,11 +48,11 @@ make_keys() {
   {
     echo "# written by scripts/mesh.sh: <role> <name> <public-key>"
     for ((i = 1; i <= HOSTS; i++)); do
-      pub="$(listed_keygen "$DIR/host$i/agent.key")"
+      pub="$(keygen "$DIR/host$i/agent.key")"
       echo "agent host$i.mesh.test $pub"
     done
-    echo "bridge bridge $(listed_keygen "$DIR/bridge.key")"
-    echo "admin admin $(listed_keygen "$DIR/admin.key")"
+    echo "bridge bridge $(keygen "$DIR/bridge.key")"
+    echo "admin admin $(keygen "$DIR/admin.key")"
   } >"$DIR/authorized_keys"
   chmod 0600 "$DIR/authorized_keys"
 }
