@@ -189,6 +189,7 @@ class Broker:
         self.extra_args = list(extra_args)
         self.ctx = zmq.Context()
         self.proc = None
+        self._killed = False
         self.log_path = os.path.join(self.dir, "broker.log")
         self._closeables = []
 
@@ -200,6 +201,7 @@ class Broker:
                 "--router-endpoint", self.router, "--log-level", "debug"] + self.extra_args
 
     def start(self):
+        self._killed = False
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(self.argv(), stdout=self.log, stderr=subprocess.STDOUT)
         probe = self.control(self.admin)
@@ -213,12 +215,16 @@ class Broker:
         return True
 
     def kill9(self):
+        self._killed = True
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
         self.log.close()
         self.log = None
 
     def stop(self):
+        """SIGTERM and wait; returns the exit code (None after kill9)."""
+        if self.proc and self.proc.poll() is not None and self._killed:
+            return None
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -261,8 +267,11 @@ class Broker:
             print("--- broker log tail:\n" + self.tail(60))
         for c in self._closeables:
             c.close()
-        self.stop()
+        rc = self.stop()
         self.ctx.term()
+        log = self.tail(400)
+        if exc_type is None and (rc not in (0, None) or "Sanitizer" in log):
+            raise AssertionError("broker stopped badly (exit %s); log:\n%s" % (rc, log))
         if os.environ.get("DM_KEEP_BROKER") != "1":
             shutil.rmtree(self.dir, ignore_errors=True)
         return False
