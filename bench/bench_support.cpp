@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -92,14 +93,44 @@ double cores_used(const proc_usage& before, const proc_usage& after, double seco
   return (after.cpu_seconds - before.cpu_seconds) / seconds;
 }
 
+proc_monitor::proc_monitor(pid_t pid, std::chrono::milliseconds every) : pid_(pid) {
+  thread_ = std::thread([this, every] {
+    while (!stop_.load()) {
+      auto u = read_proc_usage(pid_);
+      if (u.ok) {
+        std::lock_guard lock(mutex_);
+        latest_ = u;
+        if (u.rss_kb > peak_rss_kb_.load()) peak_rss_kb_ = u.rss_kb;
+      }
+      for (auto waited = std::chrono::milliseconds(0); waited < every && !stop_.load();
+           waited += std::chrono::milliseconds(20))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+}
+
+proc_monitor::~proc_monitor() {
+  stop_ = true;
+  thread_.join();
+}
+
+proc_usage proc_monitor::latest() const {
+  std::lock_guard lock(mutex_);
+  return latest_;
+}
+
 child_process::child_process(const std::vector<std::string>& argv, const std::string& log_file) {
   if (argv.empty()) throw std::invalid_argument("child_process: empty command");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  pid_t parent = getpid();
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // If the benchmark dies without stopping us (killed by a timeout), we go too.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
     int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, 1);

@@ -6,8 +6,11 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +61,25 @@ proc_usage read_proc_usage(pid_t pid);
 
 // CPU cores used by `pid` between two samples taken `seconds` apart.
 double cores_used(const proc_usage& before, const proc_usage& after, double seconds);
+
+// Samples /proc/<pid> every `every` on a thread of its own, from construction to destruction.
+class proc_monitor {
+ public:
+  proc_monitor(pid_t pid, std::chrono::milliseconds every);
+  ~proc_monitor();
+  proc_monitor(const proc_monitor&) = delete;
+  proc_monitor& operator=(const proc_monitor&) = delete;
+  std::int64_t peak_rss_kb() const { return peak_rss_kb_.load(); }
+  proc_usage latest() const;
+
+ private:
+  pid_t pid_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::int64_t> peak_rss_kb_{0};
+  mutable std::mutex mutex_;
+  proc_usage latest_;
+  std::thread thread_;
+};
 
 // A process this program started (fork + exec), stopped by its pid only. Output goes to
 // `log_file` (appended). The destructor stops it if it is still running.

@@ -140,17 +140,25 @@ void sim_fleet::run(const std::atomic<bool>& stop) {
   using heap_entry = std::pair<sim_clock::time_point, std::size_t>;
   std::priority_queue<heap_entry, std::vector<heap_entry>, std::greater<>> due;
   for (std::size_t i = 0; i < agents_.size(); ++i) due.push({agents_[i]->next_heartbeat, i});
+  // Heartbeats due within `slack` go out together: one wake-up (and one poll over every
+  // socket) per slack instead of one per agent, so the simulator leaves the CPU to the broker.
+  constexpr auto slack = std::chrono::milliseconds(20);
   while (!stop.load()) {
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due.top().first - sim_clock::now());
-    wait = std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100));
-    zmq::poll(items, wait);
+    wait = std::clamp(wait, slack, std::chrono::milliseconds(100));
+    try {
+      zmq::poll(items, wait);
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;  // a signal: the loop condition decides
+      throw;
+    }
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (!(items[i].revents & ZMQ_POLLIN)) continue;
       auto& a = *agents_[i];
       while (auto m = a.bus.try_receive()) on_request(a, *m);
     }
-    auto now = sim_clock::now();
-    while (!due.empty() && due.top().first <= now) {
+    auto horizon = sim_clock::now() + slack;
+    while (!due.empty() && due.top().first <= horizon) {
       auto [when, i] = due.top();
       due.pop();
       heartbeat(*agents_[i]);

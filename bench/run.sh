@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# bench/run.sh: every dockmesh benchmark, side by side with its baseline, in one bounded run
+# (about 10 minutes, loopback only). Prints one line per figure -- name, value, baseline, ratio,
+# target, PASS/FAIL/info -- and at the end the same figures as a Markdown table (also written to
+# --markdown FILE). Starts its own broker(s), simulated agents and a throw-away mesh
+# (scripts/mesh.sh: private dockerd, agent, bridge) and stops all of it on exit, even on Ctrl-C.
+#
+#   bench/run.sh [--build-dir DIR] [--only forward,scheduler,mesh,scale] [--quick] [--markdown FILE]
+#
+# Needs scripts/deps.sh and a build (cmake -S . -B build && cmake --build build -j2). Not part of
+# scripts/test.sh: these are measurements, not pass/fail tests; the exit code is 0 unless a
+# benchmark could not run at all.
+set -euo pipefail
+
+SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="$SOURCE_DIR/build"
+ONLY="scheduler,forward,mesh,scale"
+QUICK=0
+MARKDOWN=""
+
+while (($#)); do
+  case "$1" in
+    --build-dir) BUILD_DIR="${2:?}"; shift 2 ;;
+    --only) ONLY="${2:?}"; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    --markdown) MARKDOWN="${2:?}"; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
+BIN="$BUILD_DIR/bin"
+for b in dockmesh-broker dockmesh-agent dockmeshctl bench_forward bench_roundtrip bench_create \
+         bench_footprint bench_scale bench_sim_agents bench_scheduler; do
+  [[ -x "$BIN/$b" ]] || { echo "run.sh: $BIN/$b not found; build first: cmake -S $SOURCE_DIR -B $BUILD_DIR && cmake --build $BUILD_DIR -j2" >&2; exit 1; }
+done
+
+# 5,000 simulated agents are 10,000 CURVE connections into one broker: raise the open-file limit
+# (the hard limit too when we may), children inherit it.
+ulimit -Hn 65536 2>/dev/null || true
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+
+WORK="$(mktemp -d /tmp/dmbench.XXXXXX)"  # short: mesh.sh needs a path under 64 characters
+RESULTS="$WORK/results.txt"
+MESH="$WORK/mesh"
+touch "$RESULTS"
+
+cleanup() {
+  local rc=$?
+  if [[ -d "$MESH" ]]; then "$SOURCE_DIR/scripts/mesh.sh" down --dir "$MESH" --purge >/dev/null 2>&1 || true; fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wants() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+# step NAME TIMEOUT CMD...: runs one benchmark with a time bound, shows its output, keeps its
+# RESULT lines; a benchmark that fails to run leaves an ERROR line instead of silence.
+step() {
+  local name="$1" limit="$2" start=$SECONDS rc=0; shift 2
+  echo "== $name (at most ${limit}s)"
+  timeout --kill-after=10 "$limit" "$@" 2>&1 | tee "$WORK/$name.out" || rc=$?
+  grep '^RESULT | ' "$WORK/$name.out" >>"$RESULTS" || true
+  if ((rc != 0)); then
+    echo "RESULT | $name | - | - | - | - | ERROR | exited with status $rc (see output above)" | tee -a "$RESULTS"
+  fi
+  echo "== $name took $((SECONDS - start))s"
+}
+
+free_base_port() {
+  local p
+  for p in 24400 24600 24800 25000 25200 25400; do
+    if ! ss -Hltn "( sport >= :$p and sport <= :$((p + 10)) )" 2>/dev/null | grep -q .; then echo "$p"; return; fi
+  done
+  echo "run.sh: no free port block for the mesh" >&2; return 1
+}
+
+header() {
+  local cpu
+  cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+  echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, kernel $(uname -r)"
+  echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, at start)"
+  echo "source:  $(git -C "$SOURCE_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "command: bench/run.sh $*"
+  echo "files:   open-file limit $(ulimit -n)"
+}
+
+if ((QUICK)); then
+  FWD=(--messages 100000 --rounds 2); RTT=(--samples 600 --rounds 6); CREATE=(--count 6)
+  IDLE=(--seconds 10); SCALE_N=(300); SCALE=(--steady-seconds 3 --targeted 200 --scheduled 50 --broadcasts 2)
+  SCHED=(--calls 200)
+else
+  FWD=(--messages 300000 --rounds 5); RTT=(--samples 5000 --rounds 25); CREATE=(--count 30)
+  IDLE=(--seconds 60); SCALE_N=(1000 5000); SCALE=(); SCHED=(--calls 1000)
+fi
+
+HEADER="$(header "$@")"
+echo "$HEADER"
+T0=$SECONDS
+
+if wants scheduler; then
+  step scheduler 120 "$BIN/bench_scheduler" --hosts 1000 "${SCHED[@]}"
+fi
+
+if wants forward; then
+  step forward 240 "$BIN/bench_forward" --broker-bin "$BIN/dockmesh-broker" "${FWD[@]}"
+fi
+
+if wants mesh; then
+  echo "== mesh: one private dockerd, broker, agent and bridge (scripts/mesh.sh)"
+  PORT="$(free_base_port)"
+  if "$SOURCE_DIR/scripts/mesh.sh" up --hosts 1 --dir "$MESH" --base-port "$PORT" --build-dir "$BUILD_DIR"; then
+    M=(--broker "127.0.0.1:$PORT" --broker-key "$MESH/broker.pub" --key "$MESH/admin.key"
+       --fqdn host1.mesh.test --docker-socket "$MESH/host1/docker.sock")
+    BRIDGE=()
+    [[ -s "$MESH/bridge.url" ]] && BRIDGE=(--bridge-url "$(cat "$MESH/bridge.url")" --admin-password-file "$MESH/admin.password")
+    step roundtrip 180 "$BIN/bench_roundtrip" "${M[@]}" "${BRIDGE[@]}" "${RTT[@]}"
+    step create 240 "$BIN/bench_create" "${M[@]}" "${CREATE[@]}"
+    PIDS=(--agent-pid "$(cat "$MESH/pids/agent-host1.pid")" --broker-pid "$(cat "$MESH/pids/broker.pid")")
+    [[ -s "$MESH/pids/bridge.pid" ]] && PIDS+=(--bridge-pid "$(cat "$MESH/pids/bridge.pid")")
+    step footprint 180 "$BIN/bench_footprint" "${M[@]}" "${PIDS[@]}" "${IDLE[@]}"
+    "$SOURCE_DIR/scripts/mesh.sh" down --dir "$MESH" --purge || true
+  else
+    echo "RESULT | mesh | - | - | - | - | ERROR | scripts/mesh.sh up failed" | tee -a "$RESULTS"
+  fi
+fi
+
+if wants scale; then
+  for n in "${SCALE_N[@]}"; do
+    step "scale-$n" 420 "$BIN/bench_scale" --agents "$n" --broker-bin "$BIN/dockmesh-broker" \
+      --sim-bin "$BIN/bench_sim_agents" "${SCALE[@]}"
+  done
+fi
+
+TABLE="$(
+  echo "| figure | value | baseline | ratio | target | result | note |"
+  echo "|---|---|---|---|---|---|---|"
+  sed 's/^RESULT | /| /; s/$/ |/' "$RESULTS"
+)"
+echo
+echo "== all figures ($((SECONDS - T0)) s)"
+echo "$HEADER"
+echo
+echo "$TABLE"
+echo
+echo "summary: $(grep -c '| PASS |' "$RESULTS" || true) PASS, $(grep -c '| FAIL |' "$RESULTS" || true) FAIL, $(grep -c '| ERROR |' "$RESULTS" || true) ERROR, $(grep -c '| info |' "$RESULTS" || true) info"
+if [[ -n "$MARKDOWN" ]]; then
+  { echo '```'; echo "$HEADER"; echo '```'; echo; echo "$TABLE"; } >"$MARKDOWN"
+  echo "table written to $MARKDOWN"
+fi
+exit 0
