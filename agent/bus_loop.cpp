@@ -70,9 +70,17 @@ void bus_loop::schedule_facts() {
 }
 
 void bus_loop::publish_reply(const std::string& topic, const envelope& reply) {
-  if (auto r = bus_.publish(topic, reply); !r) {
-    DM_LOG(warn) << "reply to " << topic << ": " << r.err().message;
-  }
+  auto r = bus_.publish(topic, reply);
+  if (r) return;
+  DM_LOG(warn) << "reply to " << topic << ": " << r.err().message;
+  if (r.err().code != common::errc::too_large) return;
+  // The requester would otherwise wait for nothing: tell it why instead.
+  envelope small = reply;
+  small.body = nullptr;
+  small.code = 500;
+  small.err = common::error{common::errc::too_large,
+                            "the reply is larger than the bus allows; narrow the request (filters, tail)"};
+  (void)bus_.publish(topic, small);
 }
 
 void bus_loop::answer(const envelope& request, int code, const std::string& message) {

@@ -128,7 +128,7 @@ action_reply reply_for(const std::vector<instance>& done,
 action_reply handle_create_container(action_context& ctx) {
   if (ctx.request.user.empty())
     return error_reply({errc::forbidden, "the request carries no user to own the container"});
-  if (auto ok = check_request_id("id", ctx.request.id); !ok) return error_reply(ok.err());
+  if (auto ok = check_request_id("request id", ctx.request.id); !ok) return error_reply(ok.err());
   if (auto ok = check_request_binds(ctx.request); !ok) return error_reply(ok.err());
   auto body = merged_body(ctx);
   if (!body) return error_reply(body.err());
