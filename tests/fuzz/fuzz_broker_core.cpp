@@ -45,21 +45,29 @@ const keys& the_keys() {
   return k;
 }
 
-fs::path scratch_root() {
-  static const fs::path root = [] {
+// A scratch directory for the per-input databases, removed when the process exits.
+struct scratch_dir {
+  fs::path path;
+  scratch_dir() {
     std::string base = fs::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
     std::string tmpl = base + "/dm-fuzz-broker-XXXXXX";
     FUZZ_CHECK(mkdtemp(tmpl.data()) != nullptr, "cannot create a scratch directory");
-    fs::path r(tmpl);
+    path = tmpl;
     const keys& k = the_keys();
-    std::ofstream(r / "authorized_keys") << "agent host1.mesh.test " << k.agent1 << "\n"
-                                         << "agent host2.mesh.test " << k.agent2 << "\n"
-                                         << "bridge bridge " << k.bridge << "\n"
-                                         << "admin admin " << k.admin << "\n";
-    std::atexit([] { std::error_code ec; fs::remove_all(scratch_root(), ec); });
-    return r;
-  }();
-  return root;
+    std::ofstream(path / "authorized_keys") << "agent host1.mesh.test " << k.agent1 << "\n"
+                                            << "agent host2.mesh.test " << k.agent2 << "\n"
+                                            << "bridge bridge " << k.bridge << "\n"
+                                            << "admin admin " << k.admin << "\n";
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+const fs::path& scratch_root() {
+  static const scratch_dir dir;
+  return dir.path;
 }
 
 void check_publication(const publication& p) {

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Writes the seed corpus of every fuzz target into corpus/<target>/seed-*.
+"""Writes the seed corpus of every fuzz target into corpus/<target>/seed-*, and the reproducers
+of what fuzzing found into regressions/<target>/crash-*.
 
 Seeds are small, valid (and a few nearly valid) inputs that show each fuzzer the shape of what it
-parses, so that it reaches deep code within seconds. Re-running this script rewrites the seeds;
-crash reproducers (crash-*) found later are kept. Uses Debian's python3-msgpack.
+parses, so that it reaches deep code within seconds. Re-running this script rewrites them; other
+files (inputs saved by hand) are kept. Uses Debian's python3-msgpack.
 """
 import base64
 import hashlib
@@ -28,7 +29,9 @@ def write(target, name, data):
 
 
 def write_crash(target, name, data):
-    d = os.path.join(HERE, "corpus", target)
+    """A reproducer of a bug fuzzing found: replayed by CTest, not given to the fuzzer as a seed
+    (so that an open bug does not stop every fuzzing run at its first input)."""
+    d = os.path.join(HERE, "regressions", target)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "crash-" + name), "wb") as f:
         f.write(data)

@@ -30,7 +30,7 @@ static std::vector<fs::path> inputs(const std::vector<std::string>& args) {
     } else if (fs::is_regular_file(a)) {
       out.emplace_back(a);
     } else {
-      std::fprintf(stderr, "replay: no such file or directory: %s\n", a.c_str());
+      std::fprintf(stderr, "replay: note: no such file or directory (skipped): %s\n", a.c_str());
     }
   }
   std::sort(out.begin(), out.end());
