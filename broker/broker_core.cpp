@@ -32,6 +32,7 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
   keys_.merge_authorized(load_authorized_keys(settings.authorized_keys_file), now_ms);
   hosts_.load(*db_, now_ms);
   containers_.load(*db_);
+  dispatcher_.attach(*db_, now_ms);
   DM_LOG(info) << "directory opened in " << settings.data_dir << ": " << hosts_.hosts().size()
                << " host(s), " << containers_.size() << " container(s), " << keys_.list().size()
                << " key(s)";

@@ -1,5 +1,7 @@
 #include "broker/create_dispatcher.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "common/topic.hpp"
 
@@ -64,30 +66,54 @@ publications create_dispatcher::on_request(const envelope& req, const fleet_fn& 
   return start(req, placed.hosts, now_ms);
 }
 
-publications create_dispatcher::start(const envelope& req, const std::vector<assignment>& hosts,
-                                      std::int64_t now_ms) {
-  job j;
+void create_dispatcher::build_subs(job& j, const envelope& req, std::int64_t now_ms) {
   j.request = req;
-  j.created = now_ms;
-  j.fanout = hosts.size() > 1;
+  j.fanout = j.hosts.size() > 1;
   j.deadline = req.deadline > now_ms ? req.deadline : now_ms + default_fanout_ms;
+  j.subs.clear();
   json body = strip_scheduling_fields(req.body);
-  for (std::size_t i = 0; i < hosts.size(); ++i) {
+  for (std::size_t i = 0; i < j.hosts.size(); ++i) {
     envelope sub = req;
     sub.body = body;
     if (j.fanout) {
       sub.id = req.id + "-" + std::to_string(i + 1);
       sub.reply_to = reply_topic_;
-      sub.body["instances"] = hosts[i].instances;
+      sub.body["instances"] = j.hosts[i].instances;
       sub_to_job_[sub.id] = req.id;
     }
-    j.subs.push_back({hosts[i].fqdn, std::move(sub), std::nullopt});
+    j.subs.push_back({j.hosts[i].fqdn, std::move(sub), std::nullopt});
   }
-  publications out;
-  for (const auto& s : j.subs) out.push_back({common::topic_req_host(s.host).value(), s.env});
+}
+
+publications create_dispatcher::start(const envelope& req, const std::vector<assignment>& hosts,
+                                      std::int64_t now_ms) {
+  job j;
+  j.created = now_ms;
+  j.hosts = hosts;
+  build_subs(j, req, now_ms);
+  if (db_) {
+    // Written before the request goes out: a retry after a crash must find the same hosts.
+    json placed = json::array();
+    for (const auto& a : hosts) placed.push_back({a.fqdn, a.instances});
+    auto saved = db_->put("p/" + req.id, {{"created", now_ms}, {"hosts", placed}}, false);
+    if (!saved) {
+      DM_LOG(warn) << "placement of " << req.id << " not saved: " << saved.err().message;
+    }
+  }
   DM_LOG(debug) << "request " << req.id << " placed on " << hosts.size() << " host(s), first "
                 << hosts.front().fqdn;
+  auto out = send_unanswered(j, req.attempt);
   remember(req.id, std::move(j));
+  return out;
+}
+
+publications create_dispatcher::send_unanswered(job& j, int attempt) {
+  publications out;
+  for (auto& s : j.subs) {
+    if (s.reply) continue;
+    s.env.attempt = attempt;
+    out.push_back({common::topic_req_host(s.host).value(), s.env});
+  }
   return out;
 }
 
@@ -96,13 +122,46 @@ publications create_dispatcher::retry(job& j, const envelope& req) {
     publication p{req.reply_to, *j.combined};
     return {std::move(p)};
   }
-  publications out;
-  for (auto& s : j.subs) {
-    if (s.reply) continue;
-    s.env.attempt = req.attempt;
-    out.push_back({common::topic_req_host(s.host).value(), s.env});
+  // Restored after a restart: rebuild the requests from the retry, to the same hosts.
+  if (j.subs.empty()) build_subs(j, req, common::now_ms());
+  return send_unanswered(j, req.attempt);
+}
+
+void create_dispatcher::attach(state_db& db, std::int64_t now_ms) {
+  db_ = &db;
+  std::vector<std::pair<std::int64_t, std::string>> restored;
+  std::vector<std::string> stale;
+  db.for_each("p/", [&](std::string_view key, const json& v) {
+    std::string id(key.substr(2));
+    std::int64_t created = v.is_object() ? v.value("created", std::int64_t{0}) : 0;
+    const json hosts = v.is_object() ? v.value("hosts", json::array()) : json::array();
+    if (now_ms - created > cache_ms || !hosts.is_array() || hosts.empty()) {
+      stale.push_back(id);
+      return;
+    }
+    job j;
+    j.created = created;
+    for (const auto& h : hosts)
+      if (h.is_array() && h.size() == 2 && h[0].is_string() && h[1].is_number_integer())
+        j.hosts.push_back({h[0].get<std::string>(), h[1].get<int>()});
+    j.fanout = j.hosts.size() > 1;
+    jobs_.emplace(id, std::move(j));
+    restored.emplace_back(created, id);
+  });
+  for (const auto& id : stale) (void)db.erase("p/" + id, false);
+  std::sort(restored.begin(), restored.end());
+  for (auto& [created, id] : restored) order_.push_back(std::move(id));
+  if (!restored.empty()) {
+    DM_LOG(info) << "restored " << restored.size() << " recent placement(s)";
   }
-  return out;
+}
+
+void create_dispatcher::forget(const std::string& id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  for (const auto& s : it->second.subs) sub_to_job_.erase(s.env.id);
+  jobs_.erase(it);
+  if (db_) (void)db_->erase("p/" + id, false);
 }
 
 publications create_dispatcher::on_reply(const envelope& rep, std::int64_t) {
@@ -147,13 +206,14 @@ publication create_dispatcher::finish(job& j) {
 publications create_dispatcher::tick(std::int64_t now_ms) {
   publications out;
   for (auto& [id, j] : jobs_)
-    if (j.fanout && !j.combined && now_ms >= j.deadline) out.push_back(finish(j));
+    if (j.fanout && !j.combined && !j.subs.empty() && now_ms >= j.deadline) out.push_back(finish(j));
   while (!order_.empty()) {
     auto it = jobs_.find(order_.front());
-    bool expired = it == jobs_.end() ||
-                   ((!it->second.fanout || it->second.combined) && now_ms - it->second.created > cache_ms);
+    bool waiting = it != jobs_.end() && it->second.fanout && !it->second.combined &&
+                   !it->second.subs.empty();
+    bool expired = it == jobs_.end() || (!waiting && now_ms - it->second.created > cache_ms);
     if (!expired) break;
-    if (it != jobs_.end()) jobs_.erase(it);
+    forget(order_.front());
     order_.pop_front();
   }
   return out;
@@ -163,11 +223,7 @@ void create_dispatcher::remember(std::string id, job j) {
   // The cache is bounded: the oldest entry goes first, even an unfinished fan-out (its late
   // replies are then ignored).
   while (jobs_.size() >= cache_entries && !order_.empty()) {
-    auto it = jobs_.find(order_.front());
-    if (it != jobs_.end()) {
-      for (const auto& s : it->second.subs) sub_to_job_.erase(s.env.id);
-      jobs_.erase(it);
-    }
+    forget(order_.front());
     order_.pop_front();
   }
   order_.push_back(id);
@@ -176,7 +232,7 @@ void create_dispatcher::remember(std::string id, job j) {
 
 std::size_t create_dispatcher::pending_fanouts() const {
   std::size_t n = 0;
-  for (const auto& [id, j] : jobs_) n += j.fanout && !j.combined;
+  for (const auto& [id, j] : jobs_) n += j.fanout && !j.combined && !j.subs.empty();
   return n;
 }
 

@@ -5,7 +5,9 @@
 // single combined reply goes to the requester once every host answered or the deadline passed.
 // A retry (same id, higher attempt) reuses the first placement, so it can never create
 // containers on a second set of hosts; a finished fan-out answers a retry with its first reply.
-// Owned by the hub thread; never blocks; time is passed in.
+// Placements are also written to the state_db (p/<request id>, no sync: a WAL write survives
+// kill -9) before the request goes on, so a retry that reaches a restarted broker still goes to
+// the same hosts. Owned by the hub thread; never blocks; time is passed in.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,7 @@
 
 #include "broker/publication.hpp"
 #include "broker/scheduler.hpp"
+#include "broker/state_db.hpp"
 #include "common/envelope.hpp"
 
 namespace dockmesh::broker {
@@ -36,6 +39,8 @@ class create_dispatcher {
   using fleet_fn = std::function<const std::vector<host_candidate>&()>;
 
   create_dispatcher(std::string broker_client_id, std::uint64_t seed = std::random_device{}());
+  // Persists placements in `db` from now on, and restores those younger than cache_ms.
+  void attach(state_db& db, std::int64_t now_ms);
 
   publications on_request(const common::envelope& req, const fleet_fn& fleet, std::int64_t now_ms);
   publications on_reply(const common::envelope& rep, std::int64_t now_ms);
@@ -59,7 +64,9 @@ class create_dispatcher {
   };
   struct job {
     common::envelope request;
-    std::vector<sub_request> subs;  // one entry and no reply tracking for a single-host job
+    std::vector<assignment> hosts;  // the placement
+    std::vector<sub_request> subs;  // one entry and no reply tracking for a single-host job;
+                                    // empty for a job restored from the database
     bool fanout = false;
     std::optional<common::envelope> combined;
     std::int64_t deadline = 0;
@@ -69,6 +76,9 @@ class create_dispatcher {
   publications retry(job& j, const common::envelope& req);
   publications start(const common::envelope& req, const std::vector<assignment>& hosts,
                      std::int64_t now_ms);
+  void build_subs(job& j, const common::envelope& req, std::int64_t now_ms);
+  publications send_unanswered(job& j, int attempt);
+  void forget(const std::string& id);
   publication finish(job& j);
   publication reply(const common::envelope& req, int code, nlohmann::json body,
                     std::string message = {});
@@ -76,6 +86,7 @@ class create_dispatcher {
 
   std::string client_id_;
   std::string reply_topic_;
+  state_db* db_ = nullptr;
   std::mt19937_64 rng_;
   std::unordered_map<std::string, job> jobs_;
   std::unordered_map<std::string, std::string> sub_to_job_;

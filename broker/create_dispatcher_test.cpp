@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "broker/test_support.hpp"
+
 using namespace dockmesh;
 using namespace dockmesh::broker;
 using nlohmann::json;
@@ -127,4 +129,44 @@ TEST_CASE("unplaceable requests get 503 with the filter counts; bad ones 400") {
   // A 503 is not cached: the same id is placed once a host fits.
   auto later = d.on_request(create({{"image", "x"}, {"constraints", {"zone!=z"}}}), fleet_of({"a"}), 1);
   CHECK(later[0].topic == "req/host/a/");
+}
+
+TEST_CASE("a placement survives a restart: the retry goes to the same hosts") {
+  testing::temp_dir dir;
+  publications first;
+  {
+    state_db db(dir.str());
+    create_dispatcher d("broker-1", 1);
+    d.attach(db, 1000);
+    first = d.on_request(create({{"image", "x"}, {"instances", 2}}), fleet_of({"a", "b"}), 1000);
+    REQUIRE(first.size() == 2);
+    auto single = d.on_request(create({{"image", "x"}}, "solo"), fleet_of({"a", "b"}), 1000);
+    REQUIRE(single.size() == 1);
+  }
+  state_db db(dir.str());
+  create_dispatcher d("broker-1", 2);
+  d.attach(db, 2000);
+  auto retry = create({{"image", "x"}, {"instances", 2}});
+  retry.attempt = 2;
+  auto again = d.on_request(retry, fleet_of({"z"}), 2000);  // the fleet changed meanwhile
+  REQUIRE(again.size() == 2);
+  CHECK(again[0].topic == first[0].topic);
+  CHECK(again[1].topic == first[1].topic);
+  CHECK(again[0].env.id == first[0].env.id);
+  CHECK(again[0].env.attempt == 2);
+  // The combined reply still comes together.
+  (void)d.on_reply(answer(again[0].env, "a", 201, {{"id", "c1"}}), 2100);
+  auto done = d.on_reply(answer(again[1].env, "b", 201, {{"id", "c2"}}), 2100);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].env.body["containers"].size() == 2);
+  auto solo = create({{"image", "x"}}, "solo");
+  solo.attempt = 1;
+  auto s = d.on_request(solo, fleet_of({"z"}), 2000);
+  REQUIRE(s.size() == 1);
+  CHECK(s[0].topic != "req/host/z/");
+  // Entries older than the cache window are dropped at start.
+  create_dispatcher late("broker-1", 3);
+  late.attach(db, 2000 + create_dispatcher::cache_ms + 1);
+  auto fresh = late.on_request(solo, fleet_of({"z"}), 2000 + create_dispatcher::cache_ms + 1);
+  CHECK(fresh[0].topic == "req/host/z/");
 }
