@@ -78,8 +78,9 @@ void bus_loop::publish_reply(const std::string& topic, const envelope& reply) {
   envelope small = reply;
   small.body = nullptr;
   small.code = 500;
-  small.err = common::error{common::errc::too_large,
-                            "the reply is larger than the bus allows; narrow the request (filters, tail)"};
+  small.err =
+      common::error{common::errc::too_large,
+                    "the reply is larger than the bus allows; narrow the request (filters, tail)"};
   (void)bus_.publish(topic, small);
 }
 

@@ -8,6 +8,7 @@
 #include "agent/container_spec.hpp"
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
+#include "agent/docker_json.hpp"
 #include "agent/template_store.hpp"
 
 namespace dockmesh::agent {
@@ -57,16 +58,14 @@ result<std::map<int, instance>> existing_instances(action_context& ctx) {
                                query_string().add("all", "1").add("filters", filters.dump()).str());
   if (!list) return list.err();
   std::map<int, instance> found;
-  for (const auto& c : *list) {
-    json labels = c.value("Labels", json::object());
-    if (auto ok = check_owner(ctx.request, labels, c.value("Id", "")); !ok)
+  for (const auto& c : list->is_array() ? *list : json::array()) {
+    json labels = object_of(c, "Labels");
+    if (auto ok = check_owner(ctx.request, labels, str_of(c, "Id")); !ok)
       return common::make_error(
           errc::conflict, "request id " + ctx.request.id + " was already used by another user");
-    int n = std::atoi(labels.value(std::string(instance_label), "1").c_str());
-    std::string name =
-        c["Names"].is_array() && !c["Names"].empty() ? c["Names"][0].get<std::string>() : "";
-    if (!name.empty() && name[0] == '/') name.erase(0, 1);
-    found[n] = instance{c.value("Id", ""), name, c.value("State", ""), true, false, json::array()};
+    int n = std::atoi(str_of(labels, instance_label, "1").c_str());
+    found[n] = instance{str_of(c, "Id"), container_name_of(c), str_of(c, "State"), true,
+                        false,           json::array()};
   }
   return found;
 }
@@ -90,13 +89,14 @@ common::result<instance> create_one(action_context& ctx, const common::create_co
   auto r = post_json(ctx.docker, "/containers/create" + q.str(),
                      docker_create_body(a, ctx.request, index), std::chrono::seconds(60));
   if (!r) return r.err();
-  in.id = r->value("Id", "");
+  in.id = str_of(*r, "Id");
+  if (in.id.empty())
+    return common::error{errc::internal, "Docker created a container but sent no id"};
   in.state = "created";
-  if (r->contains("Warnings") && (*r)["Warnings"].is_array()) in.warnings = (*r)["Warnings"];
+  in.warnings = array_of(*r, "Warnings");
   if (in.name.empty()) {  // Docker picked the name: tell the user what it is
     auto c = get_json(ctx.docker, "/containers/" + escape_component(in.id) + "/json");
-    if (c) in.name = c->value("Name", "");
-    if (!in.name.empty() && in.name[0] == '/') in.name.erase(0, 1);
+    if (c) in.name = container_name_of(*c);
   }
   return in;
 }

@@ -4,6 +4,7 @@
 #include "agent/action_handlers.hpp"
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
+#include "agent/docker_json.hpp"
 #include "common/action_args.hpp"
 
 namespace dockmesh::agent {
@@ -20,9 +21,7 @@ result<target> owned_target(action_context& ctx, const std::string& ref) {
   if (auto ok = check_container_ref("id", ref); !ok) return ok.err();
   auto c = load_owned_container(ctx, ref);
   if (!c) return c.err();
-  std::string name = c->value("Name", "");
-  if (!name.empty() && name[0] == '/') name.erase(0, 1);
-  return target{c->value("Id", ref), name};
+  return target{str_of(*c, "Id", ref), container_name_of(*c)};
 }
 
 std::string path_for(const target& t, std::string_view verb) {

@@ -2,6 +2,7 @@
 #include "agent/action_handlers.hpp"
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
+#include "agent/docker_json.hpp"
 #include "agent/log_demux.hpp"
 #include "common/action_args.hpp"
 
@@ -43,21 +44,16 @@ common::result<json> list_filters(const action_request& req,
 }
 
 json list_entry(const json& c, const std::string& fqdn) {
-  std::string name;
-  if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty() &&
-      c["Names"][0].is_string())
-    name = c["Names"][0].get<std::string>();
-  if (!name.empty() && name[0] == '/') name.erase(0, 1);
-  json labels = c.contains("Labels") && c["Labels"].is_object() ? c["Labels"] : json::object();
-  return {{"id", c.value("Id", "")},
-          {"name", name},
-          {"image", c.value("Image", "")},
-          {"image_id", c.value("ImageID", "")},
-          {"command", c.value("Command", "")},
-          {"created", c.value("Created", 0)},
-          {"state", c.value("State", "")},
-          {"status", c.value("Status", "")},
-          {"owner", labels.value(std::string(owner_label), "")},
+  json labels = object_of(c, "Labels");
+  return {{"id", str_of(c, "Id")},
+          {"name", container_name_of(c)},
+          {"image", str_of(c, "Image")},
+          {"image_id", str_of(c, "ImageID")},
+          {"command", str_of(c, "Command")},
+          {"created", int_of(c, "Created")},
+          {"state", str_of(c, "State")},
+          {"status", str_of(c, "Status")},
+          {"owner", str_of(labels, owner_label)},
           {"labels", labels},
           {"host", fqdn}};
 }
@@ -79,7 +75,8 @@ action_reply handle_list_containers(action_context& ctx) {
   json out = json::array();
   if (list->is_array())
     for (const auto& c : *list)
-      if (visible_to(ctx.request, c.value("Labels", json())))  // belt and braces over the filter
+      if (c.is_object() &&
+          visible_to(ctx.request, field_of(c, "Labels")))  // belt and braces over the filter
         out.push_back(list_entry(c, ctx.self.fqdn));
   return ok_reply({{"host", ctx.self.fqdn}, {"containers", out}});
 }
@@ -149,8 +146,8 @@ action_reply handle_container_logs(action_context& ctx) {
         {errc::invalid_argument, "fields 'stdout' and 'stderr' are both false: nothing to read"});
   auto c = load_owned_container(ctx, a->id);
   if (!c) return error_reply(c.err());
-  bool tty = (*c)["Config"].is_object() && (*c)["Config"].value("Tty", false);
-  auto body = read_logs(ctx, c->value("Id", a->id), tty, logs_query(*a));
+  bool tty = bool_of(field_of(*c, "Config"), "Tty");
+  auto body = read_logs(ctx, str_of(*c, "Id", a->id), tty, logs_query(*a));
   if (!body) return error_reply(body.err());
   return ok_reply(std::move(*body));
 }

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <string>
 
 #include "agent/action_handlers.hpp"
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
+#include "agent/docker_json.hpp"
 #include "common/action_args.hpp"
 
 namespace dockmesh::agent {
@@ -24,16 +26,26 @@ double at(const json& j, std::initializer_list<const char*> path) {
   return p->is_number() ? p->get<double>() : 0;
 }
 
+// Docker's numbers arrive as doubles here; a value no int64 can hold (only a broken daemon sends
+// one) becomes 0 rather than undefined behaviour.
+std::int64_t to_int(double v) {
+  return std::isfinite(v) && v > -9.2e18 && v < 9.2e18 ? static_cast<std::int64_t>(v) : 0;
+}
+
+double round2(double v) {
+  if (!std::isfinite(v) || v > 1e15 || v < -1e15) return 0;
+  return std::round(v * 100) / 100;
+}
+
 double cpu_percent(const json& s) {
   double cpu = at(s, {"cpu_stats", "cpu_usage", "total_usage"}) -
                at(s, {"precpu_stats", "cpu_usage", "total_usage"});
   double system =
       at(s, {"cpu_stats", "system_cpu_usage"}) - at(s, {"precpu_stats", "system_cpu_usage"});
   double cpus = at(s, {"cpu_stats", "online_cpus"});
-  if (cpus == 0) {  // older daemons: count the per-CPU entries instead
-    auto per = s.value("/cpu_stats/cpu_usage/percpu_usage"_json_pointer, json());
-    if (per.is_array()) cpus = static_cast<double>(per.size());
-  }
+  if (cpus == 0)  // older daemons: count the per-CPU entries instead
+    cpus = static_cast<double>(
+        array_of(field_of(field_of(s, "cpu_stats"), "cpu_usage"), "percpu_usage").size());
   if (cpu <= 0 || system <= 0) return 0;
   return cpu / system * std::max(cpus, 1.0) * 100.0;
 }
@@ -47,16 +59,14 @@ double memory_usage(const json& s) {
 }
 
 void block_io(const json& s, double& read, double& write) {
-  const json& list = s.contains("blkio_stats") && s["blkio_stats"].is_object()
-                         ? s["blkio_stats"].value("io_service_bytes_recursive", json())
-                         : json();
+  json list = array_of(field_of(s, "blkio_stats"), "io_service_bytes_recursive");
   if (!list.is_array()) return;
   for (const auto& e : list) {
-    if (!e.is_object() || !e.contains("op") || !e["op"].is_string()) continue;
-    std::string op = e.value("op", "");
+    std::string op = str_of(e, "op");
     std::transform(op.begin(), op.end(), op.begin(),
                    [](unsigned char c) { return std::tolower(c); });
-    double v = e.contains("value") && e["value"].is_number() ? e["value"].get<double>() : 0;
+    const json& value = field_of(e, "value");
+    double v = value.is_number() ? value.get<double>() : 0;
     if (op == "read") read += v;
     if (op == "write") write += v;
   }
@@ -66,30 +76,25 @@ void block_io(const json& s, double& read, double& write) {
 
 json summarize_stats(const json& s) {
   double rx = 0, tx = 0;
-  if (s.contains("networks") && s["networks"].is_object())
-    for (const auto& [name, n] : s["networks"].items()) {
-      rx += at(n, {"rx_bytes"});
-      tx += at(n, {"tx_bytes"});
-    }
+  json networks = object_of(s, "networks");  // named: items() of a temporary would dangle
+  for (const auto& [name, n] : networks.items()) {
+    rx += at(n, {"rx_bytes"});
+    tx += at(n, {"tx_bytes"});
+  }
   double read = 0, write = 0;
   block_io(s, read, write);
   double mem = memory_usage(s), limit = at(s, {"memory_stats", "limit"});
-  auto round2 = [](double v) {
-    return static_cast<double>(static_cast<long long>(v * 100 + 0.5)) / 100;
-  };
-  json read_at =
-      s.is_object() && s.contains("read") && s["read"].is_string() ? s["read"] : json("");
-  return {{"read", read_at},
+  return {{"read", str_of(s, "read")},
           {"cpu_percent", round2(cpu_percent(s))},
-          {"online_cpus", at(s, {"cpu_stats", "online_cpus"})},
-          {"memory_usage", static_cast<std::int64_t>(mem)},
-          {"memory_limit", static_cast<std::int64_t>(limit)},
+          {"online_cpus", to_int(at(s, {"cpu_stats", "online_cpus"}))},
+          {"memory_usage", to_int(mem)},
+          {"memory_limit", to_int(limit)},
           {"memory_percent", limit > 0 ? round2(mem / limit * 100) : 0.0},
-          {"network_rx_bytes", static_cast<std::int64_t>(rx)},
-          {"network_tx_bytes", static_cast<std::int64_t>(tx)},
-          {"block_read_bytes", static_cast<std::int64_t>(read)},
-          {"block_write_bytes", static_cast<std::int64_t>(write)},
-          {"pids", static_cast<std::int64_t>(at(s, {"pids_stats", "current"}))}};
+          {"network_rx_bytes", to_int(rx)},
+          {"network_tx_bytes", to_int(tx)},
+          {"block_read_bytes", to_int(read)},
+          {"block_write_bytes", to_int(write)},
+          {"pids", to_int(at(s, {"pids_stats", "current"}))}};
 }
 
 action_reply handle_container_stats(action_context& ctx) {
@@ -98,8 +103,8 @@ action_reply handle_container_stats(action_context& ctx) {
   if (auto ok = check_container_ref("id", a->id); !ok) return error_reply(ok.err());
   auto c = load_owned_container(ctx, a->id);
   if (!c) return error_reply(c.err());
-  std::string id = c->value("Id", a->id);
-  bool running = (*c)["State"].is_object() && (*c)["State"].value("Running", false);
+  std::string id = str_of(*c, "Id", a->id);
+  bool running = bool_of(field_of(*c, "State"), "Running");
   // stream=false waits for a second sample so that precpu_stats is filled: about one second.
   auto s = ctx.docker.call({http_method::get,
                             "/containers/" + escape_component(id) + "/stats?stream=false",
@@ -112,8 +117,7 @@ action_reply handle_container_stats(action_context& ctx) {
     return error_reply({common::errc::internal, "Docker sent stats that are not JSON"});
   json body = summarize_stats(j);
   body["id"] = id;
-  std::string name = c->value("Name", "");
-  body["name"] = !name.empty() && name[0] == '/' ? name.substr(1) : name;
+  body["name"] = container_name_of(*c);
   body["running"] = running;
   return ok_reply(std::move(body));
 }

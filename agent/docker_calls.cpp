@@ -1,6 +1,7 @@
 #include "agent/docker_calls.hpp"
 
 #include "agent/docker_grammar.hpp"
+#include "agent/docker_json.hpp"
 
 namespace dockmesh::agent {
 namespace {
@@ -14,23 +15,6 @@ result<json> parse_body(const docker_response& r, std::string_view what) {
     return common::make_error(errc::internal,
                               "Docker sent a body that is not JSON for " + std::string(what));
   return j;
-}
-
-// Length of the UTF-8 sequence starting at s[i], or 0 if it is not valid there.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  std::size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  std::uint32_t cp = c & (0x7f >> n);
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((b(k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b(k) & 0x3f);
-  }
-  static constexpr std::uint32_t min_for[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < min_for[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
 }
 
 }  // namespace
@@ -82,29 +66,13 @@ bool visible_to(const action_request& request, const json& labels) {
 result<json> load_owned_container(action_context& ctx, const std::string& id) {
   auto c = get_json(ctx.docker, "/containers/" + escape_component(id) + "/json");
   if (!c) return c.err();
-  json labels = (*c)["Config"].is_object() ? (*c)["Config"].value("Labels", json()) : json();
+  const json& labels = field_of(field_of(*c, "Config"), "Labels");
   if (auto ok = check_owner(ctx.request, labels, id); !ok) return ok.err();
   return c;
 }
 
 std::string filters_json(const json& filters) {
   return filters.dump();
-}
-
-std::string to_valid_utf8(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  for (std::size_t i = 0; i < bytes.size();) {
-    std::size_t n = utf8_length(bytes, i);
-    if (n == 0) {
-      out += "\xef\xbf\xbd";
-      ++i;
-    } else {
-      out.append(bytes.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
 }
 
 json with_note(json body, int docker_status, std::string_view note) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/action_context.hpp"
+#include "agent/docker_grammar.hpp"
 
 namespace dockmesh::agent {
 
@@ -35,9 +36,6 @@ bool visible_to(const action_request& request, const nlohmann::json& labels);
 
 // A "filters" query value: {"label": [...], ...} as Docker wants it.
 std::string filters_json(const nlohmann::json& filters);
-
-// Replaces every byte sequence that is not UTF-8 with U+FFFD (container logs are raw bytes).
-std::string to_valid_utf8(std::string_view bytes);
 
 // Docker's 304 (already started / already stopped) is a success with a note.
 nlohmann::json with_note(nlohmann::json body, int docker_status, std::string_view note);

@@ -1,5 +1,7 @@
 #include "agent/docker_client.hpp"
 
+#include "agent/docker_grammar.hpp"
+
 #include <curl/curl.h>
 #include <sys/stat.h>
 
@@ -79,9 +81,11 @@ int compare_api_versions(std::string_view a, std::string_view b) {
 
 std::string docker_error_message(std::string_view body, int status) {
   auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_object() && j.contains("message") && j["message"].is_string())
+  if (j.is_object() && j.contains("message") && j["message"].is_string() &&
+      !j["message"].get_ref<const std::string&>().empty())
     return j["message"].get<std::string>();
-  std::string text(body.substr(0, 500));
+  // Not Docker's JSON: quote the text, made valid UTF-8 (it travels back in a reply).
+  std::string text = to_valid_utf8(body.substr(0, 500));
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
     text.pop_back();
   return text.empty() ? "Docker answered HTTP " + std::to_string(status) : text;
@@ -219,7 +223,9 @@ result<std::string> docker_client::negotiate() {
         errc::unavailable,
         options_.socket_path + " answered /version without an ApiVersion: not a Docker daemon?");
   std::string server = j["ApiVersion"].get<std::string>();
-  std::string min = j.value("MinAPIVersion", std::string("1.12"));
+  std::string min = j.contains("MinAPIVersion") && j["MinAPIVersion"].is_string()
+                        ? j["MinAPIVersion"].get<std::string>()
+                        : std::string("1.12");
   if (compare_api_versions(min, max_docker_api_version) > 0)
     return make_error(errc::unavailable, "dockerd needs API >= " + min +
                                              ", the agent speaks up to " +

@@ -103,13 +103,49 @@ constexpr std::array<std::string_view, 31> signal_names = {
     "USR2", "PIPE", "ALRM", "TERM",   "STKFLT", "CHLD",  "CONT", "STOP", "TSTP", "TTIN", "TTOU",
     "URG",  "XCPU", "XFSZ", "VTALRM", "PROF",   "WINCH", "IO",   "PWR",  "SYS"};
 
+// Length of the UTF-8 sequence starting at s[i], or 0 if it is not valid there.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  std::size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  std::uint32_t cp = c & (0x7f >> n);
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((b(k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b(k) & 0x3f);
+  }
+  static constexpr std::uint32_t min_for[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_for[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
 }  // namespace
 
-std::string excerpt(std::string_view v) {
+std::string to_valid_utf8(std::string_view bytes) {
   std::string out;
-  for (unsigned char c : v.substr(0, 60)) out += is_control(c) ? '?' : static_cast<char>(c);
-  if (v.size() > 60) out += "...";
+  out.reserve(bytes.size());
+  for (std::size_t i = 0; i < bytes.size();) {
+    std::size_t n = utf8_length(bytes, i);
+    if (n == 0) {
+      out += "\xef\xbf\xbd";
+      ++i;
+    } else {
+      out.append(bytes.substr(i, n));
+      i += n;
+    }
+  }
   return out;
+}
+
+std::string excerpt(std::string_view v) {
+  // Cut at a character boundary: a quote must never end in half a UTF-8 sequence.
+  std::size_t cut = std::min<std::size_t>(v.size(), 60);
+  while (cut > 0 && cut < v.size() && (static_cast<unsigned char>(v[cut]) & 0xc0) == 0x80) --cut;
+  std::string out;
+  for (unsigned char c : v.substr(0, cut)) out += is_control(c) ? '?' : static_cast<char>(c);
+  if (cut < v.size()) out += "...";
+  return to_valid_utf8(out);
 }
 
 check_result check_container_ref(std::string_view field, std::string_view v) {

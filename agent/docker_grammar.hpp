@@ -51,8 +51,11 @@ check_result check_template_name(std::string_view field, std::string_view v);
 // Any argv element: no NUL, at most 32 KiB.
 check_result check_argument(std::string_view field, std::string_view v);
 
-// For messages: the value cut to 60 characters with control characters shown as '?'.
+// For messages: the value cut to at most 60 bytes (never inside a UTF-8 character), control
+// characters shown as '?', anything that is not UTF-8 as U+FFFD.
 std::string excerpt(std::string_view v);
+// Replaces every byte sequence that is not UTF-8 with U+FFFD (container logs are raw bytes).
+std::string to_valid_utf8(std::string_view bytes);
 
 // Percent-encodes everything but RFC 3986 unreserved characters (A-Za-z0-9 - . _ ~).
 std::string escape_component(std::string_view v);

@@ -2,6 +2,7 @@
 
 #include "agent/agent_inbox.hpp"
 #include "agent/docker_grammar.hpp"
+#include "agent/docker_json.hpp"
 #include "agent/endpoint_allowlist.hpp"
 #include "common/envelope.hpp"
 #include "common/log.hpp"
@@ -18,36 +19,32 @@ bool starts_with(const std::string& s, std::string_view p) {
 }  // namespace
 
 std::optional<json> event_body(const json& e) {
-  if (!e.is_object()) return std::nullopt;
-  std::string type = e.value("Type", "");
-  std::string action = e.value("Action", "");
+  std::string type = str_of(e, "Type");
+  std::string action = str_of(e, "Action");
   if (type != "container" && type != "image") return std::nullopt;
   for (std::string_view noise :
        {"exec_", "attach", "resize", "top", "copy", "archive-path", "extract-to-dir", "export"})
     if (starts_with(action, noise)) return std::nullopt;
-  json actor = e.value("Actor", json::object());
-  json attrs = actor.is_object() ? actor.value("Attributes", json::object()) : json::object();
-  if (!attrs.is_object()) attrs = json::object();
+  const json& actor = field_of(e, "Actor");
+  const json& attrs = field_of(actor, "Attributes");
   json body = {{"type", type},
                {"action", action},
-               {"id", actor.is_object() ? actor.value("ID", "") : ""},
-               {"time", e.value("time", std::int64_t{0})},
-               {"time_nano", e.value("timeNano", std::int64_t{0})}};
+               {"id", str_of(actor, "ID")},
+               {"time", int_of(e, "time")},
+               {"time_nano", int_of(e, "timeNano")},
+               {"name", str_of(attrs, "name")}};
   if (type == "container") {
-    body["name"] = attrs.value("name", "");
-    body["image"] = attrs.value("image", "");
-    body["owner"] = attrs.value("dockmesh.owner", "");
-    if (attrs.contains("exitCode")) body["exit_code"] = attrs["exitCode"];
-    if (attrs.contains("signal")) body["signal"] = attrs["signal"];
-  } else {
-    body["name"] = attrs.value("name", "");
+    body["image"] = str_of(attrs, "image");
+    body["owner"] = str_of(attrs, "dockmesh.owner");
+    if (field_of(attrs, "exitCode").is_string()) body["exit_code"] = str_of(attrs, "exitCode");
+    if (field_of(attrs, "signal").is_string()) body["signal"] = str_of(attrs, "signal");
   }
   return body;
 }
 
 bool changes_inventory(const json& body) {
-  return body.value("type", "") == "container" &&
-         !starts_with(body.value("action", ""), "health_status");
+  return str_of(body, "type") == "container" &&
+         !starts_with(str_of(body, "action"), "health_status");
 }
 
 event_follower::event_follower(zmq::context_t& ctx, std::string inbox_endpoint,

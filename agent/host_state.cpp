@@ -5,6 +5,7 @@
 
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
+#include "agent/docker_json.hpp"
 
 namespace dockmesh::agent {
 namespace {
@@ -12,12 +13,10 @@ namespace {
 using nlohmann::json;
 
 std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  return str_of(j, key);
 }
 std::int64_t num(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+  return int_of(j, key);
 }
 
 }  // namespace
@@ -105,16 +104,11 @@ std::vector<inventory_entry> entries_from_list(const json& list) {
     if (!c.is_object()) continue;
     inventory_entry e;
     e.id = str(c, "Id");
-    if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty() &&
-        c["Names"][0].is_string()) {
-      e.name = c["Names"][0].get<std::string>();
-      if (!e.name.empty() && e.name[0] == '/') e.name.erase(0, 1);
-    }
+    e.name = container_name_of(c);
     e.image = str(c, "Image");
     e.state = str(c, "State");
     e.created = num(c, "Created");
-    if (c.contains("Labels") && c["Labels"].is_object())
-      e.owner = str(c["Labels"], "dockmesh.owner");
+    e.owner = str_of(field_of(c, "Labels"), owner_label);
     out.push_back(std::move(e));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
@@ -132,7 +126,7 @@ result<std::vector<inventory_entry>> inventory_reader::read(docker_transport& do
     if (it == memory_by_id_.end()) {
       auto c = get_json(docker, "/containers/" + escape_component(e.id) + "/json");
       // A container removed between list and inspect simply has no limit to report.
-      if (c && (*c)["HostConfig"].is_object()) e.memory_limit = num((*c)["HostConfig"], "Memory");
+      if (c) e.memory_limit = int_of(field_of(*c, "HostConfig"), "Memory");
     } else {
       e.memory_limit = it->second;
     }

@@ -3,6 +3,7 @@
 #include "agent/action_handlers.hpp"
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
+#include "agent/docker_json.hpp"
 #include "agent/pull_progress.hpp"
 #include "common/action_args.hpp"
 
@@ -24,13 +25,11 @@ common::result<void> check_reference_filter(const std::string& f) {
 }
 
 json image_entry(const json& i) {
-  return {
-      {"id", i.value("Id", "")},
-      {"tags", i.contains("RepoTags") && i["RepoTags"].is_array() ? i["RepoTags"] : json::array()},
-      {"digests",
-       i.contains("RepoDigests") && i["RepoDigests"].is_array() ? i["RepoDigests"] : json::array()},
-      {"size", i.value("Size", std::int64_t{0})},
-      {"created", i.value("Created", std::int64_t{0})}};
+  return {{"id", str_of(i, "Id")},
+          {"tags", array_of(i, "RepoTags")},
+          {"digests", array_of(i, "RepoDigests")},
+          {"size", int_of(i, "Size")},
+          {"created", int_of(i, "Created")}};
 }
 
 }  // namespace
@@ -81,8 +80,8 @@ action_reply handle_remove_image(action_context& ctx) {
   json untagged = json::array(), deleted = json::array();
   if (j.is_array())
     for (const auto& e : j) {
-      if (e.contains("Untagged")) untagged.push_back(e["Untagged"]);
-      if (e.contains("Deleted")) deleted.push_back(e["Deleted"]);
+      if (field_of(e, "Untagged").is_string()) untagged.push_back(field_of(e, "Untagged"));
+      if (field_of(e, "Deleted").is_string()) deleted.push_back(field_of(e, "Deleted"));
     }
   return ok_reply({{"image", a->image}, {"untagged", untagged}, {"deleted", deleted}});
 }
@@ -112,9 +111,9 @@ action_reply handle_pull_image(action_context& ctx) {
   auto image = get_json(ctx.docker, "/images/" + escape_component(name.reference()) + "/json");
   if (!image) return error_reply(image.err());
   return ok_reply({{"image", name.reference()},
-                   {"id", image->value("Id", "")},
-                   {"repo_digests", image->value("RepoDigests", json::array())},
-                   {"size", image->value("Size", std::int64_t{0})},
+                   {"id", str_of(*image, "Id")},
+                   {"repo_digests", array_of(*image, "RepoDigests")},
+                   {"size", int_of(*image, "Size")},
                    {"status", progress.last_status()},
                    {"progress_events", progress.events_sent()}});
 }

@@ -1,5 +1,7 @@
 #include "agent/pull_progress.hpp"
 
+#include "agent/docker_json.hpp"
+
 namespace dockmesh::agent {
 namespace {
 
@@ -95,11 +97,12 @@ void pull_progress::line(std::string_view text) {
   if (!j.is_object()) return;
   if (j.contains("error")) {
     std::string m = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
+    if (m.empty()) m = "Docker reported a failed pull without a message";
     failure_ = common::make_error(pull_error_code(m), m);
     return;
   }
-  std::string status = j.value("status", "");
-  std::string layer = j.value("id", "");
+  std::string status = str_of(j, "status");
+  std::string layer = str_of(j, "id");
   if (status.rfind("Status: ", 0) == 0 || status.rfind("Digest: ", 0) == 0) {
     if (status.rfind("Status: ", 0) == 0) last_status_ = status.substr(8);
   }
@@ -109,10 +112,10 @@ void pull_progress::line(std::string_view text) {
   if (!changed && now - when < min_interval_) return;
   last = status;
   when = now;
-  json detail = j.value("progressDetail", json::object());
+  const json& detail = field_of(j, "progressDetail");
   json event = {{"request", request_id_}, {"image", image_}, {"status", status}, {"layer", layer}};
-  if (detail.is_object() && detail.contains("current")) event["current"] = detail["current"];
-  if (detail.is_object() && detail.contains("total")) event["total"] = detail["total"];
+  if (field_of(detail, "current").is_number()) event["current"] = int_of(detail, "current");
+  if (field_of(detail, "total").is_number()) event["total"] = int_of(detail, "total");
   ++sent_;
   if (sink_) sink_(event);
 }
