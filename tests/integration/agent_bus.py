@@ -226,6 +226,13 @@ def make_image_tar(files):
     return buf.getvalue()
 
 
+def free_port():
+    """A TCP port that was free on 127.0.0.1 a moment ago (the kernel's pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Registry:
     """Debian's docker-registry on 127.0.0.1:<free port> with its own config and storage."""
 

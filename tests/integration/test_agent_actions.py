@@ -8,7 +8,6 @@ One mesh serves the whole class; tests run in name order and clean up after them
 import base64
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -17,9 +16,9 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from agent_bus import (AgentBus, Registry, docker_raw, make_image_tar, restart_agent,  # noqa: E402
-                       host_record)
-from meshlib import BUILD_DIR, Mesh, free_base_port, wait_for  # noqa: E402
+from agent_bus import (AgentBus, Registry, docker_raw, free_port, host_record,  # noqa: E402
+                       make_image_tar, restart_agent)
+from meshlib import BUILD_DIR, Mesh, wait_for  # noqa: E402
 
 H1 = "host1.mesh.test"
 H2 = "host2.mesh.test"
@@ -331,7 +330,7 @@ class AgentActionsTest(unittest.TestCase):
         self.refused("remove-image", {"image": "local/spare:x"}, 404, ["No such image"])
 
     def test_31_pull_image_from_a_local_registry(self):
-        registry = Registry(self.mesh, free_base_port() + 5)
+        registry = Registry(self.mesh, free_port())
         try:
             self._pull_checks(registry)
         finally:
