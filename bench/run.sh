@@ -5,7 +5,7 @@
 # --markdown FILE). Starts its own broker(s), simulated agents and a throw-away mesh
 # (scripts/mesh.sh: private dockerd, agent, bridge) and stops all of it on exit, even on Ctrl-C.
 #
-#   bench/run.sh [--build-dir DIR] [--only forward,scheduler,mesh,scale] [--quick] [--markdown FILE]
+#   bench/run.sh [--build-dir DIR] [--only broker,forward,mesh,scale] [--quick] [--markdown FILE]
 #
 # Needs scripts/deps.sh and a build (cmake -S . -B build && cmake --build build -j2). Not part of
 # scripts/test.sh: these are measurements, not pass/fail tests; the exit code is 0 unless a
@@ -14,7 +14,7 @@ set -euo pipefail
 
 SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$SOURCE_DIR/build"
-ONLY="scheduler,forward,mesh,scale"
+ONLY="broker,forward,mesh,scale"
 QUICK=0
 MARKDOWN=""
 
@@ -31,7 +31,8 @@ done
 BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
 BIN="$BUILD_DIR/bin"
 for b in dockmesh-broker dockmesh-agent dockmeshctl bench_forward bench_roundtrip bench_create \
-         bench_footprint bench_scale bench_sim_agents bench_scheduler; do
+         bench_footprint bench_scale bench_sim_agents bench_broker_placement bench_broker_directory \
+         bench_broker_forward; do
   [[ -x "$BIN/$b" ]] || { echo "run.sh: $BIN/$b not found; build first: cmake -S $SOURCE_DIR -B $BUILD_DIR && cmake --build $BUILD_DIR -j2" >&2; exit 1; }
 done
 
@@ -69,6 +70,43 @@ step() {
   echo "== $name took $((SECONDS - start))s"
 }
 
+# The broker owner's programs (bench/broker_*.cpp) print their own format; their figures are
+# turned into RESULT lines here. "  <what>  p50 X us  p99 Y us  max Z us" -> one info line.
+convert_latency_lines() {
+  local prefix="$1" source="$2"
+  sed -nE 's/^  (.*[^ ]) +p50 +([0-9.]+) us +p99 +([0-9.]+) us +max +([0-9.]+) us$/\1|\2|\3|\4/p' |
+    while IFS='|' read -r what p50 p99 max; do
+      echo "RESULT | $prefix: $what p50 | $p50 us | - | - | - | info | p99 $p99 us, max $max us ($source)"
+    done
+}
+
+# bench_broker_forward's summary: the hub in-process (same code as the broker binary, no process
+# boundary), against zmq_proxy in the same program.
+convert_broker_forward() {
+  awk '
+    /^  broker  / { broker = $2 }
+    /^  proxy-curve / { curve = $2 }
+    /^  proxy-plain / { plain = $2 }
+    /^best of/ { rounds = $3 }
+    END {
+      if (broker == "" || curve == "") exit
+      r = broker / curve
+      printf "RESULT | forward (hub in-process): broker CURVE vs zmq_proxy CURVE | %d msg/s | %d msg/s | %.3fx | >= 0.9x | %s | bench_broker_forward, best of %s rounds; plain proxy %d msg/s\n", broker, curve, r, (r >= 0.9 ? "PASS" : "FAIL"), rounds, plain
+    }'
+}
+
+# step_converted NAME TIMEOUT CONVERTER CMD...: like step, for programs without RESULT lines.
+step_converted() {
+  local name="$1" limit="$2" conv="$3" start=$SECONDS rc=0; shift 3
+  echo "== $name (at most ${limit}s)"
+  timeout --kill-after=10 "$limit" "$@" 2>&1 | tee "$WORK/$name.out" || rc=$?
+  eval "$conv" <"$WORK/$name.out" | tee -a "$RESULTS"
+  if ((rc != 0)); then
+    echo "RESULT | $name | - | - | - | - | ERROR | exited with status $rc (see output above)" | tee -a "$RESULTS"
+  fi
+  echo "== $name took $((SECONDS - start))s"
+}
+
 free_base_port() {
   local p
   for p in 24400 24600 24800 25000 25200 25400; do
@@ -91,22 +129,27 @@ header() {
 if ((QUICK)); then
   FWD=(--messages 100000 --rounds 2); RTT=(--samples 600 --rounds 6); CREATE=(--count 6)
   IDLE=(--seconds 10); SCALE_N=(300); SCALE=(--steady-seconds 3 --targeted 200 --scheduled 50 --broadcasts 2)
-  SCHED=(--calls 200)
+  PLACE=(--requests 200); BFWD=(--messages 100000 --rounds 2); DIRECTORY=(--hosts 1000)
 else
   FWD=(--messages 300000 --rounds 5); RTT=(--samples 5000 --rounds 25); CREATE=(--count 30)
-  IDLE=(--seconds 60); SCALE_N=(1000 5000); SCALE=(); SCHED=(--calls 1000)
+  IDLE=(--seconds 60); SCALE_N=(1000 5000); SCALE=(); PLACE=(--requests 1000)
+  BFWD=(--messages 300000 --rounds 3); DIRECTORY=(--hosts 5000)
 fi
 
 HEADER="$(header "$@")"
 echo "$HEADER"
 T0=$SECONDS
 
-if wants scheduler; then
-  step scheduler 120 "$BIN/bench_scheduler" --hosts 1000 "${SCHED[@]}"
+if wants broker; then
+  step_converted placement 120 "convert_latency_lines 'schedule @1000 hosts' bench_broker_placement" \
+    "$BIN/bench_broker_placement" --hosts 1000 "${PLACE[@]}"
+  step_converted directory 120 "convert_latency_lines 'directory @${DIRECTORY[1]} hosts' bench_broker_directory" \
+    "$BIN/bench_broker_directory" "${DIRECTORY[@]}"
 fi
 
 if wants forward; then
   step forward 240 "$BIN/bench_forward" --broker-bin "$BIN/dockmesh-broker" "${FWD[@]}"
+  step_converted broker-forward 180 convert_broker_forward "$BIN/bench_broker_forward" "${BFWD[@]}"
 fi
 
 if wants mesh; then
