@@ -49,6 +49,7 @@ hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_key
       own_reply_topic_("rep/" + core.client_id() + "/"),
       zap_(ctx, zmq::socket_type::rep) {
   zap_.set(zmq::sockopt::linger, 0);
+  zap_.set(zmq::sockopt::maxmsgsize, std::int64_t{64 * 1024});
   zap_.bind(zap_endpoint);  // before any CURVE socket: without a handler libzmq admits every key
   make_bus_sockets();
   auto router = make_server_socket(zmq::socket_type::router, zap_domain_control);
@@ -147,9 +148,26 @@ void hub::run(zmq::socket_t& pipe) {
     if (steady::now() >= next_tick) {
       publish(core_.tick(common::now_ms()));
       next_tick = steady::now() + tick_every;
+      log_summary();
     }
   }
   core_.flush(common::now_ms(), true);
+}
+
+void hub::log_summary() {
+  // One line a minute when something happened, for operators without a metrics system.
+  auto now = steady::now();
+  if (now - last_summary_ < std::chrono::seconds(60)) return;
+  last_summary_ = now;
+  auto dropped = counters_.dropped[0] + counters_.dropped[1];
+  if (counters_.forwarded == summary_forwarded_ && dropped == summary_dropped_) return;
+  DM_LOG(info) << "forwarded " << counters_.forwarded - summary_forwarded_ << " and dropped "
+               << dropped - summary_dropped_ << " message(s) in the last minute ("
+               << counters_.dropped[static_cast<int>(drop_reason::acl)] << " ACL and "
+               << counters_.dropped[static_cast<int>(drop_reason::malformed)]
+               << " malformed drops since start)";
+  summary_forwarded_ = counters_.forwarded;
+  summary_dropped_ = dropped;
 }
 
 void hub::forward_batch() {

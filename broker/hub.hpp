@@ -20,6 +20,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -69,6 +70,7 @@ class hub {
   void drain_subscriptions();
   void drain_peers();
   void publish(const publications& out);
+  void log_summary();
   void drop(drop_reason why, const identity& who, std::string_view topic, std::string_view detail);
   const identity& sender_of(const zmq::message_t& frame);
 
@@ -89,6 +91,9 @@ class hub {
   identity cached_identity_;
   std::array<std::int64_t, static_cast<int>(drop_reason::count)> last_drop_log_{};
   std::array<std::uint64_t, static_cast<int>(drop_reason::count)> suppressed_{};
+  std::chrono::steady_clock::time_point last_summary_ = std::chrono::steady_clock::now();
+  std::uint64_t summary_forwarded_ = 0;
+  std::uint64_t summary_dropped_ = 0;
 };
 
 }  // namespace dockmesh::broker
