@@ -6,17 +6,23 @@
 # (scripts/mesh.sh: private dockerd, agent, bridge) and stops all of it on exit, even on Ctrl-C.
 #
 #   bench/run.sh [--build-dir DIR] [--only broker,forward,mesh,scale] [--quick] [--markdown FILE]
+#                [--nice N]
 #
+# --nice N runs everything (benchmarks, broker, agent, dockerd, simulators) at niceness N (e.g.
+# -10, as root): on a machine shared with other jobs it keeps their load out of the latency
+# figures; the header says which niceness was used.
 # Needs scripts/deps.sh and a build (cmake -S . -B build && cmake --build build -j2). Not part of
 # scripts/test.sh: these are measurements, not pass/fail tests; the exit code is 0 unless a
 # benchmark could not run at all.
 set -euo pipefail
 
+ARGS="$*"
 SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$SOURCE_DIR/build"
 ONLY="broker,forward,mesh,scale"
 QUICK=0
 MARKDOWN=""
+NICE=""
 
 while (($#)); do
   case "$1" in
@@ -24,6 +30,7 @@ while (($#)); do
     --only) ONLY="${2:?}"; shift 2 ;;
     --quick) QUICK=1; shift ;;
     --markdown) MARKDOWN="${2:?}"; shift 2 ;;
+    --nice) NICE="${2:?}"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -35,6 +42,10 @@ for b in dockmesh-broker dockmesh-agent dockmeshctl bench_forward bench_roundtri
          bench_broker_forward; do
   [[ -x "$BIN/$b" ]] || { echo "run.sh: $BIN/$b not found; build first: cmake -S $SOURCE_DIR -B $BUILD_DIR && cmake --build $BUILD_DIR -j2" >&2; exit 1; }
 done
+
+if [[ -n "$NICE" ]]; then
+  renice -n "$NICE" -p $$ >/dev/null || { echo "run.sh: cannot set niceness $NICE" >&2; exit 1; }
+fi
 
 # 5,000 simulated agents are 10,000 CURVE connections into one broker: raise the open-file limit
 # (the hard limit too when we may), children inherit it.
@@ -122,8 +133,8 @@ header() {
   echo "machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, kernel $(uname -r)"
   echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, at start)"
   echo "source:  $(git -C "$SOURCE_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "command: bench/run.sh $*"
-  echo "files:   open-file limit $(ulimit -n)"
+  echo "command: bench/run.sh $ARGS"
+  echo "files:   open-file limit $(ulimit -n); niceness $(ps -o ni= -p $$ | tr -d ' ')"
 }
 
 if ((QUICK)); then
