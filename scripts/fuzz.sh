@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# fuzz.sh: builds the libFuzzer targets of tests/fuzz in their own tree (clang-14, ASan + UBSan +
-# libFuzzer) and runs each one for a bounded time, starting from the committed corpus.
+# fuzz.sh: builds the libFuzzer targets of tests/fuzz (clang-14, ASan + UBSan + libFuzzer) in the
+# sanitized tree it shares with scripts/sanitize.sh (build-asan/, scripts/lib/asan_tree.sh; after
+# sanitize.sh only the fuzzers are left to link) and runs each one for a bounded time, starting
+# from the committed corpus.
 #
 #   scripts/fuzz.sh [SECONDS]        SECONDS per target (default 60)
 #
-# Environment: DOCKMESH_FUZZ_BUILD_DIR (default build-fuzz), DOCKMESH_FUZZ_TARGETS (names to run,
+# Environment: DOCKMESH_ASAN_BUILD_DIR (default build-asan), DOCKMESH_FUZZ_TARGETS (names to run,
 # e.g. "envelope topic"; default all that were built), DOCKMESH_JOBS (build parallelism, 2).
 # Each target keeps what it learns in BUILD/fuzz-corpus/<name>/ (so later runs start further on);
 # the committed corpus tests/fuzz/corpus/<name>/ is only read. A crash leaves its input in
 # BUILD/fuzz-artifacts/<name>/ and the script prints how to replay it; commit it as
-# tests/fuzz/corpus/<name>/crash-<what> so that CTest replays it from then on.
+# tests/fuzz/regressions/<name>/crash-<what> (and a fix) so that CTest replays it from then on.
 # Prints one line per target: "fuzz: NAME: N executions in S s, ok" or the failures it found
 # (a run goes on after a crash: libFuzzer's fork mode); exits 1 if any target found one.
 set -euo pipefail
@@ -17,22 +19,19 @@ set -euo pipefail
 SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly SOURCE_DIR
 readonly SECONDS_PER_TARGET="${1:-60}"
-readonly BUILD="${DOCKMESH_FUZZ_BUILD_DIR:-$SOURCE_DIR/build-fuzz}"
 readonly JOBS="${DOCKMESH_JOBS:-2}"
+# shellcheck source=scripts/lib/asan_tree.sh
+source "$SOURCE_DIR/scripts/lib/asan_tree.sh"
+readonly BUILD="$ASAN_TREE"
 
 say() { echo "fuzz: $*"; }
 die() { echo "fuzz.sh: error: $*" >&2; exit 2; }
 
 [[ "$SECONDS_PER_TARGET" =~ ^[1-9][0-9]*$ ]] || die "SECONDS must be a positive number, got '$SECONDS_PER_TARGET'"
-command -v clang++-14 >/dev/null || die "clang++-14 not found; run scripts/deps.sh (clang-14 libclang-rt-14-dev)"
+asan_tree_has_fuzzers || die "clang-14 not found; run scripts/deps.sh (clang-14 libclang-rt-14-dev)"
 
 build() {
-  # fuzzer-no-link instruments every library for coverage; DOCKMESH_SANITIZE adds ASan + UBSan
-  # (UB aborts, so libFuzzer reports it); DOCKMESH_FUZZ adds the fuzz_<name> binaries. -O1 with
-  # line tables: fast enough to fuzz, much cheaper to compile than -O2 -g.
-  CC=clang-14 CXX=clang++-14 cmake -S "$SOURCE_DIR" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug \
-    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" -DDOCKMESH_FUZZ=ON -DDOCKMESH_SANITIZE=ON \
-    -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
+  configure_asan_tree
   local log="$BUILD/fuzz-build.log"
   if ! cmake --build "$BUILD" --target fuzz_all -j"$JOBS" >"$log" 2>&1; then
     tail -n 40 "$log" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # sanitize.sh: builds a second tree with AddressSanitizer + UndefinedBehaviorSanitizer
-# (-DDOCKMESH_SANITIZE=ON, gcc) and runs the whole CTest suite there: unit tests, fuzz corpus
+# (-DDOCKMESH_SANITIZE=ON; clang-14 when present, so that the fuzzers of scripts/fuzz.sh come from
+# the same tree: see scripts/lib/asan_tree.sh) and runs the whole CTest suite there: unit tests, fuzz corpus
 # replays, integration, fault and load tests, the last three with the sanitized daemons (the
 # integration helpers take the binaries from DM_BUILD_DIR, which tests/CMakeLists.txt sets to the
 # tree CTest runs in). LeakSanitizer is on; any UB report aborts the process.
@@ -15,10 +16,12 @@ set -euo pipefail
 
 SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly SOURCE_DIR
-readonly BUILD="${DOCKMESH_ASAN_BUILD_DIR:-$SOURCE_DIR/build-asan}"
 readonly JOBS="${DOCKMESH_JOBS:-2}"
+# shellcheck source=scripts/lib/asan_tree.sh
+source "$SOURCE_DIR/scripts/lib/asan_tree.sh"
+readonly BUILD="$ASAN_TREE"
 
-cmake -S "$SOURCE_DIR" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDOCKMESH_SANITIZE=ON >/dev/null
+configure_asan_tree
 cmake --build "$BUILD" -j"$JOBS"
 
 mkdir -p "$BUILD/sanitizer-logs"

@@ -283,6 +283,11 @@ def wait_dir_event(bus, action, timeout):
 class PartitionTest(unittest.TestCase):
     def test_partition_and_heal(self):
         mesh = PartitionMesh()
+        probe = run("ip", "netns", "add", mesh.netns, check=False)
+        if probe.returncode != 0:
+            shutil.rmtree(mesh.dir, ignore_errors=True)
+            self.skipTest("cannot create a network namespace here: " + probe.stderr.strip())
+        run("ip", "netns", "del", mesh.netns, check=False)
         try:
             mesh.up()
         except Exception:
