@@ -24,6 +24,7 @@ struct action_request {
   std::string user;  // set by the bridge or CLI; containers are owned by it
   std::string role;  // "admin" sees and may touch everything
   nlohmann::json body;
+  int attempt = 0;  // > 0: a retry of a request this or an earlier agent may have run
   bool is_admin() const { return role == "admin"; }
 };
 

@@ -11,7 +11,7 @@ namespace {
 using nlohmann::json;
 
 action_request request_from(const common::envelope& e) {
-  return action_request{e.id, e.action, e.user, e.role, e.body};
+  return action_request{e.id, e.action, e.user, e.role, e.body, e.attempt};
 }
 
 common::envelope reply_from(const common::envelope& request, const std::string& fqdn,

@@ -1,7 +1,7 @@
 // create-container: template merge, validation, then one Docker create (+ start) per instance.
 // Idempotent by request id: every container carries dockmesh.request=<id> and
-// dockmesh.instance=<n>, and instances that already exist (a retry, even after an agent restart)
-// are reported instead of created again.
+// dockmesh.instance=<n>, and on a retry (attempt > 0, even after an agent restart) instances that
+// already exist are reported instead of created again.
 #include <map>
 
 #include "agent/action_handlers.hpp"
@@ -50,8 +50,11 @@ struct instance {
   }
 };
 
-// Containers an earlier attempt of this request created, by instance number.
+// Containers an earlier attempt of this request created, by instance number. Only a retry
+// (attempt > 0) can have any: a first attempt skips the lookup, which costs a full container
+// list in dockerd (several ms, and more on a busy host).
 result<std::map<int, instance>> existing_instances(action_context& ctx) {
+  if (ctx.request.attempt == 0) return std::map<int, instance>{};
   json filters = {{"label", {std::string(request_label) + "=" + ctx.request.id}}};
   auto list =
       get_json(ctx.docker, "/containers/json" +

@@ -81,11 +81,11 @@ namespace {
 struct create_run {
   testing::recorded_docker docker;
   action_reply run(json body, const std::string& user = "alice", const std::string& role = "user",
-                   const std::string& id = "req-1") {
+                   const std::string& id = "req-1", int attempt = 1) {
     progress_sink none;
     agent_identity self{"h", {}, "v"};
-    return run_action({id, "create-container", user, role, std::move(body)}, docker, nullptr, self,
-                      none);
+    return run_action({id, "create-container", user, role, std::move(body), attempt}, docker,
+                      nullptr, self, none);
   }
 };
 
@@ -125,6 +125,18 @@ TEST_CASE("create retried after everything exists creates nothing and says so") 
   // The same request id from someone else is not a way to learn about alice's container.
   auto other = c.run({{"image", "local/busybox"}}, "mallory");
   CHECK(other.code == 409);
+}
+
+TEST_CASE("a first attempt does not look for earlier containers; a retry does") {
+  create_run c;
+  REQUIRE(c.run({{"image", "local/busybox"}, {"name", "web"}}, "alice", "user", "req-1", 0).code ==
+          201);
+  CHECK(c.docker.count(http_method::get, "/containers/json") == 0);
+  CHECK(c.docker.count(http_method::post, "/containers/create?name=web") == 1);
+  c.docker.rules.insert(c.docker.rules.begin(), {http_method::get, "/containers/json", 200, "[]"});
+  REQUIRE(c.run({{"image", "local/busybox"}, {"name", "web"}}, "alice", "user", "req-1", 1).code ==
+          201);
+  CHECK(c.docker.count(http_method::get, "/containers/json") == 1);
 }
 
 TEST_CASE("create needs a user, refuses malformed request ids, and reports a failed start") {

@@ -102,7 +102,7 @@ TEST_CASE(
                      {{"template", "redis"}, {"name", "cache"}, {"env", {"PORT=7000"}}}};
   auto r = run_action(req, docker, &store, self, none);
   REQUIRE_MESSAGE(r.code == 201, (r.err ? r.err->message : ""));
-  const auto& create = docker.requests[1];
+  const auto& create = docker.requests[0];  // a first attempt: no lookup of earlier containers
   CHECK(create.path == "/containers/create?name=cache");
   json body = json::parse(create.body);
   CHECK(body["Image"] == "local/busybox:latest");
