@@ -63,12 +63,13 @@ class scale_run {
 
 void scale_run::start_broker() {
   auto ep = [&](int off) { return "tcp://127.0.0.1:" + std::to_string(s_.base_port + off); };
-  broker_ = std::make_unique<child_process>(
-      std::vector<std::string>{vm_["broker-bin"].as<std::string>(), "--data-dir", s_.work + "/broker",
-                               "--server-key", s_.work + "/server.key", "--authorized-keys",
-                               s_.work + "/authorized_keys", "--xsub-endpoint", ep(0),
-                               "--xpub-endpoint", ep(1), "--router-endpoint", ep(2), "--log-level", "warn"},
-      s_.work + "/broker.log");
+  std::vector<std::string> argv{vm_["broker-bin"].as<std::string>(), "--data-dir", s_.work + "/broker",
+                                "--server-key", s_.work + "/server.key", "--authorized-keys",
+                                s_.work + "/authorized_keys", "--xsub-endpoint", ep(0),
+                                "--xpub-endpoint", ep(1), "--router-endpoint", ep(2), "--log-level", "warn"};
+  if (vm_.count("broker-arg"))
+    for (const auto& a : vm_["broker-arg"].as<std::vector<std::string>>()) argv.push_back(a);
+  broker_ = std::make_unique<child_process>(argv, s_.work + "/broker.log");
   monitor_ = std::make_unique<proc_monitor>(broker_->pid(), milliseconds(500));
   for (auto deadline = steady::now() + std::chrono::seconds(30); !admin_ && steady::now() < deadline;) {
     try {
@@ -241,11 +242,13 @@ int main(int argc, char** argv) {
   opts.add_options()("help", "this text")(
       "broker-bin", po::value<std::string>()->default_value("build/bin/dockmesh-broker"), "broker binary")(
       "sim-bin", po::value<std::string>()->default_value("build/bin/bench_sim_agents"), "simulator binary")(
+      "broker-arg", po::value<std::vector<std::string>>()->composing(),
+      "extra broker argument, repeatable (e.g. --broker-arg=--io-threads --broker-arg=2)")(
       "agents", po::value<int>()->default_value(1000), "simulated agents")(
       "per-process", po::value<int>()->default_value(1000), "simulated agents per process")(
       "victims", po::value<int>()->default_value(100), "agents killed at once for detection")(
       "steady-seconds", po::value<double>()->default_value(10), "CPU sampling window")(
-      "join-timeout", po::value<double>()->default_value(120), "seconds to wait for all to join")(
+      "join-timeout", po::value<double>()->default_value(90), "seconds to wait for all to join")(
       "targeted", po::value<int>()->default_value(1000), "targeted pings")(
       "broadcasts", po::value<int>()->default_value(5), "broadcast pings")(
       "queries", po::value<int>()->default_value(5), "hosts queries")(
