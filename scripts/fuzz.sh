@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# fuzz.sh: builds the libFuzzer targets of tests/fuzz (clang-14, ASan + UBSan + libFuzzer) in the
-# sanitized tree it shares with scripts/sanitize.sh (build-asan/, scripts/lib/asan_tree.sh; after
-# sanitize.sh only the fuzzers are left to link) and runs each one for a bounded time, starting
-# from the committed corpus.
+# fuzz.sh: builds the libFuzzer targets of tests/fuzz in their own tree (build-fuzz/: clang-14,
+# ASan + UBSan + libFuzzer, only the libraries and the fuzzers; scripts/lib/asan_tree.sh) and runs
+# each one for a bounded time, starting from the committed corpus.
 #
 #   scripts/fuzz.sh [SECONDS]        SECONDS per target (default 60)
 #
-# Environment: DOCKMESH_ASAN_BUILD_DIR (default build-asan), DOCKMESH_FUZZ_TARGETS (names to run,
+# Environment: DOCKMESH_FUZZ_BUILD_DIR (default build-fuzz), DOCKMESH_FUZZ_TARGETS (names to run,
 # e.g. "envelope topic"; default all that were built), DOCKMESH_JOBS (build parallelism, 2).
 # Each target keeps what it learns in BUILD/fuzz-corpus/<name>/ (so later runs start further on);
 # the committed corpus tests/fuzz/corpus/<name>/ is only read. A crash leaves its input in
@@ -22,16 +21,16 @@ readonly SECONDS_PER_TARGET="${1:-60}"
 readonly JOBS="${DOCKMESH_JOBS:-2}"
 # shellcheck source=scripts/lib/asan_tree.sh
 source "$SOURCE_DIR/scripts/lib/asan_tree.sh"
-readonly BUILD="$ASAN_TREE"
+readonly BUILD="$FUZZ_TREE"
 
 say() { echo "fuzz: $*"; }
 die() { echo "fuzz.sh: error: $*" >&2; exit 2; }
 
 [[ "$SECONDS_PER_TARGET" =~ ^[1-9][0-9]*$ ]] || die "SECONDS must be a positive number, got '$SECONDS_PER_TARGET'"
-asan_tree_has_fuzzers || die "clang-14 not found; run scripts/deps.sh (clang-14 libclang-rt-14-dev)"
+have_clang14 || die "clang-14 not found; run scripts/deps.sh (clang-14 libclang-rt-14-dev)"
 
 build() {
-  configure_asan_tree
+  configure_fuzz_tree
   local log="$BUILD/fuzz-build.log"
   if ! cmake --build "$BUILD" --target fuzz_all -j"$JOBS" >"$log" 2>&1; then
     tail -n 40 "$log" >&2

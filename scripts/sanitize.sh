@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sanitize.sh: builds a second tree with AddressSanitizer + UndefinedBehaviorSanitizer
-# (-DDOCKMESH_SANITIZE=ON; clang-14 when present, so that the fuzzers of scripts/fuzz.sh come from
-# the same tree: see scripts/lib/asan_tree.sh) and runs the whole CTest suite there: unit tests, fuzz corpus
+# (-DDOCKMESH_SANITIZE=ON, gcc, -O1: scripts/lib/asan_tree.sh) and runs the whole CTest suite
+# there: unit tests, fuzz corpus
 # replays, integration, fault and load tests, the last three with the sanitized daemons (the
 # integration helpers take the binaries from DM_BUILD_DIR, which tests/CMakeLists.txt sets to the
 # tree CTest runs in). LeakSanitizer is on; any UB report aborts the process.

@@ -84,7 +84,7 @@ stage_asan() {
   if "$SOURCE_DIR/scripts/sanitize.sh" 2>&1 | tee "$LOG_DIR/asan.log"; then record asan 1 0; else record asan 0 1; fi
 }
 
-# Bounded libFuzzer runs of every target (scripts/fuzz.sh, in build-asan/), DOCKMESH_FUZZ_SECONDS
+# Bounded libFuzzer runs of every target (scripts/fuzz.sh, build-fuzz/), DOCKMESH_FUZZ_SECONDS
 # each (default 10). DOCKMESH_TEST_FUZZ=0 skips.
 stage_fuzz() {
   [[ "${DOCKMESH_TEST_FUZZ:-1}" == "1" ]] || { say "fuzz: skipped (DOCKMESH_TEST_FUZZ=0)"; return 0; }
