@@ -55,13 +55,18 @@ struct hub_target {
   std::string name;
   std::string xsub, xpub;
   bool curve = false;
+  pid_t pid = 0;  // the hub's process, for its CPU time
 };
 
 struct round_result {
   std::uint64_t sent = 0, received = 0;
   double seconds = 0;
+  double hub_cpu_seconds = 0;  // user + system time of the hub process (all its threads)
   bool ok = false;
   double rate() const { return seconds > 0 ? static_cast<double>(received) / seconds : 0; }
+  double cpu_us_per_message() const {
+    return received ? hub_cpu_seconds * 1e6 / static_cast<double>(received) : 0;
+  }
 };
 
 struct client_keys {
@@ -132,6 +137,7 @@ round_result measure(const hub_target& hub, const client_keys& keys, std::uint64
     return r;
   }
   std::this_thread::sleep_for(milliseconds(100));  // let the last warm-ups drain
+  auto cpu0 = read_proc_usage(hub.pid);
   auto t0 = steady::now();
   for (std::uint64_t i = 0; i < count; ++i) {
     std::memcpy(data_body.data() + 1, &i, sizeof i);
@@ -143,6 +149,8 @@ round_result measure(const hub_target& hub, const client_keys& keys, std::uint64
   sub_thread.join();
   r.received = received.load();
   r.seconds = r.received ? ms_between(t0, last_arrival) / 1000.0 : 0;
+  // The subscriber waited a quiet second after the last message: the hub was idle by then.
+  r.hub_cpu_seconds = read_proc_usage(hub.pid).cpu_seconds - cpu0.cpu_seconds;
   r.ok = true;
   return r;
 }
@@ -185,6 +193,11 @@ struct variant_stats {
     for (const auto& r : rounds) v.push_back(r.rate());
     return summarize(v).p50;
   }
+  double median_cpu_us() const {
+    std::vector<double> v;
+    for (const auto& r : rounds) v.push_back(r.cpu_us_per_message());
+    return summarize(v).p50;
+  }
   std::string losses() const {
     std::uint64_t s = 0, g = 0;
     for (const auto& r : rounds) s += r.sent, g += r.received;
@@ -221,6 +234,14 @@ void report(const std::map<std::string, variant_stats>& v) {
                 fixed(r, 3) + "x", ">= 0.9x", ok ? pass_fail(r >= 0.9) : "ERROR",
                 "medians; ratio = median of per-round ratios; best " + rate(broker.best()) + " vs " +
                     rate(curve.best()) + "; " + broker.losses()});
+  // CPU time the hub spends per message hardly depends on what else runs on the machine, unlike
+  // throughput: capacity on a free core is 1 / (CPU per message).
+  double cb = broker.median_cpu_us(), cc = curve.median_cpu_us();
+  print_figure({"forward: hub CPU per message, broker vs zmq_proxy CURVE", with_unit(cb, 2, "us"),
+                with_unit(cc, 2, "us"), cb > 0 ? fixed(cc / cb, 3) + "x" : "-", ">= 0.9x",
+                ok && cb > 0 ? pass_fail(cc / cb >= 0.9) : "ERROR",
+                "ratio = proxy CPU / broker CPU per message (capacity ratio); medians over rounds; "
+                "plain proxy " + with_unit(plain.median_cpu_us(), 2, "us")});
   double rp = paired_ratio(broker, plain);
   print_figure({"forward: broker CURVE vs zmq_proxy plain", rate(broker.median()), rate(plain.median()),
                 fixed(rp, 3) + "x", ">= 0.9x", ok ? pass_fail(rp >= 0.9) : "ERROR",
@@ -259,9 +280,9 @@ int run(const po::variables_map& vm) {
     std::cerr << "bench_forward: the broker did not start; log: " << work << "/broker.log\n";
     return 1;
   }
-  std::vector<hub_target> hubs{{"proxy-plain", ep(base), ep(base + 1), false},
-                               {"proxy-curve", ep(base + 3), ep(base + 4), true},
-                               {"broker-curve", ep(base + 6), ep(base + 7), true}};
+  std::vector<hub_target> hubs{{"proxy-plain", ep(base), ep(base + 1), false, plain.pid()},
+                               {"proxy-curve", ep(base + 3), ep(base + 4), true, curve.pid()},
+                               {"broker-curve", ep(base + 6), ep(base + 7), true, broker.pid()}};
   std::map<std::string, variant_stats> stats;
   std::cout << "forwarding " << count << " messages of " << size << " bytes per round, " << rounds
             << " rounds, hubs alternating" << std::endl;
@@ -270,7 +291,8 @@ int run(const po::variables_map& vm) {
       const auto& h = hubs[(k + static_cast<std::size_t>(r)) % hubs.size()];
       auto res = measure(h, keys, count, size);
       std::cout << "  round " << r + 1 << " " << h.name << ": " << fixed(res.rate(), 0)
-                << " msg/s, received " << res.received << "/" << res.sent << std::endl;
+                << " msg/s, hub CPU " << fixed(res.cpu_us_per_message(), 2) << " us/msg, received "
+                << res.received << "/" << res.sent << std::endl;
       stats[h.name].rounds.push_back(res);
     }
   auto bs = broker_stats(admin);

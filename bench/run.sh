@@ -142,7 +142,7 @@ if ((QUICK)); then
   IDLE=(--seconds 10); SCALE_N=(300); SCALE=(--steady-seconds 3 --targeted 200 --scheduled 50 --broadcasts 2)
   PLACE=(--requests 200); BFWD=(--messages 100000 --rounds 2); DIRECTORY=(--hosts 1000)
 else
-  FWD=(--messages 300000 --rounds 5); RTT=(--samples 5000 --rounds 25); CREATE=(--count 30)
+  FWD=(--messages 200000 --rounds 9); RTT=(--samples 5000 --rounds 25); CREATE=(--count 30)
   IDLE=(--seconds 60); SCALE_N=(1000 5000); SCALE=(); PLACE=(--requests 1000)
   BFWD=(--messages 300000 --rounds 3); DIRECTORY=(--hosts 5000)
 fi
