@@ -250,6 +250,14 @@ void report(const std::map<std::string, variant_stats>& v) {
 
 int run(const po::variables_map& vm) {
   auto work = make_temp_dir("dm-bench-forward");
+  // Declared before the hubs, so it runs after they are stopped, whatever the exit path.
+  struct work_dir_guard {
+    std::string path;
+    bool keep;
+    ~work_dir_guard() {
+      if (!keep) remove_tree(path);
+    }
+  } guard{work, vm.count("keep") > 0};
   auto count = vm["messages"].as<std::uint64_t>();
   auto size = vm["size"].as<std::size_t>();
   int rounds = vm["rounds"].as<int>();
@@ -301,7 +309,6 @@ int run(const po::variables_map& vm) {
   plain.stop();
   curve.stop();
   broker.stop();
-  if (!vm.count("keep")) remove_tree(work);
   return 0;
 }
 
