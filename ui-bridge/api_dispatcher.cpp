@@ -1,6 +1,7 @@
 #include "ui-bridge/api_dispatcher.hpp"
 
 #include "common/envelope.hpp"
+#include "common/log.hpp"
 
 namespace dockmesh::bridge {
 
@@ -11,6 +12,18 @@ api_dispatcher::api_dispatcher(bridge_services& s)
     : s_(s), router_(make_api_router()), auth_(s), mesh_(s) {}
 
 void api_dispatcher::handle(api_call_ptr call) {
+  // Last line of defence: a handler that throws on input nobody foresaw answers 500 for that one
+  // request instead of taking the whole bridge down.
+  api_call_ptr keep = call;
+  try {
+    route(std::move(call));
+  } catch (const std::exception& e) {
+    DM_LOG(error) << "request " << keep->path << " failed with an exception: " << e.what();
+    keep->fail(make_error(errc::internal, "internal error while handling " + keep->path));
+  }
+}
+
+void api_dispatcher::route(api_call_ptr call) {
   auto found = router_.find(to_std(call->req.method_string()), call->path);
   if (!found.match) {
     if (found.miss == route_miss::method_not_allowed) {

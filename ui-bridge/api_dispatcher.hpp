@@ -16,6 +16,7 @@ class api_dispatcher {
   void handle(api_call_ptr call);
 
  private:
+  void route(api_call_ptr call);
   void invoke(route_id id, api_call_ptr call);
 
   bridge_services& s_;

@@ -58,7 +58,9 @@ common::result<nlohmann::json> jwt_codec::verify(std::string_view token, std::in
   auto header_json = base64url_decode(token.substr(0, dot1));
   if (!header_json) return refuse("token header is not base64url");
   auto header = nlohmann::json::parse(*header_json, nullptr, false);
-  if (!header.is_object() || header.value("alg", "") != "HS256")
+  // Check the type before comparing: json::value() throws when "alg" is, say, a number.
+  auto alg = header.is_object() ? header.find("alg") : header.end();
+  if (!header.is_object() || alg == header.end() || !alg->is_string() || *alg != "HS256")
     return refuse("token algorithm is not HS256");
   auto sig = base64url_decode(token.substr(dot2 + 1));
   std::string expected = mac(token.substr(0, dot2));
