@@ -73,6 +73,9 @@ zmq::socket_t hub::make_server_socket(zmq::socket_type type, const char* domain)
   s.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(settings_.max_message_bytes));
   s.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
   s.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
+  // libzmq listens with a backlog of 100; thousands of agents (re)connecting at once overflow
+  // it and back off for seconds (bench/README.md, scale at 5,000).
+  s.set(zmq::sockopt::backlog, 4096);
   return s;
 }
 
