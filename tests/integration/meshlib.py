@@ -96,6 +96,18 @@ class Watch:
             threading.Thread(target=self._pump_err, daemon=True)]
         for t in self._threads:
             t.start()
+        self._wait_subscribed(timeout=20.0)
+
+    def _wait_subscribed(self, timeout):
+        """Until dockmeshctl says it is watching: its subscription has then reached a broker
+        (it prints the line after its readiness probe came back), so nothing published from now
+        on can be missed."""
+        deadline = time.monotonic() + timeout
+        while not any("watching" in line for line in list(self.stderr)):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("dockmeshctl watch did not become ready: %s"
+                                     % "".join(self.stderr).strip())
+            time.sleep(0.02)
 
     @staticmethod
     def _pump(stream, q):
