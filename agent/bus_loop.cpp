@@ -128,8 +128,15 @@ void bus_loop::on_request(common::bus_message& m) {
   }
   if (!is_known_action(req.action))
     return answer(req, 400, "unknown action '" + excerpt(req.action) + "'");
-  if (req.deadline > 0 && common::now_ms() > req.deadline)
-    return answer(req, 504, "the request's deadline passed before the agent could start it");
+  if (req.deadline > 0 && common::now_ms() > req.deadline) {
+    // Nothing was done, so nothing is remembered: a retry of this id with a later deadline (the
+    // requester's, after a frozen broker delivered this copy late) is carried out, once.
+    cache_.abandon(req.id);
+    envelope r = common::make_reply(req, options_.self.fqdn, 504, nullptr);
+    r.err = common::error{common::errc::timeout,
+                          "the request's deadline passed before the agent could start it"};
+    return publish_reply(req.reply_to, r);
+  }
   std::string id = req.id, reply_to = req.reply_to;
   if (!pool_.submit(job{job_kind::action, req})) {
     cache_.abandon(id);
