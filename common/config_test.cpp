@@ -57,4 +57,7 @@ TEST_CASE("key files round-trip and bad ones are refused") {
   std::ofstream("/tmp/dockmesh_bad.key") << "public-key = short\n";
   CHECK_THROWS(load_keypair("/tmp/dockmesh_bad.key"));
   CHECK_THROWS(resolve_public_key("/nonexistent/key"));
+  std::string bare = "0123456789=abcdefghij0123456789=abcdefgh";  // '=' is a Z85 character
+  std::ofstream("/tmp/dockmesh_bare.pub") << bare << "\n";
+  CHECK(resolve_public_key("/tmp/dockmesh_bare.pub") == bare);
 }

@@ -81,10 +81,9 @@ std::string resolve_public_key(const std::string& key_or_path) {
   while (std::getline(in, line)) {
     auto eq = line.find('=');
     std::string t = trim(line);
-    if (eq == std::string::npos) {
-      if (valid_z85_key(t)) return t;  // a file holding just the key
-      continue;
-    }
+    // A file holding just the key: checked first, since '=' is itself a Z85 character.
+    if (valid_z85_key(t)) return t;
+    if (eq == std::string::npos) continue;
     if (trim(line.substr(0, eq)) == "public-key") {
       std::string v = trim(line.substr(eq + 1));
       if (valid_z85_key(v)) return v;
