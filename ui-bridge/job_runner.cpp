@@ -1,4 +1,5 @@
 #include "ui-bridge/job_runner.hpp"
+#include "ui-bridge/json_fields.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -83,7 +84,7 @@ common::result<job> job_runner::start_create(const principal& who, const nlohman
   if (!message.is_object())
     return make_error(errc::invalid_argument, "the request must be a JSON object");
   nlohmann::json msg = message;
-  if (msg.value("action", "create-container") != "create-container")
+  if (text_of(msg, "action", "create-container") != "create-container")
     return make_error(errc::invalid_argument, "action: this endpoint only creates containers");
   msg["action"] = "create-container";
   auto plan = plan_message(msg, gateway_.schemas(), who);

@@ -1,6 +1,7 @@
 // job_runner's image pulls (see job_runner.hpp): one job, one targeted pull-image per host.
 #include "common/topic.hpp"
 #include "ui-bridge/job_runner.hpp"
+#include "ui-bridge/json_fields.hpp"
 
 namespace dockmesh::bridge {
 
@@ -10,7 +11,7 @@ using common::make_error;
 namespace {
 
 bool finished(const nlohmann::json& host_progress) {
-  auto s = host_progress.value("state", "");
+  auto s = text_of(host_progress, "state");
   return s == "done" || s == "failed";
 }
 
@@ -18,7 +19,7 @@ void settle(job& j) {
   bool all = true, ok = true;
   for (auto& [h, p] : j.progress["hosts"].items()) {
     all = all && finished(p);
-    ok = ok && p.value("state", "") == "done";
+    ok = ok && text_of(p, "state") == "done";
   }
   if (!all) return;
   j.state = ok ? job_state::done : job_state::failed;
@@ -30,19 +31,19 @@ void settle(job& j) {
 }  // namespace
 
 void apply_pull_progress(nlohmann::json& host_progress, const nlohmann::json& event) {
-  if (event.contains("status") && event["status"].is_string())
-    host_progress["status"] = event["status"];
-  std::string layer =
-      event.value("layer", nlohmann::json()).is_string() ? event["layer"].get<std::string>() : "";
+  if (!event.is_object()) return;
+  if (auto status = text_of(event, "status"); !status.empty()) host_progress["status"] = status;
+  std::string layer = text_of(event, "layer");
   if (layer.empty() || !event.contains("total")) return;
   auto& layers = host_progress["layers"];
   if (!layers.is_object()) layers = nlohmann::json::object();
   if (layers.size() >= 256 && !layers.contains(layer)) return;  // bound what one pull may store
-  layers[layer] = {{"current", event.value("current", 0)}, {"total", event.value("total", 0)}};
+  layers[layer] = {{"current", integer_of(event, "current")},
+                   {"total", integer_of(event, "total")}};
   std::int64_t current = 0, total = 0;
   for (auto& [id, l] : layers.items()) {
-    current += l.value("current", std::int64_t{0});
-    total += l.value("total", std::int64_t{0});
+    current += integer_of(l, "current");
+    total += integer_of(l, "total");
   }
   host_progress["current"] = current;
   host_progress["total"] = total;
@@ -79,8 +80,10 @@ void job_runner::begin_pulls(const std::string& job_id, const principal& who, pu
     return;
   }
   std::map<std::string, std::string> status;  // fqdn -> up/down/...
-  for (const auto& h : hosts_reply->body.value("hosts", nlohmann::json::array()))
-    if (h.is_object()) status[h.value("fqdn", "")] = h.value("status", "");
+  const auto& reply_body = hosts_reply->body;
+  auto hosts = reply_body.is_object() && reply_body.contains("hosts") ? reply_body["hosts"]
+                                                                      : nlohmann::json::array();
+  for (const auto& h : hosts) status[text_of(h, "fqdn")] = text_of(h, "status");
   {
     std::lock_guard lock(mutex_);
     pulls_by_image_[normalize_image(req.image)].insert(job_id);
@@ -138,8 +141,7 @@ void job_runner::on_event(const common::bus_message& m) {
   if (!topic || topic->kind != common::topic_kind::evt_host) return;
   const auto& body = m.env.body;
   if (!body.is_object() || m.env.action.find("pull") == std::string::npos) return;
-  std::string image =
-      body.value("image", nlohmann::json()).is_string() ? body["image"].get<std::string>() : "";
+  std::string image = text_of(body, "image");
   std::vector<std::string> job_ids;
   {
     std::lock_guard lock(mutex_);
@@ -156,7 +158,7 @@ void job_runner::on_event(const common::bus_message& m) {
   for (const auto& id : job_ids)
     changed(jobs_.update(id, common::now_ms(), [&](job& j) {
       auto& p = j.progress["hosts"][topic->name];
-      if (p.value("state", "") == "pulling") apply_pull_progress(p, body);
+      if (text_of(p, "state") == "pulling") apply_pull_progress(p, body);
     }));
 }
 

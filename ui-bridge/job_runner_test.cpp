@@ -54,3 +54,13 @@ TEST_CASE("pull requests need an image valid for pull-image and 1..256 fqdns") {
         errc::invalid_argument);
   CHECK_FALSE(parse_pull_request(nlohmann::json::array(), reg).ok());
 }
+
+TEST_CASE("hostile pull-progress events never throw") {
+  nlohmann::json p = {{"state", "pulling"}};
+  for (const auto& e :
+       {nlohmann::json{{"layer", 5}}, nlohmann::json{{"layer", "l"}, {"total", "x"}},
+        nlohmann::json{{"layer", "l"}, {"current", "x"}, {"total", 10}},
+        nlohmann::json{{"status", 3}}, nlohmann::json::array()})
+    CHECK_NOTHROW(apply_pull_progress(p, e));
+  CHECK(p["total"] == 10);
+}

@@ -1,4 +1,5 @@
 #include "ui-bridge/job_store.hpp"
+#include "ui-bridge/json_fields.hpp"
 
 #include "common/log.hpp"
 #include "ui-bridge/base64url.hpp"
@@ -41,22 +42,23 @@ nlohmann::json to_json(const job& j) {
 std::optional<job> job_from_json(const nlohmann::json& in) {
   if (!in.is_object() || !in.contains("id")) return std::nullopt;
   job j;
-  j.id = in.value("id", "");
-  j.kind = in.value("kind", "");
-  j.user = in.value("user", "");
-  auto st = in.value("state", "failed");
+  j.id = text_of(in, "id");
+  j.kind = text_of(in, "kind");
+  j.user = text_of(in, "user");
+  auto st = text_of(in, "state", "failed");
   j.state = st == "running" ? job_state::running
             : st == "done"  ? job_state::done
                             : job_state::failed;
-  j.created_ms = in.value("created", std::int64_t{0});
-  j.updated_ms = in.value("updated", std::int64_t{0});
-  j.finished_ms = in.value("finished", std::int64_t{0});
-  j.progress = in.value("progress", nlohmann::json::object());
+  j.created_ms = integer_of(in, "created");
+  j.updated_ms = integer_of(in, "updated");
+  j.finished_ms = integer_of(in, "finished");
+  j.progress = in.contains("progress") && in["progress"].is_object() ? in["progress"]
+                                                                     : nlohmann::json::object();
   j.result = in.value("result", nlohmann::json());
-  j.status = in.value("status", 0);
-  j.location = in.value("location", "");
+  j.status = static_cast<int>(integer_of(in, "status"));
+  j.location = text_of(in, "location");
   if (in.contains("error") && in["error"].is_object())
-    j.err = make_error(common::from_status(j.status), in["error"].value("message", ""));
+    j.err = make_error(common::from_status(j.status), text_of(in["error"], "message"));
   return j;
 }
 

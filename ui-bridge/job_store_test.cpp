@@ -109,3 +109,12 @@ TEST_CASE("a restart with a smaller bound trims the stored jobs") {
   CHECK(js.size() == 5);
   CHECK(kv.scan("job/")->size() == 5);
 }
+
+TEST_CASE("stored jobs with wrongly typed fields load without throwing") {
+  CHECK_NOTHROW((void)job_from_json(
+      {{"id", "j"}, {"state", 5}, {"created", "x"}, {"error", {{"message", 1}}}}));
+  auto j = job_from_json({{"id", "j"}, {"state", 5}, {"status", "x"}});
+  REQUIRE(j);
+  CHECK(j->state == job_state::failed);
+  CHECK(j->status == 0);
+}

@@ -112,7 +112,8 @@ TEST_CASE("malformed tokens are refused without throwing") {
   CHECK_FALSE(jwt.verify(not_json, 0).ok());
   // Header fields of the wrong type (found by the hostile-input fault test: "alg" as a number
   // used to throw out of verify and kill the bridge).
-  for (std::string header : {R"({"alg":1})", R"({"alg":null})", R"({"alg":["HS256"]})", "[]", "5"}) {
+  for (std::string header :
+       {R"({"alg":1})", R"({"alg":null})", R"({"alg":["HS256"]})", "[]", "5"}) {
     auto token = base64url_encode(header) + "." + base64url_encode(R"({"exp":1})") + ".x";
     CHECK_NOTHROW(CHECK_FALSE(jwt.verify(token, 0).ok()));
   }

@@ -1,4 +1,5 @@
 #include "ui-bridge/message_gateway.hpp"
+#include "ui-bridge/json_fields.hpp"
 
 #include "common/topic.hpp"
 
@@ -47,14 +48,14 @@ void message_gateway::send_plan(const principal& who, message_plan plan, reply_h
                     [this, who, plan = std::move(plan),
                      done = std::move(done)](common::result<nlohmann::json> c) mutable {
                       if (!c) return done(c.err());
-                      std::string host = c->value("host", "");
+                      std::string host = text_of(*c, "host");
                       if (!plan.host.empty() && plan.host != host)
                         return done(make_error(errc::not_found,
                                                "container '" + plan.body["id"].get<std::string>() +
                                                    "' is not on host " + plan.host));
                       plan.host = host;
-                      plan.body["id"] = c->value(
-                          "id", plan.body["id"].get<std::string>());  // full id from here on
+                      // The full id from here on.
+                      plan.body["id"] = text_of(*c, "id", plan.body["id"].get<std::string>());
                       send_to_host(who, std::move(plan), std::move(done));
                     });
 }

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/topic.hpp"
+#include "ui-bridge/json_fields.hpp"
 
 namespace dockmesh::bridge {
 
@@ -176,9 +177,7 @@ bool valid_container_ref(std::string_view ref) {
 common::result<void> check_owner(const principal& who, const nlohmann::json& container,
                                  const std::string& ref) {
   if (who.is_admin()) return {};
-  std::string owner = container.value("owner", nlohmann::json()).is_string()
-                          ? container["owner"].get<std::string>()
-                          : std::string();
+  std::string owner = text_of(container, "owner");
   if (owner == who.user) return {};
   if (owner.empty())
     return make_error(errc::forbidden,

@@ -165,3 +165,12 @@ TEST_CASE("container references are plain Docker names or ids") {
            "", "/", "-x", ".x", "a/b", "../etc", "a b", "a%2fb", "a?b", std::string(129, 'a')})
     CHECK_FALSE(valid_container_ref(bad));
 }
+
+TEST_CASE("directory records of any shape never throw in the ownership check") {
+  for (const auto& c : {nlohmann::json(), nlohmann::json(5), nlohmann::json::array(),
+                        nlohmann::json{{"owner", 7}}, nlohmann::json{{"owner", nullptr}}}) {
+    CHECK_NOTHROW((void)check_owner(alice, c, "x"));
+    CHECK(check_owner(alice, c, "x").err().code == errc::forbidden);
+    CHECK(check_owner(root, c, "x").ok());
+  }
+}

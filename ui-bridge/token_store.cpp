@@ -1,4 +1,5 @@
 #include "ui-bridge/token_store.hpp"
+#include "ui-bridge/json_fields.hpp"
 
 #include <sodium.h>
 
@@ -40,12 +41,8 @@ nlohmann::json to_stored(const api_token& t) {
 }
 
 api_token from_stored(const nlohmann::json& j) {
-  return api_token{j.value("id", ""),
-                   j.value("user", ""),
-                   j.value("name", ""),
-                   j.value("created", std::int64_t{0}),
-                   j.value("expires", std::int64_t{0}),
-                   j.value("sha256", "")};
+  return api_token{text_of(j, "id"),         text_of(j, "user"),       text_of(j, "name"),
+                   integer_of(j, "created"), integer_of(j, "expires"), text_of(j, "sha256")};
 }
 
 common::error refuse() {

@@ -1,4 +1,5 @@
 #include "ui-bridge/user_store.hpp"
+#include "ui-bridge/json_fields.hpp"
 
 #include "common/envelope.hpp"
 
@@ -23,14 +24,14 @@ nlohmann::json to_stored(const user_record& u) {
 
 std::optional<user_record> from_stored(const nlohmann::json& j) {
   if (!j.is_object()) return std::nullopt;
-  auto role = parse_user_role(j.value("role", ""));
+  auto role = parse_user_role(text_of(j, "role"));
   if (!role) return std::nullopt;
   user_record u;
-  u.name = j.value("name", "");
+  u.name = text_of(j, "name");
   u.role = *role;
-  u.password_hash = j.value("hash", "");
-  u.generation = j.value("generation", std::int64_t{1});
-  u.created_ms = j.value("created", std::int64_t{0});
+  u.password_hash = text_of(j, "hash");
+  u.generation = integer_of(j, "generation", 1);
+  u.created_ms = integer_of(j, "created");
   return u;
 }
 
