@@ -146,10 +146,23 @@ void bridge_app::first_start() {
 void bridge_app::start() {
   bus_->start();
   listener_->start();
-  for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { ioc_->run(); });
+  for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { run_io(); });
   DM_LOG(info) << "listening on http://" << endpoint().address().to_string() << ":"
                << endpoint().port() << " (" << schemas_.names().size() << " schemas, "
                << files_.size() << " UI files)";
+}
+
+void bridge_app::run_io() {
+  // A handler that throws would otherwise end this thread and, with it, the process. Log it and
+  // keep serving: that one request may go unanswered, every other one is unaffected.
+  for (;;) {
+    try {
+      ioc_->run();
+      return;
+    } catch (const std::exception& e) {
+      DM_LOG(error) << "an HTTP handler threw: " << e.what();
+    }
+  }
 }
 
 void bridge_app::stop() {

@@ -48,6 +48,7 @@ class bridge_app {
 
  private:
   void first_start();
+  void run_io();
 
   bridge_config config_;
   std::unique_ptr<kv_store> kv_;
