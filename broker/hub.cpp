@@ -226,7 +226,11 @@ void hub::inspect(const topic_view& t, zmq::message_t& body, const identity& who
   common::decode_limits limits;
   limits.max_bytes = settings_.max_message_bytes;
   auto env = common::decode(view(body), limits);
-  std::string_view topic = t.kind == topic_kind::ann ? "ann/" : t.kind == topic_kind::req_any ? "req/any/" : own_reply_topic_;
+  // Every branch a string_view: a mixed conditional would be a temporary std::string copy of
+  // own_reply_topic_, destroyed at the end of this statement while `topic` still points into it.
+  std::string_view topic = t.kind == topic_kind::ann       ? std::string_view("ann/")
+                           : t.kind == topic_kind::req_any ? std::string_view("req/any/")
+                                                           : std::string_view(own_reply_topic_);
   if (!env) {
     forward = false;
     drop(drop_reason::malformed, who, topic, env.err().message);
