@@ -57,6 +57,7 @@ void add_bridge_options(po::options_description& o) {
       ("schemas-dir", po::value<std::string>(), "JSON Schemas of the messages (default: built-in)")
       ("admin-password-file", po::value<std::string>(), "first start: write admin's password here")
       ("threads", po::value<int>()->default_value(2), "HTTP worker threads")
+      ("max-connections", po::value<int>()->default_value(4096), "open HTTP/WebSocket connections at most")
       ("session-ttl", po::value<int>()->default_value(900), "login session lifetime, seconds")
       ("job-ttl", po::value<int>()->default_value(3600), "finished jobs are kept this long, seconds")
       ("max-jobs", po::value<int>()->default_value(1000), "jobs kept at most")
@@ -86,6 +87,7 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
     return v;
   };
   c.threads = positive("threads");
+  c.max_connections = static_cast<std::size_t>(positive("max-connections"));
   c.session_ttl = std::chrono::seconds(positive("session-ttl"));
   c.jobs.ttl = std::chrono::seconds(positive("job-ttl"));
   c.jobs.max_jobs = static_cast<std::size_t>(positive("max-jobs"));
@@ -101,6 +103,7 @@ bridge_app::bridge_app(bridge_config config)
       per_user_(config_.per_user),
       per_address_(config_.per_address),
       ioc_(std::make_unique<boost::asio::io_context>(config_.threads)),
+      connections_(config_.max_connections),
       pool_(2, 64) {
   fs::create_directories(config_.data_dir);
   fs::permissions(config_.data_dir, fs::perms::owner_all, fs::perm_options::replace);
@@ -124,7 +127,7 @@ bridge_app::bridge_app(bridge_config config)
   services_.reset(new bridge_services{*users_, *tokens_, *auth_, per_user_, per_address_, *jobs_,
                                       *runner_, *gateway_, events_, pool_});
   api_ = std::make_unique<api_dispatcher>(*services_);
-  site_.reset(new http_site{*api_, files_, *services_});
+  site_.reset(new http_site{*api_, files_, *services_, connections_});
   listener_ = std::make_shared<http_listener>(*ioc_, parse_listen_address(config_.listen), *site_);
   first_start();
 }

@@ -27,6 +27,7 @@ struct bridge_config {
   std::string schemas_dir;
   std::string admin_password_file;
   int threads = 2;
+  std::size_t max_connections = 4096;
   std::chrono::seconds session_ttl{900};
   job_limits jobs;
   bus_actor_settings bus;
@@ -63,6 +64,7 @@ class bridge_app {
   static_files files_;
   event_hub events_;
   std::unique_ptr<boost::asio::io_context> ioc_;  // reset first on destruction
+  connection_limit connections_;
   std::unique_ptr<bus_actor> bus_;
   std::unique_ptr<message_gateway> gateway_;
   std::unique_ptr<job_runner> runner_;

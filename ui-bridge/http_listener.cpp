@@ -1,6 +1,7 @@
 #include "ui-bridge/http_listener.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <stdexcept>
 
@@ -56,21 +57,36 @@ void http_listener::stop() {
   });
 }
 
+void http_listener::pause_after(const boost::system::error_code& ec) {
+  // Typically EMFILE: accepting again at once would spin. Give closing connections a moment.
+  DM_LOG(warn) << "accept: " << ec.message() << "; pausing 100 ms";
+  auto t =
+      std::make_shared<net::steady_timer>(acceptor_.get_executor(), std::chrono::milliseconds(100));
+  t->async_wait([self = shared_from_this(), t](boost::system::error_code e) {
+    if (!e) self->do_accept();
+  });
+}
+
 tcp::endpoint http_listener::local_endpoint() const {
   return acceptor_.local_endpoint();
 }
 
 void http_listener::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_),
-                         [self = shared_from_this()](boost::system::error_code ec, tcp::socket s) {
-                           if (ec == net::error::operation_aborted) return;
-                           if (ec) {
-                             DM_LOG(warn) << "accept: " << ec.message();
-                           } else {
-                             std::make_shared<http_session>(std::move(s), self->site_)->run();
-                           }
-                           self->do_accept();
-                         });
+  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](
+                                                     boost::system::error_code ec, tcp::socket s) {
+    if (ec == net::error::operation_aborted) return;
+    if (ec) return self->pause_after(ec);
+    auto slot = self->site_.connections.acquire();
+    if (!slot) {
+      // Full: close at once (the client sees a reset, not a hang).
+      boost::system::error_code ignored;
+      s.close(ignored);
+      self->refused_ += 1;
+    } else {
+      std::make_shared<http_session>(std::move(s), self->site_, std::move(*slot))->run();
+    }
+    self->do_accept();
+  });
 }
 
 }  // namespace dockmesh::bridge

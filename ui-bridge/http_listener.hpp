@@ -27,10 +27,12 @@ class http_listener : public std::enable_shared_from_this<http_listener> {
 
  private:
   void do_accept();
+  void pause_after(const boost::system::error_code& ec);
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   http_site& site_;
+  std::size_t refused_ = 0;  // connections closed because the limit was reached (strand only)
 };
 
 }  // namespace dockmesh::bridge

@@ -13,8 +13,9 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 using namespace std::chrono_literals;
 
-http_session::http_session(net::ip::tcp::socket&& socket, http_site& site)
-    : stream_(std::move(socket)), site_(site) {
+http_session::http_session(net::ip::tcp::socket&& socket, http_site& site,
+                           connection_limit::slot slot)
+    : stream_(std::move(socket)), site_(site), slot_(std::move(slot)) {
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   peer_ = ec ? "unknown" : ep.address().to_string();
@@ -60,7 +61,8 @@ void http_session::handle(http_request req) {
       return send(
           error_response(req, http::status::not_found, "not_found", "no WebSocket at " + path));
     stream_.expires_never();
-    std::make_shared<ws_session>(std::move(stream_), site_.services, peer_)->run(std::move(req));
+    std::make_shared<ws_session>(std::move(stream_), site_.services, peer_, std::move(slot_))
+        ->run(std::move(req));
     return;
   }
   if (path.rfind("/api/", 0) != 0) return serve_static(req);

@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 
 #include "ui-bridge/api_dispatcher.hpp"
+#include "ui-bridge/connection_limit.hpp"
 #include "ui-bridge/static_files.hpp"
 
 namespace dockmesh::bridge {
@@ -23,12 +24,13 @@ struct http_site {
   api_dispatcher& api;
   const static_files& files;
   bridge_services& services;
+  connection_limit& connections;
   std::size_t max_body_bytes = 1024 * 1024;
 };
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(boost::asio::ip::tcp::socket&& socket, http_site& site);
+  http_session(boost::asio::ip::tcp::socket&& socket, http_site& site, connection_limit::slot slot);
   void run();
 
  private:
@@ -46,6 +48,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   http_site& site_;
   std::string peer_;
   std::shared_ptr<http_response> writing_;
+  connection_limit::slot slot_;
 };
 
 }  // namespace dockmesh::bridge

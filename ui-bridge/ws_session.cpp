@@ -13,11 +13,13 @@ namespace websocket = beast::websocket;
 using common::errc;
 using common::make_error;
 
-ws_session::ws_session(beast::tcp_stream&& stream, bridge_services& services, std::string peer)
+ws_session::ws_session(beast::tcp_stream&& stream, bridge_services& services, std::string peer,
+                       connection_limit::slot slot)
     : ws_(std::move(stream)),
       s_(services),
       peer_(std::move(peer)),
-      auth_deadline_(ws_.get_executor()) {}
+      auth_deadline_(ws_.get_executor()),
+      slot_(std::move(slot)) {}
 
 ws_session::~ws_session() {
   if (subscription_) s_.events.unsubscribe(subscription_);

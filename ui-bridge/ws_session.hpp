@@ -19,6 +19,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "ui-bridge/api_call.hpp"
+#include "ui-bridge/connection_limit.hpp"
 
 namespace dockmesh::bridge {
 
@@ -27,7 +28,8 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   static constexpr std::size_t max_queue = 2048;
   static constexpr std::size_t max_in_flight = 64;
 
-  ws_session(boost::beast::tcp_stream&& stream, bridge_services& services, std::string peer);
+  ws_session(boost::beast::tcp_stream&& stream, bridge_services& services, std::string peer,
+             connection_limit::slot slot);
   ~ws_session();
   void run(http_request req);
 
@@ -54,6 +56,7 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   std::size_t in_flight_ = 0;
   boost::asio::steady_timer auth_deadline_;
   bool closing_ = false;
+  connection_limit::slot slot_;
 };
 
 }  // namespace dockmesh::bridge
