@@ -1,5 +1,7 @@
 #include "ui-bridge/http_session.hpp"
 
+#include <array>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket.hpp>
@@ -40,6 +42,7 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     http_request req;
     req.version(11);
     req.keep_alive(false);
+    drain_after_write_ = true;  // the client is probably still sending: let it, then close
     return send(error_response(req, http::status::payload_too_large, "too_large",
                                "request header or body too large"));
   }
@@ -112,8 +115,26 @@ void http_session::send(http_response res) {
 void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
   writing_.reset();
   if (ec) return close();
+  if (drain_after_write_) return drain(0);
   if (!keep_alive) return close();
   do_read();
+}
+
+void http_session::drain(std::size_t discarded) {
+  // Closing a socket with unread input makes the kernel send a reset, and the client may then
+  // never read our 413. So: stop sending, swallow what is still coming (bounded in bytes and
+  // time), and close on EOF.
+  constexpr std::size_t max_discard = 16 * 1024 * 1024;
+  if (discarded == 0) {
+    close();
+    stream_.expires_after(5s);
+  }
+  if (discarded > max_discard) return;
+  auto scratch = std::make_shared<std::array<char, 16384>>();
+  stream_.async_read_some(net::buffer(*scratch), [self = shared_from_this(), scratch, discarded](
+                                                     beast::error_code ec, std::size_t n) {
+    if (!ec) self->drain(discarded + n + 1);
+  });
 }
 
 void http_session::close() {

@@ -41,6 +41,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void send(http_response res);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
   void close();
+  void drain(std::size_t discarded);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -49,6 +50,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::string peer_;
   std::shared_ptr<http_response> writing_;
   connection_limit::slot slot_;
+  bool drain_after_write_ = false;
 };
 
 }  // namespace dockmesh::bridge
