@@ -134,6 +134,10 @@ bridge_app::bridge_app(bridge_config config)
 
 bridge_app::~bridge_app() {
   stop();
+  // Handlers still queued hold sessions, and sessions use the services: destroy them (with the
+  // io_context) while every service is still alive.
+  listener_.reset();
+  ioc_.reset();
 }
 
 void bridge_app::first_start() {
