@@ -60,8 +60,9 @@ class fake_docker final : public docker_transport {
     check_path(r.path);
     if (pos_ >= script_.size()) return make_error(errc::unavailable, "dockerd is not answering");
     scripted_reply s = script_[pos_++];
-    // Docker's error statuses arrive as errors, with the message docker_client makes of the body.
-    std::string msg = s.status >= 400 ? docker_error_message(s.body, s.status) : std::string();
+    // Docker's error statuses arrive as errors, with the message docker_client makes of the body;
+    // prefixed, so that Docker's text can never pass for the dispatcher's "internal error in".
+    std::string msg = s.status >= 400 ? "dockerd: " + docker_error_message(s.body, s.status) : std::string();
     switch (s.status) {
       case 400: return make_error(errc::invalid_argument, msg);
       case 404: return make_error(errc::not_found, msg);
