@@ -34,6 +34,9 @@ std::optional<std::string> decode(std::string_view s, bool query) {
     if (s[i] == '+' && query) {
       out.push_back(' ');
     } else if (s[i] != '%') {
+      // A raw NUL never reaches a handler (Beast refuses it on the wire, but the router does not
+      // rely on that): a parameter becomes a container id, a user name or a host.
+      if (s[i] == '\0') return std::nullopt;
       out.push_back(s[i]);
     } else {
       if (i + 2 >= s.size()) return std::nullopt;
