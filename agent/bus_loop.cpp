@@ -1,5 +1,7 @@
 #include "agent/bus_loop.hpp"
 
+#include <malloc.h>
+
 #include "agent/action_dispatcher.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/event_follower.hpp"
@@ -104,7 +106,7 @@ void bus_loop::on_request(common::bus_message& m) {
     DM_LOG(debug) << "dropped request " << excerpt(req.action) << " without a usable reply_to";
     return;
   }
-  const envelope* cached = nullptr;
+  envelope cached;
   auto seen = cache_.begin(req, &cached);
   DM_LOG(debug) << "request " << excerpt(req.action) << " " << excerpt(req.id) << "#" << req.attempt
                 << " from " << excerpt(req.from) << ": " << static_cast<int>(seen);
@@ -112,9 +114,8 @@ void bus_loop::on_request(common::bus_message& m) {
     case request_cache::outcome::running:
       return;  // the first attempt will answer
     case request_cache::outcome::answered: {
-      envelope again = *cached;
-      again.attempt = req.attempt;  // not a duplicate of the first copy for the receiver
-      return publish_reply(req.reply_to, again);
+      cached.attempt = req.attempt;  // not a duplicate of the first copy for the receiver
+      return publish_reply(req.reply_to, cached);
     }
     case request_cache::outcome::foreign:
       return publish_reply(req.reply_to, [&] {
@@ -153,8 +154,8 @@ void bus_loop::on_reply(const std::string& payload) {
   auto it = reply_to_.find(reply->re);
   if (it == reply_to_.end()) return;
   publish_reply(it->second, *reply);
-  std::string id = reply->re;  // not reply->re below: the envelope is moved into the call
-  cache_.complete(id, std::move(*reply));
+  cache_.complete_encoded(reply->re, payload);
+  trim_due_ = true;
   reply_to_.erase(it);
 }
 
@@ -197,17 +198,20 @@ bool bus_loop::on_inbox(const inbox_message& m) {
     case inbox_kind::facts:
       facts_pending_ = false;
       state_.facts = facts_from_json(json::parse(m.payload, nullptr, false));
+      have_facts_ = true;
       break;
     case inbox_kind::facts_failed:
       facts_pending_ = false;
       break;
     case inbox_kind::docker_up:
       state_.docker_up = true;
+      docker_known_ = true;
       schedule_facts();
       schedule_inventory();
       break;
     case inbox_kind::docker_down:
       state_.docker_up = false;
+      docker_known_ = true;
       break;
   }
   return true;
@@ -218,6 +222,14 @@ void bus_loop::tick(clock::time_point now) {
     announce_host("heartbeat");
     next_heartbeat_ += options_.heartbeat_every;
     if (next_heartbeat_ <= now) next_heartbeat_ = now + options_.heartbeat_every;  // fell behind
+    // Hand the pages freed by the work since the last beat back to the kernel: the workers
+    // allocate in their own malloc arenas, which glibc otherwise keeps at their high-water mark,
+    // so an idle agent stayed several MB above its footprint target after a burst. At most once a
+    // second and only after work, so it costs nothing while idle.
+    if (trim_due_) {
+      malloc_trim(0);
+      trim_due_ = false;
+    }
   }
   if (now >= next_refresh_ && state_.docker_up) {
     schedule_facts();
@@ -240,8 +252,25 @@ bool bus_loop::wait_for_bus() {
   return true;
 }
 
+bool bus_loop::wait_for_facts() {
+  // The first register should carry the host's facts (cpus, memory, Docker version): brokers
+  // schedule on them. dockerd answers /info in milliseconds; if it is down or slow, register
+  // without them after a short bound (heartbeats carry them once known). False if told to stop.
+  auto deadline = clock::now() + std::chrono::milliseconds(1500);
+  auto waiting = [&] {
+    return !docker_known_ || facts_pending_ || (state_.docker_up && !have_facts_);
+  };
+  while (clock::now() < deadline && waiting()) {
+    zmq::pollitem_t item{inbox_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(50));
+    while (auto m = read_inbox(inbox_))
+      if (!on_inbox(*m)) return false;
+  }
+  return true;
+}
+
 void bus_loop::run() {
-  if (!wait_for_bus()) return;
+  if (!wait_for_bus() || !wait_for_facts()) return;
   announce_host("register");
   DM_LOG(info) << "registered as " << options_.self.fqdn << " (incarnation " << state_.incarnation
                << ")";

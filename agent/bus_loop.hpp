@@ -42,6 +42,7 @@ class bus_loop {
   void schedule_facts();
   void tick(clock::time_point now);
   bool wait_for_bus();
+  bool wait_for_facts();
 
   const agent_options& options_;
   action_pool& pool_;
@@ -52,6 +53,9 @@ class bus_loop {
   request_cache cache_;
   std::unordered_map<std::string, std::string> reply_to_;  // running request id -> reply topic
   bool inventory_pending_ = false, inventory_dirty_ = false, facts_pending_ = false;
+  bool trim_due_ = false;
+  bool have_facts_ = false;    // /info was read at least once
+  bool docker_known_ = false;  // the events follower has said whether dockerd is up  // work was done since the last malloc_trim
   std::string published_digest_;
   clock::time_point next_heartbeat_, next_refresh_;
 };

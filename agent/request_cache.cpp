@@ -3,7 +3,7 @@
 namespace dockmesh::agent {
 
 request_cache::outcome request_cache::begin(const common::envelope& request,
-                                            const common::envelope** cached) {
+                                            common::envelope* cached) {
   auto it = entries_.find(request.id);
   if (it == entries_.end()) {
     entries_.emplace(request.id, entry{request.user, request.role, std::nullopt});
@@ -13,24 +13,38 @@ request_cache::outcome request_cache::begin(const common::envelope& request,
   }
   if (it->second.user != request.user || it->second.role != request.role) return outcome::foreign;
   if (!it->second.reply) return outcome::running;
-  *cached = &*it->second.reply;
+  // We encoded it ourselves, so it decodes; if it somehow did not, running the action again is
+  // wrong for a create, so the retry is dropped like one that arrives while running.
+  auto decoded = common::decode(*it->second.reply);
+  if (!decoded) return outcome::running;
+  *cached = std::move(*decoded);
   return outcome::answered;
 }
 
-void request_cache::complete(const std::string& id, common::envelope reply) {
+void request_cache::complete(const std::string& id, const common::envelope& reply) {
+  complete_encoded(id, common::encode(reply));
+}
+
+void request_cache::complete_encoded(const std::string& id, std::string reply) {
   auto it = entries_.find(id);
-  if (it != entries_.end()) it->second.reply = std::move(reply);
+  if (it == entries_.end() || it->second.reply) return;
+  bytes_ += reply.size();
+  it->second.reply = std::move(reply);
+  evict();
 }
 
 void request_cache::abandon(const std::string& id) {
-  entries_.erase(id);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  if (it->second.reply) bytes_ -= it->second.reply->size();
+  entries_.erase(it);
 }
 
 void request_cache::evict() {
   // Running entries are never evicted (their number is bounded by the job queue); finished ones
   // go oldest first. Ids already abandoned are skipped.
   std::size_t scanned = 0;
-  while (entries_.size() > capacity_ && scanned < order_.size()) {
+  while (over_bounds() && scanned < order_.size()) {
     std::string id = std::move(order_.front());
     order_.pop_front();
     auto it = entries_.find(id);
@@ -40,6 +54,7 @@ void request_cache::evict() {
       ++scanned;
       continue;
     }
+    bytes_ -= it->second.reply->size();
     entries_.erase(it);
   }
   // Keep the order list from growing with abandoned ids.

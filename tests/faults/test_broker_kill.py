@@ -48,8 +48,8 @@ class BrokerKillTest(unittest.TestCase):
                 self.assertEqual(r and r["code"], 201, r)
             wait_for(lambda: len(directory_containers(mesh) or {}) == 2, scaled(15),
                      message="both containers in the directory")
-            # An agent registers before its first read of /info completes and fills in cpus,
-            # memory and the Docker version one heartbeat later: compare settled records.
+            # Compare settled records: an agent whose first /info read took over 1.5 s registers
+            # without its facts and fills them in with a later heartbeat.
             wait_for(lambda: all((hosts(mesh) or {}).get(h, {}).get("docker_version")
                                  for h in H), scaled(15), message="host facts announced")
             before_hosts = {f: stable_host_view(h) for f, h in hosts(mesh).items()}

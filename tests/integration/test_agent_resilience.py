@@ -267,13 +267,21 @@ class AgentResilienceTest(unittest.TestCase):
     def test_6_sigterm_unregisters(self):
         pid = self.mesh.pid("agent-host1")
         t0 = time.monotonic()
-        stop_process(self.mesh, "agent-host1")
+        argv = stop_process(self.mesh, "agent-host1")
         self.assertLess(time.monotonic() - t0, 5)
         gone = self.next_announcement(lambda e: e["action"] == "unregister")
         self.assertEqual(gone["body"]["fqdn"], H1)
         wait_for(lambda: (host_record(self.mesh, H1) or {}).get("status") == "down", timeout=10,
                  message="the directory to mark host1 down")
         self.assertIsNotNone(pid)
+        # Started again, its very first register already carries the host's facts (the broker
+        # schedules on them), not zeros filled in by a later heartbeat.
+        self.started.append(start_process(self.mesh, "agent-host1", argv))
+        first = self.next_announcement(lambda e: e["action"] == "register", timeout=20)["body"]
+        self.assertTrue(first["docker_up"], first)
+        self.assertGreater(first["cpus"], 0, first)
+        self.assertGreater(first["memory_bytes"], 0, first)
+        self.assertTrue(first["docker_version"], first)
 
 
     # ------------------------------------------------------------------ enrollment
