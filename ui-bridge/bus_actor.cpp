@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <stdexcept>
+#include <unordered_map>
+#include <vector>
 
 #include "common/control_client.hpp"
 #include "common/log.hpp"
@@ -33,9 +35,18 @@ void deliver(F& f, A&&... args) {
 }  // namespace
 
 class bus_actor::loop {
+  struct control_wait {
+    reply_handler done;
+    bool cacheable;
+    std::uint64_t generation;  // hosts_generation_ when the query was sent
+  };
+
  public:
   explicit loop(bus_actor& owner)
-      : owner_(owner), ctx_(1), bus_(ctx_, owner.options_), control_(ctx_, owner.options_) {
+      : owner_(owner),
+        ctx_(1),
+        bus_(ctx_, owner.options_),
+        control_(ctx_, owner.options_, common::control_mode::fan_out) {
     bus_.subscribe(common::topic_dir());
     bus_.subscribe(all_host_events);
   }
@@ -49,6 +60,8 @@ class bus_actor::loop {
     }
     for (auto& [id, p] : pending_)
       deliver(p.done, make_error(errc::unavailable, "the bridge is shutting down"));
+    for (auto& [id, w] : control_waiting_)
+      deliver(w.done, make_error(errc::unavailable, "the bridge is shutting down"));
   }
 
  private:
@@ -60,11 +73,13 @@ class bus_actor::loop {
       if (!m) break;
       on_message(*m);
     }
+    for (auto& d : control_.collect(clock_type::now())) on_control_done(d);
     check_timers(clock_type::now());
     if (stopping) return false;
-    zmq::pollitem_t items[] = {{bus_.sub_socket().handle(), 0, ZMQ_POLLIN, 0},
-                               {nullptr, owner_.wake_fd_, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 2, next_wait(clock_type::now()));
+    std::vector<zmq::pollitem_t> items = {{bus_.sub_socket().handle(), 0, ZMQ_POLLIN, 0},
+                                          {nullptr, owner_.wake_fd_, ZMQ_POLLIN, 0}};
+    control_.add_poll_items(items);
+    zmq::poll(items, next_wait(clock_type::now()));
     if (items[1].revents & ZMQ_POLLIN) {
       std::uint64_t v;
       (void)!::read(owner_.wake_fd_, &v, sizeof v);
@@ -104,12 +119,23 @@ class bus_actor::loop {
       return;
     }
     owner_.count([](auto& k) { ++k.control_calls; });
-    auto reply = control_.call(c.action, c.body, c.timeout);
-    if (cacheable && reply && reply->code == 200) {
-      hosts_cache_ = *reply;
+    auto id = control_.start(c.action, std::move(c.body), c.timeout);
+    if (!id) return deliver(c.done, common::result<common::envelope>(id.err()));
+    control_waiting_[*id] = control_wait{std::move(c.done), cacheable, hosts_generation_};
+  }
+
+  // The first answer from any broker, or the query's timeout (control_client matched the id).
+  void on_control_done(common::control_completion& d) {
+    auto it = control_waiting_.find(d.id);
+    if (it == control_waiting_.end()) return;
+    control_wait w = std::move(it->second);
+    control_waiting_.erase(it);
+    // Not when a dir/ host event arrived while the query was out: the answer may predate it.
+    if (w.cacheable && w.generation == hosts_generation_ && d.reply && d.reply->code == 200) {
+      hosts_cache_ = *d.reply;
       hosts_cache_at_ = clock_type::now();
     }
-    deliver(c.done, std::move(reply));
+    deliver(w.done, std::move(d.reply));
   }
 
   void on_message(common::bus_message& m) {
@@ -124,7 +150,10 @@ class bus_actor::loop {
     }
     owner_.count([](auto& k) { ++k.events; });
     // A host changed: the next `hosts` query must see it, not a cached list from before.
-    if (m.topic == common::topic_dir() && m.env.action.rfind("host", 0) == 0) hosts_cache_.reset();
+    if (m.topic == common::topic_dir() && m.env.action.rfind("host", 0) == 0) {
+      hosts_cache_.reset();
+      ++hosts_generation_;
+    }
     if (owner_.on_event_) deliver(owner_.on_event_, m);
   }
 
@@ -148,14 +177,13 @@ class bus_actor::loop {
     }
   }
 
+  // Until the next retry, deadline or control query expiry; at most 250 ms.
   std::chrono::milliseconds next_wait(clock_type::time_point now) const {
-    auto wait = std::chrono::milliseconds(250);
-    for (const auto& [id, p] : pending_) {
-      auto t = std::min(p.deadline, p.next_retry);
-      auto d = std::chrono::ceil<std::chrono::milliseconds>(t - now);
-      wait = std::max(std::chrono::milliseconds(0), std::min(wait, d));
-    }
-    return wait;
+    auto due = now + std::chrono::milliseconds(250);
+    for (const auto& [id, p] : pending_) due = std::min({due, p.deadline, p.next_retry});
+    if (auto t = control_.next_wakeup()) due = std::min(due, *t);
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::ceil<std::chrono::milliseconds>(due - now));
   }
 
   bus_actor& owner_;
@@ -163,8 +191,10 @@ class bus_actor::loop {
   common::bus_client bus_;
   common::control_client control_;
   std::map<std::string, pending> pending_;
+  std::unordered_map<std::string, control_wait> control_waiting_;  // by control query id
   std::optional<common::envelope> hosts_cache_;
   clock_type::time_point hosts_cache_at_;
+  std::uint64_t hosts_generation_ = 0;  // + 1 on every dir/ host event
 };
 
 bus_actor::bus_actor(common::bus_client_options options, event_handler on_event,

@@ -1,5 +1,7 @@
 // bus_actor: the bridge's single bus thread. It alone creates and uses the ZeroMQ sockets (a
-// common::bus_client with the bridge's key, and a common::control_client for directory queries).
+// common::bus_client with the bridge's key, and a common::control_client in fan_out mode for
+// directory queries: each goes to every broker at once and completes on the first answer, so a
+// broker that is down or stopped costs nothing, and the thread never waits on one).
 // Other threads (Beast handlers) hand it commands through a mutex-guarded queue and wake it through
 // an eventfd that it polls next to the SUB socket; an eventfd rather than an inproc PAIR because
 // many threads signal, and a ZeroMQ socket may not be shared between threads. Completions and
@@ -64,7 +66,8 @@ class bus_actor {
   // id, from, reply_to and deadline are filled in here. Any thread.
   void request(std::string topic, common::envelope env, std::chrono::milliseconds timeout,
                reply_handler done);
-  // A control call to the brokers' ROUTER endpoint. Any thread.
+  // A control query to every broker's ROUTER endpoint; `done` gets the first answer (any code),
+  // or errc::timeout if none came in `timeout`. Any thread.
   void control(std::string action, nlohmann::json body, std::chrono::milliseconds timeout,
                reply_handler done);
 

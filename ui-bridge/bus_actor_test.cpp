@@ -23,10 +23,12 @@ using common::envelope;
 
 namespace {
 
-// XSUB on port, XPUB on port+1 (proxied), ROUTER on port+2 answering `hosts` with one host.
+// XSUB on port, XPUB on port+1 (proxied), ROUTER on port+2 answering `hosts` with one host (or,
+// silent, never answering: a broker whose control service is stuck while its bus still works).
 class fake_broker {
  public:
-  explicit fake_broker(zmq::context_t& ctx) : ctx_(ctx), keys_(common::generate_keypair()) {
+  explicit fake_broker(zmq::context_t& ctx, bool silent = false)
+      : ctx_(ctx), keys_(common::generate_keypair()), silent_(silent) {
     zmq::socket_t xsub(ctx, zmq::socket_type::xsub), xpub(ctx, zmq::socket_type::xpub),
         router(ctx, zmq::socket_type::router);
     for (auto* s : {&xsub, &xpub, &router}) {
@@ -92,6 +94,7 @@ class fake_broker {
       auto req = common::decode(parts[2].to_string_view());
       if (!req) continue;
       ++calls_;
+      if (silent_) continue;
       nlohmann::json body = {{"hosts", {{{"fqdn", "h1"}, {"status", "up"}}}}};
       auto rep = common::make_reply(*req, "broker", 200, body);
       std::string bytes = common::encode(rep);
@@ -103,6 +106,7 @@ class fake_broker {
 
   zmq::context_t& ctx_;
   common::curve_keypair keys_;
+  bool silent_;
   int port_ = 0;
   std::string control_;
   std::thread proxy_, router_;
@@ -271,16 +275,52 @@ TEST_CASE("host lists are reused briefly, and a dir/ host event drops the cached
   CHECK(broker.control_calls() == 2);
 }
 
+TEST_CASE("a pending control query holds nothing up, and times out at its deadline") {
+  zmq::context_t ctx;
+  fake_broker broker(ctx, true);
+  fake_agent agent(ctx, broker, false);
+  bus_actor bus(options_for(broker, "bridge-control-pending"), nullptr);
+  bus.start();
+  auto t0 = std::chrono::steady_clock::now();
+  auto [control_done, control_f] = promise_handler();
+  bus.control("hosts", nlohmann::json::object(), 1500ms, control_done);
+  // Only once the broker holds the query is it surely pending on the bus thread.
+  auto deadline = t0 + 5s;
+  while (broker.control_calls() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  REQUIRE(broker.control_calls() == 1);
+  for (int i = 0; i < 3; ++i) {
+    auto [done, f] = promise_handler();
+    bus.request(*common::topic_req_host("h1"), ping(), 5s, done);
+    REQUIRE(f.wait_for(5s) == std::future_status::ready);
+    CHECK(f.get().ok());
+  }
+  CHECK(control_f.wait_for(0s) == std::future_status::timeout);  // answered while it waited
+  REQUIRE(control_f.wait_for(5s) == std::future_status::ready);
+  auto r = control_f.get();
+  auto took = std::chrono::steady_clock::now() - t0;
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == common::errc::timeout);
+  CHECK(r.err().message == "no broker answered the directory query within 1500 ms");
+  CHECK(took >= 1500ms);
+  CHECK(took < 2500ms);  // woken for the expiry, not at some later poll
+  CHECK(bus.counters().control_calls == 1);
+}
+
 TEST_CASE("stopping fails what is pending and refuses what comes after") {
   zmq::context_t ctx;
-  fake_broker broker(ctx);
+  fake_broker broker(ctx, true);  // the control query stays pending
   bus_actor bus(options_for(broker, "bridge-stop"), nullptr);
   bus.start();
   auto [done, f] = promise_handler();
   bus.request(*common::topic_req_host("nobody"), ping(), 60s, done);
+  auto [control_done, control_f] = promise_handler();
+  bus.control("hosts", {{"status", "up"}}, 60s, control_done);
   bus.stop();
   REQUIRE(f.wait_for(1s) == std::future_status::ready);
   CHECK(f.get().err().code == common::errc::unavailable);
+  REQUIRE(control_f.wait_for(1s) == std::future_status::ready);
+  CHECK(control_f.get().err().code == common::errc::unavailable);
   auto [late, g] = promise_handler();
   bus.request(*common::topic_req_host("nobody"), ping(), 60s, late);
   REQUIRE(g.wait_for(1s) == std::future_status::ready);
