@@ -28,8 +28,10 @@ mkdir -p "$BUILD/sanitizer-logs"
 rm -f "$BUILD"/sanitizer-logs/*
 # Every process the tests start inherits these: the daemons (through mesh.sh) and the tests.
 # log_path keeps a copy of each report even when a daemon's stderr is not looked at; the report
-# still aborts the process (abort_on_error), so a test sees the daemon die.
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$BUILD/sanitizer-logs/asan"
+# still aborts the process (abort_on_error), so a test sees the daemon die. quarantine_size_mb:
+# freed memory waits there before reuse (to catch use-after-free); 64 MB instead of 256 keeps a
+# busy daemon's RSS meaningful for the load test's memory bound (tests/load/test_load.py).
+export ASAN_OPTIONS="quarantine_size_mb=64:detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$BUILD/sanitizer-logs/asan"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$BUILD/sanitizer-logs/ubsan"
 export LSAN_OPTIONS="suppressions=$SOURCE_DIR/tests/fuzz/lsan.supp:print_suppressions=0"
 # Sanitized binaries are slower: give polling deadlines in the Python tests more room.

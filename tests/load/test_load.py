@@ -27,9 +27,18 @@ from bridgelib import Bridge  # noqa: E402
 WRK_SECONDS = int(os.environ.get("DM_LOAD_SECONDS", "10"))
 FLOOD = int(os.environ.get("DM_LOAD_FLOOD", "5000"))
 BURST = 3000
+
+
+def asan_quarantine_mb():
+    """ASan's quarantine of freed memory, from ASAN_OPTIONS (scripts/sanitize.sh sets 64 MB)."""
+    m = re.search(r"(?:^|:)quarantine_size_mb=(\d+)", os.environ.get("ASAN_OPTIONS", ""))
+    return int(m.group(1)) if m else 256
+
+
 # Growth allowed per daemon. Plain builds: allocator caches and RocksDB memtables. Sanitized
-# builds: ASan keeps freed memory in a quarantine (up to 256 MB by default) before reuse.
-RSS_GROWTH_MB = 16 if SLOW <= 1 else 320
+# builds: ASan keeps freed memory in its quarantine before reuse, and its allocator keeps
+# per-size-class caches and shadow memory: the quarantine plus 96 MB on top of the 16.
+RSS_GROWTH_MB = 16 if SLOW <= 1 else 16 + asan_quarantine_mb() + 96
 DAEMONS = ["broker", "agent-host1", "agent-host2", "bridge"]
 
 LUA = """
