@@ -13,12 +13,13 @@ using nlohmann::json;
 constexpr std::string_view host_prefix = "h/";
 
 // Whether a heartbeat says something new: every field but `sequence` is compared.
+// Both are objects with sorted keys (nlohmann's std::map), so they are walked side by side:
+// one pass, no look-ups (this runs for every heartbeat of every host).
 bool content_changed(const json& before, const json& after) {
-  if (!before.is_object() || before.size() != after.size()) return true;
-  for (auto it = after.begin(); it != after.end(); ++it) {
-    if (it.key() == "sequence") continue;
-    auto b = before.find(it.key());
-    if (b == before.end() || *b != it.value()) return true;
+  if (!before.is_object() || !after.is_object() || before.size() != after.size()) return true;
+  for (auto a = after.begin(), b = before.begin(); a != after.end(); ++a, ++b) {
+    if (a.key() != b.key()) return true;
+    if (a.key() != "sequence" && *a != *b) return true;
   }
   return false;
 }
@@ -82,6 +83,10 @@ void host_directory::set_status(host_entry& h, host_status s, std::string reason
   h.status = s;
   h.reason = std::move(reason);
   h.status_since = now_ms;
+  if (s == host_status::down)
+    down_.insert(&h);
+  else
+    down_.erase(&h);
   out.push_back({"host-" + std::string(to_string(s)), h.to_json()});
   if (s != host_status::up)
     DM_LOG(info) << "host " << h.fqdn << " is " << to_string(s) << " (" << h.reason << ")";
@@ -97,8 +102,8 @@ common::result<directory_events> host_directory::apply(std::string_view action, 
   if (!v || f == body.end() || !f->is_string() || !common::valid_segment(f->get_ref<const std::string&>()))
     return make_error(errc::invalid_argument, "announcement needs fqdn, incarnation and sequence");
   const std::string& fqdn = f->get_ref<const std::string&>();
-  auto [it, fresh] = hosts_.try_emplace(fqdn);
-  host_entry& h = it->second;
+  bool fresh = false;
+  host_entry& h = entry(fqdn, fresh);
   directory_events out;
   bool is_record = action != "unregister";
   bool applied = false;
@@ -121,32 +126,52 @@ common::result<directory_events> host_directory::apply(std::string_view action, 
   }
   h.last_seen = std::max(h.last_seen, now_ms);
   h.last_heard = now_ms;
+  heard_.emplace_back(&h, now_ms);
   for (auto& e : out) e.body = h.to_json();
   if (h.unregistered && (fresh || h.status == host_status::up))
     set_status(h, host_status::down, "unregistered", now_ms, out);
   else if (!h.unregistered && (fresh || h.status != host_status::up))
     set_status(h, host_status::up, {}, now_ms, out);
-  (out.empty() ? stale_ : dirty_).insert(fqdn);
+  if (!out.empty()) {
+    dirty_.insert(fqdn);
+  } else if (!h.stale) {
+    h.stale = true;
+    stale_.push_back(&h);
+  }
   return out;
+}
+
+host_entry& host_directory::entry(const std::string& fqdn, bool& fresh) {
+  auto found = index_.find(fqdn);
+  fresh = found == index_.end();
+  if (!fresh) return *found->second;
+  auto it = hosts_.try_emplace(fqdn).first;
+  index_.emplace(it->first, &it->second);
+  return it->second;
 }
 
 directory_events host_directory::tick(std::int64_t now_ms) {
   directory_events out;
-  for (auto& [fqdn, h] : hosts_) {
-    if (h.status == host_status::up && now_ms - h.last_heard > timing_.down_after_ms) {
-      set_status(h, host_status::down, "missed heartbeats", now_ms, out);
-      dirty_.insert(fqdn);
-    } else if (h.status == host_status::down && now_ms - h.status_since > timing_.gone_after_ms) {
-      set_status(h, host_status::gone, "down for longer than the retention", now_ms, out);
-      dirty_.insert(fqdn);
-    }
+  while (!heard_.empty() && now_ms - heard_.front().second > timing_.down_after_ms) {
+    auto [h, at] = heard_.front();
+    heard_.pop_front();
+    if (h->status != host_status::up || h->last_heard != at) continue;  // heard since, or not up
+    set_status(*h, host_status::down, "missed heartbeats", now_ms, out);
+    dirty_.insert(h->fqdn);
+  }
+  std::vector<host_entry*> expired;
+  for (host_entry* h : down_)
+    if (now_ms - h->status_since > timing_.gone_after_ms) expired.push_back(h);
+  for (host_entry* h : expired) {
+    set_status(*h, host_status::gone, "down for longer than the retention", now_ms, out);
+    dirty_.insert(h->fqdn);
   }
   return out;
 }
 
 const host_entry* host_directory::find(std::string_view fqdn) const {
-  auto it = hosts_.find(fqdn);
-  return it == hosts_.end() ? nullptr : &it->second;
+  auto it = index_.find(fqdn);
+  return it == index_.end() ? nullptr : it->second;
 }
 
 json host_directory::list(std::optional<host_status> status, std::string_view label_key,
@@ -179,33 +204,33 @@ void host_directory::load(const state_db& db, std::int64_t now_ms) {
     // Hosts get a full down_after_ms from our start to be heard again, so a broker restart does
     // not flap every host down and up.
     h.last_heard = now_ms;
-    hosts_[fqdn] = std::move(h);
+    bool fresh = false;
+    host_entry& e = entry(fqdn, fresh);
+    e = std::move(h);
+    if (e.status == host_status::up) heard_.emplace_back(&e, now_ms);
+    if (e.status == host_status::down) down_.insert(&e);
   });
 }
 
 common::result<void> host_directory::flush(state_db& db, std::int64_t now_ms, bool everything) {
   rocksdb::WriteBatch batch;
-  auto write = [&](const std::string& fqdn) {
-    auto it = hosts_.find(fqdn);
-    if (it == hosts_.end()) return;
-    it->second.persisted_ms = now_ms;
-    batch.Put(std::string(host_prefix) + fqdn, state_db::pack(stored_form(it->second)));
+  auto write = [&](host_entry& h) {
+    h.persisted_ms = now_ms;
+    h.stale = false;
+    batch.Put(std::string(host_prefix) + h.fqdn, state_db::pack(stored_form(h)));
   };
-  for (const auto& fqdn : dirty_) {
-    write(fqdn);
-    stale_.erase(fqdn);
-  }
+  for (const auto& fqdn : dirty_)
+    if (auto it = index_.find(fqdn); it != index_.end()) write(*it->second);
   dirty_.clear();
   std::size_t budget = timing_.heartbeat_writes_per_flush;
-  for (auto it = stale_.begin(); it != stale_.end() && (everything || budget > 0);) {
-    auto h = hosts_.find(*it);
-    if (everything || h == hosts_.end() || now_ms - h->second.persisted_ms >= timing_.heartbeat_persist_ms) {
+  while (!stale_.empty() && (everything || budget > 0)) {
+    host_entry& h = *stale_.front();
+    if (h.stale) {
+      if (!everything && now_ms - h.persisted_ms < timing_.heartbeat_persist_ms) break;
       if (!everything) --budget;
-      write(*it);
-      it = stale_.erase(it);
-    } else {
-      ++it;
+      write(h);
     }
+    stale_.pop_front();
   }
   if (batch.Count() == 0) return {};
   return db.write(batch, false);

@@ -179,3 +179,30 @@ TEST_CASE("bare heartbeats are written at most every heartbeat_persist_ms; chang
   REQUIRE(d.flush(db, 33000, true).ok());  // on stop, everything
   CHECK(stored_sequence() == 5);
 }
+
+TEST_CASE("hosts heard every second are never marked down; silent ones are, once, on time") {
+  // The liveness queue (no scan of every host per tick) against the plain rule, over 30 s of
+  // jittered heartbeats from 300 hosts, ticks every 100 ms; hosts 0..9 go silent at 10 s.
+  host_directory d(directory_timing{3200, 3600 * 1000});
+  std::vector<std::int64_t> next(300), seq(300, 0);
+  for (std::size_t i = 0; i < next.size(); ++i) next[i] = 1000 + static_cast<std::int64_t>(i * 37 % 1000);
+  std::map<std::string, std::int64_t> down_at;
+  for (std::int64_t now = 1000; now <= 31000; now += 10) {
+    for (std::size_t i = 0; i < next.size(); ++i) {
+      if (now < next[i] || (i < 10 && now >= 10000)) continue;
+      REQUIRE(d.apply("heartbeat", host_record("h" + std::to_string(i), 1, ++seq[i]), now).ok());
+      next[i] = now + 900 + static_cast<std::int64_t>((i * 7919 + seq[i] * 104729) % 200);
+    }
+    if (now % 100 == 0)
+      for (const auto& e : d.tick(now)) {
+        REQUIRE(e.action == "host-down");
+        CHECK(down_at.emplace(e.body["fqdn"].get<std::string>(), now).second);
+      }
+  }
+  CHECK(down_at.size() == 10);
+  for (const auto& [fqdn, at] : down_at) {
+    int i = std::stoi(fqdn.substr(1));
+    CHECK(i < 10);
+    CHECK(at <= 10000 + 3200 + 100 + 1100);  // last heard < 1.1 s before 10 s, one tick late at most
+  }
+}
