@@ -29,6 +29,11 @@ state_db::state_db(const std::string& dir) {
   options.create_if_missing = true;
   options.keep_log_file_num = 5;
   options.max_total_wal_size = 64 << 20;
+  // The broker's records are small (a directory of hosts and containers, keys, placements): an
+  // 8 MB memtable holds thousands of them. And no WAL preallocation: RocksDB would fallocate
+  // ~1.1x the memtable for every WAL file, which on a tmpfs data directory is real memory.
+  options.write_buffer_size = 8 << 20;
+  options.allow_fallocate = false;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) throw std::runtime_error("cannot open data directory " + dir + ": " + s.ToString());
