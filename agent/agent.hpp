@@ -27,7 +27,9 @@ struct agent_options {
   const template_store* templates = nullptr;
   int workers = 4;
   std::size_t max_queue = 1000;
-  std::size_t request_cache = 4096;
+  // Answers remembered for retries (and 2 MB at most). A retry older than that is carried out
+  // again; create-container still makes no second container (it looks for its request label).
+  std::size_t request_cache = 1024;
   std::chrono::milliseconds heartbeat_every{1000};
   std::chrono::milliseconds refresh_every{30000};  // host facts and inventory, besides events
   std::chrono::milliseconds ready_timeout{3000};   // wait for the bus before `register`
