@@ -244,8 +244,10 @@ void report(const std::map<std::string, variant_stats>& v) {
                 "plain proxy " + with_unit(plain.median_cpu_us(), 2, "us")});
   double rp = paired_ratio(broker, plain);
   print_figure({"forward: broker CURVE vs zmq_proxy plain", rate(broker.median()), rate(plain.median()),
-                fixed(rp, 3) + "x", ">= 0.9x", ok ? pass_fail(rp >= 0.9) : "ERROR",
-                "the broker has no plaintext mode: CURVE+ACL broker vs unencrypted proxy"});
+                fixed(rp, 3) + "x", "-", ok ? "info" : "ERROR",
+                "not like for like, so no target: the broker has no plaintext mode (CURVE on every "
+                "bus socket, DESIGN.md), this is what mandatory CURVE+ACL costs against an "
+                "unencrypted proxy; the >= 0.9x target is checked CURVE vs CURVE above"});
 }
 
 int run(const po::variables_map& vm) {
