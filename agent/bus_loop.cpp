@@ -165,7 +165,12 @@ void bus_loop::on_event(const std::string& payload) {
   if (auto r = bus_.publish(evt_topic_, *e); !r) {
     DM_LOG(debug) << "event: " << r.err().message;
   }
-  if (e->action == "docker-event" && changes_inventory(e->body)) schedule_inventory();
+  if (e->action == "docker-event" && changes_inventory(e->body)) defer_inventory(clock::now());
+}
+
+void bus_loop::defer_inventory(clock::time_point now) {
+  if (!inventory_first_) inventory_first_ = now;
+  inventory_due_ = std::min(now + inventory_quiet, *inventory_first_ + inventory_max_delay);
 }
 
 void bus_loop::on_inventory(const std::string& payload) {
@@ -218,6 +223,11 @@ bool bus_loop::on_inbox(const inbox_message& m) {
 }
 
 void bus_loop::tick(clock::time_point now) {
+  if (inventory_due_ && now >= *inventory_due_) {
+    inventory_due_.reset();
+    inventory_first_.reset();
+    schedule_inventory();
+  }
   if (now >= next_heartbeat_) {
     announce_host("heartbeat");
     next_heartbeat_ += options_.heartbeat_every;
@@ -277,8 +287,8 @@ void bus_loop::run() {
   next_heartbeat_ = clock::now() + options_.heartbeat_every;
   next_refresh_ = clock::now() + options_.refresh_every;
   for (;;) {
-    auto wait =
-        std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat_ - clock::now());
+    auto wake = inventory_due_ ? std::min(next_heartbeat_, *inventory_due_) : next_heartbeat_;
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake - clock::now());
     zmq::pollitem_t items[] = {{bus_.sub_socket().handle(), 0, ZMQ_POLLIN, 0},
                                {inbox_.handle(), 0, ZMQ_POLLIN, 0}};
     zmq::poll(items, 2, std::max(wait, std::chrono::milliseconds(0)));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -58,6 +59,12 @@ class bus_loop {
   bool docker_known_ = false;  // the events follower has said whether dockerd is up  // work was done since the last malloc_trim
   std::string published_digest_;
   clock::time_point next_heartbeat_, next_refresh_;
+  // Container events are coalesced before the inventory is re-read: a burst (a create is two
+  // events, `instances: N` is 2N) costs one container list instead of one per event, and the list
+  // does not compete in dockerd with the calls that caused the events.
+  void defer_inventory(clock::time_point now);
+  std::optional<clock::time_point> inventory_due_, inventory_first_;
+  static constexpr std::chrono::milliseconds inventory_quiet{250}, inventory_max_delay{1000};
 };
 
 }  // namespace dockmesh::agent
