@@ -61,6 +61,9 @@ control_outcome control_service::handle(const identity& who, std::string_view pu
     if (r != role::admin) return fail(req, errc::forbidden, req.action + " needs an admin key");
     return key_admin(req, now_ms);
   }
+  // Authorization before validation: a key that may only enroll learns nothing about which
+  // other actions exist (found by fuzz_broker_core: a pending key got 400 for an unknown one).
+  if (!reader) return fail(req, errc::forbidden, "this key may only enroll");
   return fail(req, errc::invalid_argument, "unknown control action '" + req.action.substr(0, 64) + "'");
 }
 
