@@ -110,7 +110,13 @@ result<std::string> control_client::start(const std::string& action, nlohmann::j
                                              std::to_string(max_pending_) + ")");
   envelope req = make_request(action, std::move(body), timeout);
   auto now = clock::now();
-  query q{encode(req), timeout, now + timeout, now, std::vector<bool>(sockets_.size(), false)};
+  query q{encode(req),
+          timeout,
+          now + timeout,
+          now,
+          std::vector<bool>(sockets_.size(), false),
+          std::vector<bool>(sockets_.size(), false),
+          std::nullopt};
   q.next_resend = offer(q) ? clock::time_point::max() : now + resend_every;
   pending_.emplace(req.id, std::move(q));
   return req.id;
@@ -150,6 +156,20 @@ void control_client::read_replies(std::size_t i, std::vector<control_completion>
     }
     auto it = pending_.find((*reply)->re);
     if (it == pending_.end()) continue;  // a second answer, or one after the deadline
+    query& q = it->second;
+    if ((*reply)->code >= 300) {
+      // A refusal ends the query only once every broker that took it has refused too (or at
+      // the deadline); a 2xx from another broker meanwhile wins.
+      q.answered[i] = true;
+      if (!q.refusal) q.refusal = std::move(**reply);
+      bool all = true;
+      for (std::size_t k = 0; k < sockets_.size(); ++k)
+        all = all && (q.answered[k] || !q.sent[k]);
+      if (!all) continue;
+      done.push_back({it->first, std::move(*q.refusal)});
+      pending_.erase(it);
+      continue;
+    }
     done.push_back({it->first, std::move(**reply)});
     pending_.erase(it);
   }
@@ -161,9 +181,12 @@ std::vector<control_completion> control_client::collect(clock::time_point now) {
   for (auto it = pending_.begin(); it != pending_.end();) {
     query& q = it->second;
     if (q.deadline <= now) {
-      done.push_back(
-          {it->first, make_error(errc::timeout, "no broker answered the directory query within " +
-                                                    std::to_string(q.timeout.count()) + " ms")});
+      if (q.refusal)
+        done.push_back({it->first, std::move(*q.refusal)});
+      else
+        done.push_back(
+            {it->first, make_error(errc::timeout, "no broker answered the directory query within " +
+                                                      std::to_string(q.timeout.count()) + " ms")});
       it = pending_.erase(it);
       continue;
     }

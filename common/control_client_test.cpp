@@ -216,3 +216,39 @@ TEST_CASE("pending queries are capped; in_order and fan_out refuse each other's 
   control_client ordered(ctx, options_for(server, {r.address()}));
   CHECK(ordered.start("hosts", nlohmann::json::object(), 10ms).err().code == errc::internal);
 }
+
+TEST_CASE("a 2xx from one broker beats a 404 from another; refusals from all end the query") {
+  two_brokers m;
+  // a (just restarted, say) does not know the container; b does, and answers later.
+  auto id = m.client.start("container", {{"ref", "web"}}, 5s);
+  REQUIRE(id.ok());
+  auto at_a = await_request(m.a, m.client);
+  auto at_b = await_request(m.b, m.client);
+  REQUIRE(at_a);
+  REQUIRE(at_b);
+  m.a.answer(*at_a, "broker-a", 404);
+  CHECK(drive(m.client, 1, 200ms).empty());  // held: b may still know it
+  m.b.answer(*at_b, "broker-b", 200);
+  auto done = drive(m.client, 1, 2s);
+  REQUIRE(done.size() == 1);
+  REQUIRE(done[0].reply.ok());
+  CHECK(done[0].reply->code == 200);
+  CHECK(done[0].reply->from == "broker-b");
+
+  // Both refuse: the first refusal is the answer, as soon as the second arrives.
+  auto id2 = m.client.start("container", {{"ref", "nope"}}, 5s);
+  REQUIRE(id2.ok());
+  auto a2 = await_request(m.a, m.client);
+  auto b2 = await_request(m.b, m.client);
+  REQUIRE(a2);
+  REQUIRE(b2);
+  m.b.answer(*b2, "broker-b", 404);
+  m.a.answer(*a2, "broker-a", 404);
+  auto t0 = clock_type::now();
+  auto done2 = drive(m.client, 1, 5s);
+  REQUIRE(done2.size() == 1);
+  CHECK(clock_type::now() - t0 < 1s);
+  REQUIRE(done2[0].reply.ok());
+  CHECK(done2[0].reply->code == 404);
+  CHECK(m.client.pending() == 0);
+}
