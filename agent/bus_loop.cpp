@@ -232,10 +232,10 @@ void bus_loop::tick(clock::time_point now) {
     announce_host("heartbeat");
     next_heartbeat_ += options_.heartbeat_every;
     if (next_heartbeat_ <= now) next_heartbeat_ = now + options_.heartbeat_every;  // fell behind
-    // Hand the pages freed by the work since the last beat back to the kernel: the workers
-    // allocate in their own malloc arenas, which glibc otherwise keeps at their high-water mark,
-    // so an idle agent stayed several MB above its footprint target after a burst. At most once a
-    // second and only after work, so it costs nothing while idle.
+    // Hand the pages freed by the work since the last beat back to the kernel: glibc otherwise
+    // keeps its heap at the high-water mark of a burst, and an idle agent stayed several MB
+    // above its footprint target. At most once a second and only after work, so it costs
+    // nothing while idle.
     if (trim_due_) {
       malloc_trim(0);
       trim_due_ = false;

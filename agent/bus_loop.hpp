@@ -54,9 +54,9 @@ class bus_loop {
   request_cache cache_;
   std::unordered_map<std::string, std::string> reply_to_;  // running request id -> reply topic
   bool inventory_pending_ = false, inventory_dirty_ = false, facts_pending_ = false;
-  bool trim_due_ = false;
+  bool trim_due_ = false;      // work was done since the last malloc_trim
   bool have_facts_ = false;    // /info was read at least once
-  bool docker_known_ = false;  // the events follower has said whether dockerd is up  // work was done since the last malloc_trim
+  bool docker_known_ = false;  // the events follower has said whether dockerd is up
   std::string published_digest_;
   clock::time_point next_heartbeat_, next_refresh_;
   // Container events are coalesced before the inventory is re-read: a burst (a create is two

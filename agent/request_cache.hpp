@@ -2,8 +2,9 @@
 // answered with the first answer instead of running the action again, and a retry that arrives
 // while the first attempt is still running is not started twice. Bounded in entries and in bytes
 // (a reply is kept msgpack-encoded, several times smaller than its JSON tree; a few large
-// list-containers replies must not pin megabytes): the oldest finished entries are forgotten first. A retry from a different user or role than the first is refused:
-// request ids must not become a way to read someone else's answer. Bus thread only.
+// list-containers replies must not pin megabytes): the oldest finished entries are forgotten
+// first. A retry from a different user or role than the first is refused: request ids must not
+// become a way to read someone else's answer. Bus thread only.
 #pragma once
 
 #include <deque>
@@ -21,7 +22,7 @@ class request_cache {
 
   static constexpr std::size_t default_max_bytes = 2 * 1024 * 1024;
 
-  explicit request_cache(std::size_t capacity = 4096, std::size_t max_bytes = default_max_bytes)
+  explicit request_cache(std::size_t capacity = 1024, std::size_t max_bytes = default_max_bytes)
       : capacity_(capacity), max_bytes_(max_bytes) {}
 
   // First sight of `request.id` marks it running and returns fresh. Otherwise: running (drop the

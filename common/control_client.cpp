@@ -157,22 +157,23 @@ void control_client::read_replies(std::size_t i, std::vector<control_completion>
     auto it = pending_.find((*reply)->re);
     if (it == pending_.end()) continue;  // a second answer, or one after the deadline
     query& q = it->second;
-    if ((*reply)->code >= 300) {
+    bool refusal = (*reply)->code >= 300;
+    if (refusal) {
       // A refusal ends the query only once every broker that took it has refused too (or at
-      // the deadline); a 2xx from another broker meanwhile wins.
+      // the deadline); a 2xx from another broker meanwhile wins. The first refusal is kept.
       q.answered[i] = true;
       if (!q.refusal) q.refusal = std::move(**reply);
-      bool all = true;
-      for (std::size_t k = 0; k < sockets_.size(); ++k)
-        all = all && (q.answered[k] || !q.sent[k]);
-      if (!all) continue;
-      done.push_back({it->first, std::move(*q.refusal)});
-      pending_.erase(it);
-      continue;
+      if (!refused_by_all(q)) continue;
     }
-    done.push_back({it->first, std::move(**reply)});
+    done.push_back({it->first, refusal ? std::move(*q.refusal) : std::move(**reply)});
     pending_.erase(it);
   }
+}
+
+bool control_client::refused_by_all(const query& q) const {
+  for (std::size_t k = 0; k < q.sent.size(); ++k)
+    if (q.sent[k] && !q.answered[k]) return false;
+  return true;
 }
 
 std::vector<control_completion> control_client::collect(clock::time_point now) {

@@ -5,8 +5,10 @@
 //    blocks until the first answer or the timeout.
 //  - fan_out (the bridge's bus thread, which must never block): start() sends a read-only query to
 //    every broker at once and returns its id; the owner polls the sockets (add_poll_items) with
-//    its own, and collect() hands back each query once: the first reply whose `re` is its id, or
-//    errc::timeout at its deadline. Later replies for a finished id are dropped. The sockets use
+//    its own, and collect() hands back each query once: the first 2xx reply whose `re` is its
+//    id; a refusal (code >= 300) only once every broker that took the query has refused, or at
+//    the deadline; errc::timeout at the deadline if nobody answered. Later replies for a
+//    finished id are dropped. The sockets use
 //    ZMQ_IMMEDIATE, so nothing queues for a broker that is down; a broker that could not take
 //    the query is tried again every resend_every until the deadline.
 // One owning thread (the one that constructed it). Never throws after construction.
@@ -31,7 +33,8 @@ namespace dockmesh::common {
 
 enum class control_mode { in_order, fan_out };
 
-// A finished fan_out query: its id (from start) and the reply envelope (any code) or the error.
+// A finished fan_out query: its id (from start) and the reply envelope (2xx, or the first
+// refusal when no broker answered better) or the error.
 struct control_completion {
   std::string id;
   result<envelope> reply;
@@ -81,6 +84,7 @@ class control_client {
                         std::chrono::milliseconds timeout) const;
   void reconnect(std::size_t i);
   bool offer(query& q);  // sends to each broker not yet reached; true if all are
+  bool refused_by_all(const query& q) const;  // every broker that took it answered >= 300
   void read_replies(std::size_t i, std::vector<control_completion>& done);
 
   bus_client_options options_;

@@ -96,64 +96,73 @@ std::optional<request_seen> await_request(fake_router& r, control_client& c) {
   return std::nullopt;
 }
 
+struct started_query {
+  std::string id;
+  request_seen at_a, at_b;  // the request as each broker received it
+};
+
 struct two_brokers {
   zmq::context_t ctx;
   curve_keypair server = generate_keypair();
   fake_router a{ctx, server}, b{ctx, server};
   control_client client{ctx, options_for(server, {a.address(), b.address()}),
                         control_mode::fan_out};
+
+  // Starts a query and waits until both brokers hold it.
+  started_query start_at_both(const std::string& action, nlohmann::json body,
+                              std::chrono::milliseconds timeout) {
+    auto id = client.start(action, std::move(body), timeout);
+    REQUIRE(id.ok());
+    auto at_a = await_request(a, client);
+    auto at_b = await_request(b, client);
+    REQUIRE(at_a);
+    REQUIRE(at_b);
+    return {*id, std::move(*at_a), std::move(*at_b)};
+  }
 };
 
 }  // namespace
 
 TEST_CASE("a query goes to every broker and the first answer wins; the second is dropped") {
   two_brokers m;
-  auto id = m.client.start("hosts", nlohmann::json::object(), 5s);
-  REQUIRE(id.ok());
+  auto q = m.start_at_both("hosts", nlohmann::json::object(), 5s);
   // Broker a stays silent (as if stopped); b answers.
-  auto at_a = await_request(m.a, m.client);
-  auto at_b = await_request(m.b, m.client);
-  REQUIRE(at_a);
-  REQUIRE(at_b);
-  CHECK(at_a->env.id == *id);
-  CHECK(at_b->env.id == *id);
-  CHECK(at_b->env.action == "hosts");
-  m.b.answer(*at_b, "broker-b");
+  CHECK(q.at_a.env.id == q.id);
+  CHECK(q.at_b.env.id == q.id);
+  CHECK(q.at_b.env.action == "hosts");
+  m.b.answer(q.at_b, "broker-b");
   auto t0 = clock_type::now();
   auto done = drive(m.client, 1, 5s);
   REQUIRE(done.size() == 1);
   CHECK(clock_type::now() - t0 < 1s);
-  CHECK(done[0].id == *id);
+  CHECK(done[0].id == q.id);
   REQUIRE(done[0].reply.ok());
   CHECK(done[0].reply->from == "broker-b");
   CHECK(m.client.pending() == 0);
   // a answers late, and twice: nothing more completes.
-  m.a.answer(*at_a, "broker-a");
-  m.a.answer(*at_a, "broker-a");
+  m.a.answer(q.at_a, "broker-a");
+  m.a.answer(q.at_a, "broker-a");
   CHECK(drive(m.client, 1, 300ms).empty());
 }
 
 TEST_CASE("a malformed answer or one to another id does not end the query") {
   two_brokers m;
-  auto id = m.client.start("container", {{"ref", "web"}}, 5s);
-  REQUIRE(id.ok());
-  auto at_a = await_request(m.a, m.client);
-  auto at_b = await_request(m.b, m.client);
-  REQUIRE(at_a);
-  REQUIRE(at_b);
-  m.a.send_raw(at_a->routing_id, {"", "\xc1 not msgpack"});
-  m.a.send_raw(at_a->routing_id, {"only one frame"});
-  envelope other = at_a->env;
+  auto q = m.start_at_both("container", {{"ref", "web"}}, 5s);
+  m.a.send_raw(q.at_a.routing_id, {"", "\xc1 not msgpack"});
+  m.a.send_raw(q.at_a.routing_id, {"only one frame"});
+  envelope other = q.at_a.env;
   other.id = new_message_id();
-  m.a.answer(request_seen{zmq::message_t(at_a->routing_id.data(), at_a->routing_id.size()), other},
+  m.a.answer(request_seen{zmq::message_t(q.at_a.routing_id.data(), q.at_a.routing_id.size()), other},
              "broker-a");
   CHECK(drive(m.client, 1, 300ms).empty());
   CHECK(m.client.pending() == 1);
-  m.b.answer(*at_b, "broker-b", 404);
+  m.b.answer(q.at_b, "broker-b", 201);
+  auto t0 = clock_type::now();
   auto done = drive(m.client, 1, 5s);
   REQUIRE(done.size() == 1);
+  CHECK(clock_type::now() - t0 < 1s);
   REQUIRE(done[0].reply.ok());
-  CHECK(done[0].reply->code == 404);  // any code is an answer
+  CHECK(done[0].reply->code == 201);  // b's answer ends it; a's garbage counted for nothing
 }
 
 TEST_CASE("an unanswered query expires with timeout at its deadline, and is forgotten") {
@@ -220,15 +229,10 @@ TEST_CASE("pending queries are capped; in_order and fan_out refuse each other's 
 TEST_CASE("a 2xx from one broker beats a 404 from another; refusals from all end the query") {
   two_brokers m;
   // a (just restarted, say) does not know the container; b does, and answers later.
-  auto id = m.client.start("container", {{"ref", "web"}}, 5s);
-  REQUIRE(id.ok());
-  auto at_a = await_request(m.a, m.client);
-  auto at_b = await_request(m.b, m.client);
-  REQUIRE(at_a);
-  REQUIRE(at_b);
-  m.a.answer(*at_a, "broker-a", 404);
+  auto q = m.start_at_both("container", {{"ref", "web"}}, 5s);
+  m.a.answer(q.at_a, "broker-a", 404);
   CHECK(drive(m.client, 1, 200ms).empty());  // held: b may still know it
-  m.b.answer(*at_b, "broker-b", 200);
+  m.b.answer(q.at_b, "broker-b", 200);
   auto done = drive(m.client, 1, 2s);
   REQUIRE(done.size() == 1);
   REQUIRE(done[0].reply.ok());
@@ -236,19 +240,16 @@ TEST_CASE("a 2xx from one broker beats a 404 from another; refusals from all end
   CHECK(done[0].reply->from == "broker-b");
 
   // Both refuse: the first refusal is the answer, as soon as the second arrives.
-  auto id2 = m.client.start("container", {{"ref", "nope"}}, 5s);
-  REQUIRE(id2.ok());
-  auto a2 = await_request(m.a, m.client);
-  auto b2 = await_request(m.b, m.client);
-  REQUIRE(a2);
-  REQUIRE(b2);
-  m.b.answer(*b2, "broker-b", 404);
-  m.a.answer(*a2, "broker-a", 404);
+  auto q2 = m.start_at_both("container", {{"ref", "nope"}}, 5s);
+  m.b.answer(q2.at_b, "broker-b", 404);
+  CHECK(drive(m.client, 1, 200ms).empty());  // held: a may still know it
+  m.a.answer(q2.at_a, "broker-a", 409);
   auto t0 = clock_type::now();
   auto done2 = drive(m.client, 1, 5s);
   REQUIRE(done2.size() == 1);
   CHECK(clock_type::now() - t0 < 1s);
   REQUIRE(done2[0].reply.ok());
-  CHECK(done2[0].reply->code == 404);
+  CHECK(done2[0].reply->code == 404);  // b's, the first
+  CHECK(done2[0].reply->from == "broker-b");
   CHECK(m.client.pending() == 0);
 }
