@@ -1,6 +1,7 @@
 #include "ui-bridge/event_hub.hpp"
 
 #include <vector>
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::bridge {
 
@@ -95,7 +96,7 @@ std::optional<std::string> event_hub::known_owner(const std::string& container_i
 }
 
 void event_hub::publish_bus(const common::bus_message& m) {
-  if (m.env.action == "broker-heartbeat") return;  // brokers' own liveness: nothing for a UI
+  if (m.env.action == common::protocol::names::broker_heartbeat) return;  // brokers' own liveness: nothing for a UI
   auto facts = facts_of(m);
   nlohmann::json out = {{"type", "event"}, {"topic", m.topic}, {"event", common::to_json(m.env)}};
   auto text = std::make_shared<const std::string>(dump(out));

@@ -1,6 +1,7 @@
 #include "ui-bridge/mesh_api.hpp"
 
 #include "common/envelope.hpp"
+#include "common/protocol/catalogue.hpp"
 
 namespace dockmesh::bridge {
 
@@ -29,11 +30,11 @@ void mesh_api::hosts_list(api_call_ptr call) {
   nlohmann::json body = nlohmann::json::object();
   for (const char* k : {"status", "label"})
     if (call->query.count(k)) body[k] = call->query[k];
-  directory(call, "hosts", body);
+  directory(call, std::string(common::protocol::names::hosts), body);
 }
 
 void mesh_api::host_get(api_call_ptr call) {
-  directory(call, "host", {{"fqdn", call->params["fqdn"]}});
+  directory(call, std::string(common::protocol::names::host), {{"fqdn", call->params["fqdn"]}});
 }
 
 void mesh_api::containers_list(api_call_ptr call) {
@@ -43,7 +44,7 @@ void mesh_api::containers_list(api_call_ptr call) {
     body["owner"] = call->who.user;
   else if (call->query.count("owner"))
     body["owner"] = call->query["owner"];
-  directory(call, "containers", body);
+  directory(call, std::string(common::protocol::names::containers), body);
 }
 
 void mesh_api::container_get(api_call_ptr call) {
@@ -69,6 +70,11 @@ void mesh_api::messages(api_call_ptr call) {
   s_.gateway.send(call->who, *body, on_strand(call, [call](common::result<common::envelope> r) {
                     relay_or_fail(call, r);
                   }));
+}
+
+void mesh_api::catalogue(api_call_ptr call) {
+  static const nlohmann::json doc = common::protocol::to_json(common::protocol::catalogue::builtin());
+  call->reply(http::status::ok, doc);
 }
 
 void mesh_api::images_list(api_call_ptr call) {
