@@ -56,7 +56,7 @@ void mesh_api::container_get(api_call_ptr call) {
 }
 
 void mesh_api::container_remove(api_call_ptr call) {
-  nlohmann::json msg = {{"action", "remove-container"}, {"id", call->params["id"]}};
+  nlohmann::json msg = {{"action", common::protocol::names::remove_container}, {"id", call->params["id"]}};
   auto force = call->query.find("force");
   if (force != call->query.end()) msg["force"] = force->second == "1" || force->second == "true";
   s_.gateway.send(call->who, msg, on_strand(call, [call](common::result<common::envelope> r) {
@@ -81,7 +81,7 @@ void mesh_api::images_list(api_call_ptr call) {
   auto host = call->query.find("host");
   if (host == call->query.end() || host->second.empty())
     return call->fail(make_error(errc::invalid_argument, "host: give ?host=<fqdn>"));
-  nlohmann::json msg = {{"action", "list-images"}, {"host", host->second}};
+  nlohmann::json msg = {{"action", common::protocol::names::list_images}, {"host", host->second}};
   s_.gateway.send(call->who, msg, on_strand(call, [call](common::result<common::envelope> r) {
                     relay_or_fail(call, r);
                   }));

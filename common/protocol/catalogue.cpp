@@ -75,7 +75,7 @@ message_spec alias(message_spec s, std::string_view name, std::string_view of) {
 
 void add_agent_actions(std::vector<message_spec>& v) {
   namespace n = names;
-  v.push_back(action(n::ping, t::host, 10s, "ping", "is the agent and its dockerd alive"));
+  v.push_back(action(n::ping, t::host, 10s, n::ping, "is the agent and its dockerd alive"));
   v.push_back(action(n::host_info, t::host, 10s, "info", "the host's Docker version and resources"));
   v.push_back(action(n::disk_usage, t::host, 60s, "disk", "Docker's disk usage on the host"));
   v.push_back(action(n::list_containers, t::host, 30s, "list", "the host's containers (yours)"));
