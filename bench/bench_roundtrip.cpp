@@ -118,7 +118,7 @@ int run(const po::variables_map& vm) {
     bridge->set_header("Authorization: Bearer " + token);
   }
   if (bridge) {
-    std::string msg = json{{"action", "ping"}, {"host", fqdn}}.dump();
+    std::string msg = json{{"action", dm_names::ping}, {"host", fqdn}}.dump();
     ways.push_back({"bridge", nullptr});
     ways.back().once = [&, msg, w = &ways.back()] {
       auto r = bridge->call("POST", "/api/v1/messages", msg, milliseconds(5000));
