@@ -33,6 +33,14 @@ common::result<void> refuse_broadcast(const nlohmann::json& message) {
   return {};
 }
 
+// The body against the entry's schema; an entry without one takes no arguments.
+common::result<void> validate_body(const schema_registry& schemas, const action_rule& rule,
+                                   const nlohmann::json& body) {
+  if (!rule.body_schema.empty()) return schemas.validate(rule.body_schema, body);
+  if (body.empty()) return {};
+  return make_error(errc::invalid_argument, "this action takes no arguments");
+}
+
 // The scheduler's fields of create-container (see broker/scheduler.hpp). They are not in
 // schemas/create-container.json because agents never see them: the scheduling broker strips them.
 // So the bridge checks them itself, with a schema of its own.
@@ -78,14 +86,6 @@ common::result<void> check_placement(message_plan& plan, const schema_registry& 
   nlohmann::json rest = plan.body;
   for (const char* f : placement_fields) rest.erase(f);
   return validate_body(schemas, plan.rule, rest);
-}
-
-// The body against the entry's schema; an entry without one takes no arguments.
-common::result<void> validate_body(const schema_registry& schemas, const action_rule& rule,
-                                   const nlohmann::json& body) {
-  if (!rule.body_schema.empty()) return schemas.validate(rule.body_schema, body);
-  if (body.empty()) return {};
-  return make_error(errc::invalid_argument, "this action takes no arguments");
 }
 
 common::result<std::string> message_host(const nlohmann::json& message) {

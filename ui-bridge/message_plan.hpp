@@ -42,7 +42,7 @@ struct message_plan {
   std::string action;
   std::string host;  // empty: create -> scheduler; container -> found from the directory
   nlohmann::json body = nlohmann::json::object();
-  action_rule rule{action_kind::host};
+  action_rule rule;
 };
 
 common::result<message_plan> plan_message(
