@@ -15,7 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-const agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0"};
+const agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0", {}};
 
 action_reply run(recorded_docker& docker, const std::string& action, json body,
                  std::string user = "alice", std::string role = "user",

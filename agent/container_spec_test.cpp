@@ -80,7 +80,7 @@ struct create_run {
   action_reply run(json body, const std::string& user = "alice", const std::string& role = "user",
                    const std::string& id = "req-1", int attempt = 1) {
     progress_sink none;
-    agent_identity self{"h", {}, "v"};
+    agent_identity self{"h", {}, "v", {}};
     return run_action({id, "create-container", user, role, std::move(body), attempt}, docker,
                       nullptr, self, none);
   }

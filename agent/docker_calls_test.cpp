@@ -39,7 +39,7 @@ TEST_CASE("load_owned_container checks the label Docker reports") {
   testing::recorded_docker docker;
   action_request alice = as("alice", "user"), bob = as("bob", "user");
   progress_sink none;
-  agent_identity self{"h", {}, "v"};
+  agent_identity self{"h", {}, "v", {}};
   action_context a{alice, docker, nullptr, self, none};
   auto ok = load_owned_container(a, "rec1");
   REQUIRE(ok.ok());

@@ -2,6 +2,7 @@
 // by a named action through endpoint_allowlist or listed as denied, never neither (an unlisted
 // prefix falling through an allowlist is how such lists fail), and never both.
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>

@@ -94,7 +94,7 @@ TEST_CASE(
   testing::recorded_docker docker;
   docker.rules.insert(docker.rules.begin(), {http_method::get, "/containers/json", 200, "[]"});
   progress_sink none;
-  agent_identity self{"h", {}, "v"};
+  agent_identity self{"h", {}, "v", {}};
   action_request req{"req-7",
                      "create-container",
                      "alice",
