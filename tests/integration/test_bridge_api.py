@@ -167,9 +167,10 @@ class BridgeApi(unittest.TestCase):
         location = final.header("Location")
         self.assertTrue(location.startswith("/api/v1/containers/"), location)
         c = self.alice.get(location).json
-        self.assertEqual((c["name"], c["owner"], c["image"]), ("lifecycle", "alice", IMAGE))
+        alice_id = self.alice.get("/api/v1/whoami").json["id"]  # owners are ids, not names
+        self.assertEqual((c["name"], c["owner"], c["image"]), ("lifecycle", alice_id, IMAGE))
         status, info = self.docker_inspect(c)
-        self.assertEqual(info["Config"]["Labels"]["dockmesh.owner"], "alice")
+        self.assertEqual(info["Config"]["Labels"]["dockmesh.owner"], alice_id)
         self.assertTrue(info["State"]["Running"])
         # Operations on it, by name.
         for action in ("stop-container", "start-container", "restart-container"):
