@@ -100,7 +100,8 @@ class BridgeAuth(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         token, token_id = r.json["token"], r.json["id"]
         who = self.alice.get("/api/v1/whoami", token=token)
-        self.assertEqual(who.json, {"user": "alice", "role": "user", "token_id": token_id})
+        self.assertEqual(who.json, {"user": "alice", "id": self.alice.get("/api/v1/whoami").json["id"],
+                                    "role": "user", "token_id": token_id})
         listed = self.alice.get("/api/v1/tokens")
         self.assertIn(token_id, [t["id"] for t in listed.json["tokens"]])
         self.assertNotIn("token", listed.json["tokens"][0])
