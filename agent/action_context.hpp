@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/docker_transport.hpp"
+#include "common/create_policy.hpp"
+#include "common/ownership.hpp"
 #include "common/result.hpp"
 
 namespace dockmesh::agent {
@@ -21,11 +23,13 @@ class template_store;
 struct action_request {
   std::string id;  // the envelope's request id (also the dockmesh.request label at create)
   std::string action;
-  std::string user;  // set by the bridge or CLI; containers are owned by it
-  std::string role;  // "admin" sees and may touch everything
+  std::string user;  // the owner's immutable user id (set by the bridge or CLI); labels carry it
+  std::string role;  // "admin" sees and may touch everything; anything else is a plain user
   nlohmann::json body;
   int attempt = 0;  // > 0: a retry of a request this or an earlier agent may have run
-  bool is_admin() const { return role == "admin"; }
+  common::role role_kind() const { return common::role_of_envelope(role); }
+  bool is_admin() const { return role_kind() == common::role::admin; }
+  common::principal_ref who() const { return {role_kind(), user}; }
 };
 
 struct action_reply {
@@ -38,6 +42,7 @@ struct agent_identity {
   std::string fqdn;
   std::map<std::string, std::string> labels;
   std::string agent_version;
+  common::create_policy policy;  // what non-admins may ask of this host (create, pull)
 };
 
 // Receives progress records (pull-image) on the worker thread; they become events on the bus.

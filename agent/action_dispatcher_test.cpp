@@ -15,7 +15,9 @@ using nlohmann::json;
 
 namespace {
 
-const agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0"};
+// The recorded pulls come from localhost:5055, which this host's policy lets users pull from.
+const agent_identity self{
+    "host1.mesh.test", {{"zone", "a"}}, "0.1.0", {{}, 1024, 65535, {"localhost"}, false}};
 
 action_reply run(recorded_docker& docker, const std::string& action, json body,
                  std::string user = "alice", std::string role = "user",
@@ -137,7 +139,7 @@ TEST_CASE("Docker's 304 is a success with a note, Docker's errors keep their cod
   CHECK(r.body["note"] == "already running");
   auto missing = run(docker, "stop-container", {{"id", "nope"}});
   CHECK(missing.code == 404);
-  CHECK(missing.err->message == "No such container: nope");
+  CHECK(missing.err->message == "no container 'nope'");  // the same as another user's
 }
 
 TEST_CASE("stop passes the grace period and waits longer than it") {
@@ -158,6 +160,15 @@ TEST_CASE("logs come back demultiplexed") {
   CHECK(r.body["truncated"] == false);
   CHECK(docker.requests.back().path.find("tail=5") != std::string::npos);
   CHECK(docker.requests.back().path.find("timestamps=1") != std::string::npos);
+}
+
+TEST_CASE("pull-image from a registry the host does not allow is refused before Docker") {
+  recorded_docker docker;
+  auto r = run(docker, "pull-image", {{"image", "registry.example.test/x:1"}});
+  CHECK(r.code == 403);
+  CHECK(r.err->message.find("field 'image'") == 0);
+  CHECK(docker.requests.empty());
+  CHECK(run(docker, "pull-image", {{"image", "localhost:5055/payload:v1"}}, "root", "admin").code == 200);
 }
 
 TEST_CASE("pull-image streams progress, sends credentials only in the header, reports the image") {

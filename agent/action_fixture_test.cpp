@@ -35,7 +35,7 @@ handler_map with_fixture_handlers() {
   return h;
 }
 
-const agent_identity self{"host1.mesh.test", {}, "0.1.0"};
+const agent_identity self{"host1.mesh.test", {}, "0.1.0", {}};
 
 }  // namespace
 

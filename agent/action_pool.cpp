@@ -102,6 +102,7 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
     e.id = common::new_message_id();
     e.action = common::protocol::names::pull_progress;
     e.from = fqdn;
+    e.user = j.request.user;  // the bridge shows pull progress to this user and admins only
     e.body = p;
     inbox.send(inbox_kind::event, common::encode(e));
   };

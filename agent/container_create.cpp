@@ -1,4 +1,5 @@
-// create-container: template merge, validation, then one Docker create (+ start) per instance.
+// create-container: template merge, validation, the host's create policy for non-admins
+// (create_guard), then one Docker create (+ start) per instance.
 // Idempotent by request id: every container carries dockmesh.request=<id> and
 // dockmesh.instance=<n>, and on a retry (attempt > 0, even after an agent restart) instances that
 // already exist are reported instead of created again.
@@ -6,6 +7,7 @@
 
 #include "agent/action_handlers.hpp"
 #include "agent/container_spec.hpp"
+#include "agent/create_guard.hpp"
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/docker_json.hpp"
@@ -29,15 +31,6 @@ result<json> merged_body(action_context& ctx) {
     return common::make_error(
         errc::not_found, "no template named '" + t.get<std::string>() + "' on " + ctx.self.fqdn);
   return template_store::merge(*tmpl, body);
-}
-
-// Binds given in the request itself (not the template) may name host paths only for admins.
-common::result<void> check_request_binds(const action_request& req) {
-  if (req.is_admin() || !req.body.is_object() || !req.body.contains("binds")) return {};
-  auto own =
-      common::parse_create_container_args(json{{"image", "x"}, {"binds", req.body["binds"]}});
-  if (!own) return own.err();
-  return validate_create(*own, create_policy{false});
 }
 
 struct instance {
@@ -132,12 +125,17 @@ action_reply handle_create_container(action_context& ctx) {
   if (ctx.request.user.empty())
     return error_reply({errc::forbidden, "the request carries no user to own the container"});
   if (auto ok = check_request_id("request id", ctx.request.id); !ok) return error_reply(ok.err());
-  if (auto ok = check_request_binds(ctx.request); !ok) return error_reply(ok.err());
+  // Before parsing, so that a forbidden field is named as such rather than as an unknown one.
+  if (!ctx.request.is_admin())
+    if (auto ok = common::check_forbidden_fields(ctx.request.body); !ok)
+      return error_reply(ok.err());
   auto body = merged_body(ctx);
   if (!body) return error_reply(body.err());
   auto a = common::parse_create_container_args(*body);
   if (!a) return error_reply(a.err());
-  if (auto ok = validate_create(*a, create_policy{true}); !ok) return error_reply(ok.err());
+  if (auto ok = validate_create(*a); !ok) return error_reply(ok.err());
+  // Templates get no exemption: the policy applies to the spec the container would really have.
+  if (auto ok = enforce_create_policy(ctx, *body, *a); !ok) return error_reply(ok.err());
   auto existing = existing_instances(ctx);
   if (!existing) return error_reply(existing.err());
   std::vector<instance> done;

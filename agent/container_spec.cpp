@@ -45,15 +45,11 @@ common::result<void> check_ports(const std::vector<common::port_spec>& ports) {
   return {};
 }
 
-common::result<void> check_binds(const std::vector<std::string>& binds,
-                                 const create_policy& policy) {
+common::result<void> check_binds(const std::vector<std::string>& binds) {
   for (std::size_t i = 0; i < binds.size(); ++i) {
-    std::string field = "binds[" + std::to_string(i) + "]";
     bool host_path = false;
-    if (auto ok = check_bind(field, binds[i], &host_path); !ok) return ok;
-    if (host_path && !policy.allow_host_binds)
-      return common::make_error(errc::forbidden,
-                                "field '" + field + "': binding a host path needs the admin role");
+    if (auto ok = check_bind("binds[" + std::to_string(i) + "]", binds[i], &host_path); !ok)
+      return ok;
   }
   return {};
 }
@@ -92,8 +88,7 @@ json host_config(const common::create_container_args& a) {
 
 }  // namespace
 
-common::result<void> validate_create(const common::create_container_args& a,
-                                     const create_policy& policy) {
+common::result<void> validate_create(const common::create_container_args& a) {
   using check_fn = common::result<void> (*)(std::string_view, std::string_view);
   const std::pair<const std::string*, std::pair<const char*, check_fn>> singles[] = {
       {&a.image, {"image", check_image_ref}},
@@ -115,7 +110,7 @@ common::result<void> validate_create(const common::create_container_args& a,
   if (auto ok = check_list(a.volumes, "volumes", check_abs_path); !ok) return ok;
   if (auto ok = check_labels(a.labels); !ok) return ok;
   if (auto ok = check_ports(a.ports); !ok) return ok;
-  return check_binds(a.binds, policy);
+  return check_binds(a.binds);
 }
 
 std::string instance_name(const common::create_container_args& a, int index) {

@@ -1,7 +1,7 @@
 // container_spec: from create-container arguments to Docker's POST /containers/create body.
-// validate_create() checks every field against Docker's grammar and the agent's policy (reserved
-// dockmesh.* labels; host-path binds only for admins or from a template) and names the field it
-// refuses. docker_create_body() adds the ownership labels. Pure functions, any thread.
+// validate_create() checks every field against Docker's grammar (and the reserved dockmesh.*
+// labels) and names the field it refuses; what a non-admin may ask for is common/create_policy's
+// business, applied before this. docker_create_body() adds the ownership labels. Pure functions.
 #pragma once
 
 #include <string>
@@ -13,12 +13,7 @@
 
 namespace dockmesh::agent {
 
-struct create_policy {
-  bool allow_host_binds = false;  // admins, and binds that came from a template
-};
-
-common::result<void> validate_create(const common::create_container_args& a,
-                                     const create_policy& policy);
+common::result<void> validate_create(const common::create_container_args& a);
 
 // Name of instance `index` (1-based) of `count`: "name" when count == 1, "name-<index>" otherwise;
 // empty when no name was asked for (Docker picks one).

@@ -40,23 +40,13 @@ result<docker_response> post_empty(docker_transport& docker, const std::string& 
 
 common::result<void> check_owner(const action_request& request, const json& labels,
                                  std::string_view container) {
-  if (request.is_admin()) return {};
-  std::string who = "'" + excerpt(container) + "'";
-  if (request.user.empty())
-    return common::make_error(errc::forbidden, "the request carries no user; container " + who +
-                                                   " is not yours to act on");
-  const json* owner = nullptr;
+  std::string owner;
   if (labels.is_object()) {
     auto it = labels.find(std::string(owner_label));
-    if (it != labels.end() && it->is_string()) owner = &*it;
+    if (it != labels.end() && it->is_string()) owner = it->get<std::string>();
   }
-  if (!owner)
-    return common::make_error(errc::forbidden, "container " + who + " has no " +
-                                                   std::string(owner_label) +
-                                                   " label: only an admin may act on it");
-  if (owner->get_ref<const std::string&>() != request.user)
-    return common::make_error(errc::forbidden, "container " + who + " belongs to another user");
-  return {};
+  if (common::may_act(request.who(), owner)) return {};
+  return common::no_such_container(container);
 }
 
 bool visible_to(const action_request& request, const json& labels) {
@@ -65,6 +55,7 @@ bool visible_to(const action_request& request, const json& labels) {
 
 result<json> load_owned_container(action_context& ctx, const std::string& id) {
   auto c = get_json(ctx.docker, "/containers/" + escape_component(id) + "/json");
+  if (!c && c.err().code == errc::not_found) return common::no_such_container(id);
   if (!c) return c.err();
   const json& labels = field_of(field_of(*c, "Config"), "Labels");
   if (auto ok = check_owner(ctx.request, labels, id); !ok) return ok.err();

@@ -10,10 +10,11 @@
 
 #include "agent/action_context.hpp"
 #include "agent/docker_grammar.hpp"
+#include "common/ownership.hpp"
 
 namespace dockmesh::agent {
 
-inline constexpr std::string_view owner_label = "dockmesh.owner";
+using common::owner_label;
 inline constexpr std::string_view request_label = "dockmesh.request";
 inline constexpr std::string_view instance_label = "dockmesh.instance";
 inline constexpr std::string_view template_label = "dockmesh.template";
@@ -25,11 +26,12 @@ result<nlohmann::json> post_json(docker_transport& docker, const std::string& pa
 result<docker_response> post_empty(docker_transport& docker, const std::string& path,
                                    std::chrono::milliseconds timeout = {});
 
-// Looks the container up (GET /containers/{id}/json) and checks that the request may act on it:
-// admins on anything, users only on containers whose dockmesh.owner label is theirs.
+// Looks the container up (GET /containers/{id}/json) and checks that the request may act on it
+// (common/ownership): another user's container answers exactly like a missing one.
 result<nlohmann::json> load_owned_container(action_context& ctx, const std::string& id);
 
-// The owner rules on a label map (inspect's Config.Labels or a list entry's Labels).
+// The owner rule (common::may_act) on a label map (inspect's Config.Labels or a list entry's
+// Labels); a refusal is common::no_such_container(container).
 common::result<void> check_owner(const action_request& request, const nlohmann::json& labels,
                                  std::string_view container);
 bool visible_to(const action_request& request, const nlohmann::json& labels);

@@ -18,16 +18,18 @@ TEST_CASE("ownership: owners and admins pass; others, the unlabelled and the ano
   json alices = {{"dockmesh.owner", "alice"}};
   CHECK(check_owner(as("alice", "user"), alices, "c").ok());
   CHECK(check_owner(as("root", "admin"), alices, "c").ok());
+  // Another user's container, an unlabelled one and a missing one all read "no container".
   auto bob = check_owner(as("bob", "user"), alices, "c");
   REQUIRE_FALSE(bob.ok());
-  CHECK(bob.err().code == errc::forbidden);
-  CHECK(bob.err().message.find("another user") != std::string::npos);
+  CHECK(bob.err().code == errc::not_found);
+  CHECK(bob.err().message == "no container 'c'");
   auto unlabelled = check_owner(as("alice", "user"), json::object(), "c");
-  CHECK(unlabelled.err().code == errc::forbidden);
-  CHECK(unlabelled.err().message.find("only an admin") != std::string::npos);
-  CHECK(check_owner(as("alice", "user"), nullptr, "c").err().code == errc::forbidden);
+  CHECK(unlabelled.err().code == errc::not_found);
+  CHECK(unlabelled.err().message == bob.err().message);
+  CHECK(check_owner(as("alice", "user"), nullptr, "c").err().code == errc::not_found);
   CHECK(check_owner(as("root", "admin"), nullptr, "c").ok());
-  CHECK(check_owner(as("", "user"), {{"dockmesh.owner", ""}}, "c").err().code == errc::forbidden);
+  CHECK(check_owner(as("root", "Admin"), nullptr, "c").err().code == errc::not_found);
+  CHECK(check_owner(as("", "user"), {{"dockmesh.owner", ""}}, "c").err().code == errc::not_found);
   CHECK_FALSE(check_owner(as("alice", "user"), {{"dockmesh.owner", 5}}, "c").ok());
   CHECK(visible_to(as("alice", "user"), alices));
   CHECK_FALSE(visible_to(as("bob", "user"), alices));
@@ -37,15 +39,19 @@ TEST_CASE("load_owned_container checks the label Docker reports") {
   testing::recorded_docker docker;
   action_request alice = as("alice", "user"), bob = as("bob", "user");
   progress_sink none;
-  agent_identity self{"h", {}, "v"};
+  agent_identity self{"h", {}, "v", {}};
   action_context a{alice, docker, nullptr, self, none};
   auto ok = load_owned_container(a, "rec1");
   REQUIRE(ok.ok());
   CHECK((*ok)["Name"] == "/rec1");
   CHECK(docker.requests.back().path == "/containers/rec1/json");
   action_context b{bob, docker, nullptr, self, none};
-  CHECK(load_owned_container(b, "rec1").err().code == errc::forbidden);
-  CHECK(load_owned_container(b, "nope").err().code == errc::not_found);
+  auto other = load_owned_container(b, "rec1");
+  CHECK(other.err().code == errc::not_found);
+  CHECK(other.err().message == "no container 'rec1'");
+  auto missing = load_owned_container(b, "nope");
+  CHECK(missing.err().code == errc::not_found);
+  CHECK(missing.err().message == "no container 'nope'");
 }
 
 TEST_CASE("to_valid_utf8 keeps UTF-8 and replaces everything else") {

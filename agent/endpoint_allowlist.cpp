@@ -20,7 +20,8 @@ constexpr std::array list_containers{docker_endpoint{m::get, "/containers/json"}
 constexpr std::array inspect_container{owner_check};
 constexpr std::array create_container{
     docker_endpoint{m::get, "/containers/json"}, docker_endpoint{m::post, "/containers/create"},
-    docker_endpoint{m::post, "/containers/{}/start"}, owner_check};
+    docker_endpoint{m::post, "/containers/{}/start"}, owner_check,
+    docker_endpoint{m::get, "/volumes/{}"}, docker_endpoint{m::post, "/volumes/create"}};
 constexpr std::array start_container{owner_check, docker_endpoint{m::post, "/containers/{}/start"}};
 constexpr std::array stop_container{owner_check, docker_endpoint{m::post, "/containers/{}/stop"}};
 constexpr std::array restart_container{owner_check,

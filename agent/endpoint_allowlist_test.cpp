@@ -76,6 +76,8 @@ TEST_CASE("no action may reach exec, build, swarm, plugins, secrets, archives or
     for (const auto& [method, path] : forbidden) {
       CAPTURE(action);
       CAPTURE(std::string(path));
+      // create-container makes the named volumes a user's binds ask for, labelled with the owner.
+      if (action == "create-container" && std::string_view(path) == "/volumes/create") continue;
       CHECK_FALSE(endpoint_allowed(action, method, path));
     }
 }

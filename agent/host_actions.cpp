@@ -4,6 +4,7 @@
 #include "agent/docker_json.hpp"
 #include "agent/host_state.hpp"
 #include "common/action_args.hpp"
+#include "common/create_policy.hpp"
 
 namespace dockmesh::agent {
 namespace {
@@ -36,8 +37,8 @@ json container_items(const action_request& req, const json& containers, json& su
   json items = json::array();
   std::int64_t size_rw = 0;
   for (const auto& c : containers) {
-    add(size_rw, int_of(c, "SizeRw"));
     if (!c.is_object() || !visible_to(req, field_of(c, "Labels"))) continue;
+    add(size_rw, int_of(c, "SizeRw"));
     items.push_back({{"id", str_of(c, "Id")},
                      {"name", container_name_of(c)},
                      {"image", str_of(c, "Image")},
@@ -45,14 +46,17 @@ json container_items(const action_request& req, const json& containers, json& su
                      {"size_rw", int_of(c, "SizeRw")},
                      {"size_root_fs", int_of(c, "SizeRootFs")}});
   }
-  summary["containers"] = {{"count", containers.size()}, {"size_rw", size_rw}};
+  summary["containers"] = {{"count", items.size()}, {"size_rw", size_rw}};
   return items;
 }
 
-json volume_items(const json& volumes, json& summary) {
+// A non-admin sees only the volumes labelled with their user id (the agent labels every volume it
+// creates); anonymous and other users' volumes are not named to them.
+json volume_items(const action_request& req, const json& volumes, json& summary) {
   json items = json::array();
   std::int64_t size = 0;
   for (const auto& v : volumes) {
+    if (!v.is_object() || !visible_to(req, field_of(v, "Labels"))) continue;
     const json& usage = field_of(v, "UsageData");
     std::int64_t s = usage.is_object() ? int_of(usage, "Size") : -1;
     if (s > 0) add(size, s);
@@ -90,6 +94,7 @@ action_reply handle_host_info(action_context& ctx) {
   body["fqdn"] = ctx.self.fqdn;
   body["labels"] = ctx.self.labels;
   body["agent_version"] = ctx.self.agent_version;
+  body["policy"] = common::to_json(ctx.self.policy);
   return ok_reply(std::move(body));
 }
 
@@ -100,7 +105,7 @@ action_reply handle_disk_usage(action_context& ctx) {
   json summary = {{"layers_size", int_of(*df, "LayersSize")}};
   json images = image_items(array_or_empty(*df, "Images"), summary);
   json containers = container_items(ctx.request, array_or_empty(*df, "Containers"), summary);
-  json volumes = volume_items(array_or_empty(*df, "Volumes"), summary);
+  json volumes = volume_items(ctx.request, array_or_empty(*df, "Volumes"), summary);
   std::int64_t cache_size = 0;
   json cache = array_or_empty(*df, "BuildCache");
   for (const auto& b : cache) add(cache_size, int_of(b, "Size"));

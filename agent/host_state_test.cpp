@@ -60,7 +60,7 @@ TEST_CASE("host record has the fields of docs/architecture.md") {
   s.facts.docker_version = "20.10.24";
   s.inventory = {{"a", "x", "i", "running", "", 0, 0}, {"b", "y", "i", "exited", "", 0, 0}};
   s.have_inventory = true;
-  agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0"};
+  agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0", {}};
   json r = host_record(self, s);
   for (const char* k : {"fqdn", "incarnation", "sequence", "docker_up", "docker_version",
                         "api_version", "cpus", "memory_bytes", "labels", "containers_running",

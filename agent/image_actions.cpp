@@ -4,6 +4,7 @@
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/docker_json.hpp"
+#include "agent/create_guard.hpp"
 #include "agent/pull_progress.hpp"
 #include "common/action_args.hpp"
 
@@ -90,6 +91,7 @@ action_reply handle_pull_image(action_context& ctx) {
   auto a = common::parse_pull_image_args(ctx.request.body);
   if (!a) return error_reply(a.err());
   if (auto ok = check_image_ref("image", a->image); !ok) return error_reply(ok.err());
+  if (auto ok = enforce_pull_policy(ctx, a->image); !ok) return error_reply(ok.err());
   image_name name = split_image_name(a->image);
   docker_request req{
       http_method::post,

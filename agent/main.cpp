@@ -11,6 +11,7 @@
 #include "agent/agent.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/enrollment.hpp"
+#include "agent/policy_options.hpp"
 #include "agent/template_store.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
@@ -43,6 +44,7 @@ agent::agent_options options_from(const po::variables_map& vm) {
     throw std::runtime_error("--fqdn '" + o.self.fqdn + "' is not a valid host name");
   o.self.labels = parse_labels(vm);
   o.self.agent_version = DOCKMESH_AGENT_VERSION;
+  o.self.policy = agent::policy_from(vm);
   o.bus = common::bus_client_options_from(vm, o.self.fqdn);
   o.docker.socket_path = vm["docker-socket"].as<std::string>();
   o.workers = vm["workers"].as<int>();
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
       "one-time token to enroll this agent's key (dockmeshctl keys token create)")(
       "workers", po::value<int>()->default_value(4), "threads that run Docker calls");
   common::add_bus_client_options(options);
+  agent::add_policy_options(options);
   // One malloc arena instead of glibc's default of one per thread (up to 8 per core): the agent's
   // nine threads do little allocation each, and every extra arena keeps its own free pages. After
   // 10,000 pings and 30 creates the agent's anonymous memory was 6.8 MB with per-thread arenas

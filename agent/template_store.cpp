@@ -43,7 +43,7 @@ common::result<void> template_store::add(const std::string& name, const json& bo
   auto args = common::parse_create_container_args(body);
   if (!args) return args.err();
   // Templates are written by the host's administrator: host-path binds are theirs to allow.
-  if (auto ok = validate_create(*args, create_policy{true}); !ok) return ok;
+  if (auto ok = validate_create(*args); !ok) return ok;
   templates_[name] = body;
   return {};
 }

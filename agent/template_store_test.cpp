@@ -88,13 +88,20 @@ TEST_CASE("templates are validated at load, and a bad one names its file and fie
 }
 
 TEST_CASE(
-    "create-container with a template sends the merged spec; host binds from it are allowed") {
+    "create-container with a template sends the merged spec; its host binds obey the policy") {
   template_store store;
   REQUIRE(store.add("redis", redis).ok());
   testing::recorded_docker docker;
   docker.rules.insert(docker.rules.begin(), {http_method::get, "/containers/json", 200, "[]"});
   progress_sink none;
-  agent_identity self{"h", {}, "v"};
+  // Templates get no exemption: the host's policy must allow the template's host path.
+  agent_identity self{"h", {}, "v", {}};
+  action_request first{"req-6", "create-container", "alice", "user", {{"template", "redis"}}};
+  auto denied = run_action(first, docker, &store, self, none);
+  CHECK(denied.code == 403);
+  CHECK(denied.err->message.find("field 'binds[0]'") == 0);
+  CHECK(docker.requests.empty());
+  self.policy.bind_prefixes = {"/srv/redis"};
   action_request req{"req-7",
                      "create-container",
                      "alice",

@@ -73,7 +73,8 @@ void auth_api::check_login(api_call_ptr call, std::string user, std::string pass
 }
 
 void auth_api::whoami(api_call_ptr call) {
-  nlohmann::json j = {{"user", call->who.user}, {"role", to_string(call->who.role)}};
+  nlohmann::json j = {
+      {"user", call->who.user}, {"id", call->who.user_id}, {"role", to_string(call->who.role)}};
   if (!call->who.token_id.empty()) j["token_id"] = call->who.token_id;
   call->reply(http::status::ok, j);
 }

@@ -13,7 +13,7 @@ authenticator::authenticator(const jwt_codec& jwt, const user_store& users,
 
 session_token authenticator::issue_session(const user_record& u, std::int64_t now_s) const {
   std::int64_t exp = now_s + session_ttl_.count();
-  nlohmann::json claims = {{"sub", u.name},       {"role", to_string(u.role)},
+  nlohmann::json claims = {{"sub", u.name},       {"uid", u.id}, {"role", to_string(u.role)},
                            {"gen", u.generation}, {"iat", now_s},
                            {"exp", exp},          {"jti", random_hex(8)}};
   return session_token{jwt_.sign(claims), exp};
@@ -33,7 +33,10 @@ common::result<principal> authenticator::from_session(std::string_view token,
   if (!u->has_value()) return make_error(errc::unauthorized, "token's user no longer exists");
   if ((*u)->generation != gen->get<std::int64_t>())
     return make_error(errc::unauthorized, "token was issued before a password change");
-  return principal{(*u)->name, (*u)->role, {}};
+  auto uid = claims->find("uid");
+  if (uid == claims->end() || !uid->is_string() || uid->get<std::string>() != (*u)->id)
+    return make_error(errc::unauthorized, "token's user no longer exists");
+  return principal{(*u)->name, (*u)->id, (*u)->role, {}};
 }
 
 common::result<principal> authenticator::authenticate_token(std::string_view token,
@@ -45,7 +48,7 @@ common::result<principal> authenticator::authenticate_token(std::string_view tok
   auto u = users_.find(t->user);
   if (!u) return u.err();
   if (!u->has_value()) return make_error(errc::unauthorized, "token's user no longer exists");
-  return principal{(*u)->name, (*u)->role, t->id};
+  return principal{(*u)->name, (*u)->id, (*u)->role, t->id};
 }
 
 common::result<principal> authenticator::authenticate_header(std::string_view authorization,

@@ -1,7 +1,8 @@
 // authenticator: turns an `Authorization: Bearer ...` value into a principal (user + role). The
 // bearer is either a session JWT (jwt.hpp) or an API token (token_store.hpp). The role always
 // comes from the user's current record, not from the token, and a session is refused once the
-// user is removed or changes password (the token's `gen` no longer matches). Thread-safe; one
+// user is removed or changes password (the token's `gen` no longer matches), and a session of a
+// removed user never passes for a re-created user of the same name (the token's `uid` differs). Thread-safe; one
 // RocksDB read per call, no hashing, so it runs inside Beast handlers.
 #pragma once
 
@@ -18,7 +19,8 @@
 namespace dockmesh::bridge {
 
 struct principal {
-  std::string user;
+  std::string user;     // the name, for people and logs
+  std::string user_id;  // the immutable id: ownership, jobs and events go by it
   user_role role = user_role::user;
   std::string token_id;  // the API token used, empty for a session
   bool is_admin() const { return role == user_role::admin; }

@@ -40,6 +40,11 @@ event_facts facts_of(const common::bus_message& m) {
   event_facts f;
   const auto& body = m.env.body;
   std::string type = string_at(body, "type").value_or("");
+  if (type == "image" || mentions(m.env.action, "pull") || mentions(m.env.action, "image")) {
+    f.about_image = true;
+    f.puller = m.env.user;
+    return f;
+  }
   const nlohmann::json* c = &body;
   if (body.is_object() && body.contains("container") && body["container"].is_object())
     c = &body["container"];
@@ -111,7 +116,8 @@ void event_hub::publish_bus(const common::bus_message& m) {
       owner = owners_[facts.container_id];
     remember(facts);
     for (auto& [id, s] : subs_)
-      if (s.admin || !facts.about_container || (owner && *owner == s.user))
+      if (s.admin || (facts.about_image ? !facts.puller.empty() && facts.puller == s.user
+                                        : !facts.about_container || (owner && *owner == s.user)))
         targets.push_back(s.sink);
   }
   for (auto& sink : targets) sink(text);

@@ -1,8 +1,10 @@
 // event_hub: fans bus events (dir/ and evt/host/<fqdn>/) and job progress out to the WebSocket
 // sessions. Each event is turned into one JSON text once and shared by every session that may see
-// it: admins see everything; a user sees host-level events and events of containers they own (the
-// owner is read from the event, or remembered from earlier directory events about that container),
-// and progress of their own jobs. publish_* run on the bus thread; subscribe/unsubscribe on session
+// it: admins see everything; a user (by immutable user id) sees host-level events, events of
+// containers they own (the owner is read from the event, or remembered from earlier directory
+// events about that container), pull progress of their own pulls (the agent stamps the puller's id
+// in the event's `user`) and progress of their own jobs; image events, which name no owner, go to
+// admins only. publish_* run on the bus thread; subscribe/unsubscribe on session
 // strands; a sink must only post to its session's strand. Thread-safe (one mutex), never blocks.
 #pragma once
 
@@ -26,6 +28,8 @@ namespace dockmesh::bridge {
 using event_sink = std::function<void(std::shared_ptr<const std::string>)>;
 
 struct event_facts {
+  bool about_image = false;        // image events and pull progress: never shown to other users
+  std::string puller;              // pull progress: the user id that started the pull
   bool about_container = false;
   std::string container_id;
   std::optional<std::string> owner;

@@ -99,13 +99,33 @@ TEST_CASE("agent docker-events: owner from the body, destroy forgets the contain
             {{"type", "container"}, {"action", "start"}, {"id", "c1"}, {"owner", "alice"}}));
   hub.publish_bus(event("evt/host/h1/", "docker-event",
                         {{"type", "image"}, {"action", "pull"}, {"id", "busybox"}}));
-  CHECK(alice.got.size() == 2);
-  CHECK(bob.got.size() == 1);  // the image event only
+  CHECK(alice.got.size() == 1);
+  CHECK(bob.got.size() == 0);  // image events name no owner: admins only
   CHECK(hub.known_owner("c1") == "alice");
   hub.publish_bus(
       event("evt/host/h1/", "docker-event",
             {{"type", "container"}, {"action", "destroy"}, {"id", "c1"}, {"owner", "alice"}}));
   CHECK_FALSE(hub.known_owner("c1"));
   hub.publish_bus(event("dir/", "broker-heartbeat", {{"broker", 1}}));
-  CHECK(alice.got.size() == 3);
+  CHECK(alice.got.size() == 2);
+}
+
+TEST_CASE("pull progress reaches the puller and admins only; image events admins only") {
+  event_hub hub;
+  inbox alice, bob, admin;
+  hub.subscribe("alice", false, alice.sink());
+  hub.subscribe("bob", false, bob.sink());
+  hub.subscribe("root", true, admin.sink());
+  auto progress = event("evt/host/h1/", "pull-progress",
+                        {{"request", "r1"}, {"image", "localhost:5000/x:1"}, {"status", "Pulling"}});
+  progress.env.user = "alice";
+  hub.publish_bus(progress);
+  hub.publish_bus(event("evt/host/h1/", "docker-event",
+                        {{"type", "image"}, {"action", "pull"}, {"id", "localhost:5000/x:1"}}));
+  auto anonymous = progress;
+  anonymous.env.user.clear();
+  hub.publish_bus(anonymous);
+  CHECK(alice.got.size() == 1);
+  CHECK(bob.got.empty());
+  CHECK(admin.got.size() == 3);
 }

@@ -87,7 +87,7 @@ common::result<job> job_runner::start_create(const principal& who, const nlohman
   msg["action"] = create;
   auto plan = plan_message(msg, gateway_.schemas(), who);
   if (!plan) return plan.err();
-  auto j = jobs_.create(create, who.user, common::now_ms());
+  auto j = jobs_.create(create, who.user_id, common::now_ms());
   if (!j) return j.err();
   std::string id = j->id;
   changed(jobs_.update(id, common::now_ms(), [&](job& x) {

@@ -54,7 +54,7 @@ void apply_pull_progress(nlohmann::json& host_progress, const nlohmann::json& ev
 common::result<job> job_runner::start_pull(const principal& who, const nlohmann::json& request) {
   auto req = parse_pull_request(request, gateway_.schemas());
   if (!req) return req.err();
-  auto j = jobs_.create(std::string(names::pull_image), who.user, common::now_ms());
+  auto j = jobs_.create(std::string(names::pull_image), who.user_id, common::now_ms());
   if (!j) return j.err();
   std::string id = j->id;
   changed(jobs_.update(id, common::now_ms(), [&](job& x) {

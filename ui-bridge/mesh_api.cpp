@@ -1,5 +1,8 @@
 #include "ui-bridge/mesh_api.hpp"
 
+#include <set>
+
+#include "common/create_policy.hpp"
 #include "common/envelope.hpp"
 #include "common/protocol/catalogue.hpp"
 
@@ -40,11 +43,51 @@ void mesh_api::host_get(api_call_ptr call) {
 void mesh_api::containers_list(api_call_ptr call) {
   nlohmann::json body = nlohmann::json::object();
   if (call->query.count("host")) body["host"] = call->query["host"];
+  bool orphaned = call->query.count("orphaned") && call->query["orphaned"] != "0";
+  if (orphaned && !call->who.is_admin())
+    return call->fail(make_error(errc::forbidden, "orphaned: listing orphaned containers needs "
+                                                  "the admin role"));
+  if (orphaned) return orphaned_list(call, std::move(body));
   if (!call->who.is_admin())
-    body["owner"] = call->who.user;
+    body["owner"] = call->who.user_id;
   else if (call->query.count("owner"))
     body["owner"] = call->query["owner"];
   directory(call, std::string(common::protocol::names::containers), body);
+}
+
+void mesh_api::orphaned_list(const api_call_ptr& call, nlohmann::json body) {
+  auto users = s_.users.list();
+  if (!users) return call->fail(users.err());
+  std::set<std::string> ids;
+  for (const auto& u : *users) ids.insert(u.id);
+  s_.gateway.control("containers", std::move(body),
+                     on_strand(call, [call, ids](common::result<common::envelope> r) {
+                       if (!r) return call->fail(r.err());
+                       if (r->code != 200) return call->relay(*r);
+                       nlohmann::json out = nlohmann::json::array();
+                       const auto& list = r->body.value("containers", nlohmann::json::array());
+                       for (const auto& c : list.is_array() ? list : nlohmann::json::array())
+                         if (!ids.count(c.value("owner", std::string())))
+                           out.push_back(c);
+                       call->reply(http::status::ok, {{"containers", out}, {"orphaned", true}});
+                     }));
+}
+
+void mesh_api::policy_get(api_call_ptr call) {
+  auto host = call->query.find("host");
+  if (host == call->query.end() || host->second.empty())
+    return call->reply(http::status::ok,
+                       {{"forbidden_fields", common::forbidden_create_fields()},
+                        {"default", common::to_json(common::create_policy{})},
+                        {"note", "give ?host=<fqdn> for that host's effective policy"}});
+  nlohmann::json msg = {{"action", "host-info"}, {"host", host->second}};
+  s_.gateway.send(call->who, msg,
+                  on_strand(call, [call, fqdn = host->second](common::result<common::envelope> r) {
+                    if (!r) return call->fail(r.err());
+                    if (r->code != 200 || !r->body.is_object() || !r->body.contains("policy"))
+                      return call->relay(*r);
+                    call->reply(http::status::ok, {{"host", fqdn}, {"policy", r->body["policy"]}});
+                  }));
 }
 
 void mesh_api::container_get(api_call_ptr call) {
@@ -108,7 +151,7 @@ void mesh_api::images_pull(api_call_ptr call) {
 void mesh_api::jobs_get(api_call_ptr call) {
   auto j = s_.jobs.get(call->params["id"], common::now_ms());
   // Another user's job is "not found": job ids are not a way to learn about others' work.
-  if (!j || (j->user != call->who.user && !call->who.is_admin()))
+  if (!j || (j->user != call->who.user_id && !call->who.is_admin()))
     return call->fail(make_error(errc::not_found, "no job " + call->params["id"]));
   if (j->state == job_state::done && !j->location.empty())
     return call->respond(

@@ -1,5 +1,5 @@
-// mesh_api: the REST endpoints about the mesh: hosts, containers (the caller's; admins all),
-// images, jobs and `POST /api/v1/messages`. Directory reads are control calls and operations are
+// mesh_api: the REST endpoints about the mesh: hosts, containers (the caller's; admins all, or
+// the orphaned ones), images, jobs, the create policy and `POST /api/v1/messages`. Directory reads are control calls and operations are
 // bus requests, both through the message gateway; nothing here blocks: each handler starts the
 // asynchronous work and the completion answers on the connection's strand.
 #pragma once
@@ -24,11 +24,15 @@ class mesh_api {
   void messages(api_call_ptr call);
   // GET /api/v1/catalogue: the protocol catalogue as JSON (the web UI builds its actions from it).
   void catalogue(api_call_ptr call);
+  // The create policy: the fixed part and the defaults, or (?host=) that host's effective one.
+  void policy_get(api_call_ptr call);
 
  private:
   // A control call whose 200 body is the response; other codes are relayed as errors.
   void directory(const api_call_ptr& call, std::string action, nlohmann::json body);
   void job_accepted(const api_call_ptr& call, const common::result<job>& j);
+  // Admins: containers whose owner id belongs to no current user (removed users, name labels).
+  void orphaned_list(const api_call_ptr& call, nlohmann::json body);
 
   bridge_services& s_;
 };

@@ -1,6 +1,7 @@
 #include "ui-bridge/message_gateway.hpp"
 #include "ui-bridge/json_fields.hpp"
 
+#include "common/ownership.hpp"
 #include "common/topic.hpp"
 #include "common/protocol/names.hpp"
 
@@ -16,7 +17,7 @@ nlohmann::json container_of(const common::envelope& reply) {
 namespace {
 
 common::error reply_error(const common::envelope& reply, const std::string& ref) {
-  if (reply.code == 404) return make_error(errc::not_found, "no container '" + ref + "'");
+  if (reply.code == 404) return common::no_such_container(ref);
   if (reply.code == 409)
     return make_error(errc::conflict,
                       "'" + ref + "' matches several containers; give more of the id");
@@ -75,28 +76,23 @@ void message_gateway::resolve_container(const principal& who, const std::string&
   if (!valid_container_ref(ref))
     return done(make_error(errc::invalid_argument, "id: '" + ref.substr(0, 64) +
                                                        "' is not a container id, prefix or name"));
-  // Users look among their own containers first, so their own name wins over another user's
-  // container of the same name; only on a miss do we look further, to say 403 rather than 404.
+  // Users look only among their own containers: another user's container answers exactly like a
+  // missing one (no existence oracle), and their own name wins over another user's.
   lookup(who, ref, !who.is_admin(), std::move(done));
 }
 
 void message_gateway::lookup(const principal& who, const std::string& ref, bool as_owner,
                              container_handler done) {
   nlohmann::json body = {{"ref", ref}};
-  if (as_owner) body["owner"] = who.user;
+  if (as_owner) body["owner"] = who.user_id;
   bus_.control(std::string(common::protocol::names::container), body, control_timeout_,
-               [this, who, ref, as_owner,
-                done = std::move(done)](common::result<common::envelope> r) mutable {
+               [who, ref, done = std::move(done)](common::result<common::envelope> r) mutable {
                  if (!r) return done(r.err());
                  if (r->code == 200) {
                    auto c = container_of(*r);
                    if (auto ok = check_owner(who, c, ref); !ok) return done(ok.err());
                    return done(std::move(c));
                  }
-                 if (as_owner && r->code == 404) return lookup(who, ref, false, std::move(done));
-                 if (!who.is_admin() && !as_owner && r->code == 409)
-                   return done(make_error(errc::forbidden,
-                                          "'" + ref + "' names only other users' containers"));
                  done(reply_error(*r, ref));
                });
 }

@@ -3,6 +3,8 @@
 #include <array>
 #include <map>
 
+#include "common/create_policy.hpp"
+#include "common/ownership.hpp"
 #include "common/topic.hpp"
 #include "ui-bridge/json_fields.hpp"
 
@@ -126,6 +128,11 @@ common::result<message_plan> plan_message(const nlohmann::json& message,
     return make_error(errc::invalid_argument, "host: " + plan.action + " needs a \"host\"");
   for (auto& [key, value] : message.items())
     if (key != "action" && key != "host") plan.body[key] = value;
+  // The create policy's fixed part, before the schema: the refusal names the field (403). What a
+  // host's own policy decides (binds, ports, host network, volumes) the agent checks and names.
+  // create-container is the one scheduled action.
+  if (rule->kind == action_kind::scheduled && !who.is_admin())
+    if (auto ok = common::check_forbidden_fields(plan.body); !ok) return ok.err();
   if (!rule->body_schema.empty() && !schemas.has(rule->body_schema))
     return make_error(errc::internal, "no schema installed for " + plan.action);
   auto valid = rule->kind == action_kind::scheduled ? check_placement(plan, schemas)
@@ -139,7 +146,7 @@ common::result<message_plan> plan_message(const nlohmann::json& message,
 common::envelope make_request(const principal& who, const message_plan& plan) {
   common::envelope env;
   env.action = plan.action;
-  env.user = who.user;
+  env.user = who.user_id;  // agents label and check by the immutable id, never the name
   env.role = std::string(to_string(who.role));
   env.body = plan.body;
   return env;
@@ -159,13 +166,8 @@ bool valid_container_ref(std::string_view ref) {
 
 common::result<void> check_owner(const principal& who, const nlohmann::json& container,
                                  const std::string& ref) {
-  if (who.is_admin()) return {};
-  std::string owner = text_of(container, "owner");
-  if (owner == who.user) return {};
-  if (owner.empty())
-    return make_error(errc::forbidden,
-                      "container '" + ref + "' has no owner label; only admins may act on it");
-  return make_error(errc::forbidden, "container '" + ref + "' belongs to another user");
+  if (common::may_act({who.role, who.user_id}, text_of(container, "owner"))) return {};
+  return common::no_such_container(ref);
 }
 
 nlohmann::json reply_json(const common::envelope& reply) {

@@ -57,7 +57,7 @@ common::envelope make_request(const principal& who, const message_plan& plan);
 bool valid_container_ref(std::string_view ref);
 
 // A container record as the broker's `container`/`containers` calls return it, and the check that
-// `who` may act on it: admins may act on anything, users only on containers labelled as theirs.
+// `who` may act on it (common/ownership, by user id); another user's container is "no container".
 common::result<void> check_owner(const principal& who, const nlohmann::json& container,
                                  const std::string& ref);
 

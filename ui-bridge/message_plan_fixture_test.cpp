@@ -18,8 +18,8 @@ schema_registry fixture_schemas() {
   return reg;
 }
 
-const principal alice{"alice", user_role::user, {}};
-const principal root{"root", user_role::admin, {}};
+const principal alice{"alice", "u-alice", user_role::user, {}};
+const principal root{"root", "u-root", user_role::admin, {}};
 
 nlohmann::json echo(nlohmann::json fields) {
   fields["action"] = fixture_echo;

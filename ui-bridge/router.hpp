@@ -34,6 +34,7 @@ enum class route_id {
   images_pull,
   messages,
   catalogue,
+  policy_get,
   websocket,
 };
 

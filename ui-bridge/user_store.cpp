@@ -1,7 +1,10 @@
 #include "ui-bridge/user_store.hpp"
 #include "ui-bridge/json_fields.hpp"
 
+#include <sodium.h>
+
 #include "common/envelope.hpp"
+#include "ui-bridge/base64url.hpp"
 
 namespace dockmesh::bridge {
 
@@ -14,8 +17,20 @@ std::string user_key(std::string_view name) {
   return "user/" + std::string(name);
 }
 
+// Records from before user ids: an id derived from what tells two incarnations of a name apart.
+std::string legacy_user_id(const std::string& name, std::int64_t created_ms) {
+  std::string seed = name + "/" + std::to_string(created_ms);
+  unsigned char digest[16];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(seed.data()),
+                     seed.size(), nullptr, 0);
+  char hex[33];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return "u" + std::string(hex);
+}
+
 nlohmann::json to_stored(const user_record& u) {
   return {{"name", u.name},
+          {"id", u.id},
           {"role", to_string(u.role)},
           {"hash", u.password_hash},
           {"generation", u.generation},
@@ -32,23 +47,15 @@ std::optional<user_record> from_stored(const nlohmann::json& j) {
   u.password_hash = text_of(j, "hash");
   u.generation = integer_of(j, "generation", 1);
   u.created_ms = integer_of(j, "created");
+  u.id = text_of(j, "id");
+  if (!common::is_user_id(u.id)) u.id = legacy_user_id(u.name, u.created_ms);
   return u;
 }
 
 }  // namespace
 
-std::string_view to_string(user_role r) {
-  return r == user_role::admin ? "admin" : "user";
-}
-
-std::optional<user_role> parse_user_role(std::string_view s) {
-  if (s == "admin") return user_role::admin;
-  if (s == "user") return user_role::user;
-  return std::nullopt;
-}
-
 nlohmann::json public_view(const user_record& u) {
-  return {{"name", u.name}, {"role", to_string(u.role)}, {"created", u.created_ms}};
+  return {{"name", u.name}, {"id", u.id}, {"role", to_string(u.role)}, {"created", u.created_ms}};
 }
 
 bool valid_user_name(std::string_view name) {
@@ -78,7 +85,7 @@ common::result<user_record> user_store::add(const std::string& name, std::string
   auto existing = find(name);
   if (!existing) return existing.err();
   if (existing->has_value()) return make_error(errc::conflict, "user " + name + " already exists");
-  user_record u{name, role, *hash, 1, common::now_ms()};
+  user_record u{name, "u" + random_hex(16), role, *hash, 1, common::now_ms()};
   if (auto ok = save(u); !ok) return ok.err();
   return u;
 }

@@ -1,5 +1,9 @@
-// user_store: the bridge's users in RocksDB (`user/<name>` -> {name, role, hash, generation,
-// created}). Passwords are Argon2id hashes (password.hpp). `generation` goes up on every password
+// user_store: the bridge's users in RocksDB (`user/<name>` -> {name, id, role, hash, generation,
+// created}). `id` is the user's immutable id (common/ownership: "u" + 128 random bits), issued at
+// add and never re-used: containers and volumes are owned by it, so a user removed and re-created
+// under the same name owns nothing of the old one. A record stored before ids existed gets one
+// derived from its name and creation time (stable across restarts, different for a re-created
+// user). Passwords are Argon2id hashes (password.hpp). `generation` goes up on every password
 // change, and session tokens carry the generation they were issued under, so changing a password
 // logs out every old session. Thread-safe: reads go straight to RocksDB, writes are serialised by
 // a mutex so that "add if absent" is atomic. add/set_password/check_login hash passwords, which is
@@ -15,18 +19,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/ownership.hpp"
 #include "common/result.hpp"
 #include "ui-bridge/kv_store.hpp"
 #include "ui-bridge/password.hpp"
 
 namespace dockmesh::bridge {
 
-enum class user_role { admin, user };
-std::string_view to_string(user_role r);
-std::optional<user_role> parse_user_role(std::string_view s);
+using user_role = common::role;
+using common::to_string;
+inline std::optional<user_role> parse_user_role(std::string_view s) {
+  return common::parse_role(s);
+}
 
 struct user_record {
   std::string name;
+  std::string id;  // immutable user id
   user_role role = user_role::user;
   std::string password_hash;
   std::int64_t generation = 1;

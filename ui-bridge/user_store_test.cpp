@@ -84,3 +84,38 @@ TEST_CASE("users persist across reopening the database") {
   CHECK(users.check_login("carol", "carol-password").ok());
   CHECK_THROWS_WITH_AS(kv_store(dir.path + "/db"), doctest::Contains("in use"), std::runtime_error);
 }
+
+TEST_CASE("every user gets an immutable id; a re-created name gets a new one") {
+  test::temp_dir dir;
+  kv_store kv(dir.path + "/db");
+  user_store users(kv, hash_strength::minimal);
+  auto first = users.add("carol", "carol-password", user_role::user);
+  REQUIRE(first.ok());
+  CHECK(dockmesh::common::is_user_id(first->id));
+  auto changed = users.set_password("carol", "carol-password-2");
+  REQUIRE(changed.ok());
+  CHECK(changed->id == first->id);  // a password change keeps the id
+  CHECK((*users.find("carol"))->id == first->id);
+  REQUIRE(users.remove("carol").ok());
+  auto second = users.add("carol", "carol-password", user_role::user);
+  REQUIRE(second.ok());
+  CHECK(second->id != first->id);
+  CHECK(public_view(*second)["id"] == second->id);
+}
+
+TEST_CASE("a record stored before ids gets a stable derived id") {
+  test::temp_dir dir;
+  kv_store kv(dir.path + "/db");
+  user_store users(kv, hash_strength::minimal);
+  nlohmann::json old = {{"name", "dave"}, {"role", "user"}, {"hash", "x"}, {"generation", 1},
+                        {"created", 1700000000000}};
+  REQUIRE(kv.put_json("user/dave", old, durability::sync).ok());
+  auto a = users.find("dave");
+  auto b = users.find("dave");
+  REQUIRE((a.ok() && a->has_value() && b.ok() && b->has_value()));
+  CHECK(dockmesh::common::is_user_id((*a)->id));
+  CHECK((*a)->id == (*b)->id);
+  old["created"] = 1700000000001;  // the same name created again later: another id
+  REQUIRE(kv.put_json("user/dave", old, durability::sync).ok());
+  CHECK((*users.find("dave"))->id != (*a)->id);
+}

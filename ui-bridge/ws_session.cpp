@@ -89,7 +89,7 @@ void ws_session::authenticate(std::string_view token) {
   auth_deadline_.cancel();
   if (!subscription_) {
     std::weak_ptr<ws_session> weak = shared_from_this();
-    subscription_ = s_.events.subscribe(who_->user, who_->is_admin(), [weak](auto text) {
+    subscription_ = s_.events.subscribe(who_->user_id, who_->is_admin(), [weak](auto text) {
       if (auto self = weak.lock())
         net::post(self->ws_.get_executor(), [self, text] { self->send(text); });
     });

@@ -115,6 +115,7 @@ start_agents() {
     start_process "agent-host$i" "$(bin dockmesh-agent)" --fqdn "host$i.mesh.test" \
       --docker-socket "$DIR/host$i/docker.sock" --broker "127.0.0.1:$BASE_PORT" \
       --broker-key "$BROKER_PUB" --key "$DIR/host$i/agent.key" \
+      --policy-registry localhost --policy-registry 127.0.0.1 \
       "${labels[@]+"${labels[@]}"}" --log-level "$LOG_LEVEL"
   done
 }

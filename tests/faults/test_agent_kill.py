@@ -78,7 +78,7 @@ class AgentKillTest(unittest.TestCase):
             # Ownership still enforced by the restarted agent.
             alice_c = next(c for c, u in owned.items() if u == "alice")
             r = bus.call(H1, "stop-container", {"id": alice_c, "timeout": 1}, user="bob", role="user")
-            self.assertEqual(r and r["code"], 403, r)
+            self.assertEqual(r and r["code"], 404, r)  # another user's container reads as missing
             r = bus.call(H1, "inspect-container", {"id": alice_c}, user="alice", role="user")
             self.assertEqual(r and r["code"], 200, r)
             bus.close()

@@ -124,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   fake_docker docker(std::move(script));
-  agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0"};
+  agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0", {}};
   progress_sink progress = [](const nlohmann::json& p) {
     std::string out;
     try {

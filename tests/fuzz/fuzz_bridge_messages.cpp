@@ -55,6 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::byte_reader in(data, size);
   principal who;
   who.user = "alice";
+  who.user_id = "u0123456789abcdef0123456789abcdef";
   who.role = in.byte() % 2 ? user_role::admin : user_role::user;
   auto message = nlohmann::json::parse(in.rest(), nullptr, false);
   if (message.is_discarded()) return 0;
@@ -67,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     FUZZ_CHECK(!plan->rule.admin_only || who.is_admin(), "admin-only action planned for a user");
     envelope env = make_request(who, *plan);
-    FUZZ_CHECK(env.user == "alice", "envelope user is not the caller");
+    FUZZ_CHECK(env.user == who.user_id, "envelope user is not the caller's id");
     FUZZ_CHECK(env.role == (who.is_admin() ? "admin" : "user"), "envelope role is not the caller's");
     FUZZ_CHECK(env.action == plan->action, "envelope action differs from the plan");
     auto back = decode(encode(env));

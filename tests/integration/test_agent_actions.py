@@ -219,7 +219,7 @@ class AgentActionsTest(unittest.TestCase):
         self.assertIsNotNone(self.inspect("talker"))
         self.assertEqual(self.ok("remove-container", {"id": "talker", "force": True})["result"], "removed")
         self.assertIsNone(self.inspect("talker"))
-        self.refused("inspect-container", {"id": "talker"}, 404, ["No such container: talker"])
+        self.refused("inspect-container", {"id": "talker"}, 404, ["no container 'talker'"])
         self.create("alias-me", cmd=["true"], start=False)
         self.assertEqual(self.inspect("alias-me")["State"]["Status"], "created")
         self.ok("delete-container", {"id": "alias-me"})

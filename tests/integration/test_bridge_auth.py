@@ -29,7 +29,8 @@ class BridgeAuth(unittest.TestCase):
         self.assertEqual(st.st_mode & 0o777, 0o600)
         r = self.admin.get("/api/v1/whoami")
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json, {"user": "admin", "role": "admin"})
+        self.assertEqual((r.json["user"], r.json["role"]), ("admin", "admin"))
+        self.assertRegex(r.json["id"], "^u[0-9a-f]{32}$")  # the immutable user id
 
     def test_login_gives_a_short_lived_signed_token(self):
         r = Bridge(self.mesh).post("/api/v1/login", {"username": "alice", "password": "alice-password-1"})
@@ -99,7 +100,8 @@ class BridgeAuth(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         token, token_id = r.json["token"], r.json["id"]
         who = self.alice.get("/api/v1/whoami", token=token)
-        self.assertEqual(who.json, {"user": "alice", "role": "user", "token_id": token_id})
+        self.assertEqual(who.json, {"user": "alice", "id": self.alice.get("/api/v1/whoami").json["id"],
+                                    "role": "user", "token_id": token_id})
         listed = self.alice.get("/api/v1/tokens")
         self.assertIn(token_id, [t["id"] for t in listed.json["tokens"]])
         self.assertNotIn("token", listed.json["tokens"][0])

@@ -87,7 +87,8 @@ class BridgeWebSocket(unittest.TestCase):
             seen = []
             bob_ws.next(lambda f: seen.append(f) or about(f, bob_cid), timeout=30)
             self.assertFalse([f for f in seen if about(f, cid)], "bob saw alice's container events")
-            self.assertFalse([f for f in seen if f.get("type") == "job" and f["job"]["user"] != "bob"],
+            bob_id = self.bob.get("/api/v1/whoami").json["id"]  # jobs belong to the user id
+            self.assertFalse([f for f in seen if f.get("type") == "job" and f["job"]["user"] != bob_id],
                              "bob saw alice's job")
             # Host events reach everyone (host1's container count changed).
             if not [f for f in seen if f.get("topic") == "dir/" and f["event"]["action"].startswith("host")]:

@@ -157,6 +157,7 @@ function enter() {
   $('containers-title').textContent = S.role === 'admin' ? 'All containers' : 'My containers';
   connectLive();
   loadCatalogue();
+  offerAllowedNetworks();
   showTab(location.hash.slice(1) || 'hosts');
   loadHosts();
   loadContainers();
@@ -358,6 +359,21 @@ function createRequest() {
   return req;
 }
 
+// The "host" network is offered only where it would be accepted: to admins, or on a chosen host
+// whose policy lets non-admins use it (GET /api/v1/policy?host=...).
+async function offerAllowedNetworks() {
+  const sel = $('create-network');
+  const host = $('create-host').value;
+  let allowed = S.role === 'admin';
+  if (!allowed && host) {
+    const r = await api('GET', `/api/v1/policy?host=${encodeURIComponent(host)}`);
+    allowed = r.ok && r.data.policy && r.data.policy.host_network === true;
+  }
+  const existing = [...sel.options].find((o) => o.value === 'host');
+  if (allowed && !existing) sel.add(new Option('host', 'host'), 1);
+  if (!allowed && existing) existing.remove();
+}
+
 async function createContainers(ev) {
   ev.preventDefault();
   $('create-error').textContent = '';
@@ -465,7 +481,10 @@ function wire() {
   for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
   $('output-close').addEventListener('click', () => { $('output').hidden = true; });
   $('create-form').addEventListener('submit', createContainers);
-  $('create-host').addEventListener('change', () => { $('placement').hidden = !!$('create-host').value; });
+  $('create-host').addEventListener('change', () => {
+    $('placement').hidden = !!$('create-host').value;
+    offerAllowedNetworks();
+  });
   for (const r of document.querySelectorAll('input[name=source]')) {
     r.addEventListener('change', () => {
       const t = document.querySelector('input[name=source]:checked').value === 'template';

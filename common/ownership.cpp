@@ -1,0 +1,38 @@
+#include "common/ownership.hpp"
+
+#include <algorithm>
+
+namespace dockmesh::common {
+
+std::string_view to_string(role r) {
+  return r == role::admin ? "admin" : "user";
+}
+
+std::optional<role> parse_role(std::string_view s) {
+  if (s == "admin") return role::admin;
+  if (s == "user") return role::user;
+  return std::nullopt;
+}
+
+role role_of_envelope(std::string_view s) {
+  return parse_role(s).value_or(role::user);
+}
+
+bool is_user_id(std::string_view s) {
+  return s.size() == 33 && s[0] == 'u' && std::all_of(s.begin() + 1, s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool may_act(const principal_ref& who, std::string_view owner) {
+  if (who.r == role::admin) return true;
+  // The bridge always sends ids, so a legacy name label equals no principal's id: admin-only.
+  return !who.user_id.empty() && owner == who.user_id;
+}
+
+error no_such_container(std::string_view ref) {
+  std::string shown(ref.substr(0, 128));
+  return error{errc::not_found, "no container '" + shown + "'"};
+}
+
+}  // namespace dockmesh::common
