@@ -1,7 +1,7 @@
 #include "ui-bridge/event_hub.hpp"
 
 #include <vector>
-#include "common/protocol/catalogue.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::bridge {
 
@@ -48,10 +48,7 @@ event_facts facts_of(const common::bus_message& m) {
   const nlohmann::json* c = &body;
   if (body.is_object() && body.contains("container") && body["container"].is_object())
     c = &body["container"];
-  const auto* dir_event = common::protocol::catalogue::builtin().find(
-      m.env.action, common::protocol::message_kind::directory_event);
-  bool container_dir_event = dir_event && dir_event->subject == "container";
-  f.about_container = c != &body || type == "container" || container_dir_event;
+  f.about_container = c != &body || type == "container" || mentions(m.env.action, "container");
   if (!f.about_container) return f;
   f.container_id = string_at(*c, "id").value_or(string_at(body, "container_id").value_or(""));
   f.owner = owner_in(*c);
