@@ -36,7 +36,7 @@ record() {
 # build_tree DIR [CMAKE ARGS...]: configure and build one build tree.
 build_tree() {
   local dir="$1"; shift
-  cmake -S "$SOURCE_DIR" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+  cmake -S "$SOURCE_DIR" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDOCKMESH_WERROR=ON "$@" &&
     cmake --build "$dir" -j"$JOBS"
 }
 
