@@ -24,7 +24,7 @@ shift || true
 readonly PKG_DIR="$BUILD_DIR/packages"
 WORK="$(mktemp -d /tmp/dmpkg.XXXXXX)"
 readonly WORK
-readonly NETNS="dmpkg-$$"
+NETNS="dmpkg-$$"
 PASSED=0
 FAILED=0
 
@@ -42,7 +42,7 @@ cleanup() {
   [[ -d "$WORK/mesh" ]] && "$SOURCE_DIR/scripts/mesh.sh" down --dir "$WORK/mesh" --purge >/dev/null 2>&1
   for r in "$WORK"/root*; do chroot_remove "$r"; done
   ip netns del "$NETNS" 2>/dev/null || true
-  ip netns del "$NETNS-u" 2>/dev/null || true
+  ip netns del "dmpkg-$$-u" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT

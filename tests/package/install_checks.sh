@@ -64,8 +64,10 @@ check_units() {
 
 verify_units_in() {
   local root="$1" u ok=0 out
+  # The chroot has neither systemd's own units nor docker.service (the agent's dependency): verify
+  # sees this machine's (systemd and docker.io are installed here), the chroot's files winning.
+  cp -rn /lib/systemd/system/. "$root/lib/systemd/system/"
   for u in dockmesh-agent dockmesh-broker dockmesh-bridge; do
-    # docker.service is the agent's dependency; the chroot has no Docker: give verify a stand-in.
     out="$(systemd-analyze verify --root="$root" "/lib/systemd/system/$u.service" 2>&1)" || { note "verify $u: $out"; ok=1; }
     [[ -z "$out" ]] || { note "verify $u: $out"; ok=1; }
   done
@@ -93,11 +95,11 @@ start_unit() { # ROOT UNIT NAME
 
 alive() { kill -0 "$(cat "$WORK/$1.pid")" 2>/dev/null || { note "$1 exited:"; tail -20 "$WORK/$1.log" >&2; return 1; }; }
 
-# mode_is PATH MODE OWNER:GROUP
+# mode_is ROOT PATH MODE OWNER:GROUP: PATH inside the chroot ROOT (names from its /etc/passwd)
 mode_is() {
   local got
-  got="$(stat -c '%a %U:%G' "$1")"
-  [[ "$got" == "$2 $3" ]] || { note "$1 is $got, expected $2 $3"; return 1; }
+  got="$(chroot "$1" stat -c '%a %U:%G' "$2")"
+  [[ "$got" == "$3 $4" ]] || { note "$2 is $got, expected $3 $4"; return 1; }
 }
 
 # prepare_chroot ROOT SOCKET: a fresh chroot whose /run/docker.sock is SOCKET (a bind mount),
@@ -114,15 +116,15 @@ prepare_chroot() {
 
 check_layout() {
   local root="$1"
-  mode_is "$root/etc/dockmesh/keys" 750 root:dockmesh &&
-    mode_is "$root/etc/dockmesh/keys/agent.key" 640 root:dockmesh &&
-    mode_is "$root/etc/dockmesh/keys/broker.key" 640 root:dockmesh &&
-    mode_is "$root/etc/dockmesh/keys/bridge.key" 640 root:dockmesh &&
-    mode_is "$root/etc/dockmesh/keys/admin.key" 600 root:root &&
-    mode_is "$root/etc/dockmesh/keys/broker.pub" 644 root:root &&
-    mode_is "$root/etc/dockmesh/authorized_keys" 640 root:dockmesh &&
-    mode_is "$root/var/lib/dockmesh/broker" 750 dockmesh:dockmesh &&
-    mode_is "$root/var/lib/dockmesh/bridge" 700 dockmesh:dockmesh
+  mode_is "$root" "/etc/dockmesh/keys" 750 root:dockmesh &&
+    mode_is "$root" "/etc/dockmesh/keys/agent.key" 640 root:dockmesh &&
+    mode_is "$root" "/etc/dockmesh/keys/broker.key" 640 root:dockmesh &&
+    mode_is "$root" "/etc/dockmesh/keys/bridge.key" 640 root:dockmesh &&
+    mode_is "$root" "/etc/dockmesh/keys/admin.key" 600 root:root &&
+    mode_is "$root" "/etc/dockmesh/keys/broker.pub" 644 root:root &&
+    mode_is "$root" "/etc/dockmesh/authorized_keys" 640 root:dockmesh &&
+    mode_is "$root" "/var/lib/dockmesh/broker" 750 dockmesh:dockmesh &&
+    mode_is "$root" "/var/lib/dockmesh/bridge" 700 dockmesh:dockmesh
 }
 
 # run_mesh ROOT: broker, bridge and agent from their units; the agent registers; a container
@@ -136,7 +138,7 @@ run_mesh() {
   # The unit's ExecStartPost (run by systemd with full privileges) hands the file to root.
   post="$(unit_field "$root" dockmesh-bridge.service ExecStartPost)"
   chroot "$root" /bin/sh -c "${post#+}" || return 1
-  mode_is "$root/var/lib/dockmesh/bridge/admin.password" 600 root:root || return 1
+  mode_is "$root" "/var/lib/dockmesh/bridge/admin.password" 600 root:root || return 1
   pw="$(cat "$root/var/lib/dockmesh/bridge/admin.password")"
   if grep -qF "$pw" "$WORK/bridge.log"; then note "the admin password is in the bridge's output"; return 1; fi
   # Enrollment as documented: a one-time join token in the unit's EnvironmentFile.
@@ -149,7 +151,7 @@ run_mesh() {
   poll 30 "agent $fqdn up" host_is_up "$root" "$fqdn" || { alive agent; tail -5 "$WORK/broker.log" >&2; return 1; }
   local reply
   reply="$(ctl "$root" send --host "$fqdn" \
-    "{\"action\":\"create-container\",\"body\":{\"image\":\"$DM_IMAGE\",\"name\":\"pkgtest\",\"cmd\":[\"sleep\",\"300\"],\"network_mode\":\"none\"}}")" ||
+    "{\"action\":\"create-container\",\"image\":\"$DM_IMAGE\",\"name\":\"pkgtest\",\"cmd\":[\"sleep\",\"300\"],\"network_mode\":\"none\"}")" ||
     { note "create-container failed: $reply"; return 1; }
   curl -s --unix-socket "$root/run/docker.sock" http://docker/containers/pkgtest/json |
     /usr/bin/python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["State"]["Running"] else 1)' ||
