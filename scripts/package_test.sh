@@ -37,6 +37,7 @@ source "$SOURCE_DIR/tests/package/install_checks.sh"
 
 cleanup() {
   local pid
+  set +e
   for pid in $(cat "$WORK"/*.pid 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in $(cat "$WORK"/*.pid 2>/dev/null); do wait_pid_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true; done
   [[ -d "$WORK/mesh" ]] && "$SOURCE_DIR/scripts/mesh.sh" down --dir "$WORK/mesh" --purge >/dev/null 2>&1

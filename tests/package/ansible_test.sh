@@ -20,10 +20,11 @@ source "$SOURCE_DIR/scripts/lib/pkg_chroot.sh"
 
 cleanup() {
   local i u
+  set +e
   for i in 1 2 3; do
     for u in dockmesh-agent dockmesh-bridge dockmesh-broker; do
       [[ -x "$WORK/host$i/usr/local/sbin/dockmesh-run-unit" ]] &&
-        chroot "$WORK/host$i" /usr/local/sbin/dockmesh-run-unit "$u" stop >/dev/null 2>&1
+        chroot "$WORK/host$i" /usr/local/sbin/dockmesh-run-unit "$u" stop >/dev/null 2>&1 || true
     done
     chroot_remove "$WORK/host$i"
   done
