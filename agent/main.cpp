@@ -11,10 +11,12 @@
 #include "agent/agent.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/enrollment.hpp"
+#include "agent/machine_fqdn.hpp"
 #include "agent/policy_options.hpp"
 #include "agent/template_store.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/systemd_notifier.hpp"
 #include "common/topic.hpp"
 
 namespace po = boost::program_options;
@@ -38,8 +40,7 @@ std::map<std::string, std::string> parse_labels(const po::variables_map& vm) {
 
 agent::agent_options options_from(const po::variables_map& vm) {
   agent::agent_options o;
-  if (!vm.count("fqdn")) throw std::runtime_error("--fqdn is required");
-  o.self.fqdn = vm["fqdn"].as<std::string>();
+  o.self.fqdn = vm.count("fqdn") ? vm["fqdn"].as<std::string>() : agent::machine_fqdn();
   if (!common::valid_segment(o.self.fqdn))
     throw std::runtime_error("--fqdn '" + o.self.fqdn + "' is not a valid host name");
   o.self.labels = parse_labels(vm);
@@ -57,7 +58,7 @@ agent::agent_options options_from(const po::variables_map& vm) {
 int main(int argc, char** argv) {
   po::options_description options("dockmesh-agent options");
   options.add_options()("fqdn", po::value<std::string>(),
-                        "this host's name on the mesh (required)")(
+                        "this host's name on the mesh (default: the machine's FQDN)")(
       "docker-socket", po::value<std::string>()->default_value("/var/run/docker.sock"),
       "dockerd's unix socket")("label", po::value<std::vector<std::string>>()->composing(),
                                "host label key=value (repeatable)")(
@@ -100,9 +101,12 @@ int main(int argc, char** argv) {
     a.start();
     DM_LOG(info) << "agent " << DOCKMESH_AGENT_VERSION << " running; " << templates.size()
                  << " template(s)";
+    common::systemd_notifier systemd;
+    systemd.ready("agent " + std::string(DOCKMESH_AGENT_VERSION) + " running");
     int sig = 0;
     sigwait(&stop_signals, &sig);
     DM_LOG(info) << "signal " << sig << ": stopping";
+    systemd.stopping();
     a.stop();
     return 0;
   } catch (const std::exception& e) {

@@ -14,6 +14,7 @@
 #include "common/config.hpp"
 #include "common/curve_keys.hpp"
 #include "common/log.hpp"
+#include "common/systemd_notifier.hpp"
 
 namespace {
 
@@ -60,9 +61,12 @@ int run(const broker::broker_settings& settings) {
   }
   DM_LOG(info) << "broker " << settings.broker_id << " serving: xsub " << settings.xsub_endpoint
                << ", xpub " << settings.xpub_endpoint << ", control " << settings.router_endpoint;
+  common::systemd_notifier systemd;
+  systemd.ready("broker " + std::to_string(settings.broker_id) + " serving");
   int sig = 0;
   sigwait(&signals, &sig);
   DM_LOG(info) << "stopping on signal " << sig;
+  systemd.stopping();
   stop.send(zmq::buffer(std::string_view("$TERM")), zmq::send_flags::dontwait);
   hub_thread.join();
   return failed ? 1 : 0;

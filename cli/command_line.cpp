@@ -29,10 +29,11 @@ struct command_spec {
 const std::vector<command_spec>& command_table() {
   static const std::vector<command_spec> table{
       {"keygen",
-       {{"out", true}, {"force", false}},
+       {{"out", true}, {"force", false}, {"group", true}},
        0,
        0,
-       "keygen --out FILE [--force]       write a CURVE key file (0600), print its public key"},
+       "keygen --out FILE [--force] [--group G]  write a CURVE key file (0600; 0640 of group G\n"
+       "                                  with --group, for a daemon of that group), print its public key"},
       {"hosts",
        {{"status", true}, {"label", true}},
        0,

@@ -1,5 +1,9 @@
 #include "cli/ctl_commands.hpp"
 
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "common/config.hpp"
@@ -95,8 +99,17 @@ int run_keygen(const ctl_context& ctx) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec) && !ctx.cl.has("force"))
     return ctx.fail(exit_code::usage_or_timeout, path + " exists; remove it or add --force");
+  gid_t group = static_cast<gid_t>(-1);
+  if (ctx.cl.has("group")) {
+    const struct group* g = ::getgrnam(ctx.cl.value("group").c_str());
+    if (!g) return ctx.fail(exit_code::usage_or_timeout, "no group named '" + ctx.cl.value("group") + "'");
+    group = g->gr_gid;
+  }
   auto keys = common::generate_keypair();
-  common::save_keypair(path, keys);
+  common::save_keypair(path, keys);  // 0600 first: the secret is never readable more widely
+  if (group != static_cast<gid_t>(-1) &&
+      (::chown(path.c_str(), static_cast<uid_t>(-1), group) != 0 || ::chmod(path.c_str(), 0640) != 0))
+    return ctx.fail(exit_code::usage_or_timeout, "cannot give " + path + " to group " + ctx.cl.value("group"));
   ctx.out << keys.public_key << "\n";
   return code_of(exit_code::ok);
 }

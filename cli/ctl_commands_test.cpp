@@ -1,7 +1,9 @@
 #include "cli/ctl_commands.hpp"
 
-#include <doctest/doctest.h>
+#include <grp.h>
 #include <sys/stat.h>
+
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -67,6 +69,24 @@ TEST_CASE("keygen writes a private key file and prints its public key") {
   CHECK(forced.rc == 0);
   CHECK(dockmesh::common::load_keypair(path).public_key != keys.public_key);
   std::filesystem::remove(path);
+}
+
+TEST_CASE("keygen --group writes a 0640 file of that group; an unknown group is a usage error") {
+  std::string path = temp_path("group-key");
+  std::filesystem::remove(path);
+  const struct group* own = ::getgrgid(::getgid());
+  REQUIRE(own != nullptr);
+  auto r = run({"keygen", "--out", path, "--group", own->gr_name});
+  CHECK(r.rc == 0);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0640);
+  CHECK(st.st_gid == ::getgid());
+  std::filesystem::remove(path);
+  auto bad = run({"keygen", "--out", path, "--group", "no-such-group-dockmesh"});
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("no group named") != std::string::npos);
+  CHECK(!std::filesystem::exists(path));
 }
 
 TEST_CASE("no broker answering is a timeout: exit 2 and one line on stderr") {

@@ -1,5 +1,8 @@
 // dockmeshctl: the admin CLI. Parses the command line and configuration, runs one command, exits
 // with 0 (success), 1 (an error reply) or 2 (usage, configuration error or timeout).
+#include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -29,6 +32,11 @@ int main(int argc, char** argv) {
     }
     std::vector<const char*> global_argv;
     for (const auto& a : cl->global_args) global_argv.push_back(a.c_str());
+    // The packaged configuration, when neither --config nor DOCKMESH_CONFIG names one.
+    const char* packaged = "/etc/dockmesh/dockmeshctl.conf";
+    bool named = std::getenv("DOCKMESH_CONFIG") != nullptr;
+    for (const auto& a : cl->global_args) named = named || a == "--config" || a.rfind("--config=", 0) == 0;
+    if (!named && ::access(packaged, R_OK) == 0) global_argv.insert(global_argv.end(), {"--config", packaged});
     auto config = dockmesh::common::parse_config(static_cast<int>(global_argv.size()),
                                                  global_argv.data(), "dockmeshctl", options);
     if (config.exit_now) {

@@ -53,12 +53,14 @@ __PACKAGES__
 cmake g++ make pkg-config git
 libzmq3-dev cppzmq-dev libmsgpack-cxx-dev librocksdb-dev nlohmann-json3-dev
 libboost-dev libboost-program-options-dev libcurl4-openssl-dev doctest-dev libsodium-dev
-libvalijson-dev
+libvalijson-dev libsystemd-dev
 # sanitizer and fuzz builds
 clang-14 libclang-rt-14-dev
 # running a mesh and the integration tests
 docker.io containerd runc busybox-static docker-registry
 python3 python3-zmq python3-msgpack python3-jsonschema
 curl iproute2 procps util-linux ca-certificates
+# Debian packages (CPack, dpkg-shlibdeps) and their tests: chroot install, lintian, Ansible
+dpkg-dev debootstrap lintian ansible
 # benchmarks and the browser test
 wrk hyperfine chromium nodejs

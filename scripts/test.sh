@@ -9,6 +9,7 @@
 #   stage_asan      scripts/sanitize.sh: every test in an ASan+UBSan tree build-asan/ (DOCKMESH_TEST_ASAN=0 skips)
 #   stage_fuzz      scripts/fuzz.sh: bounded libFuzzer runs, 10 s per target (DOCKMESH_TEST_FUZZ=0 skips)
 #   stage_browser   tests/browser/run.sh: Playwright + Chromium test of the web UI (DOCKMESH_TEST_BROWSER=0 skips)
+#   stage_package   scripts/package_test.sh: .debs, lintian, units, chroot install, upgrade, Ansible (DOCKMESH_TEST_PACKAGE=0 skips)
 # Environment: DOCKMESH_JOBS (build parallelism, default 2), DOCKMESH_CTEST_ARGS (extra ctest
 # arguments, e.g. "-R cli_tests").
 set -euo pipefail
@@ -36,7 +37,7 @@ record() {
 # build_tree DIR [CMAKE ARGS...]: configure and build one build tree.
 build_tree() {
   local dir="$1"; shift
-  cmake -S "$SOURCE_DIR" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+  cmake -S "$SOURCE_DIR" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDOCKMESH_WERROR=ON "$@" &&
     cmake --build "$dir" -j"$JOBS"
 }
 
@@ -113,6 +114,18 @@ stage_browser() {
   if ((rc == 0)); then record browser 1 0; else say "browser: failed (rc=$rc)"; record browser 0 1; fi
 }
 
+# The Debian packages from build/: lintian, systemd-analyze, an install into a clean Debian chroot
+# that runs a mesh, an upgrade, and the Ansible playbook against three chroots (scripts/
+# package_test.sh). The first run on a machine downloads ~100 MB for debootstrap (cached in
+# /var/cache/dockmesh-pkgtest). DOCKMESH_TEST_PACKAGE=0 skips.
+stage_package() {
+  [[ "${DOCKMESH_TEST_PACKAGE:-1}" == "1" ]] || { say "package: skipped (DOCKMESH_TEST_PACKAGE=0)"; return 0; }
+  mkdir -p "$LOG_DIR"
+  local rc=0
+  "$SOURCE_DIR/scripts/package_test.sh" "$BUILD_DIR" 2>&1 | tee "$LOG_DIR/package.log" || rc=$?
+  if ((rc == 0)); then record package 1 0; else say "package: failed (rc=$rc)"; record package 0 1; fi
+}
+
 summary() {
   local elapsed=$((SECONDS - START))
   say "finished in ${elapsed}s$( ((${#FAILURES[@]})) && echo "; failing: ${FAILURES[*]}")"
@@ -126,6 +139,7 @@ main() {
     stage_asan
     stage_fuzz
     stage_browser
+    stage_package
   else
     ((FAILED > 0)) || record deps 0 1
   fi

@@ -144,10 +144,16 @@ void bridge_app::first_start() {
   auto password = users_->ensure_first_admin();
   if (!password) throw std::runtime_error(password.err().message);
   if (!password->has_value()) return;
+  // With a password file the secret goes there only (mode 0600), never to stdout: under systemd
+  // stdout is the journal, which more people may read than the file.
+  if (!config_.admin_password_file.empty()) {
+    write_secret_file(config_.admin_password_file, **password + "\n");
+    std::cout << "dockmesh-bridge: first start: created user 'admin'; its password is in "
+              << config_.admin_password_file << std::endl;
+    return;
+  }
   std::cout << "dockmesh-bridge: first start: created user 'admin' with password " << **password
             << " (shown once)" << std::endl;
-  if (!config_.admin_password_file.empty())
-    write_secret_file(config_.admin_password_file, **password + "\n");
 }
 
 void bridge_app::start() {

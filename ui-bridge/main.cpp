@@ -11,6 +11,7 @@
 
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/systemd_notifier.hpp"
 #include "ui-bridge/bridge_app.hpp"
 #include "ui-bridge/user_command.hpp"
 
@@ -38,9 +39,12 @@ int run_bridge(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   dockmesh::bridge::bridge_app app(dockmesh::bridge::bridge_config_from(config.vm));
   app.start();
+  dockmesh::common::systemd_notifier systemd;
+  systemd.ready("bridge serving");
   int sig = 0;
   sigwait(&set, &sig);
   DM_LOG(info) << "stopping on signal " << sig;
+  systemd.stopping();
   app.stop();
   return 0;
 }

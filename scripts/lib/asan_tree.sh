@@ -25,7 +25,7 @@ configure_tree() {
     echo "$dir was configured with another compiler; starting it afresh" >&2
     rm -rf "$dir"
   fi
-  CC="$cc" CXX="$cxx" cmake -S "$SOURCE_DIR" -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" >/dev/null
+  CC="$cc" CXX="$cxx" cmake -S "$SOURCE_DIR" -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DDOCKMESH_WERROR=ON "$@" >/dev/null
 }
 
 configure_asan_tree() {
