@@ -16,6 +16,7 @@
 
 #include "broker/broker_options.hpp"
 #include "broker/broker_peers.hpp"
+#include "broker/audit_log.hpp"
 #include "broker/container_index.hpp"
 #include "broker/control_service.hpp"
 #include "broker/create_dispatcher.hpp"
@@ -45,6 +46,10 @@ class broker_core {
   publications on_shared_request(const common::envelope& env, std::int64_t now_ms);
   // Replies on this broker's own rep/ topic.
   publications on_own_reply(const common::envelope& env, std::int64_t now_ms);
+  // See create_dispatcher::reply_from_placed_host.
+  bool reply_from_placed_host(const std::string& re, std::string_view fqdn) const {
+    return dispatcher_.reply_from_placed_host(re, fqdn);
+  }
   control_outcome on_control(const identity& who, std::string_view public_key,
                              const common::envelope& req, std::int64_t now_ms);
   // Every ~100 ms: liveness, fan-out deadlines, batched RocksDB flush, token expiry, the
@@ -59,6 +64,7 @@ class broker_core {
   // Persists directory changes (everything pending when `everything`, on stop).
   void flush(std::int64_t now_ms, bool everything = false);
   state_db& db() { return *db_; }
+  audit_log& audit() { return audit_; }
 
   const host_directory& hosts() const { return hosts_; }
   const container_index& containers() const { return containers_; }
@@ -80,6 +86,7 @@ class broker_core {
   host_directory hosts_;
   container_index containers_;
   create_dispatcher dispatcher_;
+  audit_log audit_;
   control_service control_;
   broker_peers peers_;
   fleet_view fleet_;

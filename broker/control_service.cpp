@@ -57,6 +57,15 @@ control_outcome control_service::handle(const identity& who, std::string_view pu
     if (!reader) return fail(req, errc::forbidden, req.action + " needs an admin or bridge key");
     return queries(r, req);
   }
+  if (req.action == "audit") {
+    // The bridge reads it for its admins (GET /api/v1/audit checks the user's role).
+    if (r != role::admin && r != role::bridge)
+      return fail(req, errc::forbidden, "audit needs an admin or bridge key");
+    if (!audit_) return ok(req, 200, {{"entries", json::array()}});
+    auto q = audit_(req.body);
+    if (!q) return fail(req, q.err().code, q.err().message);
+    return ok(req, 200, std::move(*q));
+  }
   if (is_key_admin(req.action)) {
     if (r != role::admin) return fail(req, errc::forbidden, req.action + " needs an admin key");
     return key_admin(req, now_ms);

@@ -44,6 +44,9 @@ class create_dispatcher {
 
   publications on_request(const common::envelope& req, const fleet_fn& fleet, std::int64_t now_ms);
   publications on_reply(const common::envelope& rep, std::int64_t now_ms);
+  // False when `re` answers a request this broker placed (or one of its sub-requests) and
+  // `fqdn` is not a host it placed it on: the hub drops such a reply as forged.
+  bool reply_from_placed_host(const std::string& re, std::string_view fqdn) const;
   // Fan-outs past their deadline get their combined reply (504 for hosts that did not answer);
   // old entries leave the cache.
   publications tick(std::int64_t now_ms);

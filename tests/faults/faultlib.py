@@ -204,7 +204,8 @@ class Bus:
         if not self.sub.poll(int(timeout * 1000)):
             return None
         frames = self.sub.recv_multipart()
-        return frames[0].decode(errors="replace"), msgpack.unpackb(frames[-1], raw=False)
+        # frames[2] is the broker's stamp (the sender's identity)
+        return frames[0].decode(errors="replace"), msgpack.unpackb(frames[1], raw=False)
 
     def wait_ready(self, timeout):
         """Publishes probes on our own reply topic until one comes back."""

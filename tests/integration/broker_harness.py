@@ -23,6 +23,7 @@ import uuid
 
 import msgpack
 import zmq
+from zmq.utils import z85
 
 from meshlib import BUILD_DIR, wait_for
 
@@ -92,6 +93,11 @@ class Control:
 
     def close(self):
         self.sock.close(0)
+
+
+def key_bound_id(label, public_z85):
+    """common/bus_identity.hpp's key-bound client id: <label>_<hex of the public key>."""
+    return "%s_%s" % (label, z85.decode(public_z85.encode()).hex())
 
 
 class Bus:
@@ -250,6 +256,10 @@ class Broker:
         return c
 
     def bus(self, key, client_id, also=()):
+        if key.role in ("bridge", "broker"):
+            # Only an agent's fqdn is a client id of its own; any other key's reply topic must
+            # be bound to the key, or the broker refuses the subscription.
+            client_id = key_bound_id(client_id, key.public)
         b = Bus(self.ctx, self, key, client_id, also)
         self._closeables.append(b)
         return b
