@@ -15,7 +15,8 @@ constexpr std::int64_t heartbeat_every_ms = 1000;
 constexpr std::int64_t purge_every_ms = 60000;
 constexpr std::int64_t inventory_ask_every_ms = 5000;
 
-// broker-<id>_<server key>: a reply topic no agent can claim as its fqdn (bus_identity.hpp).
+// broker-<id>_<server key>: the broker's reply topic, which no agent can claim as its fqdn
+// (bus_identity.hpp). Its replies still say `from: broker-<id>`.
 std::string own_client_id(const broker_settings& settings, std::string_view server_public_key) {
   auto id = common::key_bound_client_id(settings.client_id(), server_public_key);
   return id ? *id : settings.client_id();  // a test's placeholder key: the plain id
@@ -26,7 +27,8 @@ std::string own_client_id(const broker_settings& settings, std::string_view serv
 broker_core::broker_core(const broker_settings& settings, std::string server_public_key,
                          std::int64_t now_ms)
     : settings_(settings),
-      client_id_(own_client_id(settings, server_public_key)),
+      client_id_(settings.client_id()),
+      reply_client_id_(own_client_id(settings, server_public_key)),
       db_(std::make_unique<state_db>(settings.data_dir)),
       keys_(*db_),
       tokens_(*db_),
@@ -39,6 +41,7 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
   keys_.merge_authorized(load_authorized_keys(settings.authorized_keys_file), now_ms);
   hosts_.load(*db_, now_ms);
   containers_.load(*db_);
+  dispatcher_.reply_as(reply_client_id_);
   dispatcher_.attach(*db_, now_ms);
   audit_.attach(*db_);
   control_.set_audit_source([this](const json& q) { return audit_.query(q); });

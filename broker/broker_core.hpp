@@ -37,6 +37,7 @@ class broker_core {
 
   zap_authenticator& zap() { return zap_; }
   const std::string& client_id() const { return client_id_; }
+  const std::string& reply_topic() const { return dispatcher_.reply_topic(); }
 
   // What a starting broker says: `reannounce` on req/all/.
   publications startup(std::int64_t now_ms);
@@ -78,7 +79,8 @@ class broker_core {
   publication broker_message(std::string topic, std::string action, nlohmann::json body) const;
 
   broker_settings settings_;
-  std::string client_id_;
+  std::string client_id_;        // `from` of the broker's messages: broker-<id>
+  std::string reply_client_id_;  // its reply topic's client id: broker-<id>_<server key>
   std::unique_ptr<state_db> db_;
   key_store keys_;
   join_tokens tokens_;

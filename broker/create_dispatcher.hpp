@@ -24,6 +24,7 @@
 #include "broker/scheduler.hpp"
 #include "broker/state_db.hpp"
 #include "common/envelope.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::broker {
 
@@ -52,6 +53,9 @@ class create_dispatcher {
   publications tick(std::int64_t now_ms);
 
   const std::string& reply_topic() const { return reply_topic_; }
+  // Sub-replies come to rep/<client_id>/ instead of rep/<broker client id>/ (the broker passes
+  // its key-bound id, common/bus_identity.hpp, so that no agent can claim the topic).
+  void reply_as(std::string_view client_id) { reply_topic_ = common::topic_rep(client_id).value(); }
   const dispatch_counters& counters() const { return counters_; }
   std::size_t pending_fanouts() const;
 

@@ -60,7 +60,7 @@ hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_key
       settings_(settings),
       server_keys_(std::move(server_keys)),
       core_(core),
-      own_reply_topic_("rep/" + core.client_id() + "/"),
+      own_reply_topic_(core.reply_topic()),
       zap_(ctx, zmq::socket_type::rep) {
   zap_.set(zmq::sockopt::linger, 0);
   zap_.set(zmq::sockopt::maxmsgsize, std::int64_t{64 * 1024});
