@@ -33,8 +33,15 @@ const char* drop_name(drop_reason r) {
   }
 }
 
-zmq::message_t stamp_frame(std::string_view user_id) {
-  return zmq::message_t(user_id.data(), user_id.size());
+// topic + '\0' + stamp: subscriptions still match the topic as a prefix, and no extra frame is
+// sent (CURVE encrypts every frame on its own: a third frame cost ~0.6 us per message here).
+zmq::message_t stamped(std::string_view topic, std::string_view stamp) {
+  zmq::message_t m(topic.size() + 1 + stamp.size());
+  char* p = m.data<char>();
+  std::memcpy(p, topic.data(), topic.size());
+  p[topic.size()] = '\0';
+  std::memcpy(p + topic.size() + 1, stamp.data(), stamp.size());
+  return m;
 }
 
 }  // namespace
@@ -240,9 +247,8 @@ bool hub::forward_one() {
       (t.kind == topic_kind::rep && view(topic) == own_reply_topic_))
     inspect(topic, t, body, who, forward);
   if (!forward) return true;
-  xpub_.send(topic, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-  xpub_.send(body, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-  xpub_.send(stamp_frame(cached_user_id_), zmq::send_flags::dontwait);
+  xpub_.send(stamped(view(topic), cached_user_id_), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  xpub_.send(body, zmq::send_flags::dontwait);
   ++counters_.forwarded;
   return true;
 }
@@ -312,13 +318,12 @@ void hub::drain_peers() {
   while (peers_.recv(topic, zmq::recv_flags::dontwait)) {
     if (!topic.more()) continue;
     if (!peers_.recv(body, zmq::recv_flags::none)) return;
-    if (body.more()) {  // the peer's stamp: its own messages only (we subscribe to dir/)
-      zmq::message_t stamp;
-      if (!peers_.recv(stamp, zmq::recv_flags::none)) return;
-      bool extra = stamp.more();
-      drain_rest(peers_, stamp);
-      if (extra || view(stamp) != common::broker_stamp) continue;
+    if (body.more()) {
+      drain_rest(peers_, body);
+      continue;
     }
+    // The peer's own messages only (we subscribe to dir/).
+    if (common::split_stamp(view(topic)).second != common::broker_stamp) continue;
     auto env = common::decode(view(body));
     if (env) core_.heard_peer(*env, common::now_ms());
   }
@@ -328,9 +333,9 @@ void hub::publish(const publications& out) {
   for (const auto& p : out) {
     if (p.env.is_reply()) core_.audit().on_reply(p.env.re, p.env.code);
     std::string bytes = common::encode(p.env);
-    xpub_.send(zmq::buffer(p.topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    xpub_.send(zmq::buffer(bytes), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    xpub_.send(zmq::buffer(common::broker_stamp), zmq::send_flags::dontwait);
+    xpub_.send(stamped(p.topic, common::broker_stamp),
+               zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    xpub_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
     ++counters_.published;
   }
 }

@@ -9,9 +9,9 @@
 // zmq::message_t frames from XSUB to XPUB without copying; it reads the sender's User-Id (set by
 // ZAP) from the frame, checks topic_acl, and decodes only ann/, req/any/ and replies addressed to
 // the broker; an agent's reply is peeked (its `from` and `re`) so that it answers only as itself
-// and only for requests placed on it. Every forwarded message gets a third frame, the sender's
-// User-Id (the stamp of common/bus_identity.hpp); the broker's own messages are stamped
-// broker:broker. Everything else is forwarded by topic. Dropped messages and refused
+// and only for requests placed on it. Every forwarded message's topic frame gets the sender's
+// User-Id appended after a '\0' (the stamp of common/bus_identity.hpp); the broker's own
+// messages are stamped broker:broker. Everything else is forwarded by topic. Dropped messages and refused
 // subscriptions are counted by reason and logged at most once a second per reason.
 // Cutting off a key: ZeroMQ cannot close one peer's connection, so when an accepted key is
 // revoked the hub closes and re-binds its XSUB and XPUB sockets at once (before it reads another

@@ -117,8 +117,7 @@ std::optional<bus_message> bus_client::read_one() {
     more = part.more();
     rest.push_back(std::move(part));
   }
-  // [topic][envelope][stamp] from a broker; [topic][envelope] only from a test hub.
-  if (rest.size() != 1 && rest.size() != 2) {
+  if (rest.size() != 1) {
     ++counters_.malformed;
     DM_LOG(debug) << "dropped a bus message of " << rest.size() + 1 << " frames on '"
                   << topic_frame.to_string().substr(0, 80) << "'";
@@ -137,8 +136,8 @@ std::optional<bus_message> bus_client::read_one() {
     return bus_message{};
   }
   ++counters_.received;
-  return bus_message{topic_frame.to_string(), std::move(*env),
-                     rest.size() == 2 ? rest[1].to_string() : std::string()};
+  auto [topic, stamp] = split_stamp(topic_frame.to_string_view());
+  return bus_message{std::string(topic), std::move(*env), std::string(stamp)};
 }
 
 std::optional<bus_message> bus_client::try_receive() {

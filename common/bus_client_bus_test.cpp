@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The broker's forwarding, with the stamp frame it adds (common/bus_identity.hpp). There is no
+// The broker's forwarding, with the stamp it appends to the topic frame (common/bus_identity.hpp). There is no
 // ZAP here, so every sender is stamped agent:b, the responder of these tests.
 void stamping_proxy(zmq::socket_t& xs, zmq::socket_t& xp, zmq::socket_t& ctl) {
   for (;;) {
@@ -32,8 +32,10 @@ void stamping_proxy(zmq::socket_t& xs, zmq::socket_t& xp, zmq::socket_t& ctl) {
         parts.emplace_back();
         if (!xs.recv(parts.back(), zmq::recv_flags::none)) break;
       }
-      for (auto& part : parts) xp.send(part, zmq::send_flags::sndmore);
-      xp.send(zmq::str_buffer("agent:b"), zmq::send_flags::none);
+      std::string topic = parts[0].to_string() + std::string(1, '\0') + "agent:b";
+      parts[0] = zmq::message_t(topic.data(), topic.size());
+      for (std::size_t i = 0; i < parts.size(); ++i)
+        xp.send(parts[i], i + 1 < parts.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
     }
   }
 }

@@ -27,6 +27,12 @@ bool stamped_agent(std::string_view stamp, std::string_view fqdn) {
 
 }  // namespace
 
+std::pair<std::string_view, std::string_view> split_stamp(std::string_view frame) {
+  auto nul = frame.find('\0');
+  if (nul == std::string_view::npos) return {frame, {}};
+  return {frame.substr(0, nul), frame.substr(nul + 1)};
+}
+
 std::string public_key_hex(std::string_view z85) {
   if (z85.size() != 40) return {};
   std::string z(z85);  // zmq_z85_decode wants a terminated string

@@ -1,9 +1,10 @@
 // bus_identity: who is who on the bus, as the broker proves it (DESIGN.md section 4), in one
 // place for the broker and every receiver.
 //  - A stamp is the authenticated `<role>:<name>` of a message's sender (the ZAP User-Id). The
-//    broker adds it as a third frame to every message it forwards ([topic][envelope][stamp]);
-//    its own messages carry `broker:broker`. A client never sends a third frame (the broker drops
-//    such messages), so a stamp cannot be forged through the broker.
+//    broker appends it to the topic frame of every message it forwards
+//    ([topic '\0' stamp][envelope]; subscriptions still match the topic as a prefix); its own
+//    messages carry `broker:broker`. A topic with a '\0' is malformed, so the broker drops a
+//    client's message that carries one: a stamp cannot be forged through the broker.
 //  - A reply topic rep/<client-id>/ names its owner. A key-bound client id is
 //    `<label>_<64 hex digits of the client's CURVE public key>` (bridge, CLI, broker); any other
 //    client id is an agent's fqdn and belongs to agent:<fqdn>. The broker lets only the owner
@@ -14,6 +15,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/envelope.hpp"
 #include "common/result.hpp"
@@ -21,6 +23,9 @@
 namespace dockmesh::common {
 
 inline constexpr std::string_view broker_stamp = "broker:broker";
+
+// {topic, stamp} of a received topic frame; the stamp is empty if there is none.
+std::pair<std::string_view, std::string_view> split_stamp(std::string_view topic_frame);
 
 // 64 lower-case hex digits of a Z85 public key; empty if `z85` is not a 40-character key.
 std::string public_key_hex(std::string_view z85);

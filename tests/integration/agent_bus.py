@@ -76,7 +76,7 @@ class AgentBus:
             probe = {"v": 1, "id": uuid.uuid4().hex, "action": "probe", "from": self.client_id}
             self.pub.send_multipart([self.reply_topic.encode(), msgpack.packb(probe)])
             if self.sub.poll(200):
-                topic, raw = self.sub.recv_multipart()[:2]  # [2]: the broker's stamp
+                topic, raw = self.sub.recv_multipart()
                 if msgpack.unpackb(raw, raw=False).get("action") == "probe":
                     return
         raise AssertionError("the bus did not echo a probe within %.0fs" % timeout)
@@ -84,8 +84,9 @@ class AgentBus:
     def receive(self, timeout):
         """(topic, envelope dict) or None."""
         if self.sub.poll(int(max(0, timeout) * 1000)):
-            topic, raw = self.sub.recv_multipart()[:2]  # [2]: the broker's stamp
-            return topic.decode(), msgpack.unpackb(raw, raw=False)
+            topic, raw = self.sub.recv_multipart()
+            # The broker appends '\0' and the sender's identity (its stamp) to the topic.
+            return topic.split(b"\0", 1)[0].decode(), msgpack.unpackb(raw, raw=False)
         return None
 
     def envelope(self, action, body=None, user="admin", role="admin", id=None, attempt=0,

@@ -130,7 +130,8 @@ class Bus:
     def receive(self, timeout=0.2):
         if self.sub.poll(int(timeout * 1000)):
             topic, raw = self.sub.recv_multipart()[:2]
-            return topic.decode(), msgpack.unpackb(raw, raw=False)
+            # The broker appends '\0' and the sender's identity (its stamp) to the topic.
+            return topic.split(b"\0", 1)[0].decode(), msgpack.unpackb(raw, raw=False)
         return None
 
     def drain(self):
