@@ -1,5 +1,5 @@
-// topic_acl: what each identity may publish and subscribe to through the hub (DESIGN.md
-// section 4). check_publish runs on every message the XSUB side receives, so classify_topic and
+// topic_acl: what each identity may publish and subscribe to through the hub (docs/protocol.md,
+// topics; docs/broker.md). check_publish runs on every message the XSUB side receives, so classify_topic and
 // check_publish allocate nothing; check_subscribe runs on every subscription the XPUB side
 // receives (ZMQ_XPUB_MANUAL: the broker applies only what it allows).
 //
@@ -24,7 +24,7 @@ namespace dockmesh::broker {
 
 enum class acl_decision {
   allow,
-  malformed_topic,   // not one of the topic shapes of DESIGN.md
+  malformed_topic,   // not one of the topic shapes of docs/protocol.md
   forbidden_topic,   // this role may not publish on this kind of topic
   foreign_host,      // an agent speaking for another fqdn
   bad_announcement,  // ann/ whose envelope is not a valid announcement of the sender
