@@ -97,13 +97,16 @@ round_result measure(const hub_target& hub, const client_keys& keys, std::uint64
     sub.set(zmq::sockopt::subscribe, topic);
     sub.connect(hub.xpub);
     auto quiet_since = steady::now();
-    zmq::message_t t, body;
+    zmq::message_t t, body, extra;
     for (;;) {
       zmq::pollitem_t item{sub.handle(), 0, ZMQ_POLLIN, 0};
       zmq::poll(&item, 1, milliseconds(50));
       bool any = false;
       while (sub.recv(t, zmq::recv_flags::dontwait)) {
         if (!t.more() || !sub.recv(body, zmq::recv_flags::none)) continue;
+        // The broker's stamp frame (the sender's identity) follows the body.
+        for (bool more = body.more(); more; more = extra.more())
+          if (!sub.recv(extra, zmq::recv_flags::none)) break;
         any = true;
         if (body.size() && body.data<char>()[0] == 'd') {
           received.fetch_add(1, std::memory_order_relaxed);

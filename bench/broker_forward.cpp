@@ -1,10 +1,12 @@
 // broker_forward: forwarding throughput of 100-byte messages, in one program and one run:
 //   proxy-plain   zmq_proxy(XSUB, XPUB), no security
 //   proxy-curve   zmq_proxy(XSUB, XPUB), CURVE server sockets
-//   broker        dockmesh::broker::hub: CURVE, ZAP, User-Id per message, topic ACLs, counters
+//   broker        dockmesh::broker::hub: CURVE, ZAP, User-Id per message, topic ACLs, the
+//                 sender's stamp as a third frame, subscribe ACLs (ZMQ_XPUB_MANUAL), counters
 // Publisher -> hub -> subscriber over TCP on 127.0.0.1; the hub has its own ZeroMQ context with
 // one I/O thread, the clients another. The publisher is an agent key publishing on its own
-// evt/host/<fqdn>/ topic (allowed by the ACL, forwarded by topic without decoding). Modes are
+// evt/host/<fqdn>/ topic (allowed by the ACL, forwarded by topic without decoding); the
+// subscriber is a bridge key (agents may not read events). Modes are
 // interleaved over --rounds; the best round of each is reported, with the ratio to the proxy of
 // the same security. Loss (PUB/SUB drops at high-water marks) is reported too.
 // Usage: bench_broker_forward [--messages N] [--rounds R]
@@ -39,6 +41,7 @@ constexpr const char* topic = "evt/host/bench.mesh.test/";
 struct keys {
   common::curve_keypair server = common::generate_keypair();
   common::curve_keypair client = common::generate_keypair();
+  common::curve_keypair reader = common::generate_keypair();  // the subscriber
 };
 
 int free_port() {
@@ -56,10 +59,19 @@ int free_port() {
   }
 }
 
-void curve_client(zmq::socket_t& s, const keys& k) {
+void curve_client(zmq::socket_t& s, const keys& k, const common::curve_keypair& mine) {
   s.set(zmq::sockopt::curve_serverkey, k.server.public_key);
-  s.set(zmq::sockopt::curve_publickey, k.client.public_key);
-  s.set(zmq::sockopt::curve_secretkey, k.client.secret_key);
+  s.set(zmq::sockopt::curve_publickey, mine.public_key);
+  s.set(zmq::sockopt::curve_secretkey, mine.secret_key);
+}
+
+// Reads one whole message (the broker adds a stamp frame); false on timeout.
+bool recv_message(zmq::socket_t& s, zmq::message_t& topic, zmq::message_t& body) {
+  if (!s.recv(topic) || !topic.more() || !s.recv(body)) return false;
+  zmq::message_t rest;
+  for (bool more = body.more(); more; more = rest.more())
+    if (!s.recv(rest)) return false;
+  return true;
 }
 
 // A hub running in its own thread and context until stop().
@@ -105,7 +117,8 @@ struct broker_hub : running_hub {
   zmq::socket_t stop{ctx, zmq::socket_type::pair};
   broker_hub(int port, const keys& k, const std::string& dir) {
     std::string ak = dir + "/authorized_keys";
-    std::ofstream(ak) << "agent " << fqdn << " " << k.client.public_key << "\n";
+    std::ofstream(ak) << "agent " << fqdn << " " << k.client.public_key << "\n"
+                      << "bridge bench-reader " << k.reader.public_key << "\n";
     broker::broker_settings s;
     s.data_dir = dir + "/data-" + std::to_string(port);
     s.authorized_keys_file = ak;
@@ -142,7 +155,7 @@ result run_once(int port, const keys* k, std::uint64_t n) {
     s->set(zmq::sockopt::linger, 0);
     s->set(zmq::sockopt::sndhwm, 0);
     s->set(zmq::sockopt::rcvhwm, 0);
-    if (k) curve_client(*s, *k);
+    if (k) curve_client(*s, *k, s == &pub ? k->client : k->reader);
   }
   sub.set(zmq::sockopt::subscribe, topic);
   sub.set(zmq::sockopt::rcvtimeo, 2000);
@@ -154,7 +167,8 @@ result run_once(int port, const keys* k, std::uint64_t n) {
   for (zmq::message_t m;;) {
     pub.send(zmq::buffer(std::string_view(topic)), zmq::send_flags::sndmore);
     pub.send(zmq::buffer(std::string_view("warmup")));
-    if (sub.recv(m) && sub.recv(m) && m.to_string_view() == "warmup") break;
+    zmq::message_t t;
+    if (recv_message(sub, t, m) && m.to_string_view() == "warmup") break;
   }
   sub.set(zmq::sockopt::rcvtimeo, 2000);
   std::atomic<std::uint64_t> got{0};
@@ -162,8 +176,7 @@ result run_once(int port, const keys* k, std::uint64_t n) {
   std::thread receiver([&] {
     zmq::message_t t, b;
     while (got < n) {
-      if (!sub.recv(t)) break;
-      (void)sub.recv(b);
+      if (!recv_message(sub, t, b)) break;
       if (b.size() != 100) continue;  // a late warm-up
       if (got++ == 0) first = clock_type::now();
       last = clock_type::now();

@@ -1,5 +1,6 @@
 #include "broker/broker_core.hpp"
 
+#include "common/bus_identity.hpp"
 #include "common/log.hpp"
 #include "common/topic.hpp"
 #include "common/protocol/names.hpp"
@@ -15,12 +16,20 @@ constexpr std::int64_t heartbeat_every_ms = 1000;
 constexpr std::int64_t purge_every_ms = 60000;
 constexpr std::int64_t inventory_ask_every_ms = 5000;
 
+// broker-<id>_<server key>: the broker's reply topic, which no agent can claim as its fqdn
+// (bus_identity.hpp). Its replies still say `from: broker-<id>`.
+std::string own_client_id(const broker_settings& settings, std::string_view server_public_key) {
+  auto id = common::key_bound_client_id(settings.client_id(), server_public_key);
+  return id ? *id : settings.client_id();  // a test's placeholder key: the plain id
+}
+
 }  // namespace
 
 broker_core::broker_core(const broker_settings& settings, std::string server_public_key,
                          std::int64_t now_ms)
     : settings_(settings),
       client_id_(settings.client_id()),
+      reply_client_id_(own_client_id(settings, server_public_key)),
       db_(std::make_unique<state_db>(settings.data_dir)),
       keys_(*db_),
       tokens_(*db_),
@@ -33,7 +42,10 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
   keys_.merge_authorized(load_authorized_keys(settings.authorized_keys_file), now_ms);
   hosts_.load(*db_, now_ms);
   containers_.load(*db_);
+  dispatcher_.reply_as(reply_client_id_);
   dispatcher_.attach(*db_, now_ms);
+  audit_.attach(*db_);
+  control_.set_audit_source([this](const json& q) { return audit_.query(q); });
   DM_LOG(info) << "directory opened in " << settings.data_dir << ": " << hosts_.hosts().size()
                << " host(s), " << containers_.size() << " container(s), " << keys_.list().size()
                << " key(s)";
@@ -133,6 +145,7 @@ publications broker_core::tick(std::int64_t now_ms) {
   add_events(hosts_.tick(now_ms), out);
   if (!out.empty()) last_flush_ms_ = 0;  // status changes are written in this tick
   for (auto& p : dispatcher_.tick(now_ms)) out.push_back(std::move(p));
+  audit_.tick(now_ms);
   for (auto& p : reannounce_rounds(now_ms)) out.push_back(std::move(p));
   if (now_ms - last_flush_ms_ >= flush_every_ms) {
     last_flush_ms_ = now_ms;
@@ -190,7 +203,9 @@ json broker_core::stats() const {
           {"unplaceable", d.unplaceable},
           {"invalid_requests", d.invalid},
           {"schedule_retries", d.retries},
-          {"pending_fanouts", dispatcher_.pending_fanouts()}};
+          {"pending_fanouts", dispatcher_.pending_fanouts()},
+          {"audit_written", audit_.written()},
+          {"audit_waiting", audit_.waiting()}};
 }
 
 const std::vector<host_candidate>& broker_core::fleet() { return fleet_.get(hosts_, containers_); }

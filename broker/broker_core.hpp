@@ -16,6 +16,7 @@
 
 #include "broker/broker_options.hpp"
 #include "broker/broker_peers.hpp"
+#include "broker/audit_log.hpp"
 #include "broker/container_index.hpp"
 #include "broker/control_service.hpp"
 #include "broker/create_dispatcher.hpp"
@@ -36,6 +37,7 @@ class broker_core {
 
   zap_authenticator& zap() { return zap_; }
   const std::string& client_id() const { return client_id_; }
+  const std::string& reply_topic() const { return dispatcher_.reply_topic(); }
 
   // What a starting broker says: `reannounce` on req/all/.
   publications startup(std::int64_t now_ms);
@@ -45,6 +47,10 @@ class broker_core {
   publications on_shared_request(const common::envelope& env, std::int64_t now_ms);
   // Replies on this broker's own rep/ topic.
   publications on_own_reply(const common::envelope& env, std::int64_t now_ms);
+  // See create_dispatcher::reply_from_placed_host.
+  bool reply_from_placed_host(const std::string& re, std::string_view fqdn) const {
+    return dispatcher_.reply_from_placed_host(re, fqdn);
+  }
   control_outcome on_control(const identity& who, std::string_view public_key,
                              const common::envelope& req, std::int64_t now_ms);
   // Every ~100 ms: liveness, fan-out deadlines, batched RocksDB flush, token expiry, the
@@ -59,6 +65,7 @@ class broker_core {
   // Persists directory changes (everything pending when `everything`, on stop).
   void flush(std::int64_t now_ms, bool everything = false);
   state_db& db() { return *db_; }
+  audit_log& audit() { return audit_; }
 
   const host_directory& hosts() const { return hosts_; }
   const container_index& containers() const { return containers_; }
@@ -72,7 +79,8 @@ class broker_core {
   publication broker_message(std::string topic, std::string action, nlohmann::json body) const;
 
   broker_settings settings_;
-  std::string client_id_;
+  std::string client_id_;        // `from` of the broker's messages: broker-<id>
+  std::string reply_client_id_;  // its reply topic's client id: broker-<id>_<server key>
   std::unique_ptr<state_db> db_;
   key_store keys_;
   join_tokens tokens_;
@@ -80,6 +88,7 @@ class broker_core {
   host_directory hosts_;
   container_index containers_;
   create_dispatcher dispatcher_;
+  audit_log audit_;
   control_service control_;
   broker_peers peers_;
   fleet_view fleet_;

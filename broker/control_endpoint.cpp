@@ -68,9 +68,13 @@ bool control_endpoint::handle_one(std::vector<zmq::message_t>& frames) {
                                      {common::errc::malformed,
                                       req ? "control request without an action" : req.err().message});
   } else {
-    auto outcome = core_.on_control(who, property(body, public_key_property), *req, common::now_ms());
+    auto now = common::now_ms();
+    std::string key = property(body, public_key_property);
+    auto outcome = core_.on_control(who, key, *req, now);
     reply = std::move(outcome.reply);
     cut_off = outcome.cut_off;
+    core_.audit().on_control(audit_caller(who.user_id(), key, property(body, "Peer-Address")),
+                             *req, reply.code, now);
   }
   if (core_.db().take_unsynced() > 0) {
     // A key or token changed: acknowledge it only once it is on disk.

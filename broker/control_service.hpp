@@ -20,6 +20,7 @@
 #include "broker/key_store.hpp"
 #include "common/envelope.hpp"
 #include "common/protocol/catalogue.hpp"
+#include "common/result.hpp"
 
 namespace dockmesh::broker {
 
@@ -43,6 +44,9 @@ class control_service {
 
   // What the `stats` action returns (the hub's counters).
   void set_stats_source(std::function<nlohmann::json()> fn) { stats_ = std::move(fn); }
+  // What the admin-only `audit` action returns (audit_log::query).
+  using audit_fn = std::function<common::result<nlohmann::json>(const nlohmann::json&)>;
+  void set_audit_source(audit_fn fn) { audit_ = std::move(fn); }
 
  private:
   role effective_role(const identity& who, std::string_view public_key) const;
@@ -59,6 +63,7 @@ class control_service {
   container_index& containers_;
   std::string client_id_;
   std::function<nlohmann::json()> stats_;
+  audit_fn audit_;
 };
 
 }  // namespace dockmesh::broker

@@ -165,6 +165,22 @@ void create_dispatcher::forget(const std::string& id) {
   if (db_) (void)db_->erase("p/" + id, false);
 }
 
+bool create_dispatcher::reply_from_placed_host(const std::string& re,
+                                               std::string_view fqdn) const {
+  if (auto sub = sub_to_job_.find(re); sub != sub_to_job_.end()) {
+    auto it = jobs_.find(sub->second);
+    if (it == jobs_.end()) return true;
+    for (const auto& s : it->second.subs)
+      if (s.env.id == re) return s.host == fqdn;
+    return true;
+  }
+  auto it = jobs_.find(re);
+  if (it == jobs_.end() || it->second.hosts.empty()) return true;  // not ours, or not known
+  for (const auto& a : it->second.hosts)
+    if (a.fqdn == fqdn) return true;
+  return false;
+}
+
 publications create_dispatcher::on_reply(const envelope& rep, std::int64_t) {
   auto owner = sub_to_job_.find(rep.re);
   if (owner == sub_to_job_.end()) return {};

@@ -24,6 +24,7 @@
 #include "broker/scheduler.hpp"
 #include "broker/state_db.hpp"
 #include "common/envelope.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::broker {
 
@@ -44,11 +45,17 @@ class create_dispatcher {
 
   publications on_request(const common::envelope& req, const fleet_fn& fleet, std::int64_t now_ms);
   publications on_reply(const common::envelope& rep, std::int64_t now_ms);
+  // False when `re` answers a request this broker placed (or one of its sub-requests) and
+  // `fqdn` is not a host it placed it on: the hub drops such a reply as forged.
+  bool reply_from_placed_host(const std::string& re, std::string_view fqdn) const;
   // Fan-outs past their deadline get their combined reply (504 for hosts that did not answer);
   // old entries leave the cache.
   publications tick(std::int64_t now_ms);
 
   const std::string& reply_topic() const { return reply_topic_; }
+  // Sub-replies come to rep/<client_id>/ instead of rep/<broker client id>/ (the broker passes
+  // its key-bound id, common/bus_identity.hpp, so that no agent can claim the topic).
+  void reply_as(std::string_view client_id) { reply_topic_ = common::topic_rep(client_id).value(); }
   const dispatch_counters& counters() const { return counters_; }
   std::size_t pending_fanouts() const;
 

@@ -170,3 +170,20 @@ TEST_CASE("a placement survives a restart: the retry goes to the same hosts") {
   auto fresh = late.on_request(solo, fleet_of({"z"}), 2000 + create_dispatcher::cache_ms + 1);
   CHECK(fresh[0].topic == "req/host/z/");
 }
+
+TEST_CASE("a reply to a placed request counts only from a host it was placed on") {
+  create_dispatcher d("broker-1", 1);
+  auto one = d.on_request(create({{"image", "busybox"}}), fleet_of({"h1"}), 0);
+  REQUIRE(one.size() == 1);
+  CHECK(d.reply_from_placed_host("req1", "h1"));
+  CHECK_FALSE(d.reply_from_placed_host("req1", "h2"));
+  CHECK(d.reply_from_placed_host("not-ours", "h2"));
+  create_dispatcher f("broker-1", 1);
+  auto out = f.on_request(create({{"image", "busybox"}, {"instances", 2}}), fleet_of({"a", "b"}), 0);
+  REQUIRE(out.size() == 2);
+  std::string host0 = out[0].topic.substr(9, out[0].topic.size() - 10);
+  std::string other = host0 == "a" ? "b" : "a";
+  CHECK(f.reply_from_placed_host(out[0].env.id, host0));
+  CHECK_FALSE(f.reply_from_placed_host(out[0].env.id, other));
+  CHECK_FALSE(f.reply_from_placed_host(out[0].env.id, "c"));
+}

@@ -1,14 +1,18 @@
 // hub: the broker's sockets and its one poll loop (the hub thread). It owns
 //   XSUB  (publishers connect; subscribes to everything so every message reaches the broker),
-//   XPUB  (subscribers connect; filtering per subscriber is ZeroMQ's),
+//   XPUB  (subscribers connect; ZMQ_XPUB_MANUAL: every subscription comes to the hub with the
+//          subscriber's User-Id and Public-Key, and only what topic_acl allows is applied),
 //   ROUTER (control protocol),
 //   REP on inproc://zeromq.zap.01 (ZAP: answered here, between two forwarding batches),
 //   SUB to peer brokers' XPUB (their dir/, for the leader rule), and the stop pipe.
 // All bus sockets are CURVE servers (no plaintext mode) with ZMQ_MAXMSGSIZE. The hot path moves
 // zmq::message_t frames from XSUB to XPUB without copying; it reads the sender's User-Id (set by
 // ZAP) from the frame, checks topic_acl, and decodes only ann/, req/any/ and replies addressed to
-// the broker. Everything else is forwarded by topic. Dropped messages are counted by reason and
-// logged at most once a second per reason.
+// the broker; an agent's reply is peeked (its `from` and `re`) so that it answers only as itself
+// and only for requests placed on it. Every forwarded message's topic frame gets the sender's
+// User-Id appended after a '\0' (the stamp of common/bus_identity.hpp); the broker's own
+// messages are stamped broker:broker. Everything else is forwarded by topic. Dropped messages and refused
+// subscriptions are counted by reason and logged at most once a second per reason.
 // Cutting off a key: ZeroMQ cannot close one peer's connection, so when an accepted key is
 // revoked the hub closes and re-binds its XSUB and XPUB sockets at once (before it reads another
 // message): every client reconnects, ZAP runs again, and the revoked key is refused. Messages in
@@ -38,13 +42,15 @@
 
 namespace dockmesh::broker {
 
-enum class drop_reason { malformed, acl, count };
+enum class drop_reason { malformed, acl, subscription, count };
 
 struct hub_counters {
   std::uint64_t forwarded = 0;
   std::uint64_t published = 0;  // the broker's own messages
   std::array<std::uint64_t, static_cast<int>(drop_reason::count)> dropped{};
-  std::array<std::uint64_t, 5> acl{};  // by acl_decision
+  std::array<std::uint64_t, acl_decision_count> acl{};  // by acl_decision
+  std::uint64_t subscriptions = 0;          // applied
+  std::uint64_t subscriptions_refused = 0;  // outside the subscriber's ACL, never applied
   std::uint64_t bus_rebinds = 0;
   nlohmann::json to_json() const;
 };
@@ -65,9 +71,14 @@ class hub {
   void connect_peers();
   void forward_batch();
   bool forward_one();
-  void inspect(const topic_view& t, zmq::message_t& body, const identity& who, bool& forward);
+  void inspect(const zmq::message_t& topic_frame, const topic_view& t, zmq::message_t& body,
+               const identity& who, bool& forward);
   void handle_zap();
   void drain_subscriptions();
+  void decide_subscription(zmq::message_t& m);
+  bool reply_allowed(zmq::message_t& body, const identity& who, std::string_view topic);
+  void audit_request(const zmq::message_t& topic, const identity& who, const topic_view& t,
+                     const common::envelope& req);
   void drain_peers();
   void publish(const publications& out);
   void log_summary();

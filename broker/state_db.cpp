@@ -104,4 +104,28 @@ void state_db::for_each(std::string_view prefix,
   }
 }
 
+void state_db::for_each_backwards(
+    std::string_view prefix,
+    const std::function<bool(std::string_view, const nlohmann::json&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  rocksdb::Slice p(prefix.data(), prefix.size());
+  std::string past_end = std::string(prefix) + '\xff';
+  for (it->SeekForPrev(past_end); it->Valid() && it->key().starts_with(p); it->Prev()) {
+    auto v = unpack(std::string_view(it->value().data(), it->value().size()));
+    if (v && !fn(std::string_view(it->key().data(), it->key().size()), *v)) return;
+  }
+}
+
+std::pair<std::string, std::string> state_db::key_range(std::string_view prefix) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  rocksdb::Slice p(prefix.data(), prefix.size());
+  std::pair<std::string, std::string> out;
+  it->Seek(p);
+  if (!it->Valid() || !it->key().starts_with(p)) return out;
+  out.first = it->key().ToString();
+  it->SeekForPrev(std::string(prefix) + '\xff');
+  if (it->Valid() && it->key().starts_with(p)) out.second = it->key().ToString();
+  return out;
+}
+
 }  // namespace dockmesh::broker

@@ -3,6 +3,7 @@
 //   t/<token hash>  join tokens (join_tokens)
 //   h/<fqdn>        host records (host_directory)
 //   i/<fqdn>        each host's last applied inventory (container_index)
+//   a/<sequence>    the audit log, a bounded ring (audit_log)
 // Values are msgpack (nlohmann::json::to_msgpack). Owned by the hub thread; writes without sync
 // only go to the WAL via write(2), so they survive kill -9 of the broker (not a power cut) and
 // cost microseconds. Key and token changes ask for sync writes. A sync write took 2 ms (p50) to
@@ -47,6 +48,12 @@ class state_db {
   // Calls fn(key, value) for every key with this prefix whose value decodes.
   void for_each(std::string_view prefix,
                 const std::function<void(std::string_view, const nlohmann::json&)>& fn) const;
+
+  // From the last key with this prefix backwards, while fn(key, value) returns true.
+  void for_each_backwards(std::string_view prefix,
+                          const std::function<bool(std::string_view, const nlohmann::json&)>& fn) const;
+  // The first and the last key with this prefix (empty strings when there is none).
+  std::pair<std::string, std::string> key_range(std::string_view prefix) const;
 
   static std::string pack(const nlohmann::json& value);
 

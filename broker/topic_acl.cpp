@@ -1,6 +1,10 @@
 #include "broker/topic_acl.hpp"
 #include "common/protocol/catalogue.hpp"
 
+#include <string>
+
+#include "common/bus_identity.hpp"
+
 namespace dockmesh::broker {
 namespace {
 
@@ -21,6 +25,32 @@ bool named(std::string_view topic, std::string_view prefix, topic_kind kind, top
 
 bool is_request_publisher(role r) { return r == role::bridge || r == role::admin; }
 
+// A subscription narrower than (or equal to) `topic` only ever matches `topic`.
+bool inside(std::string_view prefix, std::string_view topic) { return starts_with(prefix, topic); }
+
+// rep/<client-id>/...: allowed only to the identity that owns the client id. A shorter prefix
+// ("rep/", "rep/ctl") would match other identities' topics.
+acl_decision check_reply_subscription(const identity& who, std::string_view public_key,
+                                      std::string_view prefix) {
+  std::string_view rest = prefix.substr(4);
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos || !common::valid_segment(rest.substr(0, slash)))
+    return acl_decision::foreign_reply;
+  return common::owns_client_id(who.user_id(), public_key, rest.substr(0, slash))
+             ? acl_decision::allow
+             : acl_decision::foreign_reply;
+}
+
+acl_decision check_agent_subscription(const identity& who, std::string_view public_key,
+                                      std::string_view prefix) {
+  if (inside(prefix, "req/all/")) return acl_decision::allow;
+  if (starts_with(prefix, "rep/")) return check_reply_subscription(who, public_key, prefix);
+  if (starts_with(prefix, "req/host/"))
+    return inside(prefix, "req/host/" + who.name + "/") ? acl_decision::allow
+                                                        : acl_decision::foreign_host;
+  return acl_decision::forbidden_topic;
+}
+
 }  // namespace
 
 std::string_view to_string(acl_decision d) {
@@ -30,6 +60,9 @@ std::string_view to_string(acl_decision d) {
     case acl_decision::forbidden_topic: return "topic not allowed for this role";
     case acl_decision::foreign_host: return "agent publishing for another host";
     case acl_decision::bad_announcement: return "invalid announcement";
+    case acl_decision::foreign_reply: return "reply topic of another identity";
+    case acl_decision::forged_sender: return "agent replying as another host";
+    case acl_decision::count: break;
   }
   return "?";
 }
@@ -63,6 +96,28 @@ acl_decision check_publish(const identity& who, const topic_view& topic) {
       return acl_decision::forbidden_topic;
   }
   return acl_decision::forbidden_topic;
+}
+
+acl_decision check_subscribe(const identity& who, std::string_view public_key,
+                             std::string_view prefix) {
+  switch (who.who) {
+    case role::admin: return acl_decision::allow;
+    case role::agent: return check_agent_subscription(who, public_key, prefix);
+    case role::bridge:
+      if (inside(prefix, "dir/") || inside(prefix, "evt/")) return acl_decision::allow;
+      if (starts_with(prefix, "rep/")) return check_reply_subscription(who, public_key, prefix);
+      return acl_decision::forbidden_topic;
+    case role::broker:
+      return inside(prefix, "dir/") ? acl_decision::allow : acl_decision::forbidden_topic;
+    case role::pending:
+    case role::unknown: break;
+  }
+  return acl_decision::forbidden_topic;
+}
+
+acl_decision check_reply_sender(const identity& who, std::string_view from) {
+  if (who.who != role::agent) return acl_decision::allow;
+  return from == who.name ? acl_decision::allow : acl_decision::forged_sender;
 }
 
 acl_decision check_announcement(const identity& who, const common::envelope& env) {

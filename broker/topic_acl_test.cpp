@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include "common/bus_identity.hpp"
+#include "common/curve_keys.hpp"
+
 using namespace dockmesh;
 using namespace dockmesh::broker;
 
@@ -103,4 +106,57 @@ TEST_CASE("user ids parse back into identities") {
   CHECK(parse_user_id("root:x") == identity{});
   CHECK(parse_user_id("") == identity{});
   CHECK(identity{role::bridge, "b"}.user_id() == "bridge:b");
+}
+
+TEST_CASE("subscribe ACL: an agent reads only its own requests, broadcasts and replies") {
+  const std::string key = common::generate_keypair().public_key;
+  auto sub = [&](const identity& who, std::string_view prefix) {
+    return check_subscribe(who, key, prefix);
+  };
+  CHECK(sub(agent, "req/host/host1.mesh.test/") == acl_decision::allow);
+  CHECK(sub(agent, "req/host/host1.mesh.test/more") == acl_decision::allow);  // narrower
+  CHECK(sub(agent, "req/all/") == acl_decision::allow);
+  CHECK(sub(agent, "rep/host1.mesh.test/") == acl_decision::allow);
+  CHECK(sub(agent, "") == acl_decision::forbidden_topic);
+  CHECK(sub(agent, "req/") == acl_decision::forbidden_topic);
+  CHECK(sub(agent, "req/host/") == acl_decision::foreign_host);
+  CHECK(sub(agent, "req/host/host1.mesh.test") == acl_decision::foreign_host);  // matches ...testX/
+  CHECK(sub(agent, "req/host/host2.mesh.test/") == acl_decision::foreign_host);
+  CHECK(sub(agent, "req/any/") == acl_decision::forbidden_topic);
+  CHECK(sub(agent, "rep/") == acl_decision::foreign_reply);
+  CHECK(sub(agent, "rep/host2.mesh.test/") == acl_decision::foreign_reply);
+  CHECK(sub(agent, "rep/ctl-1_" + common::public_key_hex(key) + "/") == acl_decision::allow);
+  CHECK(sub(agent, "rep/ctl-1_" + std::string(64, 'a') + "/") == acl_decision::foreign_reply);
+  CHECK(sub(agent, "evt/") == acl_decision::forbidden_topic);
+  CHECK(sub(agent, "ann/") == acl_decision::forbidden_topic);
+  CHECK(sub(agent, "dir/") == acl_decision::forbidden_topic);
+}
+
+TEST_CASE("subscribe ACL: bridge, admin, peer broker, pending") {
+  const std::string key = common::generate_keypair().public_key;
+  const std::string mine = "rep/bridge-1_" + common::public_key_hex(key) + "/";
+  auto sub = [&](const identity& who, std::string_view prefix) {
+    return check_subscribe(who, key, prefix);
+  };
+  CHECK(sub(bridge, "dir/") == acl_decision::allow);
+  CHECK(sub(bridge, "evt/") == acl_decision::allow);
+  CHECK(sub(bridge, "evt/host/h1/") == acl_decision::allow);
+  CHECK(sub(bridge, mine) == acl_decision::allow);
+  CHECK(sub(bridge, "") == acl_decision::forbidden_topic);
+  CHECK(sub(bridge, "req/host/h1/") == acl_decision::forbidden_topic);
+  CHECK(sub(bridge, "ann/") == acl_decision::forbidden_topic);
+  CHECK(sub(bridge, "rep/bridge-1/") == acl_decision::foreign_reply);  // an agent's topic
+  CHECK(sub(bridge, "rep/ctl-1_" + std::string(64, 'b') + "/") == acl_decision::foreign_reply);
+  CHECK(sub(admin, "") == acl_decision::allow);
+  CHECK(sub(admin, "rep/") == acl_decision::allow);
+  CHECK(sub(broker_peer, "dir/") == acl_decision::allow);
+  CHECK(sub(broker_peer, "") == acl_decision::forbidden_topic);
+  CHECK(sub(pending, "dir/") == acl_decision::forbidden_topic);
+}
+
+TEST_CASE("an agent replies only as itself") {
+  CHECK(check_reply_sender(agent, "host1.mesh.test") == acl_decision::allow);
+  CHECK(check_reply_sender(agent, "host2.mesh.test") == acl_decision::forged_sender);
+  CHECK(check_reply_sender(agent, "") == acl_decision::forged_sender);
+  CHECK(check_reply_sender(bridge, "anything") == acl_decision::allow);
 }

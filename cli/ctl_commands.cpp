@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <stdexcept>
 
+#include "common/bus_identity.hpp"
 #include "common/config.hpp"
 #include "common/curve_keys.hpp"
 #include "common/envelope.hpp"
@@ -21,6 +23,42 @@ using std::chrono::milliseconds;
 
 int code_of(exit_code c) {
   return static_cast<int>(c);
+}
+
+// --since: unix milliseconds, or a duration ago ("90s", "15m", "2h", "7d").
+std::int64_t parse_since(const std::string& s, std::int64_t now_ms) {
+  std::size_t used = 0;
+  long long n = -1;
+  try {
+    n = std::stoll(s, &used);
+  } catch (const std::exception&) {
+  }
+  if (n < 0) throw std::invalid_argument("--since must be unix milliseconds or a duration like 15m");
+  if (used == s.size()) return n;
+  static const std::pair<char, std::int64_t> units[] = {
+      {'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+  if (used + 1 == s.size())
+    for (auto [u, ms] : units)
+      if (s[used] == u) return now_ms - n * ms;
+  throw std::invalid_argument("--since must be unix milliseconds or a duration like 15m");
+}
+
+json audit_body(const command_line& cl) {
+  json body = json::object();
+  if (cl.has("since")) body["since"] = parse_since(cl.value("since"), common::now_ms());
+  if (cl.has("user")) body["user"] = cl.value("user");
+  if (cl.has("limit")) {
+    std::size_t used = 0;
+    long n = 0;
+    try {
+      n = std::stol(cl.value("limit"), &used);
+    } catch (const std::exception&) {
+    }
+    if (n < 1 || n > 1000 || used != cl.value("limit").size())
+      throw std::invalid_argument("--limit must be 1..1000");
+    body["limit"] = n;
+  }
+  return body;
 }
 
 // The control action and body for `keys ...`.
@@ -70,8 +108,14 @@ std::string ctl_context::user() const {
 }
 
 common::bus_client_options ctl_context::bus_options() const {
-  // ctl-<random>: our reply topic, unique per invocation.
-  return common::bus_client_options_from(vm, "ctl-" + common::new_message_id().substr(0, 12));
+  // ctl-<random>_<our key>: our reply topic, unique per invocation and bound to our key, so the
+  // broker lets no one else read it (common/bus_identity.hpp).
+  auto o = common::bus_client_options_from(vm, {});
+  auto id = common::key_bound_client_id("ctl-" + common::new_message_id().substr(0, 12),
+                                        o.keys.public_key);
+  if (!id) throw std::runtime_error("cannot build a client id: " + id.err().message);
+  o.client_id = std::move(*id);
+  return o;
 }
 
 int ctl_context::fail(exit_code code, const std::string& message) const {
@@ -145,6 +189,13 @@ int run_directory_command(const ctl_context& ctx) {
     action = names::containers;
     if (cl.has("host")) body["host"] = cl.value("host");
     if (cl.has("owner")) body["owner"] = cl.value("owner");
+  } else if (cl.command == "audit") {
+    action = "audit";
+    try {
+      body = audit_body(cl);
+    } catch (const std::invalid_argument& e) {
+      return ctx.fail(exit_code::usage_or_timeout, e.what());
+    }
   } else if (cl.command == "keys") {
     try {
       std::tie(action, body) = keys_call(cl);

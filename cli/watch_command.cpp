@@ -71,7 +71,8 @@ int run_watch(const ctl_context& ctx) {
     if (!m) continue;
     // Our own reply topic is an implementation detail of this client, not bus traffic to show.
     if (m->topic == bus.reply_topic()) continue;
-    json line{{"topic", m->topic}, {"envelope", common::to_json(m->env)}};
+    // sender: the broker's stamp, the identity that published it (not the envelope's claim).
+    json line{{"topic", m->topic}, {"sender", m->sender}, {"envelope", common::to_json(m->env)}};
     ctx.out << line.dump() << std::endl;
     if (!ctx.out) break;  // stdout closed (e.g. piped into head)
     if (count && ++printed >= count) break;

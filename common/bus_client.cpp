@@ -3,6 +3,7 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "common/bus_identity.hpp"
 #include "common/log.hpp"
 #include "common/topic.hpp"
 #include "common/protocol/names.hpp"
@@ -136,7 +137,8 @@ std::optional<bus_message> bus_client::read_one() {
     return bus_message{};
   }
   ++counters_.received;
-  return bus_message{topic_frame.to_string(), std::move(*env)};
+  auto [topic, stamp] = split_stamp(topic_frame.to_string_view());
+  return bus_message{std::string(topic), std::move(*env), std::string(stamp)};
 }
 
 std::optional<bus_message> bus_client::try_receive() {
@@ -163,6 +165,13 @@ std::optional<bus_message> bus_client::receive(milliseconds timeout) {
     zmq::pollitem_t item{sub_.handle(), 0, ZMQ_POLLIN, 0};
     zmq::poll(&item, 1, left);
   }
+}
+
+void bus_client::note_forged(const bus_message& m) {
+  ++counters_.forged;
+  DM_LOG(warn) << "dropped a reply to " << m.env.re.substr(0, 40) << " stamped '"
+               << m.sender.substr(0, 80) << "' (claims to be from '" << m.env.from.substr(0, 80)
+               << "'): not the identity the request was sent to";
 }
 
 bool bus_client::wait_ready(milliseconds timeout) {
@@ -207,7 +216,9 @@ result<envelope> bus_request(bus_client& bus, std::string_view topic, envelope r
     }
     auto wait = std::chrono::duration_cast<milliseconds>(std::min(deadline, next_send) - clock::now());
     auto m = bus.receive(std::max(wait, milliseconds(0)));
-    if (m && m->env.re == request.id) return std::move(m->env);
+    if (!m || m->env.re != request.id) continue;
+    if (reply_stamp_accepted(topic, m->sender, m->env)) return std::move(m->env);
+    bus.note_forged(*m);
   }
   return make_error(errc::timeout, "no reply to '" + request.action + "' within " +
                                        std::to_string(timeout.count()) + " ms");
@@ -231,8 +242,12 @@ std::vector<envelope> bus_collect(bus_client& bus, std::string_view topic, envel
     }
     auto wait = std::chrono::duration_cast<milliseconds>(std::min(deadline, next_send) - clock::now());
     auto m = bus.receive(std::max(wait, milliseconds(0)));
-    if (m && m->env.re == request.id && senders.insert(m->env.from).second)
-      replies.push_back(std::move(m->env));
+    if (!m || m->env.re != request.id) continue;
+    if (!reply_stamp_accepted(topic, m->sender, m->env)) {
+      bus.note_forged(*m);
+      continue;
+    }
+    if (senders.insert(m->env.from).second) replies.push_back(std::move(m->env));
   }
   return replies;
 }

@@ -45,6 +45,7 @@ struct bus_client_options {
 struct bus_message {
   std::string topic;
   envelope env;
+  std::string sender;  // the broker's stamp (common/bus_identity.hpp); empty if unstamped
 };
 
 struct bus_counters {
@@ -52,6 +53,7 @@ struct bus_counters {
   std::uint64_t received = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t malformed = 0;
+  std::uint64_t forged = 0;  // replies whose stamp is not the identity the request addressed
 };
 
 // Bounded set of recently seen keys; the oldest are forgotten first.
@@ -89,6 +91,8 @@ class bus_client {
   const std::string& client_id() const { return options_.client_id; }
   const std::string& reply_topic() const { return reply_topic_; }
   const bus_counters& counters() const { return counters_; }
+  // A receiver that dropped a reply for its stamp counts it here (and logs it).
+  void note_forged(const bus_message& m);
 
  private:
   std::optional<bus_message> read_one();
@@ -105,6 +109,8 @@ class bus_client {
 
 // Publishes `request` on `topic` and waits for the reply whose `re` is request.id on the
 // client's reply topic, re-publishing with the same id (attempt + 1) every `retry_every`.
+// Only a reply stamped by the identity `topic` addresses counts (reply_stamp_accepted); others
+// are dropped and counted as forged.
 // Fills in id, from, reply_to and deadline when empty. errc::timeout if nothing came back.
 // Messages that are not the awaited reply are dropped: use it from request/response clients.
 result<envelope> bus_request(bus_client& bus, std::string_view topic, envelope request,

@@ -193,6 +193,37 @@ result<envelope> decode(std::string_view bytes, const decode_limits& limits) {
   return e;
 }
 
+std::optional<envelope_peek> peek_envelope(std::string_view bytes, const decode_limits& limits) {
+  if (bytes.size() > limits.max_bytes) return std::nullopt;
+  msgpack::object_handle oh;
+  try {
+    msgpack::unpack_limit lim(limits.max_elements, limits.max_elements, limits.max_string,
+                              limits.max_string, limits.max_string, limits.max_depth);
+    std::size_t off = 0;
+    // Strings stay references into `bytes`: nothing of a large body is copied.
+    auto by_reference = [](msgpack::type::object_type, std::size_t, void*) { return true; };
+    oh = msgpack::unpack(bytes.data(), bytes.size(), off, by_reference, nullptr, lim);
+    if (off != bytes.size()) return std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const msgpack::object& o = oh.get();
+  if (o.type != msgpack::type::MAP) return std::nullopt;
+  envelope_peek p;
+  for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+    const auto& kv = o.via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR) continue;
+    std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
+    if (key == "code" && kv.val.type == msgpack::type::POSITIVE_INTEGER && kv.val.via.u64 < 1000)
+      p.code = static_cast<int>(kv.val.via.u64);
+    if (kv.val.type != msgpack::type::STR) continue;
+    std::string_view val(kv.val.via.str.ptr, kv.val.via.str.size);
+    if (key == "from") p.from = val;
+    else if (key == "re") p.re = val;
+  }
+  return p;
+}
+
 envelope make_reply(const envelope& request, std::string from, int code, json body) {
   envelope r;
   r.id = new_message_id();

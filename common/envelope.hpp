@@ -54,6 +54,15 @@ envelope make_error_reply(const envelope& request, std::string from, const error
 // JSON view of an envelope, for the CLI and the bridge (`watch` prints these).
 nlohmann::json to_json(const envelope& env);
 
+// The `from`, `re` and `code` of an encoded envelope, read without building the body: the broker checks
+// every agent reply's sender with it. nullopt if the bytes are not a msgpack map.
+struct envelope_peek {
+  std::string from;
+  std::string re;
+  int code = 0;
+};
+std::optional<envelope_peek> peek_envelope(std::string_view bytes, const decode_limits& limits = {});
+
 // A new random message id (32 hex chars).
 std::string new_message_id();
 std::int64_t now_ms();

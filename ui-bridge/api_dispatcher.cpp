@@ -70,6 +70,8 @@ void api_dispatcher::invoke(route_id id, api_call_ptr call) {
       return auth_.users_password(std::move(call));
     case route_id::hosts_list:
       return mesh_.hosts_list(std::move(call));
+    case route_id::audit_list:
+      return mesh_.audit_list(std::move(call));
     case route_id::host_get:
       return mesh_.host_get(std::move(call));
     case route_id::containers_list:

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "common/bus_identity.hpp"
 #include "common/config.hpp"
 #include "common/envelope.hpp"
 #include "common/log.hpp"
@@ -94,7 +95,11 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
   c.bus.hosts_cache = std::chrono::milliseconds(std::max(0, vm["hosts-cache-ms"].as<int>()));
   c.per_user.max_failures = static_cast<std::size_t>(positive("login-failures-per-user"));
   c.per_address.max_failures = static_cast<std::size_t>(positive("login-failures-per-address"));
-  c.bus_options = common::bus_client_options_from(vm, "bridge-" + random_hex(4));
+  // bridge-<random>_<our key>: a reply topic only this bridge's key may read.
+  c.bus_options = common::bus_client_options_from(vm, {});
+  auto id = common::key_bound_client_id("bridge-" + random_hex(4), c.bus_options.keys.public_key);
+  if (!id) throw std::runtime_error("cannot build a client id: " + id.err().message);
+  c.bus_options.client_id = std::move(*id);
   return c;
 }
 

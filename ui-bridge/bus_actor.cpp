@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/bus_identity.hpp"
 #include "common/control_client.hpp"
 #include "common/log.hpp"
 #include "common/topic.hpp"
@@ -143,6 +144,12 @@ class bus_actor::loop {
     if (m.env.is_reply()) {
       auto it = pending_.find(m.env.re);
       if (it == pending_.end()) return;  // late, or for a request that already timed out
+      // Only the identity we addressed may answer (the broker's stamp, not the reply's `from`).
+      if (!common::reply_stamp_accepted(it->second.topic, m.sender, m.env)) {
+        owner_.count([](auto& k) { ++k.forged_replies; });
+        bus_.note_forged(m);
+        return;
+      }
       auto done = std::move(it->second.done);
       pending_.erase(it);
       owner_.count([](auto& k) { ++k.replies; });

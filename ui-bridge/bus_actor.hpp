@@ -41,6 +41,7 @@ struct bus_actor_counters {
   std::uint64_t requests = 0;
   std::uint64_t replies = 0;
   std::uint64_t timeouts = 0;
+  std::uint64_t forged_replies = 0;  // stamped by another identity than the one addressed
   std::uint64_t control_calls = 0;
   std::uint64_t control_cache_hits = 0;
   std::uint64_t events = 0;

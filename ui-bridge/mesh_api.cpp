@@ -36,6 +36,27 @@ void mesh_api::hosts_list(api_call_ptr call) {
   directory(call, std::string(common::protocol::names::hosts), body);
 }
 
+void mesh_api::audit_list(api_call_ptr call) {
+  if (!call->who.is_admin())
+    return call->fail(make_error(errc::forbidden, "only admins may read the audit log"));
+  nlohmann::json body = nlohmann::json::object();
+  for (const char* k : {"since", "limit"}) {
+    if (!call->query.count(k)) continue;
+    const std::string& v = call->query[k];
+    std::size_t used = 0;
+    long long n = -1;
+    try {
+      n = std::stoll(v, &used);
+    } catch (const std::exception&) {
+    }
+    if (n < 0 || used != v.size())
+      return call->fail(make_error(errc::invalid_argument, std::string(k) + " must be a number"));
+    body[k] = n;
+  }
+  if (call->query.count("user")) body["user"] = call->query["user"];
+  directory(call, "audit", body);
+}
+
 void mesh_api::host_get(api_call_ptr call) {
   directory(call, std::string(common::protocol::names::host), {{"fqdn", call->params["fqdn"]}});
 }

@@ -13,6 +13,8 @@ class mesh_api {
   explicit mesh_api(bridge_services& s) : s_(s) {}
 
   void hosts_list(api_call_ptr call);
+  // GET /api/v1/audit?since=MS&user=U&limit=N: the broker's audit log; admins only.
+  void audit_list(api_call_ptr call);
   void host_get(api_call_ptr call);
   void containers_list(api_call_ptr call);
   void containers_create(api_call_ptr call);

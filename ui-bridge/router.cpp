@@ -125,6 +125,7 @@ router make_api_router() {
   r.add("DELETE", "/api/v1/users/{name}", route_id::users_remove);
   r.add("PUT", "/api/v1/users/{name}/password", route_id::users_password);
   r.add("GET", "/api/v1/hosts", route_id::hosts_list);
+  r.add("GET", "/api/v1/audit", route_id::audit_list);
   r.add("GET", "/api/v1/hosts/{fqdn}", route_id::host_get);
   r.add("GET", "/api/v1/containers", route_id::containers_list);
   r.add("POST", "/api/v1/containers", route_id::containers_create);

@@ -24,6 +24,7 @@ enum class route_id {
   users_remove,
   users_password,
   hosts_list,
+  audit_list,
   host_get,
   containers_list,
   containers_create,

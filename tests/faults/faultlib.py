@@ -204,7 +204,9 @@ class Bus:
         if not self.sub.poll(int(timeout * 1000)):
             return None
         frames = self.sub.recv_multipart()
-        return frames[0].decode(errors="replace"), msgpack.unpackb(frames[-1], raw=False)
+        # The broker appends '\0' and the sender's identity (its stamp) to the topic.
+        topic = frames[0].split(b"\0", 1)[0]
+        return topic.decode(errors="replace"), msgpack.unpackb(frames[-1], raw=False)
 
     def wait_ready(self, timeout):
         """Publishes probes on our own reply topic until one comes back."""

@@ -85,7 +85,8 @@ class AgentBus:
         """(topic, envelope dict) or None."""
         if self.sub.poll(int(max(0, timeout) * 1000)):
             topic, raw = self.sub.recv_multipart()
-            return topic.decode(), msgpack.unpackb(raw, raw=False)
+            # The broker appends '\0' and the sender's identity (its stamp) to the topic.
+            return topic.split(b"\0", 1)[0].decode(), msgpack.unpackb(raw, raw=False)
         return None
 
     def envelope(self, action, body=None, user="admin", role="admin", id=None, attempt=0,

@@ -23,6 +23,7 @@ import uuid
 
 import msgpack
 import zmq
+from zmq.utils import z85
 
 from meshlib import BUILD_DIR, wait_for
 
@@ -94,6 +95,11 @@ class Control:
         self.sock.close(0)
 
 
+def key_bound_id(label, public_z85):
+    """common/bus_identity.hpp's key-bound client id: <label>_<hex of the public key>."""
+    return "%s_%s" % (label, z85.decode(public_z85.encode()).hex())
+
+
 class Bus:
     """PUB to the XSUB endpoint and SUB from the XPUB endpoint, with CURVE. Given several
     brokers (`also`), it connects to all of them, as dockmesh clients do."""
@@ -124,7 +130,8 @@ class Bus:
     def receive(self, timeout=0.2):
         if self.sub.poll(int(timeout * 1000)):
             topic, raw = self.sub.recv_multipart()[:2]
-            return topic.decode(), msgpack.unpackb(raw, raw=False)
+            # The broker appends '\0' and the sender's identity (its stamp) to the topic.
+            return topic.split(b"\0", 1)[0].decode(), msgpack.unpackb(raw, raw=False)
         return None
 
     def drain(self):
@@ -250,6 +257,10 @@ class Broker:
         return c
 
     def bus(self, key, client_id, also=()):
+        if key.role in ("bridge", "broker"):
+            # Only an agent's fqdn is a client id of its own; any other key's reply topic must
+            # be bound to the key, or the broker refuses the subscription.
+            client_id = key_bound_id(client_id, key.public)
         b = Bus(self.ctx, self, key, client_id, also)
         self._closeables.append(b)
         return b

@@ -35,7 +35,8 @@ class BrokerDirectoryTest(unittest.TestCase):
         self.watch.subscribe("dir/")
         self.watch.ready()
         self.agent = self.b.bus(self.b.agents[H1], H1)
-        self.agent.subscribe("req/")
+        self.agent.subscribe("req/all/")  # an agent may read only its own request topics
+        self.agent.subscribe("req/host/%s/" % H1)
         self.agent.ready()
 
     def hosts(self, **body):
