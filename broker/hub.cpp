@@ -213,6 +213,7 @@ bool hub::forward_one() {
   }
   bool forward = true;
   if (t.kind == topic_kind::ann || t.kind == topic_kind::req_any ||
+      t.kind == topic_kind::req_host ||
       (t.kind == topic_kind::rep && view(topic) == own_reply_topic_))
     inspect(t, body, who, forward);
   if (!forward) return true;
@@ -228,9 +229,10 @@ void hub::inspect(const topic_view& t, zmq::message_t& body, const identity& who
   auto env = common::decode(view(body), limits);
   // Every branch a string_view: a mixed conditional would be a temporary std::string copy of
   // own_reply_topic_, destroyed at the end of this statement while `topic` still points into it.
-  std::string_view topic = t.kind == topic_kind::ann       ? std::string_view("ann/")
-                           : t.kind == topic_kind::req_any ? std::string_view("req/any/")
-                                                           : std::string_view(own_reply_topic_);
+  std::string_view topic = t.kind == topic_kind::ann        ? std::string_view("ann/")
+                           : t.kind == topic_kind::req_any  ? std::string_view("req/any/")
+                           : t.kind == topic_kind::req_host ? std::string_view("req/host/")
+                                                            : std::string_view(own_reply_topic_);
   if (!env) {
     forward = false;
     drop(drop_reason::malformed, who, topic, env.err().message);
@@ -246,6 +248,9 @@ void hub::inspect(const topic_view& t, zmq::message_t& body, const identity& who
       return;
     }
     publish(core_.on_announcement(*env, now));
+  } else if (t.kind == topic_kind::req_host) {
+    // Decided on the in-memory directory only (no I/O): a refusal is published right here.
+    publish(core_.on_targeted_request(t.name, *env, now, forward));
   } else if (t.kind == topic_kind::req_any) {
     if (env->is_reply() || env->action.empty()) {
       forward = false;

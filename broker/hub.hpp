@@ -6,8 +6,11 @@
 //   SUB to peer brokers' XPUB (their dir/, for the leader rule), and the stop pipe.
 // All bus sockets are CURVE servers (no plaintext mode) with ZMQ_MAXMSGSIZE. The hot path moves
 // zmq::message_t frames from XSUB to XPUB without copying; it reads the sender's User-Id (set by
-// ZAP) from the frame, checks topic_acl, and decodes only ann/, req/any/ and replies addressed to
-// the broker. Everything else is forwarded by topic. Dropped messages are counted by reason and
+// ZAP) from the frame, checks topic_acl, and decodes only ann/, req/any/, req/host/ and replies
+// addressed to the broker. A targeted request to a host the directory knows is down (or does not
+// know) is answered at once by the broker (broker_core, request_gate), one that goes on is
+// remembered until its deadline so that a host going down ends it. Everything else (events,
+// replies) is forwarded by topic. Dropped messages are counted by reason and
 // logged at most once a second per reason.
 // Cutting off a key: ZeroMQ cannot close one peer's connection, so when an accepted key is
 // revoked the hub closes and re-binds its XSUB and XPUB sockets at once (before it reads another

@@ -112,6 +112,11 @@ int run_send(const ctl_context& ctx) {
   options.user = ctx.user();
   auto plan = plan_send(read_message(ctx), options);
   if (!plan) return ctx.fail(exit_code::usage_or_timeout, plan.err().message);
+  if (ctx.vm.count("request-id")) {
+    auto id = common::request_id_from_key(options.user, ctx.vm["request-id"].as<std::string>());
+    if (!id) return ctx.fail(exit_code::usage_or_timeout, "--request-id: " + id.err().message);
+    plan->request.id = *id;
+  }
   ctl_context waiting = ctx;
   if (ctx.vm["timeout"].defaulted() && plan->min_wait > ctx.timeout())
     waiting.deadline = std::chrono::steady_clock::now() + plan->min_wait;

@@ -106,6 +106,17 @@ class bus_actor::loop {
     }
     owner_.count([](auto& k) { ++k.requests; });
     std::string id = c.env.id;  // the right side of `=` is evaluated first: keep the id apart
+    if (auto same = pending_.find(id); same != pending_.end()) {
+      // The same idempotency key twice at once: both callers get the one answer.
+      auto first = std::move(same->second.done);
+      auto second = std::move(c.done);
+      c.done = [first = std::move(first), second = std::move(second)](
+                   common::result<common::envelope> r) {
+        auto copy = r;
+        deliver(first, std::move(copy));
+        deliver(second, std::move(r));
+      };
+    }
     pending_[id] = pending{std::move(c.topic), std::move(c.env), now + c.timeout,
                            now + owner_.settings_.retry_every, std::move(c.done)};
   }

@@ -80,7 +80,8 @@ void job_runner::changed(const std::optional<job>& j) {
   if (j) events_.publish_job(*j);
 }
 
-common::result<job> job_runner::start_create(const principal& who, const nlohmann::json& message) {
+common::result<job> job_runner::start_create(const principal& who, const nlohmann::json& message,
+                                             std::string request_id) {
   if (!message.is_object())
     return make_error(errc::invalid_argument, "the request must be a JSON object");
   nlohmann::json msg = message;
@@ -89,6 +90,7 @@ common::result<job> job_runner::start_create(const principal& who, const nlohman
   msg["action"] = "create-container";
   auto plan = plan_message(msg, gateway_.schemas(), who);
   if (!plan) return plan.err();
+  plan->request_id = std::move(request_id);
   auto j = jobs_.create("create-container", who.user, common::now_ms());
   if (!j) return j.err();
   std::string id = j->id;
