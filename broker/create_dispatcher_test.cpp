@@ -170,3 +170,31 @@ TEST_CASE("a placement survives a restart: the retry goes to the same hosts") {
   auto fresh = late.on_request(solo, fleet_of({"z"}), 2000 + create_dispatcher::cache_ms + 1);
   CHECK(fresh[0].topic == "req/host/z/");
 }
+
+TEST_CASE("a burst of creates counts what is in flight: it spreads like a slow sequence") {
+  create_dispatcher d("broker-1", 1);
+  auto fleet = fleet_of({"a", "b", "c"});
+  std::map<std::string, int> per_host;
+  for (int i = 0; i < 6; ++i) {
+    auto out = d.on_request(create({{"image", "busybox"}}, "burst" + std::to_string(i)), fleet, i);
+    REQUIRE(out.size() == 1);
+    ++per_host[out[0].topic];
+  }
+  CHECK(per_host == std::map<std::string, int>{
+                        {"req/host/a/", 2}, {"req/host/b/", 2}, {"req/host/c/", 2}});
+  // Seen in a's inventory: a's two no longer count (the fleet would show them instead), so
+  // with this fleet, which has not caught up, a is the emptiest again.
+  d.on_inventory("a", {"burst0", "burst3"});
+  auto next = d.on_request(create({{"image", "busybox"}}, "burst6"), fleet, 10);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].topic == "req/host/a/");
+}
+
+TEST_CASE("spread instances are numbered across hosts") {
+  create_dispatcher d("broker-1", 1);
+  auto out = d.on_request(create({{"image", "busybox"}, {"name", "batch"}, {"instances", 5}}),
+                          fleet_of({"a", "b"}), 0);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].env.body["first_instance"] == 1);
+  CHECK(out[1].env.body["first_instance"] == 1 + out[0].env.body["instances"].get<int>());
+}
