@@ -85,10 +85,13 @@ int send_planned(const ctl_context& ctx, send_plan& plan) {
   std::size_t expected = plan.route == send_route::all ? hosts_up(ctx, control) : 0;
 
   common::bus_client bus(zctx, bus_options);
-  if (!bus.wait_ready(ctx.left()))
-    return ctx.fail(
-        exit_code::usage_or_timeout,
-        "the bus did not come up in time (is the broker running, and is this key accepted?)");
+  if (!bus.wait_ready(ctx.left())) {
+    auto why = bus.handshake_failure();
+    return ctx.fail(exit_code::usage_or_timeout,
+                    why.empty() ? "the bus did not come up in time (is the broker running, and "
+                                  "is this key accepted?)"
+                                : why);
+  }
   if (plan.route == send_route::all) return broadcast(ctx, bus, plan, expected);
 
   auto reply = common::bus_request(bus, plan.topic, plan.request, ctx.left());

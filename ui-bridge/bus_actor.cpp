@@ -97,6 +97,12 @@ class bus_actor::loop {
   void handle(request_cmd& c) {
     auto now = clock_type::now();
     c.env.id = c.env.id.empty() ? common::new_message_id() : c.env.id;
+    if (pending_.count(c.env.id)) {
+      // The same idempotency key while its first request still runs: the first one answers.
+      return deliver(c.done, make_error(errc::conflict,
+                                        "a request with this idempotency key is still running; "
+                                        "repeat it once that one is answered"));
+    }
     c.env.from = bus_.client_id();
     c.env.reply_to = bus_.reply_topic();
     c.env.deadline = common::now_ms() + c.timeout.count();
@@ -106,17 +112,6 @@ class bus_actor::loop {
     }
     owner_.count([](auto& k) { ++k.requests; });
     std::string id = c.env.id;  // the right side of `=` is evaluated first: keep the id apart
-    if (auto same = pending_.find(id); same != pending_.end()) {
-      // The same idempotency key twice at once: both callers get the one answer.
-      auto first = std::move(same->second.done);
-      auto second = std::move(c.done);
-      c.done = [first = std::move(first), second = std::move(second)](
-                   common::result<common::envelope> r) {
-        auto copy = r;
-        deliver(first, std::move(copy));
-        deliver(second, std::move(r));
-      };
-    }
     pending_[id] = pending{std::move(c.topic), std::move(c.env), now + c.timeout,
                            now + owner_.settings_.retry_every, std::move(c.done)};
   }

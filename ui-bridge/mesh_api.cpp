@@ -18,7 +18,7 @@ void relay_or_fail(const api_call_ptr& call, const common::result<common::envelo
 common::result<std::string> idempotency_id(const api_call_ptr& call) {
   auto h = call->req.find("Idempotency-Key");
   if (h == call->req.end()) return std::string();
-  auto id = common::request_id_from_key(call->who.user, std::string_view(h->value()));
+  auto id = common::request_id_from_key(call->who.user, std::string(h->value()));
   if (!id) return make_error(errc::invalid_argument, "Idempotency-Key: " + id.err().message);
   return id;
 }
