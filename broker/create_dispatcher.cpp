@@ -132,6 +132,15 @@ publications create_dispatcher::retry(job& j, const envelope& req) {
   }
   // Restored after a restart: rebuild the requests from the retry, to the same hosts.
   if (j.subs.empty()) build_subs(j, req, common::now_ms());
+  // The retry may come from another requester process (an idempotency key repeated by a new
+  // dockmeshctl): answers go to whoever asked last.
+  j.request.reply_to = req.reply_to;
+  j.request.from = req.from;
+  if (!j.fanout)
+    for (auto& s : j.subs) {
+      s.env.reply_to = req.reply_to;
+      s.env.from = req.from;
+    }
   return send_unanswered(j, req.attempt);
 }
 
