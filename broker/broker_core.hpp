@@ -49,6 +49,9 @@ class broker_core {
   // down answers them 503).
   publications on_targeted_request(std::string_view host, const common::envelope& env,
                                    std::int64_t now_ms, bool& forward);
+  // A reply seen passing through (to anyone): its request is no longer in flight.
+  void reply_seen(const std::string& request_id) { inflight_.answered(request_id); }
+  bool tracking_requests() const { return inflight_.size() > 0; }
   // Replies on this broker's own rep/ topic.
   publications on_own_reply(const common::envelope& env, std::int64_t now_ms);
   control_outcome on_control(const identity& who, std::string_view public_key,

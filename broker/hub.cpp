@@ -216,6 +216,12 @@ bool hub::forward_one() {
       t.kind == topic_kind::req_host ||
       (t.kind == topic_kind::rep && view(topic) == own_reply_topic_))
     inspect(t, body, who, forward);
+  if (t.kind == topic_kind::rep && forward && core_.tracking_requests() &&
+      body.size() <= 64 * 1024) {
+    // Small replies only: a large one (logs) is not worth decoding on the forwarding path.
+    auto rep = common::decode(view(body));
+    if (rep && rep->is_reply()) core_.reply_seen(rep->re);
+  }
   if (!forward) return true;
   xpub_.send(topic, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
   xpub_.send(body, zmq::send_flags::dontwait);

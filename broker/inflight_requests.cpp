@@ -5,7 +5,8 @@ namespace dockmesh::broker {
 void inflight_requests::add(std::string_view host, const common::envelope& req,
                             std::int64_t now_ms) {
   if (req.reply_to.empty() || req.id.empty()) return;  // nobody to answer
-  while (entries_.size() >= max_entries) entries_.pop_front();
+  while (entries_.size() >= max_entries) pop_front();
+  by_id_[req.id] = first_seq_ + entries_.size();
   entry e;
   e.host = std::string(host);
   e.request.id = req.id;
@@ -29,9 +30,24 @@ publications inflight_requests::host_down(std::string_view host, const std::stri
   return out;
 }
 
+void inflight_requests::answered(const std::string& request_id) {
+  auto it = by_id_.find(request_id);
+  if (it == by_id_.end()) return;
+  if (it->second >= first_seq_ && it->second - first_seq_ < entries_.size())
+    entries_[it->second - first_seq_].answered = true;
+  by_id_.erase(it);
+}
+
+void inflight_requests::pop_front() {
+  auto it = by_id_.find(entries_.front().request.id);
+  if (it != by_id_.end() && it->second == first_seq_) by_id_.erase(it);
+  entries_.pop_front();
+  ++first_seq_;
+}
+
 void inflight_requests::expire(std::int64_t now_ms) {
   while (!entries_.empty() && (entries_.front().answered || entries_.front().deadline <= now_ms))
-    entries_.pop_front();
+    pop_front();
 }
 
 }  // namespace dockmesh::broker

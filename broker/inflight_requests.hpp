@@ -1,9 +1,9 @@
 // inflight_requests: the targeted requests (req/host/<fqdn>/) this broker passed on and whose
 // deadline has not passed, so that when the directory marks a host down the requests still
 // waiting on it are answered at once (503 naming the host) instead of at their deadline.
-// Replies are not decoded by the hub (they can be megabytes), so an entry stays until its
-// deadline; a late 503 for a request that was already answered is ignored by its requester
-// (requesters match replies to requests they still wait for). Bounded: the oldest entries go
+// The hub reports replies it sees (small ones: it decodes replies under 64 KiB only), so an
+// answered request leaves the table and a retry of the same id never meets a stale 503; an entry
+// whose reply was too large to look at stays until its deadline. Bounded: the oldest entries go
 // first. Owned by the hub thread (inside broker_core); never blocks; time is passed in.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "broker/publication.hpp"
 #include "common/envelope.hpp"
@@ -27,11 +28,14 @@ class inflight_requests {
   void add(std::string_view host, const common::envelope& req, std::int64_t now_ms);
   // 503 replies for every request to `host` still in flight; they leave the table.
   publications host_down(std::string_view host, const std::string& message);
+  // A reply to `request_id` passed: the request is no longer in flight.
+  void answered(const std::string& request_id);
   // Drops entries whose deadline passed (from the front: entries are in arrival order).
   void expire(std::int64_t now_ms);
   std::size_t size() const { return entries_.size(); }
 
  private:
+  void pop_front();
   struct entry {
     std::string host;
     common::envelope request;  // id, reply_to, action, from: what a reply needs (body dropped)
@@ -40,6 +44,8 @@ class inflight_requests {
   };
   std::string client_id_;
   std::deque<entry> entries_;
+  std::uint64_t first_seq_ = 0;                        // sequence number of entries_.front()
+  std::unordered_map<std::string, std::uint64_t> by_id_;  // newest entry per request id
 };
 
 }  // namespace dockmesh::broker

@@ -126,3 +126,16 @@ TEST_CASE("placement_ledger: in-flight instances count until the inventory shows
   ledger.expire(1000);
   CHECK(ledger.empty());
 }
+
+TEST_CASE("inflight_requests: an answered request is not refused when its host goes down") {
+  inflight_requests inflight("broker-1");
+  inflight.add("a.test", request("ping", json::object(), "r1"), 0);
+  inflight.add("a.test", request("ping", json::object(), "r2"), 0);
+  inflight.answered("r1");
+  auto out = inflight.host_down("a.test", "down");
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].env.re == "r2");
+  inflight.expire(1);
+  CHECK(inflight.size() == 0);
+  inflight.answered("r2");  // gone already: nothing to do
+}
