@@ -15,6 +15,13 @@ action_request request_from(const common::envelope& e) {
   return action_request{e.id, e.action, e.user, e.role, e.body, e.attempt};
 }
 
+bool changes_containers(const std::string& action) {
+  return action == "create-container" || action == "start-container" ||
+         action == "stop-container" || action == "restart-container" ||
+         action == "kill-container" || action == "remove-container" ||
+         action == "delete-container";
+}
+
 common::envelope reply_from(const common::envelope& request, const std::string& fqdn,
                             action_reply r) {
   common::envelope reply = common::make_reply(request, fqdn, r.code, std::move(r.body));
@@ -87,15 +94,7 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
       inbox.send(inbox_kind::facts_failed, facts.err().message);
     return;
   }
-  if (j.kind == job_kind::inventory) {
-    allowlisted_transport gate(docker, std::string(job_inventory));
-    auto inv = inventory_.read(gate);
-    if (inv)
-      inbox.send(inbox_kind::inventory, to_json(*inv).dump());
-    else
-      inbox.send(inbox_kind::inventory_failed, inv.err().message);
-    return;
-  }
+  if (j.kind == job_kind::inventory) return send_inventory(docker, inbox, false);
   const std::string& fqdn = options_.self.fqdn;
   progress_sink progress = [&](const json& p) {
     common::envelope e;
@@ -114,7 +113,20 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
   // Request bodies are never logged: they may hold registry credentials.
   DM_LOG(debug) << j.request.action << " " << j.request.id << " -> " << r.code << " in "
                 << ms.count() << " ms";
+  if (changes_containers(j.request.action)) send_inventory(docker, inbox, true);
   inbox.send(inbox_kind::reply, common::encode(reply_from(j.request, fqdn, std::move(r))));
+}
+
+void action_pool::send_inventory(docker_client& docker, inbox_sender& inbox, bool after_action) {
+  std::uint64_t gen = ++inventory_gen_;
+  allowlisted_transport gate(docker, std::string(job_inventory));
+  auto inv = inventory_.read(gate);
+  if (inv)
+    inbox.send(inbox_kind::inventory,
+               json{{"gen", gen}, {"after_action", after_action}, {"containers", to_json(*inv)}}
+                   .dump());
+  else if (!after_action)
+    inbox.send(inbox_kind::inventory_failed, inv.err().message);
 }
 
 }  // namespace dockmesh::agent

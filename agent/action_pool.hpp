@@ -3,6 +3,11 @@
 // owns its own docker_client and its own inbox_sender; the bus thread submits jobs into a bounded
 // queue (housekeeping jobs jump ahead of actions) and gets every result back through the inbox.
 // Started and stopped by the owner of the agent; stop() cancels Docker calls in progress.
+// Read your writes: after an action that changes containers, the worker re-reads the inventory
+// and sends it to the inbox before the reply, so the bus thread announces it first and every
+// broker has applied it by the time the reply passes through (same connection, in order).
+// Inventory payloads carry the read's start order ("gen"), so an older read that finishes late
+// never replaces a newer one.
 #pragma once
 
 #include <atomic>
@@ -52,10 +57,12 @@ class action_pool {
  private:
   void run();
   void run_job(job& j, docker_client& docker, class inbox_sender& inbox);
+  void send_inventory(docker_client& docker, class inbox_sender& inbox, bool after_action);
 
   zmq::context_t& ctx_;
   action_pool_options options_;
   inventory_reader inventory_;
+  std::atomic<std::uint64_t> inventory_gen_{0};
   std::atomic<bool> cancel_{false};
   std::mutex mutex_;
   std::condition_variable ready_;

@@ -175,11 +175,17 @@ void bus_loop::defer_inventory(clock::time_point now) {
 }
 
 void bus_loop::on_inventory(const std::string& payload) {
-  inventory_pending_ = false;
-  state_.inventory = inventory_from_json(json::parse(payload, nullptr, false));
-  state_.have_inventory = true;
-  if (inventory_digest(state_.inventory) != published_digest_) announce_inventory();
-  if (inventory_dirty_) {
+  json j = json::parse(payload, nullptr, false);
+  bool after_action = j.is_object() && j.value("after_action", false);
+  if (!after_action) inventory_pending_ = false;
+  std::uint64_t gen = j.is_object() ? j.value("gen", std::uint64_t{0}) : 0;
+  if (gen > inventory_gen_) {  // an older read finishing late is not announced
+    inventory_gen_ = gen;
+    state_.inventory = inventory_from_json(j.is_object() ? j["containers"] : json());
+    state_.have_inventory = true;
+    if (inventory_digest(state_.inventory) != published_digest_) announce_inventory();
+  }
+  if (!after_action && inventory_dirty_) {
     inventory_dirty_ = false;
     schedule_inventory();
   }

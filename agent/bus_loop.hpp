@@ -55,6 +55,7 @@ class bus_loop {
   request_cache cache_;
   std::unordered_map<std::string, std::string> reply_to_;  // running request id -> reply topic
   bool inventory_pending_ = false, inventory_dirty_ = false, facts_pending_ = false;
+  std::uint64_t inventory_gen_ = 0;  // newest inventory read applied (action_pool's order)
   bool trim_due_ = false;      // work was done since the last malloc_trim
   bool have_facts_ = false;    // /info was read at least once
   bool docker_known_ = false;  // the events follower has said whether dockerd is up

@@ -47,7 +47,10 @@ struct instance {
 // (attempt > 0) can have any: a first attempt skips the lookup, which costs a full container
 // list in dockerd (several ms, and more on a busy host).
 result<std::map<int, instance>> existing_instances(action_context& ctx) {
-  if (ctx.request.attempt == 0) return std::map<int, instance>{};
+  // A caller's idempotency key ("key-...", see common::request_id_from_key) may be a retry even
+  // at attempt 0: the caller repeated its HTTP request or dockmeshctl --request-id.
+  if (ctx.request.attempt == 0 && ctx.request.id.rfind("key-", 0) != 0)
+    return std::map<int, instance>{};
   json filters = {{"label", {std::string(request_label) + "=" + ctx.request.id}}};
   auto list =
       get_json(ctx.docker, "/containers/json" +

@@ -115,6 +115,9 @@ common::result<void> validate_create(const common::create_container_args& a) {
 
 std::string instance_name(const common::create_container_args& a, int index) {
   if (a.name.empty()) return {};
+  // first_instance (given by the scheduler) numbers instances across hosts; a plain
+  // `instances: N` to one host keeps -1..-N.
+  if (a.first_instance > 0) return a.name + "-" + std::to_string(a.first_instance + index - 1);
   return a.instances == 1 ? a.name : a.name + "-" + std::to_string(index);
 }
 

@@ -92,7 +92,7 @@ std::vector<inventory_entry> inventory_from_json(const json& j) {
   for (const auto& e : j) {
     if (!e.is_object()) continue;
     out.push_back({str(e, "id"), str(e, "name"), str(e, "image"), str(e, "state"), str(e, "owner"),
-                   num(e, "created"), num(e, "memory_limit")});
+                   num(e, "created"), num(e, "memory_limit"), str(e, "request")});
   }
   return out;
 }
@@ -109,6 +109,7 @@ std::vector<inventory_entry> entries_from_list(const json& list) {
     e.state = str(c, "State");
     e.created = num(c, "Created");
     e.owner = str_of(field_of(c, "Labels"), owner_label);
+    e.request = str_of(field_of(c, "Labels"), request_label);
     out.push_back(std::move(e));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
@@ -145,7 +146,8 @@ json to_json(const std::vector<inventory_entry>& inventory) {
                    {"state", e.state},
                    {"created", e.created},
                    {"owner", e.owner},
-                   {"memory_limit", e.memory_limit}});
+                   {"memory_limit", e.memory_limit},
+                   {"request", e.request}});
   return out;
 }
 

@@ -33,6 +33,7 @@ host_facts facts_from_json(const nlohmann::json& j);  // inverse of to_json
 struct inventory_entry {
   std::string id, name, image, state, owner;
   std::int64_t created = 0, memory_limit = 0;
+  std::string request;  // the dockmesh.request label: brokers match it to their placements
   bool operator==(const inventory_entry&) const = default;
 };
 

@@ -43,7 +43,7 @@ TEST_CASE("inventory from the recorded list, memory limits from inspect, cached 
 }
 
 TEST_CASE("the inventory digest changes with the inventory and only with it") {
-  std::vector<inventory_entry> a{{"id1", "web", "img", "running", "alice", 1, 0}};
+  std::vector<inventory_entry> a{{"id1", "web", "img", "running", "alice", 1, 0, ""}};
   auto b = a;
   CHECK(inventory_digest(a) == inventory_digest(b));
   CHECK(inventory_digest(a).size() == 16);
@@ -58,7 +58,7 @@ TEST_CASE("host record has the fields of docs/architecture.md") {
   s.sequence = 7;
   s.docker_up = true;
   s.facts.docker_version = "20.10.24";
-  s.inventory = {{"a", "x", "i", "running", "", 0, 0}, {"b", "y", "i", "exited", "", 0, 0}};
+  s.inventory = {{"a", "x", "i", "running", "", 0, 0, ""}, {"b", "y", "i", "exited", "", 0, 0, ""}};
   s.have_inventory = true;
   agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0", {}};
   json r = host_record(self, s);

@@ -38,7 +38,7 @@ done
 BUILD_DIR="$(cd "$BUILD_DIR" && pwd)"
 BIN="$BUILD_DIR/bin"
 for b in dockmesh-broker dockmesh-agent dockmeshctl bench_forward bench_roundtrip bench_create \
-         bench_footprint bench_scale bench_sim_agents bench_broker_placement bench_broker_directory \
+         bench_footprint bench_scale bench_sim_agents bench_answers bench_broker_placement bench_broker_directory \
          bench_broker_forward; do
   [[ -x "$BIN/$b" ]] || { echo "run.sh: $BIN/$b not found; build first: cmake -S $SOURCE_DIR -B $BUILD_DIR && cmake --build $BUILD_DIR -j2" >&2; exit 1; }
 done
@@ -141,10 +141,12 @@ if ((QUICK)); then
   FWD=(--messages 100000 --rounds 2); RTT=(--samples 600 --rounds 6); CREATE=(--count 6)
   IDLE=(--seconds 10); SCALE_N=(300); SCALE=(--steady-seconds 3 --targeted 200 --scheduled 50 --broadcasts 2)
   PLACE=(--requests 200); BFWD=(--messages 100000 --rounds 2); DIRECTORY=(--hosts 1000)
+  ANSWERS=(--count 10)
 else
   FWD=(--messages 200000 --rounds 9); RTT=(--samples 5000 --rounds 25); CREATE=(--count 30)
   IDLE=(--seconds 60); SCALE_N=(1000 5000); SCALE=(); PLACE=(--requests 1000)
   BFWD=(--messages 300000 --rounds 3); DIRECTORY=(--hosts 5000)
+  ANSWERS=(--count 30)
 fi
 
 HEADER="$(header "$@")"
@@ -176,6 +178,9 @@ if wants mesh; then
     PIDS=(--agent-pid "$(cat "$MESH/pids/agent-host1.pid")" --broker-pid "$(cat "$MESH/pids/broker.pid")")
     [[ -s "$MESH/pids/bridge.pid" ]] && PIDS+=(--bridge-pid "$(cat "$MESH/pids/bridge.pid")")
     step footprint 180 "$BIN/bench_footprint" "${M[@]}" "${PIDS[@]}" "${IDLE[@]}"
+    # Last on this mesh: it freezes the agent for a few seconds (SIGSTOP, then SIGCONT).
+    step answers 120 "$BIN/bench_answers" --broker "127.0.0.1:$PORT" --broker-key "$MESH/broker.pub" \
+      --key "$MESH/admin.key" --fqdn host1.mesh.test --agent-pid "$(cat "$MESH/pids/agent-host1.pid")" "${ANSWERS[@]}"
     "$SOURCE_DIR/scripts/mesh.sh" down --dir "$MESH" --purge || true
   else
     echo "RESULT | mesh | - | - | - | - | ERROR | scripts/mesh.sh up failed" | tee -a "$RESULTS"

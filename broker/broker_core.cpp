@@ -1,6 +1,7 @@
 #include "broker/broker_core.hpp"
 
 #include "common/bus_identity.hpp"
+#include "broker/request_gate.hpp"
 #include "common/log.hpp"
 #include "common/topic.hpp"
 #include "common/protocol/names.hpp"
@@ -38,6 +39,7 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
       dispatcher_(client_id_),
       control_(keys_, tokens_, hosts_, containers_, client_id_),
       peers_(settings.broker_id, !settings.peers.empty(), now_ms),
+      inflight_(client_id_),
       started_ms_(now_ms) {
   keys_.merge_authorized(load_authorized_keys(settings.authorized_keys_file), now_ms);
   hosts_.load(*db_, now_ms);
@@ -86,6 +88,13 @@ void broker_core::add_events(const directory_events& events, publications& out) 
   fleet_.invalidate(events);
   for (const auto& e : events) {
     out.push_back(dir_event(e));
+    if (e.action == common::protocol::names::host_down ||
+        e.action == common::protocol::names::host_gone) {
+      // Requests still waiting on this host end now, not at their deadline.
+      const host_entry* h = hosts_.find(e.body.value("fqdn", ""));
+      if (h)
+        for (auto& p : inflight_.host_down(h->fqdn, host_down_message(*h))) out.push_back(std::move(p));
+    }
     if (e.action == common::protocol::names::host_gone) {
       std::string fqdn = e.body.value("fqdn", "");
       add_events(containers_.remove_host(fqdn), out);
@@ -118,6 +127,13 @@ publications broker_core::on_announcement(const envelope& env, std::int64_t now_
     return out;
   }
   add_events(*events, out);
+  if (env.action == "inventory") {
+    std::string fqdn = env.body.value("fqdn", "");
+    std::unordered_set<std::string> made;
+    for (const auto& c : containers_.on_host(fqdn))
+      if (!c.request.empty()) made.insert(c.request);
+    dispatcher_.on_inventory(fqdn, made);
+  }
   // Changes that matter (new host, new content, status, containers) are written at once, so a
   // query answered after them survives kill -9; bare heartbeats wait for the batched flush.
   if (!events->empty()) flush(now_ms);
@@ -127,8 +143,41 @@ publications broker_core::on_announcement(const envelope& env, std::int64_t now_
 }
 
 publications broker_core::on_shared_request(const envelope& env, std::int64_t now_ms) {
-  return dispatcher_.on_request(env, [this]() -> const std::vector<host_candidate>& { return fleet(); },
-                                now_ms);
+  if (auto no = check_name_free(env, containers_); no && !env.reply_to.empty())
+    return {refusal(env, no->code, std::move(no->message), std::move(no->body))};
+  auto out = dispatcher_.on_request(
+      env, [this]() -> const std::vector<host_candidate>& { return fleet(); }, now_ms);
+  track_sent(out, now_ms);
+  return out;
+}
+
+publications broker_core::on_targeted_request(std::string_view host, const envelope& env,
+                                              std::int64_t now_ms, bool& forward) {
+  bool settled = now_ms - started_ms_ >= settings_.down_after_ms;
+  auto no = check_targeted(host, env, hosts_, containers_, settled);
+  if (!no) {
+    inflight_.add(host, env, now_ms);
+    return {};
+  }
+  forward = false;
+  if (env.reply_to.empty()) return {};
+  return {refusal(env, no->code, std::move(no->message), std::move(no->body))};
+}
+
+publication broker_core::refusal(const envelope& req, int code, std::string message,
+                                 json body) const {
+  envelope r = common::make_reply(req, client_id_, code, std::move(body));
+  r.err = common::error{common::from_status(code), std::move(message)};
+  return {req.reply_to, std::move(r)};
+}
+
+void broker_core::track_sent(const publications& out, std::int64_t now_ms) {
+  // Scheduled requests the broker itself sends to agents end like forwarded ones when their
+  // host goes down.
+  for (const auto& p : out) {
+    auto t = common::parse_topic(p.topic);
+    if (t && t->kind == common::topic_kind::req_host) inflight_.add(t->name, p.env, now_ms);
+  }
 }
 
 publications broker_core::on_own_reply(const envelope& env, std::int64_t now_ms) {
@@ -146,6 +195,7 @@ publications broker_core::tick(std::int64_t now_ms) {
   if (!out.empty()) last_flush_ms_ = 0;  // status changes are written in this tick
   for (auto& p : dispatcher_.tick(now_ms)) out.push_back(std::move(p));
   audit_.tick(now_ms);
+  inflight_.expire(now_ms);
   for (auto& p : reannounce_rounds(now_ms)) out.push_back(std::move(p));
   if (now_ms - last_flush_ms_ >= flush_every_ms) {
     last_flush_ms_ = now_ms;
@@ -205,7 +255,8 @@ json broker_core::stats() const {
           {"schedule_retries", d.retries},
           {"pending_fanouts", dispatcher_.pending_fanouts()},
           {"audit_written", audit_.written()},
-          {"audit_waiting", audit_.waiting()}};
+          {"audit_waiting", audit_.waiting()},
+          {"inflight_targeted", inflight_.size()}};
 }
 
 const std::vector<host_candidate>& broker_core::fleet() { return fleet_.get(hosts_, containers_); }

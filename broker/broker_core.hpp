@@ -22,6 +22,7 @@
 #include "broker/create_dispatcher.hpp"
 #include "broker/fleet_view.hpp"
 #include "broker/host_directory.hpp"
+#include "broker/inflight_requests.hpp"
 #include "broker/join_tokens.hpp"
 #include "broker/key_store.hpp"
 #include "broker/publication.hpp"
@@ -45,6 +46,14 @@ class broker_core {
   publications on_announcement(const common::envelope& env, std::int64_t now_ms);
   // req/any/ requests; only called on the scheduling broker.
   publications on_shared_request(const common::envelope& env, std::int64_t now_ms);
+  // req/host/<fqdn>/ requests that passed topic_acl: refused at once (404 unknown host, 503 host
+  // down, 409 name taken) with `forward` false, else remembered as in flight (a host that goes
+  // down answers them 503).
+  publications on_targeted_request(std::string_view host, const common::envelope& env,
+                                   std::int64_t now_ms, bool& forward);
+  // A reply seen passing through (to anyone): its request is no longer in flight.
+  void reply_seen(const std::string& request_id) { inflight_.answered(request_id); }
+  bool tracking_requests() const { return inflight_.size() > 0; }
   // Replies on this broker's own rep/ topic.
   publications on_own_reply(const common::envelope& env, std::int64_t now_ms);
   // See create_dispatcher::reply_from_placed_host.
@@ -77,6 +86,9 @@ class broker_core {
   void maybe_ask_inventory(const std::string& fqdn, std::int64_t now_ms, publications& out);
   publications reannounce_rounds(std::int64_t now_ms);
   publication broker_message(std::string topic, std::string action, nlohmann::json body) const;
+  publication refusal(const common::envelope& req, int code, std::string message,
+                      nlohmann::json body) const;
+  void track_sent(const publications& out, std::int64_t now_ms);
 
   broker_settings settings_;
   std::string client_id_;        // `from` of the broker's messages: broker-<id>
@@ -92,6 +104,7 @@ class broker_core {
   control_service control_;
   broker_peers peers_;
   fleet_view fleet_;
+  inflight_requests inflight_;
   std::unordered_map<std::string, std::int64_t> inventory_asked_;  // fqdn -> unix ms
   std::int64_t started_ms_;
   std::int64_t last_flush_ms_ = 0;

@@ -44,6 +44,7 @@ std::optional<container_entry> parse_container(const json& j, const std::string&
   c.created = int_field(j, "created");
   c.owner = string_field(j, "owner");
   c.memory_limit = int_field(j, "memory_limit");
+  c.request = string_field(j, "request");
   return c;
 }
 
@@ -82,7 +83,7 @@ void diff(const std::vector<container_entry>& before, const std::vector<containe
 json container_entry::to_json() const {
   return {{"id", id},         {"host", host},         {"name", name},
           {"image", image},   {"state", state},       {"created", created},
-          {"owner", owner},   {"memory_limit", memory_limit}};
+          {"owner", owner},   {"memory_limit", memory_limit}, {"request", request}};
 }
 
 common::result<directory_events> container_index::apply_inventory(const json& body) {
@@ -145,9 +146,15 @@ common::result<container_entry> container_index::lookup(std::string_view ref,
   if (exact) return *exact;
   for (const auto* matches : {&by_name, &by_prefix}) {
     if (matches->size() == 1) return *matches->front();
-    if (matches->size() > 1)
+    if (matches->size() > 1) {
+      std::string list;
+      for (const auto* c : *matches)
+        list += (list.empty() ? "" : ", ") + c->id.substr(0, 12) + " on " + c->host + " (" +
+                c->name + ")";
       return make_error(errc::conflict, "'" + std::string(ref) + "' matches " +
-                                            std::to_string(matches->size()) + " containers");
+                                            std::to_string(matches->size()) +
+                                            " containers: " + list + "; give an id");
+    }
   }
   return make_error(errc::not_found, "no container '" + std::string(ref) + "'");
 }
@@ -160,6 +167,13 @@ json container_index::list(std::string_view host, std::string_view owner) const 
       if (owner.empty() || c.owner == owner) out.push_back(c.to_json());
   }
   return out;
+}
+
+const container_entry* container_index::find_name(std::string_view name) const {
+  for (const auto& [fqdn, inv] : hosts_)
+    for (const auto& c : inv.containers)
+      if (c.name == name) return &c;
+  return nullptr;
 }
 
 const std::vector<container_entry>& container_index::on_host(std::string_view fqdn) const {

@@ -32,6 +32,7 @@ struct container_entry {
   std::int64_t created = 0;
   std::string owner;
   std::int64_t memory_limit = 0;  // bytes; 0 = unlimited
+  std::string request;            // id of the request that created it (its dockmesh.request label)
   nlohmann::json to_json() const;
   bool operator==(const container_entry&) const = default;
 };
@@ -46,9 +47,11 @@ class container_index {
   directory_events remove_host(const std::string& fqdn);
 
   // Exact id, then exact name, then unique id prefix; only containers of `owner` when given.
-  // 404 if nothing matches, 409 if several do.
+  // 404 if nothing matches, 409 listing the candidates (id, host, name) if several do.
   common::result<container_entry> lookup(std::string_view ref, std::string_view owner) const;
   nlohmann::json list(std::string_view host, std::string_view owner) const;
+  // The container named `name` (without '/'), on any host; nullptr if none.
+  const container_entry* find_name(std::string_view name) const;
   const std::vector<container_entry>& on_host(std::string_view fqdn) const;
   version_stamp inventory_version(std::string_view fqdn) const;
   std::size_t size() const { return by_id_.size(); }

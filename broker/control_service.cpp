@@ -141,12 +141,27 @@ control_outcome control_service::queries(role, const envelope& req) {
     if (!h) return fail(req, errc::not_found, "no host '" + body_string(req, "fqdn") + "'");
     return ok(req, 200, h->to_json());
   }
-  if (req.action == names::containers)
-    return ok(req, 200, {{"containers", containers_.list(body_string(req, "host"),
-                                                         body_string(req, "owner"))}});
+  if (req.action == names::containers) {
+    json list = containers_.list(body_string(req, "host"), body_string(req, "owner"));
+    for (auto& c : list) with_host_state(c);
+    return ok(req, 200, {{"containers", std::move(list)}});
+  }
   auto c = containers_.lookup(body_string(req, "ref"), body_string(req, "owner"));
   if (!c) return fail(req, c.err().code, c.err().message);
-  return ok(req, 200, c->to_json());
+  json out = c->to_json();
+  with_host_state(out);
+  return ok(req, 200, std::move(out));
+}
+
+void control_service::with_host_state(json& c) const {
+  // A container of a host that is not up is in no state anyone can vouch for: its last known
+  // state stays visible as last_state.
+  const host_entry* h = hosts_.find(c.value("host", ""));
+  std::string status = h ? std::string(to_string(h->status)) : "unknown";
+  c["host_status"] = status;
+  if (status == "up") return;
+  c["last_state"] = c.value("state", "");
+  c["state"] = "unknown";
 }
 
 control_outcome control_service::enroll(role r, std::string_view public_key, const envelope& req,

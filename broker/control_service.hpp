@@ -51,6 +51,7 @@ class control_service {
  private:
   role effective_role(const identity& who, std::string_view public_key) const;
   control_outcome queries(role r, const common::envelope& req);
+  void with_host_state(nlohmann::json& container) const;
   control_outcome enroll(role r, std::string_view public_key, const common::envelope& req,
                          std::int64_t now_ms);
   control_outcome key_admin(const common::envelope& req, std::int64_t now_ms);

@@ -57,7 +57,9 @@ publications create_dispatcher::on_request(const envelope& req, const fleet_fn& 
     ++counters_.invalid;
     return {reply(req, 400, nullptr, preq.err().message)};
   }
-  auto placed = place(fleet(), *preq, rng_);
+  ledger_.expire(now_ms);
+  auto placed = ledger_.empty() ? place(fleet(), *preq, rng_)
+                                : place(ledger_.apply(fleet()), *preq, rng_);
   if (!placed.ok) {
     ++counters_.unplaceable;
     DM_LOG(info) << "request " << req.id << " not placed: " << placed.message;
@@ -73,6 +75,7 @@ void create_dispatcher::build_subs(job& j, const envelope& req, std::int64_t now
   j.deadline = req.deadline > now_ms ? req.deadline : now_ms + default_fanout_ms;
   j.subs.clear();
   json body = strip_scheduling_fields(req.body);
+  int first = 1;
   for (std::size_t i = 0; i < j.hosts.size(); ++i) {
     envelope sub = req;
     sub.body = body;
@@ -80,8 +83,10 @@ void create_dispatcher::build_subs(job& j, const envelope& req, std::int64_t now
       sub.id = req.id + "-" + std::to_string(i + 1);
       sub.reply_to = reply_topic_;
       sub.body["instances"] = j.hosts[i].instances;
+      sub.body["first_instance"] = first;
       sub_to_job_[sub.id] = req.id;
     }
+    first += j.hosts[i].instances;
     j.subs.push_back({j.hosts[i].fqdn, std::move(sub), std::nullopt});
   }
 }
@@ -104,6 +109,9 @@ publications create_dispatcher::start(const envelope& req, const std::vector<ass
   DM_LOG(debug) << "request " << req.id << " placed on " << hosts.size() << " host(s), first "
                 << hosts.front().fqdn;
   auto out = send_unanswered(j, req.attempt);
+  for (const auto& s : j.subs)
+    ledger_.add(s.host, s.env.id, s.env.body.value("instances", 1),
+                std::min(j.deadline, now_ms + placement_ledger::max_wait_ms));
   remember(req.id, std::move(j));
   return out;
 }
@@ -125,6 +133,15 @@ publications create_dispatcher::retry(job& j, const envelope& req) {
   }
   // Restored after a restart: rebuild the requests from the retry, to the same hosts.
   if (j.subs.empty()) build_subs(j, req, common::now_ms());
+  // The retry may come from another requester process (an idempotency key repeated by a new
+  // dockmeshctl): answers go to whoever asked last.
+  j.request.reply_to = req.reply_to;
+  j.request.from = req.from;
+  if (!j.fanout)
+    for (auto& s : j.subs) {
+      s.env.reply_to = req.reply_to;
+      s.env.from = req.from;
+    }
   return send_unanswered(j, req.attempt);
 }
 
@@ -188,6 +205,7 @@ publications create_dispatcher::on_reply(const envelope& rep, std::int64_t) {
   if (it == jobs_.end() || it->second.combined) return {};
   job& j = it->second;
   bool all = true;
+  ledger_.settle(rep.re);
   for (auto& s : j.subs) {
     if (s.env.id == rep.re && !s.reply) s.reply = rep;
     all = all && s.reply.has_value();

@@ -7,7 +7,9 @@
 // containers on a second set of hosts; a finished fan-out answers a retry with its first reply.
 // Placements are also written to the state_db (p/<request id>, no sync: a WAL write survives
 // kill -9) before the request goes on, so a retry that reaches a restarted broker still goes to
-// the same hosts. Owned by the hub thread; never blocks; time is passed in.
+// the same hosts. Placements count against their host until the directory shows them
+// (placement_ledger), so a burst of creates spreads like a slow sequence would; spread
+// instances are numbered across hosts (first_instance), so names run <name>-1..N. Owned by the hub thread; never blocks; time is passed in.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +20,10 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "broker/placement_ledger.hpp"
 #include "broker/publication.hpp"
 #include "broker/scheduler.hpp"
 #include "broker/state_db.hpp"
@@ -48,6 +52,10 @@ class create_dispatcher {
   // False when `re` answers a request this broker placed (or one of its sub-requests) and
   // `fqdn` is not a host it placed it on: the hub drops such a reply as forged.
   bool reply_from_placed_host(const std::string& re, std::string_view fqdn) const;
+  // A host's new inventory: placements it now shows stop counting as in flight.
+  void on_inventory(const std::string& host, const std::unordered_set<std::string>& request_ids) {
+    ledger_.settle_seen(host, request_ids);
+  }
   // Fan-outs past their deadline get their combined reply (504 for hosts that did not answer);
   // old entries leave the cache.
   publications tick(std::int64_t now_ms);
@@ -99,6 +107,7 @@ class create_dispatcher {
   std::unordered_map<std::string, std::string> sub_to_job_;
   std::deque<std::string> order_;
   dispatch_counters counters_;
+  placement_ledger ledger_;
 };
 
 }  // namespace dockmesh::broker

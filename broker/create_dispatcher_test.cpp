@@ -100,12 +100,14 @@ TEST_CASE("a fan-out with a failing host reports it; a silent host times out") {
   CHECK(late[0].env.code == 504);
   CHECK(late[0].env.err->message.find("1 of 2") != std::string::npos);
   CHECK(d.pending_fanouts() == 0);
-  // Retrying an unfinished fan-out re-sends only to hosts that did not answer.
+  // Retrying an unfinished fan-out re-sends only to hosts that did not answer. (After the
+  // first placement on b stopped counting as in flight: at its deadline.)
   auto req2 = create({{"image", "x"}, {"instances", 2}}, "req2");
-  auto out2 = d.on_request(req2, fleet_of({"a", "b"}), 0);
-  (void)d.on_reply(answer(out2[1].env, "b", 409, nullptr), 5);
+  auto out2 = d.on_request(req2, fleet_of({"a", "b"}), 5000);
+  REQUIRE(out2.size() == 2);
+  (void)d.on_reply(answer(out2[1].env, "b", 409, nullptr), 5005);
   req2.attempt = 1;
-  auto resent = d.on_request(req2, fleet_of({"a", "b"}), 6);
+  auto resent = d.on_request(req2, fleet_of({"a", "b"}), 5006);
   REQUIRE(resent.size() == 1);
   CHECK(resent[0].topic == out2[0].topic);
   CHECK(resent[0].env.attempt == 1);
@@ -186,4 +188,32 @@ TEST_CASE("a reply to a placed request counts only from a host it was placed on"
   CHECK(f.reply_from_placed_host(out[0].env.id, host0));
   CHECK_FALSE(f.reply_from_placed_host(out[0].env.id, other));
   CHECK_FALSE(f.reply_from_placed_host(out[0].env.id, "c"));
+}
+
+TEST_CASE("a burst of creates counts what is in flight: it spreads like a slow sequence") {
+  create_dispatcher d("broker-1", 1);
+  auto fleet = fleet_of({"a", "b", "c"});
+  std::map<std::string, int> per_host;
+  for (int i = 0; i < 6; ++i) {
+    auto out = d.on_request(create({{"image", "busybox"}}, "burst" + std::to_string(i)), fleet, i);
+    REQUIRE(out.size() == 1);
+    ++per_host[out[0].topic];
+  }
+  CHECK(per_host == std::map<std::string, int>{
+                        {"req/host/a/", 2}, {"req/host/b/", 2}, {"req/host/c/", 2}});
+  // Seen in a's inventory: a's two no longer count (the fleet would show them instead), so
+  // with this fleet, which has not caught up, a is the emptiest again.
+  d.on_inventory("a", {"burst0", "burst3"});
+  auto next = d.on_request(create({{"image", "busybox"}}, "burst6"), fleet, 10);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].topic == "req/host/a/");
+}
+
+TEST_CASE("spread instances are numbered across hosts") {
+  create_dispatcher d("broker-1", 1);
+  auto out = d.on_request(create({{"image", "busybox"}, {"name", "batch"}, {"instances", 5}}),
+                          fleet_of({"a", "b"}), 0);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].env.body["first_instance"] == 1);
+  CHECK(out[1].env.body["first_instance"] == 1 + out[0].env.body["instances"].get<int>());
 }

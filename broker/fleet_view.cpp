@@ -18,7 +18,8 @@ void fleet_view::invalidate(const directory_events& events) {
   }
 }
 
-host_candidate fleet_view::build(const host_entry& h, const std::vector<container_entry>& containers) {
+host_candidate fleet_view::build(const host_entry& h, const container_index& index) {
+  const auto& containers = index.on_host(h.fqdn);
   host_candidate c;
   c.fqdn = h.fqdn;
   c.up = h.status == host_status::up;
@@ -33,8 +34,9 @@ host_candidate fleet_view::build(const host_entry& h, const std::vector<containe
     ++c.containers;
     c.memory_reserved += k.memory_limit;
   }
-  // Before the first inventory, the heartbeat's count is all we know.
-  if (containers.empty()) c.containers = static_cast<int>(int_of(h.record, "containers_running"));
+  // Before the first inventory, the heartbeat's count is all we know. After it, an empty
+  // inventory means empty: a heartbeat sent before the last removal would count ghosts.
+  if (containers.empty() && !(index.inventory_version(h.fqdn) > version_stamp{})) c.containers = static_cast<int>(int_of(h.record, "containers_running"));
   return c;
 }
 
@@ -45,7 +47,7 @@ const std::vector<host_candidate>& fleet_view::get(const host_directory& hosts,
     index_.clear();
     for (const auto& [fqdn, h] : hosts.hosts()) {
       index_[fqdn] = hosts_.size();
-      hosts_.push_back(build(h, containers.on_host(fqdn)));
+      hosts_.push_back(build(h, containers));
     }
     all_dirty_ = false;
     dirty_.clear();
@@ -57,9 +59,9 @@ const std::vector<host_candidate>& fleet_view::get(const host_directory& hosts,
     auto it = index_.find(fqdn);
     if (it == index_.end()) {
       index_[fqdn] = hosts_.size();
-      hosts_.push_back(build(*h, containers.on_host(fqdn)));
+      hosts_.push_back(build(*h, containers));
     } else {
-      hosts_[it->second] = build(*h, containers.on_host(fqdn));
+      hosts_[it->second] = build(*h, containers);
     }
   }
   dirty_.clear();

@@ -28,7 +28,7 @@ class fleet_view {
   const std::vector<host_candidate>& get(const host_directory& hosts,
                                          const container_index& containers);
 
-  static host_candidate build(const host_entry& h, const std::vector<container_entry>& containers);
+  static host_candidate build(const host_entry& h, const container_index& index);
 
  private:
   std::vector<host_candidate> hosts_;

@@ -39,7 +39,7 @@ TEST_CASE("a host seen before its first inventory uses the heartbeat's count") {
   host_directory hosts;
   container_index containers;
   (void)hosts.apply("register", host_record("a", 1, 1, {{"containers_running", 7}}), 0);
-  auto c = fleet_view::build(*hosts.find("a"), containers.on_host("a"));
+  auto c = fleet_view::build(*hosts.find("a"), containers);
   CHECK(c.containers == 7);
   CHECK(c.memory_bytes == (1LL << 33));
 }

@@ -236,16 +236,24 @@ bool hub::forward_one() {
   }
   if (t.kind == topic_kind::rep && who.who == role::agent && !reply_allowed(body, who, view(topic)))
     return true;
-  if (t.kind == topic_kind::req_host || t.kind == topic_kind::req_all) {
-    // Decoded for the audit log only; an undecodable request is still the agent's to refuse.
+  if (t.kind == topic_kind::req_all) {
+    // Decoded for the audit log only; an undecodable request is still the agents' to refuse.
+    // (req/host/ requests are decoded once, in inspect(), for the audit log and the fail-fast gate.)
     common::decode_limits limits;
     limits.max_bytes = settings_.max_message_bytes;
     if (auto env = common::decode(view(body), limits)) audit_request(topic, who, t, *env);
   }
   bool forward = true;
   if (t.kind == topic_kind::ann || t.kind == topic_kind::req_any ||
+      t.kind == topic_kind::req_host ||
       (t.kind == topic_kind::rep && view(topic) == own_reply_topic_))
     inspect(topic, t, body, who, forward);
+  if (t.kind == topic_kind::rep && forward && core_.tracking_requests() &&
+      body.size() <= 64 * 1024) {
+    // Small replies only: a large one (logs) is not worth decoding on the forwarding path.
+    auto rep = common::decode(view(body));
+    if (rep && rep->is_reply()) core_.reply_seen(rep->re);
+  }
   if (!forward) return true;
   xpub_.send(stamped(view(topic), cached_user_id_), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
   xpub_.send(body, zmq::send_flags::dontwait);
@@ -262,9 +270,10 @@ void hub::inspect(const zmq::message_t& topic_frame, const topic_view& t, zmq::m
   auto env = common::decode(view(body), limits);
   // Every branch a string_view: a mixed conditional would be a temporary std::string copy of
   // own_reply_topic_, destroyed at the end of this statement while `topic` still points into it.
-  std::string_view topic = t.kind == topic_kind::ann       ? std::string_view("ann/")
-                           : t.kind == topic_kind::req_any ? std::string_view("req/any/")
-                                                           : std::string_view(own_reply_topic_);
+  std::string_view topic = t.kind == topic_kind::ann        ? std::string_view("ann/")
+                           : t.kind == topic_kind::req_any  ? std::string_view("req/any/")
+                           : t.kind == topic_kind::req_host ? std::string_view("req/host/")
+                                                            : std::string_view(own_reply_topic_);
   if (!env) {
     forward = false;
     drop(drop_reason::malformed, who, topic, env.err().message);
@@ -280,6 +289,10 @@ void hub::inspect(const zmq::message_t& topic_frame, const topic_view& t, zmq::m
       return;
     }
     publish(core_.on_announcement(*env, now));
+  } else if (t.kind == topic_kind::req_host) {
+    audit_request(topic_frame, who, t, *env);
+    // Decided on the in-memory directory only (no I/O): a refusal is published right here.
+    publish(core_.on_targeted_request(t.name, *env, now, forward));
   } else if (t.kind == topic_kind::req_any) {
     if (env->is_reply() || env->action.empty()) {
       forward = false;

@@ -91,7 +91,10 @@ void add_ctl_options(po::options_description& options) {
   options.add_options()("timeout", po::value<long>()->default_value(10000),
                         "milliseconds to wait for the bus, the directory and replies")(
       "user", po::value<std::string>()->default_value("admin"),
-      "user name put in requests (the CLI always acts with role admin)");
+      "user name put in requests (the CLI always acts with role admin)")(
+      "request-id", po::value<std::string>(),
+      "your idempotency key for `send`: the same key (and --user) gives the same bus request id, "
+      "so re-running a create after a timeout never makes a second container");
 }
 
 milliseconds ctl_context::timeout() const {

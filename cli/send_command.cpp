@@ -86,10 +86,13 @@ int send_planned(const ctl_context& ctx, send_plan& plan) {
   std::size_t expected = plan.route == send_route::all ? hosts_up(ctx, control) : 0;
 
   common::bus_client bus(zctx, bus_options);
-  if (!bus.wait_ready(ctx.left()))
-    return ctx.fail(
-        exit_code::usage_or_timeout,
-        "the bus did not come up in time (is the broker running, and is this key accepted?)");
+  if (!bus.wait_ready(ctx.left())) {
+    auto why = bus.handshake_failure();
+    return ctx.fail(exit_code::usage_or_timeout,
+                    why.empty() ? "the bus did not come up in time (is the broker running, and "
+                                  "is this key accepted?)"
+                                : why);
+  }
   if (plan.route == send_route::all) return broadcast(ctx, bus, plan, expected);
 
   auto reply = common::bus_request(bus, plan.topic, plan.request, ctx.left());
@@ -113,6 +116,11 @@ int run_send(const ctl_context& ctx) {
   options.user = ctx.user();
   auto plan = plan_send(read_message(ctx), options);
   if (!plan) return ctx.fail(exit_code::usage_or_timeout, plan.err().message);
+  if (ctx.vm.count("request-id")) {
+    auto id = common::request_id_from_key(options.user, ctx.vm["request-id"].as<std::string>());
+    if (!id) return ctx.fail(exit_code::usage_or_timeout, "--request-id: " + id.err().message);
+    plan->request.id = *id;
+  }
   ctl_context waiting = ctx;
   if (ctx.vm["timeout"].defaulted() && plan->min_wait > ctx.timeout())
     waiting.deadline = std::chrono::steady_clock::now() + plan->min_wait;

@@ -277,6 +277,8 @@ result<create_container_args> parse_create_container_args(const json& body) {
   r.boolean("start", a.start);
   r.integer("instances", a.instances, 1, 50);
   r.integer("stop_timeout", a.stop_timeout, -1, 3600);
+  r.integer("first_instance", a.first_instance, 0, 100000);
+  r.boolean("per_host_names", a.per_host_names);
   if (!r.failed() && a.image.empty() && a.template_name.empty())
     r.fail("field 'image' is required (or name a 'template')");
   return r.finish(a);
@@ -382,6 +384,8 @@ json to_json(const create_container_args& a) {
             {"cpus", a.cpus},
             {"start", a.start},
             {"instances", a.instances},
+            {"first_instance", a.first_instance},
+            {"per_host_names", a.per_host_names},
             {"stop_timeout", a.stop_timeout}};
   if (a.labels.empty()) j["labels"] = json::object();
   put(j, "image", a.image);

@@ -1,5 +1,7 @@
 #include "common/bus_client.hpp"
 
+#include <cstring>
+
 #include <charconv>
 #include <stdexcept>
 
@@ -73,6 +75,18 @@ bus_client::bus_client(zmq::context_t& ctx, bus_client_options options)
   sub_.set(zmq::sockopt::linger, 0);
   pub_.set(zmq::sockopt::sndhwm, 100000);
   sub_.set(zmq::sockopt::rcvhwm, 100000);
+  // A CURVE handshake that hangs (wrong broker key: the server cannot read our HELLO) is given
+  // up after 3 s instead of libzmq's 30 s, and reported by the monitor like a refusal.
+  sub_.set(zmq::sockopt::handshake_ivl, 3000);
+  pub_.set(zmq::sockopt::handshake_ivl, 3000);
+  std::string monitor_endpoint = "inproc://dm-bus-monitor-" + new_message_id();
+  if (zmq_socket_monitor(sub_.handle(), monitor_endpoint.c_str(),
+                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
+    monitor_ = zmq::socket_t(ctx, zmq::socket_type::pair);
+    monitor_.set(zmq::sockopt::linger, 0);
+    monitor_.connect(monitor_endpoint);
+  }
   for (const auto& b : options_.brokers) {
     pub_.connect(b.xsub_endpoint());
     sub_.connect(b.xpub_endpoint());
@@ -174,10 +188,44 @@ void bus_client::note_forged(const bus_message& m) {
                << "'): not the identity the request was sent to";
 }
 
+void bus_client::read_monitor() {
+  if (!monitor_) return;
+  for (;;) {
+    zmq::message_t event, address;
+    if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
+    if (!event.more() || !monitor_.recv(address, zmq::recv_flags::none)) continue;
+    if (event.size() < 6) continue;
+    std::uint16_t id;
+    std::uint32_t value;
+    std::memcpy(&id, event.data(), 2);
+    std::memcpy(&value, static_cast<const char*>(event.data()) + 2, 4);
+    std::string endpoint = address.to_string();
+    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      refused_.erase(endpoint);
+    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      refused_[endpoint] = "the broker at " + endpoint + " refused this client's key (status " +
+                           std::to_string(value) +
+                           "): is it accepted? see `dockmeshctl keys list` on the broker";
+    } else {
+      refused_[endpoint] = "the CURVE handshake with " + endpoint +
+                           " failed: is --broker-key the broker's public key?";
+    }
+  }
+}
+
+std::string bus_client::handshake_failure() {
+  read_monitor();
+  std::string out;
+  for (const auto& [endpoint, why] : refused_) out += (out.empty() ? "" : "; ") + why;
+  return out;
+}
+
 bool bus_client::wait_ready(milliseconds timeout) {
   auto deadline = clock::now() + timeout;
   milliseconds step(20);
   while (clock::now() < deadline) {
+    read_monitor();
+    if (refused_.size() >= options_.brokers.size()) return false;
     envelope probe;
     probe.id = new_message_id();
     probe.action = std::string(probe_action);

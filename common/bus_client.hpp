@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,7 +86,12 @@ class bus_client {
   std::optional<bus_message> receive(std::chrono::milliseconds timeout);
   // Until a probe sent on our own reply topic comes back through a broker (both directions
   // connected and subscribed) or `timeout` passes. Other messages seen meanwhile are kept.
+  // False early when every broker refused the CURVE handshake (see handshake_failure()).
   bool wait_ready(std::chrono::milliseconds timeout);
+  // Why brokers refused this client's handshake ("" if none did): read from a ZeroMQ socket
+  // monitor on the SUB socket (ZMQ_EVENT_HANDSHAKE_FAILED_*), so a client whose key is not
+  // accepted, or that has the wrong broker key, says so instead of waiting out its timeout.
+  std::string handshake_failure();
 
   zmq::socket_ref sub_socket() { return sub_; }
   const std::string& client_id() const { return options_.client_id; }
@@ -96,12 +102,15 @@ class bus_client {
 
  private:
   std::optional<bus_message> read_one();
+  void read_monitor();
   void apply_curve(zmq::socket_t& s);
 
   bus_client_options options_;
   std::string reply_topic_;
   zmq::socket_t pub_;
   zmq::socket_t sub_;
+  zmq::socket_t monitor_;                   // PAIR: sub_'s handshake failures
+  std::map<std::string, std::string> refused_;  // broker endpoint -> why
   recent_ids seen_;
   std::deque<bus_message> held_;
   bus_counters counters_;

@@ -105,7 +105,7 @@ void add_bus_client_options(po::options_description& options) {
       ("broker", po::value<std::vector<std::string>>()->composing(),
        "broker HOST[:PORT] (repeatable; PORT is the XSUB port, XPUB is PORT+1, ROUTER PORT+2; "
        "default 127.0.0.1:7400)")
-      ("broker-key", po::value<std::string>(), "the brokers' public key: Z85 text or a key file")
+      ("broker-key", po::value<std::string>(), "the brokers' public key: z85:KEY, file:PATH, or bare (an existing file wins, else a Z85 key)")
       ("key", po::value<std::string>(), "this client's CURVE key file (dockmeshctl keygen)")
       ("max-message-bytes", po::value<std::size_t>()->default_value(4 * 1024 * 1024),
        "largest bus message accepted");

@@ -1,11 +1,13 @@
 #include "common/config.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
 #include <doctest/doctest.h>
 
 #include "common/curve_keys.hpp"
+#include "common/envelope.hpp"
 
 using namespace dockmesh::common;
 
@@ -60,4 +62,39 @@ TEST_CASE("key files round-trip and bad ones are refused") {
   std::string bare = "0123456789=abcdefghij0123456789=abcdefgh";  // '=' is a Z85 character
   std::ofstream("/tmp/dockmesh_bare.pub") << bare << "\n";
   CHECK(resolve_public_key("/tmp/dockmesh_bare.pub") == bare);
+}
+
+TEST_CASE("--broker-key: z85:KEY and file:PATH are explicit; a bare existing file wins over a key") {
+  auto keys = generate_keypair();
+  CHECK(resolve_public_key("z85:" + keys.public_key) == keys.public_key);
+  CHECK(resolve_public_key(keys.public_key) == keys.public_key);
+  CHECK_THROWS(resolve_public_key("z85:short"));
+  // A key file whose path is 40 characters of the Z85 alphabet: read as a file, not as a key.
+  std::string dir = "/tmp/";
+  std::string name = "k" + keys.public_key.substr(0, 40 - dir.size() - 1);
+  for (char& c : name)
+    if (c == '/' || c == '.') c = 'x';
+  std::string path = dir + name;
+  REQUIRE(path.size() == 40);
+  auto other = generate_keypair();
+  {
+    std::ofstream out(path);
+    out << "public-key = " << other.public_key << "\n";
+  }
+  CHECK(resolve_public_key(path) == other.public_key);
+  CHECK(resolve_public_key("file:" + path) == other.public_key);
+  std::remove(path.c_str());
+  CHECK_THROWS(resolve_public_key("file:" + path));
+}
+
+TEST_CASE("request_id_from_key: stable per (user, key), different across users, checked") {
+  auto a = request_id_from_key("alice", "order-42");
+  REQUIRE(a);
+  CHECK(a->rfind("key-", 0) == 0);
+  CHECK(a->size() == 36);
+  CHECK(*request_id_from_key("alice", "order-42") == *a);
+  CHECK(*request_id_from_key("bob", "order-42") != *a);
+  CHECK(*request_id_from_key("ali", "ceorder-42") != *a);
+  CHECK_FALSE(request_id_from_key("alice", ""));
+  CHECK_FALSE(request_id_from_key("alice", std::string(300, 'k')));
 }

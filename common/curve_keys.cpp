@@ -71,8 +71,20 @@ void save_keypair(const std::string& path, const curve_keypair& keys) {
   if (!ok) throw std::runtime_error("cannot write key file " + path);
 }
 
-std::string resolve_public_key(const std::string& key_or_path) {
-  if (valid_z85_key(key_or_path)) return key_or_path;
+std::string resolve_public_key(const std::string& given) {
+  // Explicit forms win: "z85:KEY" is the key, "file:PATH" a key file. A bare argument is a file
+  // when such a file exists (a 40-character path is not mistaken for a key), else a Z85 key.
+  std::string key_or_path = given;
+  if (given.rfind("z85:", 0) == 0) {
+    std::string key = given.substr(4);
+    if (!valid_z85_key(key))
+      throw std::runtime_error("broker key 'z85:...' is not a 40-character Z85 key");
+    return key;
+  }
+  bool explicit_file = given.rfind("file:", 0) == 0;
+  if (explicit_file) key_or_path = given.substr(5);
+  if (!explicit_file && valid_z85_key(key_or_path) && !std::ifstream(key_or_path))
+    return key_or_path;
   std::ifstream in(key_or_path);
   if (!in)
     throw std::runtime_error("broker key '" + key_or_path +

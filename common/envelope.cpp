@@ -1,5 +1,7 @@
 #include "common/envelope.hpp"
 
+#include <sodium.h>
+
 #include <chrono>
 #include <random>
 
@@ -222,6 +224,24 @@ std::optional<envelope_peek> peek_envelope(std::string_view bytes, const decode_
     else if (key == "re") p.re = val;
   }
   return p;
+}
+
+result<std::string> request_id_from_key(std::string_view user, std::string_view key) {
+  if (key.empty() || key.size() > 256)
+    return make_error(errc::invalid_argument, "an idempotency key has 1 to 256 characters");
+  // user and key are length-prefixed so that ("ab", "c") and ("a", "bc") differ.
+  std::string input = std::to_string(user.size()) + ":" + std::string(user) + ":" + std::string(key);
+  if (sodium_init() < 0) return make_error(errc::internal, "libsodium did not initialise");
+  unsigned char hash[16];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size(), nullptr, 0);
+  static const char* hex = "0123456789abcdef";
+  std::string out = "key-";
+  for (unsigned char c : hash) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
 }
 
 envelope make_reply(const envelope& request, std::string from, int code, json body) {

@@ -65,6 +65,11 @@ std::optional<envelope_peek> peek_envelope(std::string_view bytes, const decode_
 
 // A new random message id (32 hex chars).
 std::string new_message_id();
+// The request id for a caller's idempotency key (HTTP Idempotency-Key, dockmeshctl
+// --request-id): "key-" + 32 hex chars of a keyed hash of (user, key), so the same key from the
+// same user always gives the same id (a retried create is answered, never repeated) and two
+// users' keys never meet. 400 for an empty key or one over 256 bytes.
+result<std::string> request_id_from_key(std::string_view user, std::string_view key);
 std::int64_t now_ms();
 
 }  // namespace dockmesh::common

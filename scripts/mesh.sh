@@ -5,6 +5,7 @@
 #                        [--build-dir B] [--docker-only] [--no-bridge] [--timeout S]
 #   scripts/mesh.sh down --dir DIR [--purge]
 #   scripts/mesh.sh status --dir DIR
+#   scripts/mesh.sh restart-agent --dir DIR --host I
 #
 # `up` starts N private dockerds (host i = host<i>.mesh.test, socket DIR/host<i>/docker.sock),
 # imports local/busybox:latest into each, generates CURVE keys, and starts one broker, N agents
@@ -12,7 +13,8 @@
 # in DIR/pids/ and a log in DIR/logs/. `down` removes every container on those dockerds, then stops
 # exactly the processes named in DIR/pids/ (SIGTERM, then SIGKILL after a deadline), and finally
 # any process still running from DIR (containerd and shims that our dockerds spawned). Both
-# commands are safe to run twice. Ports: broker XSUB P, XPUB P+1, ROUTER P+2, bridge P+10.
+# commands are safe to run twice. `restart-agent` stops host I's agent and starts it again with
+# the same arguments (DIR/host<i>/agent.argv), waiting until the directory has it up. Ports: broker XSUB P, XPUB P+1, ROUTER P+2, bridge P+10.
 # Files: DIR/dockmeshctl.conf, DIR/admin.key, DIR/broker.key (server pair), DIR/broker.pub
 # ("public-key = <Z85>"), DIR/authorized_keys, DIR/host<i>/agent.key, DIR/bridge.key,
 # DIR/bridge.url, DIR/admin.password, DIR/pids/<name>.pid, DIR/logs/<name>.log.
@@ -25,6 +27,7 @@ readonly PY=/usr/bin/python3
 readonly MARKER=.dockmesh-mesh
 
 HOSTS=1
+AGENT_HOST=""
 DIR=""
 BASE_PORT=7400
 BUILD_DIR="${MESH_BUILD_DIR:-$SOURCE_DIR/build}"
@@ -137,6 +140,7 @@ source "$SCRIPT_DIR/lib/mesh_services.sh"
 parse_args() {
   while (($#)); do
     case "$1" in
+      --host) AGENT_HOST="${2:?--host needs a host number}"; shift 2 ;;
       --hosts) HOSTS="${2:?--hosts needs a number}"; shift 2 ;;
       --dir) DIR="${2:?--dir needs a path}"; shift 2 ;;
       --base-port) BASE_PORT="${2:?--base-port needs a number}"; shift 2 ;;
@@ -236,8 +240,9 @@ main() {
     up) parse_args "$@"; cmd_up ;;
     down) parse_args "$@"; cmd_down ;;
     status) parse_args "$@"; cmd_status ;;
+    restart-agent) parse_args "$@"; restart_agent "$AGENT_HOST" ;;
     -h|--help|help) usage ;;
-    *) die "unknown command '$cmd' (expected up, down or status)" ;;
+    *) die "unknown command '$cmd' (expected up, down, status or restart-agent)" ;;
   esac
 }
 

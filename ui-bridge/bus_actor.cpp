@@ -99,6 +99,12 @@ class bus_actor::loop {
   void handle(request_cmd& c) {
     auto now = clock_type::now();
     c.env.id = c.env.id.empty() ? common::new_message_id() : c.env.id;
+    if (pending_.count(c.env.id)) {
+      // The same idempotency key while its first request still runs: the first one answers.
+      return deliver(c.done, make_error(errc::conflict,
+                                        "a request with this idempotency key is still running; "
+                                        "repeat it once that one is answered"));
+    }
     c.env.from = bus_.client_id();
     c.env.reply_to = bus_.reply_topic();
     c.env.deadline = common::now_ms() + c.timeout.count();

@@ -77,7 +77,8 @@ void job_runner::changed(const std::optional<job>& j) {
   if (j) events_.publish_job(*j);
 }
 
-common::result<job> job_runner::start_create(const principal& who, const nlohmann::json& message) {
+common::result<job> job_runner::start_create(const principal& who, const nlohmann::json& message,
+                                             std::string request_id) {
   if (!message.is_object())
     return make_error(errc::invalid_argument, "the request must be a JSON object");
   nlohmann::json msg = message;
@@ -87,6 +88,7 @@ common::result<job> job_runner::start_create(const principal& who, const nlohman
   msg["action"] = create;
   auto plan = plan_message(msg, gateway_.schemas(), who);
   if (!plan) return plan.err();
+  plan->request_id = std::move(request_id);
   auto j = jobs_.create(create, who.user_id, common::now_ms());
   if (!j) return j.err();
   std::string id = j->id;

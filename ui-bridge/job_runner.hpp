@@ -45,7 +45,8 @@ class job_runner {
   job_runner(job_store& jobs, message_gateway& gateway, event_hub& events,
              boost::asio::any_io_executor timers);
 
-  common::result<job> start_create(const principal& who, const nlohmann::json& message);
+  common::result<job> start_create(const principal& who, const nlohmann::json& message,
+                                   std::string request_id = {});
   common::result<job> start_pull(const principal& who, const nlohmann::json& request);
   void on_event(const common::bus_message& m);  // bus thread
 

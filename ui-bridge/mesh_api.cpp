@@ -18,6 +18,15 @@ void relay_or_fail(const api_call_ptr& call, const common::result<common::envelo
   call->relay(*r);
 }
 
+// The bus request id for the call's Idempotency-Key header, per user: "" without a header.
+common::result<std::string> idempotency_id(const api_call_ptr& call) {
+  auto h = call->req.find("Idempotency-Key");
+  if (h == call->req.end()) return std::string();
+  auto id = common::request_id_from_key(call->who.user_id, std::string(h->value()));
+  if (!id) return make_error(errc::invalid_argument, "Idempotency-Key: " + id.err().message);
+  return id;
+}
+
 }  // namespace
 
 void mesh_api::directory(const api_call_ptr& call, std::string action, nlohmann::json body) {
@@ -123,17 +132,23 @@ void mesh_api::container_remove(api_call_ptr call) {
   nlohmann::json msg = {{"action", common::protocol::names::remove_container}, {"id", call->params["id"]}};
   auto force = call->query.find("force");
   if (force != call->query.end()) msg["force"] = force->second == "1" || force->second == "true";
-  s_.gateway.send(call->who, msg, on_strand(call, [call](common::result<common::envelope> r) {
-                    relay_or_fail(call, r);
-                  }));
+  auto id = idempotency_id(call);
+  if (!id) return call->fail(id.err());
+  s_.gateway.send(
+      call->who, msg,
+      on_strand(call, [call](common::result<common::envelope> r) { relay_or_fail(call, r); }),
+      *id);
 }
 
 void mesh_api::messages(api_call_ptr call) {
   auto body = call->json_body();
   if (!body) return;
-  s_.gateway.send(call->who, *body, on_strand(call, [call](common::result<common::envelope> r) {
-                    relay_or_fail(call, r);
-                  }));
+  auto id = idempotency_id(call);
+  if (!id) return call->fail(id.err());
+  s_.gateway.send(
+      call->who, *body,
+      on_strand(call, [call](common::result<common::envelope> r) { relay_or_fail(call, r); }),
+      *id);
 }
 
 void mesh_api::catalogue(api_call_ptr call) {
@@ -160,7 +175,9 @@ void mesh_api::job_accepted(const api_call_ptr& call, const common::result<job>&
 void mesh_api::containers_create(api_call_ptr call) {
   auto body = call->json_body();
   if (!body) return;
-  job_accepted(call, s_.runner.start_create(call->who, *body));
+  auto id = idempotency_id(call);
+  if (!id) return call->fail(id.err());
+  job_accepted(call, s_.runner.start_create(call->who, *body, *id));
 }
 
 void mesh_api::images_pull(api_call_ptr call) {

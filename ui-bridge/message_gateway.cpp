@@ -33,9 +33,10 @@ message_gateway::message_gateway(const schema_registry& schemas, bus_actor& bus,
     : schemas_(schemas), bus_(bus), control_timeout_(control_timeout) {}
 
 void message_gateway::send(const principal& who, const nlohmann::json& message,
-                           reply_handler done) {
+                           reply_handler done, std::string request_id) {
   auto plan = plan_message(message, schemas_, who);
   if (!plan) return done(plan.err());
+  plan->request_id = std::move(request_id);
   send_plan(who, std::move(*plan), std::move(done));
 }
 

@@ -27,7 +27,9 @@ class message_gateway {
                   std::chrono::milliseconds control_timeout = std::chrono::milliseconds(3000));
 
   // plan_message + send_plan. Planning errors complete `done` at once, on the calling thread.
-  void send(const principal& who, const nlohmann::json& message, reply_handler done);
+  // `request_id`: the bus id derived from the caller's Idempotency-Key (empty = a fresh one).
+  void send(const principal& who, const nlohmann::json& message, reply_handler done,
+            std::string request_id = {});
   void send_plan(const principal& who, message_plan plan, reply_handler done);
   // The directory record of a container the caller may act on (403/404/409 otherwise).
   void resolve_container(const principal& who, const std::string& ref, container_handler done);

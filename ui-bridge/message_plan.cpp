@@ -149,6 +149,7 @@ common::envelope make_request(const principal& who, const message_plan& plan) {
   env.user = who.user_id;  // agents label and check by the immutable id, never the name
   env.role = std::string(to_string(who.role));
   env.body = plan.body;
+  env.id = plan.request_id;  // empty: the bus actor draws one
   return env;
 }
 

@@ -43,6 +43,7 @@ struct message_plan {
   std::string host;  // empty: create -> scheduler; container -> found from the directory
   nlohmann::json body = nlohmann::json::object();
   action_rule rule;
+  std::string request_id;  // from the caller's Idempotency-Key; empty = a fresh id
 };
 
 common::result<message_plan> plan_message(

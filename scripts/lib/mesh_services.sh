@@ -112,12 +112,30 @@ start_agents() {
   local i labels
   for ((i = 1; i <= HOSTS; i++)); do
     mapfile -t labels < <(labels_for "$i")
-    start_process "agent-host$i" "$(bin dockmesh-agent)" --fqdn "host$i.mesh.test" \
+    local argv=("$(bin dockmesh-agent)" --fqdn "host$i.mesh.test" \
       --docker-socket "$DIR/host$i/docker.sock" --broker "127.0.0.1:$BASE_PORT" \
       --broker-key "$BROKER_PUB" --key "$DIR/host$i/agent.key" \
       --policy-registry localhost --policy-registry 127.0.0.1 \
-      "${labels[@]+"${labels[@]}"}" --log-level "$LOG_LEVEL"
+      "${labels[@]+"${labels[@]}"}" --log-level "$LOG_LEVEL")
+    # Kept (NUL-separated) for `mesh.sh restart-agent`.
+    printf '%s\0' "${argv[@]}" >"$DIR/host$i/agent.argv"
+    start_process "agent-host$i" "${argv[@]}"
   done
+}
+
+# restart-agent --host I: stops host I's agent (SIGTERM: it unregisters) and starts it again with
+# the arguments `up` gave it; returns once the directory has it up again.
+restart_agent() {
+  local i="$1" argv=()
+  [[ "$i" =~ ^[1-9][0-9]*$ ]] || die "restart-agent needs --host I (a host number)"
+  [[ -r "$DIR/host$i/agent.argv" ]] || die "no $DIR/host$i/agent.argv: was host $i started by this mesh.sh up?"
+  HOSTS="$(cat "$DIR/hosts")"
+  ((i <= HOSTS)) || die "--host $i: this mesh has $HOSTS host(s)"
+  stop_group "agent-host$i"
+  mapfile -d '' argv <"$DIR/host$i/agent.argv"
+  start_process "agent-host$i" "${argv[@]}"
+  wait_hosts_up
+  note "agent of host$i.mesh.test restarted (pid $(cat "$DIR/pids/agent-host$i.pid"))"
 }
 
 start_bridge() {

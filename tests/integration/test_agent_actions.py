@@ -243,7 +243,10 @@ class AgentActionsTest(unittest.TestCase):
                          ["No such image"])
         self.assertEqual(r["error"]["code"], "not_found")
         self.create("dup", cmd=["sleep", "60"])
-        self.refused("create-container", {"image": IMAGE, "name": "dup", "cmd": ["true"], "network_mode": "none"},
+        # per_host_names: past the brokers' mesh-wide name check, so that Docker's own refusal
+        # is what comes back (without it the broker answers 409 naming the host first).
+        self.refused("create-container", {"image": IMAGE, "name": "dup", "cmd": ["true"], "network_mode": "none",
+                                          "per_host_names": True},
                      409, ["already in use"])
         # An imported image has no CMD: Docker refuses to create without one, and says so.
         self.refused("create-container", {"image": IMAGE, "network_mode": "none"}, 400, ["No command specified"])

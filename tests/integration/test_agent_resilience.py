@@ -256,11 +256,9 @@ class AgentResilienceTest(unittest.TestCase):
             if m:
                 keep(*m)
         self.assertTrue(started(), seen)
-        inv = self.next_announcement(lambda e: e["action"] == "inventory"
-                                     and any(c["id"] == cid for c in e["body"]["containers"]))
-        self.assertEqual(inv["body"]["fqdn"], H1)
-        wait_for(lambda: any(c.get("id") == cid for c in (self.mesh.ctl("containers")[1] or {}).get("containers", [])),
-                 timeout=10, message="the directory to list the new container")
+        # The agent announced its inventory before it replied: the directory already lists it.
+        self.assertTrue(any(c.get("id") == cid for c in (self.mesh.ctl("containers")[1] or {}).get("containers", [])),
+                        "the directory does not list the acknowledged container")
 
     # ------------------------------------------------------------------ clean stop
 

@@ -185,7 +185,8 @@ class BridgeApi(unittest.TestCase):
 
     def test_a_name_resolves_to_the_callers_own_container_first(self):
         mine = self.created(self.alice, sleeper("samename", host=self.mesh.fqdn(1)))
-        theirs = self.created(self.bob, sleeper("samename", host=self.mesh.fqdn(2)))
+        # Names are unique in the mesh unless asked: bob asks for a per-host name.
+        theirs = self.created(self.bob, sleeper("samename", host=self.mesh.fqdn(2), per_host_names=True))
         r = self.bob.send({"action": "inspect-container", "id": "samename"})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["from"], self.mesh.fqdn(2))
