@@ -40,7 +40,7 @@ std::string_view client_id_key(std::string_view client_id);
 bool owns_client_id(std::string_view stamp, std::string_view public_key, std::string_view client_id);
 
 // Whether a reply stamped `stamp` may answer a request that was published on `request_topic`:
-//   req/host/<fqdn>/ -> agent:<fqdn>;  req/all/ -> any agent whose reply says it is from itself;
+//   req/host/<fqdn>/ -> agent:<fqdn> or the broker (fail-fast answers for a down host);  req/all/ -> any agent whose reply says it is from itself;
 //   req/any/ -> the broker (its own answers and fan-outs) or an agent answering as itself (the
 //   placed host; the leader drops a reply from any other host, see docs/broker.md).
 bool reply_stamp_accepted(std::string_view request_topic, std::string_view stamp,
