@@ -142,7 +142,8 @@ publications broker_core::tick(std::int64_t now_ms) {
     out.push_back(broker_message(common::topic_dir(), "broker-heartbeat",
                                  {{"broker_id", settings_.broker_id},
                                   {"started", started_ms_},
-                                  {"leader", is_leader(now_ms)}}));
+                                  {"leader", is_leader(now_ms)},
+                                  {"epoch", ha_.epoch}}));
   }
   if (now_ms - last_purge_ms_ >= purge_every_ms) {
     last_purge_ms_ = now_ms;
@@ -189,7 +190,8 @@ json broker_core::stats() const {
           {"unplaceable", d.unplaceable},
           {"invalid_requests", d.invalid},
           {"schedule_retries", d.retries},
-          {"pending_fanouts", dispatcher_.pending_fanouts()}};
+          {"pending_fanouts", dispatcher_.pending_fanouts()},
+          {"ha", ha_.to_json(common::now_ms())}};
 }
 
 const std::vector<host_candidate>& broker_core::fleet() { return fleet_.get(hosts_, containers_); }

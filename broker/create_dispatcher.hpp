@@ -7,7 +7,11 @@
 // containers on a second set of hosts; a finished fan-out answers a retry with its first reply.
 // Placements are also written to the state_db (p/<request id>, no sync: a WAL write survives
 // kill -9) before the request goes on, so a retry that reaches a restarted broker still goes to
-// the same hosts. Owned by the hub thread; never blocks; time is passed in.
+// the same hosts. With --etcd (set_commit), a placement is first committed in etcd by a
+// transaction that creates `placement/<id>` only if absent, and nothing is sent before etcd
+// answers (on_placed): a broker that finds a placement there uses it, so a retry that reaches a
+// new leader after a failover goes to the hosts the old leader chose. Every request sent carries
+// the leader's fencing epoch (set_epoch). Owned by the hub thread; never blocks; time is passed in.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +48,16 @@ class create_dispatcher {
 
   publications on_request(const common::envelope& req, const fleet_fn& fleet, std::int64_t now_ms);
   publications on_reply(const common::envelope& rep, std::int64_t now_ms);
+
+  // etcd mode. commit(id, record, probe) asks for `placement/<id>` to be created with record if
+  // absent (probe: only read it, when this broker could not place the request itself); the
+  // answer comes back through on_placed with the record etcd holds.
+  using commit_fn = std::function<void(const std::string& id, const nlohmann::json& record, bool probe)>;
+  void set_commit(commit_fn fn) { commit_ = std::move(fn); }
+  publications on_placed(const std::string& id, bool ok, const nlohmann::json& record,
+                         const std::string& error, std::int64_t now_ms);
+  void set_epoch(std::int64_t epoch) { epoch_ = epoch; }
+  std::size_t awaiting_commit() const { return awaiting_.size(); }
   // Fan-outs past their deadline get their combined reply (504 for hosts that did not answer);
   // old entries leave the cache.
   publications tick(std::int64_t now_ms);
@@ -74,6 +88,8 @@ class create_dispatcher {
   };
 
   publications retry(job& j, const common::envelope& req);
+  publications commit(const common::envelope& req, const placement_result& placed,
+                      std::int64_t now_ms);
   publications start(const common::envelope& req, const std::vector<assignment>& hosts,
                      std::int64_t now_ms);
   void build_subs(job& j, const common::envelope& req, std::int64_t now_ms);
@@ -92,6 +108,14 @@ class create_dispatcher {
   std::unordered_map<std::string, std::string> sub_to_job_;
   std::deque<std::string> order_;
   dispatch_counters counters_;
+  commit_fn commit_;
+  struct awaiting {
+    common::envelope request;
+    std::string unplaced;  // why this broker could not place it (a probe), or empty
+    nlohmann::json excluded;
+  };
+  std::unordered_map<std::string, awaiting> awaiting_;
+  std::int64_t epoch_ = 0;
 };
 
 }  // namespace dockmesh::broker
