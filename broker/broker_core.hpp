@@ -11,6 +11,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <set>
+#include <utility>
 #include <string>
 #include <unordered_map>
 
@@ -78,6 +81,11 @@ class broker_core {
   // etcd mode: where commands for etcd_link go (set by the hub before it runs).
   void set_etcd_sink(std::function<void(nlohmann::json)> sink);
   etcd_outcome on_etcd_event(const nlohmann::json& ev, std::int64_t now_ms);
+  // The ticket of the last etcd write issued since the previous call (0: none): a control reply
+  // that changed a key waits for etcd_settled(ticket).
+  std::uint64_t take_etcd_ticket() { return std::exchange(etcd_unclaimed_, 0); }
+  // nullopt while etcd has not answered that write; then whether it took it.
+  std::optional<bool> etcd_settled(std::uint64_t ticket) const;
   const ha_view& ha() const { return ha_; }
 
   void set_stats_source(std::function<nlohmann::json()> fn);
@@ -111,6 +119,10 @@ class broker_core {
   fleet_view fleet_;
   ha_view ha_;
   std::function<void(nlohmann::json)> etcd_sink_;
+  std::uint64_t etcd_next_ticket_ = 0;
+  std::uint64_t etcd_unclaimed_ = 0;
+  std::uint64_t etcd_acked_through_ = 0;  // the actor answers commands in order
+  std::set<std::uint64_t> etcd_failed_;
   std::unordered_map<std::string, std::int64_t> inventory_asked_;  // fqdn -> unix ms
   std::int64_t started_ms_;
   std::int64_t last_flush_ms_ = 0;

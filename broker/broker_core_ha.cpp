@@ -26,8 +26,16 @@ bool broker_core::is_leader(std::int64_t now_ms) const {
   return ha_.leader && now_ms < ha_.valid_until;
 }
 
+std::optional<bool> broker_core::etcd_settled(std::uint64_t ticket) const {
+  if (ticket > etcd_acked_through_) return std::nullopt;
+  return etcd_failed_.count(ticket) == 0;
+}
+
 void broker_core::set_etcd_sink(std::function<void(json)> sink) {
-  etcd_sink_ = std::move(sink);
+  etcd_sink_ = [this, sink = std::move(sink)](json c) {
+    c["ticket"] = etcd_unclaimed_ = ++etcd_next_ticket_;
+    sink(std::move(c));
+  };
   keys_.set_mirror([this](const key_entry& e, bool create_only) {
     etcd_sink_({{"op", create_only ? "note-key" : "put-key"},
                 {"public_key", e.public_key},
@@ -68,11 +76,18 @@ etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {
   } else if (kind == "key") {
     o.cut_off = keys_.apply_remote(ev.value("record", json::object()));
   } else if (kind == "placed") {
+    etcd_acked_through_ = std::max(etcd_acked_through_, ev.value("ticket", std::uint64_t{0}));
     o.out = dispatcher_.on_placed(ev.value("id", ""), ev.value("ok", false),
                                   ev.value("record", json::object()), ev.value("error", ""), now_ms);
-  } else if (kind == "ack" && !ev.value("ok", false)) {
-    DM_LOG(warn) << "etcd did not take a key change (" << ev.value("error", "")
-                 << "); it holds locally until the next snapshot";
+  } else if (kind == "ack") {
+    auto ticket = ev.value("ticket", std::uint64_t{0});
+    etcd_acked_through_ = std::max(etcd_acked_through_, ticket);
+    if (!ev.value("ok", false)) {
+      etcd_failed_.insert(ticket);
+      if (etcd_failed_.size() > 1024) etcd_failed_.erase(etcd_failed_.begin());
+      DM_LOG(warn) << "etcd did not take a key change (" << ev.value("error", "")
+                   << "); it holds locally until the next snapshot";
+    }
   }
   return o;
 }

@@ -10,6 +10,7 @@ namespace {
 using common::envelope;
 
 constexpr int batch_size = 64;
+constexpr std::int64_t etcd_wait_ms = 3000;
 
 std::string_view view(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
 
@@ -68,14 +69,17 @@ bool control_endpoint::handle_one(std::vector<zmq::message_t>& frames) {
                                      {common::errc::malformed,
                                       req ? "control request without an action" : req.err().message});
   } else {
+    (void)core_.take_etcd_ticket();  // writes made before this request (ZAP's notes) are not its own
     auto outcome = core_.on_control(who, property(body, public_key_property), *req, common::now_ms());
     reply = std::move(outcome.reply);
     cut_off = outcome.cut_off;
   }
-  if (core_.db().take_unsynced() > 0) {
-    // A key or token changed: acknowledge it only once it is on disk.
+  auto etcd_ticket = core_.take_etcd_ticket();
+  if (core_.db().take_unsynced() > 0 || etcd_ticket) {
+    // A key or token changed: acknowledge it only once it is on disk (and in etcd).
     ++held_total_;
-    held_.push_back({syncer_.request(), std::move(frames), std::move(reply)});
+    held_.push_back({syncer_.request(), etcd_ticket, common::now_ms(), std::move(frames),
+                     std::move(reply)});
   } else {
     send(frames, common::encode(reply));
   }
@@ -91,7 +95,17 @@ void control_endpoint::handle_sync_completions() {
   syncer_.collect();
   while (!held_.empty()) {
     auto& h = held_.front();
-    if (h.ticket <= syncer_.durable()) {
+    auto in_etcd = h.etcd_ticket ? core_.etcd_settled(h.etcd_ticket) : std::optional<bool>(true);
+    if (!in_etcd && common::now_ms() - h.held_ms >= etcd_wait_ms) in_etcd = false;
+    if (in_etcd && !*in_etcd && h.ticket <= syncer_.durable()) {
+      h.reply.code = 503;
+      h.reply.body = nullptr;
+      h.reply.err = common::error{common::errc::unavailable,
+                                  "applied on this broker, but etcd did not take the change"};
+      send(h.route, common::encode(h.reply));
+    } else if (!in_etcd) {
+      return;
+    } else if (h.ticket <= syncer_.durable()) {
       send(h.route, common::encode(h.reply));
     } else if (h.ticket <= syncer_.failed()) {
       ++sync_failures_;

@@ -147,14 +147,15 @@ json run_command(etcd_client& client, const etcd_link_settings& s, const json& c
     std::string id = c.value("id", "");
     if (c.value("probe", false)) {  // this broker could not place it: only look
       auto r = client.range(s.prefix + "placement/" + id);
-      out = {{"ev", "placed"}, {"id", id}, {"ok", r.ok() && !r->kvs.empty()}};
+      out = {{"ev", "placed"}, {"id", id}, {"ok", r.ok() && !r->kvs.empty()},
+             {"ticket", c.value("ticket", 0)}};
       if (r && !r->kvs.empty()) out["record"] = json::parse(r->kvs.front().value, nullptr, false);
       else out["error"] = r ? std::string("no placement") : r.err().message;
       return out;
     }
     auto t = client.create_if_absent(s.prefix + "placement/" + id, c.value("record", json::object()).dump(),
                                      placement_lease);
-    out = {{"ev", "placed"}, {"id", id}, {"ok", t.ok()}};
+    out = {{"ev", "placed"}, {"id", id}, {"ok", t.ok()}, {"ticket", c.value("ticket", 0)}};
     if (!t) {
       out["error"] = t.err().message;
     } else if (t->succeeded) {

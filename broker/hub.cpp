@@ -158,6 +158,7 @@ void hub::run(zmq::socket_t& pipe) {
     if (items[4].revents & ZMQ_POLLIN) drain_subscriptions();
     if (peers_ && (items[peers_at].revents & ZMQ_POLLIN)) drain_peers();
     if (steady::now() >= next_tick) {
+      if (etcd_) control_->handle_sync_completions();  // etcd_wait_ms deadlines
       publish(core_.tick(common::now_ms()));
       next_tick = steady::now() + tick_every;
       log_summary();
@@ -314,6 +315,7 @@ void hub::drain_etcd() {
     publish(o.out);
     if (o.cut_off) rebind_needed_ = true;
   }
+  control_->handle_sync_completions();  // replies that waited for etcd
 }
 
 void hub::publish(const publications& out) {
