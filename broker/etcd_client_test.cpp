@@ -149,7 +149,7 @@ TEST_CASE("etcd_link: one of two links leads, the other takes over when it stops
   etcd_member etcd;
   zmq::context_t ctx;
   auto leader_of = [](etcd_link& l, std::chrono::milliseconds within) {
-    nlohmann::json last;
+    nlohmann::json last = nlohmann::json::object();
     auto until = std::chrono::steady_clock::now() + within;
     while (std::chrono::steady_clock::now() < until) {
       while (auto ev = l.receive())
@@ -171,8 +171,8 @@ TEST_CASE("etcd_link: one of two links leads, the other takes over when it stops
   REQUIRE(lb.value("leader", false));
   CHECK(lb.value("epoch", 0) > la.value("epoch", 0));
 
-  b.send({{"op", "place"}, {"id", "r1"}, {"record", {{"hosts", {{"h1", 1}}}}}});
-  b.send({{"op", "place"}, {"id", "r1"}, {"record", {{"hosts", {{"h2", 1}}}}}});
+  b.send({{"op", "place"}, {"id", "r1"}, {"record", {{"hosts", nlohmann::json::array({nlohmann::json::array({"h1", 1})})}}}});
+  b.send({{"op", "place"}, {"id", "r1"}, {"record", {{"hosts", nlohmann::json::array({nlohmann::json::array({"h2", 1})})}}}});
   std::vector<nlohmann::json> placed;
   auto until = std::chrono::steady_clock::now() + 3s;
   while (placed.size() < 2 && std::chrono::steady_clock::now() < until) {
