@@ -7,7 +7,8 @@ Promised (DESIGN.md section 5, docs/ha.md):
   id after its answer, survives `kill -9` of the scheduling leader and a 5 s SIGSTOP of the next
   leader: every acknowledged create has exactly its containers on the dockerds (by the
   dockmesh.request label), and none appears twice (placements are committed in etcd before they
-  are sent; agents fence stale leaders by epoch).
+  are sent);
+- an agent refuses (409) a request whose scheduler epoch is older than the highest it has seen.
 """
 
 import os
@@ -208,6 +209,18 @@ class HaTest(unittest.TestCase):
         self.assertFalse(work.is_alive(), "workload did not finish")
         self.assertEqual(work.failed, [], "creates that were never acknowledged with 201")
         self.check_dockerds(mesh, work.acked)
+        self.check_fencing(bus)
+
+    def check_fencing(self, bus):
+        # Every agent got sub-requests of an `instances: 3` spread create from a leader: a request
+        # carrying an older epoch than the highest it has seen is refused, and does nothing.
+        for i in range(1, HOSTS + 1):
+            env = bus.request("create-container", {"image": IMAGE, "cmd": ["sleep", "1"]})
+            env["epoch"] = 1
+            reply = bus.send("req/host/host%d.mesh.test/" % i, env, scaled(10))
+            self.assertIsNotNone(reply, "host%d did not answer" % i)
+            self.assertEqual(reply.get("code"), 409, reply)
+            self.assertIn("stale scheduler epoch", reply.get("error", {}).get("message", ""))
 
     def check_dockerds(self, mesh, acked):
         by_request = {}
