@@ -44,6 +44,13 @@ void broker_core::set_etcd_sink(std::function<void(json)> sink) {
   dispatcher_.set_commit([this](const std::string& id, const json& record, bool probe) {
     etcd_sink_({{"op", "place"}, {"id", id}, {"record", record}, {"probe", probe}});
   });
+  tokens_.set_publish([this](const std::string& hash, std::int64_t ttl_seconds) {
+    etcd_sink_({{"op", "put-token"}, {"hash", hash}, {"ttl_seconds", ttl_seconds}});
+  });
+  control_.set_spend_in_etcd([this](const std::string& hash, const key_entry& accepted) {
+    etcd_sink_({{"op", "enroll"}, {"hash", hash}, {"public_key", accepted.public_key},
+                {"record", accepted.to_json()}});
+  });
   // Seed etcd with what this broker was started with (--authorized-keys): created only where
   // etcd has no record, so a key revoked elsewhere stays revoked.
   for (const auto& e : keys_.list())

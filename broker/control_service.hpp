@@ -38,12 +38,19 @@ class control_service {
 
   // What the `stats` action returns (the hub's counters).
   void set_stats_source(std::function<nlohmann::json()> fn) { stats_ = std::move(fn); }
+  // --etcd: an enrollment with a token is answered 202 and decided in etcd by one transaction
+  // (spend the token, accept the key); every broker then learns the key from its watch.
+  using spend_fn = std::function<void(const std::string& token_hash, const key_entry& accepted)>;
+  void set_spend_in_etcd(spend_fn fn) { spend_in_etcd_ = std::move(fn); }
 
  private:
   role effective_role(const identity& who, std::string_view public_key) const;
   control_outcome queries(role r, const common::envelope& req);
   control_outcome enroll(role r, std::string_view public_key, const common::envelope& req,
                          std::int64_t now_ms);
+  control_outcome enroll_in_etcd(std::string_view public_key, const std::string& fqdn,
+                                 const std::string& token, const common::envelope& req,
+                                 std::int64_t now_ms);
   control_outcome key_admin(const common::envelope& req, std::int64_t now_ms);
   control_outcome ok(const common::envelope& req, int code, nlohmann::json body) const;
   control_outcome fail(const common::envelope& req, common::errc code, std::string message) const;
@@ -54,6 +61,7 @@ class control_service {
   container_index& containers_;
   std::string client_id_;
   std::function<nlohmann::json()> stats_;
+  spend_fn spend_in_etcd_;
 };
 
 }  // namespace dockmesh::broker

@@ -246,6 +246,19 @@ common::result<bool> etcd_client::delete_if_present(std::string_view key) {
   return j->value("succeeded", false);
 }
 
+common::result<bool> etcd_client::spend_and_put(std::string_view spent, std::string_view key,
+                                                 std::string_view value) {
+  json body = {
+      {"compare", json::array({{{"key", base64_encode(spent)}, {"target", "CREATE"},
+                                {"result", "GREATER"}, {"create_revision", "0"}}})},
+      {"success", json::array({{{"request_delete_range", {{"key", base64_encode(spent)}}}},
+                               {{"request_put", {{"key", base64_encode(key)},
+                                                 {"value", base64_encode(value)}}}}})}};
+  auto j = call("/v3/kv/txn", body);
+  if (!j) return j.err();
+  return j->value("succeeded", false);
+}
+
 common::result<std::int64_t> etcd_client::erase(std::string_view key) {
   auto j = call("/v3/kv/deleterange", {{"key", base64_encode(key)}});
   if (!j) return j.err();

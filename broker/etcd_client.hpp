@@ -77,6 +77,10 @@ class etcd_client {
   // Deletes `key` only if it exists: true for exactly one caller when several race.
   common::result<bool> delete_if_present(std::string_view key);
   common::result<std::int64_t> erase(std::string_view key);  // how many keys were deleted
+  // One transaction: if `spent` exists, delete it and put key=value (a join token spent on an
+  // enrollment); false, changing nothing, when `spent` is gone (spent elsewhere, or expired).
+  common::result<bool> spend_and_put(std::string_view spent, std::string_view key,
+                                     std::string_view value);
 
   common::result<etcd_lease> lease_grant(std::int64_t ttl_seconds);
   common::result<etcd_lease> lease_keepalive(std::int64_t id);

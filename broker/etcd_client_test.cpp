@@ -106,6 +106,12 @@ TEST_CASE("etcd_client against a real etcd, with a dead endpoint first in the li
   CHECK(*c.delete_if_present("once"));
   CHECK_FALSE(*c.delete_if_present("once"));
 
+  REQUIRE(c.put("tokens/h", "{}").ok());
+  CHECK(*c.spend_and_put("tokens/h", "keys/k", "accepted"));
+  CHECK_FALSE(*c.spend_and_put("tokens/h", "keys/k2", "accepted"));  // spent once
+  CHECK(c.range("keys/k")->kvs.size() == 1);
+  CHECK(c.range("keys/k2")->kvs.empty());
+
   auto lease = c.lease_grant(2);
   REQUIRE(lease.ok());
   REQUIRE(c.put("leased", "x", lease->id).ok());

@@ -135,6 +135,25 @@ json run_command(etcd_client& client, const etcd_link_settings& s, const json& c
     }
     return out;
   }
+  if (op == "put-token") {  // on a lease of the token's lifetime: etcd forgets it when it expires
+    auto l = client.lease_grant(std::max<std::int64_t>(1, c.value("ttl_seconds", 1)));
+    auto r = l ? client.put(s.prefix + "tokens/" + c.value("hash", ""), "{}", l->id)
+               : common::result<std::int64_t>(l.err());
+    out["ok"] = r.ok();
+    if (!r) out["error"] = r.err().message;
+    return out;
+  }
+  if (op == "enroll") {
+    auto r = client.spend_and_put(s.prefix + "tokens/" + c.value("hash", ""),
+                                  s.prefix + "keys/" + c.value("public_key", ""),
+                                  c.value("record", json::object()).dump());
+    out["ok"] = r.ok();
+    out["spent"] = r && *r;
+    if (!r) out["error"] = r.err().message;
+    DM_LOG(info) << "join token for " << c.value("record", json::object()).value("name", "?")
+                 << (r && *r ? ": spent, key accepted in etcd" : ": not valid in etcd (spent or expired)");
+    return out;
+  }
   if (op == "place") {
     auto now = common::now_ms();
     if (!placement_lease || now - placement_lease_ms > placement_ttl_s * 1000 / 3) {
