@@ -117,80 +117,80 @@ class campaign {
   bool healthy_ = false;  // the first good round logs where etcd was reached
 };
 
-json run_command(etcd_client& client, const etcd_link_settings& s, const json& c,
-                 std::int64_t& placement_lease, std::int64_t& placement_lease_ms) {
-  std::string op = c.value("op", "");
-  json out = {{"ev", "ack"}, {"op", op}, {"ticket", c.value("ticket", 0)}};
-  if (op == "put-key" || op == "note-key") {
-    std::string key = s.prefix + "keys/" + c.value("public_key", "");
-    std::string record = c.value("record", json::object()).dump();
-    if (op == "put-key") {
-      auto r = client.put(key, record);
-      out["ok"] = r.ok();
-      if (!r) out["error"] = r.err().message;
-    } else {
-      auto r = client.create_if_absent(key, record);
-      out["ok"] = r.ok();
-      if (!r) out["error"] = r.err().message;
-    }
-    return out;
-  }
-  if (op == "put-token") {  // on a lease of the token's lifetime: etcd forgets it when it expires
-    auto l = client.lease_grant(std::max<std::int64_t>(1, c.value("ttl_seconds", 1)));
-    auto r = l ? client.put(s.prefix + "tokens/" + c.value("hash", ""), "{}", l->id)
-               : common::result<std::int64_t>(l.err());
-    out["ok"] = r.ok();
-    if (!r) out["error"] = r.err().message;
-    return out;
-  }
-  if (op == "enroll") {
-    auto r = client.spend_and_put(s.prefix + "tokens/" + c.value("hash", ""),
-                                  s.prefix + "keys/" + c.value("public_key", ""),
-                                  c.value("record", json::object()).dump());
-    out["ok"] = r.ok();
-    out["spent"] = r && *r;
-    if (!r) out["error"] = r.err().message;
-    DM_LOG(info) << "join token for " << c.value("record", json::object()).value("name", "?")
-                 << (r && *r ? ": spent, key accepted in etcd" : ": not valid in etcd (spent or expired)");
-    return out;
-  }
-  if (op == "place") {
+template <class T>
+void outcome(json& out, const common::result<T>& r) {
+  out["ok"] = r.ok();
+  if (!r) out["error"] = r.err().message;
+}
+
+// The placement lease is shared by the placements of a few minutes and renewed every 5 min.
+struct placement_lease {
+  std::int64_t id = 0;
+  std::int64_t granted_ms = 0;
+  std::int64_t get(etcd_client& client) {
     auto now = common::now_ms();
-    if (!placement_lease || now - placement_lease_ms > placement_ttl_s * 1000 / 3) {
-      auto l = client.lease_grant(placement_ttl_s);
-      if (l) {
-        placement_lease = l->id;
-        placement_lease_ms = now;
+    if (!id || now - granted_ms > placement_ttl_s * 1000 / 3) {
+      if (auto l = client.lease_grant(placement_ttl_s)) {
+        id = l->id;
+        granted_ms = now;
       }
     }
-    std::string id = c.value("id", "");
-    if (c.value("probe", false)) {  // this broker could not place it: only look
-      auto r = client.range(s.prefix + "placement/" + id);
-      out = {{"ev", "placed"}, {"id", id}, {"ok", r.ok() && !r->kvs.empty()},
-             {"ticket", c.value("ticket", 0)}};
-      if (r && !r->kvs.empty()) out["record"] = json::parse(r->kvs.front().value, nullptr, false);
-      else out["error"] = r ? std::string("no placement") : r.err().message;
-      return out;
-    }
-    auto t = client.create_if_absent(s.prefix + "placement/" + id, c.value("record", json::object()).dump(),
-                                     placement_lease);
-    out = {{"ev", "placed"}, {"id", id}, {"ok", t.ok()}, {"ticket", c.value("ticket", 0)}};
-    if (!t) {
-      out["error"] = t.err().message;
-    } else if (t->succeeded) {
-      out["record"] = c.value("record", json::object());
-      out["created"] = true;
-    } else if (!t->kvs.empty()) {
-      out["record"] = json::parse(t->kvs.front().value, nullptr, false);
-      out["created"] = false;
-    } else {
-      out["ok"] = false;
-      out["error"] = "placement vanished during the transaction";
-    }
+    return id;
+  }
+};
+
+json place(etcd_client& client, const etcd_link_settings& s, const json& c, placement_lease& lease) {
+  std::string id = c.value("id", "");
+  std::string key = s.prefix + "placement/" + id;
+  json out = {{"ev", "placed"}, {"id", id}, {"ticket", c.value("ticket", 0)}};
+  if (c.value("probe", false)) {  // this broker could not place it: only look
+    auto r = client.range(key);
+    out["ok"] = r.ok() && !r->kvs.empty();
+    if (r && !r->kvs.empty()) out["record"] = json::parse(r->kvs.front().value, nullptr, false);
+    else out["error"] = r ? std::string("no placement") : r.err().message;
     return out;
   }
-  out["ok"] = false;
-  out["error"] = "unknown etcd command '" + op + "'";
+  auto t = client.create_if_absent(key, c.value("record", json::object()).dump(), lease.get(client));
+  outcome(out, t);
+  if (t && t->succeeded) {
+    out["record"] = c.value("record", json::object());
+    out["created"] = true;
+  } else if (t && !t->kvs.empty()) {
+    out["record"] = json::parse(t->kvs.front().value, nullptr, false);
+    out["created"] = false;
+  } else if (t) {
+    out["ok"] = false;
+    out["error"] = "placement vanished during the transaction";
+  }
+  return out;
+}
+
+json run_command(etcd_client& client, const etcd_link_settings& s, const json& c,
+                 placement_lease& lease) {
+  std::string op = c.value("op", "");
+  json out = {{"ev", "ack"}, {"op", op}, {"ticket", c.value("ticket", 0)}};
+  std::string key = s.prefix + "keys/" + c.value("public_key", "");
+  std::string record = c.value("record", json::object()).dump();
+  std::string token = s.prefix + "tokens/" + c.value("hash", "");
+  if (op == "put-key") {
+    outcome(out, client.put(key, record));
+  } else if (op == "note-key") {
+    outcome(out, client.create_if_absent(key, record));
+  } else if (op == "put-token") {  // on a lease of its lifetime: etcd forgets it when it expires
+    auto l = client.lease_grant(std::max<std::int64_t>(1, c.value("ttl_seconds", 1)));
+    outcome(out, l ? client.put(token, "{}", l->id) : common::result<std::int64_t>(l.err()));
+  } else if (op == "enroll") {
+    auto r = client.spend_and_put(token, key, record);
+    outcome(out, r);
+    out["spent"] = r && *r;
+    DM_LOG(info) << "join token for " << c.value("record", json::object()).value("name", "?")
+                 << (r && *r ? ": spent, key accepted in etcd" : ": not spent (used, expired or etcd down)");
+  } else if (op == "place") {
+    return place(client, s, c, lease);
+  } else {
+    out["ok"] = false;
+    out["error"] = "unknown etcd command '" + op + "'";
+  }
   return out;
 }
 
@@ -236,7 +236,7 @@ void etcd_link::run_actor(zmq::context_t& ctx) {
   auto out = connected(ctx, zmq::socket_type::push, events_endpoint_);
   etcd_client client(settings_.endpoints, std::chrono::milliseconds(300));
   campaign election(client, settings_);
-  std::int64_t placement_lease = 0, placement_lease_ms = 0;
+  placement_lease lease;
   auto next_round = steady::now();
   while (!stop_) {
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_round - steady::now());
@@ -246,7 +246,7 @@ void etcd_link::run_actor(zmq::context_t& ctx) {
     while (!stop_ && in.recv(m, zmq::recv_flags::dontwait)) {
       if (m.to_string_view() == "$TERM") break;
       auto c = json::parse(m.to_string_view(), nullptr, false);
-      if (c.is_object()) emit(out, run_command(client, settings_, c, placement_lease, placement_lease_ms));
+      if (c.is_object()) emit(out, run_command(client, settings_, c, lease));
     }
     if (stop_) break;
     if (steady::now() >= next_round) {
