@@ -1,7 +1,7 @@
 #include "agent/action_dispatcher.hpp"
 
-#include <array>
 #include <exception>
+#include <stdexcept>
 
 #include "agent/action_handlers.hpp"
 #include "agent/docker_grammar.hpp"
@@ -11,58 +11,91 @@
 namespace dockmesh::agent {
 namespace {
 
-constexpr std::array<action_entry, 18> table{{
-    {"ping", handle_ping},
-    {"host-info", handle_host_info},
-    {"disk-usage", handle_disk_usage},
-    {"list-containers", handle_list_containers},
-    {"inspect-container", handle_inspect_container},
-    {"create-container", handle_create_container},
-    {"start-container", handle_start_container},
-    {"stop-container", handle_stop_container},
-    {"restart-container", handle_restart_container},
-    {"kill-container", handle_kill_container},
-    {"remove-container", handle_remove_container},
-    {"delete-container", handle_remove_container},
-    {"container-logs", handle_container_logs},
-    {"container-stats", handle_container_stats},
-    {"list-images", handle_list_images},
-    {"inspect-image", handle_inspect_image},
-    {"pull-image", handle_pull_image},
-    {"remove-image", handle_remove_image},
-}};
+namespace names = common::protocol::names;
+using common::protocol::message_kind;
+
+handler_map builtin_handlers() {
+  return {
+      {std::string(names::ping), handle_ping},
+      {std::string(names::host_info), handle_host_info},
+      {std::string(names::disk_usage), handle_disk_usage},
+      {std::string(names::list_containers), handle_list_containers},
+      {std::string(names::inspect_container), handle_inspect_container},
+      {std::string(names::create_container), handle_create_container},
+      {std::string(names::start_container), handle_start_container},
+      {std::string(names::stop_container), handle_stop_container},
+      {std::string(names::restart_container), handle_restart_container},
+      {std::string(names::kill_container), handle_kill_container},
+      {std::string(names::remove_container), handle_remove_container},
+      {std::string(names::container_logs), handle_container_logs},
+      {std::string(names::container_stats), handle_container_stats},
+      {std::string(names::list_images), handle_list_images},
+      {std::string(names::inspect_image), handle_inspect_image},
+      {std::string(names::pull_image), handle_pull_image},
+      {std::string(names::remove_image), handle_remove_image},
+  };
+}
 
 }  // namespace
 
+action_dispatcher::action_dispatcher(const common::protocol::catalogue& cat, handler_map handlers) {
+  for (const auto* spec : cat.of_kind(message_kind::agent_action)) {
+    const auto& canonical = cat.canonical(*spec);
+    auto it = handlers.find(canonical.name);
+    if (it == handlers.end())
+      throw std::logic_error("agent action '" + spec->name + "' has no handler");
+    entries_.push_back({spec->name, canonical.name, it->second});
+  }
+  for (const auto& [name, _] : handlers) {
+    const auto* spec = cat.find(name, message_kind::agent_action);
+    if (!spec || !spec->alias_of.empty())
+      throw std::logic_error("handler '" + name + "' serves no agent action of the catalogue");
+  }
+}
+
+const action_dispatcher& action_dispatcher::builtin() {
+  static const action_dispatcher d(common::protocol::catalogue::builtin(), builtin_handlers());
+  return d;
+}
+
+const action_entry* action_dispatcher::find(std::string_view action) const {
+  for (const auto& e : entries_)
+    if (e.name == action) return &e;
+  return nullptr;
+}
+
+action_reply action_dispatcher::run(const action_request& request, docker_transport& docker,
+                                    const template_store* templates, const agent_identity& self,
+                                    const progress_sink& progress) const {
+  const auto* e = find(request.action);
+  if (!e)
+    return error_reply(
+        {common::errc::invalid_argument, "unknown action '" + excerpt(request.action) + "'"});
+  allowlisted_transport gate(docker, std::string(e->canonical));
+  action_context ctx{request, gate, templates, self, progress};
+  try {
+    return e->handler(ctx);
+  } catch (const std::exception& ex) {
+    // A bug, not bad input (inputs are checked before use): report it, keep the worker alive.
+    DM_LOG(error) << "action " << request.action << " (request " << request.id
+                  << ") failed: " << ex.what();
+    return error_reply({common::errc::internal,
+                        std::string("internal error in ") + request.action + ": " + ex.what()});
+  }
+}
+
 std::span<const action_entry> action_table() {
-  return table;
+  return action_dispatcher::builtin().entries();
 }
 
 bool is_known_action(std::string_view action) {
-  for (const auto& e : table)
-    if (e.name == action) return true;
-  return false;
+  return action_dispatcher::builtin().find(action) != nullptr;
 }
 
 action_reply run_action(const action_request& request, docker_transport& docker,
                         const template_store* templates, const agent_identity& self,
                         const progress_sink& progress) {
-  for (const auto& e : table) {
-    if (e.name != request.action) continue;
-    allowlisted_transport gate(docker, std::string(e.name));
-    action_context ctx{request, gate, templates, self, progress};
-    try {
-      return e.handler(ctx);
-    } catch (const std::exception& ex) {
-      // A bug, not bad input (inputs are checked before use): report it, keep the worker alive.
-      DM_LOG(error) << "action " << request.action << " (request " << request.id
-                    << ") failed: " << ex.what();
-      return error_reply({common::errc::internal,
-                          std::string("internal error in ") + request.action + ": " + ex.what()});
-    }
-  }
-  return error_reply(
-      {common::errc::invalid_argument, "unknown action '" + excerpt(request.action) + "'"});
+  return action_dispatcher::builtin().run(request, docker, templates, self, progress);
 }
 
 }  // namespace dockmesh::agent

@@ -1,4 +1,4 @@
-// action_handlers: one function per bus action (DESIGN.md section 3). Each parses its arguments
+// action_handlers: one function per agent action (docs/protocol.md). Each parses its arguments
 // (common/action_args.hpp), checks them against Docker's grammar (docker_grammar.hpp), applies the
 // ownership rules, and talks to Docker only through ctx.docker, which the dispatcher has already
 // restricted to the action's allowlisted endpoints. They run on worker threads.

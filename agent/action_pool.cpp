@@ -4,6 +4,7 @@
 #include "agent/agent_inbox.hpp"
 #include "agent/endpoint_allowlist.hpp"
 #include "common/log.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::agent {
 namespace {
@@ -99,7 +100,7 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
   progress_sink progress = [&](const json& p) {
     common::envelope e;
     e.id = common::new_message_id();
-    e.action = "pull-progress";
+    e.action = common::protocol::names::pull_progress;
     e.from = fqdn;
     e.body = p;
     inbox.send(inbox_kind::event, common::encode(e));

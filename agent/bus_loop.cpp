@@ -7,6 +7,7 @@
 #include "agent/event_follower.hpp"
 #include "common/log.hpp"
 #include "common/topic.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::agent {
 namespace {
@@ -36,10 +37,10 @@ bus_loop::bus_loop(zmq::context_t& ctx, const agent_options& options,
   state_.incarnation = common::now_ms();
 }
 
-void bus_loop::announce(const std::string& action, json body) {
+void bus_loop::announce(std::string_view action, json body) {
   envelope e;
   e.id = common::new_message_id();
-  e.action = action;
+  e.action = std::string(action);
   e.from = options_.self.fqdn;
   e.body = std::move(body);
   if (auto r = bus_.publish(common::topic_ann(), e); !r) {
@@ -47,7 +48,7 @@ void bus_loop::announce(const std::string& action, json body) {
   }
 }
 
-void bus_loop::announce_host(const std::string& action) {
+void bus_loop::announce_host(std::string_view action) {
   ++state_.sequence;
   announce(action, host_record(options_.self, state_));
 }
@@ -55,7 +56,7 @@ void bus_loop::announce_host(const std::string& action) {
 void bus_loop::announce_inventory() {
   if (!state_.have_inventory) return;
   ++state_.sequence;
-  announce("inventory", inventory_record(options_.self, state_));
+  announce(common::protocol::names::inventory, inventory_record(options_.self, state_));
   published_digest_ = inventory_digest(state_.inventory);
 }
 
@@ -96,8 +97,8 @@ void bus_loop::answer(const envelope& request, int code, const std::string& mess
 void bus_loop::on_request(common::bus_message& m) {
   envelope& req = m.env;
   if (req.is_reply() || req.action.empty()) return;
-  if (req.action == "reannounce") {
-    announce_host("register");
+  if (req.action == common::protocol::names::reannounce) {
+    announce_host(common::protocol::names::register_host);
     announce_inventory();
     return;
   }
@@ -176,7 +177,7 @@ void bus_loop::on_event(const std::string& payload) {
   if (auto r = bus_.publish(evt_topic_, *e); !r) {
     DM_LOG(debug) << "event: " << r.err().message;
   }
-  if (e->action == "docker-event" && changes_inventory(e->body)) defer_inventory(clock::now());
+  if (e->action == common::protocol::names::docker_event && changes_inventory(e->body)) defer_inventory(clock::now());
 }
 
 void bus_loop::defer_inventory(clock::time_point now) {
@@ -240,7 +241,7 @@ void bus_loop::tick(clock::time_point now) {
     schedule_inventory();
   }
   if (now >= next_heartbeat_) {
-    announce_host("heartbeat");
+    announce_host(common::protocol::names::heartbeat);
     next_heartbeat_ += options_.heartbeat_every;
     if (next_heartbeat_ <= now) next_heartbeat_ = now + options_.heartbeat_every;  // fell behind
     // Hand the pages freed by the work since the last beat back to the kernel: glibc otherwise
@@ -292,7 +293,7 @@ bool bus_loop::wait_for_facts() {
 
 void bus_loop::run() {
   if (!wait_for_bus() || !wait_for_facts()) return;
-  announce_host("register");
+  announce_host(common::protocol::names::register_host);
   DM_LOG(info) << "registered as " << options_.self.fqdn << " (incarnation " << state_.incarnation
                << ")";
   next_heartbeat_ = clock::now() + options_.heartbeat_every;
@@ -305,7 +306,7 @@ void bus_loop::run() {
     zmq::poll(items, 2, std::max(wait, std::chrono::milliseconds(0)));
     while (auto m = read_inbox(inbox_))
       if (!on_inbox(*m)) {
-        announce("unregister", {{"fqdn", options_.self.fqdn},
+        announce(common::protocol::names::unregister, {{"fqdn", options_.self.fqdn},
                                 {"incarnation", state_.incarnation},
                                 {"sequence", ++state_.sequence}});
         DM_LOG(info) << "unregistered " << options_.self.fqdn;

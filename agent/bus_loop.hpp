@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include <zmq.hpp>
@@ -29,8 +30,8 @@ class bus_loop {
  private:
   using clock = std::chrono::steady_clock;
 
-  void announce(const std::string& action, nlohmann::json body);
-  void announce_host(const std::string& action);
+  void announce(std::string_view action, nlohmann::json body);
+  void announce_host(std::string_view action);
   void announce_inventory();
   void on_request(common::bus_message& m);
   bool on_inbox(const inbox_message& m);  // false on stop

@@ -57,7 +57,7 @@ std::string excerpt(std::string_view v);
 // Replaces every byte sequence that is not UTF-8 with U+FFFD (container logs are raw bytes).
 std::string to_valid_utf8(std::string_view bytes);
 
-// Percent-encodes everything but RFC 3986 unreserved characters (A-Za-z0-9 - . _ ~).
+// Percent-encodes everything but the unreserved URL characters (A-Za-z0-9 - . _ ~).
 std::string escape_component(std::string_view v);
 
 // Builds "?k=v&k2=v2" with escaped keys and values; "" when empty.

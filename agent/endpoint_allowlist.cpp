@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "common/protocol/catalogue.hpp"
+
 namespace dockmesh::agent {
 namespace {
 
@@ -42,25 +44,27 @@ struct entry {
   std::span<const docker_endpoint> endpoints;
 };
 
-constexpr std::array<entry, 21> table{{
-    {"ping", ping},
-    {"host-info", host_info},
-    {"disk-usage", disk_usage},
-    {"list-containers", list_containers},
-    {"inspect-container", inspect_container},
-    {"create-container", create_container},
-    {"start-container", start_container},
-    {"stop-container", stop_container},
-    {"restart-container", restart_container},
-    {"kill-container", kill_container},
-    {"remove-container", remove_container},
-    {"delete-container", remove_container},
-    {"container-logs", container_logs},
-    {"container-stats", container_stats},
-    {"list-images", list_images},
-    {"inspect-image", inspect_image},
-    {"pull-image", pull_image},
-    {"remove-image", remove_image},
+namespace n = common::protocol::names;
+
+// Keyed by catalogue entry (an alias uses the entry it stands for) and by the internal jobs.
+constexpr std::array<entry, 20> table{{
+    {n::ping, ping},
+    {n::host_info, host_info},
+    {n::disk_usage, disk_usage},
+    {n::list_containers, list_containers},
+    {n::inspect_container, inspect_container},
+    {n::create_container, create_container},
+    {n::start_container, start_container},
+    {n::stop_container, stop_container},
+    {n::restart_container, restart_container},
+    {n::kill_container, kill_container},
+    {n::remove_container, remove_container},
+    {n::container_logs, container_logs},
+    {n::container_stats, container_stats},
+    {n::list_images, list_images},
+    {n::inspect_image, inspect_image},
+    {n::pull_image, pull_image},
+    {n::remove_image, remove_image},
     {job_host_facts, host_facts},
     {job_inventory, inventory},
     {job_events, events},
@@ -116,6 +120,9 @@ bool valid_query(std::string_view q) {
 }  // namespace
 
 std::span<const docker_endpoint> endpoints_for(std::string_view action) {
+  const auto& cat = common::protocol::catalogue::builtin();
+  if (const auto* spec = cat.find(action, common::protocol::message_kind::agent_action))
+    action = cat.canonical(*spec).name;
   for (const auto& e : table)
     if (e.action == action) return e.endpoints;
   return {};

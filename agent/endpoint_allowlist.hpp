@@ -24,9 +24,10 @@ inline constexpr std::string_view job_host_facts = "$host-facts";
 inline constexpr std::string_view job_inventory = "$inventory";
 inline constexpr std::string_view job_events = "$events";
 
-// The endpoints of `action` (bus actions, aliases and the internal jobs above); empty if unknown.
+// The endpoints of `action` (catalogue agent actions, their aliases and the internal jobs
+// above); empty if unknown.
 std::span<const docker_endpoint> endpoints_for(std::string_view action);
-// Every name endpoints_for() knows, for tests.
+// Every name the table is keyed by (aliases are not: they use their entry's), for tests.
 std::span<const std::string_view> allowlisted_actions();
 
 bool path_matches(std::string_view pattern, std::string_view path);  // path without query

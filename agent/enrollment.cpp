@@ -2,6 +2,7 @@
 
 #include "common/control_client.hpp"
 #include "common/log.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::agent {
 
@@ -9,7 +10,7 @@ enrollment enroll(zmq::context_t& ctx, const common::bus_client_options& bus,
                   const std::string& fqdn, const std::string& token,
                   std::chrono::milliseconds timeout) {
   common::control_client control(ctx, bus);
-  auto reply = control.call("enroll", {{"fqdn", fqdn}, {"token", token}}, timeout);
+  auto reply = control.call(std::string(common::protocol::names::enroll), {{"fqdn", fqdn}, {"token", token}}, timeout);
   if (!reply) {
     DM_LOG(warn) << "enrollment of " << fqdn << " not answered: " << reply.err().message
                  << "; connecting anyway (works if the key is already accepted)";

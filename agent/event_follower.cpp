@@ -6,6 +6,7 @@
 #include "agent/endpoint_allowlist.hpp"
 #include "common/envelope.hpp"
 #include "common/log.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::agent {
 namespace {
@@ -78,7 +79,7 @@ void event_follower::publish_line(std::string_view line, inbox_sender& inbox) {
   if (!body) return;
   common::envelope env;
   env.id = common::new_message_id();
-  env.action = "docker-event";
+  env.action = common::protocol::names::docker_event;
   env.from = fqdn_;
   env.body = std::move(*body);
   inbox.send(inbox_kind::event, common::encode(env));

@@ -1,6 +1,6 @@
 // event_follower: one thread that follows dockerd's GET /events stream (container and image
 // events) with its own docker_client, and tells the bus thread through the inbox: every event as a
-// ready "docker-event" envelope, and whether dockerd is reachable (docker_up / docker_down). When
+// ready docker-event envelope, and whether dockerd is reachable (docker_up / docker_down). When
 // the stream breaks it pings once a second until dockerd is back, then follows again from the
 // moment of that ping, so nothing that happened after reconnecting is missed. Stopped by stop(),
 // which cancels the stream within about a second.

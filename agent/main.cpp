@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 
+#include "agent/action_dispatcher.hpp"
 #include "agent/agent.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/enrollment.hpp"
@@ -68,12 +69,14 @@ int main(int argc, char** argv) {
   // nine threads do little allocation each, and every extra arena keeps its own free pages. After
   // 10,000 pings and 30 creates the agent's anonymous memory was 6.8 MB with per-thread arenas
   // and a 4,096-entry request cache, 4.3 MB with one arena and 1,024 entries (footprint target:
-  // RSS <= 20 MB, DESIGN.md section 6, of which ~13 MB are shared libraries).
+  // RSS <= 20 MB, bench/README.md, of which ~13 MB are shared libraries).
   mallopt(M_ARENA_MAX, 1);
   try {
     common::set_log_component("agent");
     auto cfg = common::parse_config(argc, argv, "dockmesh-agent", options);
     if (cfg.exit_now) return cfg.exit_code;
+    // Every agent action of the catalogue has a handler and vice versa (throws naming the gap).
+    (void)agent::action_dispatcher::builtin();
     // Templates first: a broken one should be reported before anything else is set up.
     agent::template_store templates;
     if (cfg.vm.count("templates-dir"))

@@ -14,6 +14,9 @@
 #include "bench/bench_support.hpp"
 #include "bench/http_client.hpp"
 #include "bench/mesh_client.hpp"
+#include "common/protocol/names.hpp"
+
+namespace dm_names = dockmesh::common::protocol::names;
 
 namespace {
 
@@ -51,7 +54,7 @@ bool create_direct(http_client& docker, const std::string& image, const std::str
 bool create_mesh(mesh_client& mesh, const std::string& fqdn, const std::string& image,
                  const std::string& name, create_run& run) {
   json body = {{"image", image}, {"name", name}, {"cmd", {"sleep", "60"}}, {"network_mode", "none"}};
-  auto r = mesh.to_host(fqdn, "create-container", body, milliseconds(60000));
+  auto r = mesh.to_host(fqdn, std::string(dm_names::create_container), body, milliseconds(60000));
   if (r && r->body.is_object() && r->body.contains("id")) run.ids.push_back(r->body.value("id", ""));
   if (!r || r->code != 201) {
     run.last_error = r ? "code " + std::to_string(r->code) + " " + (r->err ? r->err->message : "")

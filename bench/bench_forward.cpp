@@ -246,7 +246,7 @@ void report(const std::map<std::string, variant_stats>& v) {
   print_figure({"forward: broker CURVE vs zmq_proxy plain", rate(broker.median()), rate(plain.median()),
                 fixed(rp, 3) + "x", "-", ok ? "info" : "ERROR",
                 "not like for like, so no target: the broker has no plaintext mode (CURVE on every "
-                "bus socket, DESIGN.md), this is what mandatory CURVE+ACL costs against an "
+                "bus socket), this is what mandatory CURVE+ACL costs against an "
                 "unencrypted proxy; the >= 0.9x target is checked CURVE vs CURVE above"});
 }
 

@@ -15,6 +15,9 @@
 #include "bench/bench_support.hpp"
 #include "bench/http_client.hpp"
 #include "bench/mesh_client.hpp"
+#include "common/protocol/names.hpp"
+
+namespace dm_names = dockmesh::common::protocol::names;
 
 namespace {
 
@@ -97,7 +100,7 @@ int run(const po::variables_map& vm) {
                   }});
   ways.push_back({"bus", nullptr});
   ways.back().once = [&, w = &ways.back()] {
-    auto r = mesh.to_host(fqdn, "ping", json::object(), milliseconds(5000));
+    auto r = mesh.to_host(fqdn, std::string(dm_names::ping), json::object(), milliseconds(5000));
     if (r && r->code == 200 && r->body.value("pong", false)) return true;
     w->last_error = r ? "code " + std::to_string(r->code) : r.err().message;
     return false;
@@ -115,7 +118,7 @@ int run(const po::variables_map& vm) {
     bridge->set_header("Authorization: Bearer " + token);
   }
   if (bridge) {
-    std::string msg = json{{"action", "ping"}, {"host", fqdn}}.dump();
+    std::string msg = json{{"action", dm_names::ping}, {"host", fqdn}}.dump();
     ways.push_back({"bridge", nullptr});
     ways.back().once = [&, msg, w = &ways.back()] {
       auto r = bridge->call("POST", "/api/v1/messages", msg, milliseconds(5000));

@@ -19,6 +19,9 @@
 #include "broker/broker_core.hpp"
 #include "broker/state_db.hpp"
 #include "common/log.hpp"
+#include "common/protocol/names.hpp"
+
+namespace dm_names = dockmesh::common::protocol::names;
 
 namespace {
 
@@ -66,7 +69,7 @@ int main(int argc, char** argv) {
     broker::broker_core core(s, common::generate_keypair().public_key, 0);
     std::vector<double> reg, beat, flush;
     for (int h = 0; h < hosts; ++h) {
-      auto e = heartbeat("register", "host" + std::to_string(h) + ".mesh.test", 1);
+      auto e = heartbeat(std::string(dm_names::register_host), "host" + std::to_string(h) + ".mesh.test", 1);
       auto t0 = clock_type::now();
       (void)core.on_announcement(e, 0);
       reg.push_back(us_since(t0));
@@ -82,7 +85,7 @@ int main(int argc, char** argv) {
           flush.push_back(us_since(t1));
           next_flush += 200;
         }
-        auto e = heartbeat("heartbeat", "host" + std::to_string(h) + ".mesh.test", 1 + sec);
+        auto e = heartbeat(std::string(dm_names::heartbeat), "host" + std::to_string(h) + ".mesh.test", 1 + sec);
         auto t0 = clock_type::now();
         (void)core.on_announcement(e, now);
         beat.push_back(us_since(t0));

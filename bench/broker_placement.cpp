@@ -19,6 +19,9 @@
 
 #include "broker/broker_core.hpp"
 #include "common/log.hpp"
+#include "common/protocol/names.hpp"
+
+namespace dm_names = dockmesh::common::protocol::names;
 
 namespace {
 
@@ -44,7 +47,7 @@ void feed(broker::broker_core& core, int hosts) {
     std::string fqdn = "host" + std::to_string(h) + ".mesh.test";
     json labels = {{"region", regions[h % 3]}, {"disk", h % 2 ? "ssd" : "hdd"}};
     (void)core.on_announcement(
-        message("register", {{"fqdn", fqdn}, {"incarnation", 1}, {"sequence", 1},
+        message(std::string(dm_names::register_host), {{"fqdn", fqdn}, {"incarnation", 1}, {"sequence", 1},
                              {"docker_up", true}, {"memory_bytes", 16LL << 30}, {"cpus", 8},
                              {"labels", labels}},
                 fqdn),
@@ -56,7 +59,7 @@ void feed(broker::broker_core& core, int hosts) {
                             {"image", images[(h + c) % 5]},
                             {"state", c % 4 ? "running" : "exited"},
                             {"memory_limit", 256LL << 20}});
-    (void)core.on_announcement(message("inventory", {{"fqdn", fqdn}, {"incarnation", 1},
+    (void)core.on_announcement(message(std::string(dm_names::inventory), {{"fqdn", fqdn}, {"incarnation", 1},
                                                      {"sequence", 2}, {"containers", containers}},
                                        fqdn),
                                0);
@@ -117,7 +120,7 @@ int main(int argc, char** argv) {
                 hosts, requests);
     for (auto& k : kinds) {
       auto us = time_it(requests, [&](int) {
-        auto out = core.on_shared_request(message("create-container", k.body, "ctl-bench"), 0);
+        auto out = core.on_shared_request(message(std::string(dm_names::create_container), k.body, "ctl-bench"), 0);
         if (out.empty() || out[0].env.code >= 400) std::abort();
       });
       report(k.name, us);

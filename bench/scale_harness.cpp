@@ -6,6 +6,9 @@
 
 #include "bench/sim_fleet.hpp"
 #include "common/topic.hpp"
+#include "common/protocol/names.hpp"
+
+namespace dm_names = dockmesh::common::protocol::names;
 
 namespace dockmesh::bench {
 
@@ -86,7 +89,7 @@ summary targeted_pings(mesh_client& admin, const std::vector<std::string>& to, i
   for (int i = 0; i < count && in_a_row < 10; ++i) {  // a broken mesh must not eat the budget
     const auto& fqdn = to[rng() % to.size()];
     auto t0 = steady::now();
-    auto r = admin.to_host(fqdn, "ping", json::object(), milliseconds(2000));
+    auto r = admin.to_host(fqdn, std::string(dm_names::ping), json::object(), milliseconds(2000));
     if (r && r->code == 200) ms.push_back(ms_between(t0, steady::now())), in_a_row = 0;
     else ++errors, ++in_a_row;
   }
@@ -100,7 +103,7 @@ broadcast_result broadcast_pings(mesh_client& admin, std::size_t expected, int r
   for (int b = 0; b < rounds; ++b) {
     common::envelope req;
     req.id = common::new_message_id();
-    req.action = "ping";
+    req.action = dm_names::ping;
     req.from = bus.client_id();
     req.reply_to = bus.reply_topic();
     req.role = "admin";
@@ -141,7 +144,7 @@ summary scheduled_creates(mesh_client& admin, int count, std::uint64_t& errors) 
   int in_a_row = 0;
   for (int i = 0; i < count && in_a_row < 5; ++i) {
     common::envelope req;
-    req.action = "create-container";
+    req.action = dm_names::create_container;
     req.role = "admin";
     req.user = "bench";
     req.body = {{"image", "local/busybox:latest"}, {"name", "sched-" + std::to_string(i)}};

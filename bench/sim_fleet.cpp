@@ -6,6 +6,9 @@
 #include <stdexcept>
 
 #include "common/topic.hpp"
+#include "common/protocol/names.hpp"
+
+namespace dm_names = dockmesh::common::protocol::names;
 
 namespace dockmesh::bench {
 
@@ -98,16 +101,16 @@ void sim_fleet::announce(agent& a, const std::string& action, json body) {
 
 void sim_fleet::register_all(agent& a) {
   ++a.sequence;
-  announce(a, "register", host_record(a));
+  announce(a, std::string(dm_names::register_host), host_record(a));
   ++a.sequence;
-  announce(a, "inventory", {{"fqdn", a.fqdn}, {"incarnation", a.incarnation},
+  announce(a, std::string(dm_names::inventory), {{"fqdn", a.fqdn}, {"incarnation", a.incarnation},
                             {"sequence", a.sequence}, {"containers", a.inventory}});
 }
 
 void sim_fleet::heartbeat(agent& a) {
   if (a.sequence == 0) return register_all(a);
   ++a.sequence;
-  announce(a, "heartbeat", host_record(a));
+  announce(a, std::string(dm_names::heartbeat), host_record(a));
   ++counters_.heartbeats;
 }
 
@@ -115,15 +118,15 @@ void sim_fleet::on_request(agent& a, const common::bus_message& m) {
   const auto& req = m.env;
   if (req.is_reply() || req.action.empty()) return;
   ++counters_.requests;
-  if (req.action == "reannounce") return register_all(a);
+  if (req.action == dm_names::reannounce) return register_all(a);
   if (req.reply_to.empty()) return;
   common::envelope rep;
-  if (req.action == "ping") {
+  if (req.action == dm_names::ping) {
     rep = common::make_reply(req, a.fqdn, 200,
                              {{"pong", true}, {"fqdn", a.fqdn}, {"docker", "OK"}, {"agent_version", "sim"}});
-  } else if (req.action == "list-containers") {
+  } else if (req.action == dm_names::list_containers) {
     rep = common::make_reply(req, a.fqdn, 200, {{"host", a.fqdn}, {"containers", a.inventory}});
-  } else if (req.action == "create-container") {
+  } else if (req.action == dm_names::create_container) {
     rep = common::make_reply(req, a.fqdn, 201,
                              {{"id", common::new_message_id() + common::new_message_id()},
                               {"name", req.body.value("name", "sim")}, {"simulated", true}});

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "common/topic.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::broker {
 namespace {
@@ -51,7 +52,7 @@ publication broker_core::broker_message(std::string topic, std::string action, j
 }
 
 publications broker_core::startup(std::int64_t) {
-  return {broker_message(common::topic_req_all(), "reannounce", json::object())};
+  return {broker_message(common::topic_req_all(), std::string(common::protocol::names::reannounce), json::object())};
 }
 
 publications broker_core::reannounce_rounds(std::int64_t now_ms) {
@@ -73,7 +74,7 @@ void broker_core::add_events(const directory_events& events, publications& out) 
   fleet_.invalidate(events);
   for (const auto& e : events) {
     out.push_back(dir_event(e));
-    if (e.action == "host-gone") {
+    if (e.action == common::protocol::names::host_gone) {
       std::string fqdn = e.body.value("fqdn", "");
       add_events(containers_.remove_host(fqdn), out);
       inventory_asked_.erase(fqdn);
@@ -91,13 +92,13 @@ void broker_core::maybe_ask_inventory(const std::string& fqdn, std::int64_t now_
   if (last && now_ms - last < inventory_ask_every_ms) return;
   last = now_ms;
   auto topic = common::topic_req_host(fqdn);
-  if (topic) out.push_back(broker_message(*topic, "reannounce", json::object()));
+  if (topic) out.push_back(broker_message(*topic, std::string(common::protocol::names::reannounce), json::object()));
 }
 
 publications broker_core::on_announcement(const envelope& env, std::int64_t now_ms) {
   ++announcements_;
   publications out;
-  auto events = env.action == "inventory" ? containers_.apply_inventory(env.body)
+  auto events = env.action == common::protocol::names::inventory ? containers_.apply_inventory(env.body)
                                           : hosts_.apply(env.action, env.body, now_ms);
   if (!events) {
     ++bad_announcements_;
@@ -108,7 +109,7 @@ publications broker_core::on_announcement(const envelope& env, std::int64_t now_
   // Changes that matter (new host, new content, status, containers) are written at once, so a
   // query answered after them survives kill -9; bare heartbeats wait for the batched flush.
   if (!events->empty()) flush(now_ms);
-  if (env.action == "heartbeat" || env.action == "register")
+  if (env.action == common::protocol::names::heartbeat || env.action == common::protocol::names::register_host)
     maybe_ask_inventory(env.body.value("fqdn", ""), now_ms, out);
   return out;
 }
@@ -139,7 +140,7 @@ publications broker_core::tick(std::int64_t now_ms) {
   }
   if (now_ms - last_heartbeat_ms_ >= heartbeat_every_ms) {
     last_heartbeat_ms_ = now_ms;
-    out.push_back(broker_message(common::topic_dir(), "broker-heartbeat",
+    out.push_back(broker_message(common::topic_dir(), std::string(common::protocol::names::broker_heartbeat),
                                  {{"broker_id", settings_.broker_id},
                                   {"started", started_ms_},
                                   {"leader", is_leader(now_ms)},
@@ -153,7 +154,7 @@ publications broker_core::tick(std::int64_t now_ms) {
 }
 
 void broker_core::heard_peer(const envelope& env, std::int64_t now_ms) {
-  if (env.action != "broker-heartbeat" || !env.body.is_object()) return;
+  if (env.action != common::protocol::names::broker_heartbeat || !env.body.is_object()) return;
   auto id = env.body.find("broker_id");
   if (id != env.body.end() && id->is_number_integer()) peers_.heard(id->get<int>(), now_ms);
 }

@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "common/topic.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::broker {
 namespace {
@@ -68,12 +69,12 @@ void diff(const std::vector<container_entry>& before, const std::vector<containe
   for (const auto& c : after) {
     auto it = old.find(c.id);
     if (it == old.end())
-      out.push_back({"container-added", c.to_json()});
+      out.push_back({std::string(common::protocol::names::container_added), c.to_json()});
     else if (!(*it->second == c))
-      out.push_back({"container-changed", c.to_json()});
+      out.push_back({std::string(common::protocol::names::container_changed), c.to_json()});
     if (it != old.end()) old.erase(it);
   }
-  for (const auto& [id, c] : old) out.push_back({"container-removed", c->to_json()});
+  for (const auto& [id, c] : old) out.push_back({std::string(common::protocol::names::container_removed), c->to_json()});
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "broker/control_service.hpp"
 
+#include <array>
+#include <stdexcept>
+
 #include "common/log.hpp"
+#include "common/protocol/catalogue.hpp"
 #include "common/topic.hpp"
 
 namespace dockmesh::broker {
@@ -16,21 +20,61 @@ std::string body_string(const envelope& req, const char* field) {
   return it != req.body.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-bool is_query(const std::string& a) {
-  return a == "hosts" || a == "host" || a == "containers" || a == "container";
+namespace names = common::protocol::names;
+using common::protocol::catalogue;
+using common::protocol::message_kind;
+using common::protocol::message_spec;
+
+// Which part of the service answers each control call of the catalogue.
+enum class part { enroll, queries, key_admin };
+
+struct route {
+  std::string_view name;
+  part to;
+};
+
+constexpr std::array<route, 11> routes{{
+    {names::enroll, part::enroll},
+    {names::hosts, part::queries},
+    {names::host, part::queries},
+    {names::containers, part::queries},
+    {names::container, part::queries},
+    {names::keys_list, part::key_admin},
+    {names::keys_accept, part::key_admin},
+    {names::keys_reject, part::key_admin},
+    {names::keys_revoke, part::key_admin},
+    {names::token_create, part::key_admin},
+    {names::stats, part::key_admin},
+}};
+
+const route* route_of(std::string_view action) {
+  for (const auto& r : routes)
+    if (r.name == action) return &r;
+  return nullptr;
 }
 
-bool is_key_admin(const std::string& a) {
-  return a == "keys-list" || a == "keys-accept" || a == "keys-reject" || a == "keys-revoke" ||
-         a == "token-create" || a == "stats";
+std::string refusal(const message_spec& spec) {
+  return spec.name + (spec.admin_only ? " needs an admin key" : " needs an admin or bridge key");
 }
 
 }  // namespace
 
+void check_control_routes(const catalogue& cat) {
+  for (const auto* spec : cat.of_kind(message_kind::control_call))
+    if (!route_of(spec->name))
+      throw std::logic_error("control call '" + spec->name + "' has no handler in the broker");
+  for (const auto& r : routes)
+    if (!cat.find(r.name, message_kind::control_call))
+      throw std::logic_error("the broker handles '" + std::string(r.name) +
+                             "', which is no control call of the catalogue");
+}
+
 control_service::control_service(key_store& keys, join_tokens& tokens, host_directory& hosts,
                                  container_index& containers, std::string broker_client_id)
     : keys_(keys), tokens_(tokens), hosts_(hosts), containers_(containers),
-      client_id_(std::move(broker_client_id)) {}
+      client_id_(std::move(broker_client_id)) {
+  check_control_routes(catalogue::builtin());
+}
 
 control_outcome control_service::ok(const envelope& req, int code, json body) const {
   return {common::make_reply(req, client_id_, code, std::move(body)), false};
@@ -51,16 +95,14 @@ role control_service::effective_role(const identity& who, std::string_view publi
 control_outcome control_service::handle(const identity& who, std::string_view public_key,
                                         const envelope& req, std::int64_t now_ms) {
   role r = effective_role(who, public_key);
-  if (req.action == "enroll") return enroll(r, public_key, req, now_ms);
+  const auto* spec = catalogue::builtin().find(req.action, message_kind::control_call);
+  const route* to = spec ? route_of(spec->name) : nullptr;
+  // enroll answers every key: an accepted one gets its entry back, a refused one is told why.
+  if (to && to->to == part::enroll) return enroll(r, public_key, req, now_ms);
+  if (to && !spec->senders.has(r)) return fail(req, errc::forbidden, refusal(*spec));
+  if (to && to->to == part::queries) return queries(r, req);
+  if (to) return key_admin(req, now_ms);
   bool reader = r == role::admin || r == role::bridge || r == role::broker;
-  if (is_query(req.action)) {
-    if (!reader) return fail(req, errc::forbidden, req.action + " needs an admin or bridge key");
-    return queries(r, req);
-  }
-  if (is_key_admin(req.action)) {
-    if (r != role::admin) return fail(req, errc::forbidden, req.action + " needs an admin key");
-    return key_admin(req, now_ms);
-  }
   // Authorization before validation: a key that may only enroll learns nothing about which
   // other actions exist (found by fuzz_broker_core: a pending key got 400 for an unknown one).
   if (!reader) return fail(req, errc::forbidden, "this key may only enroll");
@@ -68,7 +110,7 @@ control_outcome control_service::handle(const identity& who, std::string_view pu
 }
 
 control_outcome control_service::queries(role, const envelope& req) {
-  if (req.action == "hosts") {
+  if (req.action == names::hosts) {
     std::optional<host_status> status;
     if (auto s = body_string(req, "status"); !s.empty()) {
       status = parse_host_status(s);
@@ -84,12 +126,12 @@ control_outcome control_service::queries(role, const envelope& req) {
     }
     return ok(req, 200, {{"hosts", hosts_.list(status, key, value)}});
   }
-  if (req.action == "host") {
+  if (req.action == names::host) {
     const host_entry* h = hosts_.find(body_string(req, "fqdn"));
     if (!h) return fail(req, errc::not_found, "no host '" + body_string(req, "fqdn") + "'");
     return ok(req, 200, h->to_json());
   }
-  if (req.action == "containers")
+  if (req.action == names::containers)
     return ok(req, 200, {{"containers", containers_.list(body_string(req, "host"),
                                                          body_string(req, "owner"))}});
   auto c = containers_.lookup(body_string(req, "ref"), body_string(req, "owner"));
@@ -148,13 +190,13 @@ control_outcome control_service::enroll_in_etcd(std::string_view public_key, con
 }
 
 control_outcome control_service::key_admin(const envelope& req, std::int64_t now_ms) {
-  if (req.action == "keys-list") {
+  if (req.action == names::keys_list) {
     json keys = json::array();
     for (const auto& e : keys_.list()) keys.push_back(e.to_json());
     return ok(req, 200, {{"keys", keys}});
   }
-  if (req.action == "stats") return ok(req, 200, stats_ ? stats_() : json::object());
-  if (req.action == "token-create") {
+  if (req.action == names::stats) return ok(req, 200, stats_ ? stats_() : json::object());
+  if (req.action == names::token_create) {
     auto ttl = req.body.is_object() ? req.body.find("ttl_seconds") : req.body.end();
     if (!req.body.is_object() || ttl == req.body.end() || !ttl->is_number_integer())
       return fail(req, errc::invalid_argument, "token-create needs ttl_seconds");
@@ -166,7 +208,7 @@ control_outcome control_service::key_admin(const envelope& req, std::int64_t now
   if (!target) return fail(req, target.err().code, target.err().message);
   bool was_accepted = target->state == key_state::accepted;
   common::result<key_entry> changed = *target;
-  if (req.action == "keys-accept") {
+  if (req.action == names::keys_accept) {
     std::string role_text = body_string(req, "role");
     auto r = parse_key_role(role_text);
     if ((!role_text.empty() && !r) || r == role::broker)
@@ -176,7 +218,7 @@ control_outcome control_service::key_admin(const envelope& req, std::int64_t now
     if (name.empty()) return fail(req, errc::invalid_argument, "this key has no name yet: pass name");
     changed = keys_.accept(target->public_key, r ? *r : target->who, name, now_ms);
   } else {
-    auto state = req.action == "keys-revoke" ? key_state::revoked : key_state::rejected;
+    auto state = req.action == names::keys_revoke ? key_state::revoked : key_state::rejected;
     changed = keys_.set_refused(target->public_key, state, now_ms);
   }
   if (!changed) return fail(req, changed.err().code, changed.err().message);

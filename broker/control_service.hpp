@@ -19,8 +19,13 @@
 #include "broker/join_tokens.hpp"
 #include "broker/key_store.hpp"
 #include "common/envelope.hpp"
+#include "common/protocol/catalogue.hpp"
 
 namespace dockmesh::broker {
+
+// Throws std::logic_error naming the call when the catalogue's control calls and the calls the
+// service answers differ (checked at start-up and by the tests).
+void check_control_routes(const common::protocol::catalogue& cat);
 
 struct control_outcome {
   common::envelope reply;

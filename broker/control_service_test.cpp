@@ -124,3 +124,20 @@ TEST_CASE("keys-list and token-create are admin only and validated") {
   CHECK(f.call(f.admin_key, "token-create", {{"ttl_seconds", -5}}).reply.code == 400);
   CHECK(f.call(f.agent_key, "token-create", {{"ttl_seconds", 60}}).reply.code == 403);
 }
+
+TEST_CASE("every control call of the catalogue has a handler, and only those") {
+  using namespace dockmesh::common::protocol;
+  CHECK_NOTHROW(check_control_routes(catalogue::builtin()));
+  auto entries = builtin_messages();
+  message_spec extra;
+  extra.name = "fixture-control";
+  extra.kind = message_kind::control_call;
+  extra.senders = {role::admin};
+  entries.push_back(extra);
+  CHECK_THROWS_WITH_AS(check_control_routes(catalogue(entries)),
+                       doctest::Contains("fixture-control"), std::logic_error);
+  std::erase_if(entries, [](const message_spec& s) { return s.name == names::stats; });
+  entries.pop_back();
+  CHECK_THROWS_WITH_AS(check_control_routes(catalogue(entries)), doctest::Contains("stats"),
+                       std::logic_error);
+}

@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "common/topic.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::broker {
 namespace {
@@ -41,7 +42,7 @@ publications create_dispatcher::on_request(const envelope& req, const fleet_fn& 
                                            std::int64_t now_ms) {
   if (auto t = common::parse_topic(req.reply_to); !t || t->kind != common::topic_kind::rep)
     return {};  // nowhere to answer: dropped (the hub counts it)
-  if (req.action != "create-container") {
+  if (req.action != common::protocol::names::create_container) {
     ++counters_.invalid;
     return {reply(req, 400, nullptr,
                   "only create-container can be sent without a host; '" + req.action +

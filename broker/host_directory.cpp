@@ -2,9 +2,21 @@
 
 #include "common/log.hpp"
 #include "common/topic.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::broker {
 namespace {
+
+// The dir/ event that reports a host entering `s`.
+std::string_view status_event(host_status s) {
+  namespace n = common::protocol::names;
+  switch (s) {
+    case host_status::up: return n::host_up;
+    case host_status::down: return n::host_down;
+    case host_status::gone: return n::host_gone;
+  }
+  return n::host_updated;
+}
 
 using common::errc;
 using common::make_error;
@@ -87,7 +99,7 @@ void host_directory::set_status(host_entry& h, host_status s, std::string reason
     down_.insert(&h);
   else
     down_.erase(&h);
-  out.push_back({"host-" + std::string(to_string(s)), h.to_json()});
+  out.push_back({std::string(status_event(s)), h.to_json()});
   if (s != host_status::up)
     DM_LOG(info) << "host " << h.fqdn << " is " << to_string(s) << " (" << h.reason << ")";
   else
@@ -105,11 +117,11 @@ common::result<directory_events> host_directory::apply(std::string_view action, 
   bool fresh = false;
   host_entry& h = entry(fqdn, fresh);
   directory_events out;
-  bool is_record = action != "unregister";
+  bool is_record = action != common::protocol::names::unregister;
   bool applied = false;
   if (is_record && *v > h.record_version) {
     if (!fresh && h.status == host_status::up && content_changed(h.record, body))
-      out.push_back({"host-updated", json()});  // body filled below, once the entry is current
+      out.push_back({std::string(common::protocol::names::host_updated), json()});  // body filled below, once the entry is current
     h.record = body;
     h.record_version = *v;
     applied = true;

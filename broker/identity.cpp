@@ -2,26 +2,6 @@
 
 namespace dockmesh::broker {
 
-std::string_view to_string(role r) {
-  switch (r) {
-    case role::agent: return "agent";
-    case role::bridge: return "bridge";
-    case role::admin: return "admin";
-    case role::broker: return "broker";
-    case role::pending: return "pending";
-    case role::unknown: return "unknown";
-  }
-  return "unknown";
-}
-
-std::optional<role> parse_key_role(std::string_view s) {
-  if (s == "agent") return role::agent;
-  if (s == "bridge") return role::bridge;
-  if (s == "admin") return role::admin;
-  if (s == "broker") return role::broker;
-  return std::nullopt;
-}
-
 std::string identity::user_id() const {
   std::string s(to_string(who));
   s.push_back(':');

@@ -8,13 +8,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/protocol/role.hpp"
+
 namespace dockmesh::broker {
 
-enum class role { agent, bridge, admin, broker, pending, unknown };
-
-std::string_view to_string(role r);
-// "agent", "bridge", "admin", "broker"; pending/unknown are not roles a key can be given.
-std::optional<role> parse_key_role(std::string_view s);
+// The role enum is the protocol's (common/protocol/role.hpp): the catalogue names senders by it.
+using common::protocol::parse_key_role;
+using common::protocol::role;
+using common::protocol::to_string;
 
 struct identity {
   role who = role::unknown;

@@ -1,4 +1,5 @@
 #include "broker/topic_acl.hpp"
+#include "common/protocol/catalogue.hpp"
 
 namespace dockmesh::broker {
 namespace {
@@ -66,9 +67,10 @@ acl_decision check_publish(const identity& who, const topic_view& topic) {
 
 acl_decision check_announcement(const identity& who, const common::envelope& env) {
   if (who.who != role::agent) return acl_decision::forbidden_topic;
-  const std::string& a = env.action;
-  if (a != "register" && a != "heartbeat" && a != "unregister" && a != "inventory")
-    return acl_decision::bad_announcement;
+  // Which actions ann/ carries, and that agents send them, is the catalogue's word.
+  const auto* spec = common::protocol::catalogue::builtin().find(
+      env.action, common::protocol::message_kind::announcement);
+  if (!spec || !spec->senders.has(who.who)) return acl_decision::bad_announcement;
   if (!env.body.is_object()) return acl_decision::bad_announcement;
   auto fqdn = env.body.find("fqdn");
   if (fqdn == env.body.end() || !fqdn->is_string()) return acl_decision::bad_announcement;

@@ -1,4 +1,4 @@
-// topic_acl: what each identity may publish through the hub (DESIGN.md section 4). Checked on
+// topic_acl: what each identity may publish through the hub (docs/protocol.md, topics; docs/broker.md). Checked on
 // every message the XSUB side receives, so classify_topic and check_publish allocate nothing.
 //   agent:  ann/ (its own fqdn only), evt/host/<own fqdn>/, rep/...
 //   bridge: req/any/, req/host/..., rep/...
@@ -17,7 +17,7 @@ namespace dockmesh::broker {
 
 enum class acl_decision {
   allow,
-  malformed_topic,   // not one of the topic shapes of DESIGN.md
+  malformed_topic,   // not one of the topic shapes of docs/protocol.md
   forbidden_topic,   // this role may not publish on this kind of topic
   foreign_host,      // an agent speaking for another fqdn
   bad_announcement,  // ann/ whose envelope is not a valid announcement of the sender

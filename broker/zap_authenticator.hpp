@@ -1,4 +1,4 @@
-// zap_authenticator: the broker's answer to ZeroMQ's ZAP requests (RFC 27). Every CURVE handshake
+// zap_authenticator: the broker's answer to ZeroMQ's ZAP (authentication) requests. Every CURVE handshake
 // on the broker's sockets asks it; it answers from the key_store:
 //   domain "bus":     accepted keys pass as `<role>:<name>`; all others are refused (and
 //                     unknown keys are remembered as pending, for `keys list`).

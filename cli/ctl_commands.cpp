@@ -5,12 +5,14 @@
 #include "common/config.hpp"
 #include "common/curve_keys.hpp"
 #include "common/envelope.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::cli {
 namespace {
 
 namespace po = boost::program_options;
 using json = nlohmann::json;
+namespace names = common::protocol::names;
 using std::chrono::milliseconds;
 
 int code_of(exit_code c) {
@@ -20,7 +22,7 @@ int code_of(exit_code c) {
 // The control action and body for `keys ...`.
 std::pair<std::string, json> keys_call(const command_line& cl) {
   const std::string& verb = cl.words[0];
-  if (verb == "list") return {"keys-list", json::object()};
+  if (verb == "list") return {std::string(names::keys_list), json::object()};
   if (verb == "token") {
     long ttl = 0;
     try {
@@ -31,12 +33,16 @@ std::pair<std::string, json> keys_call(const command_line& cl) {
       ttl = 0;
     }
     if (ttl <= 0) throw std::invalid_argument("--ttl must be a positive number of seconds");
-    return {"token-create", json{{"ttl_seconds", ttl}}};
+    return {std::string(names::token_create), json{{"ttl_seconds", ttl}}};
   }
+  // keys accept|reject|revoke KEY [--role R] [--name N]
+  std::string_view action = verb == "accept"   ? names::keys_accept
+                            : verb == "reject" ? names::keys_reject
+                                               : names::keys_revoke;
   json body = {{"key", cl.words[1]}};
   if (verb == "accept" && cl.has("role")) body["role"] = cl.value("role");
   if (verb == "accept" && cl.has("name")) body["name"] = cl.value("name");
-  return {"keys-" + verb, body};
+  return {std::string(action), body};
 }
 
 }  // namespace
@@ -124,11 +130,11 @@ int run_directory_command(const ctl_context& ctx) {
   std::string action;
   json body = json::object();
   if (cl.command == "hosts") {
-    action = "hosts";
+    action = names::hosts;
     if (cl.has("status")) body["status"] = cl.value("status");
     if (cl.has("label")) body["label"] = cl.value("label");
   } else if (cl.command == "containers") {
-    action = "containers";
+    action = names::containers;
     if (cl.has("host")) body["host"] = cl.value("host");
     if (cl.has("owner")) body["owner"] = cl.value("owner");
   } else if (cl.command == "keys") {

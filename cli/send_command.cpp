@@ -7,6 +7,7 @@
 
 #include "cli/ctl_commands.hpp"
 #include "cli/send_plan.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::cli {
 namespace {
@@ -28,7 +29,7 @@ std::string read_message(const ctl_context& ctx) {
 
 // route::lookup: the directory's `container` call names the host of an id or name.
 int resolve_by_directory(const ctl_context& ctx, common::control_client& control, send_plan& plan) {
-  auto reply = control.call("container", json{{"ref", plan.lookup_ref}}, ctx.left());
+  auto reply = control.call(std::string(common::protocol::names::container), json{{"ref", plan.lookup_ref}}, ctx.left());
   if (!reply) {
     auto code = reply.err().code == common::errc::timeout ? exit_code::usage_or_timeout
                                                           : exit_code::error_reply;
@@ -50,7 +51,7 @@ int resolve_by_directory(const ctl_context& ctx, common::control_client& control
 
 // How many replies --all should wait for: the hosts the directory has up (0 = until timeout).
 std::size_t hosts_up(const ctl_context& ctx, common::control_client& control) {
-  auto reply = control.call("hosts", json{{"status", "up"}}, ctx.left() / 2);
+  auto reply = control.call(std::string(common::protocol::names::hosts), json{{"status", "up"}}, ctx.left() / 2);
   if (!reply || !is_success(reply->code) || !reply->body.is_object()) return 0;
   auto hosts = reply->body.find("hosts");
   return hosts != reply->body.end() && hosts->is_array() ? hosts->size() : 0;

@@ -9,7 +9,8 @@ using common::errc;
 using common::make_error;
 using json = nlohmann::json;
 
-constexpr std::string_view create_action = "create-container";
+namespace protocol = common::protocol;
+using protocol::message_target;
 
 common::result<json> parse_message(std::string_view text) {
   json msg = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -49,11 +50,12 @@ std::string container_ref(const json& body) {
   return {};
 }
 
-// stop/restart: the body's "timeout" (seconds), else Docker's default of 10 s, plus a margin.
-std::chrono::milliseconds action_wait(const std::string& action, const json& body) {
-  if (action != "stop-container" && action != "restart-container") return {};
+// An action the agent may spend a body field's seconds on (stop/restart: the container's stop
+// timeout): that field, else Docker's default of 10 s, plus a margin.
+std::chrono::milliseconds action_wait(const protocol::message_spec* spec, const json& body) {
+  if (!spec || spec->wait_field.empty()) return {};
   long seconds = 10;
-  auto t = body.find("timeout");
+  auto t = body.find(spec->wait_field);
   if (t != body.end() && t->is_number_integer() && t->get<long>() >= 0 && t->get<long>() < 86400)
     seconds = t->get<long>();
   return std::chrono::milliseconds((seconds + 5) * 1000);
@@ -61,7 +63,8 @@ std::chrono::milliseconds action_wait(const std::string& action, const json& bod
 
 }  // namespace
 
-common::result<send_plan> plan_send(std::string_view message_json, const send_options& options) {
+common::result<send_plan> plan_send(std::string_view message_json, const send_options& options,
+                                    const protocol::catalogue& cat) {
   auto msg = parse_message(message_json);
   if (!msg) return msg.err();
   auto host = pick_host(*msg, options);
@@ -74,7 +77,9 @@ common::result<send_plan> plan_send(std::string_view message_json, const send_op
   json body = std::move(*msg);
   body.erase("action");
   body.erase("host");
-  plan.min_wait = action_wait(plan.request.action, body);
+  // Unknown actions pass through: the agent answers them with a 400 naming the action.
+  const auto* spec = cat.find(plan.request.action, protocol::message_kind::agent_action);
+  plan.min_wait = action_wait(spec, body);
   plan.request.body = std::move(body);
 
   if (options.all) {
@@ -89,12 +94,13 @@ common::result<send_plan> plan_send(std::string_view message_json, const send_op
     if (!r) return r.err();
     return plan;
   }
-  if (plan.request.action == create_action) {
+  if (spec && spec->target == message_target::scheduled) {
     plan.route = send_route::any;
     plan.topic = common::topic_req_any();
     return plan;
   }
-  plan.lookup_ref = container_ref(plan.request.body);
+  if (!spec || spec->target == message_target::container)
+    plan.lookup_ref = container_ref(plan.request.body);
   if (plan.lookup_ref.empty())
     return make_error(errc::invalid_argument,
                       "'" + plan.request.action +

@@ -1,8 +1,10 @@
 // send_plan: turns the DockerMod-style JSON message of `dockmeshctl send` into a bus request.
-// The `action` key becomes the envelope's action, `host` (or --host) picks req/host/<fqdn>/, a
-// create-container without a host goes to req/any/ (the broker schedules it), --all broadcasts on
-// req/all/, and a targeted action with only an `id`/`name` needs the broker's directory to find
-// its host first (route::lookup). Every other field is the body. Pure functions, any thread.
+// The `action` key becomes the envelope's action, `host` (or --host) picks req/host/<fqdn>/,
+// --all broadcasts on req/all/. Without either, the action's catalogue entry decides: a scheduled
+// action (create-container) goes to req/any/ (the broker places it), a container action with only
+// an `id`/`name` needs the broker's directory to find its host first (route::lookup), and so does
+// an action the catalogue does not know (the agent will answer it with a 400). Every other field
+// is the body. Pure functions, any thread.
 #pragma once
 
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <string_view>
 
 #include "common/envelope.hpp"
+#include "common/protocol/catalogue.hpp"
 #include "common/result.hpp"
 
 namespace dockmesh::cli {
@@ -32,7 +35,9 @@ struct send_plan {
   std::chrono::milliseconds min_wait{0};
 };
 
-common::result<send_plan> plan_send(std::string_view message_json, const send_options& options);
+common::result<send_plan> plan_send(
+    std::string_view message_json, const send_options& options,
+    const common::protocol::catalogue& cat = common::protocol::catalogue::builtin());
 
 // Completes a route::lookup plan once the directory named the container's host.
 common::result<void> resolve_host(send_plan& plan, std::string_view fqdn);

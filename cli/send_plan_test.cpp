@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "common/protocol/fixture_catalogue.hpp"
+
 using dockmesh::cli::plan_send;
 using dockmesh::cli::resolve_host;
 using dockmesh::cli::send_options;
@@ -123,4 +125,20 @@ TEST_CASE("stop and restart wait for the container's stop timeout") {
   auto ping = plan_send(std::string(R"({"action":"ping",)") + host + "}", send_options{});
   REQUIRE(ping.ok());
   CHECK(ping->min_wait == milliseconds(0));
+}
+
+TEST_CASE("a new catalogue entry is routed by its target and waits by its wait field") {
+  using namespace dockmesh::common::protocol::testing;
+  const auto& cat = fixture_catalogue();
+  auto echo = plan_send(R"({"action":"fixture-echo","id":"web","pause":20})", send_options{}, cat);
+  REQUIRE(echo.ok());
+  CHECK(echo->route == send_route::lookup);  // a container action: the directory finds its host
+  CHECK(echo->lookup_ref == "web");
+  CHECK(echo->min_wait == std::chrono::milliseconds(25000));
+  auto scheduled = plan_send(R"({"action":"fixture-admin-only","text":"x"})", send_options{}, cat);
+  REQUIRE(scheduled.ok());
+  CHECK(scheduled->route == send_route::any);
+  CHECK(scheduled->topic == "req/any/");
+  // Without the entry, the same message is an unknown action: it needs a host or an id.
+  CHECK_FALSE(plan_send(R"({"action":"fixture-admin-only","text":"x"})", send_options{}).ok());
 }

@@ -5,6 +5,7 @@
 
 #include "common/log.hpp"
 #include "common/topic.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::common {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr std::string_view probe_action = "probe";
+constexpr std::string_view probe_action = protocol::names::probe;
 
 std::string dedup_key(const envelope& e) { return e.id + "#" + std::to_string(e.attempt); }
 

@@ -1,4 +1,4 @@
-// envelope: the one message shape on the bus (DESIGN.md section 3), and its msgpack codec.
+// envelope: the one message shape on the bus (docs/protocol.md, "Frames, envelopes, topics"), and its msgpack codec.
 // A request carries `action`; a reply carries `re` (the request id) and `code`. The body is held as
 // nlohmann::json because JSON is what the edges (CLI, bridge) speak; on the wire it is msgpack.
 // decode() never throws: hostile bytes become errc::malformed / errc::too_large with a message

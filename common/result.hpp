@@ -1,4 +1,4 @@
-// result<T>: the value-or-error type used everywhere in steady state (see STYLE.md, "Errors").
+// result<T>: the value-or-error type used everywhere in steady state (expected failures are values, not exceptions).
 // Expected failures (bad input, dockerd down, timeouts) are values of this type; only start-up and
 // configuration errors throw. Header-only, no thread affinity.
 #pragma once

@@ -1,4 +1,4 @@
-// topic: the bus topics of DESIGN.md section 3, built and parsed in one place.
+// topic: the bus topics of docs/protocol.md, built and parsed in one place.
 // Every topic ends in '/', and a name segment may not contain '/', so subscribing to the prefix
 // `req/host/a/` can never match `req/host/ab/` (the prefix-collision bug). Handlers never build
 // topic strings by hand: they call these. Pure functions, any thread.

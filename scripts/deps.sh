@@ -58,7 +58,7 @@ libvalijson-dev
 clang-14 libclang-rt-14-dev
 # running a mesh and the integration tests (etcd: several brokers, --brokers N)
 docker.io containerd runc busybox-static docker-registry
-python3 python3-zmq python3-msgpack
+python3 python3-zmq python3-msgpack python3-jsonschema
 etcd-server etcd-client
 curl iproute2 procps util-linux ca-certificates
 # benchmarks and the browser test

@@ -58,6 +58,15 @@ run_ctest() {
   ((total > 0)) || { say "$name: ctest ran no test"; record "$name" 0 1; return 0; }
   ((rc == 0 || failed > 0)) || failed=1
   record "$name" $((total - failed)) "$failed"
+  # A CTest test that did not run (skipped or missing) is a failure too. Python tests' own skips
+  # are judged by tests/run_python_test.py against tests/allowed_skips.txt, the one list of
+  # allowed skips.
+  local skipped
+  skipped="$(grep -cE '\*\*\*(Skipped|Not Run)' "$log" || true)"
+  if ((skipped > 0)); then
+    say "$name: $skipped test(s) did not run; a skip is a failure"
+    record "$name-skipped" 0 "$skipped"
+  fi
 }
 
 stage_deps() {

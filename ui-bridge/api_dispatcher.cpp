@@ -88,6 +88,8 @@ void api_dispatcher::invoke(route_id id, api_call_ptr call) {
       return mesh_.images_pull(std::move(call));
     case route_id::messages:
       return mesh_.messages(std::move(call));
+    case route_id::catalogue:
+      return mesh_.catalogue(std::move(call));
     case route_id::websocket:
       return call->fail(make_error(errc::invalid_argument, "/api/v1/ws needs a WebSocket upgrade"));
   }

@@ -1,4 +1,4 @@
-// base64url: unpadded URL-safe base64 (RFC 4648 section 5) and random token strings, on top of
+// base64url: unpadded URL-safe base64 ('-' and '_' for '+' and '/') and random token strings, on top of
 // libsodium. Used by the JWT code and for API token secrets. Pure functions, any thread.
 #pragma once
 

@@ -10,6 +10,7 @@
 #include "common/control_client.hpp"
 #include "common/log.hpp"
 #include "common/topic.hpp"
+#include "common/protocol/catalogue.hpp"
 
 namespace dockmesh::bridge {
 
@@ -112,7 +113,7 @@ class bus_actor::loop {
 
   void handle(control_cmd& c) {
     auto now = clock_type::now();
-    bool cacheable = c.action == "hosts" && c.body.empty() && owner_.settings_.hosts_cache.count();
+    bool cacheable = c.action == common::protocol::names::hosts && c.body.empty() && owner_.settings_.hosts_cache.count();
     if (cacheable && hosts_cache_ && now - hosts_cache_at_ < owner_.settings_.hosts_cache) {
       owner_.count([](auto& k) { ++k.control_cache_hits; });
       deliver(c.done, common::result<common::envelope>(*hosts_cache_));
@@ -150,7 +151,7 @@ class bus_actor::loop {
     }
     owner_.count([](auto& k) { ++k.events; });
     // A host changed: the next `hosts` query must see it, not a cached list from before.
-    if (m.topic == common::topic_dir() && m.env.action.rfind("host", 0) == 0) {
+    if (m.topic == common::topic_dir() && common::protocol::is_host_directory_event(m.env.action)) {
       hosts_cache_.reset();
       ++hosts_generation_;
     }

@@ -1,6 +1,7 @@
 #include "ui-bridge/event_hub.hpp"
 
 #include <vector>
+#include "common/protocol/catalogue.hpp"
 
 namespace dockmesh::bridge {
 
@@ -42,7 +43,10 @@ event_facts facts_of(const common::bus_message& m) {
   const nlohmann::json* c = &body;
   if (body.is_object() && body.contains("container") && body["container"].is_object())
     c = &body["container"];
-  f.about_container = c != &body || type == "container" || mentions(m.env.action, "container");
+  const auto* dir_event = common::protocol::catalogue::builtin().find(
+      m.env.action, common::protocol::message_kind::directory_event);
+  bool container_dir_event = dir_event && dir_event->subject == "container";
+  f.about_container = c != &body || type == "container" || container_dir_event;
   if (!f.about_container) return f;
   f.container_id = string_at(*c, "id").value_or(string_at(body, "container_id").value_or(""));
   f.owner = owner_in(*c);
@@ -95,7 +99,7 @@ std::optional<std::string> event_hub::known_owner(const std::string& container_i
 }
 
 void event_hub::publish_bus(const common::bus_message& m) {
-  if (m.env.action == "broker-heartbeat") return;  // brokers' own liveness: nothing for a UI
+  if (m.env.action == common::protocol::names::broker_heartbeat) return;  // brokers' own liveness: nothing for a UI
   auto facts = facts_of(m);
   nlohmann::json out = {{"type", "event"}, {"topic", m.topic}, {"event", common::to_json(m.env)}};
   auto text = std::make_shared<const std::string>(dump(out));

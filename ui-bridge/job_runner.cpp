@@ -3,12 +3,14 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "common/protocol/names.hpp"
 #include "common/topic.hpp"
 
 namespace dockmesh::bridge {
 
 using common::errc;
 using common::make_error;
+namespace names = common::protocol::names;
 using namespace std::chrono_literals;
 
 namespace {
@@ -34,18 +36,13 @@ std::string normalize_image(std::string_view image) {
 }
 
 std::vector<std::string> created_ids(const nlohmann::json& body) {
+  // Agents and the scheduling broker both answer {"containers": [{"id": ...}, ...]}.
   std::vector<std::string> out;
-  auto take = [&](const nlohmann::json& c) {
-    if (c.is_string())
-      out.push_back(c.get<std::string>());
-    else if (c.is_object() && c.value("id", nlohmann::json()).is_string())
+  if (!body.is_object() || !body.contains("containers") || !body["containers"].is_array())
+    return out;
+  for (const auto& c : body["containers"])
+    if (c.is_object() && c.value("id", nlohmann::json()).is_string())
       out.push_back(c["id"].get<std::string>());
-  };
-  if (!body.is_object()) return out;
-  for (const char* k : {"containers", "ids"})
-    if (body.contains(k) && body[k].is_array())
-      for (const auto& c : body[k]) take(c);
-  if (out.empty()) take(body);
   return out;
 }
 
@@ -57,7 +54,7 @@ common::result<pull_request> parse_pull_request(const nlohmann::json& body,
   pull_request req;
   nlohmann::json args = {{"image", body.value("image", nlohmann::json())}};
   if (body.contains("auth")) args["auth"] = body["auth"];
-  if (auto ok = schemas.validate("pull-image", args); !ok) return ok.err();
+  if (auto ok = schemas.validate(std::string(names::pull_image), args); !ok) return ok.err();
   req.image = args["image"].get<std::string>();
   req.auth = body.value("auth", nlohmann::json());
   auto hosts = body.find("hosts");
@@ -84,12 +81,13 @@ common::result<job> job_runner::start_create(const principal& who, const nlohman
   if (!message.is_object())
     return make_error(errc::invalid_argument, "the request must be a JSON object");
   nlohmann::json msg = message;
-  if (text_of(msg, "action", "create-container") != "create-container")
+  const std::string create(names::create_container);
+  if (text_of(msg, "action", create) != create)
     return make_error(errc::invalid_argument, "action: this endpoint only creates containers");
-  msg["action"] = "create-container";
+  msg["action"] = create;
   auto plan = plan_message(msg, gateway_.schemas(), who);
   if (!plan) return plan.err();
-  auto j = jobs_.create("create-container", who.user, common::now_ms());
+  auto j = jobs_.create(create, who.user, common::now_ms());
   if (!j) return j.err();
   std::string id = j->id;
   changed(jobs_.update(id, common::now_ms(), [&](job& x) {
@@ -107,7 +105,7 @@ void job_runner::finish_create(const std::string& job_id, common::result<common:
       if (!r) return fail(j, common::to_status(r.err().code), r.err());
       j.result = reply_json(*r);
       fail(j, reply_status(*r),
-           r->err ? *r->err : make_error(common::from_status(r->code), "create-container failed"));
+           r->err ? *r->err : make_error(common::from_status(r->code), "the create failed"));
     }));
     return;
   }
@@ -133,7 +131,7 @@ void job_runner::await_directory(const std::string& job_id, std::vector<std::str
     }));
     return;
   }
-  gateway_.control("container", {{"ref", ids.front()}},
+  gateway_.control(std::string(names::container), {{"ref", ids.front()}},
                    [this, job_id, ids, deadline](common::result<common::envelope> r) mutable {
                      if (r && r->code == 200) {
                        ids.erase(ids.begin());

@@ -1,4 +1,5 @@
 // job_runner's image pulls (see job_runner.hpp): one job, one targeted pull-image per host.
+#include "common/protocol/names.hpp"
 #include "common/topic.hpp"
 #include "ui-bridge/job_runner.hpp"
 #include "ui-bridge/json_fields.hpp"
@@ -7,6 +8,7 @@ namespace dockmesh::bridge {
 
 using common::errc;
 using common::make_error;
+namespace names = common::protocol::names;
 
 namespace {
 
@@ -52,7 +54,7 @@ void apply_pull_progress(nlohmann::json& host_progress, const nlohmann::json& ev
 common::result<job> job_runner::start_pull(const principal& who, const nlohmann::json& request) {
   auto req = parse_pull_request(request, gateway_.schemas());
   if (!req) return req.err();
-  auto j = jobs_.create("pull-image", who.user, common::now_ms());
+  auto j = jobs_.create(std::string(names::pull_image), who.user, common::now_ms());
   if (!j) return j.err();
   std::string id = j->id;
   changed(jobs_.update(id, common::now_ms(), [&](job& x) {
@@ -100,11 +102,11 @@ void job_runner::begin_pulls(const std::string& job_id, const principal& who, pu
     changed(jobs_.update(job_id, common::now_ms(),
                          [&](job& j) { j.progress["hosts"][host]["state"] = "pulling"; }));
     message_plan plan;
-    plan.action = "pull-image";
+    plan.action = names::pull_image;
     plan.host = host;
     plan.body = {{"image", req.image}};
     if (!req.auth.is_null()) plan.body["auth"] = req.auth;
-    plan.rule = *find_action_rule("pull-image");
+    plan.rule = *find_action_rule(names::pull_image);
     gateway_.send_plan(who, std::move(plan),
                        [this, job_id, host](common::result<common::envelope> r) {
                          host_pulled(job_id, host, std::move(r));

@@ -5,11 +5,12 @@
 using namespace dockmesh::bridge;
 using dockmesh::common::errc;
 
-TEST_CASE("created container ids are found in the reply shapes agents and brokers use") {
-  CHECK(created_ids({{"id", "abc"}, {"name", "web"}}) == std::vector<std::string>{"abc"});
+TEST_CASE("created container ids are read from the one reply shape agents and brokers use") {
   CHECK(created_ids({{"containers", {{{"id", "a"}}, {{"id", "b"}}}}}) ==
         std::vector<std::string>{"a", "b"});
-  CHECK(created_ids({{"ids", {"x", "y"}}}) == std::vector<std::string>{"x", "y"});
+  // No guessing at other shapes: a reply without "containers" names no container.
+  CHECK(created_ids({{"id", "abc"}, {"name", "web"}}).empty());
+  CHECK(created_ids({{"ids", {"x", "y"}}}).empty());
   CHECK(created_ids(nlohmann::json::object()).empty());
   CHECK(created_ids(nullptr).empty());
 }

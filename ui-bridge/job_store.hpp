@@ -27,7 +27,7 @@ std::string_view to_string(job_state s);
 
 struct job {
   std::string id;
-  std::string kind;  // the action: "create-container", "pull-image"
+  std::string kind;  // the action (create-container, pull-image)
   std::string user;
   job_state state = job_state::running;
   std::int64_t created_ms = 0;

@@ -1,6 +1,7 @@
 #include "ui-bridge/mesh_api.hpp"
 
 #include "common/envelope.hpp"
+#include "common/protocol/catalogue.hpp"
 
 namespace dockmesh::bridge {
 
@@ -29,11 +30,11 @@ void mesh_api::hosts_list(api_call_ptr call) {
   nlohmann::json body = nlohmann::json::object();
   for (const char* k : {"status", "label"})
     if (call->query.count(k)) body[k] = call->query[k];
-  directory(call, "hosts", body);
+  directory(call, std::string(common::protocol::names::hosts), body);
 }
 
 void mesh_api::host_get(api_call_ptr call) {
-  directory(call, "host", {{"fqdn", call->params["fqdn"]}});
+  directory(call, std::string(common::protocol::names::host), {{"fqdn", call->params["fqdn"]}});
 }
 
 void mesh_api::containers_list(api_call_ptr call) {
@@ -43,7 +44,7 @@ void mesh_api::containers_list(api_call_ptr call) {
     body["owner"] = call->who.user;
   else if (call->query.count("owner"))
     body["owner"] = call->query["owner"];
-  directory(call, "containers", body);
+  directory(call, std::string(common::protocol::names::containers), body);
 }
 
 void mesh_api::container_get(api_call_ptr call) {
@@ -55,7 +56,7 @@ void mesh_api::container_get(api_call_ptr call) {
 }
 
 void mesh_api::container_remove(api_call_ptr call) {
-  nlohmann::json msg = {{"action", "remove-container"}, {"id", call->params["id"]}};
+  nlohmann::json msg = {{"action", common::protocol::names::remove_container}, {"id", call->params["id"]}};
   auto force = call->query.find("force");
   if (force != call->query.end()) msg["force"] = force->second == "1" || force->second == "true";
   s_.gateway.send(call->who, msg, on_strand(call, [call](common::result<common::envelope> r) {
@@ -71,11 +72,16 @@ void mesh_api::messages(api_call_ptr call) {
                   }));
 }
 
+void mesh_api::catalogue(api_call_ptr call) {
+  static const nlohmann::json doc = common::protocol::to_json(common::protocol::catalogue::builtin());
+  call->reply(http::status::ok, doc);
+}
+
 void mesh_api::images_list(api_call_ptr call) {
   auto host = call->query.find("host");
   if (host == call->query.end() || host->second.empty())
     return call->fail(make_error(errc::invalid_argument, "host: give ?host=<fqdn>"));
-  nlohmann::json msg = {{"action", "list-images"}, {"host", host->second}};
+  nlohmann::json msg = {{"action", common::protocol::names::list_images}, {"host", host->second}};
   s_.gateway.send(call->who, msg, on_strand(call, [call](common::result<common::envelope> r) {
                     relay_or_fail(call, r);
                   }));

@@ -22,6 +22,8 @@ class mesh_api {
   void images_list(api_call_ptr call);
   void images_pull(api_call_ptr call);
   void messages(api_call_ptr call);
+  // GET /api/v1/catalogue: the protocol catalogue as JSON (the web UI builds its actions from it).
+  void catalogue(api_call_ptr call);
 
  private:
   // A control call whose 200 body is the response; other codes are relayed as errors.

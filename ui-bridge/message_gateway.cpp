@@ -2,6 +2,7 @@
 #include "ui-bridge/json_fields.hpp"
 
 #include "common/topic.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::bridge {
 
@@ -9,10 +10,7 @@ using common::errc;
 using common::make_error;
 
 nlohmann::json container_of(const common::envelope& reply) {
-  if (reply.body.is_object() && reply.body.contains("container") &&
-      reply.body["container"].is_object())
-    return reply.body["container"];
-  return reply.body;
+  return reply.body;  // the broker's `container` call answers with the record itself
 }
 
 namespace {
@@ -86,7 +84,7 @@ void message_gateway::lookup(const principal& who, const std::string& ref, bool 
                              container_handler done) {
   nlohmann::json body = {{"ref", ref}};
   if (as_owner) body["owner"] = who.user;
-  bus_.control("container", body, control_timeout_,
+  bus_.control(std::string(common::protocol::names::container), body, control_timeout_,
                [this, who, ref, as_owner,
                 done = std::move(done)](common::result<common::envelope> r) mutable {
                  if (!r) return done(r.err());

@@ -45,7 +45,7 @@ class message_gateway {
   std::chrono::milliseconds control_timeout_;
 };
 
-// The container object inside a `container` control reply (the body, or its "container" member).
+// The container record of a `container` control reply (schemas/container.reply.json).
 nlohmann::json container_of(const common::envelope& reply);
 
 }  // namespace dockmesh::bridge

@@ -12,30 +12,11 @@ using common::errc;
 using common::make_error;
 using namespace std::chrono_literals;
 
-std::optional<action_rule> find_action_rule(std::string_view action) {
-  static const std::map<std::string_view, action_rule> rules = {
-      {"create-container", {action_kind::create, false, 120s}},
-      {"ping", {action_kind::host, false, 10s}},
-      {"host-info", {action_kind::host, false, 10s}},
-      {"disk-usage", {action_kind::host, false, 60s}},
-      {"list-containers", {action_kind::host, false, 30s}},
-      {"list-images", {action_kind::host, false, 30s}},
-      {"inspect-image", {action_kind::host, false, 30s}},
-      {"pull-image", {action_kind::host, false, 600s}},
-      {"remove-image", {action_kind::host, true, 60s}},
-      {"inspect-container", {action_kind::container, false, 30s}},
-      {"start-container", {action_kind::container, false, 60s}},
-      {"stop-container", {action_kind::container, false, 120s}},
-      {"restart-container", {action_kind::container, false, 120s}},
-      {"kill-container", {action_kind::container, false, 30s}},
-      {"remove-container", {action_kind::container, false, 120s}},
-      {"delete-container", {action_kind::container, false, 120s}},
-      {"container-logs", {action_kind::container, false, 30s}},
-      {"container-stats", {action_kind::container, false, 30s}},
-  };
-  auto it = rules.find(action);
-  if (it == rules.end()) return std::nullopt;
-  return it->second;
+std::optional<action_rule> find_action_rule(std::string_view action,
+                                            const common::protocol::catalogue& cat) {
+  const auto* spec = cat.find(action, common::protocol::message_kind::agent_action);
+  if (!spec || !spec->senders.has(common::protocol::role::bridge)) return std::nullopt;
+  return action_rule{spec->target, spec->admin_only, spec->timeout, spec->body_schema};
 }
 
 namespace {
@@ -52,10 +33,12 @@ common::result<void> refuse_broadcast(const nlohmann::json& message) {
   return {};
 }
 
-// delete-container is an alias of remove-container and may share its schema.
-std::string schema_name(const schema_registry& schemas, const std::string& action) {
-  if (!schemas.has(action) && action == "delete-container") return "remove-container";
-  return action;
+// The body against the entry's schema; an entry without one takes no arguments.
+common::result<void> validate_body(const schema_registry& schemas, const action_rule& rule,
+                                   const nlohmann::json& body) {
+  if (!rule.body_schema.empty()) return schemas.validate(rule.body_schema, body);
+  if (body.empty()) return {};
+  return make_error(errc::invalid_argument, "this action takes no arguments");
 }
 
 // The scheduler's fields of create-container (see broker/scheduler.hpp). They are not in
@@ -102,7 +85,7 @@ common::result<void> check_placement(message_plan& plan, const schema_registry& 
   }
   nlohmann::json rest = plan.body;
   for (const char* f : placement_fields) rest.erase(f);
-  return schemas.validate(plan.action, rest);
+  return validate_body(schemas, plan.rule, rest);
 }
 
 common::result<std::string> message_host(const nlohmann::json& message) {
@@ -118,7 +101,8 @@ common::result<std::string> message_host(const nlohmann::json& message) {
 }  // namespace
 
 common::result<message_plan> plan_message(const nlohmann::json& message,
-                                          const schema_registry& schemas, const principal& who) {
+                                          const schema_registry& schemas, const principal& who,
+                                          const common::protocol::catalogue& cat) {
   if (!message.is_object())
     return make_error(errc::invalid_argument,
                       "the message must be a JSON object like {\"action\": \"ping\", \"host\": "
@@ -129,7 +113,7 @@ common::result<message_plan> plan_message(const nlohmann::json& message,
   if (auto ok = refuse_broadcast(message); !ok) return ok.err();
   message_plan plan;
   plan.action = action->get<std::string>();
-  auto rule = find_action_rule(plan.action);
+  auto rule = find_action_rule(plan.action, cat);
   if (!rule)
     return make_error(errc::invalid_argument, "unknown action '" + plan.action.substr(0, 64) + "'");
   plan.rule = *rule;
@@ -142,11 +126,10 @@ common::result<message_plan> plan_message(const nlohmann::json& message,
     return make_error(errc::invalid_argument, "host: " + plan.action + " needs a \"host\"");
   for (auto& [key, value] : message.items())
     if (key != "action" && key != "host") plan.body[key] = value;
-  auto schema = schema_name(schemas, plan.action);
-  if (!schemas.has(schema))
+  if (!rule->body_schema.empty() && !schemas.has(rule->body_schema))
     return make_error(errc::internal, "no schema installed for " + plan.action);
-  auto valid = rule->kind == action_kind::create ? check_placement(plan, schemas)
-                                                 : schemas.validate(schema, plan.body);
+  auto valid = rule->kind == action_kind::scheduled ? check_placement(plan, schemas)
+                                                    : validate_body(schemas, *rule, plan.body);
   if (!valid) return valid.err();
   if (rule->kind == action_kind::container && !plan.body.value("id", nlohmann::json()).is_string())
     return make_error(errc::invalid_argument, "id: " + plan.action + " needs a container \"id\"");

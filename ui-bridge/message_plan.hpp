@@ -1,9 +1,10 @@
 // message_plan: the pure half of `POST /api/v1/messages` (and of the WebSocket's messages). It
 // checks a DockerMod-style message -- {"action": "...", "host"?: "<fqdn>", ...arguments} -- and
-// decides where it may go: the action must be one a client may send, broadcasts are refused for
-// every role, admin-only actions need the admin role, and the arguments (every field but action
-// and host) must validate against schemas/<action>.json. Nothing here touches the bus. Pure
-// functions, any thread.
+// decides where it may go. Everything about the action comes from the protocol catalogue
+// (common/protocol/catalogue.hpp): it must be an agent action the bridge may send, admin-only
+// actions need the admin role, its target says how it finds its agent, and the arguments (every
+// field but action and host) must validate against the entry's body schema. Broadcasts are
+// refused for every role. Nothing here touches the bus. Pure functions, any thread.
 #pragma once
 
 #include <chrono>
@@ -14,36 +15,39 @@
 #include <nlohmann/json.hpp>
 
 #include "common/envelope.hpp"
+#include "common/protocol/catalogue.hpp"
 #include "common/result.hpp"
 #include "ui-bridge/authenticator.hpp"
 #include "ui-bridge/schema_registry.hpp"
 
 namespace dockmesh::bridge {
 
-enum class action_kind {
-  create,     // create-container: req/any/ without a host, else req/host/<fqdn>/
-  host,       // needs "host": req/host/<fqdn>/
-  container,  // needs "id": sent to the container's host after an ownership check
-};
+// scheduled: req/any/ without a host, else req/host/<fqdn>/; host: needs "host";
+// container: needs "id", sent to the container's host after an ownership check.
+using action_kind = common::protocol::message_target;
 
 struct action_rule {
-  action_kind kind;
+  action_kind kind = action_kind::host;
   bool admin_only = false;
   std::chrono::milliseconds timeout{30000};
+  std::string body_schema;  // schemas/<stem>.json; "" = the body must be empty
 };
 
 // nullopt for actions a client may not send (unknown ones, and bus-internal ones like register).
-std::optional<action_rule> find_action_rule(std::string_view action);
+std::optional<action_rule> find_action_rule(
+    std::string_view action,
+    const common::protocol::catalogue& cat = common::protocol::catalogue::builtin());
 
 struct message_plan {
   std::string action;
   std::string host;  // empty: create -> scheduler; container -> found from the directory
   nlohmann::json body = nlohmann::json::object();
-  action_rule rule{action_kind::host};
+  action_rule rule;
 };
 
-common::result<message_plan> plan_message(const nlohmann::json& message,
-                                          const schema_registry& schemas, const principal& who);
+common::result<message_plan> plan_message(
+    const nlohmann::json& message, const schema_registry& schemas, const principal& who,
+    const common::protocol::catalogue& cat = common::protocol::catalogue::builtin());
 
 // The request envelope for a plan (action, user, role, body); the bus actor adds the rest.
 common::envelope make_request(const principal& who, const message_plan& plan);

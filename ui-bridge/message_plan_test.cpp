@@ -22,6 +22,7 @@ schema_registry test_schemas() {
           obj({{"image", {{"type", "string"}}}, {"name", {{"type", "string"}}}}, {"image"}));
   reg.add("start-container", obj({{"id", id}}, {"id"}));
   reg.add("remove-container", obj({{"id", id}, {"force", {{"type", "boolean"}}}}, {"id"}));
+  reg.add("delete-container", obj({{"id", id}, {"force", {{"type", "boolean"}}}}, {"id"}));
   reg.add("ping", obj(nlohmann::json::object(), nlohmann::json::array()));
   reg.add("remove-image", obj({{"image", {{"type", "string"}}}}, {"image"}));
   return reg;
@@ -37,7 +38,7 @@ TEST_CASE("a create without host goes to the scheduler; arguments become the bod
   auto p = plan_message({{"action", "create-container"}, {"image", "busybox"}, {"name", "web"}},
                         reg, alice);
   REQUIRE(p.ok());
-  CHECK(p->rule.kind == action_kind::create);
+  CHECK(p->rule.kind == action_kind::scheduled);
   CHECK(p->host.empty());
   CHECK(p->body == nlohmann::json({{"image", "busybox"}, {"name", "web"}}));
   auto env = make_request(alice, *p);
@@ -96,7 +97,7 @@ TEST_CASE("host actions need a valid host; admin-only actions need an admin") {
   CHECK(plan_message(img, reg, root).ok());
 }
 
-TEST_CASE("delete-container is an alias that shares remove-container's schema") {
+TEST_CASE("delete-container is an alias of remove-container, a container action") {
   auto reg = test_schemas();
   auto p =
       plan_message({{"action", "delete-container"}, {"id", "abc"}, {"force", true}}, reg, alice);

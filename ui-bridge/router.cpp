@@ -134,6 +134,7 @@ router make_api_router() {
   r.add("GET", "/api/v1/images", route_id::images_list);
   r.add("POST", "/api/v1/images/pull", route_id::images_pull);
   r.add("POST", "/api/v1/messages", route_id::messages);
+  r.add("GET", "/api/v1/catalogue", route_id::catalogue);
   r.add("GET", "/api/v1/ws", route_id::websocket);
   return r;
 }

@@ -33,6 +33,7 @@ enum class route_id {
   images_list,
   images_pull,
   messages,
+  catalogue,
   websocket,
 };
 

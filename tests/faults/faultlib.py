@@ -243,7 +243,7 @@ class Bus:
         return self.send(topic, self.request(action, body, **kw), scaled(timeout))
 
     def call_retrying(self, host, action, body, try_timeout=3, total=60, **kw):
-        """Retries on timeout with the same id (attempt + 1), as DESIGN.md asks of requesters.
+        """Retries on timeout with the same id (attempt + 1), as every requester must (docs/architecture.md, "Bus behaviour").
         Returns (reply or None, attempts made)."""
         env = self.request(action, body, **kw)
         topic = "req/any/" if host is None else "req/host/%s/" % host

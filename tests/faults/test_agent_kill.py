@@ -1,6 +1,6 @@
 """Fault: `kill -9` of an agent, then a restart.
 
-Promised (DESIGN.md sections 5 and 6): a host that misses 3 heartbeats is `down`, detected within
+Promised (tests/RELIABILITY.md, bench/README.md): a host that misses 3 heartbeats is `down`, detected within
 3.5 s and published on dir/; after the agent restarts the host is `up` again; its containers are
 untouched (a dead agent is not a dead host) and still owned by the same users, both in Docker's
 labels and in the directory, and the owner rules still hold for requests after the restart.

@@ -1,6 +1,6 @@
 """Fault: `kill -9` of the broker under a steady request load, then a restart.
 
-Promised (DESIGN.md section 5): the directory survives in RocksDB and is the same after the
+Promised (tests/RELIABILITY.md): the directory survives in RocksDB and is the same after the
 restart; agents re-register; requesters retry on timeout with the same request id, and
 create-container is idempotent by request id, so every request is answered (after retries) and
 has exactly one effect: no duplicate containers, on any host, also for creates the broker

@@ -2,7 +2,7 @@
 the bus (unknown keys, ACL violations, malformed and oversized frames, junk on the control
 socket).
 
-Promised (DESIGN.md section 4, STYLE.md "Errors"): bad input gets a clear 4xx (or the
+Promised (docs/broker.md, docs/bridge.md): bad input gets a clear 4xx (or the
 connection is closed), never a 5xx, never a hang past the bounds, never a crash; nothing from a
 forbidden topic is forwarded; every daemon keeps serving normal requests afterwards.
 """

@@ -12,6 +12,9 @@
 #include "tests/fuzz/fuzz_support.hpp"
 #include "ui-bridge/message_plan.hpp"
 #include "ui-bridge/schema_registry.hpp"
+#include "common/protocol/names.hpp"
+
+namespace dm_names = dockmesh::common::protocol::names;
 
 using namespace dockmesh::bridge;
 using namespace dockmesh::common;
@@ -30,19 +33,19 @@ std::optional<error> agent_refusal(const std::string& action, const nlohmann::js
     if (r.ok()) return std::nullopt;
     return r.err();
   };
-  if (action == "ping" || action == "host-info" || action == "disk-usage") return verdict(parse_empty_args(b));
-  if (action == "list-containers") return verdict(parse_list_containers_args(b));
-  if (action == "inspect-container" || action == "start-container" || action == "container-stats")
+  if (action == dm_names::ping || action == dm_names::host_info || action == dm_names::disk_usage) return verdict(parse_empty_args(b));
+  if (action == dm_names::list_containers) return verdict(parse_list_containers_args(b));
+  if (action == dm_names::inspect_container || action == dm_names::start_container || action == dm_names::container_stats)
     return verdict(parse_container_ref_args(b));
-  if (action == "stop-container" || action == "restart-container") return verdict(parse_stop_container_args(b));
-  if (action == "kill-container") return verdict(parse_kill_container_args(b));
-  if (action == "remove-container" || action == "delete-container") return verdict(parse_remove_container_args(b));
-  if (action == "container-logs") return verdict(parse_container_logs_args(b));
-  if (action == "create-container") return verdict(parse_create_container_args(b));
-  if (action == "list-images") return verdict(parse_list_images_args(b));
-  if (action == "inspect-image") return verdict(parse_image_ref_args(b));
-  if (action == "pull-image") return verdict(parse_pull_image_args(b));
-  if (action == "remove-image") return verdict(parse_remove_image_args(b));
+  if (action == dm_names::stop_container || action == dm_names::restart_container) return verdict(parse_stop_container_args(b));
+  if (action == dm_names::kill_container) return verdict(parse_kill_container_args(b));
+  if (action == dm_names::remove_container || action == dm_names::delete_container) return verdict(parse_remove_container_args(b));
+  if (action == dm_names::container_logs) return verdict(parse_container_logs_args(b));
+  if (action == dm_names::create_container) return verdict(parse_create_container_args(b));
+  if (action == dm_names::list_images) return verdict(parse_list_images_args(b));
+  if (action == dm_names::inspect_image) return verdict(parse_image_ref_args(b));
+  if (action == dm_names::pull_image) return verdict(parse_pull_image_args(b));
+  if (action == dm_names::remove_image) return verdict(parse_remove_image_args(b));
   return std::nullopt;
 }
 

@@ -22,6 +22,9 @@
 #include "common/log.hpp"
 #include "common/topic.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
+#include "common/protocol/names.hpp"
+
+namespace dm_names = dockmesh::common::protocol::names;
 
 using namespace dockmesh::broker;
 using namespace dockmesh::common;
@@ -85,7 +88,7 @@ void check_reply(const envelope& req, const envelope& rep, const identity& who) 
   auto back = decode(encode(rep));
   FUZZ_CHECK(back.ok(), "undecodable control reply: " + back.err().message);
   FUZZ_CHECK(rep.re == req.id, "control reply does not answer the request id");
-  if ((who.who == role::pending || who.who == role::unknown) && req.action != "enroll")
+  if ((who.who == role::pending || who.who == role::unknown) && req.action != dm_names::enroll)
     FUZZ_CHECK(rep.code == 403, "identity without a role got " + std::to_string(rep.code) +
                                     " for " + req.action);
 }
@@ -135,7 +138,7 @@ class session {
   }
 
   void shared(std::uint8_t sel, envelope& env) {
-    env.action = sel & 1 ? "create-container" : (sel & 2 ? "ping" : "list-containers");
+    env.action = std::string(sel & 1 ? dm_names::create_container : (sel & 2 ? dm_names::ping : dm_names::list_containers));
     env.from = "bridge-1";
     env.reply_to = sel & 4 ? "rep/bridge-1/" : "not a topic";
     env.user = "alice";

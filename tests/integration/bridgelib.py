@@ -144,7 +144,7 @@ class Bridge:
 
 
 class WebSocket:
-    """A minimal RFC 6455 client: text frames only, enough to talk JSON to the bridge."""
+    """A minimal WebSocket client: text frames only, enough to talk JSON to the bridge."""
 
     def __init__(self, host, port, path, headers=None, timeout=30):
         self.sock = socket.create_connection((host, port), timeout=timeout)

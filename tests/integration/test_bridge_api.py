@@ -3,13 +3,22 @@ messages checked against schemas/ before anything is sent, broadcasts refused, o
 containers by full id, id prefix and name (403), the container job lifecycle (202 -> job -> 303),
 container operations, and image pulls through one job with a result per host."""
 
+import json
+import os
 import unittest
 import urllib.parse
 
+import jsonschema
+
 from bridgelib import Bridge, LocalRegistry
-from meshlib import Mesh, wait_for
+from meshlib import SOURCE_DIR, Mesh, wait_for
 
 IMAGE = "local/busybox:latest"
+
+
+def schema(stem):
+    with open(os.path.join(SOURCE_DIR, "schemas", stem + ".json"), encoding="utf-8") as f:
+        return json.load(f)
 
 
 def sleeper(name, **extra):
@@ -67,6 +76,38 @@ class BridgeApi(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["from"], self.mesh.fqdn(1))
         self.assertTrue(r.json["body"]["pong"])
+
+    # ------------------------------------------------------------------ catalogue
+
+    def test_the_catalogue_is_served_and_replies_match_its_schemas(self):
+        r = self.alice.get("/api/v1/catalogue")
+        self.assertEqual(r.status, 200, r)
+        spec = {m["name"]: m for m in r.json["messages"]}
+        self.assertEqual(len([m for m in spec.values() if m["kind"] == "agent-action"]), 18)
+        self.assertTrue(spec["remove-image"]["admin_only"])
+        self.assertEqual(spec["create-container"]["target"], "scheduled")
+        host = self.mesh.fqdn(1)
+        c = self.created(self.alice, sleeper("schemas", host=host))
+        for m in ({"action": "ping", "host": host}, {"action": "host-info", "host": host},
+                  {"action": "disk-usage", "host": host}, {"action": "list-containers", "host": host},
+                  {"action": "list-images", "host": host},
+                  {"action": "inspect-image", "host": host, "image": IMAGE},
+                  {"action": "inspect-container", "id": c["id"]},
+                  {"action": "container-stats", "id": c["id"]},
+                  {"action": "container-logs", "id": c["id"]},
+                  {"action": "stop-container", "id": c["id"], "timeout": 0},
+                  {"action": "start-container", "id": c["id"]},
+                  {"action": "restart-container", "id": c["id"], "timeout": 0},
+                  {"action": "kill-container", "id": c["id"]},
+                  {"action": "remove-container", "id": c["id"], "force": True}):
+            r = self.alice.send(m)
+            self.assertLess(r.status, 300, (m, r))
+            with self.subTest(action=m["action"]):
+                jsonschema.validate(r.json["body"], schema(spec[m["action"]]["reply_schema"]))
+        # The directory's answers, relayed by the bridge, match the control calls' reply schemas.
+        jsonschema.validate(self.alice.get("/api/v1/hosts").json, schema("hosts.reply"))
+        jsonschema.validate(self.alice.get("/api/v1/hosts/" + host).json, schema("host.reply"))
+        jsonschema.validate(self.alice.get("/api/v1/containers").json, schema("containers.reply"))
 
     # ------------------------------------------------------------------ validation
 

@@ -16,6 +16,7 @@ const S = {
   timers: {},
   pullJob: null,
   createJob: null,
+  actions: [],  // the agent actions this user may send, from GET /api/v1/catalogue
 };
 
 // ---- small helpers ---------------------------------------------------------------------------
@@ -155,6 +156,7 @@ function enter() {
   $('whoami').textContent = `${S.user} (${S.role})`;
   $('containers-title').textContent = S.role === 'admin' ? 'All containers' : 'My containers';
   connectLive();
+  loadCatalogue();
   showTab(location.hash.slice(1) || 'hosts');
   loadHosts();
   loadContainers();
@@ -169,6 +171,23 @@ function showTab(tab) {
   if (location.hash !== `#${tab}`) history.replaceState(null, '', `#${tab}`);
   if (tab === 'containers') loadContainers();
   if (tab === 'images') loadImages();
+}
+
+// ---- the protocol catalogue -----------------------------------------------------------------
+
+// Which actions exist, what they target and who may send them is the bridge's catalogue: the UI
+// keeps no list of its own.
+async function loadCatalogue() {
+  const r = await api('GET', '/api/v1/catalogue');
+  if (!r.ok) { $('containers-error').textContent = errorText(r.status, r.data); return; }
+  S.catalogue = r.data.messages || [];
+  S.actions = S.catalogue.filter((m) => m.kind === 'agent-action' && !m.alias_of &&
+    m.senders.includes('bridge') && (!m.admin_only || S.role === 'admin'));
+  renderContainers();
+}
+
+function dirEvent(name) {
+  return (S.catalogue || []).find((m) => m.kind === 'directory-event' && m.name === name);
 }
 
 // ---- live updates ----------------------------------------------------------------------------
@@ -194,9 +213,9 @@ function connectLive() {
 }
 
 function onEvent(f) {
-  const action = (f.event && f.event.action) || '';
-  if (f.topic === 'dir/' && action.startsWith('host')) debounce('hosts', 150, loadHosts);
-  if (action.includes('container') || f.topic.startsWith('evt/')) debounce('containers', 150, loadContainers);
+  const spec = dirEvent((f.event && f.event.action) || '');
+  if (spec && spec.subject === 'host') debounce('hosts', 150, loadHosts);
+  if ((spec && spec.subject === 'container') || f.topic.startsWith('evt/')) debounce('containers', 150, loadContainers);
 }
 
 function onJob(job) {
@@ -270,7 +289,8 @@ function renderContainers() {
   $('containers-summary').textContent = `${S.containers.length} container(s)`;
   if (!S.containers.length) body.append(el('tr', {}, el('td', { colspan: 7, class: 'empty' }, 'No containers yet: create one.')));
   for (const c of S.containers) {
-    const act = (label, fn, cls) => el('button', { class: `small ${cls || ''}`, 'data-action': label, onclick: () => fn(c) }, label);
+    const buttons = S.actions.filter((a) => a.target === 'container').map((a) =>
+      el('button', { class: 'small', 'data-action': a.label, title: a.summary, onclick: () => containerAction(a, c) }, a.label));
     body.append(el('tr', { 'data-id': c.id, 'data-name': c.name || '' },
       el('td', { class: 'mono' }, c.host || '-'),
       el('td', {}, c.name || c.id.slice(0, 12)),
@@ -278,31 +298,24 @@ function renderContainers() {
       el('td', {}, el('span', { class: `badge ${c.state}` }, c.state || '?')),
       el('td', {}, fmtTime(c.created)),
       el('td', {}, c.owner || '-'),
-      el('td', { class: 'actions' },
-        act('start', (x) => containerOp('start-container', x)),
-        act('stop', (x) => containerOp('stop-container', x)),
-        act('restart', (x) => containerOp('restart-container', x)),
-        act('logs', showLogs),
-        act('inspect', showInspect),
-        act('remove', removeContainer, 'danger'))));
+      el('td', { class: 'actions' }, ...buttons)));
   }
 }
 
 function setContainersError(text) { $('containers-error').textContent = text; }
 
-async function containerOp(action, c) {
+// A container action of the catalogue: one that changes something reloads the list, a query
+// shows its reply.
+async function containerAction(spec, c) {
   setContainersError('');
-  const r = await send({ action, id: c.id });
-  if (!r.ok) setContainersError(`${action} ${c.name || c.id}: ${errorText(r.status, r.data)}`);
-  loadContainers();
+  const r = await send({ action: spec.name, id: c.id });
+  const what = `${spec.label} ${c.name || c.id}`;
+  if (!r.ok) setContainersError(`${what}: ${errorText(r.status, r.data)}`);
+  else if (!spec.changes_state) showOutput(`${capitalize(what)} on ${c.host}`, replyText(r.data.body));
+  if (spec.changes_state) loadContainers();
 }
 
-async function removeContainer(c) {
-  setContainersError('');
-  const r = await api('DELETE', `/api/v1/containers/${encodeURIComponent(c.id)}?force=1`);
-  if (!r.ok) setContainersError(`remove ${c.name || c.id}: ${errorText(r.status, r.data)}`);
-  loadContainers();
-}
+function capitalize(s) { return s.charAt(0).toUpperCase() + s.slice(1); }
 
 function showOutput(title, text) {
   $('output-title').textContent = title;
@@ -310,28 +323,11 @@ function showOutput(title, text) {
   $('output').hidden = false;
 }
 
-// Logs come back as text or as lines, depending on what the agent collected.
-function logsText(body) {
-  if (!body) return '';
-  if (typeof body === 'string') return body;
-  if (typeof body.logs === 'string') return body.logs;
-  if (Array.isArray(body.lines)) return body.lines.map((l) => (typeof l === 'string' ? l : l.text || JSON.stringify(l))).join('\n');
-  if (typeof body.stdout === 'string' || typeof body.stderr === 'string') return (body.stdout || '') + (body.stderr || '');
+// container-logs answers {stdout, stderr, ...} (schemas/container-logs.reply.json): show the
+// text; every other reply as JSON.
+function replyText(body) {
+  if (body && typeof body.stdout === 'string') return (body.stdout + body.stderr) || '(no output)';
   return JSON.stringify(body, null, 2);
-}
-
-async function showLogs(c) {
-  setContainersError('');
-  const r = await send({ action: 'container-logs', id: c.id, tail: 500 });
-  if (!r.ok) { setContainersError(`logs ${c.name || c.id}: ${errorText(r.status, r.data)}`); return; }
-  showOutput(`Logs of ${c.name || c.id} on ${c.host}`, logsText(r.data.body) || '(no output)');
-}
-
-async function showInspect(c) {
-  setContainersError('');
-  const r = await send({ action: 'inspect-container', id: c.id });
-  if (!r.ok) { setContainersError(`inspect ${c.name || c.id}: ${errorText(r.status, r.data)}`); return; }
-  showOutput(`Inspect ${c.name || c.id} on ${c.host}`, JSON.stringify(r.data.body, null, 2));
 }
 
 // ---- create ----------------------------------------------------------------------------------

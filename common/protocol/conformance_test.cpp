@@ -1,7 +1,9 @@
-// Conformance of the protocol's two descriptions: every schemas/<action>.json has a struct in
-// common/action_args.hpp with the same field names (nested objects too), a full sample validates
-// against the schema, parses, and round-trips through to_json(); unknown fields, wrong types and
-// missing required fields are refused by both. Every action the agent dispatches has a schema.
+// Conformance of the protocol's descriptions: the catalogue (common/protocol/catalogue.hpp), the
+// JSON Schemas in schemas/ and the structs of common/action_args.hpp. Every catalogue entry's
+// schema files exist and every schema file belongs to an entry. Every agent action's body schema
+// has a struct with the same field names (nested objects too); a full sample validates, parses
+// and round-trips through to_json(); unknown fields, wrong types, missing required fields and
+// values just outside each bound are refused by both; the struct's defaults are the schema's.
 #include "common/action_args.hpp"
 
 #include <doctest/doctest.h>
@@ -16,9 +18,10 @@
 #include <functional>
 #include <set>
 
-#include "agent/action_dispatcher.hpp"
+#include "common/protocol/catalogue.hpp"
 
 using namespace dockmesh::common;
+namespace protocol = dockmesh::common::protocol;
 using nlohmann::json;
 
 namespace {
@@ -140,25 +143,56 @@ std::set<std::string> keys(const json& properties) {
   return out;
 }
 
-std::map<std::string, json> schema_files() {
+// Every file of schemas/, by stem ("ping", "ping.reply"). A missing folder is a failure.
+std::map<std::string, json> all_schema_files() {
   std::map<std::string, json> out;
+  REQUIRE(std::filesystem::is_directory(DOCKMESH_SCHEMAS_DIR));
   for (const auto& e : std::filesystem::directory_iterator(DOCKMESH_SCHEMAS_DIR))
     if (e.path().extension() == ".json") out[e.path().stem().string()] = load(e.path().string());
+  REQUIRE_FALSE(out.empty());
+  return out;
+}
+
+// The body schemas of the catalogue's agent actions: the ones with a struct.
+std::map<std::string, json> schema_files() {
+  auto all = all_schema_files();
+  std::map<std::string, json> out;
+  for (const auto* spec : protocol::catalogue::builtin().of_kind(protocol::message_kind::agent_action)) {
+    REQUIRE(all.count(spec->body_schema) == 1);
+    out[spec->body_schema] = all[spec->body_schema];
+  }
   return out;
 }
 
 }  // namespace
 
-TEST_CASE("every dispatched action has a schema and a struct, and every schema an action") {
-  auto schemas = schema_files();
-  for (const auto& entry : dockmesh::agent::action_table()) {
-    CAPTURE(entry.name);
-    CHECK(schemas.count(std::string(entry.name)) == 1);
-    CHECK(cases().count(std::string(entry.name)) == 1);
+TEST_CASE("every catalogue entry has its schema files and every schema file an entry") {
+  auto files = all_schema_files();
+  std::set<std::string> named;
+  for (const auto& e : protocol::catalogue::builtin().entries()) {
+    CAPTURE(e.name);
+    for (const auto* stem : {&e.body_schema, &e.reply_schema}) {
+      if (stem->empty()) continue;
+      named.insert(*stem);
+      CHECK(files.count(*stem) == 1);
+    }
+    bool request = e.kind == protocol::message_kind::agent_action ||
+                   e.kind == protocol::message_kind::control_call;
+    CHECK(request != e.reply_schema.empty());  // requests are answered, nothing else is
   }
-  for (const auto& [name, doc] : schemas) {
-    CAPTURE(name);
-    CHECK(dockmesh::agent::is_known_action(name));
+  for (const auto& [stem, doc] : files) {
+    CAPTURE(stem);
+    CHECK(named.count(stem) == 1);
+    CHECK(doc.value("$schema", "") == "http://json-schema.org/draft-07/schema#");
+    CHECK(doc.value("type", "") == "object");
+    CHECK_FALSE(doc.value("description", "").empty());
+  }
+}
+
+TEST_CASE("every agent action of the catalogue has a struct") {
+  for (const auto* spec : protocol::catalogue::builtin().of_kind(protocol::message_kind::agent_action)) {
+    CAPTURE(spec->name);
+    CHECK(cases().count(spec->body_schema) == 1);
   }
 }
 
@@ -255,4 +289,64 @@ TEST_CASE("parsers name the field and never throw on hostile shapes") {
   json deep = json::array();
   for (int i = 0; i < 1000; ++i) deep = json::array({deep});
   CHECK_FALSE(parse_create_container_args({{"image", "x"}, {"cmd", deep}}).ok());
+}
+
+namespace {
+
+// The sample with only the schema's required fields (of the first "anyOf" alternative too).
+json required_only(const json& doc, const json& sample) {
+  json out = json::object();
+  json required = doc.value("required", json::array());
+  if (doc.contains("anyOf"))
+    for (const auto& r : doc["anyOf"][0].value("required", json::array())) required.push_back(r);
+  for (const auto& r : required) out[r.get<std::string>()] = sample.at(r.get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the struct's defaults are the schema's defaults") {
+  for (const auto& [name, doc] : schema_files()) {
+    CAPTURE(name);
+    const auto& c = cases().at(name);
+    auto parsed = c.roundtrip(required_only(doc, c.sample));
+    REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? "" : parsed.err().message));
+    for (const auto& [field, prop] : doc["properties"].items()) {
+      if (!prop.contains("default")) continue;
+      CAPTURE(field);
+      CHECK(parsed->at(field) == prop["default"]);
+    }
+  }
+}
+
+TEST_CASE("types agree, and values just outside a bound are refused by both") {
+  for (const auto& [name, doc] : schema_files()) {
+    CAPTURE(name);
+    const auto& c = cases().at(name);
+    auto full = c.roundtrip(c.sample);
+    REQUIRE(full.ok());
+    for (const auto& [field, prop] : doc["properties"].items()) {
+      CAPTURE(field);
+      std::string type = prop.value("type", "");
+      const json& v = full->at(field);
+      if (type == "integer") CHECK(v.is_number_integer());
+      if (type == "number") CHECK(v.is_number());
+      if (type == "string") CHECK(v.is_string());
+      if (type == "boolean") CHECK(v.is_boolean());
+      if (type == "array") CHECK((v.is_array() || v.is_null()));
+      if (type == "object") CHECK((v.is_object() || v.is_null()));
+      if (type != "integer") continue;
+      for (auto [bound, step] : {std::pair{"minimum", -1}, std::pair{"maximum", 1}}) {
+        if (!prop.contains(bound)) continue;
+        CAPTURE(bound);
+        json at = c.sample, beyond = c.sample;
+        at[field] = prop[bound].get<std::int64_t>();
+        beyond[field] = prop[bound].get<std::int64_t>() + step;
+        CHECK(valid(doc, at));
+        CHECK(c.roundtrip(at).ok());
+        CHECK_FALSE(valid(doc, beyond));
+        CHECK_FALSE(c.roundtrip(beyond).ok());
+      }
+    }
+  }
 }

@@ -1,0 +1,66 @@
+// names: the wire name of every message of the dockmesh protocol, each written here and nowhere
+// else in C++. Code names a message through these constants; what a message is (kind, senders,
+// schemas, timeout) is in catalogue.hpp. Adding a message: a constant here, an entry in
+// catalogue.cpp, its schemas in schemas/. Constants only; any thread.
+#pragma once
+
+#include <string_view>
+
+namespace dockmesh::common::protocol::names {
+
+// Agent actions (req/host/<fqdn>/, req/any/, req/all/).
+inline constexpr std::string_view ping = "ping";
+inline constexpr std::string_view host_info = "host-info";
+inline constexpr std::string_view disk_usage = "disk-usage";
+inline constexpr std::string_view list_containers = "list-containers";
+inline constexpr std::string_view inspect_container = "inspect-container";
+inline constexpr std::string_view create_container = "create-container";
+inline constexpr std::string_view start_container = "start-container";
+inline constexpr std::string_view stop_container = "stop-container";
+inline constexpr std::string_view restart_container = "restart-container";
+inline constexpr std::string_view kill_container = "kill-container";
+inline constexpr std::string_view remove_container = "remove-container";
+inline constexpr std::string_view delete_container = "delete-container";  // alias of remove
+inline constexpr std::string_view container_logs = "container-logs";
+inline constexpr std::string_view container_stats = "container-stats";
+inline constexpr std::string_view list_images = "list-images";
+inline constexpr std::string_view inspect_image = "inspect-image";
+inline constexpr std::string_view pull_image = "pull-image";
+inline constexpr std::string_view remove_image = "remove-image";
+
+// Broker control calls (the broker's ROUTER endpoint).
+inline constexpr std::string_view hosts = "hosts";
+inline constexpr std::string_view host = "host";
+inline constexpr std::string_view containers = "containers";
+inline constexpr std::string_view container = "container";
+inline constexpr std::string_view enroll = "enroll";
+inline constexpr std::string_view keys_list = "keys-list";
+inline constexpr std::string_view keys_accept = "keys-accept";
+inline constexpr std::string_view keys_reject = "keys-reject";
+inline constexpr std::string_view keys_revoke = "keys-revoke";
+inline constexpr std::string_view token_create = "token-create";
+inline constexpr std::string_view stats = "stats";
+
+// Announcements (ann/), by agents.
+inline constexpr std::string_view register_host = "register";
+inline constexpr std::string_view heartbeat = "heartbeat";
+inline constexpr std::string_view unregister = "unregister";
+inline constexpr std::string_view inventory = "inventory";
+
+// Directory events (dir/), by brokers.
+inline constexpr std::string_view host_up = "host-up";
+inline constexpr std::string_view host_down = "host-down";
+inline constexpr std::string_view host_gone = "host-gone";
+inline constexpr std::string_view host_updated = "host-updated";
+inline constexpr std::string_view container_added = "container-added";
+inline constexpr std::string_view container_changed = "container-changed";
+inline constexpr std::string_view container_removed = "container-removed";
+inline constexpr std::string_view broker_heartbeat = "broker-heartbeat";
+
+// Host events (evt/host/<fqdn>/), streams and bus signals.
+inline constexpr std::string_view docker_event = "docker-event";
+inline constexpr std::string_view pull_progress = "pull-progress";
+inline constexpr std::string_view reannounce = "reannounce";
+inline constexpr std::string_view probe = "probe";
+
+}  // namespace dockmesh::common::protocol::names
