@@ -128,6 +128,17 @@ void bus_loop::on_request(common::bus_message& m) {
     case request_cache::outcome::fresh:
       break;
   }
+  if (req.epoch > 0 && req.epoch < highest_epoch_) {
+    // Fencing: a scheduling broker that lost its leadership (frozen, partitioned) must not act
+    // once this agent has heard from a newer leader. Not remembered: the new leader's copy runs.
+    cache_.abandon(req.id);
+    envelope r = common::make_reply(req, options_.self.fqdn, 409, nullptr);
+    r.err = common::error{common::errc::conflict, "stale scheduler epoch " +
+                                                      std::to_string(req.epoch) + " < " +
+                                                      std::to_string(highest_epoch_)};
+    return publish_reply(req.reply_to, r);
+  }
+  if (req.epoch > highest_epoch_) highest_epoch_ = req.epoch;
   if (!is_known_action(req.action))
     return answer(req, 400, "unknown action '" + excerpt(req.action) + "'");
   if (req.deadline > 0 && common::now_ms() > req.deadline) {

@@ -53,6 +53,7 @@ class bus_loop {
   std::string evt_topic_;
   announcement_state state_;
   request_cache cache_;
+  std::int64_t highest_epoch_ = 0;  // highest scheduler epoch seen (fencing)
   std::unordered_map<std::string, std::string> reply_to_;  // running request id -> reply topic
   bool inventory_pending_ = false, inventory_dirty_ = false, facts_pending_ = false;
   std::uint64_t inventory_gen_ = 0;  // newest inventory read applied (action_pool's order)

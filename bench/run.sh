@@ -5,7 +5,7 @@
 # --markdown FILE). Starts its own broker(s), simulated agents and a throw-away mesh
 # (scripts/mesh.sh: private dockerd, agent, bridge) and stops all of it on exit, even on Ctrl-C.
 #
-#   bench/run.sh [--build-dir DIR] [--only broker,forward,mesh,scale] [--quick] [--markdown FILE]
+#   bench/run.sh [--build-dir DIR] [--only broker,forward,mesh,scale,ha] [--quick] [--markdown FILE]
 #                [--nice N]
 #
 # --nice N runs everything (benchmarks, broker, agent, dockerd, simulators) at niceness N (e.g.
@@ -19,7 +19,7 @@ set -euo pipefail
 ARGS="$*"
 SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$SOURCE_DIR/build"
-ONLY="broker,forward,mesh,scale"
+ONLY="broker,forward,mesh,scale,ha"
 QUICK=0
 MARKDOWN=""
 NICE=""
@@ -185,6 +185,15 @@ if wants mesh; then
   else
     echo "RESULT | mesh | - | - | - | - | ERROR | scripts/mesh.sh up failed" | tee -a "$RESULTS"
   fi
+fi
+
+if wants ha; then
+  # Three etcd members and three brokers (scripts/mesh.sh up --brokers 3): failover, revocation
+  # propagation, scheduled create latency against a single broker (bench/bench_ha.py).
+  HA_ROUNDS=5
+  ((QUICK)) && HA_ROUNDS=2
+  step ha 600 env DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
+    /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/bench/bench_ha.py" --rounds "$HA_ROUNDS"
 fi
 
 if wants scale; then

@@ -206,7 +206,8 @@ publications broker_core::tick(std::int64_t now_ms) {
     out.push_back(broker_message(common::topic_dir(), std::string(common::protocol::names::broker_heartbeat),
                                  {{"broker_id", settings_.broker_id},
                                   {"started", started_ms_},
-                                  {"leader", is_leader(now_ms)}}));
+                                  {"leader", is_leader(now_ms)},
+                                  {"epoch", ha_.epoch}}));
   }
   if (now_ms - last_purge_ms_ >= purge_every_ms) {
     last_purge_ms_ = now_ms;
@@ -256,7 +257,8 @@ json broker_core::stats() const {
           {"pending_fanouts", dispatcher_.pending_fanouts()},
           {"audit_written", audit_.written()},
           {"audit_waiting", audit_.waiting()},
-          {"inflight_targeted", inflight_.size()}};
+          {"inflight_targeted", inflight_.size()},
+          {"ha", ha_.to_json(common::now_ms())}};
 }
 
 const std::vector<host_candidate>& broker_core::fleet() { return fleet_.get(hosts_, containers_); }

@@ -4,11 +4,16 @@
 // (announcements, shared requests, replies to the broker, control requests, timer ticks) and
 // publishes what it returns. Owned by the hub thread; its only blocking calls are RocksDB writes:
 // directory changes are batched and written without sync every flush interval, key changes are
-// single sync writes (rare admin actions).
+// single sync writes (rare admin actions). With --etcd, key changes and placements also go to
+// etcd through a sink the hub provides (etcd_link), and what etcd says comes back through
+// on_etcd_event: other brokers' key changes, leadership and its epoch, committed placements.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <set>
+#include <utility>
 #include <string>
 #include <unordered_map>
 
@@ -30,6 +35,24 @@
 #include "broker/zap_authenticator.hpp"
 
 namespace dockmesh::broker {
+
+// What this broker knows of the etcd side (etcd mode only).
+struct ha_view {
+  bool etcd_ok = false;
+  bool leader = false;
+  std::int64_t epoch = 0;        // the current leader's fencing epoch
+  std::int64_t valid_until = 0;  // unix ms: this broker may schedule until then
+  std::string holder;            // the leader's client id
+  std::string endpoint;
+  std::string error;
+  std::int64_t keys_revision = 0;  // of the last key snapshot
+  nlohmann::json to_json(std::int64_t now_ms) const;
+};
+
+struct etcd_outcome {
+  publications out;
+  bool cut_off = false;  // a key lost access: the hub re-binds its bus sockets
+};
 
 class broker_core {
  public:
@@ -67,7 +90,18 @@ class broker_core {
   publications tick(std::int64_t now_ms);
 
   void heard_peer(const common::envelope& env, std::int64_t now_ms);
-  bool is_leader(std::int64_t now_ms) const { return peers_.is_leader(now_ms); }
+  bool is_leader(std::int64_t now_ms) const;
+
+  bool etcd_mode() const { return !settings_.etcd_endpoints.empty(); }
+  // etcd mode: where commands for etcd_link go (set by the hub before it runs).
+  void set_etcd_sink(std::function<void(nlohmann::json)> sink);
+  etcd_outcome on_etcd_event(const nlohmann::json& ev, std::int64_t now_ms);
+  // The ticket of the last etcd write issued since the previous call (0: none): a control reply
+  // that changed a key waits for etcd_settled(ticket).
+  std::uint64_t take_etcd_ticket() { return std::exchange(etcd_unclaimed_, 0); }
+  // nullopt while etcd has not answered that write; then whether it took it.
+  std::optional<bool> etcd_settled(std::uint64_t ticket) const;
+  const ha_view& ha() const { return ha_; }
 
   void set_stats_source(std::function<nlohmann::json()> fn);
   nlohmann::json stats() const;
@@ -105,6 +139,12 @@ class broker_core {
   broker_peers peers_;
   fleet_view fleet_;
   inflight_requests inflight_;
+  ha_view ha_;
+  std::function<void(nlohmann::json)> etcd_sink_;
+  std::uint64_t etcd_next_ticket_ = 0;
+  std::uint64_t etcd_unclaimed_ = 0;
+  std::uint64_t etcd_acked_through_ = 0;  // the actor answers commands in order
+  std::set<std::uint64_t> etcd_failed_;
   std::unordered_map<std::string, std::int64_t> inventory_asked_;  // fqdn -> unix ms
   std::int64_t started_ms_;
   std::int64_t last_flush_ms_ = 0;

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "broker/etcd_client.hpp"
+
 namespace dockmesh::broker {
 
 namespace po = boost::program_options;
@@ -19,7 +21,8 @@ void add_broker_options(po::options_description& options) {
       ("router-endpoint", po::value<std::string>()->default_value("tcp://127.0.0.1:7402"),
        "control endpoint: directory queries, enrollment, keys")
       ("broker-id", po::value<int>()->default_value(1),
-       "this broker's id; the lowest id among live brokers schedules req/any/")
+       "this broker's id; without --etcd the lowest id among live brokers schedules req/any/, "
+       "with --etcd an election in etcd decides")
       ("peer", po::value<std::vector<std::string>>()->composing(),
        "another broker of the mesh, HOST:PORT of its XSUB endpoint (repeatable); used to see "
        "which brokers are alive")
@@ -30,7 +33,14 @@ void add_broker_options(po::options_description& options) {
       ("max-message-bytes", po::value<std::size_t>()->default_value(4 * 1024 * 1024),
        "largest frame accepted on any socket (ZMQ_MAXMSGSIZE)")
       ("high-water-mark", po::value<int>()->default_value(100000), "per-connection queue bound")
-      ("io-threads", po::value<int>()->default_value(1), "ZeroMQ I/O threads (CURVE runs there)");
+      ("io-threads", po::value<int>()->default_value(1), "ZeroMQ I/O threads (CURVE runs there)")
+      ("etcd", po::value<std::string>(),
+       "etcd client URLs, http://HOST:PORT[,...]: keys, placements and the scheduler's leadership "
+       "live there (several brokers); without it the broker runs on RocksDB alone")
+      ("etcd-prefix", po::value<std::string>()->default_value("dockmesh/"),
+       "prefix of every key the broker writes in etcd (one mesh per prefix)")
+      ("etcd-lease-ttl", po::value<std::int64_t>()->default_value(1),
+       "seconds: the scheduler leader's lease; a dead leader is replaced after about this long");
 }
 
 broker_settings broker_settings_from(const po::variables_map& vm) {
@@ -63,6 +73,13 @@ broker_settings broker_settings_from(const po::variables_map& vm) {
   s.high_water_mark = vm["high-water-mark"].as<int>();
   s.io_threads = vm["io-threads"].as<int>();
   if (s.io_threads < 1 || s.io_threads > 16) throw std::runtime_error("--io-threads must be 1..16");
+  if (vm.count("etcd")) s.etcd_endpoints = parse_etcd_endpoints(vm["etcd"].as<std::string>());
+  s.etcd_prefix = vm["etcd-prefix"].as<std::string>();
+  if (s.etcd_prefix.empty() || s.etcd_prefix.back() != '/')
+    throw std::runtime_error("--etcd-prefix must end with '/'");
+  s.etcd_lease_ttl_s = vm["etcd-lease-ttl"].as<std::int64_t>();
+  if (s.etcd_lease_ttl_s < 1 || s.etcd_lease_ttl_s > 60)
+    throw std::runtime_error("--etcd-lease-ttl must be 1..60 seconds");
   return s;
 }
 

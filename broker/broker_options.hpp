@@ -27,6 +27,10 @@ struct broker_settings {
   std::size_t max_message_bytes = 4 * 1024 * 1024;
   int high_water_mark = 100000;
   int io_threads = 1;
+  // --etcd: the consensus store of a mesh of several brokers (empty: RocksDB alone).
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix = "dockmesh/";
+  std::int64_t etcd_lease_ttl_s = 1;
 
   std::string client_id() const { return "broker-" + std::to_string(broker_id); }
 };

@@ -10,6 +10,7 @@ namespace {
 using common::envelope;
 
 constexpr int batch_size = 64;
+constexpr std::int64_t etcd_wait_ms = 3000;
 
 std::string_view view(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
 
@@ -68,6 +69,7 @@ bool control_endpoint::handle_one(std::vector<zmq::message_t>& frames) {
                                      {common::errc::malformed,
                                       req ? "control request without an action" : req.err().message});
   } else {
+    (void)core_.take_etcd_ticket();  // writes made before this request (ZAP's notes) are not its own
     auto now = common::now_ms();
     std::string key = property(body, public_key_property);
     auto outcome = core_.on_control(who, key, *req, now);
@@ -76,10 +78,12 @@ bool control_endpoint::handle_one(std::vector<zmq::message_t>& frames) {
     core_.audit().on_control(audit_caller(who.user_id(), key, property(body, "Peer-Address")),
                              *req, reply.code, now);
   }
-  if (core_.db().take_unsynced() > 0) {
-    // A key or token changed: acknowledge it only once it is on disk.
+  auto etcd_ticket = core_.take_etcd_ticket();
+  if (core_.db().take_unsynced() > 0 || etcd_ticket) {
+    // A key or token changed: acknowledge it only once it is on disk (and in etcd).
     ++held_total_;
-    held_.push_back({syncer_.request(), std::move(frames), std::move(reply)});
+    held_.push_back({syncer_.request(), etcd_ticket, common::now_ms(), std::move(frames),
+                     std::move(reply)});
   } else {
     send(frames, common::encode(reply));
   }
@@ -95,7 +99,17 @@ void control_endpoint::handle_sync_completions() {
   syncer_.collect();
   while (!held_.empty()) {
     auto& h = held_.front();
-    if (h.ticket <= syncer_.durable()) {
+    auto in_etcd = h.etcd_ticket ? core_.etcd_settled(h.etcd_ticket) : std::optional<bool>(true);
+    if (!in_etcd && common::now_ms() - h.held_ms >= etcd_wait_ms) in_etcd = false;
+    if (in_etcd && !*in_etcd && h.ticket <= syncer_.durable()) {
+      h.reply.code = 503;
+      h.reply.body = nullptr;
+      h.reply.err = common::error{common::errc::unavailable,
+                                  "applied on this broker, but etcd did not take the change"};
+      send(h.route, common::encode(h.reply));
+    } else if (!in_etcd) {
+      return;
+    } else if (h.ticket <= syncer_.durable()) {
       send(h.route, common::encode(h.reply));
     } else if (h.ticket <= syncer_.failed()) {
       ++sync_failures_;

@@ -1,7 +1,9 @@
 // control_endpoint: the broker's ROUTER socket (control protocol) on the hub thread. Reads
 // [routing id][empty][envelope], asks broker_core, and answers [routing id][empty][reply].
 // A request that changed keys or tokens is answered only once the change is durable: its reply
-// waits for wal_syncer's fsync, which runs on another thread, while the hub keeps forwarding.
+// waits for wal_syncer's fsync, which runs on another thread, while the hub keeps forwarding;
+// with --etcd it also waits until etcd took the change (503 if etcd refused it or did not answer
+// within etcd_wait_ms: the change then holds on this broker only, until etcd's next snapshot).
 // Owned by the hub; uses its sockets on the hub thread only.
 #pragma once
 
@@ -37,6 +39,8 @@ class control_endpoint {
  private:
   struct held_reply {
     std::uint64_t ticket;
+    std::uint64_t etcd_ticket;  // 0 without --etcd
+    std::int64_t held_ms;
     std::vector<zmq::message_t> route;  // routing id (+ empty delimiter)
     common::envelope reply;
   };

@@ -175,6 +175,7 @@ control_outcome control_service::enroll(role r, std::string_view public_key, con
   if (!common::valid_segment(fqdn))
     return fail(req, errc::invalid_argument, "enroll needs a valid fqdn");
   std::string token = body_string(req, "token");
+  if (!token.empty() && spend_in_etcd_) return enroll_in_etcd(public_key, fqdn, token, req, now_ms);
   if (!token.empty()) {
     // Check for a conflicting key before spending the token.
     auto held = keys_.resolve(fqdn);
@@ -194,6 +195,22 @@ control_outcome control_service::enroll(role r, std::string_view public_key, con
   json body = pending ? pending->to_json() : json::object();
   body["message"] = token.empty() ? "pending: an admin must accept this key"
                                   : "token invalid or expired; pending: an admin must accept this key";
+  return ok(req, 202, body);
+}
+
+control_outcome control_service::enroll_in_etcd(std::string_view public_key, const std::string& fqdn,
+                                                const std::string& token, const envelope& req,
+                                                std::int64_t now_ms) {
+  auto held = keys_.resolve(fqdn);
+  if (held && held->state == key_state::accepted && held->who == role::agent)
+    return fail(req, errc::conflict, "another key already speaks for " + fqdn);
+  if (token.size() > 256 || !keys_.note_pending(public_key, fqdn, now_ms))
+    return fail(req, errc::unavailable, "too many pending keys; ask an admin to clean up");
+  spend_in_etcd_(join_tokens::hash(token),
+                 key_entry{std::string(public_key), role::agent, fqdn, key_state::accepted, now_ms});
+  const key_entry* pending = keys_.find(public_key);
+  json body = pending ? pending->to_json() : json::object();
+  body["message"] = "pending: the join token is being checked; accepted on every broker if valid";
   return ok(req, 202, body);
 }
 

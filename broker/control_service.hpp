@@ -47,6 +47,10 @@ class control_service {
   // What the admin-only `audit` action returns (audit_log::query).
   using audit_fn = std::function<common::result<nlohmann::json>(const nlohmann::json&)>;
   void set_audit_source(audit_fn fn) { audit_ = std::move(fn); }
+  // --etcd: an enrollment with a token is answered 202 and decided in etcd by one transaction
+  // (spend the token, accept the key); every broker then learns the key from its watch.
+  using spend_fn = std::function<void(const std::string& token_hash, const key_entry& accepted)>;
+  void set_spend_in_etcd(spend_fn fn) { spend_in_etcd_ = std::move(fn); }
 
  private:
   role effective_role(const identity& who, std::string_view public_key) const;
@@ -54,6 +58,9 @@ class control_service {
   void with_host_state(nlohmann::json& container) const;
   control_outcome enroll(role r, std::string_view public_key, const common::envelope& req,
                          std::int64_t now_ms);
+  control_outcome enroll_in_etcd(std::string_view public_key, const std::string& fqdn,
+                                 const std::string& token, const common::envelope& req,
+                                 std::int64_t now_ms);
   control_outcome key_admin(const common::envelope& req, std::int64_t now_ms);
   control_outcome ok(const common::envelope& req, int code, nlohmann::json body) const;
   control_outcome fail(const common::envelope& req, common::errc code, std::string message) const;
@@ -65,6 +72,7 @@ class control_service {
   std::string client_id_;
   std::function<nlohmann::json()> stats_;
   audit_fn audit_;
+  spend_fn spend_in_etcd_;
 };
 
 }  // namespace dockmesh::broker

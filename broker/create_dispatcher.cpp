@@ -52,6 +52,7 @@ publications create_dispatcher::on_request(const envelope& req, const fleet_fn& 
     ++counters_.retries;
     return retry(it->second, req);
   }
+  if (awaiting_.count(req.id)) return {};  // etcd has not answered yet; it will
   auto preq = parse_placement_request(req.body);
   if (!preq) {
     ++counters_.invalid;
@@ -60,6 +61,7 @@ publications create_dispatcher::on_request(const envelope& req, const fleet_fn& 
   ledger_.expire(now_ms);
   auto placed = ledger_.empty() ? place(fleet(), *preq, rng_)
                                 : place(ledger_.apply(fleet()), *preq, rng_);
+  if (commit_) return commit(req, placed, now_ms);
   if (!placed.ok) {
     ++counters_.unplaceable;
     DM_LOG(info) << "request " << req.id << " not placed: " << placed.message;
@@ -121,6 +123,7 @@ publications create_dispatcher::send_unanswered(job& j, int attempt) {
   for (auto& s : j.subs) {
     if (s.reply) continue;
     s.env.attempt = attempt;
+    s.env.epoch = epoch_;
     out.push_back({common::topic_req_host(s.host).value(), s.env});
   }
   return out;
@@ -269,6 +272,47 @@ std::size_t create_dispatcher::pending_fanouts() const {
   std::size_t n = 0;
   for (const auto& [id, j] : jobs_) n += j.fanout && !j.combined && !j.subs.empty();
   return n;
+}
+
+}  // namespace dockmesh::broker
+
+namespace dockmesh::broker {
+
+publications create_dispatcher::commit(const envelope& req, const placement_result& placed,
+                                       std::int64_t now_ms) {
+  awaiting a{req, placed.ok ? std::string() : placed.message, placed.excluded};
+  json hosts = json::array();
+  for (const auto& h : placed.hosts) hosts.push_back({h.fqdn, h.instances});
+  awaiting_.emplace(req.id, std::move(a));
+  commit_(req.id, {{"hosts", hosts}, {"created", now_ms}, {"epoch", epoch_}}, !placed.ok);
+  return {};
+}
+
+publications create_dispatcher::on_placed(const std::string& id, bool ok, const json& record,
+                                          const std::string& error, std::int64_t now_ms) {
+  auto it = awaiting_.find(id);
+  if (it == awaiting_.end()) return {};
+  awaiting a = std::move(it->second);
+  awaiting_.erase(it);
+  std::vector<assignment> hosts;
+  if (ok && record.is_object())
+    for (const auto& h : record.value("hosts", json::array()))
+      if (h.is_array() && h.size() == 2 && h[0].is_string() && h[1].is_number_integer())
+        hosts.push_back({h[0].get<std::string>(), h[1].get<int>()});
+  if (hosts.empty()) {
+    if (!a.unplaced.empty()) {
+      ++counters_.unplaceable;
+      return {reply(a.request, 503, {{"excluded", a.excluded}}, a.unplaced)};
+    }
+    DM_LOG(warn) << "placement of " << id << " not committed: " << error;
+    return {reply(a.request, 503, nullptr, "placement not committed (etcd: " + error + "); retry")};
+  }
+  if (record.value("epoch", std::int64_t{0}) != epoch_ || !a.unplaced.empty()) {
+    DM_LOG(info) << "request " << id << ": reusing the placement committed in etcd at epoch "
+                 << record.value("epoch", std::int64_t{0});
+  }
+  ++counters_.scheduled;
+  return start(a.request, hosts, now_ms);
 }
 
 }  // namespace dockmesh::broker

@@ -9,7 +9,11 @@
 // kill -9) before the request goes on, so a retry that reaches a restarted broker still goes to
 // the same hosts. Placements count against their host until the directory shows them
 // (placement_ledger), so a burst of creates spreads like a slow sequence would; spread
-// instances are numbered across hosts (first_instance), so names run <name>-1..N. Owned by the hub thread; never blocks; time is passed in.
+// instances are numbered across hosts (first_instance), so names run <name>-1..N. With --etcd (set_commit), a placement is first committed in etcd by a
+// transaction that creates `placement/<id>` only if absent, and nothing is sent before etcd
+// answers (on_placed): a broker that finds a placement there uses it, so a retry that reaches a
+// new leader after a failover goes to the hosts the old leader chose. Every request sent carries
+// the leader's fencing epoch (set_epoch). Owned by the hub thread; never blocks; time is passed in.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +60,16 @@ class create_dispatcher {
   void on_inventory(const std::string& host, const std::unordered_set<std::string>& request_ids) {
     ledger_.settle_seen(host, request_ids);
   }
+
+  // etcd mode. commit(id, record, probe) asks for `placement/<id>` to be created with record if
+  // absent (probe: only read it, when this broker could not place the request itself); the
+  // answer comes back through on_placed with the record etcd holds.
+  using commit_fn = std::function<void(const std::string& id, const nlohmann::json& record, bool probe)>;
+  void set_commit(commit_fn fn) { commit_ = std::move(fn); }
+  publications on_placed(const std::string& id, bool ok, const nlohmann::json& record,
+                         const std::string& error, std::int64_t now_ms);
+  void set_epoch(std::int64_t epoch) { epoch_ = epoch; }
+  std::size_t awaiting_commit() const { return awaiting_.size(); }
   // Fan-outs past their deadline get their combined reply (504 for hosts that did not answer);
   // old entries leave the cache.
   publications tick(std::int64_t now_ms);
@@ -89,6 +103,8 @@ class create_dispatcher {
   };
 
   publications retry(job& j, const common::envelope& req);
+  publications commit(const common::envelope& req, const placement_result& placed,
+                      std::int64_t now_ms);
   publications start(const common::envelope& req, const std::vector<assignment>& hosts,
                      std::int64_t now_ms);
   void build_subs(job& j, const common::envelope& req, std::int64_t now_ms);
@@ -108,6 +124,14 @@ class create_dispatcher {
   std::deque<std::string> order_;
   dispatch_counters counters_;
   placement_ledger ledger_;
+  commit_fn commit_;
+  struct awaiting {
+    common::envelope request;
+    std::string unplaced;  // why this broker could not place it (a probe), or empty
+    nlohmann::json excluded;
+  };
+  std::unordered_map<std::string, awaiting> awaiting_;
+  std::int64_t epoch_ = 0;
 };
 
 }  // namespace dockmesh::broker

@@ -217,3 +217,42 @@ TEST_CASE("spread instances are numbered across hosts") {
   CHECK(out[0].env.body["first_instance"] == 1);
   CHECK(out[1].env.body["first_instance"] == 1 + out[0].env.body["instances"].get<int>());
 }
+
+TEST_CASE("etcd mode: nothing is sent before the placement is committed; a committed one wins") {
+  create_dispatcher d("broker-2", 1);
+  std::vector<std::pair<std::string, json>> commits;
+  d.set_commit([&](const std::string& id, const json& record, bool probe) {
+    CHECK_FALSE(probe);
+    commits.emplace_back(id, record);
+  });
+  d.set_epoch(42);
+  CHECK(d.on_request(create({{"image", "busybox"}}), fleet_of({"h1"}), 0).empty());
+  REQUIRE(commits.size() == 1);
+  CHECK(commits[0].second["hosts"] == json::array({json::array({"h1", 1})}));
+  CHECK(commits[0].second["epoch"] == 42);
+  // A retry while etcd has not answered sends nothing and commits nothing more.
+  CHECK(d.on_request(create({{"image", "busybox"}}), fleet_of({"h1"}), 10).empty());
+  CHECK(commits.size() == 1);
+  // etcd holds another leader's placement: it is used, with this leader's epoch.
+  json theirs = {{"hosts", json::array({json::array({"h7", 1})})}, {"epoch", 7}};
+  auto out = d.on_placed("req1", true, theirs, "", 20);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].topic == "req/host/h7/");
+  CHECK(out[0].env.epoch == 42);
+}
+
+TEST_CASE("etcd mode: an unplaceable request looks for a committed placement, else 503") {
+  create_dispatcher d("broker-2", 1);
+  bool probed = false;
+  d.set_commit([&](const std::string&, const json&, bool probe) { probed = probe; });
+  CHECK(d.on_request(create({{"image", "busybox"}}), fleet_of({}), 0).empty());
+  CHECK(probed);
+  auto out = d.on_placed("req1", false, nullptr, "no placement", 10);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].env.code == 503);
+  // etcd unreachable while placing: 503, the requester retries.
+  CHECK(d.on_request(create({{"image", "busybox"}}, "req2"), fleet_of({"h1"}), 20).empty());
+  out = d.on_placed("req2", false, nullptr, "unreachable", 30);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].env.code == 503);
+}

@@ -78,6 +78,12 @@ hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_key
   control_ = std::make_unique<control_endpoint>(ctx_, std::move(router), core_,
                                                 settings_.max_message_bytes);
   connect_peers();
+  if (core_.etcd_mode()) {
+    etcd_ = std::make_unique<etcd_link>(
+        ctx_, etcd_link_settings{settings_.etcd_endpoints, settings_.etcd_prefix, core_.client_id(),
+                                 settings_.etcd_lease_ttl_s});
+    core_.set_etcd_sink([this](nlohmann::json c) { etcd_->send(c); });
+  }
   core_.set_stats_source([this] {
     auto j = counters_.to_json();
     j.update(control_->counters());
@@ -150,7 +156,9 @@ void hub::run(zmq::socket_t& pipe) {
                                        {xsub_.handle(), 0, ZMQ_POLLIN, 0},
                                        {xpub_.handle(), 0, ZMQ_POLLIN, 0},
                                        {control_->syncer_socket().handle(), 0, ZMQ_POLLIN, 0}};
+    std::size_t peers_at = items.size(), etcd_at = items.size() + (peers_ ? 1 : 0);
     if (peers_) items.push_back({peers_.handle(), 0, ZMQ_POLLIN, 0});
+    if (etcd_) items.push_back({etcd_->events().handle(), 0, ZMQ_POLLIN, 0});
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - steady::now());
     zmq::poll(items, std::max(wait, std::chrono::milliseconds(0)));
     if (items[0].revents & ZMQ_POLLIN) {
@@ -160,6 +168,7 @@ void hub::run(zmq::socket_t& pipe) {
     if (items[1].revents & ZMQ_POLLIN) handle_zap();
     if (items[5].revents & ZMQ_POLLIN) control_->handle_sync_completions();
     if ((items[2].revents & ZMQ_POLLIN) && control_->handle_requests()) rebind_needed_ = true;
+    if (etcd_ && (items[etcd_at].revents & ZMQ_POLLIN)) drain_etcd();
     if (rebind_needed_) {
       // A key was cut off: no message is read from the old sockets after this point.
       rebind_needed_ = false;
@@ -170,8 +179,9 @@ void hub::run(zmq::socket_t& pipe) {
     }
     if (items[3].revents & ZMQ_POLLIN) forward_batch();
     if (items[4].revents & ZMQ_POLLIN) drain_subscriptions();
-    if (peers_ && (items[6].revents & ZMQ_POLLIN)) drain_peers();
+    if (peers_ && (items[peers_at].revents & ZMQ_POLLIN)) drain_peers();
     if (steady::now() >= next_tick) {
+      if (etcd_) control_->handle_sync_completions();  // etcd_wait_ms deadlines
       publish(core_.tick(common::now_ms()));
       next_tick = steady::now() + tick_every;
       log_summary();
@@ -340,6 +350,17 @@ void hub::drain_peers() {
     auto env = common::decode(view(body));
     if (env) core_.heard_peer(*env, common::now_ms());
   }
+}
+
+void hub::drain_etcd() {
+  for (int n = 0; n < 256; ++n) {
+    auto ev = etcd_->receive();
+    if (!ev) return;
+    auto o = core_.on_etcd_event(*ev, common::now_ms());
+    publish(o.out);
+    if (o.cut_off) rebind_needed_ = true;
+  }
+  control_->handle_sync_completions();  // replies that waited for etcd
 }
 
 void hub::publish(const publications& out) {

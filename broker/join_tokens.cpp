@@ -49,6 +49,7 @@ common::result<join_tokens::issued> join_tokens::create(std::int64_t ttl_seconds
   std::string h = hash(t.token);
   if (auto s = db_.put(std::string(token_prefix) + h, t.expires_ms, true); !s) return s.err();
   expires_[h] = t.expires_ms;
+  if (publish_) publish_(h, ttl_seconds);
   return t;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,10 +33,17 @@ class join_tokens {
   std::size_t purge_expired(std::int64_t now_ms);
   std::size_t size() const { return expires_.size(); }
 
- private:
+  // With --etcd tokens are spent in etcd, where every broker's tokens are: create also hands the
+  // token's hash and lifetime to `publish`, and enrollment asks etcd to spend a token and accept
+  // the key in one transaction (broker_core sends it) instead of consume().
+  using publish_fn = std::function<void(const std::string& hash, std::int64_t ttl_seconds)>;
+  void set_publish(publish_fn fn) { publish_ = std::move(fn); }
+  bool in_etcd() const { return static_cast<bool>(publish_); }
   static std::string hash(std::string_view token);
 
+ private:
   state_db& db_;
+  publish_fn publish_;
   std::unordered_map<std::string, std::int64_t> expires_;  // token hash -> unix ms
 };
 

@@ -115,8 +115,9 @@ key_store::key_store(state_db& db, std::size_t max_pending) : db_(db), max_pendi
   });
 }
 
-common::result<void> key_store::save(const key_entry& e, bool sync) {
+common::result<void> key_store::save(const key_entry& e, bool sync, bool create_only) {
   ++generation_;
+  if (mirror_) mirror_(e, create_only);
   return db_.put(std::string(key_prefix) + e.public_key, e.to_json(), sync);
 }
 
@@ -185,7 +186,7 @@ bool key_store::note_pending(std::string_view public_key, std::string_view name,
   key_entry e{std::string(public_key), role::agent, std::string(name), key_state::pending, now_ms};
   ++pending_count_;
   // Not synced: a pending key is a note for the admin, and ZAP must not wait on a disk.
-  auto saved = save(e, false);
+  auto saved = save(e, false, true);
   keys_.emplace(e.public_key, std::move(e));
   return saved.ok();
 }
@@ -219,6 +220,36 @@ common::result<key_entry> key_store::set_refused(std::string_view public_key, ke
   it->second.updated_ms = now_ms;
   if (auto s = save(it->second); !s) return s.err();
   return it->second;
+}
+
+}  // namespace dockmesh::broker
+
+namespace dockmesh::broker {
+
+bool key_store::apply_remote(const nlohmann::json& record) {
+  auto e = entry_from_json(record);
+  if (!e) {
+    DM_LOG(warn) << "ignoring a malformed key record from etcd";
+    return false;
+  }
+  auto [it, inserted] = keys_.try_emplace(e->public_key, *e);
+  key_entry before = it->second;
+  if (!inserted) {
+    if (before.state == e->state && before.who == e->who && before.name == e->name) return false;
+    it->second = *e;
+  }
+  if (!inserted && before.state == key_state::pending) --pending_count_;
+  if (e->state == key_state::pending) ++pending_count_;
+  ++generation_;
+  // Only a cache of etcd: no sync, and not mirrored back.
+  if (auto s = db_.put(std::string(key_prefix) + e->public_key, e->to_json(), false); !s) {
+    DM_LOG(warn) << "caching a key record: " << s.err().message;
+  }
+  DM_LOG(info) << "key " << to_string(e->who) << ":" << e->name << " ("
+               << e->public_key.substr(0, 8) << "...) is " << to_string(e->state)
+               << " (changed at another broker)";
+  return !inserted && before.state == key_state::accepted &&
+         (e->state != key_state::accepted || e->who != before.who || e->name != before.name);
 }
 
 }  // namespace dockmesh::broker

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,17 +64,26 @@ class key_store {
   common::result<key_entry> set_refused(std::string_view public_key, key_state state,
                                         std::int64_t now_ms);  // rejected or revoked
 
+  // With --etcd: every local change is also handed to `mirror` (create_only for a pending note,
+  // which must not overwrite another broker's decision), and changes made at other brokers come
+  // back through apply_remote. Returns true when an accepted key lost access or changed identity
+  // (the hub must then cut its live connections).
+  using mirror_fn = std::function<void(const key_entry&, bool create_only)>;
+  void set_mirror(mirror_fn fn) { mirror_ = std::move(fn); }
+  bool apply_remote(const nlohmann::json& record);
+
   // Bumped on every change; lets the hub notice that keys changed.
   std::uint64_t generation() const { return generation_; }
 
  private:
-  common::result<void> save(const key_entry& e, bool sync = true);
+  common::result<void> save(const key_entry& e, bool sync = true, bool create_only = false);
 
   state_db& db_;
   std::size_t max_pending_;
   std::size_t pending_count_ = 0;
   std::unordered_map<std::string, key_entry> keys_;
   std::uint64_t generation_ = 0;
+  mirror_fn mirror_;
 };
 
 }  // namespace dockmesh::broker

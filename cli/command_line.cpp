@@ -60,10 +60,15 @@ const std::vector<command_spec>& command_table() {
        0,
        "audit [--since T] [--user U] [--limit N] state-changing requests, newest first (admin)"},
       {"keys",
-       {{"ttl", true}},
+       {{"ttl", true}, {"role", true}, {"name", true}},
        1,
        2,
-       "keys list | accept|reject|revoke KEY | token create --ttl SECONDS"},
+       "keys list | accept KEY [--role R] [--name N] | reject|revoke KEY | token create --ttl S"},
+      {"status",
+       {},
+       0,
+       0,
+       "status                            every broker: reachable, leader, epoch, etcd health"},
   };
   return table;
 }
@@ -109,6 +114,8 @@ common::result<void> check_words(const command_spec& spec, const command_line& c
             (verb == "token" && cl.words.size() == 2 && cl.words[1] == "create");
   if (!ok)
     return make_error(errc::invalid_argument, "usage: dockmeshctl " + std::string(spec.usage));
+  if ((cl.has("role") || cl.has("name")) && verb != "accept")
+    return make_error(errc::invalid_argument, "--role and --name go with keys accept");
   if (verb == "token" && !cl.has("ttl"))
     return make_error(errc::invalid_argument, "keys token create needs --ttl SECONDS");
   return {};

@@ -97,6 +97,13 @@ TEST_CASE("keys subcommands are checked") {
   CHECK_FALSE(parse({"keys", "accept"}).ok());
   CHECK_FALSE(parse({"keys", "list", "x"}).ok());
   CHECK_FALSE(parse({"keys", "burn", "x"}).ok());
+  auto named = parse({"keys", "accept", "KEY", "--role", "agent", "--name", "host9.mesh.test"});
+  REQUIRE(named.ok());
+  CHECK(named->value("role") == "agent");
+  CHECK(named->value("name") == "host9.mesh.test");
+  CHECK_FALSE(parse({"keys", "revoke", "KEY", "--name", "x"}).ok());
+  CHECK(parse({"status"}).ok());
+  CHECK_FALSE(parse({"status", "x"}).ok());
 }
 
 TEST_CASE("keygen and watch forms") {

@@ -77,11 +77,14 @@ std::pair<std::string, json> keys_call(const command_line& cl) {
     if (ttl <= 0) throw std::invalid_argument("--ttl must be a positive number of seconds");
     return {std::string(names::token_create), json{{"ttl_seconds", ttl}}};
   }
-  // keys accept|reject|revoke KEY
+  // keys accept|reject|revoke KEY [--role R] [--name N]
   std::string_view action = verb == "accept"   ? names::keys_accept
                             : verb == "reject" ? names::keys_reject
                                                : names::keys_revoke;
-  return {std::string(action), json{{"key", cl.words[1]}}};
+  json body = {{"key", cl.words[1]}};
+  if (verb == "accept" && cl.has("role")) body["role"] = cl.value("role");
+  if (verb == "accept" && cl.has("name")) body["name"] = cl.value("name");
+  return {std::string(action), body};
 }
 
 }  // namespace
@@ -137,6 +140,8 @@ int run_command(const command_line& cl, const po::variables_map& vm, std::ostrea
   if (cl.command == "keygen") return run_keygen(ctx);
   if (cl.command == "send") return run_send(ctx);
   if (cl.command == "watch") return run_watch(ctx);
+  if (cl.command == "status") return run_status(ctx);
+  if (cl.command == "keys" && !cl.words.empty() && cl.words[0] == "list") return run_keys_list(ctx);
   return run_directory_command(ctx);
 }
 

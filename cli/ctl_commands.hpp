@@ -43,6 +43,8 @@ int run_keygen(const ctl_context& ctx);             // ctl_commands.cpp
 int run_directory_command(const ctl_context& ctx);  // ctl_commands.cpp: hosts, containers, keys
 int run_send(const ctl_context& ctx);               // send_command.cpp
 int run_watch(const ctl_context& ctx);              // watch_command.cpp
+int run_status(const ctl_context& ctx);             // status_command.cpp: every broker's view
+int run_keys_list(const ctl_context& ctx);          // status_command.cpp: keys, where active
 
 // One control call; on a 2xx reply prints its body. Shared by the directory commands.
 int print_control_call(const ctl_context& ctx, common::control_client& control,

@@ -26,6 +26,7 @@ std::uint32_t field_count(const envelope& e) {
     n += s->empty() ? 0 : 1;
   n += e.attempt ? 1 : 0;
   n += e.deadline ? 1 : 0;
+  n += e.epoch ? 1 : 0;
   n += e.code ? 1 : 0;
   n += e.body.is_null() ? 0 : 1;
   n += e.err ? 1 : 0;
@@ -96,6 +97,7 @@ result<void> read_field(std::string_view key, const msgpack::object& val, envelo
   if (key == "user") return str_field(e.user);
   if (key == "role") return str_field(e.role);
   if (key == "deadline") return int_field(e.deadline);
+  if (key == "epoch") return int_field(e.epoch);
   if (key == "re") return str_field(e.re);
   if (key == "code") return int_field(e.code);
   if (key == "error") return read_error(val, e);
@@ -136,6 +138,10 @@ std::string encode(const envelope& e) {
   if (e.deadline) {
     pack_str(pk, "deadline");
     pk.pack_int64(e.deadline);
+  }
+  if (e.epoch) {
+    pack_str(pk, "epoch");
+    pk.pack_int64(e.epoch);
   }
   if (e.code) {
     pack_str(pk, "code");
@@ -276,6 +282,7 @@ json to_json(const envelope& e) {
   opt("role", e.role);
   opt("re", e.re);
   if (e.deadline) j["deadline"] = e.deadline;
+  if (e.epoch) j["epoch"] = e.epoch;
   if (e.code) j["code"] = e.code;
   if (!e.body.is_null()) j["body"] = e.body;
   if (e.err) j["error"] = {{"code", to_string(e.err->code)}, {"message", e.err->message}};

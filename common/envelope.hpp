@@ -29,6 +29,8 @@ struct envelope {
   std::string user;      // set by the bridge from the authenticated user; never by the UI
   std::string role;      // "admin" | "user" | "" (set by bridge/CLI)
   std::int64_t deadline = 0;  // unix ms; 0 = none
+  std::int64_t epoch = 0;     // scheduled requests: the scheduling leader's fencing epoch (etcd
+                              // revision of its leadership); agents refuse a lower one. 0 = none
   std::string re;        // replies: the request id
   int code = 0;          // replies: HTTP-like status
   nlohmann::json body;   // object (or null)

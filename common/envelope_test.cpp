@@ -16,6 +16,7 @@ envelope sample_request() {
   e.user = "alice";
   e.role = "user";
   e.deadline = 1700000000123;
+  e.epoch = 42;
   e.body = {{"image", "local/busybox:latest"}, {"cmd", {"sleep", "60"}}, {"n", -3},
             {"ok", true}, {"ratio", 0.5}, {"nested", {{"a", {1, 2, {{"b", nullptr}}}}}}};
   return e;
@@ -41,6 +42,7 @@ TEST_CASE("a request round-trips through the codec") {
   CHECK(d->user == "alice");
   CHECK(d->role == "user");
   CHECK(d->deadline == e.deadline);
+  CHECK(d->epoch == 42);
   CHECK(d->body == e.body);
   CHECK_FALSE(d->is_reply());
 }

@@ -56,9 +56,10 @@ libboost-dev libboost-program-options-dev libcurl4-openssl-dev doctest-dev libso
 libvalijson-dev libsystemd-dev
 # sanitizer and fuzz builds
 clang-14 libclang-rt-14-dev
-# running a mesh and the integration tests
+# running a mesh and the integration tests (etcd: several brokers, --brokers N)
 docker.io containerd runc busybox-static docker-registry
 python3 python3-zmq python3-msgpack python3-jsonschema
+etcd-server etcd-client
 curl iproute2 procps util-linux ca-certificates
 # Debian packages (CPack, dpkg-shlibdeps) and their tests: chroot install, lintian, Ansible
 dpkg-dev debootstrap lintian ansible

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mesh.sh: a throw-away multi-host dockmesh on one machine, for tests, demos and benchmarks.
 #
-#   scripts/mesh.sh up   --hosts N --dir DIR [--base-port P] [--label hostI:k=v]...
+#   scripts/mesh.sh up   --hosts N --dir DIR [--brokers N] [--base-port P] [--label hostI:k=v]...
 #                        [--build-dir B] [--docker-only] [--no-bridge] [--timeout S]
 #   scripts/mesh.sh down --dir DIR [--purge]
 #   scripts/mesh.sh status --dir DIR
@@ -15,6 +15,9 @@
 # any process still running from DIR (containerd and shims that our dockerds spawned). Both
 # commands are safe to run twice. `restart-agent` stops host I's agent and starts it again with
 # the same arguments (DIR/host<i>/agent.argv), waiting until the directory has it up. Ports: broker XSUB P, XPUB P+1, ROUTER P+2, bridge P+10.
+# --brokers N (1..3, default 1): N brokers (broker i at P+3(i-1)) that agree through a
+# three-member etcd cluster on loopback (scripts/lib/mesh_etcd.sh: data in DIR/etcd<k>, client
+# ports P+12, P+14, P+16); every agent, the bridge and dockmeshctl.conf name all brokers.
 # Files: DIR/dockmeshctl.conf, DIR/admin.key, DIR/broker.key (server pair), DIR/broker.pub
 # ("public-key = <Z85>"), DIR/authorized_keys, DIR/host<i>/agent.key, DIR/bridge.key,
 # DIR/bridge.url, DIR/admin.password, DIR/pids/<name>.pid, DIR/logs/<name>.log.
@@ -28,6 +31,7 @@ readonly MARKER=.dockmesh-mesh
 
 HOSTS=1
 AGENT_HOST=""
+BROKERS=1
 DIR=""
 BASE_PORT=7400
 BUILD_DIR="${MESH_BUILD_DIR:-$SOURCE_DIR/build}"
@@ -132,6 +136,8 @@ stray_pids() {
 
 # shellcheck source=scripts/lib/mesh_docker.sh
 source "$SCRIPT_DIR/lib/mesh_docker.sh"
+# shellcheck source=scripts/lib/mesh_etcd.sh
+source "$SCRIPT_DIR/lib/mesh_etcd.sh"
 # shellcheck source=scripts/lib/mesh_services.sh
 source "$SCRIPT_DIR/lib/mesh_services.sh"
 
@@ -142,6 +148,7 @@ parse_args() {
     case "$1" in
       --host) AGENT_HOST="${2:?--host needs a host number}"; shift 2 ;;
       --hosts) HOSTS="${2:?--hosts needs a number}"; shift 2 ;;
+      --brokers) BROKERS="${2:?--brokers needs a number}"; shift 2 ;;
       --dir) DIR="${2:?--dir needs a path}"; shift 2 ;;
       --base-port) BASE_PORT="${2:?--base-port needs a number}"; shift 2 ;;
       --label) LABELS+=("${2:?--label needs hostI:k=v}"); shift 2 ;;
@@ -156,6 +163,7 @@ parse_args() {
   done
   [[ -n "$DIR" ]] || die "--dir DIR is required"
   [[ "$HOSTS" =~ ^[1-9][0-9]*$ ]] || die "--hosts must be a positive number, got '$HOSTS'"
+  [[ "$BROKERS" =~ ^[1-3]$ ]] || die "--brokers must be 1, 2 or 3, got '$BROKERS'"
   [[ "$BASE_PORT" =~ ^[0-9]+$ ]] || die "--base-port must be a number, got '$BASE_PORT'"
   ((BASE_PORT >= 1024 && BASE_PORT <= 65000)) ||
     die "--base-port must be a number in 1024..65000, got '$BASE_PORT'"
@@ -185,8 +193,16 @@ cmd_up() {
   touch "$DIR/$MARKER"
   echo "$HOSTS" >"$DIR/hosts"
   echo "$BASE_PORT" >"$DIR/base-port"
+  echo "$BROKERS" >"$DIR/brokers"
   rm -f "$DIR/bridge.url"
-  ((DOCKER_ONLY)) || check_ports_free "$BASE_PORT" "$((BASE_PORT + 1))" "$((BASE_PORT + 2))" "$((BASE_PORT + 10))"
+  if ((DOCKER_ONLY == 0)); then
+    local ports=("$((BASE_PORT + 10))") b p
+    for ((b = 1; b <= BROKERS; b++)); do
+      p="$(broker_port "$b")"; ports+=("$p" "$((p + 1))" "$((p + 2))")
+    done
+    ((BROKERS > 1)) && mapfile -t -O "${#ports[@]}" ports < <(etcd_ports)
+    check_ports_free "${ports[@]}"
+  fi
   # A failure half-way leaves nothing running.
   trap 'rc=$?; if ((rc != 0)); then note "up failed; stopping what was started"; cmd_down_quiet; fi' EXIT
   start_dockerds
@@ -211,7 +227,11 @@ cmd_down() {
   local agents=()
   for ((i = 1; i <= n; i++)); do agents+=("agent-host$i"); done
   ((${#agents[@]})) && stop_group "${agents[@]}"
-  stop_group broker
+  local brokers=1 b names=()
+  [[ -r "$DIR/brokers" ]] && brokers="$(cat "$DIR/brokers")"
+  for ((b = 1; b <= brokers; b++)); do names+=("$(broker_name "$b")"); done
+  stop_group "${names[@]}"
+  ((brokers > 1)) && stop_etcd
   local dockerds=()
   for ((i = 1; i <= n; i++)); do dockerds+=("dockerd-host$i"); done
   ((${#dockerds[@]})) && stop_group "${dockerds[@]}"

@@ -60,12 +60,25 @@ make_keys() {
 # broker-key names a file, not the Z85 text: config files end a value at '#', and '#' is one of
 # Z85's characters.
 write_ctl_config() {
-  cat >"$DIR/dockmeshctl.conf" <<EOF
-# dockmeshctl configuration for the mesh in $DIR (written by scripts/mesh.sh)
-broker = 127.0.0.1:$BASE_PORT
-broker-key = $DIR/broker.pub
-key = $DIR/admin.key
-EOF
+  local i
+  {
+    echo "# dockmeshctl configuration for the mesh in $DIR (written by scripts/mesh.sh)"
+    for ((i = 1; i <= BROKERS; i++)); do echo "broker = 127.0.0.1:$(broker_port "$i")"; done
+    echo "broker-key = $DIR/broker.pub"
+    echo "key = $DIR/admin.key"
+  } >"$DIR/dockmeshctl.conf"
+}
+
+# broker_port I: broker I's XSUB port (XPUB +1, ROUTER +2). Broker 1 keeps the base port.
+broker_port() { echo $((BASE_PORT + 3 * ($1 - 1))); }
+
+# broker_name I: the pid/log name of broker I ("broker" for the first, as with one broker).
+broker_name() { if (($1 == 1)); then echo broker; else echo "broker$1"; fi; }
+
+# --broker HOST:PORT for every broker, one word a line: every client connects to all of them.
+broker_args() {
+  local i
+  for ((i = 1; i <= BROKERS; i++)); do printf '%s\n' --broker "127.0.0.1:$(broker_port "$i")"; done
 }
 
 # Fails unless every TCP port the mesh needs is free on 127.0.0.1.
@@ -78,14 +91,19 @@ check_ports_free() {
   done
 }
 
+# start_broker [I]: broker I (default 1); with several brokers each has --broker-id I and --etcd.
 start_broker() {
   need_binary dockmesh-broker
-  mkdir -p "$DIR/broker"
-  start_process broker "$(bin dockmesh-broker)" --data-dir "$DIR/broker" \
+  local i="${1:-1}" name port ha=()
+  name="$(broker_name "$i")"
+  port="$(broker_port "$i")"
+  ((BROKERS > 1)) && ha=(--broker-id "$i" --etcd "$(etcd_client_urls)" --etcd-lease-ttl 1)
+  mkdir -p "$DIR/$name"
+  start_process "$name" "$(bin dockmesh-broker)" --data-dir "$DIR/$name" \
     --server-key "$DIR/broker.key" --authorized-keys "$DIR/authorized_keys" \
-    --xsub-endpoint "tcp://127.0.0.1:$BASE_PORT" \
-    --xpub-endpoint "tcp://127.0.0.1:$((BASE_PORT + 1))" \
-    --router-endpoint "tcp://127.0.0.1:$((BASE_PORT + 2))" --log-level "$LOG_LEVEL"
+    --xsub-endpoint "tcp://127.0.0.1:$port" \
+    --xpub-endpoint "tcp://127.0.0.1:$((port + 1))" \
+    --router-endpoint "tcp://127.0.0.1:$((port + 2))" "${ha[@]+"${ha[@]}"}" --log-level "$LOG_LEVEL"
 }
 
 # labels_for I: the --label arguments for host I, from --label hostI:k=v (or I:k=v).
@@ -109,11 +127,12 @@ check_labels() {
 
 start_agents() {
   need_binary dockmesh-agent
-  local i labels
+  local i labels brokers
+  mapfile -t brokers < <(broker_args)
   for ((i = 1; i <= HOSTS; i++)); do
     mapfile -t labels < <(labels_for "$i")
     local argv=("$(bin dockmesh-agent)" --fqdn "host$i.mesh.test" \
-      --docker-socket "$DIR/host$i/docker.sock" --broker "127.0.0.1:$BASE_PORT" \
+      --docker-socket "$DIR/host$i/docker.sock" "${brokers[@]}" \
       --broker-key "$BROKER_PUB" --key "$DIR/host$i/agent.key" \
       --policy-registry localhost --policy-registry 127.0.0.1 \
       "${labels[@]+"${labels[@]}"}" --log-level "$LOG_LEVEL")
@@ -140,10 +159,11 @@ restart_agent() {
 
 start_bridge() {
   # The web UI and the schemas: the bridge's built-in defaults (its --static-dir/--schemas-dir).
-  local port=$((BASE_PORT + 10))
+  local port=$((BASE_PORT + 10)) brokers
+  mapfile -t brokers < <(broker_args)
   mkdir -p "$DIR/bridge"
   start_process bridge "$(bin dockmesh-bridge)" --data-dir "$DIR/bridge" \
-    --listen "127.0.0.1:$port" --broker "127.0.0.1:$BASE_PORT" --broker-key "$BROKER_PUB" \
+    --listen "127.0.0.1:$port" "${brokers[@]}" --broker-key "$BROKER_PUB" \
     --key "$DIR/bridge.key" --admin-password-file "$DIR/admin.password" \
     --log-level "$LOG_LEVEL"
   echo "http://127.0.0.1:$port/" >"$DIR/bridge.url"
@@ -153,7 +173,7 @@ start_bridge() {
 wait_hosts_up() {
   local deadline=$((SECONDS + TIMEOUT)) out="" i
   while :; do
-    check_alive broker
+    for ((i = 1; i <= BROKERS; i++)); do check_alive "$(broker_name "$i")"; done
     for ((i = 1; i <= HOSTS; i++)); do check_alive "agent-host$i"; done
     out="$("$(bin dockmeshctl)" --config "$DIR/dockmeshctl.conf" --timeout 2000 hosts 2>&1 || true)"
     if HOSTS="$HOSTS" "$PY" -c '
@@ -202,7 +222,9 @@ start_services() {
   need_binary dockmeshctl
   make_keys
   write_ctl_config
-  start_broker
+  local b
+  ((BROKERS > 1)) && start_etcd
+  for ((b = 1; b <= BROKERS; b++)); do start_broker "$b"; done
   start_agents
   local with_bridge=0
   if ((NO_BRIDGE == 0)) && [[ -x "$(bin dockmesh-bridge)" ]]; then with_bridge=1; start_bridge; fi
@@ -212,7 +234,8 @@ start_services() {
 }
 
 print_summary() {
-  echo "mesh up in $DIR: $HOSTS host(s), broker 127.0.0.1:$BASE_PORT"
+  echo "mesh up in $DIR: $HOSTS host(s), $BROKERS broker(s) from 127.0.0.1:$BASE_PORT"
+  ((BROKERS > 1)) && echo "  etcd:        $(etcd_client_urls) (3 members, data in $DIR/etcd<i>)"
   echo "  dockmeshctl: $(bin dockmeshctl) --config $DIR/dockmeshctl.conf hosts"
   [[ -s "$DIR/bridge.url" ]] && echo "  bridge:      $(cat "$DIR/bridge.url") (user admin, password in $DIR/admin.password)"
   echo "  logs:        $DIR/logs/"

@@ -56,11 +56,13 @@ def _port_free(port):
             return False
 
 
-def free_base_port():
-    """A base port P with P, P+1, P+2 (broker) and P+10 (bridge) free on 127.0.0.1."""
+def free_base_port(brokers=1):
+    """A base port P with P, P+1, P+2 (broker) and P+10 (bridge) free on 127.0.0.1; with
+    several brokers, everything mesh.sh --brokers uses (P..P+17: brokers, bridge, etcd)."""
+    needed = (0, 1, 2, 10) if brokers == 1 else range(0, 18)
     for _ in range(200):
         p = random.randrange(20000, 60000, 20)
-        if all(_port_free(p + k) for k in (0, 1, 2, 10)):
+        if all(_port_free(p + k) for k in needed):
             return p
     raise RuntimeError("no free port range found on 127.0.0.1")
 
@@ -151,8 +153,9 @@ class Watch:
 
 
 class Mesh:
-    def __init__(self, hosts=2, labels=None, bridge=True, timeout=90):
+    def __init__(self, hosts=2, labels=None, bridge=True, timeout=90, brokers=1):
         self.hosts = hosts
+        self.brokers = brokers
         self.labels = labels or {}
         self.bridge = bridge
         self.timeout = timeout
@@ -175,8 +178,9 @@ class Mesh:
 
     def up(self):
         self.dir = tempfile.mkdtemp(prefix="dm", dir="/tmp")
-        self.base_port = free_base_port()
-        argv = [MESH_SH, "up", "--hosts", str(self.hosts), "--dir", self.dir,
+        self.base_port = free_base_port(self.brokers)
+        argv = [MESH_SH, "up", "--hosts", str(self.hosts), "--brokers", str(self.brokers),
+                "--dir", self.dir,
                 "--base-port", str(self.base_port), "--build-dir", BUILD_DIR,
                 "--timeout", str(self.timeout)]
         for i, labels in sorted(self.labels.items()):
@@ -222,6 +226,13 @@ class Mesh:
 
     def fqdn(self, i):
         return "host%d.mesh.test" % i
+
+    def broker_port(self, i):
+        """Broker i's XSUB port (1-based; mesh.sh --brokers puts broker i at P+3(i-1))."""
+        return self.base_port + 3 * (i - 1)
+
+    def broker_name(self, i):
+        return "broker" if i == 1 else "broker%d" % i
 
     def socket_path(self, i):
         return os.path.join(self.dir, "host%d" % i, "docker.sock")

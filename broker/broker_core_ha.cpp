@@ -1,0 +1,102 @@
+// broker_core's etcd side (declared in broker_core.hpp): the sink that mirrors key changes and
+// placements to etcd, and what etcd_link reports back. Hub thread.
+#include "broker/broker_core.hpp"
+
+#include "common/log.hpp"
+
+namespace dockmesh::broker {
+
+using nlohmann::json;
+
+json ha_view::to_json(std::int64_t now_ms) const {
+  return {{"etcd_ok", etcd_ok},
+          {"leader", leader && now_ms < valid_until},
+          {"epoch", epoch},
+          {"leader_id", holder},
+          {"etcd_endpoint", endpoint},
+          {"etcd_error", error},
+          {"scheduling", leader && now_ms < valid_until},
+          {"keys_revision", keys_revision}};
+}
+
+bool broker_core::is_leader(std::int64_t now_ms) const {
+  if (!etcd_mode()) return peers_.is_leader(now_ms);
+  // valid_until is checked here, at the moment of use: a broker that was frozen past its lease
+  // does not schedule even before etcd_link tells it that it lost.
+  return ha_.leader && now_ms < ha_.valid_until;
+}
+
+std::optional<bool> broker_core::etcd_settled(std::uint64_t ticket) const {
+  if (ticket > etcd_acked_through_) return std::nullopt;
+  return etcd_failed_.count(ticket) == 0;
+}
+
+void broker_core::set_etcd_sink(std::function<void(json)> sink) {
+  etcd_sink_ = [this, sink = std::move(sink)](json c) {
+    c["ticket"] = etcd_unclaimed_ = ++etcd_next_ticket_;
+    sink(std::move(c));
+  };
+  keys_.set_mirror([this](const key_entry& e, bool create_only) {
+    etcd_sink_({{"op", create_only ? "note-key" : "put-key"},
+                {"public_key", e.public_key},
+                {"record", e.to_json()}});
+  });
+  dispatcher_.set_commit([this](const std::string& id, const json& record, bool probe) {
+    etcd_sink_({{"op", "place"}, {"id", id}, {"record", record}, {"probe", probe}});
+  });
+  tokens_.set_publish([this](const std::string& hash, std::int64_t ttl_seconds) {
+    etcd_sink_({{"op", "put-token"}, {"hash", hash}, {"ttl_seconds", ttl_seconds}});
+  });
+  control_.set_spend_in_etcd([this](const std::string& hash, const key_entry& accepted) {
+    etcd_sink_({{"op", "enroll"}, {"hash", hash}, {"public_key", accepted.public_key},
+                {"record", accepted.to_json()}});
+  });
+  // Seed etcd with what this broker was started with (--authorized-keys): created only where
+  // etcd has no record, so a key revoked elsewhere stays revoked.
+  for (const auto& e : keys_.list())
+    if (e.state == key_state::accepted)
+      etcd_sink_({{"op", "note-key"}, {"public_key", e.public_key}, {"record", e.to_json()}});
+}
+
+etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {
+  etcd_outcome o;
+  std::string kind = ev.value("ev", "");
+  if (kind == "leader") {
+    bool was = is_leader(now_ms);
+    bool was_ok = ha_.etcd_ok;
+    ha_.etcd_ok = ev.value("etcd_ok", false);
+    ha_.leader = ev.value("leader", false);
+    ha_.epoch = ev.value("epoch", std::int64_t{0});
+    ha_.valid_until = ev.value("valid_until", std::int64_t{0});
+    ha_.holder = ev.value("holder", "");
+    ha_.endpoint = ev.value("endpoint", "");
+    ha_.error = ev.value("error", "");
+    if (ha_.leader) dispatcher_.set_epoch(ha_.epoch);
+    if (was != is_leader(now_ms) || was_ok != ha_.etcd_ok) {
+      DM_LOG(info) << "etcd " << (ha_.etcd_ok ? "reachable" : "unreachable: " + ha_.error)
+                   << "; scheduling leader " << (ha_.holder.empty() ? "none" : ha_.holder)
+                   << " epoch " << ha_.epoch << (is_leader(now_ms) ? " (this broker)" : "");
+    }
+  } else if (kind == "keys-snapshot") {
+    ha_.keys_revision = ev.value("revision", std::int64_t{0});
+    for (const auto& r : ev.value("keys", json::array())) o.cut_off |= keys_.apply_remote(r);
+  } else if (kind == "key") {
+    o.cut_off = keys_.apply_remote(ev.value("record", json::object()));
+  } else if (kind == "placed") {
+    etcd_acked_through_ = std::max(etcd_acked_through_, ev.value("ticket", std::uint64_t{0}));
+    o.out = dispatcher_.on_placed(ev.value("id", ""), ev.value("ok", false),
+                                  ev.value("record", json::object()), ev.value("error", ""), now_ms);
+  } else if (kind == "ack") {
+    auto ticket = ev.value("ticket", std::uint64_t{0});
+    etcd_acked_through_ = std::max(etcd_acked_through_, ticket);
+    if (!ev.value("ok", false)) {
+      etcd_failed_.insert(ticket);
+      if (etcd_failed_.size() > 1024) etcd_failed_.erase(etcd_failed_.begin());
+      DM_LOG(warn) << "etcd did not take a key change (" << ev.value("error", "")
+                   << "); it holds locally until the next snapshot";
+    }
+  }
+  return o;
+}
+
+}  // namespace dockmesh::broker

@@ -1,0 +1,195 @@
+// etcd_client and etcd_link against a real single-member etcd (Debian's etcd-server, started on
+// free loopback ports in a temporary directory and killed at the end).
+#include "broker/etcd_client.hpp"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "broker/etcd_link.hpp"
+#include "broker/test_support.hpp"
+
+namespace dockmesh::broker {
+namespace {
+
+using namespace std::chrono_literals;
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// One etcd member for the length of a test case.
+struct etcd_member {
+  testing::temp_dir dir;
+  std::string url;
+  pid_t pid = -1;
+
+  etcd_member() {
+    int client = free_port(), peer = free_port();
+    url = "http://127.0.0.1:" + std::to_string(client);
+    std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
+    std::vector<std::string> args{"etcd", "--data-dir", dir.str() + "/data", "--name", "t",
+                                  "--listen-client-urls", url, "--advertise-client-urls", url,
+                                  "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls",
+                                  peer_url, "--initial-cluster", "t=" + peer_url,
+                                  "--heartbeat-interval", "50", "--election-timeout", "500"};
+    pid = fork();
+    if (pid == 0) {
+      int log = open((dir.str() + "/etcd.log").c_str(), O_WRONLY | O_CREAT, 0600);
+      dup2(log, 1);
+      dup2(log, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp("etcd", argv.data());
+      _exit(127);
+    }
+    etcd_client probe({url}, 200ms);
+    auto until = std::chrono::steady_clock::now() + 15s;
+    while (!probe.range("x") && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(50ms);
+    REQUIRE_MESSAGE(probe.range("x").ok(), "etcd did not start (is etcd-server installed?)");
+  }
+  ~etcd_member() {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("base64 and prefix helpers") {
+  CHECK(base64_encode("leader") == "bGVhZGVy");
+  CHECK(*base64_decode("bGVhZGVy") == "leader");
+  CHECK_FALSE(base64_decode("not base64!").ok());
+  CHECK(prefix_end("dockmesh/keys/") == "dockmesh/keys0");
+  CHECK(parse_etcd_endpoints("http://a:1,http://b:2/").size() == 2);
+  CHECK_THROWS(parse_etcd_endpoints("a:1"));
+}
+
+TEST_CASE("etcd_client against a real etcd, with a dead endpoint first in the list") {
+  etcd_member etcd;
+  // Port 9 (discard) is closed on loopback: every call fails over to the live member.
+  etcd_client c({"http://127.0.0.1:9", etcd.url}, 300ms);
+  REQUIRE(c.put("p/a", "1").ok());
+  CHECK(c.endpoint() == etcd.url);
+  REQUIRE(c.put("p/b", "2").ok());
+  auto r = c.range("p/", true);
+  REQUIRE(r.ok());
+  CHECK(r->kvs.size() == 2);
+  CHECK(r->kvs[1].value == "2");
+
+  auto first = c.create_if_absent("once", "A");
+  REQUIRE(first.ok());
+  CHECK(first->succeeded);
+  auto second = c.create_if_absent("once", "B");
+  REQUIRE(second.ok());
+  CHECK_FALSE(second->succeeded);
+  REQUIRE(second->kvs.size() == 1);
+  CHECK(second->kvs[0].value == "A");
+  CHECK(second->kvs[0].create_revision == first->revision);
+
+  CHECK(*c.delete_if_present("once"));
+  CHECK_FALSE(*c.delete_if_present("once"));
+
+  REQUIRE(c.put("tokens/h", "{}").ok());
+  CHECK(*c.spend_and_put("tokens/h", "keys/k", "accepted"));
+  CHECK_FALSE(*c.spend_and_put("tokens/h", "keys/k2", "accepted"));  // spent once
+  CHECK(c.range("keys/k")->kvs.size() == 1);
+  CHECK(c.range("keys/k2")->kvs.empty());
+
+  auto lease = c.lease_grant(2);
+  REQUIRE(lease.ok());
+  REQUIRE(c.put("leased", "x", lease->id).ok());
+  CHECK(c.lease_keepalive(lease->id)->ttl_seconds > 0);
+  REQUIRE(c.lease_revoke(lease->id).ok());
+  CHECK(c.range("leased")->kvs.empty());
+  CHECK(c.lease_keepalive(lease->id)->ttl_seconds == 0);
+
+  etcd_client dead({"http://127.0.0.1:9"}, 200ms);
+  CHECK(dead.range("x").err().code == common::errc::unavailable);
+}
+
+TEST_CASE("etcd_client watch sees puts and deletes, and stops when asked") {
+  etcd_member etcd;
+  etcd_client c({etcd.url});
+  auto start = c.put("w/0", "0");
+  REQUIRE(start.ok());
+  std::atomic<bool> stop{false};
+  std::vector<etcd_event> seen;
+  std::thread writer([&] {
+    etcd_client w({etcd.url});
+    (void)w.put("w/1", "one");
+    (void)w.erase("w/0");
+    (void)w.put("other", "not watched");
+  });
+  auto began = std::chrono::steady_clock::now();
+  auto r = c.watch("w/", *start, [&](const std::vector<etcd_event>& ev, std::int64_t) {
+    seen.insert(seen.end(), ev.begin(), ev.end());
+    if (seen.size() >= 3) stop = true;
+  }, stop, 5s);
+  writer.join();
+  CHECK(r.ok());
+  CHECK(std::chrono::steady_clock::now() - began < 4s);
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0].kv.key == "w/0");
+  CHECK(seen[1].kv.value == "one");
+  CHECK(seen[2].deleted);
+}
+
+TEST_CASE("etcd_link: one of two links leads, the other takes over when it stops") {
+  etcd_member etcd;
+  zmq::context_t ctx;
+  auto leader_of = [](etcd_link& l, std::chrono::milliseconds within) {
+    nlohmann::json last = nlohmann::json::object();
+    auto until = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < until) {
+      while (auto ev = l.receive())
+        if (ev->value("ev", "") == "leader" && ev->value("etcd_ok", false)) last = *ev;
+      if (last.value("leader", false)) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    return last;
+  };
+  auto a = std::make_unique<etcd_link>(ctx, etcd_link_settings{{etcd.url}, "t/", "broker-1", 1, 100});
+  auto la = leader_of(*a, 3s);
+  REQUIRE(la.value("leader", false));
+  etcd_link b(ctx, etcd_link_settings{{etcd.url}, "t/", "broker-2", 1, 100});
+  auto lb = leader_of(b, 500ms);
+  CHECK_FALSE(lb.value("leader", false));
+  CHECK(lb.value("holder", "") == "broker-1");
+  a.reset();  // revokes its lease
+  lb = leader_of(b, 3s);
+  REQUIRE(lb.value("leader", false));
+  CHECK(lb.value("epoch", 0) > la.value("epoch", 0));
+
+  b.send({{"op", "place"}, {"id", "r1"}, {"record", {{"hosts", nlohmann::json::array({nlohmann::json::array({"h1", 1})})}}}});
+  b.send({{"op", "place"}, {"id", "r1"}, {"record", {{"hosts", nlohmann::json::array({nlohmann::json::array({"h2", 1})})}}}});
+  std::vector<nlohmann::json> placed;
+  auto until = std::chrono::steady_clock::now() + 3s;
+  while (placed.size() < 2 && std::chrono::steady_clock::now() < until) {
+    while (auto ev = b.receive())
+      if (ev->value("ev", "") == "placed") placed.push_back(*ev);
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(placed.size() == 2);
+  CHECK(placed[0].value("created", false));
+  CHECK_FALSE(placed[1].value("created", true));
+  CHECK(placed[1]["record"]["hosts"][0][0] == "h1");  // the first placement wins
+}
+
+}  // namespace dockmesh::broker

@@ -1,0 +1,293 @@
+#include "broker/etcd_link.hpp"
+
+#include <curl/curl.h>
+
+#include <chrono>
+
+#include "common/envelope.hpp"
+#include "common/log.hpp"
+
+namespace dockmesh::broker {
+namespace {
+
+using nlohmann::json;
+using steady = std::chrono::steady_clock;
+
+// Clocks and lease expiry are not exact: a leader stops acting this long before its lease could
+// have expired at etcd.
+constexpr std::int64_t lease_margin_ms = 250;
+constexpr std::int64_t placement_ttl_s = 900;  // placements outlive the dispatcher's 10 min cache
+
+zmq::socket_t connected(zmq::context_t& ctx, zmq::socket_type type, const std::string& endpoint) {
+  zmq::socket_t s(ctx, type);
+  s.set(zmq::sockopt::linger, 0);
+  s.connect(endpoint);
+  return s;
+}
+
+void emit(zmq::socket_t& out, const json& event) {
+  std::string text = event.dump();
+  (void)out.send(zmq::buffer(text), zmq::send_flags::dontwait);
+}
+
+// The election state of one broker: its lease and what it last learnt about the leader key.
+class campaign {
+ public:
+  campaign(etcd_client& client, const etcd_link_settings& s) : client_(client), s_(s) {}
+
+  json round() {
+    auto started = common::now_ms();
+    std::string error;
+    if (!lease_) grant(error);
+    if (lease_ && error.empty()) keep_alive(started, error);
+    if (lease_ && error.empty()) contend(error);
+    bool ok = error.empty();
+    if (ok != healthy_) {
+      if (ok) {
+        DM_LOG(info) << "etcd reachable at " << client_.endpoint();
+      } else {
+        DM_LOG(warn) << "etcd unreachable (" << error << "): not scheduling; keys as last known";
+      }
+      healthy_ = ok;
+    }
+    if (!ok) leader_ = false;
+    return {{"ev", "leader"},   {"etcd_ok", ok},        {"error", error},
+            {"leader", leader_}, {"epoch", epoch_},      {"valid_until", ok ? valid_until_ : 0},
+            {"holder", holder_}, {"endpoint", client_.endpoint()}};
+  }
+
+  void resign() {
+    if (lease_) (void)client_.lease_revoke(lease_);
+    lease_ = 0;
+  }
+
+ private:
+  void grant(std::string& error) {
+    auto l = client_.lease_grant(s_.lease_ttl_s);
+    if (!l) return void(error = l.err().message);
+    lease_ = l->id;
+    ttl_ms_ = l->ttl_seconds * 1000;
+  }
+
+  void keep_alive(std::int64_t sent_ms, std::string& error) {
+    auto k = client_.lease_keepalive(lease_);
+    if (!k) return void(error = k.err().message);
+    if (k->ttl_seconds <= 0) {  // expired (we were frozen or cut off): campaign again
+      if (leader_) {
+        DM_LOG(warn) << "leader lease expired: no longer scheduling";
+      }
+      lease_ = 0;
+      leader_ = false;
+      return;
+    }
+    valid_until_ = sent_ms + k->ttl_seconds * 1000 - lease_margin_ms;
+  }
+
+  void contend(std::string& error) {
+    json me = {{"holder", s_.holder}};
+    auto t = client_.create_if_absent(s_.prefix + "leader", me.dump(), lease_);
+    if (!t) return void(error = t.err().message);
+    if (t->succeeded) {
+      leader_ = true;
+      epoch_ = t->revision;
+      holder_ = s_.holder;
+      DM_LOG(info) << "elected scheduling leader, epoch " << epoch_;
+      return;
+    }
+    if (t->kvs.empty()) return void(leader_ = false);  // deleted meanwhile: next round
+    const etcd_kv& kv = t->kvs.front();
+    bool mine = kv.lease == lease_;
+    if (leader_ && !mine) {
+      DM_LOG(warn) << "lost scheduling leadership";
+    }
+    leader_ = mine;
+    epoch_ = kv.create_revision;
+    auto v = json::parse(kv.value, nullptr, false);
+    holder_ = v.is_object() ? v.value("holder", "") : "";
+  }
+
+  etcd_client& client_;
+  const etcd_link_settings& s_;
+  std::int64_t lease_ = 0;
+  std::int64_t ttl_ms_ = 0;
+  std::int64_t valid_until_ = 0;
+  std::int64_t epoch_ = 0;
+  std::string holder_;
+  bool leader_ = false;
+  bool healthy_ = false;  // the first good round logs where etcd was reached
+};
+
+template <class T>
+void outcome(json& out, const common::result<T>& r) {
+  out["ok"] = r.ok();
+  if (!r) out["error"] = r.err().message;
+}
+
+// The placement lease is shared by the placements of a few minutes and renewed every 5 min.
+struct placement_lease {
+  std::int64_t id = 0;
+  std::int64_t granted_ms = 0;
+  std::int64_t get(etcd_client& client) {
+    auto now = common::now_ms();
+    if (!id || now - granted_ms > placement_ttl_s * 1000 / 3) {
+      if (auto l = client.lease_grant(placement_ttl_s)) {
+        id = l->id;
+        granted_ms = now;
+      }
+    }
+    return id;
+  }
+};
+
+json place(etcd_client& client, const etcd_link_settings& s, const json& c, placement_lease& lease) {
+  std::string id = c.value("id", "");
+  std::string key = s.prefix + "placement/" + id;
+  json out = {{"ev", "placed"}, {"id", id}, {"ticket", c.value("ticket", 0)}};
+  if (c.value("probe", false)) {  // this broker could not place it: only look
+    auto r = client.range(key);
+    out["ok"] = r.ok() && !r->kvs.empty();
+    if (r && !r->kvs.empty()) out["record"] = json::parse(r->kvs.front().value, nullptr, false);
+    else out["error"] = r ? std::string("no placement") : r.err().message;
+    return out;
+  }
+  auto t = client.create_if_absent(key, c.value("record", json::object()).dump(), lease.get(client));
+  outcome(out, t);
+  if (t && t->succeeded) {
+    out["record"] = c.value("record", json::object());
+    out["created"] = true;
+  } else if (t && !t->kvs.empty()) {
+    out["record"] = json::parse(t->kvs.front().value, nullptr, false);
+    out["created"] = false;
+  } else if (t) {
+    out["ok"] = false;
+    out["error"] = "placement vanished during the transaction";
+  }
+  return out;
+}
+
+json run_command(etcd_client& client, const etcd_link_settings& s, const json& c,
+                 placement_lease& lease) {
+  std::string op = c.value("op", "");
+  json out = {{"ev", "ack"}, {"op", op}, {"ticket", c.value("ticket", 0)}};
+  std::string key = s.prefix + "keys/" + c.value("public_key", "");
+  std::string record = c.value("record", json::object()).dump();
+  std::string token = s.prefix + "tokens/" + c.value("hash", "");
+  if (op == "put-key") {
+    outcome(out, client.put(key, record));
+  } else if (op == "note-key") {
+    outcome(out, client.create_if_absent(key, record));
+  } else if (op == "put-token") {  // on a lease of its lifetime: etcd forgets it when it expires
+    auto l = client.lease_grant(std::max<std::int64_t>(1, c.value("ttl_seconds", 1)));
+    outcome(out, l ? client.put(token, "{}", l->id) : common::result<std::int64_t>(l.err()));
+  } else if (op == "enroll") {
+    auto r = client.spend_and_put(token, key, record);
+    outcome(out, r);
+    out["spent"] = r && *r;
+    DM_LOG(info) << "join token for " << c.value("record", json::object()).value("name", "?")
+                 << (r && *r ? ": spent, key accepted in etcd" : ": not spent (used, expired or etcd down)");
+  } else if (op == "place") {
+    return place(client, s, c, lease);
+  } else {
+    out["ok"] = false;
+    out["error"] = "unknown etcd command '" + op + "'";
+  }
+  return out;
+}
+
+}  // namespace
+
+etcd_link::etcd_link(zmq::context_t& ctx, etcd_link_settings settings)
+    : settings_(std::move(settings)),
+      commands_endpoint_("inproc://dockmesh-etcd-commands-" + std::to_string(reinterpret_cast<std::uintptr_t>(this))),
+      events_endpoint_("inproc://dockmesh-etcd-events-" + std::to_string(reinterpret_cast<std::uintptr_t>(this))),
+      commands_(ctx, zmq::socket_type::push),
+      events_(ctx, zmq::socket_type::pull) {
+  commands_.set(zmq::sockopt::linger, 0);
+  events_.set(zmq::sockopt::linger, 0);
+  curl_global_init(CURL_GLOBAL_DEFAULT);  // before the two threads make their handles
+  commands_.bind(commands_endpoint_);
+  events_.bind(events_endpoint_);
+  actor_ = std::thread([this, &ctx] { run_actor(ctx); });
+  watcher_ = std::thread([this, &ctx] { run_watcher(ctx); });
+}
+
+etcd_link::~etcd_link() {
+  stop_ = true;
+  (void)commands_.send(zmq::buffer(std::string_view("$TERM")), zmq::send_flags::dontwait);
+  actor_.join();
+  watcher_.join();
+}
+
+std::optional<json> etcd_link::receive() {
+  zmq::message_t m;
+  if (!events_.recv(m, zmq::recv_flags::dontwait)) return std::nullopt;
+  auto j = json::parse(m.to_string_view(), nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+void etcd_link::send(const json& command) {
+  std::string text = command.dump();
+  (void)commands_.send(zmq::buffer(text), zmq::send_flags::dontwait);
+}
+
+void etcd_link::run_actor(zmq::context_t& ctx) {
+  auto in = connected(ctx, zmq::socket_type::pull, commands_endpoint_);
+  auto out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+  etcd_client client(settings_.endpoints, std::chrono::milliseconds(300));
+  campaign election(client, settings_);
+  placement_lease lease;
+  auto next_round = steady::now();
+  while (!stop_) {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_round - steady::now());
+    std::vector<zmq::pollitem_t> items{{in.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, std::max(wait, std::chrono::milliseconds(0)));
+    zmq::message_t m;
+    while (!stop_ && in.recv(m, zmq::recv_flags::dontwait)) {
+      if (m.to_string_view() == "$TERM") break;
+      auto c = json::parse(m.to_string_view(), nullptr, false);
+      if (c.is_object()) emit(out, run_command(client, settings_, c, lease));
+    }
+    if (stop_) break;
+    if (steady::now() >= next_round) {
+      emit(out, election.round());
+      next_round = steady::now() + std::chrono::milliseconds(settings_.round_ms);
+    }
+  }
+  election.resign();
+}
+
+void etcd_link::run_watcher(zmq::context_t& ctx) {
+  auto out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+  etcd_client client(settings_.endpoints, std::chrono::milliseconds(300));
+  std::string prefix = settings_.prefix + "keys/";
+  auto to_record = [](const etcd_kv& kv) { return json::parse(kv.value, nullptr, false); };
+  while (!stop_) {
+    auto snap = client.range(prefix, true);
+    if (!snap) {
+      for (int i = 0; i < 4 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    json keys = json::array();
+    for (const auto& kv : snap->kvs) keys.push_back(to_record(kv));
+    emit(out, {{"ev", "keys-snapshot"}, {"keys", keys}, {"revision", snap->revision}});
+    std::int64_t next = snap->revision + 1;
+    auto on_events = [&](const std::vector<etcd_event>& events, std::int64_t revision) {
+      for (const auto& e : events) {
+        if (!e.deleted) emit(out, {{"ev", "key"}, {"record", to_record(e.kv)}});
+        next = std::max(next, e.kv.mod_revision + 1);
+      }
+      (void)revision;  // a header's revision may run ahead of events still to come
+    };
+    // Streams end every few seconds by design; only an error calls for a new snapshot.
+    while (!stop_) {
+      auto w = client.watch(prefix, next, on_events, stop_, std::chrono::milliseconds(5000));
+      if (!w) {
+        DM_LOG(debug) << "key watch: " << w.err().message;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace dockmesh::broker
