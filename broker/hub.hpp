@@ -22,6 +22,8 @@
 // flight at that moment are lost (requesters retry) and subscribers miss ~1 reconnect interval.
 // A client refused by ZAP is not retried by libzmq 4.3: it must connect again itself.
 // On the ROUTER (control_endpoint), every request is checked against the key's current state.
+// With --etcd, etcd_link's events (key changes made at other brokers, leadership, committed
+// placements) are read here too; a key revoked anywhere is cut off the same way.
 // Never blocks except in zmq_poll (bounded by the next timer) and non-sync RocksDB writes
 // (fsyncs run on wal_syncer's thread).
 #pragma once
@@ -39,6 +41,7 @@
 #include "broker/broker_core.hpp"
 #include "broker/broker_options.hpp"
 #include "broker/control_endpoint.hpp"
+#include "broker/etcd_link.hpp"
 #include "broker/identity.hpp"
 #include "broker/topic_acl.hpp"
 #include "common/curve_keys.hpp"
@@ -83,6 +86,7 @@ class hub {
   void audit_request(const zmq::message_t& topic, const identity& who, const topic_view& t,
                      const common::envelope& req);
   void drain_peers();
+  void drain_etcd();
   void publish(const publications& out);
   void log_summary();
   void drop(drop_reason why, const identity& who, std::string_view topic, std::string_view detail);
@@ -98,6 +102,7 @@ class hub {
   zmq::socket_t xpub_;
   std::unique_ptr<control_endpoint> control_;
   zmq::socket_t peers_;
+  std::unique_ptr<etcd_link> etcd_;  // --etcd only
   bool rebind_needed_ = false;
   hub_counters counters_;
   // One-entry identity cache: consecutive frames usually come from the same connection.

@@ -132,14 +132,22 @@ summary() {
   echo "summary: $PASSED passed, $FAILED failed"
 }
 
+# timed STAGE: runs stage_STAGE and prints how long it took (the figures the notes report).
+timed() {
+  local t0=$SECONDS rc=0
+  "stage_$1" || rc=$?
+  say "stage $1 took $((SECONDS - t0))s"
+  return "$rc"
+}
+
 main() {
   cd "$SOURCE_DIR"
-  if stage_deps && stage_build; then
-    stage_ctest
-    stage_asan
-    stage_fuzz
-    stage_browser
-    stage_package
+  if timed deps && timed build; then
+    timed ctest
+    timed asan
+    timed fuzz
+    timed browser
+    timed package
   else
     ((FAILED > 0)) || record deps 0 1
   fi
