@@ -54,9 +54,14 @@ class AgentKillTest(unittest.TestCase):
             self.assertLessEqual(detect, scaled(3.5), "dead agent detected too late")
             self.assertEqual(host_status(mesh, H1), "down")
             self.assertEqual(host_status(mesh, H2), "up", "the other host must stay up")
-            # A request to the dead host times out cleanly (no reply, nothing created).
+            # A request to the dead host is answered at once by the broker: 503 naming the host
+            # (fail fast), and nothing reaches the host.
+            sent = time.monotonic()
             r = bus.call(H1, "ping", {}, timeout=2)
-            self.assertIsNone(r)
+            self.assertIsNotNone(r, "no answer for a host the directory knows is down")
+            self.assertEqual(r["code"], 503, r)
+            self.assertIn(H1, r["error"]["message"])
+            self.assertLess(time.monotonic() - sent, 1.0)
 
             # The host's containers are untouched while its agent is dead.
             self.assertEqual({c["Id"] for c in docker_containers(mesh, 1)}, set(before))
