@@ -323,10 +323,14 @@ class PartitionTest(unittest.TestCase):
         self.assertIsNotNone(down_at, "partitioned host never went down")
         sys.stderr.write("host-down %.2f s after the cut\n" % (down_at - cut_at))
         self.assertLessEqual(down_at - cut_at, scaled(4.5))  # 3.5 s after its last heartbeat
-        # During the partition: a request times out; something happens on the host.
+        # During the partition: the broker refuses a request for the host it knows is down (503
+        # naming it, fail fast; nothing reaches the host); something happens on the host.
         create = bus.request("create-container", {"image": IMAGE, "cmd": cmd, "name": "p3"},
                              user="alice", role="user", deadline_s=120)
-        self.assertIsNone(bus.send("req/host/%s/" % H1, create, 2))
+        refused = bus.send("req/host/%s/" % H1, create, 2)
+        self.assertIsNotNone(refused, "no answer for a host the directory knows is down")
+        self.assertEqual(refused["code"], 503, refused)
+        self.assertIn(H1, refused["error"]["message"])
         status, _ = mesh.docker(1, "POST", "/containers/p1/stop?t=5")
         self.assertIn(status, (204, 304))
 
@@ -336,7 +340,7 @@ class PartitionTest(unittest.TestCase):
         self.assertIsNotNone(up_at, "host never came back up after the heal")
         sys.stderr.write("host-up %.2f s after the heal\n" % (up_at - healed_at))
 
-        # The retry of the timed-out request: same id, next attempt: exactly one container.
+        # The retry of the refused request: same id, next attempt: exactly one container.
         create["attempt"] = 1
         r = bus.send("req/host/%s/" % H1, create, scaled(20))
         self.assertIn(r and r["code"], (200, 201), r)
