@@ -113,7 +113,11 @@ void bus_loop::on_request(common::bus_message& m) {
                 << " from " << excerpt(req.from) << ": " << static_cast<int>(seen);
   switch (seen) {
     case request_cache::outcome::running:
-      return;  // the first attempt will answer
+      // The first attempt will answer, to whoever asked last: after a scheduler failover the new
+      // leader re-sends the same sub-request with its own reply topic, and the old leader may be
+      // frozen or dead.
+      if (auto it = reply_to_.find(req.id); it != reply_to_.end()) it->second = req.reply_to;
+      return;
     case request_cache::outcome::answered: {
       cached.attempt = req.attempt;  // not a duplicate of the first copy for the receiver
       return publish_reply(req.reply_to, cached);
