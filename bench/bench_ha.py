@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench_ha: the HA figures of DESIGN.md section 8, on real processes (scripts/mesh.sh up
+"""bench_ha: the HA figures (targets in docs/ha.md), on real processes (scripts/mesh.sh up
 --brokers 3: three etcd members, three brokers, agents with private dockerds).
 
 - failover: the scheduling leader is killed (SIGKILL) and a scheduled create is sent at once,

@@ -1,5 +1,5 @@
 // audit_log: the broker's append-only, bounded record of every state-changing request
-// (DESIGN.md section 4): who (the key's role:name from ZAP, the key, the peer address), on whose
+// (docs/broker.md, Audit log): who (the key's role:name from ZAP, the key, the peer address), on whose
 // behalf (the envelope's user and role), what (action, host, target), the result code and when.
 // A bus request is remembered when it passes through the hub and written when its reply passes
 // (or, with code 0, when no reply came within reply_wait_ms); a control call is written at once.

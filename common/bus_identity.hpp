@@ -1,4 +1,4 @@
-// bus_identity: who is who on the bus, as the broker proves it (DESIGN.md section 4), in one
+// bus_identity: who is who on the bus, as the broker proves it (docs/architecture.md, security), in one
 // place for the broker and every receiver.
 //  - A stamp is the authenticated `<role>:<name>` of a message's sender (the ZAP User-Id). The
 //    broker appends it to the topic frame of every message it forwards

@@ -1,7 +1,7 @@
 """Fault: three brokers that agree through etcd (scripts/mesh.sh up --brokers 3: three etcd
 members, three brokers, three agents with private dockerds, every client connected to all).
 
-Promised (DESIGN.md section 5, docs/ha.md):
+Promised (docs/ha.md):
 - a key revoked at one broker is cut off on every broker within 1 s (etcd watch);
 - a workload of scheduled creates (single and `instances: 3`, spread), each retried with the same
   id after its answer, survives `kill -9` of the scheduling leader and a 5 s SIGSTOP of the next
