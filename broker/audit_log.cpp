@@ -1,5 +1,7 @@
 #include "broker/audit_log.hpp"
 
+#include "common/protocol/catalogue.hpp"
+
 #include <array>
 #include <cstdio>
 
@@ -64,13 +66,9 @@ void audit_log::attach(state_db& db) {
 }
 
 bool audit_log::is_state_changing(std::string_view a) {
-  static constexpr std::array<std::string_view, 11> actions{
-      "create-container", "start-container",  "stop-container", "restart-container",
-      "kill-container",   "remove-container", "delete-container", "pull-image",
-      "remove-image",     "keys-accept",      "keys-reject"};
-  for (auto x : actions)
-    if (x == a) return true;
-  return a == "keys-revoke" || a == "token-create";
+  // The catalogue says which messages create, change or remove something.
+  const auto* spec = common::protocol::catalogue::builtin().find(a);
+  return spec && spec->changes_state;
 }
 
 void audit_log::on_request(audit_entry who, std::string host, const common::envelope& req,

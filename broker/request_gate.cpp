@@ -1,5 +1,7 @@
 #include "broker/request_gate.hpp"
 
+#include "common/protocol/names.hpp"
+
 #include <ctime>
 
 namespace dockmesh::broker {
@@ -43,7 +45,7 @@ std::string host_down_message(const host_entry& h) {
 
 std::optional<gate_refusal> check_name_free(const common::envelope& req,
                                             const container_index& containers) {
-  if (req.action != "create-container" || !req.body.is_object()) return std::nullopt;
+  if (req.action != common::protocol::names::create_container || !req.body.is_object()) return std::nullopt;
   if (req.body.value("per_host_names", json(false)) == json(true)) return std::nullopt;
   for (const auto& n : names_of(req.body)) {
     const container_entry* c = containers.find_name(n);
