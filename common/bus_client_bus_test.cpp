@@ -7,38 +7,14 @@
 #include <doctest/doctest.h>
 
 #include "common/bus_client.hpp"
+#include "common/stamping_proxy.hpp"
 
 using namespace dockmesh::common;
 using namespace std::chrono_literals;
 
 namespace {
 
-// The broker's forwarding, with the stamp it appends to the topic frame (common/bus_identity.hpp). There is no
-// ZAP here, so every sender is stamped agent:b, the responder of these tests.
-void stamping_proxy(zmq::socket_t& xs, zmq::socket_t& xp, zmq::socket_t& ctl) {
-  for (;;) {
-    zmq::pollitem_t items[] = {{xs.handle(), 0, ZMQ_POLLIN, 0},
-                               {xp.handle(), 0, ZMQ_POLLIN, 0},
-                               {ctl.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 3, std::chrono::milliseconds(-1));
-    if (items[2].revents & ZMQ_POLLIN) return;
-    zmq::message_t m;
-    while (xp.recv(m, zmq::recv_flags::dontwait)) {  // subscriptions: libzmq applies them
-    }
-    while (xs.recv(m, zmq::recv_flags::dontwait)) {
-      std::vector<zmq::message_t> parts;
-      parts.push_back(std::move(m));
-      while (parts.back().more()) {
-        parts.emplace_back();
-        if (!xs.recv(parts.back(), zmq::recv_flags::none)) break;
-      }
-      std::string topic = parts[0].to_string() + std::string(1, '\0') + "agent:b";
-      parts[0] = zmq::message_t(topic.data(), topic.size());
-      for (std::size_t i = 0; i < parts.size(); ++i)
-        xp.send(parts[i], i + 1 < parts.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    }
-  }
-}
+using dockmesh::common::testing::stamping_proxy;
 
 // An XSUB/XPUB proxy like a broker's hub (without the broker's ZAP/ACL), on consecutive ports.
 struct test_proxy {
@@ -80,7 +56,7 @@ struct test_proxy {
     zmq::socket_t control(ctx, zmq::socket_type::pair);
     control.bind(control_endpoint);
     thread = std::thread([xs = std::move(xsub), xp = std::move(xpub), ctl = std::move(control)]() mutable {
-      stamping_proxy(xs, xp, ctl);
+      stamping_proxy(xs, xp, ctl, "agent:b");  // the responder of these tests
     });
   }
   ~test_proxy() {

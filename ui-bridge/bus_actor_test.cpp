@@ -16,6 +16,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/topic.hpp"
+#include "common/stamping_proxy.hpp"
 
 using namespace dockmesh;
 using namespace dockmesh::bridge;
@@ -24,32 +25,7 @@ using common::envelope;
 
 namespace {
 
-// The broker's forwarding with its stamp (common/bus_identity.hpp): no ZAP here, so every sender
-// is stamped agent:h1, the fake agent these tests address.
-void stamping_proxy(zmq::socket_t& xs, zmq::socket_t& xp, zmq::socket_t& ctl) {
-  for (;;) {
-    zmq::pollitem_t items[] = {{xs.handle(), 0, ZMQ_POLLIN, 0},
-                               {xp.handle(), 0, ZMQ_POLLIN, 0},
-                               {ctl.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 3, std::chrono::milliseconds(-1));
-    if (items[2].revents & ZMQ_POLLIN) return;
-    zmq::message_t m;
-    while (xp.recv(m, zmq::recv_flags::dontwait)) {  // subscriptions: libzmq applies them
-    }
-    while (xs.recv(m, zmq::recv_flags::dontwait)) {
-      std::vector<zmq::message_t> parts;
-      parts.push_back(std::move(m));
-      while (parts.back().more()) {
-        parts.emplace_back();
-        if (!xs.recv(parts.back(), zmq::recv_flags::none)) break;
-      }
-      std::string topic = parts[0].to_string() + std::string(1, '\0') + "agent:h1";
-      parts[0] = zmq::message_t(topic.data(), topic.size());
-      for (std::size_t i = 0; i < parts.size(); ++i)
-        xp.send(parts[i], i + 1 < parts.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    }
-  }
-}
+using dockmesh::common::testing::stamping_proxy;
 
 // XSUB on port, XPUB on port+1 (proxied), ROUTER on port+2 answering `hosts` with one host (or,
 // silent, never answering: a broker whose control service is stuck while its bus still works).
@@ -73,7 +49,7 @@ class fake_broker {
     ctl.bind(control_);
     proxy_ =
         std::thread([xs = std::move(xsub), xp = std::move(xpub), c = std::move(ctl)]() mutable {
-          stamping_proxy(xs, xp, c);
+          stamping_proxy(xs, xp, c, "agent:h1");  // the fake agent these tests address
         });
     router_ = std::thread([this, r = std::move(router)]() mutable { serve(r); });
   }
