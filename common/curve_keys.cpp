@@ -1,14 +1,12 @@
 #include "common/curve_keys.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include <zmq.h>
+
+#include "common/private_file.hpp"
 
 namespace dockmesh::common {
 namespace {
@@ -58,17 +56,15 @@ curve_keypair load_keypair(const std::string& path) {
 }
 
 void save_keypair(const std::string& path, const curve_keypair& keys) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write key file " + path);
   std::ostringstream text;
   text << "# dockmesh CURVE key pair; keep the secret key private\n"
        << "public-key = " << keys.public_key << "\n"
        << "secret-key = " << keys.secret_key << "\n";
-  std::string s = text.str();
-  bool ok = ::write(fd, s.data(), s.size()) == static_cast<ssize_t>(s.size());
-  ::fchmod(fd, 0600);
-  ::close(fd);
-  if (!ok) throw std::runtime_error("cannot write key file " + path);
+  try {
+    write_private_file(path, text.str());
+  } catch (const std::runtime_error&) {
+    throw std::runtime_error("cannot write key file " + path);
+  }
 }
 
 std::string resolve_public_key(const std::string& given) {

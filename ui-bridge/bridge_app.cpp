@@ -1,9 +1,5 @@
 #include "ui-bridge/bridge_app.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <iostream>
 
@@ -11,6 +7,7 @@
 #include "common/config.hpp"
 #include "common/envelope.hpp"
 #include "common/log.hpp"
+#include "common/private_file.hpp"
 #include "ui-bridge/base64url.hpp"
 
 #ifndef DOCKMESH_BRIDGE_WEB_DIR
@@ -36,15 +33,6 @@ namespace {
 // The build tree's copy when it exists (running from a checkout), else the packaged one.
 std::string default_dir(const char* built_in, const char* packaged) {
   return fs::is_directory(built_in) ? built_in : packaged;
-}
-
-void write_secret_file(const std::string& path, const std::string& content) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + path);
-  ::fchmod(fd, 0600);
-  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-  ::close(fd);
-  if (!ok) throw std::runtime_error("cannot write " + path);
 }
 
 }  // namespace
@@ -152,7 +140,7 @@ void bridge_app::first_start() {
   // With a password file the secret goes there only (mode 0600), never to stdout: under systemd
   // stdout is the journal, which more people may read than the file.
   if (!config_.admin_password_file.empty()) {
-    write_secret_file(config_.admin_password_file, **password + "\n");
+    common::write_private_file(config_.admin_password_file, **password + "\n");
     std::cout << "dockmesh-bridge: first start: created user 'admin'; its password is in "
               << config_.admin_password_file << std::endl;
     return;
