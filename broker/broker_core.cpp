@@ -36,6 +36,9 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
       tokens_(*db_),
       zap_(keys_, std::move(server_public_key)),
       hosts_(directory_timing{settings.down_after_ms, settings.gone_after_ms}),
+      service_store_(std::make_unique<rocks_service_store>(*db_)),
+      services_(*service_store_),
+      service_calls_(services_),
       dispatcher_(client_id_),
       control_(keys_, tokens_, hosts_, containers_, client_id_),
       peers_(settings.broker_id, !settings.peers.empty(), now_ms),
@@ -48,9 +51,10 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
   dispatcher_.attach(*db_, now_ms);
   audit_.attach(*db_);
   control_.set_audit_source([this](const json& q) { return audit_.query(q); });
+  control_.set_service_calls(&service_calls_);
   DM_LOG(info) << "directory opened in " << settings.data_dir << ": " << hosts_.hosts().size()
                << " host(s), " << containers_.size() << " container(s), " << keys_.list().size()
-               << " key(s)";
+               << " key(s), " << services_.services().size() << " service(s)";
 }
 
 publication broker_core::broker_message(std::string topic, std::string action, json body) const {

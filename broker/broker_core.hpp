@@ -31,6 +31,9 @@
 #include "broker/join_tokens.hpp"
 #include "broker/key_store.hpp"
 #include "broker/publication.hpp"
+#include "broker/service_calls.hpp"
+#include "broker/service_registry.hpp"
+#include "broker/service_store.hpp"
 #include "broker/state_db.hpp"
 #include "broker/zap_authenticator.hpp"
 
@@ -112,6 +115,7 @@ class broker_core {
 
   const host_directory& hosts() const { return hosts_; }
   const container_index& containers() const { return containers_; }
+  const service_registry& services() const { return services_; }
   const std::vector<host_candidate>& fleet();
 
  private:
@@ -133,6 +137,10 @@ class broker_core {
   zap_authenticator zap_;
   host_directory hosts_;
   container_index containers_;
+  // Projects and services: the store (RocksDB on one broker), what is in it, the control calls.
+  std::unique_ptr<service_store> service_store_;
+  service_registry services_;
+  service_calls service_calls_;
   create_dispatcher dispatcher_;
   audit_log audit_;
   control_service control_;

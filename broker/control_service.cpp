@@ -26,14 +26,14 @@ using common::protocol::message_kind;
 using common::protocol::message_spec;
 
 // Which part of the service answers each control call of the catalogue.
-enum class part { enroll, queries, key_admin };
+enum class part { enroll, queries, key_admin, services };
 
 struct route {
   std::string_view name;
   part to;
 };
 
-constexpr std::array<route, 11> routes{{
+constexpr std::array<route, 20> routes{{
     {names::enroll, part::enroll},
     {names::hosts, part::queries},
     {names::host, part::queries},
@@ -45,6 +45,16 @@ constexpr std::array<route, 11> routes{{
     {names::keys_revoke, part::key_admin},
     {names::token_create, part::key_admin},
     {names::stats, part::key_admin},
+    // Projects and services (service_calls).
+    {names::project_create, part::services},
+    {names::project_list, part::services},
+    {names::project_delete, part::services},
+    {names::service_create, part::services},
+    {names::service_list, part::services},
+    {names::service_get, part::services},
+    {names::service_update, part::services},
+    {names::service_scale, part::services},
+    {names::service_delete, part::services},
 }};
 
 const route* route_of(std::string_view action) {
@@ -111,12 +121,21 @@ control_outcome control_service::handle(const identity& who, std::string_view pu
   if (to && to->to == part::enroll) return enroll(r, public_key, req, now_ms);
   if (to && !spec->senders.has(r)) return fail(req, errc::forbidden, refusal(*spec));
   if (to && to->to == part::queries) return queries(r, req);
+  if (to && to->to == part::services) return service_call(r, req, now_ms);
   if (to) return key_admin(req, now_ms);
   bool reader = r == role::admin || r == role::bridge || r == role::broker;
   // Authorization before validation: a key that may only enroll learns nothing about which
   // other actions exist (found by fuzz_broker_core: a pending key got 400 for an unknown one).
   if (!reader) return fail(req, errc::forbidden, "this key may only enroll");
   return fail(req, errc::invalid_argument, "unknown control action '" + req.action.substr(0, 64) + "'");
+}
+
+control_outcome control_service::service_call(role r, const envelope& req, std::int64_t now_ms) {
+  if (!services_) return fail(req, errc::unavailable, "this broker keeps no services");
+  auto out = services_->handle(r, req, now_ms);
+  if (!out) return fail(req, out.err().code, out.err().message);
+  bool created = req.action == names::project_create || req.action == names::service_create;
+  return ok(req, created ? 201 : 200, std::move(*out));
 }
 
 control_outcome control_service::queries(role, const envelope& req) {

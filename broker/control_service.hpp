@@ -18,6 +18,7 @@
 #include "broker/identity.hpp"
 #include "broker/join_tokens.hpp"
 #include "broker/key_store.hpp"
+#include "broker/service_calls.hpp"
 #include "common/envelope.hpp"
 #include "common/protocol/catalogue.hpp"
 #include "common/result.hpp"
@@ -51,10 +52,13 @@ class control_service {
   // (spend the token, accept the key); every broker then learns the key from its watch.
   using spend_fn = std::function<void(const std::string& token_hash, const key_entry& accepted)>;
   void set_spend_in_etcd(spend_fn fn) { spend_in_etcd_ = std::move(fn); }
+  // Who answers the project and service calls (503 without).
+  void set_service_calls(service_calls* calls) { services_ = calls; }
 
  private:
   role effective_role(const identity& who, std::string_view public_key) const;
   control_outcome queries(role r, const common::envelope& req);
+  control_outcome service_call(role r, const common::envelope& req, std::int64_t now_ms);
   void with_host_state(nlohmann::json& container) const;
   control_outcome enroll(role r, std::string_view public_key, const common::envelope& req,
                          std::int64_t now_ms);
@@ -73,6 +77,7 @@ class control_service {
   std::function<nlohmann::json()> stats_;
   audit_fn audit_;
   spend_fn spend_in_etcd_;
+  service_calls* services_ = nullptr;
 };
 
 }  // namespace dockmesh::broker

@@ -116,3 +116,14 @@ TEST_CASE("keygen and watch forms") {
   CHECK(w->value("count") == "3");
   CHECK(parse({"watch"}).ok());
 }
+
+TEST_CASE("projects and services take their words and options") {
+  auto cl = parse({"services", "create", "shop", "web", "--image", "local/busybox:latest",
+                   "--replicas", "3", "--for", "u-1"});
+  REQUIRE(cl.ok());
+  CHECK(cl->words == std::vector<std::string>{"create", "shop", "web"});
+  CHECK(cl->value("replicas") == "3");
+  CHECK(parse({"projects"}).ok());
+  CHECK_FALSE(parse({"services"}).ok());  // a verb is needed
+  CHECK_FALSE(parse({"services", "list", "--colour", "red"}).ok());
+}

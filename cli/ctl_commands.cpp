@@ -141,6 +141,7 @@ int run_command(const command_line& cl, const po::variables_map& vm, std::ostrea
   if (cl.command == "send") return run_send(ctx);
   if (cl.command == "watch") return run_watch(ctx);
   if (cl.command == "status") return run_status(ctx);
+  if (cl.command == "projects" || cl.command == "services") return run_service_command(ctx);
   if (cl.command == "keys" && !cl.words.empty() && cl.words[0] == "list") return run_keys_list(ctx);
   return run_directory_command(ctx);
 }

@@ -45,6 +45,7 @@ int run_send(const ctl_context& ctx);               // send_command.cpp
 int run_watch(const ctl_context& ctx);              // watch_command.cpp
 int run_status(const ctl_context& ctx);             // status_command.cpp: every broker's view
 int run_keys_list(const ctl_context& ctx);          // status_command.cpp: keys, where active
+int run_service_command(const ctl_context& ctx);    // service_command.cpp: projects, services
 
 // One control call; on a 2xx reply prints its body. Shared by the directory commands.
 int print_control_call(const ctl_context& ctx, common::control_client& control,

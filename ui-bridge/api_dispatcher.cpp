@@ -9,7 +9,7 @@ using common::errc;
 using common::make_error;
 
 api_dispatcher::api_dispatcher(bridge_services& s)
-    : s_(s), router_(make_api_router()), auth_(s), mesh_(s) {}
+    : s_(s), router_(make_api_router()), auth_(s), mesh_(s), services_(s) {}
 
 void api_dispatcher::handle(api_call_ptr call) {
   // Last line of defence: a handler that throws on input nobody foresaw answers 500 for that one
@@ -94,6 +94,24 @@ void api_dispatcher::invoke(route_id id, api_call_ptr call) {
       return mesh_.catalogue(std::move(call));
     case route_id::policy_get:
       return mesh_.policy_get(std::move(call));
+    case route_id::projects_list:
+      return services_.projects_list(std::move(call));
+    case route_id::projects_create:
+      return services_.projects_create(std::move(call));
+    case route_id::project_delete:
+      return services_.project_delete(std::move(call));
+    case route_id::services_list:
+      return services_.services_list(std::move(call));
+    case route_id::services_create:
+      return services_.services_create(std::move(call));
+    case route_id::service_get:
+      return services_.service_get(std::move(call));
+    case route_id::service_update:
+      return services_.service_update(std::move(call));
+    case route_id::service_delete:
+      return services_.service_delete(std::move(call));
+    case route_id::service_scale:
+      return services_.service_scale(std::move(call));
     case route_id::websocket:
       return call->fail(make_error(errc::invalid_argument, "/api/v1/ws needs a WebSocket upgrade"));
   }

@@ -1,12 +1,13 @@
 // api_dispatcher: the front of the REST API. Finds the route (404/405 otherwise), authenticates
 // the caller from `Authorization: Bearer` (everything but login needs it; 401 otherwise), and
-// hands the call to auth_api or mesh_api. Runs on the connection's strand; never blocks.
+// hands the call to auth_api, mesh_api or service_api. Runs on the connection's strand; never blocks.
 #pragma once
 
 #include "ui-bridge/api_call.hpp"
 #include "ui-bridge/auth_api.hpp"
 #include "ui-bridge/mesh_api.hpp"
 #include "ui-bridge/router.hpp"
+#include "ui-bridge/service_api.hpp"
 
 namespace dockmesh::bridge {
 
@@ -23,6 +24,7 @@ class api_dispatcher {
   router router_;
   auth_api auth_;
   mesh_api mesh_;
+  service_api services_;
 };
 
 }  // namespace dockmesh::bridge

@@ -137,6 +137,16 @@ router make_api_router() {
   r.add("POST", "/api/v1/messages", route_id::messages);
   r.add("GET", "/api/v1/catalogue", route_id::catalogue);
   r.add("GET", "/api/v1/policy", route_id::policy_get);
+  // Projects and services.
+  r.add("GET", "/api/v1/projects", route_id::projects_list);
+  r.add("POST", "/api/v1/projects", route_id::projects_create);
+  r.add("DELETE", "/api/v1/projects/{id}", route_id::project_delete);
+  r.add("GET", "/api/v1/services", route_id::services_list);
+  r.add("POST", "/api/v1/services", route_id::services_create);
+  r.add("GET", "/api/v1/services/{id}", route_id::service_get);
+  r.add("PATCH", "/api/v1/services/{id}", route_id::service_update);
+  r.add("DELETE", "/api/v1/services/{id}", route_id::service_delete);
+  r.add("POST", "/api/v1/services/{id}/scale", route_id::service_scale);
   r.add("GET", "/api/v1/ws", route_id::websocket);
   return r;
 }

@@ -36,6 +36,16 @@ enum class route_id {
   messages,
   catalogue,
   policy_get,
+  // Projects and services (service_api).
+  projects_list,
+  projects_create,
+  project_delete,
+  services_list,
+  services_create,
+  service_get,
+  service_update,
+  service_delete,
+  service_scale,
   websocket,
 };
 

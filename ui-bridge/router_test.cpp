@@ -68,3 +68,17 @@ TEST_CASE("query strings parse into decoded pairs") {
   CHECK(q.count("bad") == 0);
   CHECK(q.size() == 4);
 }
+
+TEST_CASE("projects and services routes") {
+  auto r = make_api_router();
+  auto m = r.find("POST", "/api/v1/services/s0123/scale");
+  REQUIRE(m.match);
+  CHECK(m.match->id == route_id::service_scale);
+  CHECK(m.match->params.at("id") == "s0123");
+  m = r.find("PATCH", "/api/v1/services/s0123");
+  REQUIRE(m.match);
+  CHECK(m.match->id == route_id::service_update);
+  m = r.find("PUT", "/api/v1/projects/shop");
+  CHECK(m.miss == route_miss::method_not_allowed);
+  CHECK(m.allowed == "DELETE");
+}

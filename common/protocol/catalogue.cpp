@@ -117,6 +117,21 @@ void add_control_calls(std::vector<message_spec>& v) {
   v.push_back(control(n::stats, admins, "the broker's counters"));
 }
 
+// Projects and services: the caller acts for `user` (the bridge sets it from the authenticated
+// user; admin keys may leave it out).
+void add_service_calls(std::vector<message_spec>& v) {
+  namespace n = names;
+  v.push_back(control(n::project_create, clients, "create a project (name unique per user)", true));
+  v.push_back(control(n::project_list, clients, "the caller's projects (admins: all)"));
+  v.push_back(control(n::project_delete, clients, "delete a project that has no services", true));
+  v.push_back(control(n::service_create, clients, "create a service in a project", true));
+  v.push_back(control(n::service_list, clients, "the caller's services (of one project)"));
+  v.push_back(control(n::service_get, clients, "one service by id or project/name"));
+  v.push_back(control(n::service_update, clients, "change a service's spec (generation + 1)", true));
+  v.push_back(control(n::service_scale, clients, "set a service's replica count", true));
+  v.push_back(control(n::service_delete, clients, "delete a service (its replicas go too)", true));
+}
+
 void add_one_way(std::vector<message_spec>& v) {
   namespace n = names;
   v.push_back(one_way(n::register_host, k::announcement, agents, "host-record",
@@ -155,6 +170,7 @@ std::vector<message_spec> builtin_messages() {
   std::vector<message_spec> v;
   add_agent_actions(v);
   add_control_calls(v);
+  add_service_calls(v);
   add_one_way(v);
   return v;
 }

@@ -41,6 +41,17 @@ inline constexpr std::string_view keys_revoke = "keys-revoke";
 inline constexpr std::string_view token_create = "token-create";
 inline constexpr std::string_view stats = "stats";
 
+// Projects and services (control calls; docs/services.md).
+inline constexpr std::string_view project_create = "project-create";
+inline constexpr std::string_view project_list = "project-list";
+inline constexpr std::string_view project_delete = "project-delete";
+inline constexpr std::string_view service_create = "service-create";
+inline constexpr std::string_view service_list = "service-list";
+inline constexpr std::string_view service_get = "service-get";
+inline constexpr std::string_view service_update = "service-update";
+inline constexpr std::string_view service_scale = "service-scale";
+inline constexpr std::string_view service_delete = "service-delete";
+
 // Announcements (ann/), by agents.
 inline constexpr std::string_view register_host = "register";
 inline constexpr std::string_view heartbeat = "heartbeat";

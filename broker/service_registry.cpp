@@ -1,0 +1,196 @@
+#include "broker/service_registry.hpp"
+
+#include <cstdio>
+
+#include "common/service_spec.hpp"
+
+namespace dockmesh::broker {
+namespace {
+
+using common::errc;
+using common::make_error;
+using nlohmann::json;
+
+bool visible(const service_caller& who, const json& record) {
+  return who.admin || record.value("owner", "") == who.user;
+}
+
+}  // namespace
+
+service_registry::service_registry(service_store& store) : store_(store) {
+  store_.load(record_kind::project,
+              [&](const json& r) { projects_[r["id"].get<std::string>()] = r; });
+  store_.load(record_kind::service,
+              [&](const json& r) { services_[r["id"].get<std::string>()] = r; });
+}
+
+std::string service_registry::derive_id(char prefix, const std::string& request_id) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a: stable across brokers and restarts
+  for (unsigned char c : request_id) h = (h ^ c) * 1099511628211ull;
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%c%016llx", prefix, static_cast<unsigned long long>(h));
+  return buf;
+}
+
+const json* service_registry::project(const std::string& id) const {
+  auto it = projects_.find(id);
+  return it == projects_.end() ? nullptr : &it->second;
+}
+
+common::result<const json*> service_registry::find_project(const service_caller& who,
+                                                           const std::string& ref) const {
+  auto it = projects_.find(ref);
+  if (it != projects_.end() && visible(who, it->second)) return &it->second;
+  // By name: among the projects of the user the call acts for.
+  for (const auto& [id, p] : projects_)
+    if (p.value("name", "") == ref && p.value("owner", "") == who.user) return &p;
+  return make_error(errc::not_found, "no project '" + ref + "'");
+}
+
+common::result<const json*> service_registry::find_service(const service_caller& who,
+                                                           const std::string& ref) const {
+  auto it = services_.find(ref);
+  if (it != services_.end() && visible(who, it->second)) return &it->second;
+  auto slash = ref.find('/');
+  if (slash != std::string::npos) {
+    auto p = find_project(who, ref.substr(0, slash));
+    if (p) {
+      std::string pid = (**p)["id"], name = ref.substr(slash + 1);
+      for (const auto& [id, s] : services_)
+        if (s.value("project", "") == pid && s.value("name", "") == name) return &s;
+    }
+  }
+  return make_error(errc::not_found, "no service '" + ref + "'");
+}
+
+common::result<json> service_registry::create_project(const service_caller& who,
+                                                      const std::string& name,
+                                                      const std::string& id, std::int64_t now_ms) {
+  if (!common::valid_object_name(name))
+    return make_error(errc::invalid_argument, "name: lower case letters, digits and '-', 1 to 31");
+  if (auto same = projects_.find(id); same != projects_.end()) return same->second;  // a retry
+  for (const auto& [pid, p] : projects_)
+    if (p.value("owner", "") == who.user && p.value("name", "") == name)
+      return make_error(errc::conflict, "you already have a project named '" + name + "'");
+  json record = {{"id", id}, {"name", name}, {"owner", who.user}, {"created", now_ms}};
+  if (auto w = store_.put(record_kind::project, id, record); !w) return w.err();
+  projects_[id] = record;
+  ++revision_;
+  return record;
+}
+
+json service_registry::list_projects(const service_caller& who) const {
+  json out = json::array();
+  for (const auto& [id, p] : projects_)
+    if (visible(who, p)) out.push_back(p);
+  return out;
+}
+
+common::result<json> service_registry::delete_project(const service_caller& who,
+                                                      const std::string& ref) {
+  auto p = find_project(who, ref);
+  if (!p) return p.err();
+  std::string id = (**p)["id"];
+  for (const auto& [sid, s] : services_)
+    if (s.value("project", "") == id)
+      return make_error(errc::conflict,
+                        "project '" + ref + "' still has services; delete them first");
+  if (auto w = store_.erase(record_kind::project, id); !w) return w.err();
+  projects_.erase(id);
+  ++revision_;
+  return json{{"id", id}, {"deleted", true}};
+}
+
+common::result<json> service_registry::create_service(const service_caller& who,
+                                                      const std::string& project,
+                                                      const std::string& name, const json& spec,
+                                                      const std::string& id, std::int64_t now_ms) {
+  if (!common::valid_object_name(name))
+    return make_error(errc::invalid_argument, "name: lower case letters, digits and '-', 1 to 31");
+  if (auto same = services_.find(id); same != services_.end()) return same->second;  // a retry
+  auto p = find_project(who, project);
+  if (!p) return p.err();
+  auto full = common::check_service_spec(spec);
+  if (!full) return full.err();
+  std::string pid = (**p)["id"];
+  for (const auto& [sid, s] : services_)
+    if (s.value("project", "") == pid && s.value("name", "") == name)
+      return make_error(errc::conflict,
+                        "project '" + project + "' already has a service named '" + name + "'");
+  return store_service({{"id", id},
+                        {"name", name},
+                        {"project", pid},
+                        {"project_name", (**p)["name"]},
+                        {"owner", (**p)["owner"]},
+                        {"spec", std::move(*full)},
+                        {"generation", 1},
+                        {"created", now_ms},
+                        {"updated", now_ms}});
+}
+
+common::result<json> service_registry::store_service(json record) {
+  std::string id = record["id"];
+  if (auto w = store_.put(record_kind::service, id, record); !w) return w.err();
+  services_[id] = record;
+  ++revision_;
+  return record;
+}
+
+common::result<json> service_registry::list_services(const service_caller& who,
+                                                     const std::string& project) const {
+  std::string pid;
+  if (!project.empty()) {
+    auto p = find_project(who, project);
+    if (!p) return p.err();
+    pid = (**p)["id"];
+  }
+  json out = json::array();
+  for (const auto& [id, s] : services_)
+    if (visible(who, s) && (pid.empty() || s.value("project", "") == pid)) out.push_back(s);
+  return out;
+}
+
+common::result<json> service_registry::get_service(const service_caller& who,
+                                                   const std::string& ref) const {
+  auto s = find_service(who, ref);
+  if (!s) return s.err();
+  return **s;
+}
+
+common::result<json> service_registry::update_service(const service_caller& who,
+                                                      const std::string& ref, const json& patch,
+                                                      std::int64_t now_ms) {
+  auto s = find_service(who, ref);
+  if (!s) return s.err();
+  auto merged = common::merge_service_spec((**s)["spec"], patch);
+  if (!merged) return merged.err();
+  json record = **s;
+  if (record["spec"] == *merged) return record;  // nothing changed: no new generation
+  // generation counts container changes (what a rolling update rolls out), not scaling.
+  if (common::container_spec_differs(record["spec"], *merged))
+    record["generation"] = record.value("generation", 1) + 1;
+  record["spec"] = std::move(*merged);
+  record["updated"] = now_ms;
+  return store_service(std::move(record));
+}
+
+common::result<json> service_registry::scale_service(const service_caller& who,
+                                                     const std::string& ref, std::int64_t replicas,
+                                                     std::int64_t now_ms) {
+  if (replicas < 0 || replicas > 1000)
+    return make_error(errc::invalid_argument, "replicas must be between 0 and 1000");
+  return update_service(who, ref, {{"replicas", replicas}}, now_ms);
+}
+
+common::result<json> service_registry::delete_service(const service_caller& who,
+                                                      const std::string& ref) {
+  auto s = find_service(who, ref);
+  if (!s) return s.err();
+  std::string id = (**s)["id"];
+  if (auto w = store_.erase(record_kind::service, id); !w) return w.err();
+  services_.erase(id);
+  ++revision_;
+  return json{{"id", id}, {"deleted", true}};
+}
+
+}  // namespace dockmesh::broker

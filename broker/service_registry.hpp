@@ -1,0 +1,75 @@
+// service_registry: the projects and services the broker knows (docs/services.md), in memory,
+// written through to a service_store. A project belongs to one user (the immutable user id; ""
+// for admin-owned) and its name is unique per user; a service belongs to a project and its name
+// is unique in it. A caller sees only what it owns (admins see everything): another user's
+// project or service answers exactly like a missing one. Every change bumps revision(), which
+// the reconciler watches. Owned by the hub thread; never blocks beyond a RocksDB write.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/service_store.hpp"
+#include "common/result.hpp"
+
+namespace dockmesh::broker {
+
+// Who a call acts for: the user id the bridge vouches for, and whether that user is an admin.
+struct service_caller {
+  std::string user;
+  bool admin = false;
+};
+
+class service_registry {
+ public:
+  explicit service_registry(service_store& store);  // loads every stored record
+
+  // `id`: the new record's id (derived from the request id, so a retry or the same request on
+  // another broker names the same record).
+  common::result<nlohmann::json> create_project(const service_caller& who, const std::string& name,
+                                                const std::string& id, std::int64_t now_ms);
+  nlohmann::json list_projects(const service_caller& who) const;
+  common::result<nlohmann::json> delete_project(const service_caller& who, const std::string& ref);
+
+  common::result<nlohmann::json> create_service(const service_caller& who,
+                                                const std::string& project, const std::string& name,
+                                                const nlohmann::json& spec, const std::string& id,
+                                                std::int64_t now_ms);
+  // project "" = every visible service.
+  common::result<nlohmann::json> list_services(const service_caller& who,
+                                               const std::string& project) const;
+  // ref: a service id, or "<project>/<service>" (the project by id or by the caller's name).
+  common::result<nlohmann::json> get_service(const service_caller& who,
+                                             const std::string& ref) const;
+  common::result<nlohmann::json> update_service(const service_caller& who, const std::string& ref,
+                                                const nlohmann::json& patch, std::int64_t now_ms);
+  common::result<nlohmann::json> scale_service(const service_caller& who, const std::string& ref,
+                                               std::int64_t replicas, std::int64_t now_ms);
+  common::result<nlohmann::json> delete_service(const service_caller& who, const std::string& ref);
+
+  // For the reconciler: every service record, by id.
+  const std::map<std::string, nlohmann::json>& services() const { return services_; }
+  const nlohmann::json* project(const std::string& id) const;
+  std::uint64_t revision() const { return revision_; }
+
+  // An id for a new record: a prefix and 16 hex digits of a hash of the request id.
+  static std::string derive_id(char prefix, const std::string& request_id);
+
+ private:
+  common::result<const nlohmann::json*> find_project(const service_caller& who,
+                                                     const std::string& ref) const;
+  common::result<const nlohmann::json*> find_service(const service_caller& who,
+                                                     const std::string& ref) const;
+  common::result<nlohmann::json> store_service(nlohmann::json record);
+
+  service_store& store_;
+  std::map<std::string, nlohmann::json> projects_;  // by id
+  std::map<std::string, nlohmann::json> services_;  // by id
+  std::uint64_t revision_ = 1;
+};
+
+}  // namespace dockmesh::broker

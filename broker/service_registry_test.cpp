@@ -1,0 +1,105 @@
+#include "broker/service_registry.hpp"
+
+#include <doctest/doctest.h>
+
+#include "broker/service_calls.hpp"
+#include "broker/test_support.hpp"
+
+using namespace dockmesh::broker;
+using dockmesh::common::errc;
+using nlohmann::json;
+
+namespace {
+
+const service_caller alice{"u-alice", false};
+const service_caller bob{"u-bob", false};
+const service_caller root{"", true};
+
+json spec(int replicas = 3) {
+  return {{"image", "local/busybox:latest"}, {"cmd", {"sleep", "600"}}, {"replicas", replicas}};
+}
+
+}  // namespace
+
+TEST_CASE("projects: names unique per user, invisible to other users") {
+  testing::temp_dir dir;
+  state_db db(dir.str());
+  rocks_service_store store(db);
+  service_registry reg(store);
+  auto p = reg.create_project(alice, "shop", "p1", 1);
+  REQUIRE(p);
+  CHECK((*p)["owner"] == "u-alice");
+  CHECK(reg.create_project(alice, "shop", "p2", 1).err().code == errc::conflict);
+  CHECK(reg.create_project(bob, "shop", "p3", 1));  // another user may use the name
+  CHECK(reg.create_project(alice, "Shop!", "p4", 1).err().code == errc::invalid_argument);
+  CHECK(reg.create_project(alice, "shop", "p1", 1));  // a retry of the same request
+  CHECK(reg.list_projects(alice).size() == 1);
+  CHECK(reg.list_projects(root).size() == 2);
+  CHECK(reg.delete_project(bob, "p1").err().code == errc::not_found);
+}
+
+TEST_CASE("services: create, get by id or project/name, update, scale, delete; survive a reopen") {
+  testing::temp_dir dir;
+  std::string sid;
+  {
+    state_db db(dir.str());
+    rocks_service_store store(db);
+    service_registry reg(store);
+    REQUIRE(reg.create_project(alice, "shop", "p1", 1));
+    auto s = reg.create_service(alice, "shop", "web", spec(), "s1", 2);
+    REQUIRE(s);
+    sid = (*s)["id"];
+    CHECK((*s)["spec"]["replicas"] == 3);
+    CHECK((*s)["spec"]["reschedule"]["grace_s"] == 30);  // a default
+    CHECK(reg.create_service(alice, "shop", "web", spec(), "s2", 2).err().code == errc::conflict);
+    CHECK(reg.create_service(bob, "p1", "web2", spec(), "s3", 2).err().code == errc::not_found);
+    CHECK(reg.create_service(alice, "shop", "bad", {{"image", "x"}, {"replicas", -1}}, "s4", 2)
+              .err().code == errc::invalid_argument);
+    CHECK(reg.create_service(alice, "shop", "bad", {{"image", "x"}, {"colour", 1}}, "s4", 2)
+              .err().code == errc::invalid_argument);
+    CHECK(reg.get_service(alice, "shop/web"));
+    CHECK(reg.get_service(bob, sid).err().code == errc::not_found);
+    auto scaled = reg.scale_service(alice, "shop/web", 5, 3);
+    REQUIRE(scaled);
+    CHECK((*scaled)["spec"]["replicas"] == 5);
+    CHECK((*scaled)["generation"] == 1);  // scaling is no new version
+    auto updated = reg.update_service(alice, sid, {{"image", "local/other:1"}}, 4);
+    REQUIRE(updated);
+    CHECK((*updated)["generation"] == 2);
+    CHECK(reg.delete_project(alice, "shop").err().code == errc::conflict);
+  }
+  state_db db(dir.str());
+  rocks_service_store store(db);
+  service_registry reg(store);
+  auto s = reg.get_service(alice, sid);
+  REQUIRE(s);
+  CHECK((*s)["spec"]["image"] == "local/other:1");
+  CHECK(reg.delete_service(alice, "shop/web"));
+  CHECK(reg.list_services(alice, "").value().empty());
+  CHECK(reg.delete_project(alice, "shop"));
+}
+
+TEST_CASE("service calls: the bridge must name the user; admin keys act as admin") {
+  testing::temp_dir dir;
+  state_db db(dir.str());
+  rocks_service_store store(db);
+  service_registry reg(store);
+  service_calls calls(reg);
+  dockmesh::common::envelope req;
+  req.id = "r1";
+  req.action = "project-create";
+  req.body = {{"name", "shop"}};
+  CHECK(calls.handle(role::bridge, req, 1).err().code == errc::invalid_argument);
+  req.body["user"] = "u-alice";
+  auto p = calls.handle(role::bridge, req, 1);
+  REQUIRE(p);
+  CHECK(calls.handle(role::bridge, req, 1).value()["id"] == (*p)["id"]);  // the same request again
+  req.action = "project-list";
+  req.body = {{"user", "u-bob"}};
+  CHECK(calls.handle(role::bridge, req, 1).value()["projects"].empty());
+  req.body = json::object();
+  CHECK(calls.handle(role::admin, req, 1).value()["projects"].size() == 1);
+  req.action = "service-scale";
+  req.body = {{"user", "u-alice"}, {"service", "shop/web"}, {"replicas", "three"}};
+  CHECK(calls.handle(role::bridge, req, 1).err().code == errc::invalid_argument);
+}

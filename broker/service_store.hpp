@@ -1,0 +1,45 @@
+// service_store: where project and service records are kept (docs/services.md). An interface so
+// that one broker keeps them in its RocksDB (rocks_service_store, keys p/<id> and s/<id>) and
+// brokers in HA keep them in the consensus store. Records are JSON objects (schemas/
+// project-create.reply.json, service-create.reply.json). Owned by the hub thread; writes are
+// synchronous RocksDB writes, which the control endpoint makes durable before it answers.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/state_db.hpp"
+#include "common/result.hpp"
+
+namespace dockmesh::broker {
+
+enum class record_kind { project, service };
+
+class service_store {
+ public:
+  virtual ~service_store() = default;
+  virtual common::result<void> put(record_kind kind, const std::string& id,
+                                   const nlohmann::json& record) = 0;
+  virtual common::result<void> erase(record_kind kind, const std::string& id) = 0;
+  // Calls fn for every stored record of that kind (start-up).
+  virtual void load(record_kind kind,
+                    const std::function<void(const nlohmann::json&)>& fn) const = 0;
+};
+
+class rocks_service_store final : public service_store {
+ public:
+  explicit rocks_service_store(state_db& db) : db_(db) {}
+  common::result<void> put(record_kind kind, const std::string& id,
+                           const nlohmann::json& record) override;
+  common::result<void> erase(record_kind kind, const std::string& id) override;
+  void load(record_kind kind, const std::function<void(const nlohmann::json&)>& fn) const override;
+
+ private:
+  static std::string key(record_kind kind, std::string_view id);
+  state_db& db_;
+};
+
+}  // namespace dockmesh::broker

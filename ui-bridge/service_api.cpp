@@ -1,0 +1,88 @@
+#include "ui-bridge/service_api.hpp"
+
+#include "common/protocol/names.hpp"
+
+namespace dockmesh::bridge {
+
+namespace names = common::protocol::names;
+using nlohmann::json;
+
+void service_api::call_broker(const api_call_ptr& call, std::string_view action, json body) {
+  body["user"] = call->who.user_id;
+  body["admin"] = call->who.is_admin();
+  s_.gateway.control(std::string(action), std::move(body),
+                     on_strand(call, [call](common::result<common::envelope> r) {
+                       if (!r) return call->fail(r.err());
+                       if (r->code < 200 || r->code >= 300) return call->relay(*r);
+                       call->reply(static_cast<http::status>(r->code), r->body);
+                     }));
+}
+
+namespace {
+
+// The body as a JSON object, or a 400 already sent.
+std::optional<json> object_body(const api_call_ptr& call) {
+  auto body = call->json_body();
+  if (body && !body->is_object()) {
+    call->fail(
+        common::make_error(common::errc::invalid_argument, "the body must be a JSON object"));
+    return std::nullopt;
+  }
+  return body;
+}
+
+}  // namespace
+
+void service_api::projects_list(api_call_ptr call) {
+  call_broker(call, names::project_list, json::object());
+}
+
+void service_api::projects_create(api_call_ptr call) {
+  auto body = object_body(call);
+  if (!body) return;
+  call_broker(call, names::project_create, {{"name", body->value("name", json())}});
+}
+
+void service_api::project_delete(api_call_ptr call) {
+  call_broker(call, names::project_delete, {{"project", call->params["id"]}});
+}
+
+void service_api::services_list(api_call_ptr call) {
+  json body = json::object();
+  if (call->query.count("project")) body["project"] = call->query["project"];
+  call_broker(call, names::service_list, body);
+}
+
+void service_api::services_create(api_call_ptr call) {
+  auto body = object_body(call);
+  if (!body) return;
+  json out = json::object();
+  for (const char* k : {"project", "name", "spec"})
+    if (body->contains(k)) out[k] = (*body)[k];
+  call_broker(call, names::service_create, out);
+}
+
+void service_api::service_get(api_call_ptr call) {
+  call_broker(call, names::service_get, {{"service", call->params["id"]}});
+}
+
+void service_api::service_update(api_call_ptr call) {
+  auto body = object_body(call);
+  if (!body) return;
+  // PATCH takes the spec's changed fields, bare or as {"spec": {...}}.
+  json spec = body->contains("spec") ? (*body)["spec"] : *body;
+  call_broker(call, names::service_update, {{"service", call->params["id"]}, {"spec", spec}});
+}
+
+void service_api::service_delete(api_call_ptr call) {
+  call_broker(call, names::service_delete, {{"service", call->params["id"]}});
+}
+
+void service_api::service_scale(api_call_ptr call) {
+  auto body = object_body(call);
+  if (!body) return;
+  call_broker(call, names::service_scale,
+              {{"service", call->params["id"]}, {"replicas", body->value("replicas", json())}});
+}
+
+}  // namespace dockmesh::bridge

@@ -1,0 +1,39 @@
+// service_api: the REST endpoints of projects and services (docs/services.md):
+//   GET|POST /api/v1/projects, DELETE /api/v1/projects/{id},
+//   GET|POST /api/v1/services (?project=), GET|PATCH|DELETE /api/v1/services/{id},
+//   POST /api/v1/services/{id}/scale.
+// Each is one control call of the catalogue (project-*, service-*) acting for the authenticated
+// user: the bridge sets `user` (the immutable id) and `admin` itself, whatever the client sent.
+// Runs on the connection's strand; never blocks (the completion is posted back to it).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ui-bridge/api_call.hpp"
+
+namespace dockmesh::bridge {
+
+class service_api {
+ public:
+  explicit service_api(bridge_services& s) : s_(s) {}
+
+  void projects_list(api_call_ptr call);
+  void projects_create(api_call_ptr call);
+  void project_delete(api_call_ptr call);
+  void services_list(api_call_ptr call);
+  void services_create(api_call_ptr call);
+  void service_get(api_call_ptr call);
+  void service_update(api_call_ptr call);
+  void service_delete(api_call_ptr call);
+  void service_scale(api_call_ptr call);
+
+ private:
+  // Sends the control call for the caller; a 2xx body is the response (with its code).
+  void call_broker(const api_call_ptr& call, std::string_view action, nlohmann::json body);
+
+  bridge_services& s_;
+};
+
+}  // namespace dockmesh::bridge
