@@ -96,7 +96,11 @@ void check_reply(const envelope& req, const envelope& rep, const identity& who) 
 const char* const announce_actions[] = {"register", "heartbeat", "unregister", "inventory", "bogus"};
 const char* const control_actions[] = {"hosts", "host", "containers", "container", "enroll",
                                        "keys-list", "keys-accept", "keys-reject", "keys-revoke",
-                                       "token-create", "stats", "nope"};
+                                       "token-create", "stats", "nope",
+                                       // projects and services (service_calls)
+                                       "project-create", "project-list", "project-delete",
+                                       "service-create", "service-list", "service-get",
+                                       "service-update", "service-scale", "service-delete"};
 
 class session {
  public:

@@ -5,13 +5,21 @@ answers like a missing one; bad specs get a 400 naming the field; records surviv
 restart. See docs/services.md."""
 
 import json
+import os
 import unittest
+
+import jsonschema
 
 from agent_bus import start_process, stop_process
 from bridgelib import Bridge
-from meshlib import Mesh, wait_for
+from meshlib import SOURCE_DIR, Mesh, wait_for
 
 IMAGE = "local/busybox:latest"
+
+
+def check_schema(body, stem):
+    with open(os.path.join(SOURCE_DIR, "schemas", stem + ".json"), encoding="utf-8") as f:
+        jsonschema.validate(body, json.load(f))
 
 
 class ServicesApi(unittest.TestCase):
@@ -32,6 +40,7 @@ class ServicesApi(unittest.TestCase):
         r = a.post("/api/v1/projects", {"name": "shop"})
         self.assertEqual(r.status, 201, r)
         project = r.json
+        check_schema(project, "project-create.reply")
         self.assertEqual(project["owner"], self.alice_id)
         self.assertEqual(a.post("/api/v1/projects", {"name": "shop"}).status, 409)
         self.assertEqual(b.post("/api/v1/projects", {"name": "shop"}).status, 201)  # bob's own
@@ -43,6 +52,7 @@ class ServicesApi(unittest.TestCase):
         r = a.post("/api/v1/services", {"project": "shop", "name": "web", "spec": spec})
         self.assertEqual(r.status, 201, r)
         svc = r.json
+        check_schema(svc, "service-create.reply")
         self.assertEqual(svc["spec"]["replicas"], 2)
         self.assertEqual(svc["spec"]["update"]["batch_size"], 1)  # defaults filled in
         r = a.post("/api/v1/services", {"project": "shop", "name": "web", "spec": spec})
@@ -65,7 +75,10 @@ class ServicesApi(unittest.TestCase):
         self.assertEqual((r.status, r.json["spec"]["replicas"], r.json["generation"]), (200, 4, 1))
         r = a.request("PATCH", "/api/v1/services/" + svc["id"], {"cmd": ["sleep", "700"]})
         self.assertEqual((r.status, r.json["generation"]), (200, 2), r)
-        self.assertEqual(a.get("/api/v1/services?project=shop").json["services"][0]["id"], svc["id"])
+        listed = a.get("/api/v1/services?project=shop").json
+        check_schema(listed, "service-list.reply")
+        self.assertEqual(listed["services"][0]["id"], svc["id"])
+        check_schema(a.get("/api/v1/projects").json, "project-list.reply")
 
         # The admin CLI sees alice's service, by id and by project/name for her.
         rc, out = self.mesh.ctl("services", "get", svc["id"])
@@ -82,7 +95,9 @@ class ServicesApi(unittest.TestCase):
 
         self.assertEqual(a.delete("/api/v1/projects/shop").status, 409)  # still has a service
         self.assertEqual(b.delete("/api/v1/services/" + svc["id"]).status, 404)
-        self.assertEqual(a.delete("/api/v1/services/" + svc["id"]).status, 200)
+        r = a.delete("/api/v1/services/" + svc["id"])
+        self.assertEqual(r.status, 200, r)
+        check_schema(r.json, "service-delete.reply")
         self.assertEqual(a.delete("/api/v1/projects/shop").status, 200)
         self.assertEqual(a.get("/api/v1/projects").json["projects"], [])
 
