@@ -63,21 +63,22 @@ common::result<json> service_calls::projects(const service_caller& who, const co
                                              std::int64_t now_ms) {
   if (req.action == names::project_list) return json{{"projects", registry_.list_projects(who)}};
   if (req.action == names::project_create) {
-    auto name = text(req.body, "name", true);
+    auto name = text(req.body.is_object() ? req.body : json::object(), "name", true);
     if (!name) return name.err();
     // The id depends on the request and the user: a retry, or the same request reaching another
     // broker, names the same project.
     return registry_.create_project(
         who, *name, service_registry::derive_id('p', req.id + "/" + who.user), now_ms);
   }
-  auto ref = text(req.body, "project", true);
+  auto ref = text(req.body.is_object() ? req.body : json::object(), "project", true);
   if (!ref) return ref.err();
   return registry_.delete_project(who, *ref);
 }
 
 common::result<json> service_calls::services(const service_caller& who, const common::envelope& req,
                                              std::int64_t now_ms) {
-  const json& body = req.body;
+  // handle() let only an object or null through; null reads as {} (value() on null throws).
+  const json body = req.body.is_object() ? req.body : json::object();
   if (req.action == names::service_list) {
     auto project = text(body, "project", false);
     if (!project) return project.err();

@@ -99,6 +99,14 @@ TEST_CASE("service calls: the bridge must name the user; admin keys act as admin
   CHECK(calls.handle(role::bridge, req, 1).value()["projects"].empty());
   req.body = json::object();
   CHECK(calls.handle(role::admin, req, 1).value()["projects"].size() == 1);
+  for (const char* action : {"project-create", "project-delete", "service-create", "service-get",
+                             "service-update", "service-scale", "service-delete"}) {
+    req.action = action;
+    req.body = nullptr;  // no body at all: a clear 400, never an exception
+    auto out = calls.handle(role::admin, req, 1);
+    CHECK(!out);
+    if (!out) CHECK(out.err().code == errc::invalid_argument);
+  }
   req.action = "service-scale";
   req.body = {{"user", "u-alice"}, {"service", "shop/web"}, {"replicas", "three"}};
   CHECK(calls.handle(role::bridge, req, 1).err().code == errc::invalid_argument);
