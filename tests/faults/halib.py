@@ -126,7 +126,12 @@ class Workload(threading.Thread):
         """Waits for the answer to a create first sent after t0 (a request that was already
         placed before a fault may be answered by its agent directly); returns when it came."""
         def fresh():
-            return next((at for rid, _, _, at in self.acked if self.started[rid] >= t0), None)
+            at = next((at for rid, _, _, at in self.acked if self.started[rid] >= t0), None)
+            # A workload that ran out before the fault leaves nothing to wait for: say so (a
+            # finite workload that finished while slow CLI calls ran was the "no create
+            # acknowledged for 30 s after the freeze" of the earlier version of this test).
+            assert at is not None or self.is_alive(), "the workload ended before the fault"
+            return at
         return wait_for(fresh, scaled(timeout), interval=0.02,
                         message="a create sent after the fault to be answered (answers so far: %r)"
                         % self.answers)
