@@ -94,7 +94,15 @@ void broker_core::add_events(const directory_events& events, publications& out) 
       // Requests still waiting on this host end now, not at their deadline.
       const host_entry* h = hosts_.find(e.body.value("fqdn", ""));
       if (h)
-        for (auto& p : inflight_.host_down(h->fqdn, host_down_message(*h))) out.push_back(std::move(p));
+        for (auto& p : inflight_.host_down(h->fqdn, host_down_message(*h))) {
+          // A sub-request of this broker's own fan-out: the answer is the dispatcher's to take
+          // (published, it would go to our own reply topic, which the broker does not read back).
+          if (p.topic == dispatcher_.reply_topic()) {
+            for (auto& q : dispatcher_.on_reply(p.env, common::now_ms())) out.push_back(std::move(q));
+          } else {
+            out.push_back(std::move(p));
+          }
+        }
     }
     if (e.action == common::protocol::names::host_gone) {
       std::string fqdn = e.body.value("fqdn", "");
