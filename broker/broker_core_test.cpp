@@ -29,7 +29,8 @@ const publication* to_topic(const publications& out, const std::string& topic) {
 
 }  // namespace
 
-TEST_CASE("broker_core: a host going down ends this broker's fan-out at once, not at its deadline") {
+TEST_CASE(
+    "broker_core: a host going down ends this broker's fan-out at once, not at its deadline") {
   testing::temp_dir dir;
   std::ofstream(dir.path / "authorized_keys") << "";
   broker_settings s;

@@ -8,7 +8,8 @@ void unscheduled_requests::hold(const common::envelope& req, std::string why, st
     by_id_.erase(order_.front());
     order_.pop_front();
   }
-  auto [it, fresh] = by_id_.insert_or_assign(req.id, entry{req, std::move(why), now_ms + answer_after_ms});
+  auto [it, fresh] =
+      by_id_.insert_or_assign(req.id, entry{req, std::move(why), now_ms + answer_after_ms});
   it->second.request.body = nullptr;  // only the envelope is needed to answer
   if (fresh) order_.push_back(req.id);
 }

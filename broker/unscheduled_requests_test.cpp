@@ -21,7 +21,8 @@ common::envelope create(std::string id, std::string reply_to = "rep/ctl-1/") {
 
 }  // namespace
 
-TEST_CASE("unscheduled_requests: a held request is answered 503 naming etcd's error, once, when due") {
+TEST_CASE(
+    "unscheduled_requests: a held request is answered 503 naming etcd's error, once, when due") {
   unscheduled_requests held("broker-2");
   held.hold(create("r1"), "http://127.0.0.1:2379: Timeout was reached", 1000);
   CHECK(held.due(1000 + unscheduled_requests::answer_after_ms - 1).empty());
@@ -31,7 +32,8 @@ TEST_CASE("unscheduled_requests: a held request is answered 503 naming etcd's er
   CHECK(out[0].env.re == "r1");
   CHECK(out[0].env.code == 503);
   REQUIRE(out[0].env.err);
-  CHECK(out[0].env.err->message.find("broker-2 cannot reach etcd (http://127.0.0.1:2379: Timeout") == 0);
+  CHECK(out[0].env.err->message.find(
+            "broker-2 cannot reach etcd (http://127.0.0.1:2379: Timeout") == 0);
   CHECK(held.due(1000000).empty());
   CHECK(held.size() == 0);
 }
@@ -49,7 +51,8 @@ TEST_CASE("unscheduled_requests: another broker's answer, or one of its sub-repl
   CHECK(out[0].env.re == "other");
 }
 
-TEST_CASE("unscheduled_requests: a retry restarts the wait and is answered to its own reply topic") {
+TEST_CASE(
+    "unscheduled_requests: a retry restarts the wait and is answered to its own reply topic") {
   unscheduled_requests held("broker-2");
   held.hold(create("r1", "rep/ctl-1/"), "down", 0);
   auto retry = create("r1", "rep/ctl-2/");
