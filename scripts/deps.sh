@@ -63,5 +63,7 @@ etcd-server etcd-client
 curl iproute2 procps util-linux ca-certificates
 # Debian packages (CPack, dpkg-shlibdeps) and their tests: chroot install, lintian, Ansible
 dpkg-dev debootstrap lintian ansible
+# metrics: promtool check metrics|rules and a real Prometheus (tests/integration/test_metrics.py)
+prometheus
 # benchmarks and the browser test
 wrk hyperfine chromium nodejs

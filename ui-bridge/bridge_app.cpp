@@ -1,5 +1,7 @@
 #include "ui-bridge/bridge_app.hpp"
 
+#include "ui-bridge/bridge_metrics.hpp"
+
 #include <filesystem>
 #include <iostream>
 
@@ -55,6 +57,7 @@ void add_bridge_options(po::options_description& o) {
       ("login-failures-per-address", po::value<int>()->default_value(20), "per minute, then 429");
   // clang-format on
   common::add_bus_client_options(o);
+  common::add_metrics_listen_option(o);
 }
 
 bridge_config bridge_config_from(const po::variables_map& vm) {
@@ -88,6 +91,7 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
   auto id = common::key_bound_client_id("bridge-" + random_hex(4), c.bus_options.keys.public_key);
   if (!id) throw std::runtime_error("cannot build a client id: " + id.err().message);
   c.bus_options.client_id = std::move(*id);
+  c.metrics_listen = common::metrics_listen_from(vm);
   return c;
 }
 
@@ -122,11 +126,22 @@ bridge_app::bridge_app(bridge_config config)
   api_ = std::make_unique<api_dispatcher>(*services_);
   site_.reset(new http_site{*api_, files_, *services_, connections_});
   listener_ = std::make_shared<http_listener>(*ioc_, parse_listen_address(config_.listen), *site_);
+  if (!config_.metrics_listen.empty()) {
+    // A listener of its own, like the broker's and agent's, rather than /metrics behind an admin
+    // token on the API listener: Prometheus would otherwise hold a credential that can do
+    // anything on the mesh, and the API listener may face users while metrics stay on a
+    // management address (docs/metrics.md).
+    metrics_server_ = common::start_metrics_server(config_.metrics_listen,
+                                                   common::metrics::default_registry());
+    job_counts_ = bridge_metrics::get().add_job_counts(*jobs_);
+  }
   first_start();
 }
 
 bridge_app::~bridge_app() {
   stop();
+  metrics_server_.reset();
+  if (job_counts_) bridge_metrics::get().remove_job_counts(job_counts_);
   // Handlers still queued hold sessions, and sessions use the services: destroy them (with the
   // io_context) while every service is still alive.
   listener_.reset();

@@ -16,6 +16,7 @@
 
 #include "common/bus_client.hpp"
 #include "ui-bridge/api_dispatcher.hpp"
+#include "common/metrics_server.hpp"
 #include "ui-bridge/http_listener.hpp"
 
 namespace dockmesh::bridge {
@@ -34,6 +35,7 @@ struct bridge_config {
   rate_limit per_user{5, std::chrono::seconds(60)};
   rate_limit per_address{20, std::chrono::seconds(60)};
   common::bus_client_options bus_options;
+  std::string metrics_listen;  // --metrics-listen IP:PORT; empty: no metrics listener
 };
 
 void add_bridge_options(boost::program_options::options_description& options);
@@ -74,6 +76,8 @@ class bridge_app {
   std::unique_ptr<http_site> site_;
   std::shared_ptr<http_listener> listener_;
   std::vector<std::thread> threads_;
+  std::unique_ptr<common::metrics_server> metrics_server_;  // --metrics-listen only
+  std::size_t job_counts_ = 0;                              // its collector's id
   bool stopped_ = false;
 };
 

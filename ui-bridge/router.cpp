@@ -74,7 +74,7 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 }
 
 void router::add(std::string method, std::string_view pattern, route_id id) {
-  route r{std::move(method), {}, id};
+  route r{method, {}, id, method + " " + std::string(pattern)};
   for (auto seg : split_path(pattern)) r.segments.emplace_back(seg);
   routes_.push_back(std::move(r));
 }
@@ -103,7 +103,7 @@ route_result router::find(std::string_view method, std::string_view path) const 
     auto params = match(r, parts);
     if (!params) continue;
     if (r.method == method) {
-      out.match = route_match{r.id, std::move(*params)};
+      out.match = route_match{r.id, r.label, std::move(*params)};
       return out;
     }
     out.miss = route_miss::method_not_allowed;

@@ -41,6 +41,7 @@ enum class route_id {
 
 struct route_match {
   route_id id;
+  std::string label;  // "GET /api/v1/containers/{id}": the route, never the raw path
   std::map<std::string, std::string> params;
 };
 
@@ -62,6 +63,7 @@ class router {
     std::string method;
     std::vector<std::string> segments;
     route_id id;
+    std::string label;
   };
   static std::optional<std::map<std::string, std::string>> match(
       const route& r, const std::vector<std::string_view>& path);
