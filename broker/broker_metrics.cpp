@@ -27,6 +27,21 @@ std::string_view drop_label(int i) {
   }
 }
 
+// to_string(acl_decision) is prose for logs; labels want stable identifiers.
+std::string_view acl_label(int i) {
+  switch (static_cast<acl_decision>(i)) {
+    case acl_decision::allow: return "allow";
+    case acl_decision::malformed_topic: return "malformed_topic";
+    case acl_decision::forbidden_topic: return "forbidden_topic";
+    case acl_decision::foreign_host: return "foreign_host";
+    case acl_decision::bad_announcement: return "bad_announcement";
+    case acl_decision::foreign_reply: return "foreign_reply";
+    case acl_decision::forged_sender: return "forged_sender";
+    case acl_decision::count: break;
+  }
+  return "other";
+}
+
 std::string code_class(int code) { return std::to_string(code / 100) + "xx"; }
 
 }  // namespace
@@ -75,7 +90,7 @@ broker_metrics::broker_metrics(registry& r, bool etcd_mode)
   for (auto s : {"up", "down", "gone"}) hosts_.with({s});
   for (auto s : {"xsub", "xpub"}) connections_.with({s});
   for (int i = 0; i < static_cast<int>(drop_reason::count); ++i) dropped_.with({drop_label(i)});
-  for (int i = 0; i < acl_decision_count; ++i) acl_.with({to_string(static_cast<acl_decision>(i))});
+  for (int i = 0; i < acl_decision_count; ++i) acl_.with({acl_label(i)});
   for (auto s : {"applied", "refused"}) subscriptions_.with({s});
 }
 
@@ -90,7 +105,7 @@ void broker_metrics::sync(const hub_counters& c, const broker_core& core, std::i
   for (int i = 0; i < static_cast<int>(drop_reason::count); ++i)
     add_delta(dropped_.with({drop_label(i)}), c.dropped[i], last_.dropped[i]);
   for (int i = 1; i < acl_decision_count; ++i)
-    add_delta(acl_.with({to_string(static_cast<acl_decision>(i))}), c.acl[i], last_.acl[i]);
+    add_delta(acl_.with({acl_label(i)}), c.acl[i], last_.acl[i]);
   // Allowed: publishes that passed plus subscriptions applied.
   add_delta(acl_.with({"allow"}), c.acl[0] + c.subscriptions, last_.acl[0]);
   add_delta(subscriptions_.with({"applied"}), c.subscriptions, last_.subscriptions);

@@ -106,6 +106,8 @@ class MetricsTest(unittest.TestCase):
         self.assertGreaterEqual(b['dockmesh_broker_connections{socket="xsub"}'], 3)
         self.assertGreaterEqual(b['dockmesh_broker_control_requests_total{action="hosts",code="2xx"}'], 1)
         self.assertIn('dockmesh_broker_messages_dropped_total{reason="acl"}', b)
+        self.assertIn('dockmesh_broker_acl_decisions_total{decision="forbidden_topic"}', b)
+        self.assertGreater(b['dockmesh_broker_acl_decisions_total{decision="allow"}'], 0)
         for address in self.target("dockmesh-agent"):
             a = samples(self.scrape(address))
             self.assertEqual(a["dockmesh_agent_dockerd_up"], 1)
