@@ -327,6 +327,8 @@ void hub::inspect(const zmq::message_t& topic_frame, const topic_view& t, zmq::m
       auto out = core_.on_shared_request(*env, now);
       metrics_.scheduled(std::chrono::duration<double>(steady::now() - started).count());
       publish(out);
+    } else {
+      core_.on_unscheduled_request(*env, now);
     }
   } else {
     forward = false;  // a reply to the broker itself
