@@ -3,6 +3,7 @@
 #
 #   scripts/mesh.sh up   --hosts N --dir DIR [--brokers N] [--base-port P] [--label hostI:k=v]...
 #                        [--build-dir B] [--docker-only] [--no-bridge] [--timeout S]
+#                        [--docker-api-port PORT]
 #   scripts/mesh.sh down --dir DIR [--purge]
 #   scripts/mesh.sh status --dir DIR
 #   scripts/mesh.sh restart-agent --dir DIR --host I
@@ -21,6 +22,8 @@
 # Files: DIR/dockmeshctl.conf, DIR/admin.key, DIR/broker.key (server pair), DIR/broker.pub
 # ("public-key = <Z85>"), DIR/authorized_keys, DIR/host<i>/agent.key, DIR/bridge.key,
 # DIR/bridge.url, DIR/admin.password, DIR/pids/<name>.pid, DIR/logs/<name>.log.
+# --docker-api-port PORT: the bridge also serves the Docker-compatible endpoint on
+# 127.0.0.1:PORT (docs/docker-api.md) and DIR/docker.host says tcp://127.0.0.1:PORT.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -37,6 +40,7 @@ BASE_PORT=7400
 BUILD_DIR="${MESH_BUILD_DIR:-$SOURCE_DIR/build}"
 DOCKER_ONLY=0
 NO_BRIDGE=0
+DOCKER_API_PORT=""
 PURGE=0
 TIMEOUT="${MESH_TIMEOUT:-60}"
 LABELS=()
@@ -156,6 +160,7 @@ parse_args() {
       --timeout) TIMEOUT="${2:?--timeout needs seconds}"; shift 2 ;;
       --docker-only) DOCKER_ONLY=1; shift ;;
       --no-bridge) NO_BRIDGE=1; shift ;;
+      --docker-api-port) DOCKER_API_PORT="${2:?--docker-api-port needs a port}"; shift 2 ;;
       --purge) PURGE=1; shift ;;
       -h|--help) usage ;;
       *) die "unknown argument '$1' (see --help)" ;;

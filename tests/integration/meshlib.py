@@ -153,8 +153,10 @@ class Watch:
 
 
 class Mesh:
-    def __init__(self, hosts=2, labels=None, bridge=True, timeout=90, brokers=1):
+    def __init__(self, hosts=2, labels=None, bridge=True, timeout=90, brokers=1,
+                 docker_api_port=None):
         self.hosts = hosts
+        self.docker_api_port = docker_api_port
         self.brokers = brokers
         self.labels = labels or {}
         self.bridge = bridge
@@ -188,6 +190,8 @@ class Mesh:
                 argv += ["--label", "host%d:%s=%s" % (i, k, v)]
         if not self.bridge:
             argv.append("--no-bridge")
+        if self.docker_api_port:
+            argv += ["--docker-api-port", str(self.docker_api_port)]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout * 3)
         if r.returncode != 0:
             sys.stderr.write("mesh.sh up failed (rc %d):\n%s\n%s\n" % (r.returncode, r.stdout, r.stderr))
