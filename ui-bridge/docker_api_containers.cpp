@@ -14,7 +14,9 @@ namespace names = common::protocol::names;
 void docker_api::containers_list(const docker_call_ptr& call) {
   auto filters = parse_docker_filters(call->param("filters"));
   if (!filters) return call->fail(filters.err());
-  json msg = {{"action", names::list_containers}, {"all", call->flag("all")}};
+  // "all" in a bridge message means a broadcast: list every container and filter here.
+  json msg = {{"action", names::list_containers}};
+  if (!call->flag("all") && !filters->count("status")) (*filters)["status"].push_back("running");
   long limit = -1;
   if (!call->param("limit").empty()) limit = std::atol(call->param("limit").c_str());
   fan_out(call, msg, [call, f = std::move(*filters), limit](common::result<host_results> results) {
