@@ -13,6 +13,8 @@ import tempfile
 import time
 import unittest
 
+import re
+
 import docker
 
 from bridgelib import Bridge, LocalRegistry, free_port
@@ -184,6 +186,27 @@ class DockerEndpoint(unittest.TestCase):
             bob.containers.get(c.id)
         client.close()
         bob.close()
+
+    def test_5_openapi_matches_the_running_bridge(self):
+        """The bridge's own REST API: /api/v1/openapi.json (served without a token) names only
+        routes the running bridge has: each documented (method, path) is routed (never the
+        router's 404 "no API endpoint" nor 405)."""
+        status = self.alice_api.get("/api/v1/openapi.json", token="")
+        self.assertEqual(status.status, 200)
+        doc = status.json
+        self.assertEqual(doc["openapi"], "3.0.3")
+        checked = 0
+        for path, ops in doc["paths"].items():
+            concrete = re.sub(r"\{[^}]+\}", "nosuch", path)
+            for method in ops:
+                r = self.alice_api.request(method.upper(), concrete, raw=b"")
+                self.assertNotEqual(r.status, 405, (method, path, r))
+                if r.status == 404:
+                    self.assertNotIn("no API endpoint", r.text, (method, path))
+                checked += 1
+        self.assertGreaterEqual(checked, 24)
+        # And a route that is not documented is not there.
+        self.assertEqual(self.alice_api.get("/api/v1/undocumented").status, 404)
 
 
 if __name__ == "__main__":
