@@ -141,7 +141,7 @@ void docker_api::fan_out(const docker_call_ptr& call, json msg, fan_out_handler 
         return done(common::make_error(common::from_status(r->code),
                                        r->err ? r->err->message : "the directory refused the host list"));
       std::vector<std::string> hosts;
-      for (const auto& h : r->body.value("hosts", json::array()))
+      for (const auto& h : list_at(r->body, "hosts"))
         if (text_of(h, "status") == "up" && !text_of(h, "fqdn").empty()) hosts.push_back(text_of(h, "fqdn"));
       if (hosts.empty()) return done(host_results{});
       struct gather {
@@ -198,7 +198,7 @@ void docker_api::info(const docker_call_ptr& call) {
         if (!mine) return call->fail(mine.err());
         std::int64_t cpus = 0, memory = 0, up = 0, total = 0;
         json labels = json::array();
-        for (const auto& h : hosts->body.value("hosts", json::array())) {
+        for (const auto& h : list_at(hosts->body, "hosts")) {
           total += 1;
           bool is_up = text_of(h, "status") == "up";
           up += is_up ? 1 : 0;
@@ -206,7 +206,7 @@ void docker_api::info(const docker_call_ptr& call) {
           labels.push_back("mesh.host." + text_of(h, "fqdn") + "=" + text_of(h, "status"));
         }
         std::int64_t running = 0, stopped = 0, all = 0;
-        for (const auto& c : mine->body.value("containers", json::array())) {
+        for (const auto& c : list_at(mine->body, "containers")) {
           all += 1;
           std::string st = text_of(c, "state");
           running += st == "running" ? 1 : 0;

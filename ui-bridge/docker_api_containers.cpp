@@ -24,7 +24,7 @@ void docker_api::containers_list(const docker_call_ptr& call) {
     json out = json::array();
     for (const auto& [host, r] : *results) {
       if (!r || r->code != 200) continue;  // a host that fails to answer is left out, as if down
-      for (const auto& e : r->body.value("containers", json::array())) {
+      for (const auto& e : list_at(r->body, "containers")) {
         json c = docker_container_summary(e);
         if (container_passes(f, c)) out.push_back(std::move(c));
       }
@@ -46,7 +46,7 @@ void docker_api::container_create(const docker_call_ptr& call) {
   if (!msg) return call->fail(msg.err());
   send_ok(call, *msg, [this, call, name](const common::envelope& reply) {
     std::string id = text_of(reply.body, "id");
-    const json& list = reply.body.value("containers", json::array());
+    const json& list = list_at(reply.body, "containers");
     if (id.empty() && list.is_array() && !list.empty()) id = text_of(list[0], "id");
     if (id.empty()) return call->fail(http::status::bad_gateway, "the agent reported no container id");
     recent_.add(call->who.user_id, id, name, reply.from);

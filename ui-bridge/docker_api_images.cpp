@@ -64,15 +64,16 @@ void docker_api::images_list(const docker_call_ptr& call) {
     std::map<std::string, json> by_id;
     for (const auto& [host, r] : *results) {
       if (!r || r->code != 200) continue;
-      for (const auto& e : r->body.value("images", json::array())) {
+      for (const auto& e : list_at(r->body, "images")) {
         json img = docker_image_summary(e);
         auto [it, fresh] = by_id.emplace(text_of(img, "Id"), img);
         if (fresh) continue;
         for (const char* k : {"RepoTags", "RepoDigests"}) {  // union over the hosts
           std::set<std::string> seen;
-          for (const auto& t : it->second[k]) seen.insert(t.get<std::string>());
+          for (const auto& t : it->second[k])
+            if (t.is_string()) seen.insert(t.get<std::string>());
           for (const auto& t : img[k])
-            if (!seen.count(t.get<std::string>())) it->second[k].push_back(t);
+            if (t.is_string() && !seen.count(t.get<std::string>())) it->second[k].push_back(t);
         }
       }
     }
@@ -146,8 +147,8 @@ void docker_api::image_remove(const docker_call_ptr& call) {
       if (!r) return call->fail(r.err());
       if (r->code >= 300 && r->code != 404) return fail_with_reply(call, *r);
       if (r->code >= 300) continue;
-      for (const auto& t : r->body.value("untagged", json::array())) out.push_back({{"Untagged", t}});
-      for (const auto& d : r->body.value("deleted", json::array())) out.push_back({{"Deleted", d}});
+      for (const auto& t : list_at(r->body, "untagged")) out.push_back({{"Untagged", t}});
+      for (const auto& d : list_at(r->body, "deleted")) out.push_back({{"Deleted", d}});
     }
     if (out.empty()) return call->fail(http::status::not_found, "No such image: " + name);
     call->reply(http::status::ok, out);

@@ -35,7 +35,7 @@ std::string frames_after(const std::vector<log_line>& lines, bool stamps, std::i
 
 bool running_of(const json& inspect) {
   return inspect.is_object() && inspect.contains("State") && inspect["State"].is_object() &&
-         inspect["State"].value("Running", false);
+         inspect["State"].contains("Running") && inspect["State"]["Running"] == true;
 }
 
 }  // namespace
@@ -118,7 +118,8 @@ void docker_api::poll_wait(const docker_call_ptr& call, bool until_removed) {
          }
          bool gone = r->code == 404;
          if (gone || (!until_removed && !running_of(r->body))) {
-           std::int64_t code = gone ? 0 : integer_of(r->body["State"], "ExitCode");
+           const json& state = r->body.is_object() && r->body.contains("State") ? r->body["State"] : json();
+           std::int64_t code = gone ? 0 : integer_of(state, "ExitCode");
            call->write(json{{"StatusCode", code}, {"Error", nullptr}}.dump() + "\n");
            return call->end_stream();
          }

@@ -322,6 +322,12 @@ json docker_stats(const json& s, const std::string& id) {
       {"networks", {{"eth0", {{"rx_bytes", integer_of(s, "network_rx_bytes")}, {"tx_bytes", integer_of(s, "network_tx_bytes")}}}}}};
 }
 
+const json& list_at(const json& j, const char* key) {
+  static const json empty = json::array();
+  const json& v = field(j, key);
+  return v.is_array() ? v : empty;
+}
+
 json docker_error_body(std::string_view message) {
   return {{"message", std::string(message)}};
 }

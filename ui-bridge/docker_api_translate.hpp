@@ -67,6 +67,9 @@ std::vector<log_line> merge_logs(const nlohmann::json& logs_body);
 // Docker's multiplexed frame: [stream, 0, 0, 0, size big-endian] + payload.
 std::string log_frame(int stream, std::string_view payload);
 
+// j[key] when it is an array, else an empty array: reply bodies are read without throwing.
+const nlohmann::json& list_at(const nlohmann::json& j, const char* key);
+
 // The JSON body of a Docker error: {"message": "..."}.
 nlohmann::json docker_error_body(std::string_view message);
 
