@@ -3,7 +3,7 @@ real two-host mesh: Debian's docker CLI (/usr/bin/docker, DOCKER_HOST=tcp://...,
 whose HttpHeaders carry the user's bearer token) and docker-py (python3-docker). run -d (placed by
 the scheduler and by the mesh.host label), ps, logs -f, inspect, stop, rm, images, pull from a
 local registry, events, another user's ps and stop, run --privileged refused, and an unsupported
-command answered 501."""
+command answered 501. Placement by the mesh.constraints label is checked against host labels."""
 
 import http.client
 import json
@@ -58,7 +58,8 @@ class DockerEndpoint(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.port = free_port()
-        cls.mesh = Mesh(hosts=2, docker_api_port=cls.port).up()
+        cls.mesh = Mesh(hosts=2, labels={1: {"zone": "a"}, 2: {"zone": "b"}},
+                        docker_api_port=cls.port).up()
         admin = Bridge.admin(cls.mesh)
         cls.alice_api = admin.make_user("alice")
         cls.bob_api = admin.make_user("bob")
@@ -99,6 +100,11 @@ class DockerEndpoint(unittest.TestCase):
             idle = a.run("run", "-d", "--name", "idle", "--network", "none", IMAGE,
                          "sleep", "300").stdout.strip()
             self.assertIn(self.host_of(idle), (1, 2))
+            for zone, host in (("a", 1), ("b", 2), ("a", 1)):
+                zoned = a.run("run", "-d", "--network", "none", "--label",
+                              "mesh.constraints=zone==" + zone, IMAGE, "true").stdout.strip()
+                self.assertEqual(self.host_of(zoned), host, "mesh.constraints=zone==" + zone)
+                a.run("rm", "-f", zoned)
             self.assertTrue({"web", "idle"} <= a.names("-a"))
             self.assertEqual(a.names("--filter", "label=mesh.host=host2.mesh.test", "-a") & {"web"}, {"web"})
             # Another user sees none of alice's containers and cannot touch them.
