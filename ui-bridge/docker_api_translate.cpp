@@ -304,8 +304,9 @@ std::optional<json> docker_event(const json& env, std::string_view host) {
 json docker_stats(const json& s, const std::string& id) {
   // `docker stats` computes cpu% = (cpu delta / system delta) * online cpus * 100: pick a system
   // delta and derive the cpu delta that gives the agent's figure.
-  double cpus = std::max<double>(1, static_cast<double>(integer_of(s, "online_cpus", 1)));
+  double cpus = std::clamp(static_cast<double>(integer_of(s, "online_cpus", 1)), 1.0, 4096.0);
   double percent = field(s, "cpu_percent").is_number() ? field(s, "cpu_percent").get<double>() : 0;
+  percent = std::clamp(percent, 0.0, 100.0 * cpus);  // and so the integer conversion below is defined
   const double system_delta = 1e9 * cpus;
   auto cpu_delta = static_cast<std::int64_t>(percent / 100.0 * system_delta / cpus);
   auto blkio = [](const char* op, std::int64_t v) { return json{{"major", 0}, {"minor", 0}, {"op", op}, {"value", v}}; };
