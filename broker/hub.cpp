@@ -311,6 +311,7 @@ void hub::inspect(const zmq::message_t& topic_frame, const topic_view& t, zmq::m
     }
     audit_request(topic_frame, who, t, *env);
     if (core_.is_leader(now)) publish(core_.on_shared_request(*env, now));
+    else core_.on_unscheduled_request(*env, now);
   } else {
     forward = false;  // a reply to the broker itself
     publish(core_.on_own_reply(*env, now));
