@@ -31,8 +31,8 @@ void recent_creates::add(const std::string& user_id, const std::string& id, cons
   }
 }
 
-std::optional<std::pair<std::string, std::string>> recent_creates::find(const std::string& user_id,
-                                                                        const std::string& ref) const {
+std::optional<std::pair<std::string, std::string>> recent_creates::find(
+    const std::string& user_id, const std::string& ref) const {
   std::lock_guard lock(mutex_);
   auto it = by_key_.find(user_id + "/" + ref);
   if (it == by_key_.end() || std::chrono::steady_clock::now() - it->second.at > ttl_)
@@ -42,8 +42,8 @@ std::optional<std::pair<std::string, std::string>> recent_creates::find(const st
 
 void fail_with_reply(const docker_call_ptr& call, const common::envelope& reply) {
   int code = reply.code >= 400 && reply.code <= 599 ? reply.code : 502;
-  std::string message = reply.err ? reply.err->message
-                                  : "the mesh answered " + std::to_string(reply.code);
+  std::string message =
+      reply.err ? reply.err->message : "the mesh answered " + std::to_string(reply.code);
   call->fail(static_cast<http::status>(code), message);
 }
 
@@ -69,17 +69,28 @@ void docker_api::dispatch(const docker_call_ptr& call) {
     }
   };
   switch (call->route.route) {
-    case docker_route::ping: return ping(call);
-    case docker_route::version: return version(call);
-    case docker_route::info: return info(call);
-    case docker_route::events: return events(call);
-    case docker_route::containers_list: return containers_list(call);
-    case docker_route::container_create: return container_create(call);
-    case docker_route::container_inspect: return container_inspect(call);
-    case docker_route::container_logs: return container_logs(call);
-    case docker_route::container_stats: return container_stats(call);
-    case docker_route::container_wait: return container_wait(call);
-    case docker_route::container_start: return container_action(call, names::start_container, {{"id", id}});
+    case docker_route::ping:
+      return ping(call);
+    case docker_route::version:
+      return version(call);
+    case docker_route::info:
+      return info(call);
+    case docker_route::events:
+      return events(call);
+    case docker_route::containers_list:
+      return containers_list(call);
+    case docker_route::container_create:
+      return container_create(call);
+    case docker_route::container_inspect:
+      return container_inspect(call);
+    case docker_route::container_logs:
+      return container_logs(call);
+    case docker_route::container_stats:
+      return container_stats(call);
+    case docker_route::container_wait:
+      return container_wait(call);
+    case docker_route::container_start:
+      return container_action(call, names::start_container, {{"id", id}});
     case docker_route::container_stop:
     case docker_route::container_restart: {
       json args = {{"id", id}};
@@ -94,12 +105,17 @@ void docker_api::dispatch(const docker_call_ptr& call) {
       return container_action(call, names::kill_container, args);
     }
     case docker_route::container_remove:
-      return container_action(call, names::remove_container,
-                              {{"id", id}, {"force", call->flag("force")}, {"volumes", call->flag("v")}});
-    case docker_route::images_list: return images_list(call);
-    case docker_route::image_create: return image_create(call);
-    case docker_route::image_inspect: return image_inspect(call);
-    case docker_route::image_remove: return image_remove(call);
+      return container_action(
+          call, names::remove_container,
+          {{"id", id}, {"force", call->flag("force")}, {"volumes", call->flag("v")}});
+    case docker_route::images_list:
+      return images_list(call);
+    case docker_route::image_create:
+      return image_create(call);
+    case docker_route::image_inspect:
+      return image_inspect(call);
+    case docker_route::image_remove:
+      return image_remove(call);
   }
 }
 
@@ -133,34 +149,37 @@ void docker_api::send_ok(const docker_call_ptr& call, json msg,
 
 void docker_api::fan_out(const docker_call_ptr& call, json msg, fan_out_handler done) {
   s_.gateway.control(std::string(names::hosts), {{"status", "up"}},
-                     [this, call, msg = std::move(msg), done = std::move(done)](
-                         common::result<common::envelope> r) mutable {
-    call->post([this, call, msg = std::move(msg), done = std::move(done), r = std::move(r)]() mutable {
-      if (!r) return done(r.err());
-      if (r->code != 200)
-        return done(common::make_error(common::from_status(r->code),
-                                       r->err ? r->err->message : "the directory refused the host list"));
-      std::vector<std::string> hosts;
-      for (const auto& h : list_at(r->body, "hosts"))
-        if (text_of(h, "status") == "up" && !text_of(h, "fqdn").empty()) hosts.push_back(text_of(h, "fqdn"));
-      if (hosts.empty()) return done(host_results{});
-      struct gather {
-        host_results results;
-        std::size_t left;
-      };
-      auto g = std::make_shared<gather>();
-      g->left = hosts.size();
-      for (const auto& host : hosts) {
-        json m = msg;
-        m["host"] = host;
-        send(call, m, [g, host, done](common::result<common::envelope> reply) {
-          // Every completion runs on the call's strand: no two at once.
-          g->results.emplace_back(host, std::move(reply));
-          if (--g->left == 0) done(std::move(g->results));
-        });
-      }
-    });
-  });
+                     [this, call, msg = std::move(msg),
+                      done = std::move(done)](common::result<common::envelope> r) mutable {
+                       call->post([this, call, msg = std::move(msg), done = std::move(done),
+                                   r = std::move(r)]() mutable {
+                         if (!r) return done(r.err());
+                         if (r->code != 200)
+                           return done(common::make_error(
+                               common::from_status(r->code),
+                               r->err ? r->err->message : "the directory refused the host list"));
+                         std::vector<std::string> hosts;
+                         for (const auto& h : list_at(r->body, "hosts"))
+                           if (text_of(h, "status") == "up" && !text_of(h, "fqdn").empty())
+                             hosts.push_back(text_of(h, "fqdn"));
+                         if (hosts.empty()) return done(host_results{});
+                         struct gather {
+                           host_results results;
+                           std::size_t left;
+                         };
+                         auto g = std::make_shared<gather>();
+                         g->left = hosts.size();
+                         for (const auto& host : hosts) {
+                           json m = msg;
+                           m["host"] = host;
+                           send(call, m, [g, host, done](common::result<common::envelope> reply) {
+                             // Every completion runs on the call's strand: no two at once.
+                             g->results.emplace_back(host, std::move(reply));
+                             if (--g->left == 0) done(std::move(g->results));
+                           });
+                         }
+                       });
+                     });
 }
 
 void docker_api::ping(const docker_call_ptr& call) {
@@ -173,7 +192,9 @@ void docker_api::ping(const docker_call_ptr& call) {
 }
 
 void docker_api::version(const docker_call_ptr& call) {
-  json component = {{"Name", "dockmesh"}, {"Version", "0.1.0"}, {"Details", {{"ApiVersion", docker_api_version}}}};
+  json component = {{"Name", "dockmesh"},
+                    {"Version", "0.1.0"},
+                    {"Details", {{"ApiVersion", docker_api_version}}}};
   call->reply(http::status::ok, {{"Platform", {{"Name", "dockmesh"}}},
                                  {"Components", json::array({component})},
                                  {"Version", "20.10.24-dockmesh"},
@@ -188,45 +209,62 @@ void docker_api::version(const docker_call_ptr& call) {
 }
 
 void docker_api::info(const docker_call_ptr& call) {
-  s_.gateway.control(std::string(names::hosts), json::object(), [this, call](common::result<common::envelope> hosts) {
-    json body = json::object();
-    if (!call->who.is_admin()) body["owner"] = call->who.user_id;
-    s_.gateway.control(std::string(names::containers), body,
-                       [call, hosts = std::move(hosts)](common::result<common::envelope> mine) {
-      call->post([call, hosts, mine] {
-        if (!hosts) return call->fail(hosts.err());
-        if (!mine) return call->fail(mine.err());
-        std::int64_t cpus = 0, memory = 0, up = 0, total = 0;
-        json labels = json::array();
-        for (const auto& h : list_at(hosts->body, "hosts")) {
-          total += 1;
-          bool is_up = text_of(h, "status") == "up";
-          up += is_up ? 1 : 0;
-          if (is_up) cpus += integer_of(h, "cpus"), memory += integer_of(h, "memory_bytes");
-          labels.push_back("mesh.host." + text_of(h, "fqdn") + "=" + text_of(h, "status"));
-        }
-        std::int64_t running = 0, stopped = 0, all = 0;
-        for (const auto& c : list_at(mine->body, "containers")) {
-          all += 1;
-          std::string st = text_of(c, "state");
-          running += st == "running" ? 1 : 0;
-          stopped += st == "exited" || st == "created" || st == "dead" ? 1 : 0;
-        }
-        call->reply(http::status::ok,
-                    {{"ID", "dockmesh"}, {"Name", "dockmesh"}, {"Containers", all},
-                     {"ContainersRunning", running}, {"ContainersPaused", 0},
-                     {"ContainersStopped", stopped}, {"Images", 0}, {"Driver", "dockmesh"},
-                     {"NCPU", cpus}, {"MemTotal", memory}, {"OperatingSystem",
-                      "dockmesh mesh: " + std::to_string(up) + " of " + std::to_string(total) + " hosts up"},
-                     {"OSType", "linux"}, {"Architecture", "x86_64"}, {"KernelVersion", ""},
-                     {"ServerVersion", "20.10.24-dockmesh"}, {"IndexServerAddress", ""},
-                     {"Labels", labels}, {"Swarm", {{"LocalNodeState", "inactive"}}},
-                     {"RegistryConfig", {{"IndexConfigs", json::object()}}},
-                     {"Plugins", {{"Volume", json::array()}, {"Network", json::array()}, {"Log", json::array()}}},
-                     {"Warnings", json::array()}});
+  s_.gateway.control(
+      std::string(names::hosts), json::object(),
+      [this, call](common::result<common::envelope> hosts) {
+        json body = json::object();
+        if (!call->who.is_admin()) body["owner"] = call->who.user_id;
+        s_.gateway.control(
+            std::string(names::containers), body,
+            [call, hosts = std::move(hosts)](common::result<common::envelope> mine) {
+              call->post([call, hosts, mine] {
+                if (!hosts) return call->fail(hosts.err());
+                if (!mine) return call->fail(mine.err());
+                std::int64_t cpus = 0, memory = 0, up = 0, total = 0;
+                json labels = json::array();
+                for (const auto& h : list_at(hosts->body, "hosts")) {
+                  total += 1;
+                  bool is_up = text_of(h, "status") == "up";
+                  up += is_up ? 1 : 0;
+                  if (is_up) cpus += integer_of(h, "cpus"), memory += integer_of(h, "memory_bytes");
+                  labels.push_back("mesh.host." + text_of(h, "fqdn") + "=" + text_of(h, "status"));
+                }
+                std::int64_t running = 0, stopped = 0, all = 0;
+                for (const auto& c : list_at(mine->body, "containers")) {
+                  all += 1;
+                  std::string st = text_of(c, "state");
+                  running += st == "running" ? 1 : 0;
+                  stopped += st == "exited" || st == "created" || st == "dead" ? 1 : 0;
+                }
+                call->reply(http::status::ok,
+                            {{"ID", "dockmesh"},
+                             {"Name", "dockmesh"},
+                             {"Containers", all},
+                             {"ContainersRunning", running},
+                             {"ContainersPaused", 0},
+                             {"ContainersStopped", stopped},
+                             {"Images", 0},
+                             {"Driver", "dockmesh"},
+                             {"NCPU", cpus},
+                             {"MemTotal", memory},
+                             {"OperatingSystem", "dockmesh mesh: " + std::to_string(up) + " of " +
+                                                     std::to_string(total) + " hosts up"},
+                             {"OSType", "linux"},
+                             {"Architecture", "x86_64"},
+                             {"KernelVersion", ""},
+                             {"ServerVersion", "20.10.24-dockmesh"},
+                             {"IndexServerAddress", ""},
+                             {"Labels", labels},
+                             {"Swarm", {{"LocalNodeState", "inactive"}}},
+                             {"RegistryConfig", {{"IndexConfigs", json::object()}}},
+                             {"Plugins",
+                              {{"Volume", json::array()},
+                               {"Network", json::array()},
+                               {"Log", json::array()}}},
+                             {"Warnings", json::array()}});
+              });
+            });
       });
-    });
-  });
 }
 
 }  // namespace dockmesh::bridge

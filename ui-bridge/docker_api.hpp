@@ -25,7 +25,8 @@ namespace dockmesh::bridge {
 // Containers this bridge created lately, per user: (user id, id or name) -> (full id, host).
 class recent_creates {
  public:
-  explicit recent_creates(std::size_t max = 4096, std::chrono::seconds ttl = std::chrono::seconds(120))
+  explicit recent_creates(std::size_t max = 4096,
+                          std::chrono::seconds ttl = std::chrono::seconds(120))
       : max_(max), ttl_(ttl) {}
   void add(const std::string& user_id, const std::string& id, const std::string& name,
            const std::string& host);

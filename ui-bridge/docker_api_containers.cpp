@@ -1,4 +1,5 @@
-// docker_api's container routes: list, create, inspect, start/stop/restart/kill/remove, stats, logs.
+// docker_api's container routes: list, create, inspect, start/stop/restart/kill/remove, stats,
+// logs.
 #include <algorithm>
 
 #include "common/protocol/names.hpp"
@@ -32,14 +33,16 @@ void docker_api::containers_list(const docker_call_ptr& call) {
     std::stable_sort(out.begin(), out.end(), [](const json& a, const json& b) {
       return integer_of(a, "Created") > integer_of(b, "Created");
     });
-    if (limit > 0 && out.size() > static_cast<std::size_t>(limit)) out.erase(out.begin() + limit, out.end());
+    if (limit > 0 && out.size() > static_cast<std::size_t>(limit))
+      out.erase(out.begin() + limit, out.end());
     call->reply(http::status::ok, out);
   });
 }
 
 void docker_api::container_create(const docker_call_ptr& call) {
   auto body = json::parse(call->req.body(), nullptr, false);
-  if (body.is_discarded()) return call->fail(http::status::bad_request, "the body is not valid JSON");
+  if (body.is_discarded())
+    return call->fail(http::status::bad_request, "the body is not valid JSON");
   std::string name = call->param("name");
   if (!name.empty() && name[0] == '/') name.erase(0, 1);
   auto msg = mesh_create_message(body, name);
@@ -48,7 +51,8 @@ void docker_api::container_create(const docker_call_ptr& call) {
     std::string id = text_of(reply.body, "id");
     const json& list = list_at(reply.body, "containers");
     if (id.empty() && list.is_array() && !list.empty()) id = text_of(list[0], "id");
-    if (id.empty()) return call->fail(http::status::bad_gateway, "the agent reported no container id");
+    if (id.empty())
+      return call->fail(http::status::bad_gateway, "the agent reported no container id");
     recent_.add(call->who.user_id, id, name, reply.from);
     call->reply(http::status::created, {{"Id", id}, {"Warnings", json::array()}});
   });
@@ -72,7 +76,8 @@ void docker_api::container_stats(const docker_call_ptr& call) {
   bool stream = call->flag("stream", true) && !call->flag("one-shot");
   send_ok(call, {{"action", names::container_stats}, {"id", call->route.id}},
           [this, call, stream](const common::envelope& reply) {
-            if (!stream) return call->reply(http::status::ok, docker_stats(reply.body, call->route.id));
+            if (!stream)
+              return call->reply(http::status::ok, docker_stats(reply.body, call->route.id));
             call->begin_stream("application/json");
             call->write(docker_stats(reply.body, call->route.id).dump() + "\n");
             stats_loop(call);

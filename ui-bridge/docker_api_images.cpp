@@ -52,7 +52,8 @@ std::optional<json> progress_line(const std::string& text, const std::string& im
   std::string host = text_of(env, "from");
   json out = {{"status", text_of(b, "status")}, {"id", host + " " + text_of(b, "layer")}};
   if (b.contains("total"))
-    out["progressDetail"] = {{"current", integer_of(b, "current")}, {"total", integer_of(b, "total")}};
+    out["progressDetail"] = {{"current", integer_of(b, "current")},
+                             {"total", integer_of(b, "total")}};
   return out;
 }
 
@@ -87,10 +88,13 @@ void docker_api::image_create(const docker_call_ptr& call) {
   std::string from = call->param("fromImage"), tag = call->param("tag");
   if (from.empty())
     return call->fail(http::status::not_implemented,
-                      "POST /images/create without fromImage (import) is not implemented by the dockmesh Docker endpoint");
+                      "POST /images/create without fromImage (import) is not implemented by the "
+                      "dockmesh Docker endpoint");
   std::string ref = from;
-  if (!tag.empty()) ref += (tag.rfind("sha256:", 0) == 0 ? "@" : ":") + tag;
-  else if (from.find('@') == std::string::npos && from.find(':', from.rfind('/') + 1) == std::string::npos)
+  if (!tag.empty())
+    ref += (tag.rfind("sha256:", 0) == 0 ? "@" : ":") + tag;
+  else if (from.find('@') == std::string::npos &&
+           from.find(':', from.rfind('/') + 1) == std::string::npos)
     ref += ":latest";
   json msg = {{"action", names::pull_image}, {"image", ref}};
   if (auto auth = registry_auth(call->req); !auth.is_null()) msg["auth"] = auth;
@@ -116,9 +120,10 @@ void docker_api::image_create(const docker_call_ptr& call) {
       }
     }
     if (results->empty()) failure = "no host is up";
-    call->write(line(failure.empty() ? json{{"status", "Status: pulled " + ref + " on " +
-                                                          std::to_string(results->size()) + " host(s)"}}
-                                     : error_line(failure)));
+    call->write(line(failure.empty()
+                         ? json{{"status", "Status: pulled " + ref + " on " +
+                                               std::to_string(results->size()) + " host(s)"}}
+                         : error_line(failure)));
     call->end_stream();
   });
 }
@@ -138,7 +143,9 @@ void docker_api::image_inspect(const docker_call_ptr& call) {
 
 void docker_api::image_remove(const docker_call_ptr& call) {
   std::string name = call->route.id;
-  json msg = {{"action", names::remove_image}, {"image", name}, {"force", call->flag("force")},
+  json msg = {{"action", names::remove_image},
+              {"image", name},
+              {"force", call->flag("force")},
               {"noprune", call->flag("noprune")}};
   fan_out(call, msg, [call, name](common::result<host_results> results) {
     if (!results) return call->fail(results.err());

@@ -23,7 +23,8 @@ bool parse_stamp(std::string_view s, std::int64_t& seconds, std::int64_t& nanos)
   std::size_t i = 19;
   if (i < s.size() && s[i] == '.') {
     std::int64_t scale = 100000000;
-    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, scale /= 10) nanos += (s[i] - '0') * scale;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, scale /= 10)
+      nanos += (s[i] - '0') * scale;
   }
   return i < s.size() && s[i] == 'Z';
 }
@@ -59,8 +60,13 @@ std::vector<log_line> merge_logs(const json& body) {
 
 std::string log_frame(int stream, std::string_view payload) {
   auto n = static_cast<std::uint32_t>(payload.size());
-  std::string out = {static_cast<char>(stream), 0, 0, 0, static_cast<char>(n >> 24),
-                     static_cast<char>((n >> 16) & 0xff), static_cast<char>((n >> 8) & 0xff),
+  std::string out = {static_cast<char>(stream),
+                     0,
+                     0,
+                     0,
+                     static_cast<char>(n >> 24),
+                     static_cast<char>((n >> 16) & 0xff),
+                     static_cast<char>((n >> 8) & 0xff),
                      static_cast<char>(n & 0xff)};
   out.append(payload);
   return out;

@@ -40,7 +40,8 @@ bool digits(std::string_view s) {
   return true;
 }
 
-std::optional<std::string> match_fixed(const fixed_route& r, const std::vector<std::string_view>& parts) {
+std::optional<std::string> match_fixed(const fixed_route& r,
+                                       const std::vector<std::string_view>& parts) {
   auto want = split_path(r.pattern);
   if (want.size() != parts.size()) return std::nullopt;
   std::string id;
@@ -103,7 +104,8 @@ std::string_view strip_api_version(std::string_view path) {
   return slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
 }
 
-std::optional<docker_route_match> find_docker_route(std::string_view method, std::string_view path) {
+std::optional<docker_route_match> find_docker_route(std::string_view method,
+                                                    std::string_view path) {
   auto parts = split_path(strip_api_version(path));
   for (const auto& r : fixed_routes) {
     if (r.method != method) continue;

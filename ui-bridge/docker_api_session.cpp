@@ -38,7 +38,8 @@ http_response docker_response(const http_request& req, http::status status,
   http_response res{status, req.version()};
   docker_headers(res);
   res.keep_alive(req.keep_alive());
-  if (status != http::status::no_content && status != http::status::not_modified && !body.is_null()) {
+  if (status != http::status::no_content && status != http::status::not_modified &&
+      !body.is_null()) {
     res.set(http::field::content_type, "application/json");
     res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
@@ -72,7 +73,8 @@ void docker_api_session::on_read(beast::error_code ec, std::size_t) {
     http_request req;
     req.version(11);
     req.keep_alive(false);
-    return send(docker_error(req, http::status::payload_too_large, "request header or body too large"));
+    return send(
+        docker_error(req, http::status::payload_too_large, "request header or body too large"));
   }
   if (ec) return close();
   handle(parser_->release());
@@ -96,8 +98,9 @@ void docker_api_session::handle(http_request req) {
                                               common::now_ms());
     if (!who) {
       auto res = docker_error(call->req, http::status::unauthorized,
-                              who.err().message + " (send Authorization: Bearer <token>; the docker "
-                                                  "CLI takes it from config.json HttpHeaders)");
+                              who.err().message +
+                                  " (send Authorization: Bearer <token>; the docker "
+                                  "CLI takes it from config.json HttpHeaders)");
       res.set(http::field::www_authenticate, "Bearer");
       return send(std::move(res));
     }
@@ -141,9 +144,9 @@ void docker_api_session::send(http_response res) {
   bool keep_alive = res.keep_alive();
   writing_ = std::make_shared<http_response>(std::move(res));
   stream_.expires_after(30s);
-  http::async_write(stream_, *writing_,
-                    beast::bind_front_handler(&docker_api_session::on_write, shared_from_this(),
-                                              keep_alive));
+  http::async_write(
+      stream_, *writing_,
+      beast::bind_front_handler(&docker_api_session::on_write, shared_from_this(), keep_alive));
 }
 
 void docker_api_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
@@ -203,11 +206,11 @@ void docker_api_session::stream_write() {
 void docker_api_session::watch_close() {
   // The client sends nothing more on a streamed answer: any read completion means it is gone.
   auto scratch = std::make_shared<std::array<char, 512>>();
-  stream_.socket().async_read_some(net::buffer(*scratch),
-                                   [self = shared_from_this(), scratch](beast::error_code ec, std::size_t) {
-                                     if (ec) return self->gone_->store(true);
-                                     self->watch_close();
-                                   });
+  stream_.socket().async_read_some(net::buffer(*scratch), [self = shared_from_this(), scratch](
+                                                              beast::error_code ec, std::size_t) {
+    if (ec) return self->gone_->store(true);
+    self->watch_close();
+  });
 }
 
 void docker_api_session::close() {

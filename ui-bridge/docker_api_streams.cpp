@@ -42,9 +42,13 @@ bool running_of(const json& inspect) {
 
 void docker_api::container_logs(const docker_call_ptr& call) {
   bool out = call->flag("stdout"), err = call->flag("stderr");
-  if (!out && !err) return call->fail(http::status::bad_request, "you must choose at least one stream");
-  json req = {{"action", names::container_logs}, {"id", call->route.id}, {"timestamps", true},
-              {"stdout", out}, {"stderr", err}};
+  if (!out && !err)
+    return call->fail(http::status::bad_request, "you must choose at least one stream");
+  json req = {{"action", names::container_logs},
+              {"id", call->route.id},
+              {"timestamps", true},
+              {"stdout", out},
+              {"stderr", err}};
   std::string tail = call->param("tail");
   if (!tail.empty() && tail != "all") {
     auto n = unix_seconds(tail);  // a plain count
@@ -84,20 +88,23 @@ void docker_api::follow_logs(const docker_call_ptr& call, json request, std::int
            if (!state || state->code >= 300) return call->end_stream();
            bool running = running_of(state->body);
            request["since"] = last_s;
-           send(call, request, [this, call, request, last_s, last_ns, running](common::result<common::envelope> r) {
-             if (!r || r->code >= 300) return call->end_stream();
-             std::int64_t s = last_s, ns = last_ns;
-             call->write(frames_after(merge_logs(r->body), call->flag("timestamps"), s, ns));
-             if (!running) return call->end_stream();
-             follow_logs(call, request, s, ns);
-           });
+           send(
+               call, request,
+               [this, call, request, last_s, last_ns, running](common::result<common::envelope> r) {
+                 if (!r || r->code >= 300) return call->end_stream();
+                 std::int64_t s = last_s, ns = last_ns;
+                 call->write(frames_after(merge_logs(r->body), call->flag("timestamps"), s, ns));
+                 if (!running) return call->end_stream();
+                 follow_logs(call, request, s, ns);
+               });
          });
   });
 }
 
 void docker_api::container_wait(const docker_call_ptr& call) {
   std::string condition = call->param("condition");
-  if (!condition.empty() && condition != "not-running" && condition != "next-exit" && condition != "removed")
+  if (!condition.empty() && condition != "not-running" && condition != "next-exit" &&
+      condition != "removed")
     return call->fail(http::status::bad_request, "condition: not-running, next-exit or removed");
   send_ok(call, {{"action", names::inspect_container}, {"id", call->route.id}},
           [this, call, condition](const common::envelope&) {
@@ -118,7 +125,8 @@ void docker_api::poll_wait(const docker_call_ptr& call, bool until_removed) {
          }
          bool gone = r->code == 404;
          if (gone || (!until_removed && !running_of(r->body))) {
-           const json& state = r->body.is_object() && r->body.contains("State") ? r->body["State"] : json();
+           const json& state =
+               r->body.is_object() && r->body.contains("State") ? r->body["State"] : json();
            std::int64_t code = gone ? 0 : integer_of(state, "ExitCode");
            call->write(json{{"StatusCode", code}, {"Error", nullptr}}.dump() + "\n");
            return call->end_stream();

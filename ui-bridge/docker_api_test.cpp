@@ -55,13 +55,26 @@ TEST_CASE("every Docker API v1.41 route is either implemented or answers 501") {
   }
   CHECK(routes > 100);
   // The implemented set is exactly what docs/docker-api.md lists; any other route is 501.
-  std::set<std::string> expected = {
-      "GET /_ping", "HEAD /_ping", "GET /version", "GET /info", "GET /events",
-      "GET /containers/json", "POST /containers/create", "GET /containers/{id}/json",
-      "GET /containers/{id}/logs", "GET /containers/{id}/stats", "POST /containers/{id}/start",
-      "POST /containers/{id}/stop", "POST /containers/{id}/restart", "POST /containers/{id}/kill",
-      "POST /containers/{id}/wait", "DELETE /containers/{id}", "GET /images/json",
-      "POST /images/create", "GET /images/{name}/json", "DELETE /images/{name}"};
+  std::set<std::string> expected = {"GET /_ping",
+                                    "HEAD /_ping",
+                                    "GET /version",
+                                    "GET /info",
+                                    "GET /events",
+                                    "GET /containers/json",
+                                    "POST /containers/create",
+                                    "GET /containers/{id}/json",
+                                    "GET /containers/{id}/logs",
+                                    "GET /containers/{id}/stats",
+                                    "POST /containers/{id}/start",
+                                    "POST /containers/{id}/stop",
+                                    "POST /containers/{id}/restart",
+                                    "POST /containers/{id}/kill",
+                                    "POST /containers/{id}/wait",
+                                    "DELETE /containers/{id}",
+                                    "GET /images/json",
+                                    "POST /images/create",
+                                    "GET /images/{name}/json",
+                                    "DELETE /images/{name}"};
   CHECK(implemented == expected);
   std::set<std::string> listed;
   for (const auto& r : implemented_docker_routes()) listed.insert(r);
@@ -96,17 +109,22 @@ TEST_CASE("docker create: the CLI's body becomes a create-container that is not 
   CHECK((*msg)["network_mode"] == "none");
   CHECK((*msg)["start"] == false);
   CHECK((*msg)["name"] == "web");
-  for (const char* absent : {"privileged", "cap_add", "cgroup_parent", "restart_policy", "host", "labels"})
+  for (const char* absent :
+       {"privileged", "cap_add", "cgroup_parent", "restart_policy", "host", "labels"})
     CHECK_MESSAGE(!msg->contains(absent), std::string(absent) << " in " << msg->dump());
 }
 
 TEST_CASE("docker create: privileges carried over by name, placement from mesh.* labels") {
   json body = {{"Image", "busybox"},
                {"Labels", {{"tier", "web"}, {"mesh.host", "host2.mesh.test"}}},
-               {"HostConfig", {{"Privileged", true}, {"CapAdd", {"NET_ADMIN"}}, {"PidMode", "host"},
-                               {"IpcMode", "private"}, {"RestartPolicy", {{"Name", "on-failure"}, {"MaximumRetryCount", 3}}},
-                               {"PortBindings", {{"80/tcp", {{{"HostIp", ""}, {"HostPort", "8080"}}}}}},
-                               {"NanoCpus", 500000000}}}};
+               {"HostConfig",
+                {{"Privileged", true},
+                 {"CapAdd", {"NET_ADMIN"}},
+                 {"PidMode", "host"},
+                 {"IpcMode", "private"},
+                 {"RestartPolicy", {{"Name", "on-failure"}, {"MaximumRetryCount", 3}}},
+                 {"PortBindings", {{"80/tcp", {{{"HostIp", ""}, {"HostPort", "8080"}}}}}},
+                 {"NanoCpus", 500000000}}}};
   auto msg = mesh_create_message(body, "");
   REQUIRE(msg);
   CHECK((*msg)["privileged"] == true);
@@ -117,9 +135,12 @@ TEST_CASE("docker create: privileges carried over by name, placement from mesh.*
   CHECK((*msg)["labels"] == json{{"tier", "web"}});
   CHECK((*msg)["restart_policy"] == "on-failure:3");
   CHECK((*msg)["cpus"] == doctest::Approx(0.5));
-  CHECK((*msg)["ports"] == json::array({{{"container_port", 80}, {"protocol", "tcp"}, {"host_port", 8080}}}));
+  CHECK((*msg)["ports"] ==
+        json::array({{{"container_port", 80}, {"protocol", "tcp"}, {"host_port", 8080}}}));
 
-  json placed = {{"Image", "busybox"}, {"Labels", {{"mesh.constraints", "zone==a,disk!=hdd"}, {"mesh.strategy", "binpack"}}}};
+  json placed = {
+      {"Image", "busybox"},
+      {"Labels", {{"mesh.constraints", "zone==a,disk!=hdd"}, {"mesh.strategy", "binpack"}}}};
   auto p = mesh_create_message(placed, "");
   REQUIRE(p);
   CHECK((*p)["constraints"] == json::array({"zone==a", "disk!=hdd"}));
@@ -132,8 +153,14 @@ TEST_CASE("docker create: privileges carried over by name, placement from mesh.*
 }
 
 TEST_CASE("docker ps: summaries and filters") {
-  json e = {{"id", "abc123"}, {"name", "web"}, {"image", "busybox"}, {"state", "running"},
-            {"status", "Up 2 seconds"}, {"created", 5}, {"labels", {{"tier", "web"}}}, {"host", "host1.mesh.test"}};
+  json e = {{"id", "abc123"},
+            {"name", "web"},
+            {"image", "busybox"},
+            {"state", "running"},
+            {"status", "Up 2 seconds"},
+            {"created", 5},
+            {"labels", {{"tier", "web"}}},
+            {"host", "host1.mesh.test"}};
   json c = docker_container_summary(e);
   CHECK(c["Names"] == json::array({"/web"}));
   CHECK(c["Labels"]["mesh.host"] == "host1.mesh.test");
@@ -141,7 +168,8 @@ TEST_CASE("docker ps: summaries and filters") {
   REQUIRE(f);
   CHECK(container_passes(*f, c));
   CHECK(!container_passes(*parse_docker_filters(R"({"label":["tier=db"]})"), c));
-  CHECK(container_passes(*parse_docker_filters(R"({"label":{"mesh.host=host1.mesh.test":true}})"), c));
+  CHECK(container_passes(*parse_docker_filters(R"({"label":{"mesh.host=host1.mesh.test":true}})"),
+                         c));
   CHECK(!container_passes(*parse_docker_filters(R"({"status":["exited"]})"), c));
   CHECK(container_passes(*parse_docker_filters(R"({"id":["abc"],"name":["we"]})"), c));
   CHECK(!parse_docker_filters("not json"));
@@ -149,8 +177,15 @@ TEST_CASE("docker ps: summaries and filters") {
 
 TEST_CASE("docker events and stats shapes") {
   json env = {{"action", "docker-event"},
-              {"body", {{"type", "container"}, {"action", "die"}, {"id", "abc"}, {"name", "web"},
-                        {"image", "busybox"}, {"exit_code", "137"}, {"time", 10}, {"time_nano", 10000000000}}}};
+              {"body",
+               {{"type", "container"},
+                {"action", "die"},
+                {"id", "abc"},
+                {"name", "web"},
+                {"image", "busybox"},
+                {"exit_code", "137"},
+                {"time", 10},
+                {"time_nano", 10000000000}}}};
   auto e = docker_event(env, "host1.mesh.test");
   REQUIRE(e);
   CHECK((*e)["Action"] == "die");
@@ -160,8 +195,13 @@ TEST_CASE("docker events and stats shapes") {
   CHECK(!event_passes(*parse_docker_filters(R"({"type":["image"]})"), *e));
   CHECK(!docker_event({{"action", "pull-progress"}}, "h"));
 
-  json s = docker_stats({{"cpu_percent", 50.0}, {"online_cpus", 2}, {"memory_usage", 100},
-                         {"memory_limit", 1000}, {"pids", 3}, {"name", "web"}}, "abc");
+  json s = docker_stats({{"cpu_percent", 50.0},
+                         {"online_cpus", 2},
+                         {"memory_usage", 100},
+                         {"memory_limit", 1000},
+                         {"pids", 3},
+                         {"name", "web"}},
+                        "abc");
   double cpu_delta = s["cpu_stats"]["cpu_usage"]["total_usage"].get<double>();
   double sys_delta = s["cpu_stats"]["system_cpu_usage"].get<double>();
   CHECK(cpu_delta / sys_delta * 2 * 100 == doctest::Approx(50.0));

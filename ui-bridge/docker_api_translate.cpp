@@ -40,7 +40,8 @@ common::result<void> copy_words(const json& body, const char* from, const char* 
     out[to] = json::array({v});
     return {};
   }
-  if (!v.is_array()) return make_error(errc::invalid_argument, std::string(from) + ": must be a list");
+  if (!v.is_array())
+    return make_error(errc::invalid_argument, std::string(from) + ": must be a list");
   if (!v.empty()) out[to] = v;
   return {};
 }
@@ -85,7 +86,8 @@ common::result<void> copy_ports(const json& body, const json& hc, json& out) {
     return json{{"container_port", port}, {"protocol", proto}};
   };
   static const json no_ports = json::object();
-  const json& exposed = field(body, "ExposedPorts").is_object() ? field(body, "ExposedPorts") : no_ports;
+  const json& exposed =
+      field(body, "ExposedPorts").is_object() ? field(body, "ExposedPorts") : no_ports;
   for (const auto& [key, _] : exposed.items()) {
     auto e = entry(key);
     if (!e) return e.err();
@@ -134,8 +136,9 @@ common::result<void> copy_labels(const json& body, json& out) {
         i = comma + 1;
       }
     } else if (k.rfind("mesh.", 0) == 0) {
-      return make_error(errc::invalid_argument, "Labels: unknown placement label '" + k +
-                                                    "' (mesh.host, mesh.constraints, mesh.strategy)");
+      return make_error(errc::invalid_argument,
+                        "Labels: unknown placement label '" + k +
+                            "' (mesh.host, mesh.constraints, mesh.strategy)");
     } else {
       keep[k] = s;
     }
@@ -167,23 +170,27 @@ common::result<void> copy_host_config(const json& hc, json& out) {
 }  // namespace
 
 common::result<json> mesh_create_message(const json& body, const std::string& name) {
-  if (!body.is_object()) return make_error(errc::invalid_argument, "the body must be a JSON object");
+  if (!body.is_object())
+    return make_error(errc::invalid_argument, "the body must be a JSON object");
   if (field(body, "Tty") == true)
     return make_error(errc::invalid_argument, "Tty: the mesh runs containers without a TTY");
   if (field(body, "OpenStdin") == true)
     return make_error(errc::invalid_argument, "OpenStdin: the mesh does not attach to containers");
   std::string image = text_of(body, "Image");
   if (image.empty()) return make_error(errc::invalid_argument, "Image: required");
-  json out = {{"action", common::protocol::names::create_container}, {"image", image}, {"start", false}};
+  json out = {
+      {"action", common::protocol::names::create_container}, {"image", image}, {"start", false}};
   if (!name.empty()) out["name"] = name;
-  for (auto step : {copy_words(body, "Cmd", "cmd", out), copy_words(body, "Entrypoint", "entrypoint", out),
-                    copy_labels(body, out), copy_ports(body, field(body, "HostConfig"), out),
-                    copy_host_config(field(body, "HostConfig"), out)})
+  for (auto step :
+       {copy_words(body, "Cmd", "cmd", out), copy_words(body, "Entrypoint", "entrypoint", out),
+        copy_labels(body, out), copy_ports(body, field(body, "HostConfig"), out),
+        copy_host_config(field(body, "HostConfig"), out)})
     if (!step) return step.err();
   if (non_empty(field(body, "Env"))) out["env"] = field(body, "Env");
   if (!text_of(body, "WorkingDir").empty()) out["working_dir"] = text_of(body, "WorkingDir");
   if (!text_of(body, "User").empty()) out["user"] = text_of(body, "User");
-  if (field(body, "StopTimeout").is_number_integer()) out["stop_timeout"] = field(body, "StopTimeout");
+  if (field(body, "StopTimeout").is_number_integer())
+    out["stop_timeout"] = field(body, "StopTimeout");
   if (field(body, "Volumes").is_object() && !field(body, "Volumes").empty()) {
     out["volumes"] = json::array();
     for (const auto& [path, _] : field(body, "Volumes").items()) out["volumes"].push_back(path);
@@ -255,9 +262,11 @@ bool container_passes(const docker_filters& f, const json& c) {
     } else if (key == "status") {
       ok = any_of_list(wanted, [&](const std::string& s) { return s == text_of(c, "State"); });
     } else if (key == "name") {
-      ok = any_of_list(wanted, [&](const std::string& s) { return name.find(s) != std::string::npos; });
+      ok = any_of_list(wanted,
+                       [&](const std::string& s) { return name.find(s) != std::string::npos; });
     } else if (key == "id") {
-      ok = any_of_list(wanted, [&](const std::string& s) { return text_of(c, "Id").rfind(s, 0) == 0; });
+      ok = any_of_list(wanted,
+                       [&](const std::string& s) { return text_of(c, "Id").rfind(s, 0) == 0; });
     }
     if (!ok) return false;
   }
@@ -306,21 +315,38 @@ json docker_stats(const json& s, const std::string& id) {
   // delta and derive the cpu delta that gives the agent's figure.
   double cpus = std::clamp(static_cast<double>(integer_of(s, "online_cpus", 1)), 1.0, 4096.0);
   double percent = field(s, "cpu_percent").is_number() ? field(s, "cpu_percent").get<double>() : 0;
-  percent = std::clamp(percent, 0.0, 100.0 * cpus);  // and so the integer conversion below is defined
+  percent =
+      std::clamp(percent, 0.0, 100.0 * cpus);  // and so the integer conversion below is defined
   const double system_delta = 1e9 * cpus;
   auto cpu_delta = static_cast<std::int64_t>(percent / 100.0 * system_delta / cpus);
-  auto blkio = [](const char* op, std::int64_t v) { return json{{"major", 0}, {"minor", 0}, {"op", op}, {"value", v}}; };
-  return {
-      {"id", id},
-      {"name", "/" + text_of(s, "name")},
-      {"read", text_of(s, "read")},
-      {"preread", text_of(s, "read")},
-      {"pids_stats", {{"current", integer_of(s, "pids")}}},
-      {"memory_stats", {{"usage", integer_of(s, "memory_usage")}, {"limit", integer_of(s, "memory_limit")}, {"stats", json::object()}}},
-      {"cpu_stats", {{"cpu_usage", {{"total_usage", cpu_delta}}}, {"system_cpu_usage", static_cast<std::int64_t>(system_delta)}, {"online_cpus", static_cast<int>(cpus)}}},
-      {"precpu_stats", {{"cpu_usage", {{"total_usage", 0}}}, {"system_cpu_usage", 0}, {"online_cpus", static_cast<int>(cpus)}}},
-      {"blkio_stats", {{"io_service_bytes_recursive", json::array({blkio("Read", integer_of(s, "block_read_bytes")), blkio("Write", integer_of(s, "block_write_bytes"))})}}},
-      {"networks", {{"eth0", {{"rx_bytes", integer_of(s, "network_rx_bytes")}, {"tx_bytes", integer_of(s, "network_tx_bytes")}}}}}};
+  auto blkio = [](const char* op, std::int64_t v) {
+    return json{{"major", 0}, {"minor", 0}, {"op", op}, {"value", v}};
+  };
+  return {{"id", id},
+          {"name", "/" + text_of(s, "name")},
+          {"read", text_of(s, "read")},
+          {"preread", text_of(s, "read")},
+          {"pids_stats", {{"current", integer_of(s, "pids")}}},
+          {"memory_stats",
+           {{"usage", integer_of(s, "memory_usage")},
+            {"limit", integer_of(s, "memory_limit")},
+            {"stats", json::object()}}},
+          {"cpu_stats",
+           {{"cpu_usage", {{"total_usage", cpu_delta}}},
+            {"system_cpu_usage", static_cast<std::int64_t>(system_delta)},
+            {"online_cpus", static_cast<int>(cpus)}}},
+          {"precpu_stats",
+           {{"cpu_usage", {{"total_usage", 0}}},
+            {"system_cpu_usage", 0},
+            {"online_cpus", static_cast<int>(cpus)}}},
+          {"blkio_stats",
+           {{"io_service_bytes_recursive",
+             json::array({blkio("Read", integer_of(s, "block_read_bytes")),
+                          blkio("Write", integer_of(s, "block_write_bytes"))})}}},
+          {"networks",
+           {{"eth0",
+             {{"rx_bytes", integer_of(s, "network_rx_bytes")},
+              {"tx_bytes", integer_of(s, "network_tx_bytes")}}}}}};
 }
 
 const json& list_at(const json& j, const char* key) {
@@ -341,12 +367,18 @@ bool event_passes(const docker_filters& f, const nlohmann::json& e) {
   const auto& attrs = e["Actor"]["Attributes"];
   for (const auto& [key, wanted] : f) {
     if (wanted.empty()) continue;
-    auto in = [&](const std::string& v) { return std::find(wanted.begin(), wanted.end(), v) != wanted.end(); };
+    auto in = [&](const std::string& v) {
+      return std::find(wanted.begin(), wanted.end(), v) != wanted.end();
+    };
     bool ok = true;
-    if (key == "type") ok = in(text_of(e, "Type"));
-    else if (key == "event") ok = in(text_of(e, "Action"));
-    else if (key == "container") ok = in(text_of(e["Actor"], "ID")) || in(text_of(attrs, "name"));
-    else if (key == "image") ok = in(text_of(attrs, "image"));
+    if (key == "type")
+      ok = in(text_of(e, "Type"));
+    else if (key == "event")
+      ok = in(text_of(e, "Action"));
+    else if (key == "container")
+      ok = in(text_of(e["Actor"], "ID")) || in(text_of(attrs, "name"));
+    else if (key == "image")
+      ok = in(text_of(attrs, "image"));
     if (!ok) return false;
   }
   return true;

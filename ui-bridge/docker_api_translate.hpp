@@ -22,7 +22,7 @@ namespace dockmesh::bridge {
 // Labels of a Docker create that choose the placement instead of becoming container labels.
 inline constexpr std::string_view mesh_host_label = "mesh.host";                // <fqdn>
 inline constexpr std::string_view mesh_constraints_label = "mesh.constraints";  // "a==b,c!=d"
-inline constexpr std::string_view mesh_strategy_label = "mesh.strategy";        // spread|binpack|random
+inline constexpr std::string_view mesh_strategy_label = "mesh.strategy";  // spread|binpack|random
 
 // Docker's POST /containers/create body (+ the `name` query) -> a create-container message
 // ({"action", "host"?, "constraints"?, ...}) that is created but not started. Privilege fields

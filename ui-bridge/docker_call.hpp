@@ -26,7 +26,8 @@ namespace dockmesh::bridge {
 inline constexpr const char* docker_api_version = "1.41";
 
 // A Docker-style response: JSON body (or none for 204/304), API-Version and Server headers.
-http_response docker_response(const http_request& req, http::status status, const nlohmann::json& body);
+http_response docker_response(const http_request& req, http::status status,
+                              const nlohmann::json& body);
 // {"message": "..."} with the status for the errc.
 http_response docker_error(const http_request& req, http::status status, std::string_view message);
 

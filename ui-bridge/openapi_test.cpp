@@ -1,4 +1,5 @@
-// The OpenAPI document lists exactly the REST API's routes: same (method, path) pairs as the router.
+// The OpenAPI document lists exactly the REST API's routes: same (method, path) pairs as the
+// router.
 #include <set>
 
 #include <doctest/doctest.h>
