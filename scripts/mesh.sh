@@ -4,6 +4,7 @@
 #   scripts/mesh.sh up   --hosts N --dir DIR [--brokers N] [--base-port P] [--label hostI:k=v]...
 #                        [--build-dir B] [--docker-only] [--no-bridge] [--timeout S]
 #                        [--metrics-port M]
+#                        [--docker-api-port PORT]
 #   scripts/mesh.sh down --dir DIR [--purge]
 #   scripts/mesh.sh status --dir DIR
 #   scripts/mesh.sh restart-agent --dir DIR --host I
@@ -25,6 +26,8 @@
 # --metrics-port M: every daemon serves Prometheus /metrics (--metrics-listen): broker i at
 # M+i-1, the bridge at M+3, host i's agent at M+3+i; DIR/metrics.targets lists them, one
 # "<job> 127.0.0.1:<port>" line each (jobs dockmesh-broker, dockmesh-bridge, dockmesh-agent).
+# --docker-api-port PORT: the bridge also serves the Docker-compatible endpoint on
+# 127.0.0.1:PORT (docs/docker-api.md) and DIR/docker.host says tcp://127.0.0.1:PORT.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,6 +44,7 @@ BASE_PORT=7400
 BUILD_DIR="${MESH_BUILD_DIR:-$SOURCE_DIR/build}"
 DOCKER_ONLY=0
 NO_BRIDGE=0
+DOCKER_API_PORT=""
 PURGE=0
 TIMEOUT="${MESH_TIMEOUT:-60}"
 LABELS=()
@@ -162,6 +166,7 @@ parse_args() {
       --docker-only) DOCKER_ONLY=1; shift ;;
       --no-bridge) NO_BRIDGE=1; shift ;;
       --metrics-port) METRICS_PORT="${2:?--metrics-port needs a port}"; shift 2 ;;
+      --docker-api-port) DOCKER_API_PORT="${2:?--docker-api-port needs a port}"; shift 2 ;;
       --purge) PURGE=1; shift ;;
       -h|--help) usage ;;
       *) die "unknown argument '$1' (see --help)" ;;

@@ -5,6 +5,7 @@
 #include "common/envelope.hpp"
 #include "ui-bridge/bridge_metrics.hpp"
 #include "common/log.hpp"
+#include "ui-bridge/openapi.hpp"
 
 namespace dockmesh::bridge {
 
@@ -48,7 +49,8 @@ void api_dispatcher::route(api_call_ptr call, std::string& label) {
     return call->fail(make_error(errc::not_found, "no API endpoint " + call->path));
   }
   call->params = std::move(found.match->params);
-  if (found.match->id != route_id::login) {
+  // Login and the API's own description need no token.
+  if (found.match->id != route_id::login && found.match->id != route_id::openapi) {
     auto who = s_.auth.authenticate_header(to_std(call->req[http::field::authorization]),
                                            common::now_ms());
     if (!who) {
@@ -107,6 +109,8 @@ void api_dispatcher::invoke(route_id id, api_call_ptr call) {
       return mesh_.catalogue(std::move(call));
     case route_id::policy_get:
       return mesh_.policy_get(std::move(call));
+    case route_id::openapi:
+      return call->reply(http::status::ok, openapi_document());
     case route_id::websocket:
       return call->fail(make_error(errc::invalid_argument, "/api/v1/ws needs a WebSocket upgrade"));
   }

@@ -74,7 +74,7 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 }
 
 void router::add(std::string method, std::string_view pattern, route_id id) {
-  route r{method, {}, id, method + " " + std::string(pattern)};
+  route r{method, {}, id, std::string(pattern), method + " " + std::string(pattern)};
   for (auto seg : split_path(pattern)) r.segments.emplace_back(seg);
   routes_.push_back(std::move(r));
 }
@@ -94,6 +94,12 @@ std::optional<std::map<std::string, std::string>> router::match(
     }
   }
   return params;
+}
+
+std::vector<std::pair<std::string, std::string>> router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
 }
 
 route_result router::find(std::string_view method, std::string_view path) const {
@@ -138,6 +144,7 @@ router make_api_router() {
   r.add("GET", "/api/v1/catalogue", route_id::catalogue);
   r.add("GET", "/api/v1/policy", route_id::policy_get);
   r.add("GET", "/api/v1/ws", route_id::websocket);
+  r.add("GET", "/api/v1/openapi.json", route_id::openapi);
   return r;
 }
 

@@ -176,15 +176,20 @@ restart_agent() {
 
 start_bridge() {
   # The web UI and the schemas: the bridge's built-in defaults (its --static-dir/--schemas-dir).
-  local port=$((BASE_PORT + 10)) brokers metrics
+  local port=$((BASE_PORT + 10)) brokers metrics docker_api=()
   mapfile -t brokers < <(broker_args)
   mapfile -t metrics < <(metrics_args bridge)
   mkdir -p "$DIR/bridge"
+  if [[ -n "${DOCKER_API_PORT:-}" ]]; then
+    [[ "$DOCKER_API_PORT" =~ ^[0-9]+$ ]] || die "--docker-api-port must be a number"
+    docker_api=(--docker-api-listen "127.0.0.1:$DOCKER_API_PORT")
+  fi
   start_process bridge "$(bin dockmesh-bridge)" --data-dir "$DIR/bridge" \
     --listen "127.0.0.1:$port" "${brokers[@]}" --broker-key "$BROKER_PUB" \
     --key "$DIR/bridge.key" --admin-password-file "$DIR/admin.password" \
-    "${metrics[@]+"${metrics[@]}"}" --log-level "$LOG_LEVEL"
+    "${metrics[@]+"${metrics[@]}"}" --log-level "$LOG_LEVEL" "${docker_api[@]+"${docker_api[@]}"}"
   echo "http://127.0.0.1:$port/" >"$DIR/bridge.url"
+  if [[ -n "${DOCKER_API_PORT:-}" ]]; then echo "tcp://127.0.0.1:$DOCKER_API_PORT" >"$DIR/docker.host"; fi
 }
 
 # Until `dockmeshctl hosts` lists host1..hostN with status up.

@@ -162,9 +162,11 @@ class Watch:
 
 
 class Mesh:
-    def __init__(self, hosts=2, labels=None, bridge=True, timeout=90, brokers=1, metrics=False):
+    def __init__(self, hosts=2, labels=None, bridge=True, timeout=90, brokers=1, metrics=False,
+                 docker_api_port=None):
         self.hosts = hosts
         self.metrics = metrics  # every daemon serves /metrics (mesh.sh --metrics-port)
+        self.docker_api_port = docker_api_port
         self.brokers = brokers
         self.labels = labels or {}
         self.bridge = bridge
@@ -200,6 +202,8 @@ class Mesh:
             argv.append("--no-bridge")
         if self.metrics:
             argv += ["--metrics-port", str(free_port_range(4 + self.hosts))]
+        if self.docker_api_port:
+            argv += ["--docker-api-port", str(self.docker_api_port)]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout * 3)
         if r.returncode != 0:
             sys.stderr.write("mesh.sh up failed (rc %d):\n%s\n%s\n" % (r.returncode, r.stdout, r.stderr))
