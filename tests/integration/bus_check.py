@@ -8,7 +8,9 @@ validate fails the test. What is checked:
                  (seen earlier on req/...) named; a stream message (pull-progress) against its
                  body schema
   dir/           a directory event against its body schema
-A reply whose request was not seen (sent before the watch subscribed) is counted, not checked.
+A reply whose request was not seen (sent before the watch subscribed) is counted, not checked;
+so is a reply to a request for one host that the broker stamped with another agent's identity:
+its receiver refuses it (the bus security tests forge such replies on purpose).
 """
 
 import json
@@ -59,8 +61,10 @@ class BusCheck:
         self.catalogue = catalogue
         self.schemas = schemas or SchemaSet()
         self.request_action = {}  # request id -> action, from req/ messages
+        self.request_host = {}    # request id -> the fqdn of req/host/<fqdn>/
         self.checked = 0
         self.unmatched = 0
+        self.foreign = 0
         self.violations = []
 
     def _check(self, what, stem, body, msg):
@@ -80,6 +84,8 @@ class BusCheck:
         if topic.startswith("req/"):
             if env.get("action"):
                 self.request_action[env.get("id")] = env["action"]
+            if topic.startswith("req/host/"):
+                self.request_host[env.get("id")] = topic[len("req/host/"):].rstrip("/")
         elif topic.startswith("rep/"):
             self._see_reply(env, msg)
         elif topic.startswith("dir/"):
@@ -101,10 +107,16 @@ class BusCheck:
         if action is None:
             self.unmatched += 1
             return
+        host = self.request_host.get(env.get("re"))
+        sender = msg.get("sender", "")
+        if host and sender.startswith("agent:") and sender != "agent:" + host:
+            self.foreign += 1
+            return
         e = self.catalogue.get(action)
         if e and e.get("reply_schema"):
             self._check("reply to %s" % action, e["reply_schema"], env["body"], msg)
 
     def report(self):
         return "bus check: %d message(s) validated, %d reply(ies) without a seen request, " \
-               "%d violation(s)" % (self.checked, self.unmatched, len(self.violations))
+               "%d from another agent than the one asked, %d violation(s)" % (
+                   self.checked, self.unmatched, self.foreign, len(self.violations))
