@@ -5,6 +5,7 @@
 #include "agent/agent_inbox.hpp"
 #include "agent/endpoint_allowlist.hpp"
 #include "common/log.hpp"
+#include "common/protocol/catalogue.hpp"
 #include "common/protocol/names.hpp"
 
 namespace dockmesh::agent {
@@ -16,11 +17,12 @@ action_request request_from(const common::envelope& e) {
   return action_request{e.id, e.action, e.user, e.role, e.body, e.attempt};
 }
 
+// A state-changing action on containers (not images): the catalogue's word. Such actions change
+// the host's inventory.
 bool changes_containers(const std::string& action) {
-  return action == "create-container" || action == "start-container" ||
-         action == "stop-container" || action == "restart-container" ||
-         action == "kill-container" || action == "remove-container" ||
-         action == "delete-container";
+  namespace p = common::protocol;
+  const auto* spec = p::catalogue::builtin().find(action, p::message_kind::agent_action);
+  return spec && spec->changes_state && spec->target != p::message_target::host;
 }
 
 common::envelope reply_from(const common::envelope& request, const std::string& fqdn,

@@ -10,18 +10,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_fields.hpp"
+
 namespace dockmesh::agent {
 
 using nlohmann::json;
 
-// j[key] if j is an object holding key, else a null.
-const json& field_of(const json& j, std::string_view key);
-std::string str_of(const json& j, std::string_view key, std::string_view fallback = "");
-std::int64_t int_of(const json& j, std::string_view key, std::int64_t fallback = 0);
-bool bool_of(const json& j, std::string_view key, bool fallback = false);
-// The field if it is an object (or array), else an empty one.
-json object_of(const json& j, std::string_view key);
-json array_of(const json& j, std::string_view key);
+// The readers are common's (common/json_fields.hpp), the one set every component uses.
+using common::array_of;
+using common::bool_of;
+using common::field_of;
+using common::int_of;
+using common::object_of;
+using common::str_of;
+
 // A container's name without Docker's leading '/': from "Name" (inspect) or "Names"[0] (lists).
 std::string container_name_of(const json& c);
 

@@ -140,7 +140,7 @@ publications broker_core::on_announcement(const envelope& env, std::int64_t now_
     return out;
   }
   add_events(*events, out);
-  if (env.action == "inventory") {
+  if (env.action == common::protocol::names::inventory) {
     std::string fqdn = env.body.value("fqdn", "");
     std::unordered_set<std::string> made;
     for (const auto& c : containers_.on_host(fqdn))

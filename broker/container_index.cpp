@@ -1,5 +1,7 @@
 #include "broker/container_index.hpp"
 
+#include "common/json_fields.hpp"
+
 #include <unordered_map>
 
 #include "common/topic.hpp"
@@ -21,30 +23,23 @@ bool valid_container_id(std::string_view id) {
   return true;
 }
 
-std::string string_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::int64_t int_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
+using common::str_of;
+using common::int_of;
 
 std::optional<container_entry> parse_container(const json& j, const std::string& host) {
   if (!j.is_object()) return std::nullopt;
   container_entry c;
-  c.id = string_field(j, "id");
+  c.id = str_of(j, "id");
   if (!valid_container_id(c.id)) return std::nullopt;
   c.host = host;
-  c.name = string_field(j, "name");
+  c.name = str_of(j, "name");
   if (!c.name.empty() && c.name.front() == '/') c.name.erase(0, 1);
-  c.image = string_field(j, "image");
-  c.state = string_field(j, "state");
-  c.created = int_field(j, "created");
-  c.owner = string_field(j, "owner");
-  c.memory_limit = int_field(j, "memory_limit");
-  c.request = string_field(j, "request");
+  c.image = str_of(j, "image");
+  c.state = str_of(j, "state");
+  c.created = int_of(j, "created");
+  c.owner = str_of(j, "owner");
+  c.memory_limit = int_of(j, "memory_limit");
+  c.request = str_of(j, "request");
   return c;
 }
 
@@ -88,7 +83,7 @@ json container_entry::to_json() const {
 
 common::result<directory_events> container_index::apply_inventory(const json& body) {
   auto v = version_stamp::of_announcement(body);
-  std::string fqdn = body.is_object() ? string_field(body, "fqdn") : std::string();
+  std::string fqdn = body.is_object() ? str_of(body, "fqdn") : std::string();
   if (!v || !common::valid_segment(fqdn))
     return make_error(errc::invalid_argument, "inventory needs fqdn, incarnation and sequence");
   auto containers = parse_containers(body.contains("containers") ? body["containers"] : json(), fqdn);
@@ -147,13 +142,16 @@ common::result<container_entry> container_index::lookup(std::string_view ref,
   for (const auto* matches : {&by_name, &by_prefix}) {
     if (matches->size() == 1) return *matches->front();
     if (matches->size() > 1) {
-      std::string list;
-      for (const auto* c : *matches)
-        list += (list.empty() ? "" : ", ") + c->id.substr(0, 12) + " on " + c->host + " (" +
-                c->name + ")";
-      return make_error(errc::conflict, "'" + std::string(ref) + "' matches " +
-                                            std::to_string(matches->size()) +
-                                            " containers: " + list + "; give an id");
+      // Appended, not `"'" + std::string`: GCC 12 at -O3 warns -Wrestrict (a false positive).
+      std::string text = "'";
+      text.append(ref).append("' matches ").append(std::to_string(matches->size()));
+      text += " containers: ";
+      for (const auto* c : *matches) {
+        if (c != matches->front()) text += ", ";
+        text.append(c->id.substr(0, 12)).append(" on ").append(c->host);
+        text.append(" (").append(c->name).append(")");
+      }
+      return make_error(errc::conflict, text + "; give an id");
     }
   }
   return make_error(errc::not_found, "no container '" + std::string(ref) + "'");

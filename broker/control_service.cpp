@@ -1,5 +1,7 @@
 #include "broker/control_service.hpp"
 
+#include "common/json_fields.hpp"
+
 #include <array>
 #include <stdexcept>
 
@@ -15,9 +17,7 @@ using common::errc;
 using nlohmann::json;
 
 std::string body_string(const envelope& req, const char* field) {
-  if (!req.body.is_object()) return {};
-  auto it = req.body.find(field);
-  return it != req.body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  return common::str_of(req.body, field);
 }
 
 namespace names = common::protocol::names;
@@ -26,14 +26,14 @@ using common::protocol::message_kind;
 using common::protocol::message_spec;
 
 // Which part of the service answers each control call of the catalogue.
-enum class part { enroll, queries, key_admin, services };
+enum class part { enroll, queries, key_admin, audit, services };
 
 struct route {
   std::string_view name;
   part to;
 };
 
-constexpr std::array<route, 20> routes{{
+constexpr std::array<route, 21> routes{{
     {names::enroll, part::enroll},
     {names::hosts, part::queries},
     {names::host, part::queries},
@@ -45,6 +45,7 @@ constexpr std::array<route, 20> routes{{
     {names::keys_revoke, part::key_admin},
     {names::token_create, part::key_admin},
     {names::stats, part::key_admin},
+    {names::audit, part::audit},
     // Projects and services (service_calls).
     {names::project_create, part::services},
     {names::project_list, part::services},
@@ -105,16 +106,6 @@ role control_service::effective_role(const identity& who, std::string_view publi
 control_outcome control_service::handle(const identity& who, std::string_view public_key,
                                         const envelope& req, std::int64_t now_ms) {
   role r = effective_role(who, public_key);
-  if (req.action == "audit") {
-    // Not in the catalogue yet (added beside it by the bus-security change). The bridge reads
-    // it for its admins (GET /api/v1/audit checks the user's role).
-    if (r != role::admin && r != role::bridge)
-      return fail(req, errc::forbidden, "audit needs an admin or bridge key");
-    if (!audit_) return ok(req, 200, {{"entries", json::array()}});
-    auto q = audit_(req.body);
-    if (!q) return fail(req, q.err().code, q.err().message);
-    return ok(req, 200, std::move(*q));
-  }
   const auto* spec = catalogue::builtin().find(req.action, message_kind::control_call);
   const route* to = spec ? route_of(spec->name) : nullptr;
   // enroll answers every key: an accepted one gets its entry back, a refused one is told why.
@@ -122,6 +113,7 @@ control_outcome control_service::handle(const identity& who, std::string_view pu
   if (to && !spec->senders.has(r)) return fail(req, errc::forbidden, refusal(*spec));
   if (to && to->to == part::queries) return queries(r, req);
   if (to && to->to == part::services) return service_call(r, req, now_ms);
+  if (to && to->to == part::audit) return audit(req);
   if (to) return key_admin(req, now_ms);
   bool reader = r == role::admin || r == role::bridge || r == role::broker;
   // Authorization before validation: a key that may only enroll learns nothing about which
@@ -136,6 +128,13 @@ control_outcome control_service::service_call(role r, const envelope& req, std::
   if (!out) return fail(req, out.err().code, out.err().message);
   bool created = req.action == names::project_create || req.action == names::service_create;
   return ok(req, created ? 201 : 200, std::move(*out));
+}
+
+control_outcome control_service::audit(const envelope& req) const {
+  if (!audit_) return ok(req, 200, {{"entries", json::array()}});
+  auto q = audit_(req.body);
+  if (!q) return fail(req, q.err().code, q.err().message);
+  return ok(req, 200, std::move(*q));
 }
 
 control_outcome control_service::queries(role, const envelope& req) {

@@ -45,7 +45,7 @@ class control_service {
 
   // What the `stats` action returns (the hub's counters).
   void set_stats_source(std::function<nlohmann::json()> fn) { stats_ = std::move(fn); }
-  // What the admin-only `audit` action returns (audit_log::query).
+  // What the `audit` control call returns (audit_log::query); admin and bridge keys only.
   using audit_fn = std::function<common::result<nlohmann::json>(const nlohmann::json&)>;
   void set_audit_source(audit_fn fn) { audit_ = std::move(fn); }
   // --etcd: an enrollment with a token is answered 202 and decided in etcd by one transaction
@@ -59,6 +59,7 @@ class control_service {
   role effective_role(const identity& who, std::string_view public_key) const;
   control_outcome queries(role r, const common::envelope& req);
   control_outcome service_call(role r, const common::envelope& req, std::int64_t now_ms);
+  control_outcome audit(const common::envelope& req) const;
   void with_host_state(nlohmann::json& container) const;
   control_outcome enroll(role r, std::string_view public_key, const common::envelope& req,
                          std::int64_t now_ms);

@@ -4,6 +4,7 @@
 
 #include "broker/test_support.hpp"
 #include "common/curve_keys.hpp"
+#include "common/protocol/names.hpp"
 
 using namespace dockmesh;
 using namespace dockmesh::broker;
@@ -140,4 +141,22 @@ TEST_CASE("every control call of the catalogue has a handler, and only those") {
   entries.pop_back();
   CHECK_THROWS_WITH_AS(check_control_routes(catalogue(entries)), doctest::Contains("stats"),
                        std::logic_error);
+}
+
+TEST_CASE("audit is a control call of the catalogue: admin and bridge keys read it, agents do not") {
+  fixture f;
+  const std::string audit(common::protocol::names::audit);
+  CHECK(f.call(f.admin_key, audit).reply.body["entries"] == json::array());  // no log attached
+  f.svc.set_audit_source([](const json& body) -> common::result<json> {
+    if (body.contains("limit") && !body["limit"].is_number_integer())
+      return common::make_error(common::errc::invalid_argument, "limit must be 1..1000");
+    return json{{"entries", json::array({{{"time", 1}, {"who", "admin:admin"}, {"action", "x"}, {"code", 200}}})}};
+  });
+  CHECK(f.call(f.admin_key, audit).reply.body["entries"].size() == 1);
+  CHECK(f.call(f.bridge_key, audit).reply.code == 200);
+  auto refused = f.call(f.agent_key, audit);
+  CHECK(refused.reply.code == 403);
+  REQUIRE(refused.reply.err);
+  CHECK(refused.reply.err->message == "audit needs an admin or bridge key");
+  CHECK(f.call(f.admin_key, audit, {{"limit", "many"}}).reply.code == 400);
 }

@@ -1,18 +1,22 @@
 #include "broker/fleet_view.hpp"
 
+#include "common/json_fields.hpp"
+#include "common/protocol/catalogue.hpp"
+
 namespace dockmesh::broker {
 namespace {
 
-std::int64_t int_of(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
+using common::int_of;
 
 }  // namespace
 
 void fleet_view::invalidate(const directory_events& events) {
   for (const auto& e : events) {
-    const char* key = e.action.rfind("container-", 0) == 0 ? "host" : "fqdn";
+    // A container event names its host in "host", a host event in "fqdn" (the catalogue says
+    // which an event is about).
+    const auto* spec = common::protocol::catalogue::builtin().find(
+        e.action, common::protocol::message_kind::directory_event);
+    const char* key = spec && spec->subject == "container" ? "host" : "fqdn";
     auto it = e.body.find(key);
     if (it != e.body.end() && it->is_string()) dirty_.insert(it->get<std::string>());
   }

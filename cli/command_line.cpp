@@ -80,6 +80,11 @@ const std::vector<command_spec>& command_table() {
        0,
        0,
        "status                            every broker: reachable, leader, epoch, etcd health"},
+      {"catalogue",
+       {},
+       0,
+       0,
+       "catalogue                         every message of the protocol, as JSON (no bus needed)"},
   };
   return table;
 }

@@ -104,6 +104,8 @@ TEST_CASE("keys subcommands are checked") {
   CHECK_FALSE(parse({"keys", "revoke", "KEY", "--name", "x"}).ok());
   CHECK(parse({"status"}).ok());
   CHECK_FALSE(parse({"status", "x"}).ok());
+  CHECK(parse({"catalogue"}).ok());
+  CHECK_FALSE(parse({"catalogue", "x"}).ok());
 }
 
 TEST_CASE("keygen and watch forms") {

@@ -11,6 +11,7 @@
 #include "common/config.hpp"
 #include "common/curve_keys.hpp"
 #include "common/envelope.hpp"
+#include "common/protocol/catalogue.hpp"
 #include "common/protocol/names.hpp"
 
 namespace dockmesh::cli {
@@ -142,6 +143,10 @@ int run_command(const command_line& cl, const po::variables_map& vm, std::ostrea
   if (cl.command == "watch") return run_watch(ctx);
   if (cl.command == "status") return run_status(ctx);
   if (cl.command == "projects" || cl.command == "services") return run_service_command(ctx);
+  if (cl.command == "catalogue") {
+    out << common::protocol::to_json(common::protocol::catalogue::builtin()).dump(2) << "\n";
+    return code_of(exit_code::ok);
+  }
   if (cl.command == "keys" && !cl.words.empty() && cl.words[0] == "list") return run_keys_list(ctx);
   return run_directory_command(ctx);
 }
@@ -199,7 +204,7 @@ int run_directory_command(const ctl_context& ctx) {
     if (cl.has("host")) body["host"] = cl.value("host");
     if (cl.has("owner")) body["owner"] = cl.value("owner");
   } else if (cl.command == "audit") {
-    action = "audit";
+    action = std::string(names::audit);
     try {
       body = audit_body(cl);
     } catch (const std::invalid_argument& e) {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/ctl_commands.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::cli {
 namespace {
@@ -16,7 +17,7 @@ struct broker_answer {
   common::result<common::envelope> reply;
 };
 
-std::vector<broker_answer> ask_each(const ctl_context& ctx, const std::string& action) {
+std::vector<broker_answer> ask_each(const ctl_context& ctx, std::string_view action) {
   auto all = ctx.bus_options();
   std::vector<broker_answer> out;
   zmq::context_t zctx;
@@ -27,7 +28,8 @@ std::vector<broker_answer> ask_each(const ctl_context& ctx, const std::string& a
     one.brokers = {b};
     common::control_client control(zctx, one);
     out.push_back({b.host + ":" + std::to_string(b.port),
-                   control.call(action, json::object(), std::max(share, std::chrono::milliseconds(1)))});
+                   control.call(std::string(action), json::object(),
+                                std::max(share, std::chrono::milliseconds(1)))});
   }
   return out;
 }
@@ -55,7 +57,7 @@ int run_status(const ctl_context& ctx) {
   json brokers = json::array();
   std::string leader;
   std::int64_t epoch = 0;
-  for (const auto& a : ask_each(ctx, "stats")) {
+  for (const auto& a : ask_each(ctx, common::protocol::names::stats)) {
     json b = broker_status(a);
     if (b.contains("ha") && b["ha"].value("epoch", std::int64_t{0}) >= epoch) {
       epoch = b["ha"].value("epoch", std::int64_t{0});
@@ -72,7 +74,7 @@ int run_status(const ctl_context& ctx) {
 int run_keys_list(const ctl_context& ctx) {
   std::map<std::string, json> keys;  // public key -> record + where it is active
   bool any = false;
-  for (const auto& a : ask_each(ctx, "keys-list")) {
+  for (const auto& a : ask_each(ctx, common::protocol::names::keys_list)) {
     if (!a.reply || a.reply->code != 200) continue;
     any = true;
     std::string at = a.reply->from.empty() ? a.address : a.reply->from;

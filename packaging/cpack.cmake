@@ -22,7 +22,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # Each package's conffiles and maintainer scripts are files in debian/<package>/.
 set(DOCKMESH_DEBIAN_DIR ${CMAKE_CURRENT_SOURCE_DIR}/debian)
 
-# dockmesh_deb(COMPONENT PACKAGE DEPENDS SUMMARY DESCRIPTION)
+# dockmesh_deb(COMPONENT PACKAGE DEPENDS SUMMARY DESCRIPTION...): description lines stay under 80
+# columns (lintian).
 macro(dockmesh_deb component package depends summary)
   string(TOUPPER ${component} _C)
   set(CPACK_DEBIAN_${_C}_PACKAGE_NAME ${package})
@@ -40,20 +41,24 @@ endmacro()
 
 dockmesh_deb(agent dockmesh-agent "adduser, dockmesh-cli (= ${PROJECT_VERSION}-${DOCKMESH_DEB_RELEASE})"
   "dockmesh agent: runs beside each Docker daemon"
-  "The agent of a dockmesh mesh executes container actions on its host's dockerd, announces the\n"
-  "host to the brokers and forwards Docker events, over a ZeroMQ bus secured with CURVE.")
+  "The agent of a dockmesh mesh executes container actions on its host's\n"
+  "dockerd, announces the host to the brokers and forwards Docker events,\n"
+  "over a ZeroMQ bus secured with CURVE.")
 set(CPACK_DEBIAN_AGENT_PACKAGE_RECOMMENDS "docker.io | docker-ce")
 dockmesh_deb(broker dockmesh-broker "adduser, dockmesh-cli (= ${PROJECT_VERSION}-${DOCKMESH_DEB_RELEASE})"
   "dockmesh broker: bus hub, host directory and scheduler"
-  "The broker of a dockmesh mesh authenticates every key (CURVE, ZAP), enforces topic ACLs,\n"
-  "keeps the directory of hosts and containers in RocksDB and places scheduled containers.")
+  "The broker of a dockmesh mesh authenticates every key (CURVE, ZAP),\n"
+  "enforces topic ACLs, keeps the directory of hosts and containers in\n"
+  "RocksDB (etcd with several brokers) and places scheduled containers.")
 dockmesh_deb(bridge dockmesh-bridge "adduser, dockmesh-cli (= ${PROJECT_VERSION}-${DOCKMESH_DEB_RELEASE})"
   "dockmesh bridge: HTTP/WebSocket API and web UI"
-  "The bridge serves a dockmesh mesh's web UI and its HTTP and WebSocket API, with users,\n"
-  "API tokens and ownership checks, and turns requests into bus messages.")
+  "The bridge serves a dockmesh mesh's web UI and its HTTP and WebSocket API,\n"
+  "with users, API tokens and ownership checks, and turns requests into bus\n"
+  "messages.")
 dockmesh_deb(cli dockmesh-cli ""
   "dockmesh admin command line (dockmeshctl)"
-  "dockmeshctl makes CURVE keys, manages the keys a broker accepts and its join tokens, lists\n"
-  "hosts and containers and sends any bus message, with JSON output for scripts.")
+  "dockmeshctl makes CURVE keys, manages the keys a broker accepts and its\n"
+  "join tokens, lists hosts and containers and sends any bus message, with\n"
+  "JSON output for scripts.")
 
 include(CPack)

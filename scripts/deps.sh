@@ -54,8 +54,8 @@ cmake g++ make pkg-config git
 libzmq3-dev cppzmq-dev libmsgpack-cxx-dev librocksdb-dev nlohmann-json3-dev
 libboost-dev libboost-program-options-dev libcurl4-openssl-dev doctest-dev libsodium-dev
 libvalijson-dev libsystemd-dev
-# sanitizer and fuzz builds
-clang-14 libclang-rt-14-dev
+# sanitizer and fuzz builds; scripts/format.sh
+clang-14 libclang-rt-14-dev clang-format-14
 # running a mesh and the integration tests (etcd: several brokers, --brokers N)
 docker.io containerd runc busybox-static docker-registry
 python3 python3-zmq python3-msgpack python3-jsonschema

@@ -4,7 +4,8 @@
 #
 # Stages run in order; each is a function below, so more can be added in one place:
 #   stage_deps      scripts/deps.sh (skipped with DOCKMESH_SKIP_DEPS=1)
-#   stage_build     cmake configure + build of build/ (RelWithDebInfo)
+#   stage_build     cmake configure + build of build/ (RelWithDebInfo, dpkg-buildflags, -Werror)
+#   stage_format    scripts/format.sh --check: every tracked C++ file as clang-format makes it
 #   stage_ctest     ctest on build/: unit tests and integration tests, sequential
 #   stage_asan      scripts/sanitize.sh: every test in an ASan+UBSan tree build-asan/ (DOCKMESH_TEST_ASAN=0 skips)
 #   stage_fuzz      scripts/fuzz.sh: bounded libFuzzer runs, 10 s per target (DOCKMESH_TEST_FUZZ=0 skips)
@@ -74,11 +75,25 @@ stage_deps() {
   "$SOURCE_DIR/scripts/deps.sh"
 }
 
+# build/ is built with Debian's default flags (dpkg-buildflags, hardening=+all): stage_package
+# makes the .debs from this very tree, so what ships is what was tested.
 stage_build() {
-  if build_tree "$BUILD_DIR"; then return 0; fi
+  if build_tree "$BUILD_DIR" -DDOCKMESH_DPKG_BUILDFLAGS=ON; then return 0; fi
   say "the build of $BUILD_DIR failed"
   record build 0 1
   return 1
+}
+
+# Every C++ file is as `scripts/format.sh` (clang-format 14, .clang-format) leaves it.
+stage_format() {
+  mkdir -p "$LOG_DIR"
+  if "$SOURCE_DIR/scripts/format.sh" --check >"$LOG_DIR/format.log" 2>&1; then
+    record format 1 0
+  else
+    tail -n 5 "$LOG_DIR/format.log"
+    say "format: files differ from clang-format's output (run scripts/format.sh; list in $LOG_DIR/format.log)"
+    record format 0 1
+  fi
 }
 
 stage_ctest() {
@@ -143,6 +158,7 @@ timed() {
 main() {
   cd "$SOURCE_DIR"
   if timed deps && timed build; then
+    timed format
     timed ctest
     timed asan
     timed fuzz

@@ -1,5 +1,6 @@
 #include "ui-bridge/auth_api.hpp"
 
+#include "common/json_fields.hpp"
 #include "ui-bridge/bridge_metrics.hpp"
 
 #include "common/envelope.hpp"
@@ -14,8 +15,7 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 std::optional<std::string> string_field(const nlohmann::json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return std::nullopt;
-  return j[key].get<std::string>();
+  return common::str_if(j, key);
 }
 
 http_response too_many(const http_request& req, std::chrono::seconds wait) {

@@ -46,7 +46,7 @@ json registry_auth(const http_request& req) {
 std::optional<json> progress_line(const std::string& text, const std::string& image) {
   auto j = json::parse(text, nullptr, false);
   const json& env = j.is_object() && j.contains("event") ? j["event"] : json();
-  if (text_of(env, "action") != "pull-progress") return std::nullopt;
+  if (text_of(env, "action") != common::protocol::names::pull_progress) return std::nullopt;
   const json& b = env.contains("body") ? env["body"] : json();
   if (text_of(b, "image") != image) return std::nullopt;
   std::string host = text_of(env, "from");

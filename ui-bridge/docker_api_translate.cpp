@@ -287,7 +287,7 @@ json docker_image_summary(const json& e) {
 }
 
 std::optional<json> docker_event(const json& env, std::string_view host) {
-  if (text_of(env, "action") != "docker-event") return std::nullopt;
+  if (text_of(env, "action") != common::protocol::names::docker_event) return std::nullopt;
   const json& b = field(env, "body");
   std::string type = text_of(b, "type");
   json attrs = {{"name", text_of(b, "name")}, {std::string(mesh_host_label), std::string(host)}};

@@ -1,6 +1,9 @@
 #include "ui-bridge/event_hub.hpp"
 
+#include "common/json_fields.hpp"
+
 #include <vector>
+#include "common/protocol/catalogue.hpp"
 #include "common/protocol/names.hpp"
 
 namespace dockmesh::bridge {
@@ -10,10 +13,7 @@ namespace {
 constexpr const char* owner_label = "dockmesh.owner";
 
 std::optional<std::string> string_at(const nlohmann::json& j, const char* key) {
-  if (!j.is_object()) return std::nullopt;
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
+  return common::str_if(j, key);
 }
 
 // Docker events carry labels among the actor's attributes; directory records carry "owner".
@@ -26,8 +26,11 @@ std::optional<std::string> owner_in(const nlohmann::json& j) {
   return std::nullopt;
 }
 
-bool mentions(const std::string& s, const char* word) {
-  return s.find(word) != std::string::npos;
+// What a message is about, from its catalogue entry: a dir/ event names its subject, a stream
+// (pull-progress) is about an image; a Docker event says so in its body's "type".
+std::string_view subject_of(const std::string& action) {
+  const auto* spec = common::protocol::catalogue::builtin().find(action);
+  return spec ? std::string_view(spec->subject) : std::string_view();
 }
 
 std::string dump(const nlohmann::json& j) {
@@ -37,10 +40,12 @@ std::string dump(const nlohmann::json& j) {
 }  // namespace
 
 event_facts facts_of(const common::bus_message& m) {
+  namespace names = common::protocol::names;
   event_facts f;
   const auto& body = m.env.body;
   std::string type = string_at(body, "type").value_or("");
-  if (type == "image" || mentions(m.env.action, "pull") || mentions(m.env.action, "image")) {
+  std::string_view subject = subject_of(m.env.action);
+  if (type == "image" || subject == "image") {
     f.about_image = true;
     f.puller = m.env.user;
     return f;
@@ -48,14 +53,15 @@ event_facts facts_of(const common::bus_message& m) {
   const nlohmann::json* c = &body;
   if (body.is_object() && body.contains("container") && body["container"].is_object())
     c = &body["container"];
-  f.about_container = c != &body || type == "container" || mentions(m.env.action, "container");
+  f.about_container = c != &body || type == "container" || subject == "container";
   if (!f.about_container) return f;
   f.container_id = string_at(*c, "id").value_or(string_at(body, "container_id").value_or(""));
   f.owner = owner_in(*c);
   if (!f.owner && c != &body) f.owner = owner_in(body);
-  std::string what = m.env.action + " " + string_at(body, "status").value_or("") + " " +
-                     string_at(body, "action").value_or("");
-  f.removed = mentions(what, "removed") || mentions(what, "destroy");
+  // Gone: the directory's container-removed, or Docker's destroy event.
+  f.removed = m.env.action == names::container_removed ||
+              string_at(body, "action").value_or("") == "destroy" ||
+              string_at(body, "status").value_or("") == "destroy";
   return f;
 }
 

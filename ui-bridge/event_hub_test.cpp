@@ -34,8 +34,9 @@ TEST_CASE("host events reach everyone; container events only their owner and adm
   hub.subscribe("bob", false, bob.sink());
   hub.subscribe("root", true, admin.sink());
   hub.publish_bus(event("dir/", "host-up", {{"fqdn", "h1"}, {"status", "up"}}));
-  hub.publish_bus(event("evt/host/h1/", "container-start",
-                        {{"id", "abc"}, {"attributes", {{"dockmesh.owner", "alice"}}}}));
+  hub.publish_bus(event("evt/host/h1/", "docker-event",
+                        {{"type", "container"}, {"action", "start"}, {"id", "abc"},
+                         {"attributes", {{"dockmesh.owner", "alice"}}}}));
   CHECK(alice.got.size() == 2);
   CHECK(bob.got.size() == 1);
   CHECK(admin.got.size() == 2);
@@ -51,11 +52,13 @@ TEST_CASE("an event without an owner uses the owner learnt from the directory") 
   hub.publish_bus(
       event("dir/", "container-added", {{"container", {{"id", "abc"}, {"owner", "alice"}}}}));
   CHECK(hub.known_owner("abc") == "alice");
-  hub.publish_bus(event("evt/host/h1/", "container-die", {{"id", "abc"}}));
+  hub.publish_bus(event("evt/host/h1/", "docker-event",
+                        {{"type", "container"}, {"action", "die"}, {"id", "abc"}}));
   CHECK(alice.got.size() == 2);
   CHECK(bob.got.empty());
   // Unknown owner: admins only.
-  hub.publish_bus(event("evt/host/h1/", "container-die", {{"id", "zzz"}}));
+  hub.publish_bus(event("evt/host/h1/", "docker-event",
+                        {{"type", "container"}, {"action", "die"}, {"id", "zzz"}}));
   CHECK(alice.got.size() == 2);
   CHECK(bob.got.empty());
   hub.publish_bus(event("dir/", "container-removed", {{"container", {{"id", "abc"}}}}));

@@ -1,6 +1,6 @@
-// json_fields: reading fields of JSON that came from outside (requests, bus messages, stored
-// records) without exceptions. nlohmann's value(key, default) throws when the field exists with
-// another type ({"alg": 1}); these return the fallback instead. Header-only, any thread.
+// json_fields: the bridge's names for common's JSON field readers (common/json_fields.hpp, the one
+// set every component uses): text_of and integer_of read fields of requests, bus messages and
+// stored records without exceptions. Header-only, any thread.
 #pragma once
 
 #include <cstdint>
@@ -8,19 +8,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_fields.hpp"
+
 namespace dockmesh::bridge {
 
 inline std::string text_of(const nlohmann::json& j, const char* key, std::string fallback = {}) {
-  if (!j.is_object()) return fallback;
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+  return common::str_of(j, key, fallback);
 }
 
+// Integers only (a stored record's times and counters): a float is no integer here.
 inline std::int64_t integer_of(const nlohmann::json& j, const char* key,
                                std::int64_t fallback = 0) {
-  if (!j.is_object()) return fallback;
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
+  const nlohmann::json& v = common::field_of(j, key);
+  return v.is_number_integer() ? v.get<std::int64_t>() : fallback;
 }
 
 }  // namespace dockmesh::bridge

@@ -63,7 +63,7 @@ void mesh_api::audit_list(api_call_ptr call) {
     body[k] = n;
   }
   if (call->query.count("user")) body["user"] = call->query["user"];
-  directory(call, "audit", body);
+  directory(call, std::string(common::protocol::names::audit), body);
 }
 
 void mesh_api::host_get(api_call_ptr call) {
@@ -110,7 +110,7 @@ void mesh_api::policy_get(api_call_ptr call) {
                        {{"forbidden_fields", common::forbidden_create_fields()},
                         {"default", common::to_json(common::create_policy{})},
                         {"note", "give ?host=<fqdn> for that host's effective policy"}});
-  nlohmann::json msg = {{"action", "host-info"}, {"host", host->second}};
+  nlohmann::json msg = {{"action", common::protocol::names::host_info}, {"host", host->second}};
   s_.gateway.send(call->who, msg,
                   on_strand(call, [call, fqdn = host->second](common::result<common::envelope> r) {
                     if (!r) return call->fail(r.err());

@@ -115,6 +115,9 @@ void add_control_calls(std::vector<message_spec>& v) {
   v.push_back(control(n::keys_revoke, admins, "revoke a key; its connections are cut", true));
   v.push_back(control(n::token_create, admins, "a one-time join token for an agent", true));
   v.push_back(control(n::stats, admins, "the broker's counters"));
+  // The bridge reads it for its admin users (GET /api/v1/audit checks the user's role).
+  v.push_back(control(n::audit, {role::admin, role::bridge},
+                      "the audit log: state-changing requests, newest first"));
 }
 
 // Projects and services: the caller acts for `user` (the bridge sets it from the authenticated
@@ -158,6 +161,7 @@ void add_one_way(std::vector<message_spec>& v) {
                       "a Docker event of the agent's host"));
   v.push_back(one_way(n::pull_progress, k::stream, agents, n::pull_progress,
                       "progress of a pull-image before its reply"));
+  v.back().subject = "image";
   v.push_back(one_way(n::reannounce, k::bus_signal, brokers, "",
                       "a broker asks agents to send register now"));
   v.push_back(one_way(n::probe, k::bus_signal, {role::agent, role::bridge, role::admin}, "",

@@ -50,7 +50,8 @@ struct message_spec {
   std::string body_schema;  // schemas/<stem>.json of the body; "" when the body is empty/free
   std::string reply_schema;  // schemas/<stem>.json of the reply body; "" for one-way messages
   std::string wait_field;    // a body field (seconds) the agent may wait on top of `timeout`
-  std::string subject;       // directory events: what changed, "host" or "container"
+  std::string subject;       // what the message is about: "host" or "container" (dir/ events),
+                             // "image" (pull-progress); "" when its body says (docker-event)
   std::string label;         // a short verb for user interfaces ("start", "logs")
   std::string summary;       // one line for readers
 };

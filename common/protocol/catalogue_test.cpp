@@ -29,7 +29,9 @@ TEST_CASE("the built-in catalogue: 18 agent actions, one alias, every kind prese
   CHECK(&cat.canonical(*del) == cat.find(names::remove_container));
   CHECK(cat.find(names::remove_image)->admin_only);
   CHECK(cat.find(names::create_container)->target == message_target::scheduled);
-  CHECK(cat.of_kind(message_kind::control_call).size() == 20);  // 11 + 9 project/service calls
+  CHECK(cat.of_kind(message_kind::control_call).size() == 21);  // 12 + 9 project/service calls
+  CHECK(cat.find(names::audit, message_kind::control_call)->senders == role_set{role::admin, role::bridge});
+  CHECK_FALSE(cat.find(names::audit)->senders.has(role::agent));
   CHECK(cat.of_kind(message_kind::announcement).size() == 4);
   CHECK(cat.find(names::heartbeat, message_kind::announcement)->senders.has(role::agent));
   CHECK_FALSE(cat.find(names::heartbeat)->senders.has(role::bridge));

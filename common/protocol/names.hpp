@@ -40,6 +40,7 @@ inline constexpr std::string_view keys_reject = "keys-reject";
 inline constexpr std::string_view keys_revoke = "keys-revoke";
 inline constexpr std::string_view token_create = "token-create";
 inline constexpr std::string_view stats = "stats";
+inline constexpr std::string_view audit = "audit";
 
 // Projects and services (control calls; docs/services.md).
 inline constexpr std::string_view project_create = "project-create";

@@ -8,9 +8,10 @@
 
 readonly CHROOT_CACHE="${DOCKMESH_CHROOT_CACHE:-/var/cache/dockmesh-pkgtest}"
 readonly CHROOT_MIRROR="${DOCKMESH_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-# The dockmesh packages' Depends (dpkg-shlibdeps), python3 for Ansible, procps for tests.
+# The dockmesh packages' Depends (dpkg-shlibdeps), python3 for Ansible, procps for tests,
+# etcd-server for the Ansible test's brokers (HA: one etcd member per broker host).
 readonly CHROOT_INCLUDE="adduser,python3,python3-apt,procps,libzmq5,librocksdb7.8,libsodium23,\
-libcurl4,libboost-program-options1.74.0,libsystemd0,libstdc++6"
+libcurl4,libboost-program-options1.74.0,libsystemd0,libstdc++6,etcd-server"
 CHROOT_TARBALL="$CHROOT_CACHE/bookworm-$(echo "$CHROOT_INCLUDE" | md5sum | cut -c1-8).tar"
 readonly CHROOT_TARBALL
 

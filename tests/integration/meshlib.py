@@ -25,6 +25,8 @@ import tempfile
 import threading
 import time
 
+import bus_check
+
 SOURCE_DIR = os.environ.get(
     "DM_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BUILD_DIR = os.environ.get("DM_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
@@ -145,6 +147,15 @@ class Watch:
             if predicate(msg):
                 return msg
 
+    def drain(self):
+        """Every message received and not yet taken by next(), parsed (after stop(): all)."""
+        out = []
+        while True:
+            try:
+                out.append(json.loads(self._lines.get_nowait()))
+            except queue.Empty:
+                return out
+
     def stop(self):
         """SIGINT, then the exit code (SIGKILL after 10 s)."""
         if self.proc.poll() is None:
@@ -162,8 +173,11 @@ class Watch:
 
 
 class Mesh:
+    """check_bus: every reply and dir/ event seen on the bus while the mesh is up must validate
+    against its schema (bus_check.py); down() fails the test otherwise."""
+
     def __init__(self, hosts=2, labels=None, bridge=True, timeout=90, brokers=1, metrics=False,
-                 docker_api_port=None):
+                 docker_api_port=None, check_bus=True):
         self.hosts = hosts
         self.metrics = metrics  # every daemon serves /metrics (mesh.sh --metrics-port)
         self.docker_api_port = docker_api_port
@@ -175,6 +189,8 @@ class Mesh:
         self.base_port = None
         self.last_stderr = ""
         self._watches = []
+        self.check_bus = check_bus
+        self._bus_watch = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -185,7 +201,8 @@ class Mesh:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
             self.dump_logs()
-        self.down()
+        # A failing block's own error is the one to see; the bus check adds to a passing one.
+        self.down(check=exc_type is None)
         return False
 
     def up(self):
@@ -210,10 +227,30 @@ class Mesh:
             self.dump_logs()
             self.down()
             raise RuntimeError("mesh.sh up failed: " + (r.stderr.strip().splitlines() or ["?"])[-1])
+        if self.check_bus:
+            try:
+                self._bus_watch = Watch(self.ctl_argv("watch"))
+            except BaseException:
+                self.down(check=False)
+                raise
         return self
 
-    def down(self):
-        """Runs `mesh.sh down`; returns its CompletedProcess. Safe to call twice."""
+    def _finish_bus_check(self):
+        """Stops the bus watch; the violations found (a list of texts)."""
+        w, self._bus_watch = self._bus_watch, None
+        if w is None:
+            return []
+        w.stop()
+        check = bus_check.BusCheck(bus_check.load_catalogue(CTL))
+        for msg in w.drain():
+            check.see(msg)
+        sys.stderr.write(check.report() + "\n")
+        return check.violations
+
+    def down(self, check=True):
+        """Runs `mesh.sh down`; returns its CompletedProcess. Safe to call twice. With check (and
+        check_bus), raises AssertionError afterwards if a bus message broke its schema."""
+        violations = self._finish_bus_check()
         for w in self._watches:
             w.stop()
         self._watches = []
@@ -227,6 +264,9 @@ class Mesh:
             sys.stderr.write("DM_KEEP_MESH=1: keeping %s\n" % self.dir)
         elif r.returncode == 0:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if violations and check:
+            raise AssertionError("%d bus message(s) broke their schema:\n  %s"
+                                 % (len(violations), "\n  ".join(violations[:10])))
         return r
 
     def dump_logs(self, lines=40):
@@ -270,10 +310,12 @@ class Mesh:
             return None
 
     def processes(self):
-        """Live (non-zombie) processes whose command line mentions this mesh's directory."""
+        """Live (non-zombie) processes whose command line mentions this mesh's directory, apart
+        from this harness's own `dockmeshctl watch` clients."""
         found = []
+        own = {w.proc.pid for w in self._watches + [self._bus_watch] if w is not None}
         for p in os.listdir("/proc"):
-            if not p.isdigit() or int(p) == os.getpid():
+            if not p.isdigit() or int(p) == os.getpid() or int(p) in own:
                 continue
             try:
                 with open("/proc/%s/cmdline" % p, "rb") as f:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # ansible_test.sh PKG_DIR: packaging/ansible/site.yml with Debian's ansible against three clean
-# bookworm chroots (community.general.chroot connection) in a network namespace of their own:
-# host 1 gets broker, bridge and agent, hosts 2 and 3 an agent each. All three agents must
-# enroll (join tokens) and be up; a second run must report changed=0 on every host. Root only.
+# bookworm chroots (community.general.chroot connection) in a network namespace of their own,
+# in the HA shape: every host gets a broker, an etcd member and an agent, host 1 also the bridge.
+# The three etcd members must form a cluster, every broker must be reachable with etcd healthy
+# and one leader, all three agents must enroll (join tokens) and be up; a second run must report
+# changed=0 on every host. Root only.
 set -euo pipefail
 
 SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,7 +24,7 @@ cleanup() {
   local i u
   set +e
   for i in 1 2 3; do
-    for u in dockmesh-agent dockmesh-bridge dockmesh-broker; do
+    for u in dockmesh-agent dockmesh-bridge dockmesh-broker etcd; do
       [[ -x "$WORK/host$i/usr/local/sbin/dockmesh-run-unit" ]] &&
         chroot "$WORK/host$i" /usr/local/sbin/dockmesh-run-unit "$u" stop >/dev/null 2>&1 || true
     done
@@ -42,11 +44,17 @@ all:
     dockmesh_service_manager: direct
     dockmesh_deb_dir: $PKG_DIR
   hosts:
-    host1.pkg.test: {ansible_host: $WORK/host1}
-    host2.pkg.test: {ansible_host: $WORK/host2, dockmesh_agent_labels: {zone: b}}
-    host3.pkg.test: {ansible_host: $WORK/host3}
+    host1.pkg.test: {ansible_host: $WORK/host1, dockmesh_broker_port: 7400,
+                     dockmesh_broker_address: "127.0.0.1:7400",
+                     dockmesh_etcd_client_port: 2379, dockmesh_etcd_peer_port: 2380}
+    host2.pkg.test: {ansible_host: $WORK/host2, dockmesh_agent_labels: {zone: b},
+                     dockmesh_broker_port: 7410, dockmesh_broker_address: "127.0.0.1:7410",
+                     dockmesh_etcd_client_port: 2389, dockmesh_etcd_peer_port: 2390}
+    host3.pkg.test: {ansible_host: $WORK/host3, dockmesh_broker_port: 7420,
+                     dockmesh_broker_address: "127.0.0.1:7420",
+                     dockmesh_etcd_client_port: 2399, dockmesh_etcd_peer_port: 2400}
   children:
-    dockmesh_brokers: {hosts: {host1.pkg.test: {}}}
+    dockmesh_brokers: {hosts: {host1.pkg.test: {}, host2.pkg.test: {}, host3.pkg.test: {}}}
     dockmesh_bridges: {hosts: {host1.pkg.test: {}}}
     dockmesh_agents: {hosts: {host1.pkg.test: {}, host2.pkg.test: {}, host3.pkg.test: {}}}
 INV
@@ -71,6 +79,17 @@ print("up:", sorted(up))
 sys.exit(0 if want <= up else 1)'
 }
 
+# Every broker answers `dockmeshctl status` with etcd reachable, and the brokers agree on one
+# leader.
+ha_ok() {
+  ip netns exec "$NETNS" chroot "$WORK/host1" dockmeshctl status | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+ok = [b for b in s["brokers"] if b.get("reachable") and b.get("ha", {}).get("etcd_ok")]
+print("brokers with etcd:", [b["address"] for b in ok], "leader:", s["leader"])
+sys.exit(0 if len(ok) == 3 and s["leader"] else 1)'
+}
+
 main() {
   ((EUID == 0)) || die "needs root"
   command -v ansible-playbook >/dev/null || die "ansible-playbook not found; run scripts/deps.sh"
@@ -83,6 +102,7 @@ main() {
   note "first run"
   run_playbook 1 || die "the first run failed (log: kept above)"
   all_up || die "not every agent is up after the first run"
+  ha_ok || die "the three brokers do not all see etcd, or there is no leader"
   note "first run: $((SECONDS - t0)) s; second run"
   t0=$SECONDS
   run_playbook 2 || die "the second run failed"
@@ -91,6 +111,7 @@ main() {
     die "the second run changed something"
   fi
   all_up || die "not every agent is up after the second run"
+  ha_ok || die "after the second run the brokers do not all see etcd, or there is no leader"
   note "second run: $((SECONDS - t0)) s, changed=0 on every host"
 }
 
