@@ -122,6 +122,7 @@ try {
   await page.waitForFunction(() => document.getElementById('live-line').getAttribute('points').split(' ').length >= 2,
     null, { timeout: 20000 });
   assert.match(await page.locator('#output-body').innerText(), /CPU .* %/);
+  await page.locator('#live-graph').waitFor({ state: 'visible' });
   await shot(page, 'stats-graph');
   await row(page).locator('button[data-action=terminal]').click();
   await page.locator('#output-body', { hasText: 'exec is disabled' }).waitFor();

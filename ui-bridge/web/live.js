@@ -29,7 +29,7 @@ function liveOpen(spec, c) {
   showOutput(`${what} ${c.name || c.id.slice(0, 12)} on ${c.host}`, 'connecting…');
   $('output').dataset.live = kind;
   $('live-tools').hidden = kind !== 'logs';
-  $('live-graph').hidden = kind !== 'stats';
+  $('live-graph').toggleAttribute('hidden', kind !== 'stats');  // an SVG element has no .hidden
   $('live-search').value = '';
   if (kind === 'term') $('output-body').focus();
 }
@@ -41,7 +41,7 @@ function liveClose() {
     S.ws.send(JSON.stringify({ type: 'unfollow', stream: v.stream }));
   delete $('output').dataset.live;
   $('live-tools').hidden = true;
-  $('live-graph').hidden = true;
+  $('live-graph').toggleAttribute('hidden', true);
 }
 
 // A frame of ours from the WebSocket: true when it was (app.js passes every reply and stream).
