@@ -31,7 +31,7 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
     : settings_(settings),
       client_id_(settings.client_id()),
       reply_client_id_(own_client_id(settings, server_public_key)),
-      db_(std::make_unique<state_db>(settings.data_dir)),
+      db_(std::make_unique<state_db>(settings.data_dir, settings.in_memory_store)),
       keys_(*db_),
       tokens_(*db_),
       zap_(keys_, std::move(server_public_key)),

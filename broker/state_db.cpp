@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 
 #include "common/log.hpp"
@@ -24,8 +25,12 @@ std::optional<nlohmann::json> unpack(std::string_view bytes) {
 
 }  // namespace
 
-state_db::state_db(const std::string& dir) {
+state_db::state_db(const std::string& dir, bool in_memory) {
   rocksdb::Options options;
+  if (in_memory) {
+    memory_env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    options.env = memory_env_.get();
+  }
   options.create_if_missing = true;
   options.keep_log_file_num = 5;
   options.max_total_wal_size = 64 << 20;

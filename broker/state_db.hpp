@@ -30,7 +30,8 @@ namespace dockmesh::broker {
 
 class state_db {
  public:
-  explicit state_db(const std::string& dir);  // throws std::runtime_error with a clear message
+  // in_memory: RocksDB on a memory environment, nothing reaches the disk (fuzzing, benches).
+  explicit state_db(const std::string& dir, bool in_memory = false);  // throws std::runtime_error
   ~state_db();
   state_db(const state_db&) = delete;
   state_db& operator=(const state_db&) = delete;
@@ -60,6 +61,7 @@ class state_db {
  private:
   bool want_sync(bool sync);
 
+  std::unique_ptr<rocksdb::Env> memory_env_;  // declared first: it outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   bool deferred_sync_ = false;
   std::uint64_t unsynced_ = 0;
