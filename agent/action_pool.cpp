@@ -1,6 +1,7 @@
 #include "agent/action_pool.hpp"
 
 #include "agent/action_dispatcher.hpp"
+#include "agent/agent_metrics.hpp"
 #include "agent/agent_inbox.hpp"
 #include "agent/endpoint_allowlist.hpp"
 #include "common/log.hpp"
@@ -113,6 +114,9 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
   // Request bodies are never logged: they may hold registry credentials.
   DM_LOG(debug) << j.request.action << " " << j.request.id << " -> " << r.code << " in "
                 << ms.count() << " ms";
+  agent_metrics::get().request(
+      j.request.action, r.code,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (changes_containers(j.request.action)) send_inventory(docker, inbox, true);
   inbox.send(inbox_kind::reply, common::encode(reply_from(j.request, fqdn, std::move(r))));
 }

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include "agent/action_dispatcher.hpp"
+#include "agent/agent_metrics.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/event_follower.hpp"
 #include "common/log.hpp"
@@ -94,6 +95,7 @@ void bus_loop::publish_reply(const std::string& topic, const envelope& reply) {
 void bus_loop::answer(const envelope& request, int code, const std::string& message) {
   envelope reply = common::make_reply(request, options_.self.fqdn, code, nullptr);
   reply.err = common::error{common::from_status(code), message};
+  agent_metrics::get().request_refused(request.action, code);
   cache_.complete(request.id, reply);
   publish_reply(request.reply_to, reply);
 }
@@ -128,6 +130,7 @@ void bus_loop::on_request(common::bus_message& m) {
       return publish_reply(req.reply_to, cached);
     }
     case request_cache::outcome::foreign:
+      agent_metrics::get().request_refused(req.action, 409);
       return publish_reply(req.reply_to, [&] {
         envelope r = common::make_reply(req, options_.self.fqdn, 409, nullptr);
         r.err = common::error{common::errc::conflict, "request id " + excerpt(req.id) +
@@ -141,6 +144,7 @@ void bus_loop::on_request(common::bus_message& m) {
     // Fencing: a scheduling broker that lost its leadership (frozen, partitioned) must not act
     // once this agent has heard from a newer leader. Not remembered: the new leader's copy runs.
     cache_.abandon(req.id);
+    agent_metrics::get().request_refused(req.action, 409);
     envelope r = common::make_reply(req, options_.self.fqdn, 409, nullptr);
     r.err = common::error{common::errc::conflict, "stale scheduler epoch " +
                                                       std::to_string(req.epoch) + " < " +
@@ -154,6 +158,7 @@ void bus_loop::on_request(common::bus_message& m) {
     // Nothing was done, so nothing is remembered: a retry of this id with a later deadline (the
     // requester's, after a frozen broker delivered this copy late) is carried out, once.
     cache_.abandon(req.id);
+    agent_metrics::get().request_refused(req.action, 504);
     envelope r = common::make_reply(req, options_.self.fqdn, 504, nullptr);
     r.err = common::error{common::errc::timeout,
                           "the request's deadline passed before the agent could start it"};
@@ -166,6 +171,7 @@ void bus_loop::on_request(common::bus_message& m) {
   }
   if (!pool_.submit(job{job_kind::action, req})) {
     cache_.abandon(id);
+    agent_metrics::get().request_refused(req.action, 503);
     envelope r = common::make_reply(req, options_.self.fqdn, 503, nullptr);
     r.err = common::error{common::errc::unavailable, "the agent is busy: too many requests queued"};
     return publish_reply(reply_to, r);

@@ -1,5 +1,7 @@
 #include "agent/docker_client.hpp"
 
+#include "agent/agent_metrics.hpp"
+
 #include "agent/docker_grammar.hpp"
 
 #include <curl/curl.h>
@@ -189,6 +191,16 @@ void docker_client::prepare(transfer& t, const docker_request& request, bool ver
 
 result<docker_response> docker_client::perform(const docker_request& request,
                                                const chunk_sink* sink, bool versioned) {
+  auto started = std::chrono::steady_clock::now();
+  auto r = perform_once(request, sink, versioned);
+  agent_metrics::get().docker_call(
+      request.method, request.path, docker_outcome(r),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return r;
+}
+
+result<docker_response> docker_client::perform_once(const docker_request& request,
+                                                    const chunk_sink* sink, bool versioned) {
   transfer t;
   t.sink = sink;
   t.cancel = options_.cancel;

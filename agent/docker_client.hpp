@@ -46,8 +46,11 @@ class docker_client final : public docker_transport {
 
  private:
   struct transfer;
+  // One transfer, counted and timed in agent_metrics (perform_once does the work).
   result<docker_response> perform(const docker_request& request, const chunk_sink* sink,
                                   bool versioned);
+  result<docker_response> perform_once(const docker_request& request, const chunk_sink* sink,
+                                       bool versioned);
   result<docker_response> ensure_negotiated_then(const docker_request& request,
                                                  const chunk_sink* sink);
   void prepare(transfer& t, const docker_request& request, bool versioned);

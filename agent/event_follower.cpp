@@ -1,5 +1,7 @@
 #include "agent/event_follower.hpp"
 
+#include "agent/agent_metrics.hpp"
+
 #include "agent/agent_inbox.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/docker_json.hpp"
@@ -83,11 +85,13 @@ void event_follower::publish_line(std::string_view line, inbox_sender& inbox) {
   env.from = fqdn_;
   env.body = std::move(*body);
   inbox.send(inbox_kind::event, common::encode(env));
+  agent_metrics::get().event_received();
 }
 
 bool event_follower::check_up(docker_client& client, docker_transport& docker,
                               inbox_sender& inbox) {
   auto ping = docker.call({http_method::get, "/_ping", {}, {}, std::chrono::seconds(5)});
+  agent_metrics::get().dockerd_up(ping.ok());
   if (!ping) {
     if (reported_ != false && !stop_) {
       DM_LOG(warn) << ping.err().message << "; retrying every second";
@@ -112,7 +116,8 @@ result<docker_response> event_follower::follow(docker_transport& docker, inbox_s
       "/events" +
       query_string().add("since", std::to_string(since)).add("filters", filters.dump()).str();
   std::string buffer;
-  return docker.stream({http_method::get, path, {}, {}, {}}, [&](std::string_view piece) {
+  agent_metrics::get().event_stream_up(true);
+  auto r = docker.stream({http_method::get, path, {}, {}, {}}, [&](std::string_view piece) {
     buffer.append(piece);
     std::size_t start = 0;
     for (auto nl = buffer.find('\n'); nl != std::string::npos; nl = buffer.find('\n', start)) {
@@ -122,6 +127,8 @@ result<docker_response> event_follower::follow(docker_transport& docker, inbox_s
     buffer.erase(0, start);
     return buffer.size() < 1024 * 1024;  // Docker's lines are small; this one is not an event
   });
+  agent_metrics::get().event_stream_up(false);
+  return r;
 }
 
 void event_follower::run() {

@@ -9,6 +9,7 @@
 
 #include "agent/action_dispatcher.hpp"
 #include "agent/agent.hpp"
+#include "agent/agent_metrics.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/enrollment.hpp"
 #include "agent/machine_fqdn.hpp"
@@ -16,6 +17,7 @@
 #include "agent/template_store.hpp"
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/metrics_server.hpp"
 #include "common/systemd_notifier.hpp"
 #include "common/topic.hpp"
 
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
       "one-time token to enroll this agent's key (dockmeshctl keys token create)")(
       "workers", po::value<int>()->default_value(4), "threads that run Docker calls");
   common::add_bus_client_options(options);
+  common::add_metrics_listen_option(options);
   agent::add_policy_options(options);
   // One malloc arena instead of glibc's default of one per thread (up to 8 per core): the agent's
   // nine threads do little allocation each, and every extra arena keeps its own free pages. After
@@ -94,6 +97,9 @@ int main(int argc, char** argv) {
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    (void)agent::agent_metrics::get();  // every family registered before the first scrape
+    auto metrics_server = common::start_metrics_server(common::metrics_listen_from(cfg.vm),
+                                                       common::metrics::default_registry());
     zmq::context_t ctx;
     if (cfg.vm.count("join-token"))
       agent::enroll(ctx, opts.bus, opts.self.fqdn, cfg.vm["join-token"].as<std::string>(),

@@ -2,8 +2,9 @@
 // sim_fleet.hpp and scale_harness.hpp), each with its own CURVE key accepted through the
 // authorized-keys file, its own sockets and 1 Hz heartbeats. Measures, at the given N: time to
 // join (all agents start at once, as after a broker restart; until the directory has them up),
-// the broker's CPU and RSS in steady state (/proc), targeted `ping` round trips, broadcast `ping`
-// on req/all/ (per-reply latency from an admin client), the `hosts` directory query, scheduled
+// the broker's CPU and RSS in steady state (/proc), the broker CPU one GET /metrics costs,
+// targeted `ping` round trips, broadcast `ping` on req/all/ (per-reply latency from an admin
+// client), the `hosts` directory query, scheduled
 // creates on req/any/, and the time until 100 agents killed at once (SIGKILL of the process
 // holding them) are `host-down` on dir/. Every process it starts is a child stopped by pid (and
 // dies with it); the work directory is removed.
@@ -13,6 +14,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench/http_client.hpp"
 #include "bench/scale_harness.hpp"
 #include "common/topic.hpp"
 
@@ -37,6 +39,7 @@ class scale_run {
   void join();
   void steady_state();
   void targeted();
+  void scrape_cost();
   void broadcasts();
   void queries_and_scheduling();
   void detection();
@@ -66,7 +69,8 @@ void scale_run::start_broker() {
   std::vector<std::string> argv{vm_["broker-bin"].as<std::string>(), "--data-dir", s_.work + "/broker",
                                 "--server-key", s_.work + "/server.key", "--authorized-keys",
                                 s_.work + "/authorized_keys", "--xsub-endpoint", ep(0),
-                                "--xpub-endpoint", ep(1), "--router-endpoint", ep(2), "--log-level", "warn"};
+                                "--xpub-endpoint", ep(1), "--router-endpoint", ep(2), "--log-level", "warn",
+                                "--metrics-listen", "127.0.0.1:" + std::to_string(s_.base_port + 3)};
   if (vm_.count("broker-arg"))
     for (const auto& a : vm_["broker-arg"].as<std::vector<std::string>>()) argv.push_back(a);
   broker_ = std::make_unique<child_process>(argv, s_.work + "/broker.log");
@@ -137,6 +141,42 @@ void scale_run::steady_state() {
   print_figure({name("broker RSS"), with_unit(b1.rss_kb / 1024.0, 1, "MB"), "-", "-", "-", "info",
                 "steady, " + std::to_string(joined_ * 2) + " CURVE connections; peak so far " +
                     with_unit(monitor_->peak_rss_kb() / 1024.0, 1, "MB")});
+}
+
+void scale_run::scrape_cost() {
+  // Broker CPU per GET /metrics: a window without scrapes, then one as long with scrapes back to
+  // back; the difference over the number of scrapes (the scraper runs in this process).
+  http_client http({}, "http://127.0.0.1:" + std::to_string(s_.base_port + 3));
+  double window_ms = vm_["scrape-seconds"].as<double>() * 1000;
+  auto idle0 = read_proc_usage(broker_->pid());
+  auto t0 = steady::now();
+  while (ms_between(t0, steady::now()) < window_ms) watch_.pump(admin_->bus(), milliseconds(100));
+  auto idle1 = read_proc_usage(broker_->pid());
+  double idle_rate = (idle1.cpu_seconds - idle0.cpu_seconds) / (ms_between(t0, steady::now()) / 1000);
+  std::vector<double> wall;
+  std::size_t bytes = 0;
+  auto busy0 = read_proc_usage(broker_->pid());
+  auto t1 = steady::now();
+  while (ms_between(t1, steady::now()) < window_ms) {
+    auto a = steady::now();
+    auto r = http.call("GET", "/metrics", {}, std::chrono::seconds(10));
+    if (!r || r->status != 200) throw std::runtime_error("GET /metrics failed");
+    wall.push_back(ms_between(a, steady::now()));
+    bytes = r->body.size();
+    if (wall.size() % 50 == 0) watch_.pump(admin_->bus(), milliseconds(0));
+  }
+  double busy_s = ms_between(t1, steady::now()) / 1000;
+  auto busy1 = read_proc_usage(broker_->pid());
+  double extra = (busy1.cpu_seconds - busy0.cpu_seconds) - idle_rate * busy_s;
+  double per_scrape_ms = extra * 1000 / static_cast<double>(wall.size());
+  auto w = summarize(wall);
+  print_figure({name("broker CPU per /metrics scrape"), with_unit(per_scrape_ms, 3, "ms"), "-", "-",
+                "-", busy1.ok ? "info" : "ERROR",
+                std::to_string(w.n) + " scrapes back to back in " + fixed(busy_s, 1) + " s, " +
+                    std::to_string(bytes) + " bytes each, wall p50 " + with_unit(w.p50, 2, "ms") +
+                    "; the broker used " + with_unit(idle_rate, 3, "cores") +
+                    " without scrapes; at one scrape per 15 s: " +
+                    fixed(per_scrape_ms / 150, 4) + "% of a core"});
 }
 
 void scale_run::targeted() {
@@ -227,6 +267,7 @@ int run(const po::variables_map& vm) {
   r.start_broker();
   r.join();
   r.steady_state();
+  r.scrape_cost();
   r.targeted();
   r.broadcasts();
   r.queries_and_scheduling();
@@ -248,6 +289,7 @@ int main(int argc, char** argv) {
       "per-process", po::value<int>()->default_value(1000), "simulated agents per process")(
       "victims", po::value<int>()->default_value(100), "agents killed at once for detection")(
       "steady-seconds", po::value<double>()->default_value(10), "CPU sampling window")(
+      "scrape-seconds", po::value<double>()->default_value(5), "each window of the scrape-cost figure")(
       "join-timeout", po::value<double>()->default_value(90), "seconds to wait for all to join")(
       "targeted", po::value<int>()->default_value(1000), "targeted pings")(
       "broadcasts", po::value<int>()->default_value(5), "broadcast pings")(

@@ -131,7 +131,8 @@ struct broker_hub : running_hub {
       broker::broker_core core(s, k.server.public_key, common::now_ms());
       zmq::socket_t pipe(ctx, zmq::socket_type::pair);
       pipe.connect("inproc://bench-stop");
-      broker::hub hub(ctx, s, k.server, core);
+      common::metrics::registry metrics;
+      broker::hub hub(ctx, s, k.server, core, metrics);
       up = true;
       hub.run(pipe);
     });

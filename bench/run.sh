@@ -5,7 +5,8 @@
 # --markdown FILE). Starts its own broker(s), simulated agents and a throw-away mesh
 # (scripts/mesh.sh: private dockerd, agent, bridge) and stops all of it on exit, even on Ctrl-C.
 #
-#   bench/run.sh [--build-dir DIR] [--only broker,forward,mesh,scale,ha] [--quick] [--markdown FILE]
+#   bench/run.sh [--build-dir DIR] [--only broker,forward,mesh,dockerapi,scale,ha] [--quick]
+#                [--markdown FILE]
 #                [--nice N]
 #
 # --nice N runs everything (benchmarks, broker, agent, dockerd, simulators) at niceness N (e.g.
@@ -19,7 +20,7 @@ set -euo pipefail
 ARGS="$*"
 SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$SOURCE_DIR/build"
-ONLY="broker,forward,mesh,scale,ha,streams"
+ONLY="broker,forward,mesh,dockerapi,scale,ha,streams"
 QUICK=0
 MARKDOWN=""
 NICE=""
@@ -185,6 +186,15 @@ if wants mesh; then
   else
     echo "RESULT | mesh | - | - | - | - | ERROR | scripts/mesh.sh up failed" | tee -a "$RESULTS"
   fi
+fi
+
+if wants dockerapi; then
+  # `docker run -d` through the bridge's Docker-compatible endpoint vs straight to the dockerd
+  # (bench/bench_docker_api.py: its own one-host mesh).
+  DOCKER_RUNS=30
+  ((QUICK)) && DOCKER_RUNS=6
+  step dockerapi 300 env DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
+    /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/bench/bench_docker_api.py" --runs "$DOCKER_RUNS"
 fi
 
 if wants ha; then

@@ -31,7 +31,7 @@ scale_setup make_scale_setup(int agents, int per_process, int victims, int base_
   scale_setup s;
   s.work = make_temp_dir("dm-bench-scale");
   s.agents = agents;
-  s.base_port = free_port_block(3, base_from);
+  s.base_port = free_port_block(4, base_from);  // XSUB, XPUB, ROUTER, /metrics
   s.server = common::generate_keypair();
   s.admin = common::generate_keypair();
   common::save_keypair(s.work + "/server.key", s.server);

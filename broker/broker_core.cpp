@@ -40,6 +40,7 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
       control_(keys_, tokens_, hosts_, containers_, client_id_),
       peers_(settings.broker_id, !settings.peers.empty(), now_ms),
       inflight_(client_id_),
+      unscheduled_(client_id_),
       started_ms_(now_ms) {
   keys_.merge_authorized(load_authorized_keys(settings.authorized_keys_file), now_ms);
   hosts_.load(*db_, now_ms);
@@ -93,7 +94,15 @@ void broker_core::add_events(const directory_events& events, publications& out) 
       // Requests still waiting on this host end now, not at their deadline.
       const host_entry* h = hosts_.find(e.body.value("fqdn", ""));
       if (h)
-        for (auto& p : inflight_.host_down(h->fqdn, host_down_message(*h))) out.push_back(std::move(p));
+        for (auto& p : inflight_.host_down(h->fqdn, host_down_message(*h))) {
+          // A sub-request of this broker's own fan-out: the answer is the dispatcher's to take
+          // (published, it would go to our own reply topic, which the broker does not read back).
+          if (p.topic == dispatcher_.reply_topic()) {
+            for (auto& q : dispatcher_.on_reply(p.env, common::now_ms())) out.push_back(std::move(q));
+          } else {
+            out.push_back(std::move(p));
+          }
+        }
     }
     if (e.action == common::protocol::names::host_gone) {
       std::string fqdn = e.body.value("fqdn", "");
@@ -196,6 +205,9 @@ publications broker_core::tick(std::int64_t now_ms) {
   for (auto& p : dispatcher_.tick(now_ms)) out.push_back(std::move(p));
   audit_.tick(now_ms);
   inflight_.expire(now_ms);
+  // Held while etcd was unreachable; if it came back meanwhile, a leader had the request.
+  for (auto& p : unscheduled_.due(now_ms))
+    if (!ha_.etcd_ok) out.push_back(std::move(p));
   for (auto& p : reannounce_rounds(now_ms)) out.push_back(std::move(p));
   if (now_ms - last_flush_ms_ >= flush_every_ms) {
     last_flush_ms_ = now_ms;

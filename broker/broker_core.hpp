@@ -32,6 +32,7 @@
 #include "broker/key_store.hpp"
 #include "broker/publication.hpp"
 #include "broker/state_db.hpp"
+#include "broker/unscheduled_requests.hpp"
 #include "broker/zap_authenticator.hpp"
 
 namespace dockmesh::broker {
@@ -69,14 +70,20 @@ class broker_core {
   publications on_announcement(const common::envelope& env, std::int64_t now_ms);
   // req/any/ requests; only called on the scheduling broker.
   publications on_shared_request(const common::envelope& env, std::int64_t now_ms);
+  // req/any/ requests on a broker that does not schedule now: with --etcd and etcd unreachable,
+  // held and answered 503 unless another broker's answer passes first (unscheduled_requests).
+  void on_unscheduled_request(const common::envelope& env, std::int64_t now_ms);
   // req/host/<fqdn>/ requests that passed topic_acl: refused at once (404 unknown host, 503 host
   // down, 409 name taken) with `forward` false, else remembered as in flight (a host that goes
   // down answers them 503).
   publications on_targeted_request(std::string_view host, const common::envelope& env,
                                    std::int64_t now_ms, bool& forward);
   // A reply seen passing through (to anyone): its request is no longer in flight.
-  void reply_seen(const std::string& request_id) { inflight_.answered(request_id); }
-  bool tracking_requests() const { return inflight_.size() > 0; }
+  void reply_seen(const std::string& request_id) {
+    inflight_.answered(request_id);
+    unscheduled_.answered(request_id);
+  }
+  bool tracking_requests() const { return inflight_.size() > 0 || unscheduled_.size() > 0; }
   // Replies on this broker's own rep/ topic.
   publications on_own_reply(const common::envelope& env, std::int64_t now_ms);
   // See create_dispatcher::reply_from_placed_host.
@@ -139,6 +146,7 @@ class broker_core {
   broker_peers peers_;
   fleet_view fleet_;
   inflight_requests inflight_;
+  unscheduled_requests unscheduled_;
   ha_view ha_;
   std::function<void(nlohmann::json)> etcd_sink_;
   std::uint64_t etcd_next_ticket_ = 0;

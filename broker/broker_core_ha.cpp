@@ -3,6 +3,7 @@
 #include "broker/broker_core.hpp"
 
 #include "common/log.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::broker {
 
@@ -24,6 +25,11 @@ bool broker_core::is_leader(std::int64_t now_ms) const {
   // valid_until is checked here, at the moment of use: a broker that was frozen past its lease
   // does not schedule even before etcd_link tells it that it lost.
   return ha_.leader && now_ms < ha_.valid_until;
+}
+
+void broker_core::on_unscheduled_request(const common::envelope& env, std::int64_t now_ms) {
+  if (etcd_mode() && !ha_.etcd_ok && env.action == common::protocol::names::create_container)
+    unscheduled_.hold(env, ha_.error.empty() ? "no answer yet" : ha_.error, now_ms);
 }
 
 std::optional<bool> broker_core::etcd_settled(std::uint64_t ticket) const {

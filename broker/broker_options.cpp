@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "broker/etcd_client.hpp"
+#include "common/metrics_server.hpp"
 
 namespace dockmesh::broker {
 
@@ -41,6 +42,7 @@ void add_broker_options(po::options_description& options) {
        "prefix of every key the broker writes in etcd (one mesh per prefix)")
       ("etcd-lease-ttl", po::value<std::int64_t>()->default_value(1),
        "seconds: the scheduler leader's lease; a dead leader is replaced after about this long");
+  common::add_metrics_listen_option(options);
 }
 
 broker_settings broker_settings_from(const po::variables_map& vm) {
@@ -80,6 +82,7 @@ broker_settings broker_settings_from(const po::variables_map& vm) {
   s.etcd_lease_ttl_s = vm["etcd-lease-ttl"].as<std::int64_t>();
   if (s.etcd_lease_ttl_s < 1 || s.etcd_lease_ttl_s > 60)
     throw std::runtime_error("--etcd-lease-ttl must be 1..60 seconds");
+  s.metrics_listen = common::metrics_listen_from(vm);
   return s;
 }
 

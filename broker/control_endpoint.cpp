@@ -22,10 +22,11 @@ std::string property(const zmq::message_t& m, const char* name) {
 }  // namespace
 
 control_endpoint::control_endpoint(zmq::context_t& ctx, zmq::socket_t router, broker_core& core,
-                                   std::size_t max_message_bytes)
+                                   std::size_t max_message_bytes, broker_metrics& metrics)
     : router_(std::move(router)),
       core_(core),
       max_message_bytes_(max_message_bytes),
+      metrics_(metrics),
       syncer_(ctx, core.db()) {
   core_.db().set_deferred_sync(true);
 }
@@ -55,6 +56,7 @@ bool control_endpoint::handle_requests() {
 }
 
 bool control_endpoint::handle_one(std::vector<zmq::message_t>& frames) {
+  auto received = std::chrono::steady_clock::now();
   zmq::message_t body = std::move(frames.back());
   frames.pop_back();
   identity who = parse_user_id(property(body, "User-Id"));
@@ -83,16 +85,22 @@ bool control_endpoint::handle_one(std::vector<zmq::message_t>& frames) {
     // A key or token changed: acknowledge it only once it is on disk (and in etcd).
     ++held_total_;
     held_.push_back({syncer_.request(), etcd_ticket, common::now_ms(), std::move(frames),
-                     std::move(reply)});
+                     std::move(reply), req ? req->action : std::string(), received});
   } else {
-    send(frames, common::encode(reply));
+    answer(frames, reply, req ? std::string_view(req->action) : std::string_view(), received);
   }
   return cut_off;
 }
 
-void control_endpoint::send(std::vector<zmq::message_t>& route, const std::string& bytes) {
+void control_endpoint::answer(std::vector<zmq::message_t>& route, const envelope& reply,
+                              std::string_view action,
+                              std::chrono::steady_clock::time_point received) {
+  std::string bytes = common::encode(reply);
   for (auto& f : route) router_.send(f, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
   router_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+  metrics_.control_answered(
+      action, reply.code,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
 }
 
 void control_endpoint::handle_sync_completions() {
@@ -106,18 +114,18 @@ void control_endpoint::handle_sync_completions() {
       h.reply.body = nullptr;
       h.reply.err = common::error{common::errc::unavailable,
                                   "applied on this broker, but etcd did not take the change"};
-      send(h.route, common::encode(h.reply));
+      answer(h.route, h.reply, h.action, h.received);
     } else if (!in_etcd) {
       return;
     } else if (h.ticket <= syncer_.durable()) {
-      send(h.route, common::encode(h.reply));
+      answer(h.route, h.reply, h.action, h.received);
     } else if (h.ticket <= syncer_.failed()) {
       ++sync_failures_;
       h.reply.code = 503;
       h.reply.body = nullptr;
       h.reply.err = common::error{common::errc::unavailable,
                                   "the change was applied but could not be made durable"};
-      send(h.route, common::encode(h.reply));
+      answer(h.route, h.reply, h.action, h.received);
     } else {
       return;
     }

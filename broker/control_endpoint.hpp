@@ -7,6 +7,7 @@
 // Owned by the hub; uses its sockets on the hub thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -16,6 +17,7 @@
 #include <zmq.hpp>
 
 #include "broker/broker_core.hpp"
+#include "broker/broker_metrics.hpp"
 #include "broker/wal_syncer.hpp"
 
 namespace dockmesh::broker {
@@ -23,7 +25,7 @@ namespace dockmesh::broker {
 class control_endpoint {
  public:
   control_endpoint(zmq::context_t& ctx, zmq::socket_t router, broker_core& core,
-                   std::size_t max_message_bytes);
+                   std::size_t max_message_bytes, broker_metrics& metrics);
 
   zmq::socket_ref socket() { return router_; }
   zmq::socket_ref syncer_socket() { return syncer_.socket(); }
@@ -43,13 +45,18 @@ class control_endpoint {
     std::int64_t held_ms;
     std::vector<zmq::message_t> route;  // routing id (+ empty delimiter)
     common::envelope reply;
+    std::string action;
+    std::chrono::steady_clock::time_point received;
   };
   bool handle_one(std::vector<zmq::message_t>& frames);
-  void send(std::vector<zmq::message_t>& route, const std::string& bytes);
+  // Sends the reply and records its latency since `received`.
+  void answer(std::vector<zmq::message_t>& route, const common::envelope& reply,
+              std::string_view action, std::chrono::steady_clock::time_point received);
 
   zmq::socket_t router_;
   broker_core& core_;
   std::size_t max_message_bytes_;
+  broker_metrics& metrics_;
   wal_syncer syncer_;
   std::deque<held_reply> held_;
   std::uint64_t requests_ = 0;

@@ -50,7 +50,7 @@ publications create_dispatcher::on_request(const envelope& req, const fleet_fn& 
   }
   if (auto it = jobs_.find(req.id); it != jobs_.end()) {
     ++counters_.retries;
-    return retry(it->second, req);
+    return retry(it->second, req, now_ms);
   }
   if (awaiting_.count(req.id)) return {};  // etcd has not answered yet; it will
   auto preq = parse_placement_request(req.body);
@@ -129,8 +129,26 @@ publications create_dispatcher::send_unanswered(job& j, int attempt) {
   return out;
 }
 
-publications create_dispatcher::retry(job& j, const envelope& req) {
-  if (j.combined) {
+bool create_dispatcher::reopen(job& j, const envelope& req, std::int64_t now_ms) {
+  // Hosts that answered 503 (down, busy) or 504 (deadline), or not at all, did nothing that a
+  // retry would repeat (agents do not cache those answers): a retry asks them again rather than
+  // repeating a failure that may be over.
+  if (!j.combined || success(j.combined->code)) return false;
+  bool any = false;
+  for (auto& s : j.subs) {
+    if (s.reply && s.reply->code != 503 && s.reply->code != 504) continue;
+    s.reply.reset();
+    sub_to_job_[s.env.id] = req.id;
+    any = true;
+  }
+  if (!any) return false;
+  j.combined.reset();
+  j.deadline = req.deadline > now_ms ? req.deadline : now_ms + default_fanout_ms;
+  return true;
+}
+
+publications create_dispatcher::retry(job& j, const envelope& req, std::int64_t now_ms) {
+  if (j.combined && !reopen(j, req, now_ms)) {
     publication p{req.reply_to, *j.combined};
     return {std::move(p)};
   }

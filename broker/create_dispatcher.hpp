@@ -4,7 +4,9 @@
 // one sub-request per host (id `<id>-<n>`, reply_to the broker's own rep/ topic) is sent and a
 // single combined reply goes to the requester once every host answered or the deadline passed.
 // A retry (same id, higher attempt) reuses the first placement, so it can never create
-// containers on a second set of hosts; a finished fan-out answers a retry with its first reply.
+// containers on a second set of hosts; a finished fan-out answers a retry with its first reply,
+// unless that reply failed only because hosts answered 503/504 or not at all: those are asked
+// again (they did nothing, and a host that was down may be back).
 // Placements are also written to the state_db (p/<request id>, no sync: a WAL write survives
 // kill -9) before the request goes on, so a retry that reaches a restarted broker still goes to
 // the same hosts. Placements count against their host until the directory shows them
@@ -102,7 +104,8 @@ class create_dispatcher {
     std::int64_t created = 0;
   };
 
-  publications retry(job& j, const common::envelope& req);
+  publications retry(job& j, const common::envelope& req, std::int64_t now_ms);
+  bool reopen(job& j, const common::envelope& req, std::int64_t now_ms);
   publications commit(const common::envelope& req, const placement_result& placed,
                       std::int64_t now_ms);
   publications start(const common::envelope& req, const std::vector<assignment>& hosts,

@@ -256,3 +256,41 @@ TEST_CASE("etcd mode: an unplaceable request looks for a committed placement, el
   REQUIRE(out.size() == 1);
   CHECK(out[0].env.code == 503);
 }
+
+TEST_CASE("a fan-out that failed only on 503/504 or silence asks those hosts again on a retry") {
+  create_dispatcher d("broker-1", 1);
+  auto req = create({{"image", "x"}, {"instances", 3}});
+  req.deadline = 5000;
+  auto out = d.on_request(req, fleet_of({"a", "b", "c"}), 0);
+  REQUIRE(out.size() == 3);
+  (void)d.on_reply(answer(out[0].env, "a", 201, {{"id", "c1"}}), 10);
+  (void)d.on_reply(answer(out[1].env, "b", 503, nullptr), 11);  // b was down
+  auto late = d.tick(5000);                                     // c never answered
+  REQUIRE(late.size() == 1);
+  CHECK(late[0].env.code == 503);
+  // The retry goes to b and c only, with a fresh deadline, and ends in one 201 for all three.
+  req.attempt = 1;
+  req.deadline = 20000;
+  auto again = d.on_request(req, fleet_of({"a", "b", "c"}), 6000);
+  REQUIRE(again.size() == 2);
+  CHECK(again[0].env.id == out[1].env.id);
+  CHECK(again[1].env.id == out[2].env.id);
+  CHECK(d.tick(19999).empty());
+  CHECK(d.on_reply(answer(again[0].env, "b", 201, {{"id", "c2"}}), 7000).empty());
+  auto done = d.on_reply(answer(again[1].env, "c", 201, {{"id", "c3"}}), 7001);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].env.code == 201);
+  CHECK(done[0].env.body["containers"].size() == 3);
+  // A real refusal (409 from a host) is final: a retry gets the same answer, nothing is sent.
+  auto req2 = create({{"image", "x"}, {"instances", 2}}, "req2");
+  auto out2 = d.on_request(req2, fleet_of({"a", "b"}), 8000);
+  REQUIRE(out2.size() == 2);
+  (void)d.on_reply(answer(out2[0].env, "a", 201, {{"id", "c4"}}), 8001);
+  auto refused = d.on_reply(answer(out2[1].env, "b", 409, nullptr), 8002);
+  REQUIRE(refused.size() == 1);
+  req2.attempt = 1;
+  auto same = d.on_request(req2, fleet_of({"a", "b"}), 8003);
+  REQUIRE(same.size() == 1);
+  CHECK(same[0].topic == "rep/ctl-1/");
+  CHECK(same[0].env.code == 409);
+}

@@ -62,13 +62,14 @@ nlohmann::json hub_counters::to_json() const {
 }
 
 hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_keypair server_keys,
-         broker_core& core)
+         broker_core& core, common::metrics::registry& metrics)
     : ctx_(ctx),
       settings_(settings),
       server_keys_(std::move(server_keys)),
       core_(core),
       own_reply_topic_(core.reply_topic()),
-      zap_(ctx, zmq::socket_type::rep) {
+      zap_(ctx, zmq::socket_type::rep),
+      metrics_(metrics, core.etcd_mode()) {
   zap_.set(zmq::sockopt::linger, 0);
   zap_.set(zmq::sockopt::maxmsgsize, std::int64_t{64 * 1024});
   zap_.bind(zap_endpoint);  // before any CURVE socket: without a handler libzmq admits every key
@@ -76,7 +77,7 @@ hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_key
   auto router = make_server_socket(zmq::socket_type::router, zap_domain_control);
   router.bind(settings_.router_endpoint);
   control_ = std::make_unique<control_endpoint>(ctx_, std::move(router), core_,
-                                                settings_.max_message_bytes);
+                                                settings_.max_message_bytes, metrics_);
   connect_peers();
   if (core_.etcd_mode()) {
     etcd_ = std::make_unique<etcd_link>(
@@ -121,10 +122,14 @@ static void bind_with_retry(zmq::socket_t& s, const std::string& endpoint) {
 }
 
 void hub::make_bus_sockets() {
+  xsub_monitor_.reset();  // every connection of the old sockets goes with them
+  xpub_monitor_.reset();
   if (xsub_) xsub_.close();
   if (xpub_) xpub_.close();
   xsub_ = make_server_socket(zmq::socket_type::xsub, zap_domain_bus);
   xpub_ = make_server_socket(zmq::socket_type::xpub, zap_domain_bus);
+  xsub_monitor_ = std::make_unique<bus_monitor>(ctx_, xsub_, "xsub", metrics_);
+  xpub_monitor_ = std::make_unique<bus_monitor>(ctx_, xpub_, "xpub", metrics_);
   // Subscriptions come to the hub; only those topic_acl allows are applied (drain_subscriptions).
   xpub_.set(zmq::sockopt::xpub_manual, 1);
   bind_with_retry(xsub_, settings_.xsub_endpoint);
@@ -159,6 +164,9 @@ void hub::run(zmq::socket_t& pipe) {
     std::size_t peers_at = items.size(), etcd_at = items.size() + (peers_ ? 1 : 0);
     if (peers_) items.push_back({peers_.handle(), 0, ZMQ_POLLIN, 0});
     if (etcd_) items.push_back({etcd_->events().handle(), 0, ZMQ_POLLIN, 0});
+    std::size_t monitors_at = items.size();
+    items.push_back({xsub_monitor_->socket().handle(), 0, ZMQ_POLLIN, 0});
+    items.push_back({xpub_monitor_->socket().handle(), 0, ZMQ_POLLIN, 0});
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - steady::now());
     zmq::poll(items, std::max(wait, std::chrono::milliseconds(0)));
     if (items[0].revents & ZMQ_POLLIN) {
@@ -169,6 +177,8 @@ void hub::run(zmq::socket_t& pipe) {
     if (items[5].revents & ZMQ_POLLIN) control_->handle_sync_completions();
     if ((items[2].revents & ZMQ_POLLIN) && control_->handle_requests()) rebind_needed_ = true;
     if (etcd_ && (items[etcd_at].revents & ZMQ_POLLIN)) drain_etcd();
+    if (items[monitors_at].revents & ZMQ_POLLIN) xsub_monitor_->drain();
+    if (items[monitors_at + 1].revents & ZMQ_POLLIN) xpub_monitor_->drain();
     if (rebind_needed_) {
       // A key was cut off: no message is read from the old sockets after this point.
       rebind_needed_ = false;
@@ -183,6 +193,7 @@ void hub::run(zmq::socket_t& pipe) {
     if (steady::now() >= next_tick) {
       if (etcd_) control_->handle_sync_completions();  // etcd_wait_ms deadlines
       publish(core_.tick(common::now_ms()));
+      metrics_.sync(counters_, core_, common::now_ms());
       next_tick = steady::now() + tick_every;
       log_summary();
     }
@@ -244,6 +255,7 @@ bool hub::forward_one() {
     drop(drop_reason::acl, who, view(topic), to_string(d));
     return true;
   }
+  ++counters_.acl[0];  // allowed
   if (t.kind == topic_kind::rep && who.who == role::agent && !reply_allowed(body, who, view(topic)))
     return true;
   if (t.kind == topic_kind::req_all) {
@@ -310,7 +322,14 @@ void hub::inspect(const zmq::message_t& topic_frame, const topic_view& t, zmq::m
       return;
     }
     audit_request(topic_frame, who, t, *env);
-    if (core_.is_leader(now)) publish(core_.on_shared_request(*env, now));
+    if (core_.is_leader(now)) {
+      auto started = steady::now();
+      auto out = core_.on_shared_request(*env, now);
+      metrics_.scheduled(std::chrono::duration<double>(steady::now() - started).count());
+      publish(out);
+    } else {
+      core_.on_unscheduled_request(*env, now);
+    }
   } else {
     forward = false;  // a reply to the broker itself
     publish(core_.on_own_reply(*env, now));

@@ -42,30 +42,21 @@
 #include "broker/broker_options.hpp"
 #include "broker/control_endpoint.hpp"
 #include "broker/etcd_link.hpp"
+#include "broker/broker_metrics.hpp"
+#include "broker/bus_monitor.hpp"
+#include "broker/hub_counters.hpp"
 #include "broker/identity.hpp"
 #include "broker/topic_acl.hpp"
 #include "common/curve_keys.hpp"
 
 namespace dockmesh::broker {
 
-enum class drop_reason { malformed, acl, subscription, count };
-
-struct hub_counters {
-  std::uint64_t forwarded = 0;
-  std::uint64_t published = 0;  // the broker's own messages
-  std::array<std::uint64_t, static_cast<int>(drop_reason::count)> dropped{};
-  std::array<std::uint64_t, acl_decision_count> acl{};  // by acl_decision
-  std::uint64_t subscriptions = 0;          // applied
-  std::uint64_t subscriptions_refused = 0;  // outside the subscriber's ACL, never applied
-  std::uint64_t bus_rebinds = 0;
-  nlohmann::json to_json() const;
-};
-
 class hub {
  public:
   // Binds every socket (ZAP first, so no handshake can happen without it). Throws on bind errors.
+  // `metrics`: the registry the broker's metrics go to (main's; benches and tests pass their own).
   hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_keypair server_keys,
-      broker_core& core);
+      broker_core& core, common::metrics::registry& metrics);
   // Runs until "$TERM" arrives on `pipe` (a PAIR connected by the owner).
   void run(zmq::socket_t& pipe);
 
@@ -105,6 +96,8 @@ class hub {
   std::unique_ptr<etcd_link> etcd_;  // --etcd only
   bool rebind_needed_ = false;
   hub_counters counters_;
+  broker_metrics metrics_;
+  std::unique_ptr<bus_monitor> xsub_monitor_, xpub_monitor_;  // open connections, for metrics_
   // One-entry identity cache: consecutive frames usually come from the same connection.
   std::string cached_user_id_;
   identity cached_identity_;

@@ -108,6 +108,7 @@ void hub::handle_zap() {
     zap_answer a;
     if (req) a = core_.zap().decide(*req, common::now_ms());
     else a.reason = req.err().message;
+    metrics_.zap_result(req ? std::string_view(req->domain) : std::string_view(), a.ok);
     if (!a.ok && req) {
       DM_LOG(debug) << "ZAP refused " << req->public_key.substr(0, 8) << "... on " << req->domain
                     << " from " << req->address << ": " << a.reason;

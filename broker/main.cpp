@@ -14,6 +14,7 @@
 #include "common/config.hpp"
 #include "common/curve_keys.hpp"
 #include "common/log.hpp"
+#include "common/metrics_server.hpp"
 #include "common/systemd_notifier.hpp"
 
 namespace {
@@ -32,6 +33,9 @@ int run(const broker::broker_settings& settings) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   zmq::context_t ctx(settings.io_threads);
+  common::metrics::registry metrics;
+  // Its own thread, started before the hub (a bind failure is a start-up error); stopped first.
+  auto metrics_server = common::start_metrics_server(settings.metrics_listen, metrics);
   broker::broker_core core(settings, server_keys.public_key, common::now_ms());
   zmq::socket_t stop(ctx, zmq::socket_type::pair);
   stop.bind(stop_endpoint);
@@ -42,7 +46,7 @@ int run(const broker::broker_settings& settings) {
     pipe.connect(stop_endpoint);
     bool running = false;
     try {
-      broker::hub hub(ctx, settings, server_keys, core);
+      broker::hub hub(ctx, settings, server_keys, core, metrics);
       running = true;
       started.set_value();
       hub.run(pipe);
@@ -67,6 +71,7 @@ int run(const broker::broker_settings& settings) {
   sigwait(&signals, &sig);
   DM_LOG(info) << "stopping on signal " << sig;
   systemd.stopping();
+  metrics_server.reset();
   stop.send(zmq::buffer(std::string_view("$TERM")), zmq::send_flags::dontwait);
   hub_thread.join();
   return failed ? 1 : 0;

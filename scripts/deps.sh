@@ -59,9 +59,13 @@ clang-14 libclang-rt-14-dev
 # running a mesh and the integration tests (etcd: several brokers, --brokers N)
 docker.io containerd runc busybox-static docker-registry
 python3 python3-zmq python3-msgpack python3-jsonschema
+# the Docker-compatible endpoint's test drives it with the stock SDK
+python3-docker
 etcd-server etcd-client
 curl iproute2 procps util-linux ca-certificates
 # Debian packages (CPack, dpkg-shlibdeps) and their tests: chroot install, lintian, Ansible
 dpkg-dev debootstrap lintian ansible
+# metrics: promtool check metrics|rules and a real Prometheus (tests/integration/test_metrics.py)
+prometheus
 # benchmarks and the browser test
 wrk hyperfine chromium nodejs

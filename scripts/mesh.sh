@@ -3,6 +3,8 @@
 #
 #   scripts/mesh.sh up   --hosts N --dir DIR [--brokers N] [--base-port P] [--label hostI:k=v]...
 #                        [--build-dir B] [--docker-only] [--no-bridge] [--timeout S]
+#                        [--metrics-port M]
+#                        [--docker-api-port PORT]
 #   scripts/mesh.sh down --dir DIR [--purge]
 #   scripts/mesh.sh status --dir DIR
 #   scripts/mesh.sh restart-agent --dir DIR --host I
@@ -21,6 +23,11 @@
 # Files: DIR/dockmeshctl.conf, DIR/admin.key, DIR/broker.key (server pair), DIR/broker.pub
 # ("public-key = <Z85>"), DIR/authorized_keys, DIR/host<i>/agent.key, DIR/bridge.key,
 # DIR/bridge.url, DIR/admin.password, DIR/pids/<name>.pid, DIR/logs/<name>.log.
+# --metrics-port M: every daemon serves Prometheus /metrics (--metrics-listen): broker i at
+# M+i-1, the bridge at M+3, host i's agent at M+3+i; DIR/metrics.targets lists them, one
+# "<job> 127.0.0.1:<port>" line each (jobs dockmesh-broker, dockmesh-bridge, dockmesh-agent).
+# --docker-api-port PORT: the bridge also serves the Docker-compatible endpoint on
+# 127.0.0.1:PORT (docs/docker-api.md) and DIR/docker.host says tcp://127.0.0.1:PORT.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -37,9 +44,11 @@ BASE_PORT=7400
 BUILD_DIR="${MESH_BUILD_DIR:-$SOURCE_DIR/build}"
 DOCKER_ONLY=0
 NO_BRIDGE=0
+DOCKER_API_PORT=""
 PURGE=0
 TIMEOUT="${MESH_TIMEOUT:-60}"
 LABELS=()
+METRICS_PORT=""
 
 die() { echo "mesh.sh: error: $*" >&2; exit 1; }
 note() { echo "mesh.sh: $*" >&2; }
@@ -156,6 +165,8 @@ parse_args() {
       --timeout) TIMEOUT="${2:?--timeout needs seconds}"; shift 2 ;;
       --docker-only) DOCKER_ONLY=1; shift ;;
       --no-bridge) NO_BRIDGE=1; shift ;;
+      --metrics-port) METRICS_PORT="${2:?--metrics-port needs a port}"; shift 2 ;;
+      --docker-api-port) DOCKER_API_PORT="${2:?--docker-api-port needs a port}"; shift 2 ;;
       --purge) PURGE=1; shift ;;
       -h|--help) usage ;;
       *) die "unknown argument '$1' (see --help)" ;;
@@ -167,6 +178,8 @@ parse_args() {
   [[ "$BASE_PORT" =~ ^[0-9]+$ ]] || die "--base-port must be a number, got '$BASE_PORT'"
   ((BASE_PORT >= 1024 && BASE_PORT <= 65000)) ||
     die "--base-port must be a number in 1024..65000, got '$BASE_PORT'"
+  [[ -z "$METRICS_PORT" || "$METRICS_PORT" =~ ^[1-9][0-9]*$ ]] ||
+    die "--metrics-port must be a number, got '$METRICS_PORT'"
   [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds, got '$TIMEOUT'"
   DIR="$(realpath -m -- "$DIR")"
   # containerd puts its sockets in DIR/hostNN/exec/containerd/containerd-debug.sock; a unix socket
@@ -194,7 +207,7 @@ cmd_up() {
   echo "$HOSTS" >"$DIR/hosts"
   echo "$BASE_PORT" >"$DIR/base-port"
   echo "$BROKERS" >"$DIR/brokers"
-  rm -f "$DIR/bridge.url"
+  rm -f "$DIR/bridge.url" "$DIR/metrics.targets"
   if ((DOCKER_ONLY == 0)); then
     local ports=("$((BASE_PORT + 10))") b p
     for ((b = 1; b <= BROKERS; b++)); do

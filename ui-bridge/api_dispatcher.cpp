@@ -1,7 +1,11 @@
 #include "ui-bridge/api_dispatcher.hpp"
 
+#include <chrono>
+
 #include "common/envelope.hpp"
+#include "ui-bridge/bridge_metrics.hpp"
 #include "common/log.hpp"
+#include "ui-bridge/openapi.hpp"
 
 namespace dockmesh::bridge {
 
@@ -15,16 +19,26 @@ void api_dispatcher::handle(api_call_ptr call) {
   // Last line of defence: a handler that throws on input nobody foresaw answers 500 for that one
   // request instead of taking the whole bridge down.
   api_call_ptr keep = call;
+  // Every response is counted and timed under its route's label (bridge_metrics).
+  auto label = std::make_shared<std::string>("unmatched");
+  call->respond = [inner = std::move(call->respond), label,
+                   started = std::chrono::steady_clock::now()](http_response res) {
+    bridge_metrics::get().http_request(
+        *label, static_cast<int>(res.result_int()),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    inner(std::move(res));
+  };
   try {
-    route(std::move(call));
+    route(std::move(call), *label);
   } catch (const std::exception& e) {
     DM_LOG(error) << "request " << keep->path << " failed with an exception: " << e.what();
     keep->fail(make_error(errc::internal, "internal error while handling " + keep->path));
   }
 }
 
-void api_dispatcher::route(api_call_ptr call) {
+void api_dispatcher::route(api_call_ptr call, std::string& label) {
   auto found = router_.find(to_std(call->req.method_string()), call->path);
+  if (found.match) label = found.match->label;
   if (!found.match) {
     if (found.miss == route_miss::method_not_allowed) {
       auto res = error_response(call->req, http::status::method_not_allowed, "method_not_allowed",
@@ -35,7 +49,8 @@ void api_dispatcher::route(api_call_ptr call) {
     return call->fail(make_error(errc::not_found, "no API endpoint " + call->path));
   }
   call->params = std::move(found.match->params);
-  if (found.match->id != route_id::login) {
+  // Login and the API's own description need no token.
+  if (found.match->id != route_id::login && found.match->id != route_id::openapi) {
     auto who = s_.auth.authenticate_header(to_std(call->req[http::field::authorization]),
                                            common::now_ms());
     if (!who) {
@@ -94,6 +109,8 @@ void api_dispatcher::invoke(route_id id, api_call_ptr call) {
       return mesh_.catalogue(std::move(call));
     case route_id::policy_get:
       return mesh_.policy_get(std::move(call));
+    case route_id::openapi:
+      return call->reply(http::status::ok, openapi_document());
     case route_id::websocket:
       return call->fail(make_error(errc::invalid_argument, "/api/v1/ws needs a WebSocket upgrade"));
   }

@@ -16,7 +16,8 @@ class api_dispatcher {
   void handle(api_call_ptr call);
 
  private:
-  void route(api_call_ptr call);
+  // Sets `label` to the matched route's label before anything can respond.
+  void route(api_call_ptr call, std::string& label);
   void invoke(route_id id, api_call_ptr call);
 
   bridge_services& s_;

@@ -1,5 +1,7 @@
 #include "ui-bridge/auth_api.hpp"
 
+#include "ui-bridge/bridge_metrics.hpp"
+
 #include "common/envelope.hpp"
 #include "common/log.hpp"
 
@@ -46,10 +48,12 @@ void auth_api::login(api_call_ptr call) {
     return call->fail(
         make_error(errc::invalid_argument, "give {\"username\": ..., \"password\": ...}"));
   auto now = steady::now();
-  if (auto wait = s_.address_failures.blocked(call->peer, now))
+  auto wait = s_.address_failures.blocked(call->peer, now);
+  if (!wait) wait = s_.user_failures.blocked(*user, now);
+  if (wait) {
+    bridge_metrics::get().login_failure("rate_limited");
     return call->respond(too_many(call->req, *wait));
-  if (auto wait = s_.user_failures.blocked(*user, now))
-    return call->respond(too_many(call->req, *wait));
+  }
   offload(call,
           [this, call, user = *user, password = *password] { check_login(call, user, password); });
 }
@@ -60,6 +64,7 @@ void auth_api::check_login(api_call_ptr call, std::string user, std::string pass
     if (u.err().code == errc::unauthorized) {
       s_.user_failures.record_failure(user, steady::now());
       s_.address_failures.record_failure(call->peer, steady::now());
+      bridge_metrics::get().login_failure("bad_credentials");
       DM_LOG(info) << "failed login for '" << user.substr(0, 32) << "' from " << call->peer;
     }
     return call->fail(u.err());

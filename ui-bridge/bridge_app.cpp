@@ -1,5 +1,7 @@
 #include "ui-bridge/bridge_app.hpp"
 
+#include "ui-bridge/bridge_metrics.hpp"
+
 #include <filesystem>
 #include <iostream>
 
@@ -45,6 +47,7 @@ void add_bridge_options(po::options_description& o) {
       ("static-dir", po::value<std::string>(), "web UI files (default: the built-in UI)")
       ("schemas-dir", po::value<std::string>(), "JSON Schemas of the messages (default: built-in)")
       ("admin-password-file", po::value<std::string>(), "first start: write admin's password here")
+      ("docker-api-listen", po::value<std::string>(), "Docker-compatible endpoint IP:PORT (off unless set)")
       ("threads", po::value<int>()->default_value(2), "HTTP worker threads")
       ("max-connections", po::value<int>()->default_value(4096), "open HTTP/WebSocket connections at most")
       ("session-ttl", po::value<int>()->default_value(900), "login session lifetime, seconds")
@@ -55,6 +58,7 @@ void add_bridge_options(po::options_description& o) {
       ("login-failures-per-address", po::value<int>()->default_value(20), "per minute, then 429");
   // clang-format on
   common::add_bus_client_options(o);
+  common::add_metrics_listen_option(o);
 }
 
 bridge_config bridge_config_from(const po::variables_map& vm) {
@@ -70,6 +74,7 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
                       : default_dir(DOCKMESH_BUILD_SCHEMAS_DIR, DOCKMESH_SCHEMAS_DIR);
   if (vm.count("admin-password-file"))
     c.admin_password_file = vm["admin-password-file"].as<std::string>();
+  if (vm.count("docker-api-listen")) c.docker_api_listen = vm["docker-api-listen"].as<std::string>();
   auto positive = [&](const char* name) {
     int v = vm[name].as<int>();
     if (v <= 0) throw std::runtime_error(std::string("--") + name + " must be positive");
@@ -88,6 +93,7 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
   auto id = common::key_bound_client_id("bridge-" + random_hex(4), c.bus_options.keys.public_key);
   if (!id) throw std::runtime_error("cannot build a client id: " + id.err().message);
   c.bus_options.client_id = std::move(*id);
+  c.metrics_listen = common::metrics_listen_from(vm);
   return c;
 }
 
@@ -122,14 +128,38 @@ bridge_app::bridge_app(bridge_config config)
   api_ = std::make_unique<api_dispatcher>(*services_);
   site_.reset(new http_site{*api_, files_, *services_, connections_});
   listener_ = std::make_shared<http_listener>(*ioc_, parse_listen_address(config_.listen), *site_);
+  if (!config_.metrics_listen.empty()) {
+    // A listener of its own, like the broker's and agent's, rather than /metrics behind an admin
+    // token on the API listener: Prometheus would otherwise hold a credential that can do
+    // anything on the mesh, and the API listener may face users while metrics stay on a
+    // management address (docs/metrics.md).
+    metrics_server_ = common::start_metrics_server(config_.metrics_listen,
+                                                   common::metrics::default_registry());
+    job_counts_ = bridge_metrics::get().add_job_counts(*jobs_);
+  }
+  make_docker_endpoint();
   first_start();
+}
+
+void bridge_app::make_docker_endpoint() {
+  if (config_.docker_api_listen.empty()) return;
+  docker_api_ = std::make_unique<docker_api>(*services_);
+  docker_site_.reset(new docker_site{*docker_api_, *auth_, connections_});
+  docker_listener_ = std::make_shared<http_listener>(
+      *ioc_, parse_listen_address(config_.docker_api_listen), connections_,
+      [site = docker_site_.get()](boost::asio::ip::tcp::socket&& s, connection_limit::slot slot) {
+        std::make_shared<docker_api_session>(std::move(s), *site, std::move(slot))->run();
+      });
 }
 
 bridge_app::~bridge_app() {
   stop();
+  metrics_server_.reset();
+  if (job_counts_) bridge_metrics::get().remove_job_counts(job_counts_);
   // Handlers still queued hold sessions, and sessions use the services: destroy them (with the
   // io_context) while every service is still alive.
   listener_.reset();
+  docker_listener_.reset();
   ioc_.reset();
 }
 
@@ -152,10 +182,15 @@ void bridge_app::first_start() {
 void bridge_app::start() {
   bus_->start();
   listener_->start();
+  if (docker_listener_) docker_listener_->start();
   for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { run_io(); });
   DM_LOG(info) << "listening on http://" << endpoint().address().to_string() << ":"
                << endpoint().port() << " (" << schemas_.names().size() << " schemas, "
                << files_.size() << " UI files)";
+  if (docker_listener_) {
+    DM_LOG(info) << "Docker-compatible endpoint on tcp://"
+                 << docker_endpoint().address().to_string() << ":" << docker_endpoint().port();
+  }
 }
 
 void bridge_app::run_io() {
@@ -175,6 +210,7 @@ void bridge_app::stop() {
   if (stopped_) return;
   stopped_ = true;
   listener_->stop();
+  if (docker_listener_) docker_listener_->stop();
   bus_->stop();  // fails pending requests; their completions post to strands still running
   pool_.stop();
   ioc_->stop();

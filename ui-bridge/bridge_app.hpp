@@ -16,6 +16,9 @@
 
 #include "common/bus_client.hpp"
 #include "ui-bridge/api_dispatcher.hpp"
+#include "ui-bridge/docker_api.hpp"
+#include "ui-bridge/docker_api_session.hpp"
+#include "common/metrics_server.hpp"
 #include "ui-bridge/http_listener.hpp"
 
 namespace dockmesh::bridge {
@@ -26,6 +29,7 @@ struct bridge_config {
   std::string static_dir;
   std::string schemas_dir;
   std::string admin_password_file;
+  std::string docker_api_listen;  // IP:PORT of the Docker-compatible endpoint; empty = off
   int threads = 2;
   std::size_t max_connections = 4096;
   std::chrono::seconds session_ttl{900};
@@ -34,6 +38,7 @@ struct bridge_config {
   rate_limit per_user{5, std::chrono::seconds(60)};
   rate_limit per_address{20, std::chrono::seconds(60)};
   common::bus_client_options bus_options;
+  std::string metrics_listen;  // --metrics-listen IP:PORT; empty: no metrics listener
 };
 
 void add_bridge_options(boost::program_options::options_description& options);
@@ -46,9 +51,12 @@ class bridge_app {
   void start();
   void stop();
   boost::asio::ip::tcp::endpoint endpoint() const { return listener_->local_endpoint(); }
+  // The Docker-compatible endpoint's address (only when --docker-api-listen is set).
+  boost::asio::ip::tcp::endpoint docker_endpoint() const { return docker_listener_->local_endpoint(); }
 
  private:
   void first_start();
+  void make_docker_endpoint();
   void run_io();
 
   bridge_config config_;
@@ -73,7 +81,13 @@ class bridge_app {
   std::unique_ptr<api_dispatcher> api_;
   std::unique_ptr<http_site> site_;
   std::shared_ptr<http_listener> listener_;
+  // The Docker-compatible endpoint: all three exist only with --docker-api-listen.
+  std::unique_ptr<docker_api> docker_api_;
+  std::unique_ptr<docker_site> docker_site_;
+  std::shared_ptr<http_listener> docker_listener_;
   std::vector<std::thread> threads_;
+  std::unique_ptr<common::metrics_server> metrics_server_;  // --metrics-listen only
+  std::size_t job_counts_ = 0;                              // its collector's id
   bool stopped_ = false;
 };
 

@@ -35,7 +35,17 @@ tcp::endpoint parse_listen_address(const std::string& s) {
 }
 
 http_listener::http_listener(net::io_context& ioc, tcp::endpoint endpoint, http_site& site)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), site_(site) {
+    : http_listener(ioc, endpoint, site.connections,
+                    [&site](tcp::socket&& s, connection_limit::slot slot) {
+                      std::make_shared<http_session>(std::move(s), site, std::move(slot))->run();
+                    }) {}
+
+http_listener::http_listener(net::io_context& ioc, tcp::endpoint endpoint,
+                             connection_limit& connections, session_starter start_session)
+    : ioc_(ioc),
+      acceptor_(net::make_strand(ioc)),
+      connections_(connections),
+      start_session_(std::move(start_session)) {
   boost::system::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
@@ -76,14 +86,14 @@ void http_listener::do_accept() {
                                                      boost::system::error_code ec, tcp::socket s) {
     if (ec == net::error::operation_aborted) return;
     if (ec) return self->pause_after(ec);
-    auto slot = self->site_.connections.acquire();
+    auto slot = self->connections_.acquire();
     if (!slot) {
       // Full: close at once (the client sees a reset, not a hang).
       boost::system::error_code ignored;
       s.close(ignored);
       self->refused_ += 1;
     } else {
-      std::make_shared<http_session>(std::move(s), self->site_, std::move(*slot))->run();
+      self->start_session_(std::move(s), std::move(*slot));
     }
     self->do_accept();
   });

@@ -4,6 +4,7 @@
 // throws a clear error if the address is taken.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,8 +20,15 @@ boost::asio::ip::tcp::endpoint parse_listen_address(const std::string& s);
 
 class http_listener : public std::enable_shared_from_this<http_listener> {
  public:
+  // Starts a session for an accepted connection (on the connection's own strand).
+  using session_starter =
+      std::function<void(boost::asio::ip::tcp::socket&&, connection_limit::slot)>;
+
   http_listener(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint endpoint,
                 http_site& site);
+  // Another kind of session on the same accept loop (the Docker-compatible endpoint).
+  http_listener(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint endpoint,
+                connection_limit& connections, session_starter start_session);
   void start();
   void stop();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
@@ -31,7 +39,8 @@ class http_listener : public std::enable_shared_from_this<http_listener> {
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  http_site& site_;
+  connection_limit& connections_;
+  session_starter start_session_;
   std::size_t refused_ = 0;  // connections closed because the limit was reached (strand only)
 };
 

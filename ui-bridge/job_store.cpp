@@ -172,4 +172,11 @@ std::size_t job_store::size() const {
   return jobs_.size();
 }
 
+std::array<std::size_t, 3> job_store::count_by_state() const {
+  std::array<std::size_t, 3> n{};
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, j] : jobs_) ++n[static_cast<int>(j.state)];
+  return n;
+}
+
 }  // namespace dockmesh::bridge

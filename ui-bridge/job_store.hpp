@@ -6,6 +6,7 @@
 // puts (no fsync), cheap enough for handlers and the bus thread.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -58,6 +59,8 @@ class job_store {
   std::optional<job> update(const std::string& id, std::int64_t now_ms,
                             const std::function<void(job&)>& change);
   std::size_t size() const;
+  // Kept jobs by job_state (running, done, failed).
+  std::array<std::size_t, 3> count_by_state() const;
 
  private:
   bool expired(const job& j, std::int64_t now_ms) const;

@@ -37,10 +37,12 @@ enum class route_id {
   catalogue,
   policy_get,
   websocket,
+  openapi,
 };
 
 struct route_match {
   route_id id;
+  std::string label;  // "GET /api/v1/containers/{id}": the route, never the raw path
   std::map<std::string, std::string> params;
 };
 
@@ -56,12 +58,16 @@ class router {
  public:
   void add(std::string method, std::string_view pattern, route_id id);
   route_result find(std::string_view method, std::string_view path) const;
+  // Every route as (method, pattern), in the order added (the OpenAPI document is checked on it).
+  std::vector<std::pair<std::string, std::string>> routes() const;
 
  private:
   struct route {
     std::string method;
     std::vector<std::string> segments;
     route_id id;
+    std::string pattern;
+    std::string label;  // method and pattern, for metrics
   };
   static std::optional<std::map<std::string, std::string>> match(
       const route& r, const std::vector<std::string_view>& path);

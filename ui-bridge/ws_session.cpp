@@ -1,5 +1,7 @@
 #include "ui-bridge/ws_session.hpp"
 
+#include "ui-bridge/bridge_metrics.hpp"
+
 #include <boost/asio/post.hpp>
 
 #include "common/envelope.hpp"
@@ -19,9 +21,12 @@ ws_session::ws_session(beast::tcp_stream&& stream, bridge_services& services, st
       s_(services),
       peer_(std::move(peer)),
       auth_deadline_(ws_.get_executor()),
-      slot_(std::move(slot)) {}
+      slot_(std::move(slot)) {
+  bridge_metrics::get().websocket_clients(1);
+}
 
 ws_session::~ws_session() {
+  bridge_metrics::get().websocket_clients(-1);
   if (subscription_) s_.events.unsubscribe(subscription_);
   for (const auto& stream : streams_) s_.gateway.close_stream(stream);
 }

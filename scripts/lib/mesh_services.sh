@@ -91,15 +91,31 @@ check_ports_free() {
   done
 }
 
+# metrics_args KIND [I]: --metrics-listen for broker I, the bridge or host I's agent when
+# --metrics-port is set (see mesh.sh), one word a line, and the target in DIR/metrics.targets.
+metrics_args() {
+  [[ -n "$METRICS_PORT" ]] || return 0
+  local port job="dockmesh-$1"
+  case "$1" in
+    broker) port=$((METRICS_PORT + ${2:-1} - 1)) ;;
+    bridge) port=$((METRICS_PORT + 3)) ;;
+    agent) port=$((METRICS_PORT + 3 + $2)) ;;
+  esac
+  grep -qxF "$job 127.0.0.1:$port" "$DIR/metrics.targets" 2>/dev/null ||
+    echo "$job 127.0.0.1:$port" >>"$DIR/metrics.targets"
+  printf '%s\n' --metrics-listen "127.0.0.1:$port"
+}
+
 # start_broker [I]: broker I (default 1); with several brokers each has --broker-id I and --etcd.
 start_broker() {
   need_binary dockmesh-broker
-  local i="${1:-1}" name port ha=()
+  local i="${1:-1}" name port ha=() metrics
   name="$(broker_name "$i")"
   port="$(broker_port "$i")"
   ((BROKERS > 1)) && ha=(--broker-id "$i" --etcd "$(etcd_client_urls)" --etcd-lease-ttl 1)
   mkdir -p "$DIR/$name"
-  start_process "$name" "$(bin dockmesh-broker)" --data-dir "$DIR/$name" \
+  mapfile -t metrics < <(metrics_args broker "$i")
+  start_process "$name" "$(bin dockmesh-broker)" --data-dir "$DIR/$name" "${metrics[@]+"${metrics[@]}"}" \
     --server-key "$DIR/broker.key" --authorized-keys "$DIR/authorized_keys" \
     --xsub-endpoint "tcp://127.0.0.1:$port" \
     --xpub-endpoint "tcp://127.0.0.1:$((port + 1))" \
@@ -127,15 +143,16 @@ check_labels() {
 
 start_agents() {
   need_binary dockmesh-agent
-  local i labels brokers
+  local i labels brokers metrics
   mapfile -t brokers < <(broker_args)
   for ((i = 1; i <= HOSTS; i++)); do
     mapfile -t labels < <(labels_for "$i")
+    mapfile -t metrics < <(metrics_args agent "$i")
     local argv=("$(bin dockmesh-agent)" --fqdn "host$i.mesh.test" \
       --docker-socket "$DIR/host$i/docker.sock" "${brokers[@]}" \
       --broker-key "$BROKER_PUB" --key "$DIR/host$i/agent.key" \
       --policy-registry localhost --policy-registry 127.0.0.1 \
-      "${labels[@]+"${labels[@]}"}" --log-level "$LOG_LEVEL")
+      "${labels[@]+"${labels[@]}"}" "${metrics[@]+"${metrics[@]}"}" --log-level "$LOG_LEVEL")
     # Kept (NUL-separated) for `mesh.sh restart-agent`.
     printf '%s\0' "${argv[@]}" >"$DIR/host$i/agent.argv"
     start_process "agent-host$i" "${argv[@]}"
@@ -159,14 +176,20 @@ restart_agent() {
 
 start_bridge() {
   # The web UI and the schemas: the bridge's built-in defaults (its --static-dir/--schemas-dir).
-  local port=$((BASE_PORT + 10)) brokers
+  local port=$((BASE_PORT + 10)) brokers metrics docker_api=()
   mapfile -t brokers < <(broker_args)
+  mapfile -t metrics < <(metrics_args bridge)
   mkdir -p "$DIR/bridge"
+  if [[ -n "${DOCKER_API_PORT:-}" ]]; then
+    [[ "$DOCKER_API_PORT" =~ ^[0-9]+$ ]] || die "--docker-api-port must be a number"
+    docker_api=(--docker-api-listen "127.0.0.1:$DOCKER_API_PORT")
+  fi
   start_process bridge "$(bin dockmesh-bridge)" --data-dir "$DIR/bridge" \
     --listen "127.0.0.1:$port" "${brokers[@]}" --broker-key "$BROKER_PUB" \
     --key "$DIR/bridge.key" --admin-password-file "$DIR/admin.password" \
-    --log-level "$LOG_LEVEL"
+    "${metrics[@]+"${metrics[@]}"}" --log-level "$LOG_LEVEL" "${docker_api[@]+"${docker_api[@]}"}"
   echo "http://127.0.0.1:$port/" >"$DIR/bridge.url"
+  if [[ -n "${DOCKER_API_PORT:-}" ]]; then echo "tcp://127.0.0.1:$DOCKER_API_PORT" >"$DIR/docker.host"; fi
 }
 
 # Until `dockmeshctl hosts` lists host1..hostN with status up.

@@ -67,6 +67,15 @@ def free_base_port(brokers=1):
     raise RuntimeError("no free port range found on 127.0.0.1")
 
 
+def free_port_range(count):
+    """A port P with P..P+count-1 free on 127.0.0.1 (e.g. mesh.sh --metrics-port)."""
+    for _ in range(200):
+        p = random.randrange(20000, 60000, 10)
+        if all(_port_free(p + k) for k in range(count)):
+            return p
+    raise RuntimeError("no free port range found on 127.0.0.1")
+
+
 class _UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout=60):
         super().__init__("docker", timeout=timeout)
@@ -153,8 +162,11 @@ class Watch:
 
 
 class Mesh:
-    def __init__(self, hosts=2, labels=None, bridge=True, timeout=90, brokers=1):
+    def __init__(self, hosts=2, labels=None, bridge=True, timeout=90, brokers=1, metrics=False,
+                 docker_api_port=None):
         self.hosts = hosts
+        self.metrics = metrics  # every daemon serves /metrics (mesh.sh --metrics-port)
+        self.docker_api_port = docker_api_port
         self.brokers = brokers
         self.labels = labels or {}
         self.bridge = bridge
@@ -188,6 +200,10 @@ class Mesh:
                 argv += ["--label", "host%d:%s=%s" % (i, k, v)]
         if not self.bridge:
             argv.append("--no-bridge")
+        if self.metrics:
+            argv += ["--metrics-port", str(free_port_range(4 + self.hosts))]
+        if self.docker_api_port:
+            argv += ["--docker-api-port", str(self.docker_api_port)]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout * 3)
         if r.returncode != 0:
             sys.stderr.write("mesh.sh up failed (rc %d):\n%s\n%s\n" % (r.returncode, r.stdout, r.stderr))
@@ -239,6 +255,11 @@ class Mesh:
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
+
+    def metrics_targets(self):
+        """[(job, "127.0.0.1:port")] of every daemon's /metrics (Mesh(metrics=True))."""
+        with open(self.path("metrics.targets")) as f:
+            return [tuple(line.split()) for line in f if line.strip()]
 
     def pid(self, name):
         """The pid mesh.sh recorded for `name` (e.g. "broker", "agent-host1"), or None."""

@@ -1,0 +1,45 @@
+#include "broker/bus_monitor.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+
+namespace dockmesh::broker {
+
+bus_monitor::bus_monitor(zmq::context_t& ctx, zmq::socket_t& target, std::string label,
+                         broker_metrics& metrics)
+    : target_(target.handle()),
+      pair_(ctx, zmq::socket_type::pair), label_(std::move(label)), metrics_(metrics) {
+  static std::atomic<int> next{0};
+  std::string endpoint = "inproc://dockmesh-monitor-" + label_ + "-" + std::to_string(++next);
+  if (zmq_socket_monitor(target.handle(), endpoint.c_str(),
+                         ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
+    throw std::runtime_error("cannot monitor the " + label_ + " socket: " +
+                             zmq_strerror(zmq_errno()));
+  pair_.set(zmq::sockopt::linger, 0);
+  pair_.connect(endpoint);
+}
+
+bus_monitor::~bus_monitor() {
+  zmq_socket_monitor(target_, nullptr, 0);
+  metrics_.connections(label_, -open_);
+}
+
+void bus_monitor::drain() {
+  for (int n = 0; n < 1024; ++n) {
+    zmq::message_t event, address;
+    if (!pair_.recv(event, zmq::recv_flags::dontwait)) return;
+    // [uint16 event, uint32 value][endpoint]: libzmq always sends both frames.
+    if (event.more() && !pair_.recv(address, zmq::recv_flags::none)) return;
+    if (event.size() < sizeof(std::uint16_t)) continue;
+    std::uint16_t id = 0;
+    std::memcpy(&id, event.data(), sizeof id);
+    int delta = id == ZMQ_EVENT_ACCEPTED ? 1 : id == ZMQ_EVENT_DISCONNECTED ? -1 : 0;
+    if (delta < 0 && open_ == 0) continue;  // a connection accepted before this monitor
+    open_ += delta;
+    metrics_.connections(label_, delta);
+  }
+}
+
+}  // namespace dockmesh::broker

@@ -1,0 +1,31 @@
+// The OpenAPI document lists exactly the REST API's routes: same (method, path) pairs as the
+// router.
+#include <set>
+
+#include <doctest/doctest.h>
+
+#include "ui-bridge/openapi.hpp"
+#include "ui-bridge/router.hpp"
+
+using namespace dockmesh::bridge;
+
+TEST_CASE("openapi: every route of the router is documented, and nothing else") {
+  std::set<std::pair<std::string, std::string>> routed, documented;
+  for (const auto& [method, pattern] : make_api_router().routes()) routed.emplace(method, pattern);
+  const auto& doc = openapi_document();
+  CHECK(doc["openapi"] == "3.0.3");
+  for (const auto& [path, ops] : doc["paths"].items())
+    for (const auto& [method, op] : ops.items()) {
+      std::string m = method;
+      for (auto& c : m) c = static_cast<char>(c - 'a' + 'A');
+      documented.emplace(m, path);
+      CHECK_MESSAGE(op.contains("responses"), path);
+    }
+  CHECK(routed == documented);
+  CHECK(routed.size() == 24);
+  // Path parameters are declared for every placeholder.
+  const auto& remove = doc["paths"]["/api/v1/containers/{id}"]["delete"];
+  REQUIRE(remove["parameters"].is_array());
+  CHECK(remove["parameters"][0]["name"] == "id");
+  CHECK(doc["paths"]["/api/v1/login"]["post"]["security"].empty());
+}
