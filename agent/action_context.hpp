@@ -19,6 +19,7 @@
 namespace dockmesh::agent {
 
 class template_store;
+class stream_channel;
 
 struct action_request {
   std::string id;  // the envelope's request id (also the dockmesh.request label at create)
@@ -43,6 +44,7 @@ struct agent_identity {
   std::map<std::string, std::string> labels;
   std::string agent_version;
   common::create_policy policy;  // what non-admins may ask of this host (create, pull)
+  bool allow_exec = false;       // --allow-exec: exec-start sessions (off by default)
 };
 
 // Receives progress records (pull-image) on the worker thread; they become events on the bus.
@@ -54,6 +56,7 @@ struct action_context {
   const template_store* templates = nullptr;
   const agent_identity& self;
   const progress_sink& progress;
+  stream_channel* stream = nullptr;  // stream openers only (follow-logs, follow-stats)
 };
 
 using action_handler = action_reply (*)(action_context& ctx);

@@ -33,6 +33,9 @@ handler_map builtin_handlers() {
       {std::string(names::inspect_image), handle_inspect_image},
       {std::string(names::pull_image), handle_pull_image},
       {std::string(names::remove_image), handle_remove_image},
+      {std::string(names::follow_logs), handle_follow_logs},
+      {std::string(names::follow_stats), handle_follow_stats},
+      {std::string(names::exec_start), handle_exec_start},
   };
 }
 
@@ -66,13 +69,14 @@ const action_entry* action_dispatcher::find(std::string_view action) const {
 
 action_reply action_dispatcher::run(const action_request& request, docker_transport& docker,
                                     const template_store* templates, const agent_identity& self,
-                                    const progress_sink& progress) const {
+                                    const progress_sink& progress,
+                                    stream_channel* stream) const {
   const auto* e = find(request.action);
   if (!e)
     return error_reply(
         {common::errc::invalid_argument, "unknown action '" + excerpt(request.action) + "'"});
   allowlisted_transport gate(docker, std::string(e->canonical));
-  action_context ctx{request, gate, templates, self, progress};
+  action_context ctx{request, gate, templates, self, progress, stream};
   try {
     return e->handler(ctx);
   } catch (const std::exception& ex) {
@@ -94,8 +98,8 @@ bool is_known_action(std::string_view action) {
 
 action_reply run_action(const action_request& request, docker_transport& docker,
                         const template_store* templates, const agent_identity& self,
-                        const progress_sink& progress) {
-  return action_dispatcher::builtin().run(request, docker, templates, self, progress);
+                        const progress_sink& progress, stream_channel* stream) {
+  return action_dispatcher::builtin().run(request, docker, templates, self, progress, stream);
 }
 
 }  // namespace dockmesh::agent

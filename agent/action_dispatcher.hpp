@@ -39,7 +39,8 @@ class action_dispatcher {
   const action_entry* find(std::string_view action) const;
   action_reply run(const action_request& request, docker_transport& docker,
                    const template_store* templates, const agent_identity& self,
-                   const progress_sink& progress) const;
+                   const progress_sink& progress,
+                   stream_channel* stream = nullptr) const;
 
  private:
   std::vector<action_entry> entries_;
@@ -50,6 +51,6 @@ std::span<const action_entry> action_table();
 bool is_known_action(std::string_view action);
 action_reply run_action(const action_request& request, docker_transport& docker,
                         const template_store* templates, const agent_identity& self,
-                        const progress_sink& progress);
+                        const progress_sink& progress, stream_channel* stream = nullptr);
 
 }  // namespace dockmesh::agent

@@ -30,5 +30,10 @@ action_reply handle_list_images(action_context& ctx);
 action_reply handle_inspect_image(action_context& ctx);
 action_reply handle_pull_image(action_context& ctx);
 action_reply handle_remove_image(action_context& ctx);
+// follow_actions.cpp: stream openers; they run on a stream thread, with ctx.stream set
+action_reply handle_follow_logs(action_context& ctx);
+action_reply handle_follow_stats(action_context& ctx);
+// exec_actions.cpp: an interactive exec session (a stream with input)
+action_reply handle_exec_start(action_context& ctx);
 
 }  // namespace dockmesh::agent

@@ -33,6 +33,8 @@ struct agent_options {
   std::chrono::milliseconds heartbeat_every{1000};
   std::chrono::milliseconds refresh_every{30000};  // host facts and inventory, besides events
   std::chrono::milliseconds ready_timeout{3000};   // wait for the bus before `register`
+  std::size_t max_streams = 64;                    // open follow streams (docs/streams.md)
+  std::chrono::milliseconds stream_lease{10000};   // a reader silent this long loses its stream
 };
 
 class agent {

@@ -22,6 +22,8 @@ enum class inbox_kind : char {
   docker_up = 'u',         // payload: empty
   docker_down = 'd',       // payload: error message
   stop = 's',              // payload: empty; the bus thread says goodbye and exits
+  stream_frame = 'm',      // payload: encoded stream-data/stream-end, to the stream's reader
+  stream_closed = 'c',     // payload: stream id; its thread has finished
 };
 
 struct inbox_message {

@@ -8,7 +8,9 @@
 #include "agent/event_follower.hpp"
 #include "common/log.hpp"
 #include "common/topic.hpp"
+#include "common/protocol/catalogue.hpp"
 #include "common/protocol/names.hpp"
+#include "common/stream_args.hpp"
 
 namespace dockmesh::agent {
 namespace {
@@ -29,6 +31,8 @@ bus_loop::bus_loop(zmq::context_t& ctx, const agent_options& options,
       pool_(pool),
       bus_(ctx, options.bus),
       inbox_(ctx, zmq::socket_type::pull),
+      streams_(ctx, stream_table_options{inbox_endpoint, options.docker, options.self,
+                                         options.max_streams, options.stream_lease}),
       evt_topic_(must(common::topic_evt_host(options.self.fqdn))),
       cache_(options.request_cache) {
   inbox_.set(zmq::sockopt::linger, 0);
@@ -99,6 +103,7 @@ void bus_loop::answer(const envelope& request, int code, const std::string& mess
 void bus_loop::on_request(common::bus_message& m) {
   envelope& req = m.env;
   if (req.is_reply() || req.action.empty()) return;
+  if (on_stream_control(m)) return;
   if (req.action == common::protocol::names::reannounce) {
     announce_host(common::protocol::names::register_host);
     announce_inventory();
@@ -160,6 +165,10 @@ void bus_loop::on_request(common::bus_message& m) {
     return publish_reply(req.reply_to, r);
   }
   std::string id = req.id, reply_to = req.reply_to;
+  if (common::protocol::opens_stream(req.action)) {
+    if (start_stream(m)) reply_to_[id] = reply_to;
+    return;
+  }
   if (!pool_.submit(job{job_kind::action, req})) {
     cache_.abandon(id);
     agent_metrics::get().request_refused(req.action, 503);
@@ -168,6 +177,64 @@ void bus_loop::on_request(common::bus_message& m) {
     return publish_reply(reply_to, r);
   }
   reply_to_[id] = reply_to;
+}
+
+bool bus_loop::on_stream_control(const common::bus_message& m) {
+  namespace names = common::protocol::names;
+  const envelope& e = m.env;
+  auto now = clock::now();
+  if (e.action == names::stream_credit) {
+    auto a = common::parse_stream_credit_args(e.body);
+    if (!a || !streams_.credit(a->stream, a->credit, m.sender, now)) {
+      DM_LOG(debug) << "stream-credit for no stream of " << excerpt(m.sender) << " dropped";
+    }
+    return true;
+  }
+  if (e.action == names::stream_input) {
+    auto a = common::parse_stream_input_args(e.body);
+    if (!a || !streams_.input(a->stream, m.sender, a->data, a->eof)) {
+      DM_LOG(debug) << "stream-input for no stream of " << excerpt(m.sender) << " dropped";
+    }
+    return true;
+  }
+  if (e.action == names::stream_resize) {
+    auto a = common::parse_stream_resize_args(e.body);
+    if (!a || !streams_.resize(a->stream, m.sender, static_cast<int>(a->cols),
+                               static_cast<int>(a->rows))) {
+      DM_LOG(debug) << "stream-resize for no stream of " << excerpt(m.sender) << " dropped";
+    }
+    return true;
+  }
+  if (e.action == names::stream_cancel) {
+    auto a = common::parse_stream_cancel_args(e.body);
+    if (!a || !streams_.cancel(a->stream, m.sender)) {
+      DM_LOG(debug) << "stream-cancel for no stream of " << excerpt(m.sender) << " dropped";
+    }
+    return true;
+  }
+  return false;
+}
+
+bool bus_loop::start_stream(const common::bus_message& m) {
+  if (streams_.open(m.env, m.sender, clock::now())) return true;
+  cache_.abandon(m.env.id);
+  envelope r = common::make_reply(m.env, options_.self.fqdn, 503, nullptr);
+  r.err = common::error{common::errc::unavailable,
+                        "the agent has too many open streams (" +
+                            std::to_string(streams_.size()) + "); close one and retry"};
+  publish_reply(m.env.reply_to, r);
+  return false;
+}
+
+void bus_loop::on_stream_frame(const std::string& payload) {
+  auto e = common::decode(payload);
+  if (!e || !e->body.is_object() || !e->body.value("stream", nlohmann::json()).is_string()) return;
+  const auto* topic = streams_.reply_topic(e->body["stream"].get<std::string>());
+  if (!topic) return;
+  if (auto r = bus_.publish(*topic, *e); !r) {
+    DM_LOG(debug) << "stream: " << r.err().message;
+  }
+  trim_due_ = true;
 }
 
 void bus_loop::on_reply(const std::string& payload) {
@@ -225,6 +292,12 @@ bool bus_loop::on_inbox(const inbox_message& m) {
     case inbox_kind::inventory:
       on_inventory(m.payload);
       break;
+    case inbox_kind::stream_frame:
+      on_stream_frame(m.payload);
+      break;
+    case inbox_kind::stream_closed:
+      streams_.closed(m.payload);
+      break;
     case inbox_kind::inventory_failed:
       inventory_pending_ = false;
       break;
@@ -251,6 +324,7 @@ bool bus_loop::on_inbox(const inbox_message& m) {
 }
 
 void bus_loop::tick(clock::time_point now) {
+  streams_.expire(now);
   if (inventory_due_ && now >= *inventory_due_) {
     inventory_due_.reset();
     inventory_first_.reset();

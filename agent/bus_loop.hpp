@@ -17,6 +17,7 @@
 #include "agent/agent_inbox.hpp"
 #include "agent/host_state.hpp"
 #include "agent/request_cache.hpp"
+#include "agent/stream_table.hpp"
 #include "common/bus_client.hpp"
 
 namespace dockmesh::agent {
@@ -34,6 +35,9 @@ class bus_loop {
   void announce_host(std::string_view action);
   void announce_inventory();
   void on_request(common::bus_message& m);
+  bool on_stream_control(const common::bus_message& m);  // stream-credit, stream-cancel
+  bool start_stream(const common::bus_message& m);       // false: answered with an error
+  void on_stream_frame(const std::string& payload);
   bool on_inbox(const inbox_message& m);  // false on stop
   void on_reply(const std::string& payload);
   void on_event(const std::string& payload);
@@ -50,6 +54,7 @@ class bus_loop {
   action_pool& pool_;
   common::bus_client bus_;
   zmq::socket_t inbox_;
+  stream_table streams_;  // after inbox_: its threads still reach the inbox while it closes
   std::string evt_topic_;
   announcement_state state_;
   request_cache cache_;

@@ -30,6 +30,12 @@ constexpr std::array kill_container{owner_check, docker_endpoint{m::post, "/cont
 constexpr std::array remove_container{owner_check, docker_endpoint{m::del, "/containers/{}"}};
 constexpr std::array container_logs{owner_check, docker_endpoint{m::get, "/containers/{}/logs"}};
 constexpr std::array container_stats{owner_check, docker_endpoint{m::get, "/containers/{}/stats"}};
+constexpr std::array follow_logs{owner_check, docker_endpoint{m::get, "/containers/{}/logs"}};
+constexpr std::array follow_stats{owner_check, docker_endpoint{m::get, "/containers/{}/stats"}};
+constexpr std::array exec_start{
+    owner_check, docker_endpoint{m::post, "/containers/{}/exec"},
+    docker_endpoint{m::post, "/exec/{}/start"}, docker_endpoint{m::post, "/exec/{}/resize"},
+    docker_endpoint{m::get, "/exec/{}/json"}};
 constexpr std::array list_images{docker_endpoint{m::get, "/images/json"}};
 constexpr std::array inspect_image{docker_endpoint{m::get, "/images/{}/json"}};
 constexpr std::array pull_image{docker_endpoint{m::post, "/images/create"},
@@ -48,7 +54,7 @@ struct entry {
 namespace n = common::protocol::names;
 
 // Keyed by catalogue entry (an alias uses the entry it stands for) and by the internal jobs.
-constexpr std::array<entry, 20> table{{
+constexpr std::array<entry, 23> table{{
     {n::ping, ping},
     {n::host_info, host_info},
     {n::disk_usage, disk_usage},
@@ -66,6 +72,9 @@ constexpr std::array<entry, 20> table{{
     {n::inspect_image, inspect_image},
     {n::pull_image, pull_image},
     {n::remove_image, remove_image},
+    {n::follow_logs, follow_logs},
+    {n::follow_stats, follow_stats},
+    {n::exec_start, exec_start},
     {job_host_facts, host_facts},
     {job_inventory, inventory},
     {job_events, events},

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/result.hpp"
 
@@ -26,6 +27,9 @@ class log_demux {
   // Trims each stream to its cap (cutting at a line start when one is near). Call once at the end.
   void finish();
 
+  // What arrived since the last take (a follow sends it on and keeps nothing).
+  std::string take_out() { return std::exchange(out_, {}); }
+  std::string take_err() { return std::exchange(err_, {}); }
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
   const std::string& daemon_error() const { return daemon_error_; }  // stream 3

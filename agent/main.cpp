@@ -48,6 +48,7 @@ agent::agent_options options_from(const po::variables_map& vm) {
   o.self.labels = parse_labels(vm);
   o.self.agent_version = DOCKMESH_AGENT_VERSION;
   o.self.policy = agent::policy_from(vm);
+  o.self.allow_exec = vm["allow-exec"].as<bool>();
   o.bus = common::bus_client_options_from(vm, o.self.fqdn);
   o.docker.socket_path = vm["docker-socket"].as<std::string>();
   o.workers = vm["workers"].as<int>();

@@ -14,7 +14,9 @@ void add_policy_options(po::options_description& options) {
       "published host ports non-admins may use, MIN-MAX")(
       "policy-registry", po::value<std::vector<std::string>>()->composing(),
       "registry (host[:port]) non-admins may pull from (repeatable; default: none)")(
-      "policy-host-network", po::bool_switch(), "let non-admins use network_mode \"host\"");
+      "policy-host-network", po::bool_switch(), "let non-admins use network_mode \"host\"")(
+      "allow-exec", po::bool_switch(),
+      "allow exec-start sessions (terminals) into this host's containers; off by default");
 }
 
 namespace {

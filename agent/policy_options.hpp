@@ -1,4 +1,4 @@
-// policy_options: the agent's --policy-* options (also settable in its config file), from which
+// policy_options: the agent's --policy-* options and --allow-exec (also settable in its config file), from which
 // the host's create policy (common/create_policy) is built at start. A bad value is a start-up
 // error: the agent prints one line and exits. Start-up only, main thread.
 #pragma once

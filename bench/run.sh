@@ -20,7 +20,7 @@ set -euo pipefail
 ARGS="$*"
 SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$SOURCE_DIR/build"
-ONLY="broker,forward,mesh,dockerapi,scale,ha"
+ONLY="broker,forward,mesh,dockerapi,scale,ha,streams"
 QUICK=0
 MARKDOWN=""
 NICE=""
@@ -204,6 +204,15 @@ if wants ha; then
   ((QUICK)) && HA_ROUNDS=2
   step ha 600 env DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
     /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/bench/bench_ha.py" --rounds "$HA_ROUNDS"
+fi
+
+if wants streams; then
+  # Streams through the bridge's WebSocket (bench/bench_streams.py, docs/streams.md): first log
+  # byte of a follow, exec keystroke echo round trip, CPU of 100 concurrent follows.
+  STREAM_ROUNDS=50
+  ((QUICK)) && STREAM_ROUNDS=10
+  step streams 300 env DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
+    /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/bench/bench_streams.py" --rounds "$STREAM_ROUNDS"
 fi
 
 if wants scale; then

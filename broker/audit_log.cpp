@@ -1,6 +1,7 @@
 #include "broker/audit_log.hpp"
 
 #include "common/protocol/catalogue.hpp"
+#include "common/protocol/names.hpp"
 
 #include <array>
 #include <cstdio>
@@ -93,10 +94,30 @@ void audit_log::on_request(audit_entry who, std::string host, const common::enve
   waiting_.emplace(req.id, std::move(who));
 }
 
-void audit_log::on_reply(const std::string& re, int code) {
+void audit_log::on_reply(const std::string& re, int code, std::int64_t now_ms,
+                         std::string_view action) {
+  if (action == common::protocol::names::stream_end) {
+    auto s = sessions_.find(re);
+    if (s == sessions_.end()) return;
+    audit_entry end = std::move(s->second);
+    sessions_.erase(s);
+    end.action = end.action.substr(0, end.action.rfind("-start")) + "-end";
+    end.time_ms = now_ms;
+    end.code = code;
+    append(std::move(end));
+    return;
+  }
   auto it = waiting_.find(re);
   if (it == waiting_.end()) return;
   it->second.code = code;
+  if (code == 200 && common::protocol::opens_stream(it->second.action)) {
+    if (session_order_.size() >= max_waiting) {  // sessions that never ended: forget the oldest
+      sessions_.erase(session_order_.front());
+      session_order_.pop_front();
+    }
+    sessions_[re] = it->second;
+    session_order_.push_back(re);
+  }
   append(std::move(it->second));
   waiting_.erase(it);
 }

@@ -59,7 +59,13 @@ class audit_log {
   void on_request(audit_entry who, std::string host, const common::envelope& req,
                   std::int64_t now_ms);
   // A reply passing through the hub (or published by the broker); no-op unless awaited.
-  void on_reply(const std::string& re, int code);
+  // An audited stream (exec-start, docs/streams.md) that opened (200) is remembered as a
+  // session: its stream-end (which carries `re` = the stream id and the final code) is written
+  // as a second entry, "exec-end", so the log says who ran what where, and when it ended.
+  // `action`: the passing message's action ("" for a reply, stream-end for a stream's end).
+  void on_reply(const std::string& re, int code, std::int64_t now_ms = 0,
+                std::string_view action = {});
+  std::size_t sessions() const { return sessions_.size(); }
   // A control call, written with its reply's code.
   void on_control(audit_entry who, const common::envelope& req, int code, std::int64_t now_ms);
   // Expires unanswered requests and writes what is pending to the database.
@@ -82,6 +88,8 @@ class audit_log {
   std::unordered_map<std::string, audit_entry> waiting_;  // by request id
   std::deque<std::pair<std::int64_t, std::string>> waiting_order_;
   std::vector<audit_entry> unwritten_;
+  std::unordered_map<std::string, audit_entry> sessions_;  // open audited streams, by stream id
+  std::deque<std::string> session_order_;                  // oldest first, for the bound
 };
 
 }  // namespace dockmesh::broker

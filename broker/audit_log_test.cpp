@@ -91,3 +91,34 @@ TEST_CASE("the audit ring keeps the newest entries and survives a reopen") {
   CHECK((*r)["entries"][0]["request_id"] == "k8");
   CHECK((*r)["entries"][4]["request_id"] == "k4");
 }
+
+TEST_CASE("an exec session is recorded twice: when it opened and when it ended") {
+  testing::temp_dir dir;
+  state_db db(dir.str());
+  audit_log log;
+  log.attach(db);
+  log.on_request(bridge_key(), "h1",
+                 request("x1", "exec-start", {{"id", "web-1"}, {"cmd", {"sh"}}}), 1000);
+  log.on_reply("x1", 200, 1001);
+  CHECK(log.sessions() == 1);
+  log.on_reply("x1", 200, 1500);  // a retry answered from the agent's cache: not the end
+  CHECK(log.sessions() == 1);
+  log.on_reply("x1", 200, 1900, "stream-end");
+  CHECK(log.sessions() == 0);
+  log.on_request(bridge_key(), "h1",
+                 request("x2", "exec-start", {{"id", "web-1"}, {"cmd", {"sh"}}}), 2000);
+  log.on_reply("x2", 403, 2001);  // refused (exec disabled): one entry, no session
+  CHECK(log.sessions() == 0);
+  log.tick(3000);
+  auto all = log.query(json::object());
+  REQUIRE(all);
+  REQUIRE((*all)["entries"].size() == 3);
+  auto entries = (*all)["entries"];  // newest first
+  CHECK(entries[0]["action"] == "exec-start");
+  CHECK(entries[0]["code"] == 403);
+  CHECK(entries[1]["action"] == "exec-end");
+  CHECK(entries[1]["target"] == "web-1");
+  CHECK(entries[1]["user"] == "alice");
+  CHECK(entries[2]["action"] == "exec-start");
+  CHECK(entries[2]["code"] == 200);
+}

@@ -45,7 +45,7 @@ bool hub::reply_allowed(zmq::message_t& body, const identity& who, std::string_v
   if (d == acl_decision::allow && !core_.reply_from_placed_host(peek->re, who.name))
     d = acl_decision::forged_sender;
   if (d == acl_decision::allow) {
-    core_.audit().on_reply(peek->re, peek->code);
+    core_.audit().on_reply(peek->re, peek->code, common::now_ms(), peek->action);
     return true;
   }
   ++counters_.acl[static_cast<int>(d)];

@@ -15,6 +15,7 @@ using common::make_error;
 struct option_spec {
   std::string_view name;
   bool takes_value;
+  char short_name = 0;  // "-f" for --follow; only flags have one
 };
 
 struct command_spec {
@@ -23,6 +24,7 @@ struct command_spec {
   std::size_t min_words;
   std::size_t max_words;
   std::string_view usage;
+  std::size_t words_then_literal = 0;  // after this many words, every token is a word (exec)
 };
 
 // The single table of commands: names, options, how many words, and the usage line.
@@ -54,6 +56,22 @@ const std::vector<command_spec>& command_table() {
        0,
        1,
        "watch [PREFIX] [--count N]        print bus messages as JSON lines until Ctrl-C"},
+      {"logs",
+       {{"follow", false, 'f'}, {"tail", true}},
+       1,
+       1,
+       "logs CONTAINER [-f|--follow] [--tail N]  a container's output; -f follows it until Ctrl-C"},
+      {"exec",
+       {{"interactive", false, 'i'}, {"tty", false, 't'}},
+       2,
+       65,
+       "exec [-i] [-t] CONTAINER CMD...   run CMD in the container (-i: stdin, -t: a terminal)",
+       1},
+      {"stats",
+       {{"count", true}},
+       1,
+       1,
+       "stats CONTAINER [--count N]       live usage, one JSON line a second, until Ctrl-C"},
       {"audit",
        {{"since", true}, {"user", true}, {"limit", true}},
        0,
@@ -185,8 +203,11 @@ class argv_splitter {
       cl_.global_args.push_back(t);
       return {};
     }
+    if (spec_ && !words_only_ && short_flags(t)) return {};
     if (spec_) {
       cl_.words.push_back(t);
+      if (spec_->words_then_literal && cl_.words.size() >= spec_->words_then_literal)
+        words_only_ = true;  // exec: the command's own words follow, options included
       return {};
     }
     spec_ = find_command(t);
@@ -194,6 +215,20 @@ class argv_splitter {
       return make_error(errc::invalid_argument, "unknown command '" + t + "'\n" + commands_usage());
     cl_.command = t;
     return {};
+  }
+
+  // "-f", "-it": a command's short flags, all known; otherwise the token is a word.
+  bool short_flags(const std::string& t) {
+    if (t.size() < 2 || t[0] != '-' || t[1] == '-') return false;
+    std::vector<std::string> names;
+    for (char c : t.substr(1)) {
+      auto o = std::find_if(spec_->options.begin(), spec_->options.end(),
+                            [c](const option_spec& s) { return s.short_name == c; });
+      if (o == spec_->options.end()) return false;
+      names.emplace_back(o->name);
+    }
+    for (auto& n : names) cl_.options[n].push_back("");
+    return true;
   }
 
   common::result<void> take_option(const std::string& t) {

@@ -129,3 +129,22 @@ TEST_CASE("projects and services take their words and options") {
   CHECK_FALSE(parse({"services"}).ok());  // a verb is needed
   CHECK_FALSE(parse({"services", "list", "--colour", "red"}).ok());
 }
+
+TEST_CASE("short flags: logs -f, exec -it; exec's command keeps its own options") {
+  auto logs = parse({"logs", "-f", "web-1", "--tail", "5"});
+  REQUIRE(logs.ok());
+  CHECK(logs->has("follow"));
+  CHECK(logs->value("tail") == "5");
+  CHECK(logs->words == std::vector<std::string>{"web-1"});
+  auto exec = parse({"exec", "-it", "web-1", "sh", "-c", "ls --all -i"});
+  REQUIRE(exec.ok());
+  CHECK(exec->has("interactive"));
+  CHECK(exec->has("tty"));
+  CHECK(exec->words == std::vector<std::string>{"web-1", "sh", "-c", "ls --all -i"});
+  auto literal = parse({"exec", "web-1", "ls", "--color", "-i"});
+  REQUIRE(literal.ok());
+  CHECK_FALSE(literal->has("interactive"));
+  CHECK(literal->words == std::vector<std::string>{"web-1", "ls", "--color", "-i"});
+  CHECK_FALSE(parse({"exec", "web-1"}).ok());  // a command is needed
+  CHECK_FALSE(parse({"stats"}).ok());
+}

@@ -141,6 +141,9 @@ int run_command(const command_line& cl, const po::variables_map& vm, std::ostrea
   if (cl.command == "keygen") return run_keygen(ctx);
   if (cl.command == "send") return run_send(ctx);
   if (cl.command == "watch") return run_watch(ctx);
+  if (cl.command == "logs") return run_logs(ctx);
+  if (cl.command == "stats") return run_stats(ctx);
+  if (cl.command == "exec") return run_exec(ctx);
   if (cl.command == "status") return run_status(ctx);
   if (cl.command == "projects" || cl.command == "services") return run_service_command(ctx);
   if (cl.command == "catalogue") {

@@ -46,6 +46,14 @@ int run_watch(const ctl_context& ctx);              // watch_command.cpp
 int run_status(const ctl_context& ctx);             // status_command.cpp: every broker's view
 int run_keys_list(const ctl_context& ctx);          // status_command.cpp: keys, where active
 int run_service_command(const ctl_context& ctx);    // service_command.cpp: projects, services
+int run_logs(const ctl_context& ctx);               // follow_command.cpp: logs [-f]
+int run_stats(const ctl_context& ctx);              // follow_command.cpp: stats (a stream)
+int run_exec(const ctl_context& ctx);               // follow_command.cpp: exec (a stream)
+
+struct send_plan;
+// route::lookup: the directory's `container` call names the host of an id or name
+// (send_command.cpp). Returns an exit code; ok once `plan` has its host.
+int resolve_by_directory(const ctl_context& ctx, common::control_client& control, send_plan& plan);
 
 // One control call; on a 2xx reply prints its body. Shared by the directory commands.
 int print_control_call(const ctl_context& ctx, common::control_client& control,

@@ -27,7 +27,8 @@ std::string read_message(const ctl_context& ctx) {
   return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 }
 
-// route::lookup: the directory's `container` call names the host of an id or name.
+}  // namespace
+
 int resolve_by_directory(const ctl_context& ctx, common::control_client& control, send_plan& plan) {
   auto reply = control.call(std::string(common::protocol::names::container), json{{"ref", plan.lookup_ref}}, ctx.left());
   if (!reply) {
@@ -48,6 +49,8 @@ int resolve_by_directory(const ctl_context& ctx, common::control_client& control
                     "the directory gave no usable host: " + r.err().message);
   return code_of(exit_code::ok);
 }
+
+namespace {
 
 // How many replies --all should wait for: the hosts the directory has up (0 = until timeout).
 std::size_t hosts_up(const ctl_context& ctx, common::control_client& control) {

@@ -228,6 +228,7 @@ std::optional<envelope_peek> peek_envelope(std::string_view bytes, const decode_
     std::string_view val(kv.val.via.str.ptr, kv.val.via.str.size);
     if (key == "from") p.from = val;
     else if (key == "re") p.re = val;
+    else if (key == "action") p.action = val;
   }
   return p;
 }

@@ -62,6 +62,7 @@ struct envelope_peek {
   std::string from;
   std::string re;
   int code = 0;
+  std::string action;  // e.g. stream-end, which also carries `re` (docs/streams.md)
 };
 std::optional<envelope_peek> peek_envelope(std::string_view bytes, const decode_limits& limits = {});
 

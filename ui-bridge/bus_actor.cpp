@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "common/topic.hpp"
 #include "common/protocol/catalogue.hpp"
+#include "common/protocol/names.hpp"
 
 namespace dockmesh::bridge {
 
@@ -64,6 +65,7 @@ class bus_actor::loop {
       deliver(p.done, make_error(errc::unavailable, "the bridge is shutting down"));
     for (auto& [id, w] : control_waiting_)
       deliver(w.done, make_error(errc::unavailable, "the bridge is shutting down"));
+    for (auto& [id, st] : streams_) (void)bus_.publish(st.topic, st.reader.cancel_message(bus_.client_id()));
   }
 
  private:
@@ -115,7 +117,60 @@ class bus_actor::loop {
     owner_.count([](auto& k) { ++k.requests; });
     std::string id = c.env.id;  // the right side of `=` is evaluated first: keep the id apart
     pending_[id] = pending{std::move(c.topic), std::move(c.env), now + c.timeout,
-                           now + owner_.settings_.retry_every, std::move(c.done)};
+                           now + owner_.settings_.retry_every, std::move(c.done),
+                           std::move(c.pieces)};
+  }
+
+  void handle(stream_cmd& c) {
+    auto it = streams_.find(c.stream);
+    if (it == streams_.end()) return;
+    if (c.what == stream_cmd::op::consumed) return it->second.reader.consumed(c.bytes);
+    if (c.what == stream_cmd::op::send) {
+      common::envelope e = it->second.reader.credit_message(0, bus_.client_id());
+      e.action = c.action;  // same shape: a fresh id, our client id, the stream's id in the body
+      e.body = std::move(c.body);
+      e.body["stream"] = c.stream;
+      (void)bus_.publish(it->second.topic, e);
+      return;
+    }
+    (void)bus_.publish(it->second.topic, it->second.reader.cancel_message(bus_.client_id()));
+    streams_.erase(it);
+  }
+
+  // The opener was answered: on 200 the stream is live, and pieces that overtook the reply
+  // (through another broker) are delivered first.
+  // Returns those pieces: the caller hands them on after the reply, so they are seen in order.
+  std::vector<common::bus_message> on_stream_opened(pending& p, const common::envelope& reply) {
+    auto early = std::move(early_[p.env.id]);
+    early_.erase(p.env.id);
+    if (reply.code != 200 || !reply.body.is_object()) return {};
+    std::int64_t window = p.env.body.is_object()
+                              ? p.env.body.value("credit", common::default_stream_credit)
+                              : common::default_stream_credit;
+    streams_.try_emplace(
+        p.env.id, live_stream{common::stream_reader(p.env.id, reply.from, window, clock_type::now()),
+                              p.topic, std::move(p.pieces)});
+    return early;
+  }
+
+  void on_stream_piece(common::bus_message& m) {
+    const auto& body = m.env.body;
+    auto sid = body.is_object() ? body.find("stream") : body.end();
+    if (sid == body.end() || !sid->is_string()) return;
+    const std::string& stream = sid->get_ref<const std::string&>();
+    auto it = streams_.find(stream);
+    if (it == streams_.end()) {
+      auto& held = early_[stream];
+      if (pending_.count(stream) && held.size() < 256) held.push_back(std::move(m));
+      else if (!pending_.count(stream)) early_.erase(stream);
+      return;
+    }
+    auto input = it->second.reader.accept(m);
+    if (input == common::stream_input::not_mine || input == common::stream_input::duplicate)
+      return;
+    auto pieces = it->second.pieces;  // a copy: the entry may go below
+    if (input == common::stream_input::end) streams_.erase(it);
+    deliver(pieces, m);
   }
 
   void handle(control_cmd& c) {
@@ -147,6 +202,10 @@ class bus_actor::loop {
   }
 
   void on_message(common::bus_message& m) {
+    // Stream pieces first: stream-end also carries `re` (the stream id), yet is no reply.
+    if (m.topic == bus_.reply_topic() && (m.env.action == common::protocol::names::stream_data ||
+                                          m.env.action == common::protocol::names::stream_end))
+      return on_stream_piece(m);
     if (m.env.is_reply()) {
       auto it = pending_.find(m.env.re);
       if (it == pending_.end()) return;  // late, or for a request that already timed out
@@ -156,10 +215,13 @@ class bus_actor::loop {
         bus_.note_forged(m);
         return;
       }
+      std::vector<common::bus_message> early;
+      if (it->second.pieces) early = on_stream_opened(it->second, m.env);
       auto done = std::move(it->second.done);
       pending_.erase(it);
       owner_.count([](auto& k) { ++k.replies; });
       deliver(done, common::result<common::envelope>(std::move(m.env)));
+      for (auto& piece : early) on_stream_piece(piece);
       return;
     }
     owner_.count([](auto& k) { ++k.events; });
@@ -172,6 +234,9 @@ class bus_actor::loop {
   }
 
   void check_timers(clock_type::time_point now) {
+    for (auto& [id, st] : streams_)
+      if (auto grant = st.reader.due(now))
+        (void)bus_.publish(st.topic, st.reader.credit_message(*grant, bus_.client_id()));
     for (auto it = pending_.begin(); it != pending_.end();) {
       pending& p = it->second;
       if (p.deadline <= now) {
@@ -200,6 +265,12 @@ class bus_actor::loop {
                     std::chrono::ceil<std::chrono::milliseconds>(due - now));
   }
 
+  struct live_stream {
+    common::stream_reader reader;
+    std::string topic;  // req/host/<fqdn>/ of the stream's agent: credit and cancel go there
+    stream_handler pieces;
+  };
+
   bus_actor& owner_;
   zmq::context_t ctx_;
   common::bus_client bus_;
@@ -209,6 +280,8 @@ class bus_actor::loop {
   std::optional<common::envelope> hosts_cache_;
   clock_type::time_point hosts_cache_at_;
   std::uint64_t hosts_generation_ = 0;  // + 1 on every dir/ host event
+  std::unordered_map<std::string, live_stream> streams_;  // by stream id
+  std::unordered_map<std::string, std::vector<common::bus_message>> early_;  // opener pending
 };
 
 bus_actor::bus_actor(common::bus_client_options options, event_handler on_event,
@@ -266,7 +339,7 @@ void bus_actor::post(command c) {
   }
   if (refused) {
     auto fail = [](auto& cmd) {
-      deliver(cmd.done, make_error(errc::unavailable, "the bridge is shutting down"));
+      if (cmd.done) deliver(cmd.done, make_error(errc::unavailable, "the bridge is shutting down"));
     };
     std::visit(fail, c);
     return;
@@ -283,6 +356,24 @@ void bus_actor::request(std::string topic, common::envelope env, std::chrono::mi
 void bus_actor::control(std::string action, nlohmann::json body, std::chrono::milliseconds timeout,
                         reply_handler done) {
   post(control_cmd{std::move(action), std::move(body), timeout, std::move(done)});
+}
+
+void bus_actor::open_stream(std::string topic, common::envelope env,
+                            std::chrono::milliseconds timeout, reply_handler opened,
+                            stream_handler pieces) {
+  post(request_cmd{std::move(topic), std::move(env), timeout, std::move(opened), std::move(pieces)});
+}
+
+void bus_actor::stream_consumed(std::string stream, std::size_t bytes) {
+  post(stream_cmd{stream_cmd::op::consumed, std::move(stream), bytes, {}});
+}
+
+void bus_actor::close_stream(std::string stream) {
+  post(stream_cmd{stream_cmd::op::close, std::move(stream), 0, {}});
+}
+
+void bus_actor::stream_send(std::string stream, std::string action, nlohmann::json body) {
+  post(stream_cmd{stream_cmd::op::send, std::move(stream), 0, {}, std::move(action), std::move(body)});
 }
 
 bus_actor_counters bus_actor::counters() const {

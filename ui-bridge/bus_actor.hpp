@@ -28,6 +28,7 @@
 #include "common/bus_client.hpp"
 #include "common/envelope.hpp"
 #include "common/result.hpp"
+#include "common/stream_reader.hpp"
 
 namespace dockmesh::bridge {
 
@@ -51,6 +52,8 @@ class bus_actor {
  public:
   using reply_handler = std::function<void(common::result<common::envelope>)>;
   using event_handler = std::function<void(const common::bus_message&)>;
+  // A stream's pieces (stream-data, and stream-end last), checked and de-duplicated.
+  using stream_handler = std::function<void(const common::bus_message&)>;
 
   bus_actor(common::bus_client_options options, event_handler on_event,
             bus_actor_settings settings = {});
@@ -72,6 +75,18 @@ class bus_actor {
   void control(std::string action, nlohmann::json body, std::chrono::milliseconds timeout,
                reply_handler done);
 
+  // A stream opener (docs/streams.md): `opened` gets the opening reply like request(); on 200
+  // the stream's pieces go to `pieces` until stream-end or close_stream(). Credit is granted
+  // back only for what the owner reports consumed; the lease is renewed every 3 s. Any thread.
+  void open_stream(std::string topic, common::envelope env, std::chrono::milliseconds timeout,
+                   reply_handler opened, stream_handler pieces);
+  // The owner wrote `bytes` of the stream's data out (WebSocket write completed). Any thread.
+  void stream_consumed(std::string stream, std::size_t bytes);
+  // Cancels the stream at its agent and forgets it. Any thread.
+  void close_stream(std::string stream);
+  // The reader's side of an exec stream: stream-input / stream-resize with `body` (the stream id
+  // is added) to the stream's agent. Ignored for a stream this actor does not hold. Any thread.
+  void stream_send(std::string stream, std::string action, nlohmann::json body);
   const std::string& client_id() const { return options_.client_id; }
   bus_actor_counters counters() const;
 
@@ -81,6 +96,7 @@ class bus_actor {
     common::envelope env;
     std::chrono::milliseconds timeout;
     reply_handler done;
+    stream_handler pieces = {};  // set for stream openers
   };
   struct control_cmd {
     std::string action;
@@ -88,13 +104,22 @@ class bus_actor {
     std::chrono::milliseconds timeout;
     reply_handler done;
   };
-  using command = std::variant<request_cmd, control_cmd>;
+  struct stream_cmd {  // consumed (bytes), close, or send (action + body)
+    enum class op { consumed, close, send } what;
+    std::string stream;
+    std::size_t bytes = 0;
+    reply_handler done;  // unused; keeps post()'s refusal path uniform
+    std::string action = {};
+    nlohmann::json body = {};
+  };
+  using command = std::variant<request_cmd, control_cmd, stream_cmd>;
   struct pending {
     std::string topic;
     common::envelope env;
     std::chrono::steady_clock::time_point deadline;
     std::chrono::steady_clock::time_point next_retry;
     reply_handler done;
+    stream_handler pieces;  // set for stream openers
   };
   class loop;  // the thread's state: sockets and pending requests (bus_actor.cpp)
 

@@ -3,6 +3,7 @@
 
 #include "common/ownership.hpp"
 #include "common/topic.hpp"
+#include "common/protocol/catalogue.hpp"
 #include "common/protocol/names.hpp"
 
 namespace dockmesh::bridge {
@@ -40,13 +41,29 @@ void message_gateway::send(const principal& who, const nlohmann::json& message,
   send_plan(who, std::move(*plan), std::move(done));
 }
 
-void message_gateway::send_plan(const principal& who, message_plan plan, reply_handler done) {
+void message_gateway::open_stream(const principal& who, const nlohmann::json& message,
+                                  reply_handler opened, bus_actor::stream_handler pieces) {
+  auto plan = plan_message(message, schemas_, who);
+  if (!plan) return opened(plan.err());
+  if (!common::protocol::opens_stream(plan->action))
+    return opened(make_error(errc::invalid_argument,
+                             "'" + plan->action + "' opens no stream; send it as a message"));
+  send_plan(who, std::move(*plan), std::move(opened), std::move(pieces));
+}
+
+void message_gateway::send_plan(const principal& who, message_plan plan, reply_handler done,
+                                bus_actor::stream_handler pieces) {
+  if (common::protocol::opens_stream(plan.action) && !pieces)
+    return done(make_error(errc::invalid_argument,
+                           "'" + plan.action +
+                               "' opens a stream: follow it over the WebSocket "
+                               "({\"type\":\"follow\",\"message\":{...}})"));
   if (plan.rule.kind != action_kind::container)
-    return send_to_host(who, std::move(plan), std::move(done));
+    return send_to_host(who, std::move(plan), std::move(done), std::move(pieces));
   std::string ref = plan.body["id"].get<std::string>();
   resolve_container(who, ref,
-                    [this, who, plan = std::move(plan),
-                     done = std::move(done)](common::result<nlohmann::json> c) mutable {
+                    [this, who, plan = std::move(plan), done = std::move(done),
+                     pieces = std::move(pieces)](common::result<nlohmann::json> c) mutable {
                       if (!c) return done(c.err());
                       std::string host = text_of(*c, "host");
                       if (!plan.host.empty() && plan.host != host)
@@ -56,11 +73,12 @@ void message_gateway::send_plan(const principal& who, message_plan plan, reply_h
                       plan.host = host;
                       // The full id from here on.
                       plan.body["id"] = text_of(*c, "id", plan.body["id"].get<std::string>());
-                      send_to_host(who, std::move(plan), std::move(done));
+                      send_to_host(who, std::move(plan), std::move(done), std::move(pieces));
                     });
 }
 
-void message_gateway::send_to_host(const principal& who, message_plan plan, reply_handler done) {
+void message_gateway::send_to_host(const principal& who, message_plan plan, reply_handler done,
+                                   bus_actor::stream_handler pieces) {
   std::string topic;
   if (plan.host.empty()) {
     topic = common::topic_req_any();
@@ -69,6 +87,9 @@ void message_gateway::send_to_host(const principal& who, message_plan plan, repl
     if (!t) return done(make_error(errc::invalid_argument, "host: " + t.err().message));
     topic = *t;
   }
+  if (pieces)
+    return bus_.open_stream(std::move(topic), make_request(who, plan), plan.rule.timeout,
+                            std::move(done), std::move(pieces));
   bus_.request(std::move(topic), make_request(who, plan), plan.rule.timeout, std::move(done));
 }
 

@@ -30,9 +30,22 @@ class message_gateway {
   // `request_id`: the bus id derived from the caller's Idempotency-Key (empty = a fresh one).
   void send(const principal& who, const nlohmann::json& message, reply_handler done,
             std::string request_id = {});
-  void send_plan(const principal& who, message_plan plan, reply_handler done);
+  void send_plan(const principal& who, message_plan plan, reply_handler done,
+                 bus_actor::stream_handler pieces = {});
+  // A stream opener (follow-logs, follow-stats), checked and routed like send(); `opened` gets
+  // the opening reply, `pieces` the stream (see bus_actor::open_stream). Other actions: 400.
+  void open_stream(const principal& who, const nlohmann::json& message, reply_handler opened,
+                   bus_actor::stream_handler pieces);
   // The directory record of a container the caller may act on (403/404/409 otherwise).
   void resolve_container(const principal& who, const std::string& ref, container_handler done);
+  // Pass-throughs to the bus actor for open streams.
+  void stream_consumed(std::string stream, std::size_t bytes) {
+    bus_.stream_consumed(std::move(stream), bytes);
+  }
+  void close_stream(std::string stream) { bus_.close_stream(std::move(stream)); }
+  void stream_send(std::string stream, std::string action, nlohmann::json body) {
+    bus_.stream_send(std::move(stream), std::move(action), std::move(body));
+  }
   // A directory (control) call, passed through to the bus actor.
   void control(std::string action, nlohmann::json body, reply_handler done);
 
@@ -40,7 +53,8 @@ class message_gateway {
 
  private:
   void lookup(const principal& who, const std::string& ref, bool as_owner, container_handler done);
-  void send_to_host(const principal& who, message_plan plan, reply_handler done);
+  void send_to_host(const principal& who, message_plan plan, reply_handler done,
+                    bus_actor::stream_handler pieces);
 
   const schema_registry& schemas_;
   bus_actor& bus_;

@@ -28,6 +28,7 @@ ws_session::ws_session(beast::tcp_stream&& stream, bridge_services& services, st
 ws_session::~ws_session() {
   bridge_metrics::get().websocket_clients(-1);
   if (subscription_) s_.events.unsubscribe(subscription_);
+  for (const auto& stream : streams_) s_.gateway.close_stream(stream);
 }
 
 void ws_session::run(http_request req) {
@@ -80,6 +81,9 @@ void ws_session::on_frame(const nlohmann::json& frame) {
   if (!who_)
     return send_json(error_json("unauthorized", "send {\"type\":\"auth\",\"token\":...} first"));
   if (type == "message") return forward(frame);
+  if (type == "follow") return follow(frame);
+  if (type == "unfollow") return unfollow(frame);
+  if (type == "input" || type == "resize") return to_stream(frame);
   send_json(error_json("invalid_argument", "unknown frame type '" + type.substr(0, 32) + "'"));
 }
 
@@ -135,17 +139,18 @@ void ws_session::send_json(const nlohmann::json& j) {
       j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
-void ws_session::send(std::shared_ptr<const std::string> text) {
+void ws_session::send(std::shared_ptr<const std::string> text, std::string stream,
+                      std::size_t charge) {
   if (closing_) return;
   if (queue_.size() >= max_queue)
     return shut(websocket::close_code::try_again_later, "client too slow; events dropped");
-  queue_.push_back(std::move(text));
+  queue_.push_back({std::move(text), std::move(stream), charge});
   if (queue_.size() == 1) do_write();
 }
 
 void ws_session::do_write() {
   ws_.text(true);
-  ws_.async_write(net::buffer(*queue_.front()),
+  ws_.async_write(net::buffer(*queue_.front().text),
                   beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
 }
 
@@ -155,6 +160,8 @@ void ws_session::on_write(beast::error_code ec, std::size_t) {
     closing_ = true;
     return;
   }
+  if (!queue_.front().stream.empty())
+    s_.gateway.stream_consumed(queue_.front().stream, queue_.front().charge);
   queue_.pop_front();
   if (!queue_.empty()) do_write();
 }

@@ -73,6 +73,20 @@ message_spec alias(message_spec s, std::string_view name, std::string_view of) {
   return s;
 }
 
+// Stream openers: the timeout is the wait for the first answer, not the stream's length.
+void add_stream_openers(std::vector<message_spec>& v) {
+  namespace n = names;
+  v.push_back(action(n::follow_logs, t::container, 30s, "follow", "follow a container's output"));
+  v.back().opens_stream = true;
+  v.push_back(action(n::follow_stats, t::container, 30s, "live stats",
+                     "a container's usage, one sample a second"));
+  v.back().opens_stream = true;
+  v.push_back(action(n::exec_start, t::container, 30s, "terminal",
+                     "an interactive command in a running container (when the host allows exec)",
+                     true));
+  v.back().opens_stream = true;
+}
+
 void add_agent_actions(std::vector<message_spec>& v) {
   namespace n = names;
   v.push_back(action(n::ping, t::host, 10s, n::ping, "is the agent and its dockerd alive"));
@@ -99,6 +113,7 @@ void add_agent_actions(std::vector<message_spec>& v) {
   v.push_back(action(n::pull_image, t::host, 600s, "pull", "pull an image from a registry", true));
   v.push_back(with(action(n::remove_image, t::host, 60s, "remove image", "remove an image", true),
                    true));
+  add_stream_openers(v);
 }
 
 void add_control_calls(std::vector<message_spec>& v) {
@@ -162,6 +177,18 @@ void add_one_way(std::vector<message_spec>& v) {
   v.push_back(one_way(n::pull_progress, k::stream, agents, n::pull_progress,
                       "progress of a pull-image before its reply"));
   v.back().subject = "image";
+  v.push_back(one_way(n::stream_data, k::stream, agents, n::stream_data,
+                      "a piece of an open stream, on the reader's reply topic"));
+  v.push_back(one_way(n::stream_end, k::stream, agents, n::stream_end,
+                      "the last message of a stream: why it ended"));
+  v.push_back(one_way(n::stream_credit, k::stream, clients, n::stream_credit,
+                      "the reader grants bytes and keeps the stream's lease"));
+  v.push_back(one_way(n::stream_cancel, k::stream, clients, n::stream_cancel,
+                      "the reader ends a stream"));
+  v.push_back(one_way(n::stream_input, k::stream, clients, n::stream_input,
+                      "keystrokes (or end of input) for an exec stream"));
+  v.push_back(one_way(n::stream_resize, k::stream, clients, n::stream_resize,
+                      "the reader's terminal changed size"));
   v.push_back(one_way(n::reannounce, k::bus_signal, brokers, "",
                       "a broker asks agents to send register now"));
   v.push_back(one_way(n::probe, k::bus_signal, {role::agent, role::bridge, role::admin}, "",
@@ -230,6 +257,11 @@ bool is_kind(std::string_view name, message_kind kind) {
 bool is_host_directory_event(std::string_view name) {
   const auto* e = catalogue::builtin().find(name, message_kind::directory_event);
   return e && e->subject == "host";
+}
+
+bool opens_stream(std::string_view name) {
+  const auto* e = catalogue::builtin().find(name, message_kind::agent_action);
+  return e && e->opens_stream;
 }
 
 }  // namespace dockmesh::common::protocol

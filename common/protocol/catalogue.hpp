@@ -52,6 +52,7 @@ struct message_spec {
   std::string wait_field;    // a body field (seconds) the agent may wait on top of `timeout`
   std::string subject;       // what the message is about: "host" or "container" (dir/ events),
                              // "image" (pull-progress); "" when its body says (docker-event)
+  bool opens_stream = false;  // answered once, then stream-data until stream-end (streams.md)
   std::string label;         // a short verb for user interfaces ("start", "logs")
   std::string summary;       // one line for readers
 };
@@ -86,5 +87,7 @@ nlohmann::json to_json(const catalogue& cat);
 bool is_kind(std::string_view name, message_kind kind);
 // A dir/ event about a host (up, down, gone, updated): what invalidates cached host lists.
 bool is_host_directory_event(std::string_view name);
+// An agent action answered by a stream (follow-logs, follow-stats).
+bool opens_stream(std::string_view name);
 
 }  // namespace dockmesh::common::protocol

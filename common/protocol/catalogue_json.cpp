@@ -43,6 +43,7 @@ nlohmann::json to_json(const message_spec& s) {
   if (!s.alias_of.empty()) out["alias_of"] = s.alias_of;
   if (!s.wait_field.empty()) out["wait_field"] = s.wait_field;
   if (!s.subject.empty()) out["subject"] = s.subject;
+  if (s.opens_stream) out["opens_stream"] = true;
   return out;
 }
 

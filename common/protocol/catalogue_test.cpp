@@ -10,10 +10,17 @@
 
 using namespace dockmesh::common::protocol;
 
-TEST_CASE("the built-in catalogue: 18 agent actions, one alias, every kind present") {
+TEST_CASE("the built-in catalogue: 21 agent actions, one alias, every kind present") {
   const auto& cat = catalogue::builtin();
   auto actions = cat.of_kind(message_kind::agent_action);
-  CHECK(actions.size() == 18);
+  CHECK(actions.size() == 21);
+  CHECK(opens_stream(names::exec_start));
+  CHECK(cat.find(names::exec_start)->changes_state);  // audited
+  CHECK(opens_stream(names::follow_logs));
+  CHECK(opens_stream(names::follow_stats));
+  CHECK_FALSE(opens_stream(names::container_logs));
+  CHECK(cat.find(names::stream_credit, message_kind::stream)->senders.has(role::bridge));
+  CHECK_FALSE(cat.find(names::stream_data)->senders.has(role::bridge));
   int aliases = 0;
   for (const auto* a : actions) {
     CAPTURE(a->name);

@@ -19,6 +19,7 @@
 #include <set>
 
 #include "common/protocol/catalogue.hpp"
+#include "common/stream_args.hpp"
 
 using namespace dockmesh::common;
 namespace protocol = dockmesh::common::protocol;
@@ -102,6 +103,23 @@ const std::map<std::string, conformance_case>& cases() {
                                       {"start", false},
                                       {"instances", 3},
                                       {"stop_timeout", 5}})},
+      {"follow-logs", make_case(follow_logs_args::fields, parse_follow_logs_args,
+                                {{"id", "web"},
+                                 {"tail", 10},
+                                 {"since", 0},
+                                 {"timestamps", false},
+                                 {"stdout", true},
+                                 {"stderr", true},
+                                 {"credit", 65536}})},
+      {"exec-start", make_case(exec_start_args::fields, parse_exec_start_args,
+                               {{"id", "web"},
+                                {"cmd", {"sh", "-c", "echo hi"}},
+                                {"tty", true},
+                                {"cols", 120},
+                                {"rows", 40},
+                                {"credit", 65536}})},
+      {"follow-stats", make_case(follow_stats_args::fields, parse_follow_stats_args,
+                                 {{"id", "web"}, {"credit", 8192}})},
       {"list-images", make_case(list_images_args::fields, parse_list_images_args,
                                 {{"all", true}, {"reference", "local/*"}})},
       {"inspect-image", make_case(image_ref_args::fields, parse_image_ref_args,

@@ -27,6 +27,10 @@ inline constexpr std::string_view list_images = "list-images";
 inline constexpr std::string_view inspect_image = "inspect-image";
 inline constexpr std::string_view pull_image = "pull-image";
 inline constexpr std::string_view remove_image = "remove-image";
+// Stream openers: answered once, then stream-data until stream-end (docs/streams.md).
+inline constexpr std::string_view follow_logs = "follow-logs";
+inline constexpr std::string_view follow_stats = "follow-stats";
+inline constexpr std::string_view exec_start = "exec-start";  // an interactive exec session
 
 // Broker control calls (the broker's ROUTER endpoint).
 inline constexpr std::string_view hosts = "hosts";
@@ -72,6 +76,12 @@ inline constexpr std::string_view broker_heartbeat = "broker-heartbeat";
 // Host events (evt/host/<fqdn>/), streams and bus signals.
 inline constexpr std::string_view docker_event = "docker-event";
 inline constexpr std::string_view pull_progress = "pull-progress";
+inline constexpr std::string_view stream_data = "stream-data";      // agent -> reader
+inline constexpr std::string_view stream_end = "stream-end";        // agent -> reader, last
+inline constexpr std::string_view stream_credit = "stream-credit";  // reader -> agent
+inline constexpr std::string_view stream_cancel = "stream-cancel";  // reader -> agent
+inline constexpr std::string_view stream_input = "stream-input";    // reader -> agent (exec)
+inline constexpr std::string_view stream_resize = "stream-resize";  // reader -> agent (exec)
 inline constexpr std::string_view reannounce = "reannounce";
 inline constexpr std::string_view probe = "probe";
 

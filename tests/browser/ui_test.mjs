@@ -1,7 +1,8 @@
 // Browser test of the dockmesh web UI: Playwright (playwright-core) driving Debian's Chromium
 // against a bridge in front of a real mesh (started by run_ui_test.py). It logs in, checks the
 // hosts table, creates a container on a real dockerd through the form, sees it running, reads its
-// logs, inspects, stops and removes it, pulls an image with per-host progress, and saves a
+// logs (once, then live with search), draws its stats graph, sees a terminal refused on a host
+// without --allow-exec, inspects, stops and removes it, pulls an image with per-host progress, and saves a
 // screenshot of each page into SCREENSHOT_DIR. Any console error or failed same-origin request
 // fails the test.
 //
@@ -107,6 +108,26 @@ try {
   await row(page).locator('button[data-action=logs]').click();
   await page.locator('#output-body', { hasText: 'hello from the dockmesh ui' }).waitFor();
   await shot(page, 'logs');
+
+  // Live views over the WebSocket (docs/streams.md): the log tail follows and searches, the
+  // stats graph draws, and this host (its agent runs without --allow-exec) refuses a terminal.
+  await row(page).locator('button[data-action=follow]').click();
+  await page.locator('#output-body', { hasText: 'hello from the dockmesh ui' }).waitFor();
+  await page.fill('#live-search', 'hello from');
+  await page.locator('#live-status', { hasText: /^1 of \d+ lines match$/ }).waitFor();
+  await shot(page, 'logs-follow-search');
+  await page.fill('#live-search', 'no-such-line-xyz');
+  await page.locator('#output-body', { hasText: 'no line contains' }).waitFor();
+  await row(page).locator('button[data-action="live stats"]').click();
+  await page.waitForFunction(() => document.getElementById('live-line').getAttribute('points').split(' ').length >= 2,
+    null, { timeout: 20000 });
+  assert.match(await page.locator('#output-body').innerText(), /CPU .* %/);
+  await page.locator('#live-graph').waitFor({ state: 'visible' });
+  await shot(page, 'stats-graph');
+  await row(page).locator('button[data-action=terminal]').click();
+  await page.locator('#output-body', { hasText: 'exec is disabled' }).waitFor();
+  await shot(page, 'terminal-refused');
+  await page.click('#output-close');
 
   // Inspect.
   await row(page).locator('button[data-action=inspect]').click();

@@ -182,6 +182,7 @@ async function loadCatalogue() {
   const r = await api('GET', '/api/v1/catalogue');
   if (!r.ok) { $('containers-error').textContent = errorText(r.status, r.data); return; }
   S.catalogue = r.data.messages || [];
+  // Stream openers (follow, live stats, terminal) open a live view instead (live.js).
   S.actions = S.catalogue.filter((m) => m.kind === 'agent-action' && !m.alias_of &&
     m.senders.includes('bridge') && (!m.admin_only || S.role === 'admin'));
   renderContainers();
@@ -204,6 +205,7 @@ function connectLive() {
     if (f.type === 'hello') { $('live').className = 'live on'; S.wsRetry = 1000; }
     else if (f.type === 'event') onEvent(f);
     else if (f.type === 'job') onJob(f.job);
+    else if (f.type === 'reply' || f.type === 'stream' || f.type === 'stream-end') liveFrame(f);
   };
   ws.onclose = () => {
     $('live').className = 'live off';
@@ -291,7 +293,8 @@ function renderContainers() {
   if (!S.containers.length) body.append(el('tr', {}, el('td', { colspan: 7, class: 'empty' }, 'No containers yet: create one.')));
   for (const c of S.containers) {
     const buttons = S.actions.filter((a) => a.target === 'container').map((a) =>
-      el('button', { class: 'small', 'data-action': a.label, title: a.summary, onclick: () => containerAction(a, c) }, a.label));
+      el('button', { class: 'small', 'data-action': a.label, title: a.summary,
+        onclick: () => (a.opens_stream ? liveOpen(a, c) : containerAction(a, c)) }, a.label));
     body.append(el('tr', { 'data-id': c.id, 'data-name': c.name || '' },
       el('td', { class: 'mono' }, c.host || '-'),
       el('td', {}, c.name || c.id.slice(0, 12)),
@@ -480,6 +483,7 @@ function wire() {
   $('logout').addEventListener('click', () => logout());
   for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
   $('output-close').addEventListener('click', () => { $('output').hidden = true; });
+  liveWire();
   $('create-form').addEventListener('submit', createContainers);
   $('create-host').addEventListener('change', () => {
     $('placement').hidden = !!$('create-host').value;
