@@ -69,8 +69,7 @@ const action_entry* action_dispatcher::find(std::string_view action) const {
 
 action_reply action_dispatcher::run(const action_request& request, docker_transport& docker,
                                     const template_store* templates, const agent_identity& self,
-                                    const progress_sink& progress,
-                                    stream_channel* stream) const {
+                                    const progress_sink& progress, stream_channel* stream) const {
   const auto* e = find(request.action);
   if (!e)
     return error_reply(

@@ -20,7 +20,7 @@
 namespace dockmesh::agent {
 
 struct action_entry {
-  std::string_view name;      // the catalogue entry's name (aliases included)
+  std::string_view name;       // the catalogue entry's name (aliases included)
   std::string_view canonical;  // the entry an alias stands for; == name otherwise
   action_handler handler;
 };
@@ -39,8 +39,7 @@ class action_dispatcher {
   const action_entry* find(std::string_view action) const;
   action_reply run(const action_request& request, docker_transport& docker,
                    const template_store* templates, const agent_identity& self,
-                   const progress_sink& progress,
-                   stream_channel* stream = nullptr) const;
+                   const progress_sink& progress, stream_channel* stream = nullptr) const;
 
  private:
   std::vector<action_entry> entries_;

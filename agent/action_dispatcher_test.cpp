@@ -171,7 +171,8 @@ TEST_CASE("pull-image from a registry the host does not allow is refused before 
   CHECK(r.code == 403);
   CHECK(r.err->message.find("field 'image'") == 0);
   CHECK(docker.requests.empty());
-  CHECK(run(docker, "pull-image", {{"image", "localhost:5055/payload:v1"}}, "root", "admin").code == 200);
+  CHECK(run(docker, "pull-image", {{"image", "localhost:5055/payload:v1"}}, "root", "admin").code ==
+        200);
 }
 
 TEST_CASE("pull-image streams progress, sends credentials only in the header, reports the image") {

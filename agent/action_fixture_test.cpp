@@ -50,8 +50,9 @@ TEST_CASE("a new catalogue entry with its handler is dispatched") {
   CHECK(r.body["docker_refused"] == true);
   CHECK(docker.requests.empty());
   // The built-in actions still work through the same dispatcher.
-  CHECK(d.run({"req-2", "ping", "alice", "user", json::object()}, docker, nullptr, self, none)
-            .code == 200);
+  CHECK(
+      d.run({"req-2", "ping", "alice", "user", json::object()}, docker, nullptr, self, none).code ==
+      200);
   // And the built-in dispatcher does not know the fixture.
   CHECK_FALSE(is_known_action(fixture_echo));
 }
@@ -68,7 +69,8 @@ TEST_CASE("the start-up check refuses an entry without a handler and a handler w
   CHECK_NOTHROW(action_dispatcher::builtin());
 }
 
-TEST_CASE("every built-in agent action has allowlisted endpoints; every key is an action or a job") {
+TEST_CASE(
+    "every built-in agent action has allowlisted endpoints; every key is an action or a job") {
   const auto& cat = catalogue::builtin();
   for (const auto* spec : cat.of_kind(message_kind::agent_action)) {
     CAPTURE(spec->name);

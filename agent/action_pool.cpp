@@ -1,8 +1,8 @@
 #include "agent/action_pool.hpp"
 
 #include "agent/action_dispatcher.hpp"
-#include "agent/agent_metrics.hpp"
 #include "agent/agent_inbox.hpp"
+#include "agent/agent_metrics.hpp"
 #include "agent/endpoint_allowlist.hpp"
 #include "common/log.hpp"
 #include "common/protocol/catalogue.hpp"
@@ -128,9 +128,9 @@ void action_pool::send_inventory(docker_client& docker, inbox_sender& inbox, boo
   allowlisted_transport gate(docker, std::string(job_inventory));
   auto inv = inventory_.read(gate);
   if (inv)
-    inbox.send(inbox_kind::inventory,
-               json{{"gen", gen}, {"after_action", after_action}, {"containers", to_json(*inv)}}
-                   .dump());
+    inbox.send(
+        inbox_kind::inventory,
+        json{{"gen", gen}, {"after_action", after_action}, {"containers", to_json(*inv)}}.dump());
   else if (!after_action)
     inbox.send(inbox_kind::inventory_failed, inv.err().message);
 }

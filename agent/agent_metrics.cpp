@@ -19,7 +19,9 @@ bool fixed_word(std::string_view s) {
 }
 
 bool plain_word(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)); });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c));
+  });
 }
 
 std::string_view action_label(std::string_view action) {
@@ -68,8 +70,9 @@ agent_metrics::agent_metrics()
                                             {"action", "code"})),
       request_seconds_(default_registry().histograms(
           "dockmesh_agent_request_seconds", "Time to carry out a request, by action", {"action"})),
-      dockerd_up_(
-          default_registry().gauges("dockmesh_agent_dockerd_up", "1 while dockerd answers").with({})),
+      dockerd_up_(default_registry()
+                      .gauges("dockmesh_agent_dockerd_up", "1 while dockerd answers")
+                      .with({})),
       stream_up_(default_registry()
                      .gauges("dockmesh_agent_event_stream_up",
                              "1 while the Docker events stream is being followed")
@@ -82,8 +85,8 @@ agent_metrics::agent_metrics()
                   .counters("dockmesh_agent_events_total", "Docker events published on the bus")
                   .with({})) {}
 
-void agent_metrics::docker_call(http_method method, std::string_view path,
-                                std::string_view outcome, double seconds) {
+void agent_metrics::docker_call(http_method method, std::string_view path, std::string_view outcome,
+                                double seconds) {
   auto endpoint = docker_endpoint_label(path);
   docker_calls_.with({to_string(method), endpoint, outcome}).inc();
   docker_seconds_.with({to_string(method), endpoint}).observe(seconds);
@@ -99,13 +102,17 @@ void agent_metrics::request_refused(std::string_view action, int code) {
   requests_.with({action_label(action), std::to_string(code)}).inc();
 }
 
-void agent_metrics::dockerd_up(bool up) { dockerd_up_.set(up ? 1 : 0); }
+void agent_metrics::dockerd_up(bool up) {
+  dockerd_up_.set(up ? 1 : 0);
+}
 
 void agent_metrics::event_stream_up(bool up) {
   stream_up_.set(up ? 1 : 0);
   if (up) stream_starts_.inc();
 }
 
-void agent_metrics::event_received() { events_.inc(); }
+void agent_metrics::event_received() {
+  events_.inc();
+}
 
 }  // namespace dockmesh::agent

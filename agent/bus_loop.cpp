@@ -7,10 +7,10 @@
 #include "agent/docker_grammar.hpp"
 #include "agent/event_follower.hpp"
 #include "common/log.hpp"
-#include "common/topic.hpp"
 #include "common/protocol/catalogue.hpp"
 #include "common/protocol/names.hpp"
 #include "common/stream_args.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::agent {
 namespace {
@@ -146,9 +146,9 @@ void bus_loop::on_request(common::bus_message& m) {
     cache_.abandon(req.id);
     agent_metrics::get().request_refused(req.action, 409);
     envelope r = common::make_reply(req, options_.self.fqdn, 409, nullptr);
-    r.err = common::error{common::errc::conflict, "stale scheduler epoch " +
-                                                      std::to_string(req.epoch) + " < " +
-                                                      std::to_string(highest_epoch_)};
+    r.err =
+        common::error{common::errc::conflict, "stale scheduler epoch " + std::to_string(req.epoch) +
+                                                  " < " + std::to_string(highest_epoch_)};
     return publish_reply(req.reply_to, r);
   }
   if (req.epoch > highest_epoch_) highest_epoch_ = req.epoch;
@@ -219,9 +219,9 @@ bool bus_loop::start_stream(const common::bus_message& m) {
   if (streams_.open(m.env, m.sender, clock::now())) return true;
   cache_.abandon(m.env.id);
   envelope r = common::make_reply(m.env, options_.self.fqdn, 503, nullptr);
-  r.err = common::error{common::errc::unavailable,
-                        "the agent has too many open streams (" +
-                            std::to_string(streams_.size()) + "); close one and retry"};
+  r.err = common::error{common::errc::unavailable, "the agent has too many open streams (" +
+                                                       std::to_string(streams_.size()) +
+                                                       "); close one and retry"};
   publish_reply(m.env.reply_to, r);
   return false;
 }
@@ -254,7 +254,8 @@ void bus_loop::on_event(const std::string& payload) {
   if (auto r = bus_.publish(evt_topic_, *e); !r) {
     DM_LOG(debug) << "event: " << r.err().message;
   }
-  if (e->action == common::protocol::names::docker_event && changes_inventory(e->body)) defer_inventory(clock::now());
+  if (e->action == common::protocol::names::docker_event && changes_inventory(e->body))
+    defer_inventory(clock::now());
 }
 
 void bus_loop::defer_inventory(clock::time_point now) {
@@ -397,8 +398,8 @@ void bus_loop::run() {
     while (auto m = read_inbox(inbox_))
       if (!on_inbox(*m)) {
         announce(common::protocol::names::unregister, {{"fqdn", options_.self.fqdn},
-                                {"incarnation", state_.incarnation},
-                                {"sequence", ++state_.sequence}});
+                                                       {"incarnation", state_.incarnation},
+                                                       {"sequence", ++state_.sequence}});
         DM_LOG(info) << "unregistered " << options_.self.fqdn;
         return;
       }

@@ -58,13 +58,13 @@ class bus_loop {
   std::string evt_topic_;
   announcement_state state_;
   request_cache cache_;
-  std::int64_t highest_epoch_ = 0;  // highest scheduler epoch seen (fencing)
+  std::int64_t highest_epoch_ = 0;                         // highest scheduler epoch seen (fencing)
   std::unordered_map<std::string, std::string> reply_to_;  // running request id -> reply topic
   bool inventory_pending_ = false, inventory_dirty_ = false, facts_pending_ = false;
   std::uint64_t inventory_gen_ = 0;  // newest inventory read applied (action_pool's order)
-  bool trim_due_ = false;      // work was done since the last malloc_trim
-  bool have_facts_ = false;    // /info was read at least once
-  bool docker_known_ = false;  // the events follower has said whether dockerd is up
+  bool trim_due_ = false;            // work was done since the last malloc_trim
+  bool have_facts_ = false;          // /info was read at least once
+  bool docker_known_ = false;        // the events follower has said whether dockerd is up
   std::string published_digest_;
   clock::time_point next_heartbeat_, next_refresh_;
   // Container events are coalesced before the inventory is re-read: a burst (a create is two

@@ -18,8 +18,9 @@ common::result<void> check_network_container(action_context& ctx, const std::str
   auto c = get_json(ctx.docker, "/containers/" + escape_component(ref) + "/json");
   // Missing and another user's read the same, so the refusal tells nothing about other tenants.
   if (!c || !visible_to(ctx.request, field_of(field_of(*c, "Config"), "Labels")))
-    return refusal("network_mode", "no container '" + excerpt(ref) + "' of yours to share a "
-                                   "network namespace with");
+    return refusal("network_mode", "no container '" + excerpt(ref) +
+                                       "' of yours to share a "
+                                       "network namespace with");
   return {};
 }
 

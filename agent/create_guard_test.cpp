@@ -6,8 +6,8 @@
 #include "agent/recorded_docker.hpp"
 
 using namespace dockmesh::agent;
-using testing::recorded_docker;
 using nlohmann::json;
+using testing::recorded_docker;
 using m = http_method;
 
 namespace {
@@ -26,9 +26,11 @@ action_reply create_as(recorded_docker& docker, const std::string& user, const s
 
 TEST_CASE("a named volume that does not exist is created labelled with the caller's id") {
   recorded_docker docker;
-  docker.rules.insert(docker.rules.begin(),
-                      {{m::get, "/volumes/data", 404, "no such volume", dockmesh::common::errc::not_found},
-                       {m::post, "/volumes/create", 201, R"({"Name":"data","Labels":{"dockmesh.owner":"alice"}})"}});
+  docker.rules.insert(
+      docker.rules.begin(),
+      {{m::get, "/volumes/data", 404, "no such volume", dockmesh::common::errc::not_found},
+       {m::post, "/volumes/create", 201,
+        R"({"Name":"data","Labels":{"dockmesh.owner":"alice"}})"}});
   auto r = create_as(docker, "alice", "user", {{"binds", {"data:/d"}}});
   REQUIRE_MESSAGE(r.code == 201, (r.err ? r.err->message : ""));
   bool made = false;
@@ -42,8 +44,9 @@ TEST_CASE("a named volume that does not exist is created labelled with the calle
 
 TEST_CASE("another user's volume, or a race lost to them, is refused naming the bind") {
   recorded_docker docker;
-  docker.rules.insert(docker.rules.begin(),
-                      {m::get, "/volumes/theirs", 200, R"({"Name":"theirs","Labels":{"dockmesh.owner":"bob"}})"});
+  docker.rules.insert(
+      docker.rules.begin(),
+      {m::get, "/volumes/theirs", 200, R"({"Name":"theirs","Labels":{"dockmesh.owner":"bob"}})"});
   auto r = create_as(docker, "alice", "user", {{"binds", {"/x:/x:ro", "theirs:/d"}}});
   CHECK(r.code == 403);  // the host path first
   CHECK(r.err->message.find("field 'binds[0]'") == 0);
@@ -51,9 +54,10 @@ TEST_CASE("another user's volume, or a race lost to them, is refused naming the 
   CHECK(r.code == 403);
   CHECK(r.err->message.find("field 'binds[0]': volume 'theirs' belongs to another user") == 0);
   recorded_docker race;
-  race.rules.insert(race.rules.begin(),
-                    {{m::get, "/volumes/vv", 404, "no such volume", dockmesh::common::errc::not_found},
-                     {m::post, "/volumes/create", 201, R"({"Name":"vv","Labels":{"dockmesh.owner":"bob"}})"}});
+  race.rules.insert(
+      race.rules.begin(),
+      {{m::get, "/volumes/vv", 404, "no such volume", dockmesh::common::errc::not_found},
+       {m::post, "/volumes/create", 201, R"({"Name":"vv","Labels":{"dockmesh.owner":"bob"}})"}});
   CHECK(create_as(race, "alice", "user", {{"binds", {"vv:/d"}}}).code == 403);
   for (const auto& q : race.requests) CHECK(q.path.rfind("/containers/create", 0) != 0);
   // Admins bind what they like; Docker makes the volume.

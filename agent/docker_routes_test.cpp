@@ -75,7 +75,8 @@ TEST_CASE("every Docker API v1.41 route is allowed for a named action or explici
     bool listed = denied.count(r) > 0;
     INFO(r.first << " " << r.second);
     CHECK_MESSAGE(!(actions.empty() && !listed), "neither allowed nor denied");
-    CHECK_MESSAGE(!(!actions.empty() && listed), "denied, yet action " << actions[0] << " reaches it");
+    CHECK_MESSAGE(!(!actions.empty() && listed),
+                  "denied, yet action " << actions[0] << " reaches it");
     if (!actions.empty()) ++allowed;
   }
   for (const auto& d : denied) {

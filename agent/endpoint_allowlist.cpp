@@ -18,10 +18,12 @@ constexpr std::array host_info{docker_endpoint{m::get, "/info"},
 constexpr std::array disk_usage{docker_endpoint{m::get, "/system/df"}};
 constexpr std::array list_containers{docker_endpoint{m::get, "/containers/json"}};
 constexpr std::array inspect_container{owner_check};
-constexpr std::array create_container{
-    docker_endpoint{m::get, "/containers/json"}, docker_endpoint{m::post, "/containers/create"},
-    docker_endpoint{m::post, "/containers/{}/start"}, owner_check,
-    docker_endpoint{m::get, "/volumes/{}"}, docker_endpoint{m::post, "/volumes/create"}};
+constexpr std::array create_container{docker_endpoint{m::get, "/containers/json"},
+                                      docker_endpoint{m::post, "/containers/create"},
+                                      docker_endpoint{m::post, "/containers/{}/start"},
+                                      owner_check,
+                                      docker_endpoint{m::get, "/volumes/{}"},
+                                      docker_endpoint{m::post, "/volumes/create"}};
 constexpr std::array start_container{owner_check, docker_endpoint{m::post, "/containers/{}/start"}};
 constexpr std::array stop_container{owner_check, docker_endpoint{m::post, "/containers/{}/stop"}};
 constexpr std::array restart_container{owner_check,
@@ -32,10 +34,10 @@ constexpr std::array container_logs{owner_check, docker_endpoint{m::get, "/conta
 constexpr std::array container_stats{owner_check, docker_endpoint{m::get, "/containers/{}/stats"}};
 constexpr std::array follow_logs{owner_check, docker_endpoint{m::get, "/containers/{}/logs"}};
 constexpr std::array follow_stats{owner_check, docker_endpoint{m::get, "/containers/{}/stats"}};
-constexpr std::array exec_start{
-    owner_check, docker_endpoint{m::post, "/containers/{}/exec"},
-    docker_endpoint{m::post, "/exec/{}/start"}, docker_endpoint{m::post, "/exec/{}/resize"},
-    docker_endpoint{m::get, "/exec/{}/json"}};
+constexpr std::array exec_start{owner_check, docker_endpoint{m::post, "/containers/{}/exec"},
+                                docker_endpoint{m::post, "/exec/{}/start"},
+                                docker_endpoint{m::post, "/exec/{}/resize"},
+                                docker_endpoint{m::get, "/exec/{}/json"}};
 constexpr std::array list_images{docker_endpoint{m::get, "/images/json"}};
 constexpr std::array inspect_image{docker_endpoint{m::get, "/images/{}/json"}};
 constexpr std::array pull_image{docker_endpoint{m::post, "/images/create"},

@@ -45,7 +45,9 @@ TEST_CASE("each action reaches only its own endpoints") {
   CHECK(endpoints_for("exec").empty());
 }
 
-TEST_CASE("no action may reach exec (but exec-start), build, swarm, plugins, secrets, archives or updates") {
+TEST_CASE(
+    "no action may reach exec (but exec-start), build, swarm, plugins, secrets, archives or "
+    "updates") {
   using m = http_method;
   const std::pair<m, const char*> forbidden[] = {{m::post, "/containers/x/exec"},
                                                  {m::post, "/exec/x/start"},

@@ -10,7 +10,8 @@ enrollment enroll(zmq::context_t& ctx, const common::bus_client_options& bus,
                   const std::string& fqdn, const std::string& token,
                   std::chrono::milliseconds timeout) {
   common::control_client control(ctx, bus);
-  auto reply = control.call(std::string(common::protocol::names::enroll), {{"fqdn", fqdn}, {"token", token}}, timeout);
+  auto reply = control.call(std::string(common::protocol::names::enroll),
+                            {{"fqdn", fqdn}, {"token", token}}, timeout);
   if (!reply) {
     DM_LOG(warn) << "enrollment of " << fqdn << " not answered: " << reply.err().message
                  << "; connecting anyway (works if the key is already accepted)";

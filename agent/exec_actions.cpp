@@ -95,18 +95,21 @@ action_reply handle_exec_start(action_context& ctx) {
   std::string id = str_of(*c, "Id", a->id);
   if (!bool_of(field_of(*c, "State"), "Running"))
     return error_reply({errc::conflict, "container " + a->id + " is not running"});
-  json spec = {{"AttachStdin", true}, {"AttachStdout", true}, {"AttachStderr", true},
-               {"Tty", a->tty},       {"Cmd", a->cmd}};
+  json spec = {{"AttachStdin", true},
+               {"AttachStdout", true},
+               {"AttachStderr", true},
+               {"Tty", a->tty},
+               {"Cmd", a->cmd}};
   auto created = post_json(ctx.docker, "/containers/" + escape_component(id) + "/exec", spec);
   if (!created) return error_reply(created.err());
   std::string exec_id = str_of(*created, "Id");
   std::string start_path = "/exec/" + exec_id + "/start";
   // The hijacked start does not go through the transport: check it against the same table.
-  if (!is_exec_id(exec_id) || !endpoint_allowed(common::protocol::names::exec_start,
-                                                http_method::post, start_path))
+  if (!is_exec_id(exec_id) ||
+      !endpoint_allowed(common::protocol::names::exec_start, http_method::post, start_path))
     return error_reply({errc::internal, "dockerd answered the exec create with no usable id"});
-  auto sock = exec_socket::start(ctx.stream->docker_socket(), ctx.stream->api_version(), exec_id,
-                                 a->tty);
+  auto sock =
+      exec_socket::start(ctx.stream->docker_socket(), ctx.stream->api_version(), exec_id, a->tty);
   if (!sock) return error_reply(sock.err());
   if (!ctx.stream->open({{"id", id}, {"exec", exec_id}, {"tty", a->tty}}))
     return ok_reply(json::object());

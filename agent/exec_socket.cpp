@@ -26,7 +26,8 @@ common::result<int> connect_unix(const std::string& path) {
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     int e = errno;
     ::close(fd);
-    return make_error(errc::unavailable, "cannot reach dockerd at " + path + ": " + std::strerror(e));
+    return make_error(errc::unavailable,
+                      "cannot reach dockerd at " + path + ": " + std::strerror(e));
   }
   return fd;
 }

@@ -1,10 +1,10 @@
 // list-images, inspect-image, pull-image, remove-image. Images are shared by every user of a host:
 // anyone may list, inspect and pull; removing one is for admins.
 #include "agent/action_handlers.hpp"
+#include "agent/create_guard.hpp"
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/docker_json.hpp"
-#include "agent/create_guard.hpp"
 #include "agent/pull_progress.hpp"
 #include "common/action_args.hpp"
 

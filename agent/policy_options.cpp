@@ -9,9 +9,9 @@ namespace po = boost::program_options;
 void add_policy_options(po::options_description& options) {
   options.add_options()("policy-bind-prefix", po::value<std::vector<std::string>>()->composing(),
                         "host directory under which non-admins may bind host paths (repeatable; "
-                        "default: none)")(
-      "policy-ports", po::value<std::string>()->default_value("1024-65535"),
-      "published host ports non-admins may use, MIN-MAX")(
+                        "default: none)")("policy-ports",
+                                          po::value<std::string>()->default_value("1024-65535"),
+                                          "published host ports non-admins may use, MIN-MAX")(
       "policy-registry", po::value<std::vector<std::string>>()->composing(),
       "registry (host[:port]) non-admins may pull from (repeatable; default: none)")(
       "policy-host-network", po::bool_switch(), "let non-admins use network_mode \"host\"")(

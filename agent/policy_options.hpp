@@ -1,6 +1,6 @@
-// policy_options: the agent's --policy-* options and --allow-exec (also settable in its config file), from which
-// the host's create policy (common/create_policy) is built at start. A bad value is a start-up
-// error: the agent prints one line and exits. Start-up only, main thread.
+// policy_options: the agent's --policy-* options and --allow-exec (also settable in its config
+// file), from which the host's create policy (common/create_policy) is built at start. A bad value
+// is a start-up error: the agent prints one line and exits. Start-up only, main thread.
 #pragma once
 
 #include <boost/program_options.hpp>

@@ -87,7 +87,8 @@ void stream_channel::finish(const action_reply& result) {
     std::string reason = gate_->cancelled() ? gate_->reason() : "eof";
     if (result.code >= 400) reason = "error";
     e.body = result.body.is_object() ? result.body : json::object();
-    e.body.update(json{{"stream", request_.id}, {"seq", ++seq_}, {"code", result.code}, {"reason", reason}});
+    e.body.update(
+        json{{"stream", request_.id}, {"seq", ++seq_}, {"code", result.code}, {"reason", reason}});
     if (result.err) e.body["message"] = result.err->message;
     deliver(inbox_kind::stream_frame, common::encode(e));
   }

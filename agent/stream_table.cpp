@@ -45,8 +45,8 @@ void stream_table::run(common::envelope request, std::shared_ptr<stream_gate> ga
   docker.cancel = gate->cancel_flag();
   inbox_sender inbox(ctx_, options_.inbox_endpoint);
   stream_channel channel(request, options_.self.fqdn, gate, inbox);
-  action_request req{request.id, request.action, request.user, request.role, request.body,
-                     request.attempt};
+  action_request req{request.id,   request.action, request.user,
+                     request.role, request.body,   request.attempt};
   action_reply r;
   try {
     docker_client client(docker);

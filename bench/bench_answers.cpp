@@ -41,7 +41,8 @@ void visibility(mesh_client& mesh, const std::string& fqdn, int count) {
   int first_query = 0;
   std::string error;
   for (int i = 0; i < count && error.empty(); ++i) {
-    json body = {{"image", "local/busybox:latest"}, {"cmd", {"sleep", "60"}}, {"network_mode", "none"}};
+    json body = {
+        {"image", "local/busybox:latest"}, {"cmd", {"sleep", "60"}}, {"network_mode", "none"}};
     auto r = mesh.to_host(fqdn, "create-container", body, milliseconds(60000));
     auto acked = steady::now();
     if (!r || r->code != 201) {
@@ -67,15 +68,17 @@ void visibility(mesh_client& mesh, const std::string& fqdn, int count) {
     }
   }
   for (const auto& id : ids)
-    (void)mesh.to_host(fqdn, "remove-container", {{"id", id}, {"force", true}}, milliseconds(30000));
+    (void)mesh.to_host(fqdn, "remove-container", {{"id", id}, {"force", true}},
+                       milliseconds(30000));
   auto lag = summarize(lag_ms), q = summarize(query_ms);
   std::string note = std::to_string(first_query) + " of " + std::to_string(lag.n) +
                      " listed by the first query after the acknowledgement; that query p50 " +
                      with_unit(q.p50, 2, "ms") + "; lag p50 " + with_unit(lag.p50, 2, "ms");
   if (!error.empty()) note += "; " + error;
-  print_figure({"create acknowledged -> listed in containers (max over " + std::to_string(count) + ")",
-                with_unit(lag.max, 2, "ms"), "-", "-", "0 ms (first query lists it)",
-                error.empty() ? pass_fail(first_query == static_cast<int>(lag.n)) : "ERROR", note});
+  print_figure(
+      {"create acknowledged -> listed in containers (max over " + std::to_string(count) + ")",
+       with_unit(lag.max, 2, "ms"), "-", "-", "0 ms (first query lists it)",
+       error.empty() ? pass_fail(first_query == static_cast<int>(lag.n)) : "ERROR", note});
 }
 
 std::string host_status(mesh_client& mesh, const std::string& fqdn) {
@@ -100,8 +103,10 @@ void refusals(mesh_client& mesh, const std::string& fqdn, pid_t agent, int count
     auto t0 = steady::now();
     auto r = mesh.to_host(fqdn, "ping", json::object(), milliseconds(10000));
     double ms = ms_between(t0, steady::now());
-    if (r && r->code == 503) down_ms.push_back(ms);
-    else error = r ? "answered " + std::to_string(r->code) : r.err().message;
+    if (r && r->code == 503)
+      down_ms.push_back(ms);
+    else
+      error = r ? "answered " + std::to_string(r->code) : r.err().message;
   }
   ::kill(agent, SIGCONT);
   auto d = summarize(down_ms), u = summarize(unknown_ms);
@@ -118,7 +123,8 @@ void refusals(mesh_client& mesh, const std::string& fqdn, pid_t agent, int count
 
 int run(const po::variables_map& vm) {
   zmq::context_t ctx(1);
-  mesh_client mesh(ctx, mesh_options_from(vm, "bench-answers-" + common::new_message_id().substr(0, 8)));
+  mesh_client mesh(ctx,
+                   mesh_options_from(vm, "bench-answers-" + common::new_message_id().substr(0, 8)));
   std::string fqdn = vm["fqdn"].as<std::string>();
   visibility(mesh, fqdn, vm["count"].as<int>());
   if (vm.count("agent-pid")) refusals(mesh, fqdn, vm["agent-pid"].as<int>(), vm["count"].as<int>());

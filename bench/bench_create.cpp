@@ -35,10 +35,12 @@ struct create_run {
 
 bool create_direct(http_client& docker, const std::string& image, const std::string& name,
                    create_run& run) {
-  json body = {{"Image", image}, {"Cmd", {"sleep", "60"}}, {"HostConfig", {{"NetworkMode", "none"}}}};
+  json body = {
+      {"Image", image}, {"Cmd", {"sleep", "60"}}, {"HostConfig", {{"NetworkMode", "none"}}}};
   auto c = docker.call("POST", "/containers/create?name=" + name, body.dump());
   if (!c || c->status != 201) {
-    run.last_error = c ? "create HTTP " + std::to_string(c->status) + " " + c->body : c.err().message;
+    run.last_error =
+        c ? "create HTTP " + std::to_string(c->status) + " " + c->body : c.err().message;
     return false;
   }
   std::string id = json::parse(c->body).value("Id", "");
@@ -53,9 +55,11 @@ bool create_direct(http_client& docker, const std::string& image, const std::str
 
 bool create_mesh(mesh_client& mesh, const std::string& fqdn, const std::string& image,
                  const std::string& name, create_run& run) {
-  json body = {{"image", image}, {"name", name}, {"cmd", {"sleep", "60"}}, {"network_mode", "none"}};
+  json body = {
+      {"image", image}, {"name", name}, {"cmd", {"sleep", "60"}}, {"network_mode", "none"}};
   auto r = mesh.to_host(fqdn, std::string(dm_names::create_container), body, milliseconds(60000));
-  if (r && r->body.is_object() && r->body.contains("id")) run.ids.push_back(r->body.value("id", ""));
+  if (r && r->body.is_object() && r->body.contains("id"))
+    run.ids.push_back(r->body.value("id", ""));
   if (!r || r->code != 201) {
     run.last_error = r ? "code " + std::to_string(r->code) + " " + (r->err ? r->err->message : "")
                        : r.err().message;
@@ -71,7 +75,9 @@ void clean_up(http_client& docker, const create_run& run, const std::string& pre
   std::string q = "/containers/json?all=1&filters=" + filters.dump();
   std::string enc;
   for (char ch : q) {  // the filter goes into the query: escape what a URL cannot hold
-    if (std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("/?=&-_.").find(ch) != std::string_view::npos) enc += ch;
+    if (std::isalnum(static_cast<unsigned char>(ch)) ||
+        std::string_view("/?=&-_.").find(ch) != std::string_view::npos)
+      enc += ch;
     else {
       char buf[4];
       std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(ch));
@@ -87,21 +93,23 @@ void clean_up(http_client& docker, const create_run& run, const std::string& pre
 void report(const create_run& run, int count) {
   auto d = summarize(run.direct_ms), m = summarize(run.mesh_ms);
   double dt = d.mean * static_cast<double>(d.n), mt = m.mean * static_cast<double>(m.n);
-  bool complete = static_cast<int>(d.n) == count && static_cast<int>(m.n) == count && run.errors == 0;
+  bool complete =
+      static_cast<int>(d.n) == count && static_cast<int>(m.n) == count && run.errors == 0;
   std::string note = "per container p50 mesh " + with_unit(m.p50, 1, "ms") + " vs direct " +
                      with_unit(d.p50, 1, "ms") + ", p99 " + with_unit(m.p99, 1, "ms") + " vs " +
                      with_unit(d.p99, 1, "ms") + "; alternating, 300 ms untimed pause before each";
   if (run.errors) note += "; " + std::to_string(run.errors) + " errors: " + run.last_error;
-  print_figure({"create+start x" + std::to_string(count) + ": mesh vs direct", with_unit(mt / 1000, 2, "s"),
-                with_unit(dt / 1000, 2, "s"), ratio_text(mt, dt), "<= 1.03x",
-                complete ? pass_fail(dt > 0 && mt / dt <= 1.03) : "ERROR", note});
+  print_figure({"create+start x" + std::to_string(count) + ": mesh vs direct",
+                with_unit(mt / 1000, 2, "s"), with_unit(dt / 1000, 2, "s"), ratio_text(mt, dt),
+                "<= 1.03x", complete ? pass_fail(dt > 0 && mt / dt <= 1.03) : "ERROR", note});
 }
 
 int run(const po::variables_map& vm) {
   std::string fqdn = vm["fqdn"].as<std::string>(), image = vm["image"].as<std::string>();
   int count = vm["count"].as<int>();
   zmq::context_t ctx(1);
-  mesh_client mesh(ctx, mesh_options_from(vm, "bench-create-" + common::new_message_id().substr(0, 8)));
+  mesh_client mesh(ctx,
+                   mesh_options_from(vm, "bench-create-" + common::new_message_id().substr(0, 8)));
   http_client docker(vm["docker-socket"].as<std::string>(), "http://docker");
   std::string tag = common::new_message_id().substr(0, 6), prefix = "bench-create-" + tag;
   create_run run;
@@ -125,10 +133,13 @@ int run(const po::variables_map& vm) {
       bool direct = (k == 0) == (i % 2 == 0);
       std::string name = prefix + (direct ? "-d" : "-m") + std::to_string(i);
       auto t0 = steady::now();
-      bool ok = direct ? create_direct(docker, image, name, run) : create_mesh(mesh, fqdn, image, name, run);
+      bool ok = direct ? create_direct(docker, image, name, run)
+                       : create_mesh(mesh, fqdn, image, name, run);
       double ms = ms_between(t0, steady::now());
-      if (!ok) ++run.errors;
-      else (direct ? run.direct_ms : run.mesh_ms).push_back(ms);
+      if (!ok)
+        ++run.errors;
+      else
+        (direct ? run.direct_ms : run.mesh_ms).push_back(ms);
     }
   }
   clean_up(docker, run, prefix);
@@ -141,8 +152,8 @@ int run(const po::variables_map& vm) {
 int main(int argc, char** argv) {
   po::options_description opts("bench_create options");
   add_mesh_options(opts);
-  opts.add_options()("help", "this text")("fqdn", po::value<std::string>()->default_value("host1.mesh.test"),
-                                          "the agent's host")(
+  opts.add_options()("help", "this text")(
+      "fqdn", po::value<std::string>()->default_value("host1.mesh.test"), "the agent's host")(
       "docker-socket", po::value<std::string>()->required(), "that host's Docker socket")(
       "image", po::value<std::string>()->default_value("local/busybox:latest"), "image")(
       "count", po::value<int>()->default_value(30), "containers per way")(

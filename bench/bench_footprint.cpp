@@ -25,9 +25,12 @@ std::vector<std::string> make_containers(http_client& docker, const std::string&
                                          const std::string& prefix, int count) {
   std::vector<std::string> ids;
   for (int i = 0; i < count; ++i) {
-    json body = {{"Image", image}, {"Cmd", {"sleep", "3600"}}, {"HostConfig", {{"NetworkMode", "none"}}}};
-    auto c = docker.call("POST", "/containers/create?name=" + prefix + std::to_string(i), body.dump());
-    if (!c || c->status != 201) throw std::runtime_error("create failed: " + (c ? c->body : c.err().message));
+    json body = {
+        {"Image", image}, {"Cmd", {"sleep", "3600"}}, {"HostConfig", {{"NetworkMode", "none"}}}};
+    auto c =
+        docker.call("POST", "/containers/create?name=" + prefix + std::to_string(i), body.dump());
+    if (!c || c->status != 201)
+      throw std::runtime_error("create failed: " + (c ? c->body : c.err().message));
     ids.push_back(json::parse(c->body).value("Id", ""));
     auto s = docker.call("POST", "/containers/" + ids.back() + "/start");
     if (!s || s->status != 204) throw std::runtime_error("start failed");
@@ -62,19 +65,23 @@ int run(const po::variables_map& vm) {
   int count = vm["containers"].as<int>();
   double seconds = vm["seconds"].as<double>();
   zmq::context_t ctx(1);
-  mesh_client mesh(ctx, mesh_options_from(vm, "bench-idle-" + common::new_message_id().substr(0, 8)));
+  mesh_client mesh(ctx,
+                   mesh_options_from(vm, "bench-idle-" + common::new_message_id().substr(0, 8)));
   http_client docker(vm["docker-socket"].as<std::string>(), "http://docker");
   std::vector<watched> procs;
   for (const char* n : {"agent", "broker", "bridge"})
-    if (vm.count(std::string(n) + "-pid")) procs.push_back({n, vm[std::string(n) + "-pid"].as<pid_t>(), {}, {}, 0});
+    if (vm.count(std::string(n) + "-pid"))
+      procs.push_back({n, vm[std::string(n) + "-pid"].as<pid_t>(), {}, {}, 0});
   std::string prefix = "bench-idle-" + common::new_message_id().substr(0, 6) + "-";
   std::vector<std::string> ids;
   int rc = 0;
   try {
     ids = make_containers(docker, vm["image"].as<std::string>(), prefix, count);
     if (!wait_listed(mesh, fqdn, prefix, count))
-      throw std::runtime_error("the directory did not list the " + std::to_string(count) + " containers within 60 s");
-    std::cout << count << " containers running and listed; sampling for " << seconds << " s" << std::endl;
+      throw std::runtime_error("the directory did not list the " + std::to_string(count) +
+                               " containers within 60 s");
+    std::cout << count << " containers running and listed; sampling for " << seconds << " s"
+              << std::endl;
     for (auto& p : procs) p.first = read_proc_usage(p.pid);
     auto t0 = steady::now();
     while (ms_between(t0, steady::now()) < seconds * 1000) {
@@ -89,12 +96,18 @@ int run(const po::variables_map& vm) {
       bool agent = p.name == "agent";
       std::string note = "window " + fixed(window, 0) + " s, " + std::to_string(count) +
                          " containers; threads " + std::to_string(p.last.threads);
-      print_figure({"idle: " + p.name + " RSS (max)", with_unit(p.rss_max_kb / 1024.0, 1, "MB"), "-", "-",
-                    agent ? "<= 20 MB" : "-",
-                    !ok ? "ERROR" : agent ? pass_fail(p.rss_max_kb <= 20 * 1024) : "info", note});
-      print_figure({"idle: " + p.name + " CPU", with_unit(pct, 3, "%"), "-", "-", agent ? "<= 0.5%" : "-",
-                    !ok ? "ERROR" : agent ? pass_fail(pct <= 0.5) : "info",
-                    "of one core; " + fixed(p.last.cpu_seconds - p.first.cpu_seconds, 2) + " CPU s"});
+      print_figure({"idle: " + p.name + " RSS (max)", with_unit(p.rss_max_kb / 1024.0, 1, "MB"),
+                    "-", "-", agent ? "<= 20 MB" : "-",
+                    !ok     ? "ERROR"
+                    : agent ? pass_fail(p.rss_max_kb <= 20 * 1024)
+                            : "info",
+                    note});
+      print_figure(
+          {"idle: " + p.name + " CPU", with_unit(pct, 3, "%"), "-", "-", agent ? "<= 0.5%" : "-",
+           !ok     ? "ERROR"
+           : agent ? pass_fail(pct <= 0.5)
+                   : "info",
+           "of one core; " + fixed(p.last.cpu_seconds - p.first.cpu_seconds, 2) + " CPU s"});
     }
   } catch (const std::exception& e) {
     std::cerr << "bench_footprint: " << e.what() << "\n";
@@ -110,8 +123,8 @@ int run(const po::variables_map& vm) {
 int main(int argc, char** argv) {
   po::options_description opts("bench_footprint options");
   add_mesh_options(opts);
-  opts.add_options()("help", "this text")("fqdn", po::value<std::string>()->default_value("host1.mesh.test"),
-                                          "the agent's host")(
+  opts.add_options()("help", "this text")(
+      "fqdn", po::value<std::string>()->default_value("host1.mesh.test"), "the agent's host")(
       "docker-socket", po::value<std::string>()->required(), "that host's Docker socket")(
       "image", po::value<std::string>()->default_value("local/busybox:latest"), "image")(
       "containers", po::value<int>()->default_value(20), "running containers during the window")(

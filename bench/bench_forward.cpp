@@ -165,7 +165,9 @@ std::string self_exe() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-std::string ep(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
+std::string ep(int port) {
+  return "tcp://127.0.0.1:" + std::to_string(port);
+}
 
 // Until the broker answers a control call (its sockets are bound and ZAP is serving).
 bool wait_broker(const common::bus_client_options& admin) {
@@ -173,7 +175,8 @@ bool wait_broker(const common::bus_client_options& admin) {
   common::control_client control(ctx, admin);
   auto deadline = steady::now() + std::chrono::seconds(30);
   while (steady::now() < deadline)
-    if (auto r = control.call("hosts", nlohmann::json::object(), milliseconds(1000)); r) return true;
+    if (auto r = control.call("hosts", nlohmann::json::object(), milliseconds(1000)); r)
+      return true;
   return false;
 }
 
@@ -208,7 +211,8 @@ struct variant_stats {
            std::to_string(s - g) + ")";
   }
   bool all_ok() const {
-    return !rounds.empty() && std::all_of(rounds.begin(), rounds.end(), [](auto& r) { return r.ok; });
+    return !rounds.empty() &&
+           std::all_of(rounds.begin(), rounds.end(), [](auto& r) { return r.ok; });
   }
 };
 
@@ -217,7 +221,8 @@ struct variant_stats {
 double paired_ratio(const variant_stats& value, const variant_stats& baseline) {
   std::vector<double> r;
   for (std::size_t i = 0; i < value.rounds.size() && i < baseline.rounds.size(); ++i)
-    if (baseline.rounds[i].rate() > 0) r.push_back(value.rounds[i].rate() / baseline.rounds[i].rate());
+    if (baseline.rounds[i].rate() > 0)
+      r.push_back(value.rounds[i].rate() / baseline.rounds[i].rate());
   return summarize(r).p50;
 }
 
@@ -233,10 +238,11 @@ void report(const std::map<std::string, variant_stats>& v) {
                 fixed(paired_ratio(curve, plain), 3) + "x", "-", "info",
                 "cost of CURVE alone; best " + rate(curve.best()) + "; " + curve.losses()});
   double r = paired_ratio(broker, curve);
-  print_figure({"forward: broker CURVE vs zmq_proxy CURVE", rate(broker.median()), rate(curve.median()),
-                fixed(r, 3) + "x", ">= 0.9x", ok ? pass_fail(r >= 0.9) : "ERROR",
-                "medians; ratio = median of per-round ratios; best " + rate(broker.best()) + " vs " +
-                    rate(curve.best()) + "; " + broker.losses()});
+  print_figure({"forward: broker CURVE vs zmq_proxy CURVE", rate(broker.median()),
+                rate(curve.median()), fixed(r, 3) + "x", ">= 0.9x",
+                ok ? pass_fail(r >= 0.9) : "ERROR",
+                "medians; ratio = median of per-round ratios; best " + rate(broker.best()) +
+                    " vs " + rate(curve.best()) + "; " + broker.losses()});
   // CPU time the hub spends per message hardly depends on what else runs on the machine, unlike
   // throughput: capacity on a free core is 1 / (CPU per message).
   double cb = broker.median_cpu_us(), cc = curve.median_cpu_us();
@@ -244,10 +250,11 @@ void report(const std::map<std::string, variant_stats>& v) {
                 with_unit(cc, 2, "us"), cb > 0 ? fixed(cc / cb, 3) + "x" : "-", ">= 0.9x",
                 ok && cb > 0 ? pass_fail(cc / cb >= 0.9) : "ERROR",
                 "ratio = proxy CPU / broker CPU per message (capacity ratio); medians over rounds; "
-                "plain proxy " + with_unit(plain.median_cpu_us(), 2, "us")});
+                "plain proxy " +
+                    with_unit(plain.median_cpu_us(), 2, "us")});
   double rp = paired_ratio(broker, plain);
-  print_figure({"forward: broker CURVE vs zmq_proxy plain", rate(broker.median()), rate(plain.median()),
-                fixed(rp, 3) + "x", "-", ok ? "info" : "ERROR",
+  print_figure({"forward: broker CURVE vs zmq_proxy plain", rate(broker.median()),
+                rate(plain.median()), fixed(rp, 3) + "x", "-", ok ? "info" : "ERROR",
                 "not like for like, so no target: the broker has no plaintext mode (CURVE on every "
                 "bus socket), this is what mandatory CURVE+ACL costs against an "
                 "unencrypted proxy; the >= 0.9x target is checked CURVE vs CURVE above"});
@@ -276,14 +283,17 @@ int run(const po::variables_map& vm) {
                                             "\nadmin bench-sub " + keys.sub.public_key + "\n");
   int base = free_port_block(9, vm["base-port"].as<int>());
   std::string me = self_exe(), log = work + "/hubs.log";
-  child_process plain({me, "--serve-proxy", "plain", "--xsub", ep(base), "--xpub", ep(base + 1)}, log);
-  child_process curve({me, "--serve-proxy", "curve", "--xsub", ep(base + 3), "--xpub",
-                       ep(base + 4), "--secret", server.secret_key}, log);
-  child_process broker({vm["broker-bin"].as<std::string>(), "--data-dir", work + "/broker",
-                        "--server-key", work + "/server.key", "--authorized-keys",
-                        work + "/authorized_keys", "--xsub-endpoint", ep(base + 6),
-                        "--xpub-endpoint", ep(base + 7), "--router-endpoint", ep(base + 8),
-                        "--log-level", "warn"}, work + "/broker.log");
+  child_process plain({me, "--serve-proxy", "plain", "--xsub", ep(base), "--xpub", ep(base + 1)},
+                      log);
+  child_process curve({me, "--serve-proxy", "curve", "--xsub", ep(base + 3), "--xpub", ep(base + 4),
+                       "--secret", server.secret_key},
+                      log);
+  child_process broker(
+      {vm["broker-bin"].as<std::string>(), "--data-dir", work + "/broker", "--server-key",
+       work + "/server.key", "--authorized-keys", work + "/authorized_keys", "--xsub-endpoint",
+       ep(base + 6), "--xpub-endpoint", ep(base + 7), "--router-endpoint", ep(base + 8),
+       "--log-level", "warn"},
+      work + "/broker.log");
   common::bus_client_options admin;
   admin.brokers.push_back({"127.0.0.1", base + 6});
   admin.keys = keys.sub;

@@ -37,11 +37,12 @@ struct way {
 };
 
 std::string bridge_login(http_client& http, const std::string& password) {
-  auto r = http.call("POST", "/api/v1/login",
-                     json{{"username", "admin"}, {"password", password}}.dump(), milliseconds(10000));
+  auto r =
+      http.call("POST", "/api/v1/login", json{{"username", "admin"}, {"password", password}}.dump(),
+                milliseconds(10000));
   if (!r || r->status != 200)
-    throw std::runtime_error("bridge login failed: " + (r ? std::to_string(r->status) + " " + r->body
-                                                            : r.err().message));
+    throw std::runtime_error("bridge login failed: " +
+                             (r ? std::to_string(r->status) + " " + r->body : r.err().message));
   return json::parse(r->body).at("token").get<std::string>();
 }
 
@@ -54,8 +55,10 @@ void run_rounds(std::vector<way>& ways, int samples, int rounds) {
         auto t0 = steady::now();
         bool ok = w.once();
         auto t1 = steady::now();
-        if (ok) w.ms.push_back(ms_between(t0, t1));
-        else ++w.errors;
+        if (ok)
+          w.ms.push_back(ms_between(t0, t1));
+        else
+          ++w.errors;
       }
     }
 }
@@ -63,25 +66,37 @@ void run_rounds(std::vector<way>& ways, int samples, int rounds) {
 void report(const std::vector<way>& ways) {
   auto direct = summarize(ways[0].ms);
   std::cout << "samples: ";
-  for (const auto& w : ways) std::cout << w.name << " " << w.ms.size() << " (errors " << w.errors << ") ";
+  for (const auto& w : ways)
+    std::cout << w.name << " " << w.ms.size() << " (errors " << w.errors << ") ";
   std::cout << std::endl;
   auto ms = [](double v) { return with_unit(v, 3, "ms"); };
-  print_figure({"rtt: direct /_ping p50", ms(direct.p50), "-", "-", "-", "info",
-                "p99 " + ms(direct.p99) + ", p999 " + ms(direct.p999) + ", n=" + std::to_string(direct.n)});
+  print_figure(
+      {"rtt: direct /_ping p50", ms(direct.p50), "-", "-", "-", "info",
+       "p99 " + ms(direct.p99) + ", p999 " + ms(direct.p999) + ", n=" + std::to_string(direct.n)});
   for (std::size_t i = 1; i < ways.size(); ++i) {
     const auto& w = ways[i];
     auto s = summarize(w.ms);
     std::string err = w.errors ? "; " + std::to_string(w.errors) + " errors: " + w.last_error : "";
     bool measured = s.n > 0 && direct.n > 0;
-    struct q { const char* label; double v, b, limit; };
-    for (auto [label, v, b, limit] : {q{"p50", s.p50, direct.p50, 0.5}, q{"p99", s.p99, direct.p99, 2.0},
-                                      q{"p999", s.p999, direct.p999, 0}}) {
+    struct q {
+      const char* label;
+      double v, b, limit;
+    };
+    for (auto [label, v, b, limit] :
+         {q{"p50", s.p50, direct.p50, 0.5}, q{"p99", s.p99, direct.p99, 2.0},
+          q{"p999", s.p999, direct.p999, 0}}) {
       double over = v - b;
-      figure f{"rtt: " + w.name + " ping " + label, ms(v), ms(b), ratio_text(v, b),
-               limit > 0 ? "overhead <= " + fixed(limit, 1) + " ms" : "-", "info",
+      figure f{"rtt: " + w.name + " ping " + label,
+               ms(v),
+               ms(b),
+               ratio_text(v, b),
+               limit > 0 ? "overhead <= " + fixed(limit, 1) + " ms" : "-",
+               "info",
                "overhead " + fixed(over, 3) + " ms; n=" + std::to_string(s.n) + err};
-      if (!measured) f.verdict = "ERROR";
-      else if (limit > 0) f.verdict = pass_fail(over <= limit && w.errors == 0);
+      if (!measured)
+        f.verdict = "ERROR";
+      else if (limit > 0)
+        f.verdict = pass_fail(over <= limit && w.errors == 0);
       print_figure(f);
     }
   }
@@ -90,7 +105,8 @@ void report(const std::vector<way>& ways) {
 int run(const po::variables_map& vm) {
   std::string fqdn = vm["fqdn"].as<std::string>();
   zmq::context_t ctx(1);
-  mesh_client mesh(ctx, mesh_options_from(vm, "bench-rtt-" + common::new_message_id().substr(0, 8)));
+  mesh_client mesh(ctx,
+                   mesh_options_from(vm, "bench-rtt-" + common::new_message_id().substr(0, 8)));
   http_client docker(vm["docker-socket"].as<std::string>(), "http://docker");
   std::vector<way> ways;
   ways.reserve(3);  // the lambdas hold pointers into ways
@@ -113,7 +129,8 @@ int run(const po::variables_map& vm) {
     if (!vm.count("admin-password-file"))
       throw std::runtime_error("--bridge-url needs --admin-password-file");
     std::string password = read_file(vm["admin-password-file"].as<std::string>());
-    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
+      password.pop_back();
     auto token = bridge_login(*bridge, password);
     bridge->set_header("Authorization: Bearer " + token);
   }
@@ -123,7 +140,8 @@ int run(const po::variables_map& vm) {
     ways.back().once = [&, msg, w = &ways.back()] {
       auto r = bridge->call("POST", "/api/v1/messages", msg, milliseconds(5000));
       if (r && r->status == 200 && r->body.find("\"pong\":true") != std::string::npos) return true;
-      w->last_error = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200) : r.err().message;
+      w->last_error =
+          r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200) : r.err().message;
       return false;
     };
   }
@@ -142,8 +160,8 @@ int run(const po::variables_map& vm) {
 int main(int argc, char** argv) {
   po::options_description opts("bench_roundtrip options");
   add_mesh_options(opts);
-  opts.add_options()("help", "this text")("fqdn", po::value<std::string>()->default_value("host1.mesh.test"),
-                                          "the agent's host")(
+  opts.add_options()("help", "this text")(
+      "fqdn", po::value<std::string>()->default_value("host1.mesh.test"), "the agent's host")(
       "docker-socket", po::value<std::string>()->required(), "that host's Docker socket")(
       "bridge-url", po::value<std::string>(), "the bridge, e.g. http://127.0.0.1:7410/")(
       "admin-password-file", po::value<std::string>(), "the bridge's admin password")(

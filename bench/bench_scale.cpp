@@ -66,20 +66,34 @@ class scale_run {
 
 void scale_run::start_broker() {
   auto ep = [&](int off) { return "tcp://127.0.0.1:" + std::to_string(s_.base_port + off); };
-  std::vector<std::string> argv{vm_["broker-bin"].as<std::string>(), "--data-dir", s_.work + "/broker",
-                                "--server-key", s_.work + "/server.key", "--authorized-keys",
-                                s_.work + "/authorized_keys", "--xsub-endpoint", ep(0),
-                                "--xpub-endpoint", ep(1), "--router-endpoint", ep(2), "--log-level", "warn",
-                                "--metrics-listen", "127.0.0.1:" + std::to_string(s_.base_port + 3)};
+  std::vector<std::string> argv{vm_["broker-bin"].as<std::string>(),
+                                "--data-dir",
+                                s_.work + "/broker",
+                                "--server-key",
+                                s_.work + "/server.key",
+                                "--authorized-keys",
+                                s_.work + "/authorized_keys",
+                                "--xsub-endpoint",
+                                ep(0),
+                                "--xpub-endpoint",
+                                ep(1),
+                                "--router-endpoint",
+                                ep(2),
+                                "--log-level",
+                                "warn",
+                                "--metrics-listen",
+                                "127.0.0.1:" + std::to_string(s_.base_port + 3)};
   if (vm_.count("broker-arg"))
     for (const auto& a : vm_["broker-arg"].as<std::vector<std::string>>()) argv.push_back(a);
   broker_ = std::make_unique<child_process>(argv, s_.work + "/broker.log");
   monitor_ = std::make_unique<proc_monitor>(broker_->pid(), milliseconds(500));
-  for (auto deadline = steady::now() + std::chrono::seconds(30); !admin_ && steady::now() < deadline;) {
+  for (auto deadline = steady::now() + std::chrono::seconds(30);
+       !admin_ && steady::now() < deadline;) {
     try {
       admin_ = std::make_unique<mesh_client>(ctx_, scale_admin_options(s_));
     } catch (const std::exception&) {
-      if (!broker_->running()) throw std::runtime_error("the broker exited; see " + s_.work + "/broker.log");
+      if (!broker_->running())
+        throw std::runtime_error("the broker exited; see " + s_.work + "/broker.log");
     }
   }
   if (!admin_) throw std::runtime_error("the broker did not come up");
@@ -118,7 +132,8 @@ void scale_run::join() {
                 std::to_string(joined_) + " of " + std::to_string(total) +
                     " simulated agents up (dir/ host-up), all started at once; half by " +
                     with_unit(js.p50, 2, "s") + ", 99% by " + with_unit(js.p99, 2, "s") + "; " +
-                    std::to_string(sims_.size()) + " sim processes; kernel listen-queue overflows " +
+                    std::to_string(sims_.size()) +
+                    " sim processes; kernel listen-queue overflows " +
                     std::to_string(listen_overflows() - overflows0) + "; load " + load_average()});
 }
 
@@ -132,12 +147,13 @@ void scale_run::steady_state() {
   double window = ms_between(t0, steady::now()) / 1000;
   auto b1 = read_proc_usage(broker_->pid());
   double sims = 0;
-  for (std::size_t i = 0; i < sims_.size(); ++i) sims += cores_used(s0[i], read_proc_usage(sims_[i]->pid()), window);
+  for (std::size_t i = 0; i < sims_.size(); ++i)
+    sims += cores_used(s0[i], read_proc_usage(sims_[i]->pid()), window);
   double cores = cores_used(b0, b1, window);
   print_figure({name("broker CPU, steady 1 Hz heartbeats"), with_unit(cores, 3, "cores"), "-", "-",
                 "<= 1 core", b1.ok ? pass_fail(cores <= 1.0) : "ERROR",
-                "over " + fixed(window, 0) + " s; simulators used " + with_unit(sims, 2, "cores") + " of " +
-                    std::to_string(online_cpus()) + "; load " + load_average()});
+                "over " + fixed(window, 0) + " s; simulators used " + with_unit(sims, 2, "cores") +
+                    " of " + std::to_string(online_cpus()) + "; load " + load_average()});
   print_figure({name("broker RSS"), with_unit(b1.rss_kb / 1024.0, 1, "MB"), "-", "-", "-", "info",
                 "steady, " + std::to_string(joined_ * 2) + " CURVE connections; peak so far " +
                     with_unit(monitor_->peak_rss_kb() / 1024.0, 1, "MB")});
@@ -152,7 +168,8 @@ void scale_run::scrape_cost() {
   auto t0 = steady::now();
   while (ms_between(t0, steady::now()) < window_ms) watch_.pump(admin_->bus(), milliseconds(100));
   auto idle1 = read_proc_usage(broker_->pid());
-  double idle_rate = (idle1.cpu_seconds - idle0.cpu_seconds) / (ms_between(t0, steady::now()) / 1000);
+  double idle_rate =
+      (idle1.cpu_seconds - idle0.cpu_seconds) / (ms_between(t0, steady::now()) / 1000);
   std::vector<double> wall;
   std::size_t bytes = 0;
   auto busy0 = read_proc_usage(broker_->pid());
@@ -175,8 +192,8 @@ void scale_run::scrape_cost() {
                 std::to_string(w.n) + " scrapes back to back in " + fixed(busy_s, 1) + " s, " +
                     std::to_string(bytes) + " bytes each, wall p50 " + with_unit(w.p50, 2, "ms") +
                     "; the broker used " + with_unit(idle_rate, 3, "cores") +
-                    " without scrapes; at one scrape per 15 s: " +
-                    fixed(per_scrape_ms / 150, 4) + "% of a core"});
+                    " without scrapes; at one scrape per 15 s: " + fixed(per_scrape_ms / 150, 4) +
+                    "% of a core"});
 }
 
 void scale_run::targeted() {
@@ -191,7 +208,8 @@ void scale_run::targeted() {
   print_figure({name("targeted ping p99, any agent"), with_unit(r.p99, 3, "ms"), "-", "-", "-",
                 r.n ? "info" : "ERROR",
                 "p50 " + with_unit(r.p50, 3, "ms") + ", n=" + std::to_string(r.n) + ", errors " +
-                    std::to_string(rerr) + "; random agents: adds the simulator's poll over up to " +
+                    std::to_string(rerr) +
+                    "; random agents: adds the simulator's poll over up to " +
                     std::to_string(2 * vm_["per-process"].as<int>()) + " sockets"});
 }
 
@@ -200,9 +218,10 @@ void scale_run::broadcasts() {
   auto rs = summarize(b.reply_ms), all = summarize(b.all_ms);
   print_figure({name("broadcast ping replies p99"), with_unit(rs.p99, 1, "ms"), "-", "-", "<= 1 s",
                 rs.n ? pass_fail(rs.p99 <= 1000 && b.missing == 0) : "ERROR",
-                "p50 " + with_unit(rs.p50, 1, "ms") + "; all " + std::to_string(joined_) + " replies in " +
-                    with_unit(all.p50, 1, "ms") + " (median of " + std::to_string(all.n) +
-                    " complete broadcasts); missing " + std::to_string(b.missing)});
+                "p50 " + with_unit(rs.p50, 1, "ms") + "; all " + std::to_string(joined_) +
+                    " replies in " + with_unit(all.p50, 1, "ms") + " (median of " +
+                    std::to_string(all.n) + " complete broadcasts); missing " +
+                    std::to_string(b.missing)});
 }
 
 void scale_run::queries_and_scheduling() {
@@ -217,7 +236,8 @@ void scale_run::queries_and_scheduling() {
   print_figure({name("scheduled create (req/any/) p50"), with_unit(sc.p50, 3, "ms"), "-", "-", "-",
                 sc.n ? "info" : "ERROR",
                 "p99 " + with_unit(sc.p99, 3, "ms") + ", n=" + std::to_string(sc.n) + ", errors " +
-                    std::to_string(err) + "; the broker places among all hosts, a simulated agent answers 201"});
+                    std::to_string(err) +
+                    "; the broker places among all hosts, a simulated agent answers 201"});
 }
 
 void scale_run::detection() {
@@ -235,35 +255,43 @@ void scale_run::detection() {
     watch_.pump(admin_->bus(), milliseconds(50));
   std::vector<double> detect;
   for (const auto& f : s_.victims)
-    if (auto it = watch_.down.find(f); it != watch_.down.end()) detect.push_back(ms_between(t_kill, it->second) / 1000);
+    if (auto it = watch_.down.find(f); it != watch_.down.end())
+      detect.push_back(ms_between(t_kill, it->second) / 1000);
   auto d = summarize(detect);
-  print_figure({name("detect " + std::to_string(s_.victims.size()) + " killed agents"), with_unit(d.max, 2, "s"),
-                "-", "-", "<= 3.5 s", detect.size() == s_.victims.size() ? pass_fail(d.max <= 3.5) : "ERROR",
-                std::to_string(detect.size()) + "/" + std::to_string(s_.victims.size()) + " down on dir/ (first " +
-                    with_unit(d.min, 2, "s") + ", p50 " + with_unit(d.p50, 2, "s") +
-                    "); broker --down-after-ms 3200; live agents marked down: " + std::to_string(down_before) +
-                    " before the kill, " + std::to_string(watch_.down.size() - detect.size()) + " after"});
+  print_figure({name("detect " + std::to_string(s_.victims.size()) + " killed agents"),
+                with_unit(d.max, 2, "s"), "-", "-", "<= 3.5 s",
+                detect.size() == s_.victims.size() ? pass_fail(d.max <= 3.5) : "ERROR",
+                std::to_string(detect.size()) + "/" + std::to_string(s_.victims.size()) +
+                    " down on dir/ (first " + with_unit(d.min, 2, "s") + ", p50 " +
+                    with_unit(d.p50, 2, "s") +
+                    "); broker --down-after-ms 3200; live agents marked down: " +
+                    std::to_string(down_before) + " before the kill, " +
+                    std::to_string(watch_.down.size() - detect.size()) + " after"});
 }
 
 void scale_run::stop() {
   if (auto r = admin_->control("stats", json::object(), milliseconds(5000)); r && r->code == 200)
     std::cout << "broker counters: " << r->body.dump() << std::endl;
   progress();
-  std::cout << "broker peak RSS " << fixed(monitor_->peak_rss_kb() / 1024.0, 1) << " MB" << std::endl;
+  std::cout << "broker peak RSS " << fixed(monitor_->peak_rss_kb() / 1024.0, 1) << " MB"
+            << std::endl;
   admin_.reset();
   for (auto& c : sims_) c->stop(milliseconds(5000));
   auto t = steady::now();
   int code = broker_->stop(milliseconds(20000));
-  std::cout << "broker stopped in " << fixed(ms_between(t, steady::now()) / 1000, 1) << " s (status "
-            << code << (code == -9 ? ": did not stop on SIGTERM within 20 s" : "") << ")" << std::endl;
+  std::cout << "broker stopped in " << fixed(ms_between(t, steady::now()) / 1000, 1)
+            << " s (status " << code << (code == -9 ? ": did not stop on SIGTERM within 20 s" : "")
+            << ")" << std::endl;
 }
 
 int run(const po::variables_map& vm) {
   int agents = vm["agents"].as<int>(), victims = std::min(vm["victims"].as<int>(), agents / 2);
   long fds = raise_fd_limit();
-  scale_run r(vm, make_scale_setup(agents, vm["per-process"].as<int>(), victims, vm["base-port"].as<int>()));
+  scale_run r(vm, make_scale_setup(agents, vm["per-process"].as<int>(), victims,
+                                   vm["base-port"].as<int>()));
   std::cout << "scale: " << agents << " SIMULATED agents (" << victims
-            << " of them to be killed); open-file limit " << fds << "; load " << load_average() << std::endl;
+            << " of them to be killed); open-file limit " << fds << "; load " << load_average()
+            << std::endl;
   r.start_broker();
   r.join();
   r.steady_state();
@@ -281,15 +309,18 @@ int run(const po::variables_map& vm) {
 int main(int argc, char** argv) {
   po::options_description opts("bench_scale options");
   opts.add_options()("help", "this text")(
-      "broker-bin", po::value<std::string>()->default_value("build/bin/dockmesh-broker"), "broker binary")(
-      "sim-bin", po::value<std::string>()->default_value("build/bin/bench_sim_agents"), "simulator binary")(
+      "broker-bin", po::value<std::string>()->default_value("build/bin/dockmesh-broker"),
+      "broker binary")("sim-bin",
+                       po::value<std::string>()->default_value("build/bin/bench_sim_agents"),
+                       "simulator binary")(
       "broker-arg", po::value<std::vector<std::string>>()->composing(),
       "extra broker argument, repeatable (e.g. --broker-arg=--io-threads --broker-arg=2)")(
       "agents", po::value<int>()->default_value(1000), "simulated agents")(
       "per-process", po::value<int>()->default_value(1000), "simulated agents per process")(
       "victims", po::value<int>()->default_value(100), "agents killed at once for detection")(
       "steady-seconds", po::value<double>()->default_value(10), "CPU sampling window")(
-      "scrape-seconds", po::value<double>()->default_value(5), "each window of the scrape-cost figure")(
+      "scrape-seconds", po::value<double>()->default_value(5),
+      "each window of the scrape-cost figure")(
       "join-timeout", po::value<double>()->default_value(90), "seconds to wait for all to join")(
       "targeted", po::value<int>()->default_value(1000), "targeted pings")(
       "broadcasts", po::value<int>()->default_value(5), "broadcast pings")(

@@ -255,7 +255,9 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-int online_cpus() { return static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)); }
+int online_cpus() {
+  return static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+}
 
 std::int64_t memory_total_kb() {
   std::ifstream in("/proc/meminfo");

@@ -10,11 +10,10 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
-#include <thread>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
-
 
 namespace dockmesh::bench {
 
@@ -48,7 +47,9 @@ void print_figure(const figure& f);
 std::string fixed(double v, int decimals);
 std::string with_unit(double v, int decimals, std::string_view unit);
 std::string ratio_text(double value, double baseline);  // "0.97x", "-" when baseline is 0
-inline std::string pass_fail(bool pass) { return pass ? "PASS" : "FAIL"; }
+inline std::string pass_fail(bool pass) {
+  return pass ? "PASS" : "FAIL";
+}
 
 // /proc/<pid>: CPU time used so far (user + system, seconds) and resident set size.
 struct proc_usage {
@@ -91,7 +92,7 @@ class child_process {
   child_process& operator=(const child_process&) = delete;
 
   pid_t pid() const { return pid_; }
-  bool running();  // reaps the child if it has exited
+  bool running();   // reaps the child if it has exited
   void kill_now();  // SIGKILL, then reap
   // SIGTERM, wait up to `grace`, then SIGKILL. Returns the exit status (or -signal).
   int stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));

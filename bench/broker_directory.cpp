@@ -34,11 +34,20 @@ common::envelope heartbeat(const std::string& action, const std::string& fqdn, i
   e.id = common::new_message_id();
   e.action = action;
   e.from = fqdn;
-  e.body = {{"fqdn", fqdn},          {"incarnation", 1},     {"sequence", seq},
-            {"docker_up", true},     {"docker_version", "20.10.24"},
-            {"api_version", "1.41"}, {"cpus", 8},            {"memory_bytes", 16LL << 30},
-            {"labels", {{"region", "eu"}}}, {"containers_running", 3}, {"containers_total", 5},
-            {"agent_version", "0.1.0"}, {"os", "Debian GNU/Linux 12"}, {"kernel", "6.1.0"}};
+  e.body = {{"fqdn", fqdn},
+            {"incarnation", 1},
+            {"sequence", seq},
+            {"docker_up", true},
+            {"docker_version", "20.10.24"},
+            {"api_version", "1.41"},
+            {"cpus", 8},
+            {"memory_bytes", 16LL << 30},
+            {"labels", {{"region", "eu"}}},
+            {"containers_running", 3},
+            {"containers_total", 5},
+            {"agent_version", "0.1.0"},
+            {"os", "Debian GNU/Linux 12"},
+            {"kernel", "6.1.0"}};
   return e;
 }
 
@@ -48,8 +57,11 @@ double us_since(clock_type::time_point t0) {
 
 void report(const char* what, std::vector<double> us) {
   std::sort(us.begin(), us.end());
-  auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<std::size_t>(q * us.size()))]; };
-  std::printf("  %-44s p50 %9.1f us   p99 %9.1f us   max %9.1f us\n", what, at(0.5), at(0.99), us.back());
+  auto at = [&](double q) {
+    return us[std::min(us.size() - 1, static_cast<std::size_t>(q * us.size()))];
+  };
+  std::printf("  %-44s p50 %9.1f us   p99 %9.1f us   max %9.1f us\n", what, at(0.5), at(0.99),
+              us.back());
 }
 
 }  // namespace
@@ -59,7 +71,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2)
     if (std::string(argv[i]) == "--hosts") hosts = std::stoi(argv[i + 1]);
   common::set_log_level(common::log_level::error);
-  auto dir = std::filesystem::temp_directory_path() / ("broker-directory-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("broker-directory-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "authorized_keys") << "# none\n";
   broker::broker_settings s;
@@ -69,7 +82,8 @@ int main(int argc, char** argv) {
     broker::broker_core core(s, common::generate_keypair().public_key, 0);
     std::vector<double> reg, beat, flush;
     for (int h = 0; h < hosts; ++h) {
-      auto e = heartbeat(std::string(dm_names::register_host), "host" + std::to_string(h) + ".mesh.test", 1);
+      auto e = heartbeat(std::string(dm_names::register_host),
+                         "host" + std::to_string(h) + ".mesh.test", 1);
       auto t0 = clock_type::now();
       (void)core.on_announcement(e, 0);
       reg.push_back(us_since(t0));
@@ -85,7 +99,8 @@ int main(int argc, char** argv) {
           flush.push_back(us_since(t1));
           next_flush += 200;
         }
-        auto e = heartbeat(std::string(dm_names::heartbeat), "host" + std::to_string(h) + ".mesh.test", 1 + sec);
+        auto e = heartbeat(std::string(dm_names::heartbeat),
+                           "host" + std::to_string(h) + ".mesh.test", 1 + sec);
         auto t0 = clock_type::now();
         (void)core.on_announcement(e, now);
         beat.push_back(us_since(t0));

@@ -14,8 +14,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -204,7 +204,8 @@ double acl_ns_per_message() {
   for (int i = 0; i < n; ++i) {
     if (std::strcmp(user_id.c_str(), cached.c_str()) != 0) who = broker::parse_user_id(user_id);
     broker::topic_view t;
-    if (broker::classify_topic(topic, t) && broker::check_publish(who, t) == broker::acl_decision::allow)
+    if (broker::classify_topic(topic, t) &&
+        broker::check_publish(who, t) == broker::acl_decision::allow)
       ++allowed;
   }
   double ns = std::chrono::duration<double, std::nano>(clock_type::now() - t0).count() / n;
@@ -223,7 +224,8 @@ int main(int argc, char** argv) {
   }
   common::set_log_level(common::log_level::error);
   keys k;
-  auto dir = std::filesystem::temp_directory_path() / ("broker-forward-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("broker-forward-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::map<std::string, result> best;
   for (int r = 0; r < rounds; ++r) {
@@ -234,16 +236,20 @@ int main(int argc, char** argv) {
       if (mode == "proxy-curve") hub = std::make_unique<proxy_hub>(port, &k);
       if (mode == "broker") hub = std::make_unique<broker_hub>(port, k, dir.string());
       auto res = run_once(port, mode == "proxy-plain" ? nullptr : &k, n);
-      std::printf("round %d %-12s %10.0f msg/s  received %llu/%llu\n", r + 1, mode.c_str(), res.rate,
-                  static_cast<unsigned long long>(res.received), static_cast<unsigned long long>(n));
+      std::printf("round %d %-12s %10.0f msg/s  received %llu/%llu\n", r + 1, mode.c_str(),
+                  res.rate, static_cast<unsigned long long>(res.received),
+                  static_cast<unsigned long long>(n));
       if (res.rate > best[mode].rate) best[mode] = res;
     }
   }
   std::printf("\nbest of %d rounds, %llu messages of 100 bytes:\n", rounds,
               static_cast<unsigned long long>(n));
-  for (const auto& [mode, res] : best) std::printf("  %-12s %10.0f msg/s\n", mode.c_str(), res.rate);
-  std::printf("  broker (CURVE + ACL) / proxy-curve = %.2f\n", best["broker"].rate / best["proxy-curve"].rate);
-  std::printf("  broker (CURVE + ACL) / proxy-plain = %.2f\n", best["broker"].rate / best["proxy-plain"].rate);
+  for (const auto& [mode, res] : best)
+    std::printf("  %-12s %10.0f msg/s\n", mode.c_str(), res.rate);
+  std::printf("  broker (CURVE + ACL) / proxy-curve = %.2f\n",
+              best["broker"].rate / best["proxy-curve"].rate);
+  std::printf("  broker (CURVE + ACL) / proxy-plain = %.2f\n",
+              best["broker"].rate / best["proxy-plain"].rate);
   std::printf("  hot-path decision alone (User-Id, topic, ACL): %.0f ns per message\n",
               acl_ns_per_message());
   std::filesystem::remove_all(dir);

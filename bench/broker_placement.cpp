@@ -46,12 +46,16 @@ void feed(broker::broker_core& core, int hosts) {
   for (int h = 0; h < hosts; ++h) {
     std::string fqdn = "host" + std::to_string(h) + ".mesh.test";
     json labels = {{"region", regions[h % 3]}, {"disk", h % 2 ? "ssd" : "hdd"}};
-    (void)core.on_announcement(
-        message(std::string(dm_names::register_host), {{"fqdn", fqdn}, {"incarnation", 1}, {"sequence", 1},
-                             {"docker_up", true}, {"memory_bytes", 16LL << 30}, {"cpus", 8},
-                             {"labels", labels}},
-                fqdn),
-        0);
+    (void)core.on_announcement(message(std::string(dm_names::register_host),
+                                       {{"fqdn", fqdn},
+                                        {"incarnation", 1},
+                                        {"sequence", 1},
+                                        {"docker_up", true},
+                                        {"memory_bytes", 16LL << 30},
+                                        {"cpus", 8},
+                                        {"labels", labels}},
+                                       fqdn),
+                               0);
     json containers = json::array();
     for (int c = 0; c < 10; ++c)
       containers.push_back({{"id", "c" + std::to_string(h) + "x" + std::to_string(c)},
@@ -59,17 +63,21 @@ void feed(broker::broker_core& core, int hosts) {
                             {"image", images[(h + c) % 5]},
                             {"state", c % 4 ? "running" : "exited"},
                             {"memory_limit", 256LL << 20}});
-    (void)core.on_announcement(message(std::string(dm_names::inventory), {{"fqdn", fqdn}, {"incarnation", 1},
-                                                     {"sequence", 2}, {"containers", containers}},
-                                       fqdn),
-                               0);
+    (void)core.on_announcement(
+        message(std::string(dm_names::inventory),
+                {{"fqdn", fqdn}, {"incarnation", 1}, {"sequence", 2}, {"containers", containers}},
+                fqdn),
+        0);
   }
 }
 
 void report(const char* what, std::vector<double>& us) {
   std::sort(us.begin(), us.end());
-  auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<std::size_t>(q * us.size()))]; };
-  std::printf("  %-40s p50 %8.1f us   p99 %8.1f us   max %8.1f us\n", what, at(0.5), at(0.99), us.back());
+  auto at = [&](double q) {
+    return us[std::min(us.size() - 1, static_cast<std::size_t>(q * us.size()))];
+  };
+  std::printf("  %-40s p50 %8.1f us   p99 %8.1f us   max %8.1f us\n", what, at(0.5), at(0.99),
+              us.back());
 }
 
 std::vector<double> time_it(int n, const std::function<void(int)>& fn) {
@@ -92,7 +100,8 @@ int main(int argc, char** argv) {
     if (a == "--requests") requests = std::stoi(argv[i + 1]);
   }
   common::set_log_level(common::log_level::error);
-  auto dir = std::filesystem::temp_directory_path() / ("broker-placement-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("broker-placement-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "authorized_keys") << "# none\n";
   broker::broker_settings s;
@@ -110,9 +119,11 @@ int main(int argc, char** argv) {
     };
     std::vector<kind> kinds{
         {"spread, 1 instance", {{"image", "local/busybox:latest"}}},
-        {"constraints region==eu,disk!=hdd", {{"image", "x"}, {"constraints", {"region==eu", "disk!=hdd"}}}},
+        {"constraints region==eu,disk!=hdd",
+         {{"image", "x"}, {"constraints", {"region==eu", "disk!=hdd"}}}},
         {"unique (image on no host yet)", {{"image", "memcached"}, {"unique", true}}},
-        {"binpack, memory 512 MiB", {{"image", "x"}, {"strategy", "binpack"}, {"memory", 512LL << 20}}},
+        {"binpack, memory 512 MiB",
+         {{"image", "x"}, {"strategy", "binpack"}, {"memory", 512LL << 20}}},
         {"random", {{"image", "x"}, {"strategy", "random"}}},
         {"spread, 10 instances (fan-out)", {{"image", "x"}, {"instances", 10}}},
     };
@@ -120,7 +131,8 @@ int main(int argc, char** argv) {
                 hosts, requests);
     for (auto& k : kinds) {
       auto us = time_it(requests, [&](int) {
-        auto out = core.on_shared_request(message(std::string(dm_names::create_container), k.body, "ctl-bench"), 0);
+        auto out = core.on_shared_request(
+            message(std::string(dm_names::create_container), k.body, "ctl-bench"), 0);
         if (out.empty() || out[0].env.code >= 400) std::abort();
       });
       report(k.name, us);

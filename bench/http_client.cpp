@@ -35,10 +35,9 @@ void http_client::set_header(const std::string& line) {
   headers_ = curl_slist_append(headers_, line.c_str());
 }
 
-common::result<http_response> http_client::call(const std::string& method,
-                                                 const std::string& path,
-                                                 const std::string& json_body,
-                                                 std::chrono::milliseconds timeout) {
+common::result<http_response> http_client::call(const std::string& method, const std::string& path,
+                                                const std::string& json_body,
+                                                std::chrono::milliseconds timeout) {
   CURL* c = static_cast<CURL*>(curl_);
   http_response r;
   std::string url = base_url_ + path;
@@ -57,9 +56,9 @@ common::result<http_response> http_client::call(const std::string& method,
   }
   CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK)
-    return common::make_error(rc == CURLE_OPERATION_TIMEDOUT ? common::errc::timeout
-                                                             : common::errc::unavailable,
-                              method + " " + path + ": " + curl_easy_strerror(rc));
+    return common::make_error(
+        rc == CURLE_OPERATION_TIMEDOUT ? common::errc::timeout : common::errc::unavailable,
+        method + " " + path + ": " + curl_easy_strerror(rc));
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   return r;
 }

@@ -11,8 +11,8 @@ namespace po = boost::program_options;
 
 void add_mesh_options(po::options_description& opts) {
   opts.add_options()("broker", po::value<std::string>()->default_value("127.0.0.1:7400"),
-                     "broker HOST:PORT (XSUB port)")(
-      "broker-key", po::value<std::string>(), "the broker's public key: Z85 or a key file")(
+                     "broker HOST:PORT (XSUB port)")("broker-key", po::value<std::string>(),
+                                                     "the broker's public key: Z85 or a key file")(
       "key", po::value<std::string>(), "an admin key file of the mesh");
 }
 

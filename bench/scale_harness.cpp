@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "bench/sim_fleet.hpp"
-#include "common/topic.hpp"
 #include "common/protocol/names.hpp"
+#include "common/topic.hpp"
 
 namespace dm_names = dockmesh::common::protocol::names;
 
@@ -90,8 +90,10 @@ summary targeted_pings(mesh_client& admin, const std::vector<std::string>& to, i
     const auto& fqdn = to[rng() % to.size()];
     auto t0 = steady::now();
     auto r = admin.to_host(fqdn, std::string(dm_names::ping), json::object(), milliseconds(2000));
-    if (r && r->code == 200) ms.push_back(ms_between(t0, steady::now())), in_a_row = 0;
-    else ++errors, ++in_a_row;
+    if (r && r->code == 200)
+      ms.push_back(ms_between(t0, steady::now())), in_a_row = 0;
+    else
+      ++errors, ++in_a_row;
   }
   return summarize(ms);
 }
@@ -119,8 +121,10 @@ broadcast_result broadcast_pings(mesh_client& admin, std::size_t expected, int r
       if (m->env.re == req.id && m->env.code == 200 && from.insert(m->env.from).second)
         out.reply_ms.push_back(ms_between(t0, steady::now()));
     }
-    if (from.size() >= expected) out.all_ms.push_back(ms_between(t0, steady::now()));
-    else out.missing += expected - from.size();
+    if (from.size() >= expected)
+      out.all_ms.push_back(ms_between(t0, steady::now()));
+    else
+      out.missing += expected - from.size();
   }
   return out;
 }
@@ -151,8 +155,10 @@ summary scheduled_creates(mesh_client& admin, int count, std::uint64_t& errors) 
     auto t0 = steady::now();
     auto r = common::bus_request(admin.bus(), common::topic_req_any(), req, milliseconds(3000),
                                  milliseconds(3000));
-    if (r && r->code == 201) ms.push_back(ms_between(t0, steady::now())), in_a_row = 0;
-    else ++errors, ++in_a_row;
+    if (r && r->code == 201)
+      ms.push_back(ms_between(t0, steady::now())), in_a_row = 0;
+    else
+      ++errors, ++in_a_row;
   }
   return summarize(ms);
 }

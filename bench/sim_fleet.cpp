@@ -5,8 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "common/topic.hpp"
 #include "common/protocol/names.hpp"
+#include "common/topic.hpp"
 
 namespace dm_names = dockmesh::common::protocol::names;
 
@@ -43,7 +43,8 @@ std::vector<sim_identity> load_sim_identities(const std::string& path) {
 
 std::string sim_identities_text(const std::vector<sim_identity>& ids) {
   std::string s;
-  for (const auto& id : ids) s += id.fqdn + " " + id.keys.public_key + " " + id.keys.secret_key + "\n";
+  for (const auto& id : ids)
+    s += id.fqdn + " " + id.keys.public_key + " " + id.keys.secret_key + "\n";
   return s;
 }
 
@@ -82,12 +83,21 @@ sim_fleet::~sim_fleet() = default;
 
 json sim_fleet::host_record(const agent& a) const {
   auto n = static_cast<std::int64_t>(a.inventory.size());
-  return {{"fqdn", a.fqdn},          {"incarnation", a.incarnation}, {"sequence", a.sequence},
-          {"docker_up", true},       {"docker_version", "20.10.24"}, {"api_version", "1.41"},
-          {"cpus", 8},               {"memory_bytes", std::int64_t(32) << 30},
-          {"labels", {{"sim", "true"}}}, {"containers_running", n}, {"containers_total", n},
-          {"inventory_digest", "0000000000000000"}, {"agent_version", "sim"},
-          {"os", "Debian GNU/Linux 12 (bookworm)"}, {"kernel", "6.1.0"}};
+  return {{"fqdn", a.fqdn},
+          {"incarnation", a.incarnation},
+          {"sequence", a.sequence},
+          {"docker_up", true},
+          {"docker_version", "20.10.24"},
+          {"api_version", "1.41"},
+          {"cpus", 8},
+          {"memory_bytes", std::int64_t(32) << 30},
+          {"labels", {{"sim", "true"}}},
+          {"containers_running", n},
+          {"containers_total", n},
+          {"inventory_digest", "0000000000000000"},
+          {"agent_version", "sim"},
+          {"os", "Debian GNU/Linux 12 (bookworm)"},
+          {"kernel", "6.1.0"}};
 }
 
 void sim_fleet::announce(agent& a, const std::string& action, json body) {
@@ -103,8 +113,11 @@ void sim_fleet::register_all(agent& a) {
   ++a.sequence;
   announce(a, std::string(dm_names::register_host), host_record(a));
   ++a.sequence;
-  announce(a, std::string(dm_names::inventory), {{"fqdn", a.fqdn}, {"incarnation", a.incarnation},
-                            {"sequence", a.sequence}, {"containers", a.inventory}});
+  announce(a, std::string(dm_names::inventory),
+           {{"fqdn", a.fqdn},
+            {"incarnation", a.incarnation},
+            {"sequence", a.sequence},
+            {"containers", a.inventory}});
 }
 
 void sim_fleet::heartbeat(agent& a) {
@@ -122,17 +135,20 @@ void sim_fleet::on_request(agent& a, const common::bus_message& m) {
   if (req.reply_to.empty()) return;
   common::envelope rep;
   if (req.action == dm_names::ping) {
-    rep = common::make_reply(req, a.fqdn, 200,
-                             {{"pong", true}, {"fqdn", a.fqdn}, {"docker", "OK"}, {"agent_version", "sim"}});
+    rep = common::make_reply(
+        req, a.fqdn, 200,
+        {{"pong", true}, {"fqdn", a.fqdn}, {"docker", "OK"}, {"agent_version", "sim"}});
   } else if (req.action == dm_names::list_containers) {
     rep = common::make_reply(req, a.fqdn, 200, {{"host", a.fqdn}, {"containers", a.inventory}});
   } else if (req.action == dm_names::create_container) {
     rep = common::make_reply(req, a.fqdn, 201,
                              {{"id", common::new_message_id() + common::new_message_id()},
-                              {"name", req.body.value("name", "sim")}, {"simulated", true}});
+                              {"name", req.body.value("name", "sim")},
+                              {"simulated", true}});
   } else {
     rep = common::make_error_reply(
-        req, a.fqdn, {common::errc::invalid_argument, "simulated agent: no action '" + req.action + "'"});
+        req, a.fqdn,
+        {common::errc::invalid_argument, "simulated agent: no action '" + req.action + "'"});
   }
   if (a.bus.publish(req.reply_to, rep)) ++counters_.replies;
 }
@@ -147,7 +163,8 @@ void sim_fleet::run(const std::atomic<bool>& stop) {
   // socket) per slack instead of one per agent, so the simulator leaves the CPU to the broker.
   constexpr auto slack = std::chrono::milliseconds(20);
   while (!stop.load()) {
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due.top().first - sim_clock::now());
+    auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(due.top().first - sim_clock::now());
     wait = std::clamp(wait, slack, std::chrono::milliseconds(100));
     try {
       zmq::poll(items, wait);

@@ -39,14 +39,19 @@ std::string target_of(const common::envelope& req) {
   return {};
 }
 
-std::string clip(std::string_view s) { return std::string(s.substr(0, 256)); }
+std::string clip(std::string_view s) {
+  return std::string(s.substr(0, 256));
+}
 
 }  // namespace
 
 json audit_entry::to_json() const {
-  return {{"time", time_ms}, {"who", who},       {"key", key},       {"peer", peer},
-          {"user", user},    {"role", role},     {"action", action}, {"host", host},
-          {"target", target}, {"request_id", request_id}, {"code", code}};
+  return {{"time", time_ms},  {"who", who},
+          {"key", key},       {"peer", peer},
+          {"user", user},     {"role", role},
+          {"action", action}, {"host", host},
+          {"target", target}, {"request_id", request_id},
+          {"code", code}};
 }
 
 audit_entry audit_caller(std::string who, std::string key, std::string peer) {
@@ -133,7 +138,9 @@ void audit_log::on_control(audit_entry who, const common::envelope& req, int cod
   append(std::move(who));
 }
 
-void audit_log::append(audit_entry e) { unwritten_.push_back(std::move(e)); }
+void audit_log::append(audit_entry e) {
+  unwritten_.push_back(std::move(e));
+}
 
 void audit_log::tick(std::int64_t now_ms) {
   while (!waiting_order_.empty() && now_ms - waiting_order_.front().first > reply_wait_ms) {
@@ -165,7 +172,9 @@ common::result<json> audit_log::query(const json& body) const {
   std::string user;
   if (body.is_object()) {
     if (auto s = body.find("since"); s != body.end()) {
-      if (!s->is_number_integer()) return common::make_error(common::errc::invalid_argument, "since must be unix milliseconds");
+      if (!s->is_number_integer())
+        return common::make_error(common::errc::invalid_argument,
+                                  "since must be unix milliseconds");
       since = s->get<std::int64_t>();
     }
     if (auto l = body.find("limit"); l != body.end()) {
@@ -174,7 +183,8 @@ common::result<json> audit_log::query(const json& body) const {
       limit = l->get<std::size_t>();
     }
     if (auto u = body.find("user"); u != body.end()) {
-      if (!u->is_string()) return common::make_error(common::errc::invalid_argument, "user must be a string");
+      if (!u->is_string())
+        return common::make_error(common::errc::invalid_argument, "user must be a string");
       user = u->get<std::string>();
     }
   }

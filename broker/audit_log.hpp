@@ -1,9 +1,9 @@
 // audit_log: the broker's append-only, bounded record of every state-changing request
-// (docs/broker.md, Audit log): who (the key's role:name from ZAP, the key, the peer address), on whose
-// behalf (the envelope's user and role), what (action, host, target), the result code and when.
-// A bus request is remembered when it passes through the hub and written when its reply passes
-// (or, with code 0, when no reply came within reply_wait_ms); a control call is written at once.
-// Entries go to the state_db as a ring (a/<20-digit sequence>, the oldest deleted past
+// (docs/broker.md, Audit log): who (the key's role:name from ZAP, the key, the peer address), on
+// whose behalf (the envelope's user and role), what (action, host, target), the result code and
+// when. A bus request is remembered when it passes through the hub and written when its reply
+// passes (or, with code 0, when no reply came within reply_wait_ms); a control call is written at
+// once. Entries go to the state_db as a ring (a/<20-digit sequence>, the oldest deleted past
 // `capacity`), batched once per hub tick with non-sync writes. Only names and ids are kept:
 // never a body, so env values and registry credentials are never stored. Owned by the hub
 // thread; never blocks (non-sync RocksDB writes only); time is passed in.

@@ -21,7 +21,9 @@ common::envelope request(const std::string& id, const std::string& action, json 
   return e;
 }
 
-audit_entry bridge_key() { return audit_caller("bridge:bridge", "KEY", "127.0.0.1"); }
+audit_entry bridge_key() {
+  return audit_caller("bridge:bridge", "KEY", "127.0.0.1");
+}
 
 }  // namespace
 
@@ -30,17 +32,18 @@ TEST_CASE("a state-changing request is recorded with its reply's code, never its
   state_db db(dir.str());
   audit_log log;
   log.attach(db);
-  log.on_request(bridge_key(), "h1",
-                 request("r1", "create-container",
-                         {{"image", "busybox"}, {"env", {"PASSWORD=hunter2"}}}), 1000);
+  log.on_request(
+      bridge_key(), "h1",
+      request("r1", "create-container", {{"image", "busybox"}, {"env", {"PASSWORD=hunter2"}}}),
+      1000);
   log.on_request(bridge_key(), "h1", request("r1", "create-container", {{"image", "x"}}), 1001);
   log.on_request(bridge_key(), "h1", request("q1", "list-containers", json::object()), 1002);
   log.on_reply("r1", 201);
   log.on_reply("q1", 200);
-  log.on_request(bridge_key(), "h2", request("r2", "pull-image",
-                                              {{"image", "reg/x"}, {"auth", {{"password", "pw"}}}},
-                                              "bob"),
-                 2000);
+  log.on_request(
+      bridge_key(), "h2",
+      request("r2", "pull-image", {{"image", "reg/x"}, {"auth", {{"password", "pw"}}}}, "bob"),
+      2000);
   log.tick(3000);
   auto all = log.query(json::object());
   REQUIRE(all);

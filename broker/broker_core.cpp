@@ -1,10 +1,10 @@
 #include "broker/broker_core.hpp"
 
-#include "common/bus_identity.hpp"
 #include "broker/request_gate.hpp"
+#include "common/bus_identity.hpp"
 #include "common/log.hpp"
-#include "common/topic.hpp"
 #include "common/protocol/names.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::broker {
 namespace {
@@ -71,7 +71,8 @@ publication broker_core::broker_message(std::string topic, std::string action, j
 }
 
 publications broker_core::startup(std::int64_t) {
-  return {broker_message(common::topic_req_all(), std::string(common::protocol::names::reannounce), json::object())};
+  return {broker_message(common::topic_req_all(), std::string(common::protocol::names::reannounce),
+                         json::object())};
 }
 
 publications broker_core::reannounce_rounds(std::int64_t now_ms) {
@@ -102,7 +103,8 @@ void broker_core::add_events(const directory_events& events, publications& out) 
           // A sub-request of this broker's own fan-out: the answer is the dispatcher's to take
           // (published, it would go to our own reply topic, which the broker does not read back).
           if (p.topic == dispatcher_.reply_topic()) {
-            for (auto& q : dispatcher_.on_reply(p.env, common::now_ms())) out.push_back(std::move(q));
+            for (auto& q : dispatcher_.on_reply(p.env, common::now_ms()))
+              out.push_back(std::move(q));
           } else {
             out.push_back(std::move(p));
           }
@@ -126,14 +128,17 @@ void broker_core::maybe_ask_inventory(const std::string& fqdn, std::int64_t now_
   if (last && now_ms - last < inventory_ask_every_ms) return;
   last = now_ms;
   auto topic = common::topic_req_host(fqdn);
-  if (topic) out.push_back(broker_message(*topic, std::string(common::protocol::names::reannounce), json::object()));
+  if (topic)
+    out.push_back(
+        broker_message(*topic, std::string(common::protocol::names::reannounce), json::object()));
 }
 
 publications broker_core::on_announcement(const envelope& env, std::int64_t now_ms) {
   ++announcements_;
   publications out;
-  auto events = env.action == common::protocol::names::inventory ? containers_.apply_inventory(env.body)
-                                          : hosts_.apply(env.action, env.body, now_ms);
+  auto events = env.action == common::protocol::names::inventory
+                    ? containers_.apply_inventory(env.body)
+                    : hosts_.apply(env.action, env.body, now_ms);
   if (!events) {
     ++bad_announcements_;
     DM_LOG(debug) << "announcement from " << env.from << " ignored: " << events.err().message;
@@ -150,7 +155,8 @@ publications broker_core::on_announcement(const envelope& env, std::int64_t now_
   // Changes that matter (new host, new content, status, containers) are written at once, so a
   // query answered after them survives kill -9; bare heartbeats wait for the batched flush.
   if (!events->empty()) flush(now_ms);
-  if (env.action == common::protocol::names::heartbeat || env.action == common::protocol::names::register_host)
+  if (env.action == common::protocol::names::heartbeat ||
+      env.action == common::protocol::names::register_host)
     maybe_ask_inventory(env.body.value("fqdn", ""), now_ms, out);
   return out;
 }
@@ -219,7 +225,8 @@ publications broker_core::tick(std::int64_t now_ms) {
   }
   if (now_ms - last_heartbeat_ms_ >= heartbeat_every_ms) {
     last_heartbeat_ms_ = now_ms;
-    out.push_back(broker_message(common::topic_dir(), std::string(common::protocol::names::broker_heartbeat),
+    out.push_back(broker_message(common::topic_dir(),
+                                 std::string(common::protocol::names::broker_heartbeat),
                                  {{"broker_id", settings_.broker_id},
                                   {"started", started_ms_},
                                   {"leader", is_leader(now_ms)},
@@ -277,6 +284,8 @@ json broker_core::stats() const {
           {"ha", ha_.to_json(common::now_ms())}};
 }
 
-const std::vector<host_candidate>& broker_core::fleet() { return fleet_.get(hosts_, containers_); }
+const std::vector<host_candidate>& broker_core::fleet() {
+  return fleet_.get(hosts_, containers_);
+}
 
 }  // namespace dockmesh::broker

@@ -13,15 +13,15 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <utility>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "broker/audit_log.hpp"
 #include "broker/broker_options.hpp"
 #include "broker/broker_peers.hpp"
-#include "broker/audit_log.hpp"
 #include "broker/container_index.hpp"
 #include "broker/control_service.hpp"
 #include "broker/create_dispatcher.hpp"

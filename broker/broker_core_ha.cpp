@@ -54,7 +54,9 @@ void broker_core::set_etcd_sink(std::function<void(json)> sink) {
     etcd_sink_({{"op", "put-token"}, {"hash", hash}, {"ttl_seconds", ttl_seconds}});
   });
   control_.set_spend_in_etcd([this](const std::string& hash, const key_entry& accepted) {
-    etcd_sink_({{"op", "enroll"}, {"hash", hash}, {"public_key", accepted.public_key},
+    etcd_sink_({{"op", "enroll"},
+                {"hash", hash},
+                {"public_key", accepted.public_key},
                 {"record", accepted.to_json()}});
   });
   // Seed etcd with what this broker was started with (--authorized-keys): created only where
@@ -90,8 +92,9 @@ etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {
     o.cut_off = keys_.apply_remote(ev.value("record", json::object()));
   } else if (kind == "placed") {
     etcd_acked_through_ = std::max(etcd_acked_through_, ev.value("ticket", std::uint64_t{0}));
-    o.out = dispatcher_.on_placed(ev.value("id", ""), ev.value("ok", false),
-                                  ev.value("record", json::object()), ev.value("error", ""), now_ms);
+    o.out =
+        dispatcher_.on_placed(ev.value("id", ""), ev.value("ok", false),
+                              ev.value("record", json::object()), ev.value("error", ""), now_ms);
   } else if (kind == "ack") {
     auto ticket = ev.value("ticket", std::uint64_t{0});
     etcd_acked_through_ = std::max(etcd_acked_through_, ticket);

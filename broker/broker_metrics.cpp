@@ -21,34 +21,48 @@ const bucket_bounds& scheduling_buckets() {
 
 std::string_view drop_label(int i) {
   switch (static_cast<drop_reason>(i)) {
-    case drop_reason::acl: return "acl";
-    case drop_reason::subscription: return "subscription";
-    default: return "malformed";
+    case drop_reason::acl:
+      return "acl";
+    case drop_reason::subscription:
+      return "subscription";
+    default:
+      return "malformed";
   }
 }
 
 // to_string(acl_decision) is prose for logs; labels want stable identifiers.
 std::string_view acl_label(int i) {
   switch (static_cast<acl_decision>(i)) {
-    case acl_decision::allow: return "allow";
-    case acl_decision::malformed_topic: return "malformed_topic";
-    case acl_decision::forbidden_topic: return "forbidden_topic";
-    case acl_decision::foreign_host: return "foreign_host";
-    case acl_decision::bad_announcement: return "bad_announcement";
-    case acl_decision::foreign_reply: return "foreign_reply";
-    case acl_decision::forged_sender: return "forged_sender";
-    case acl_decision::count: break;
+    case acl_decision::allow:
+      return "allow";
+    case acl_decision::malformed_topic:
+      return "malformed_topic";
+    case acl_decision::forbidden_topic:
+      return "forbidden_topic";
+    case acl_decision::foreign_host:
+      return "foreign_host";
+    case acl_decision::bad_announcement:
+      return "bad_announcement";
+    case acl_decision::foreign_reply:
+      return "foreign_reply";
+    case acl_decision::forged_sender:
+      return "forged_sender";
+    case acl_decision::count:
+      break;
   }
   return "other";
 }
 
-std::string code_class(int code) { return std::to_string(code / 100) + "xx"; }
+std::string code_class(int code) {
+  return std::to_string(code / 100) + "xx";
+}
 
 }  // namespace
 
 broker_metrics::broker_metrics(registry& r, bool etcd_mode)
     : forwarded_(r.counters("dockmesh_broker_messages_forwarded_total",
-                            "Messages forwarded from XSUB to XPUB").with({})),
+                            "Messages forwarded from XSUB to XPUB")
+                     .with({})),
       published_(r.counters("dockmesh_broker_messages_published_total",
                             "Messages the broker published itself (replies, dir/ events)")
                      .with({})),
@@ -68,9 +82,9 @@ broker_metrics::broker_metrics(registry& r, bool etcd_mode)
                             "Open TCP connections on the bus sockets", {"socket"})),
       hosts_(r.gauges("dockmesh_broker_directory_hosts", "Hosts in the directory, by status",
                       {"status"})),
-      containers_(r.gauges("dockmesh_broker_directory_containers",
-                           "Containers in the container index")
-                      .with({})),
+      containers_(
+          r.gauges("dockmesh_broker_directory_containers", "Containers in the container index")
+              .with({})),
       control_(r.counters("dockmesh_broker_control_requests_total",
                           "Control requests (ROUTER) answered, by action and code class",
                           {"action", "code"})),
@@ -109,8 +123,7 @@ void broker_metrics::sync(const hub_counters& c, const broker_core& core, std::i
   // Allowed: publishes that passed plus subscriptions applied.
   add_delta(acl_.with({"allow"}), c.acl[0] + c.subscriptions, last_.acl[0]);
   add_delta(subscriptions_.with({"applied"}), c.subscriptions, last_.subscriptions);
-  add_delta(subscriptions_.with({"refused"}), c.subscriptions_refused,
-            last_.subscriptions_refused);
+  add_delta(subscriptions_.with({"refused"}), c.subscriptions_refused, last_.subscriptions_refused);
   add_delta(rebinds_, c.bus_rebinds, last_.bus_rebinds);
   leader_.set(core.is_leader(now_ms) ? 1 : 0);
   epoch_.set(static_cast<double>(core.ha().epoch));
@@ -135,11 +148,12 @@ void broker_metrics::control_answered(std::string_view action, int code, double 
   control_seconds_.with({a}).observe(seconds);
 }
 
-void broker_metrics::scheduled(double seconds) { scheduling_seconds_.observe(seconds); }
+void broker_metrics::scheduled(double seconds) {
+  scheduling_seconds_.observe(seconds);
+}
 
 void broker_metrics::connections(std::string_view socket, int delta) {
   connections_.with({socket}).add(delta);
 }
-
 
 }  // namespace dockmesh::broker

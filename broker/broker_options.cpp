@@ -10,38 +10,39 @@ namespace dockmesh::broker {
 namespace po = boost::program_options;
 
 void add_broker_options(po::options_description& options) {
-  options.add_options()
-      ("data-dir", po::value<std::string>(), "RocksDB directory: keys, tokens, hosts, containers")
-      ("server-key", po::value<std::string>(), "the mesh's broker CURVE key file (shared by all brokers)")
-      ("authorized-keys", po::value<std::string>(),
-       "file of '<role> <name> <public-key>' lines merged into the key store at start")
-      ("xsub-endpoint", po::value<std::string>()->default_value("tcp://127.0.0.1:7400"),
-       "where publishers connect")
-      ("xpub-endpoint", po::value<std::string>()->default_value("tcp://127.0.0.1:7401"),
-       "where subscribers connect")
-      ("router-endpoint", po::value<std::string>()->default_value("tcp://127.0.0.1:7402"),
-       "control endpoint: directory queries, enrollment, keys")
-      ("broker-id", po::value<int>()->default_value(1),
-       "this broker's id; without --etcd the lowest id among live brokers schedules req/any/, "
-       "with --etcd an election in etcd decides")
-      ("peer", po::value<std::vector<std::string>>()->composing(),
-       "another broker of the mesh, HOST:PORT of its XSUB endpoint (repeatable); used to see "
-       "which brokers are alive")
-      ("down-after-ms", po::value<std::int64_t>()->default_value(3200),
-       "a host not heard from for this long is down (3 missed 1 s heartbeats)")
-      ("gone-after-seconds", po::value<std::int64_t>()->default_value(86400),
-       "a host down for this long is gone (its containers leave the index)")
-      ("max-message-bytes", po::value<std::size_t>()->default_value(4 * 1024 * 1024),
-       "largest frame accepted on any socket (ZMQ_MAXMSGSIZE)")
-      ("high-water-mark", po::value<int>()->default_value(100000), "per-connection queue bound")
-      ("io-threads", po::value<int>()->default_value(1), "ZeroMQ I/O threads (CURVE runs there)")
-      ("etcd", po::value<std::string>(),
-       "etcd client URLs, http://HOST:PORT[,...]: keys, placements and the scheduler's leadership "
-       "live there (several brokers); without it the broker runs on RocksDB alone")
-      ("etcd-prefix", po::value<std::string>()->default_value("dockmesh/"),
-       "prefix of every key the broker writes in etcd (one mesh per prefix)")
-      ("etcd-lease-ttl", po::value<std::int64_t>()->default_value(1),
-       "seconds: the scheduler leader's lease; a dead leader is replaced after about this long");
+  options.add_options()("data-dir", po::value<std::string>(),
+                        "RocksDB directory: keys, tokens, hosts, containers")(
+      "server-key", po::value<std::string>(),
+      "the mesh's broker CURVE key file (shared by all brokers)")(
+      "authorized-keys", po::value<std::string>(),
+      "file of '<role> <name> <public-key>' lines merged into the key store at start")(
+      "xsub-endpoint", po::value<std::string>()->default_value("tcp://127.0.0.1:7400"),
+      "where publishers connect")("xpub-endpoint",
+                                  po::value<std::string>()->default_value("tcp://127.0.0.1:7401"),
+                                  "where subscribers connect")(
+      "router-endpoint", po::value<std::string>()->default_value("tcp://127.0.0.1:7402"),
+      "control endpoint: directory queries, enrollment, keys")(
+      "broker-id", po::value<int>()->default_value(1),
+      "this broker's id; without --etcd the lowest id among live brokers schedules req/any/, "
+      "with --etcd an election in etcd decides")(
+      "peer", po::value<std::vector<std::string>>()->composing(),
+      "another broker of the mesh, HOST:PORT of its XSUB endpoint (repeatable); used to see "
+      "which brokers are alive")(
+      "down-after-ms", po::value<std::int64_t>()->default_value(3200),
+      "a host not heard from for this long is down (3 missed 1 s heartbeats)")(
+      "gone-after-seconds", po::value<std::int64_t>()->default_value(86400),
+      "a host down for this long is gone (its containers leave the index)")(
+      "max-message-bytes", po::value<std::size_t>()->default_value(4 * 1024 * 1024),
+      "largest frame accepted on any socket (ZMQ_MAXMSGSIZE)")(
+      "high-water-mark", po::value<int>()->default_value(100000), "per-connection queue bound")(
+      "io-threads", po::value<int>()->default_value(1), "ZeroMQ I/O threads (CURVE runs there)")(
+      "etcd", po::value<std::string>(),
+      "etcd client URLs, http://HOST:PORT[,...]: keys, placements and the scheduler's leadership "
+      "live there (several brokers); without it the broker runs on RocksDB alone")(
+      "etcd-prefix", po::value<std::string>()->default_value("dockmesh/"),
+      "prefix of every key the broker writes in etcd (one mesh per prefix)")(
+      "etcd-lease-ttl", po::value<std::int64_t>()->default_value(1),
+      "seconds: the scheduler leader's lease; a dead leader is replaced after about this long");
   common::add_metrics_listen_option(options);
 }
 
@@ -71,7 +72,8 @@ broker_settings broker_settings_from(const po::variables_map& vm) {
   if (gone < 1) throw std::runtime_error("--gone-after-seconds must be at least 1");
   s.gone_after_ms = gone * 1000;
   s.max_message_bytes = vm["max-message-bytes"].as<std::size_t>();
-  if (s.max_message_bytes < 1024) throw std::runtime_error("--max-message-bytes must be at least 1024");
+  if (s.max_message_bytes < 1024)
+    throw std::runtime_error("--max-message-bytes must be at least 1024");
   s.high_water_mark = vm["high-water-mark"].as<int>();
   s.io_threads = vm["io-threads"].as<int>();
   if (s.io_threads < 1 || s.io_threads > 16) throw std::runtime_error("--io-threads must be 1..16");

@@ -31,7 +31,7 @@ struct broker_settings {
   std::vector<std::string> etcd_endpoints;
   std::string etcd_prefix = "dockmesh/";
   std::int64_t etcd_lease_ttl_s = 1;
-  std::string metrics_listen;  // --metrics-listen IP:PORT; empty: no metrics listener
+  std::string metrics_listen;    // --metrics-listen IP:PORT; empty: no metrics listener
   bool in_memory_store = false;  // no option: fuzz targets and benches keep RocksDB in memory
 
   std::string client_id() const { return "broker-" + std::to_string(broker_id); }

@@ -10,13 +10,15 @@ namespace dockmesh::broker {
 bus_monitor::bus_monitor(zmq::context_t& ctx, zmq::socket_t& target, std::string label,
                          broker_metrics& metrics)
     : target_(target.handle()),
-      pair_(ctx, zmq::socket_type::pair), label_(std::move(label)), metrics_(metrics) {
+      pair_(ctx, zmq::socket_type::pair),
+      label_(std::move(label)),
+      metrics_(metrics) {
   static std::atomic<int> next{0};
   std::string endpoint = "inproc://dockmesh-monitor-" + label_ + "-" + std::to_string(++next);
   if (zmq_socket_monitor(target.handle(), endpoint.c_str(),
                          ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
-    throw std::runtime_error("cannot monitor the " + label_ + " socket: " +
-                             zmq_strerror(zmq_errno()));
+    throw std::runtime_error("cannot monitor the " + label_ +
+                             " socket: " + zmq_strerror(zmq_errno()));
   pair_.set(zmq::sockopt::linger, 0);
   pair_.connect(endpoint);
 }

@@ -4,8 +4,8 @@
 
 #include <unordered_map>
 
-#include "common/topic.hpp"
 #include "common/protocol/names.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::broker {
 namespace {
@@ -23,8 +23,8 @@ bool valid_container_id(std::string_view id) {
   return true;
 }
 
-using common::str_of;
 using common::int_of;
+using common::str_of;
 
 std::optional<container_entry> parse_container(const json& j, const std::string& host) {
   if (!j.is_object()) return std::nullopt;
@@ -45,7 +45,8 @@ std::optional<container_entry> parse_container(const json& j, const std::string&
 
 common::result<std::vector<container_entry>> parse_containers(const json& list,
                                                               const std::string& host) {
-  if (!list.is_array()) return make_error(errc::invalid_argument, "inventory needs a containers list");
+  if (!list.is_array())
+    return make_error(errc::invalid_argument, "inventory needs a containers list");
   if (list.size() > container_index::max_containers_per_host)
     return make_error(errc::too_large, "inventory lists too many containers");
   std::vector<container_entry> out;
@@ -70,15 +71,17 @@ void diff(const std::vector<container_entry>& before, const std::vector<containe
       out.push_back({std::string(common::protocol::names::container_changed), c.to_json()});
     if (it != old.end()) old.erase(it);
   }
-  for (const auto& [id, c] : old) out.push_back({std::string(common::protocol::names::container_removed), c->to_json()});
+  for (const auto& [id, c] : old)
+    out.push_back({std::string(common::protocol::names::container_removed), c->to_json()});
 }
 
 }  // namespace
 
 json container_entry::to_json() const {
-  return {{"id", id},         {"host", host},         {"name", name},
-          {"image", image},   {"state", state},       {"created", created},
-          {"owner", owner},   {"memory_limit", memory_limit}, {"request", request}};
+  return {
+      {"id", id},          {"host", host},       {"name", name},   {"image", image},
+      {"state", state},    {"created", created}, {"owner", owner}, {"memory_limit", memory_limit},
+      {"request", request}};
 }
 
 common::result<directory_events> container_index::apply_inventory(const json& body) {
@@ -86,7 +89,8 @@ common::result<directory_events> container_index::apply_inventory(const json& bo
   std::string fqdn = body.is_object() ? str_of(body, "fqdn") : std::string();
   if (!v || !common::valid_segment(fqdn))
     return make_error(errc::invalid_argument, "inventory needs fqdn, incarnation and sequence");
-  auto containers = parse_containers(body.contains("containers") ? body["containers"] : json(), fqdn);
+  auto containers =
+      parse_containers(body.contains("containers") ? body["containers"] : json(), fqdn);
   if (!containers) return containers.err();
   directory_events out;
   auto& inv = hosts_[fqdn];
@@ -127,7 +131,7 @@ void container_index::unindex_host(const std::string& fqdn) {
 }
 
 common::result<container_entry> container_index::lookup(std::string_view ref,
-                                                         std::string_view owner) const {
+                                                        std::string_view owner) const {
   if (ref.empty()) return make_error(errc::invalid_argument, "container reference is empty");
   std::vector<const container_entry*> by_name, by_prefix;
   const container_entry* exact = nullptr;

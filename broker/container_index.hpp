@@ -58,7 +58,9 @@ class container_index {
 
   // Hosts whose inventory this broker received since it started (the hub asks the others to
   // re-announce).
-  bool heard_since_start(std::string_view fqdn) const { return fresh_.count(std::string(fqdn)) > 0; }
+  bool heard_since_start(std::string_view fqdn) const {
+    return fresh_.count(std::string(fqdn)) > 0;
+  }
 
   void load(const state_db& db);
   common::result<void> flush(state_db& db);

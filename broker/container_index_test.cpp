@@ -57,8 +57,9 @@ TEST_CASE("inventory changes become container events") {
 
 TEST_CASE("lookup by id, unique prefix or name, with owner") {
   container_index idx;
-  (void)idx.apply_inventory(inventory("h1", 1, 1, {container("abc123", "web", "nginx", "alice"),
-                                                   container("abd456", "db", "pg", "bob")}));
+  (void)idx.apply_inventory(inventory(
+      "h1", 1, 1,
+      {container("abc123", "web", "nginx", "alice"), container("abd456", "db", "pg", "bob")}));
   (void)idx.apply_inventory(inventory("h2", 1, 1, {container("ffff00", "web", "nginx", "carol")}));
   CHECK(idx.lookup("abc123", "")->host == "h1");
   CHECK(idx.lookup("abd", "")->name == "db");

@@ -12,7 +12,9 @@ using common::envelope;
 constexpr int batch_size = 64;
 constexpr std::int64_t etcd_wait_ms = 3000;
 
-std::string_view view(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
+std::string_view view(const zmq::message_t& m) {
+  return {m.data<char>(), m.size()};
+}
 
 std::string property(const zmq::message_t& m, const char* name) {
   const char* v = zmq_msg_gets(m.handle(), name);
@@ -67,18 +69,19 @@ bool control_endpoint::handle_one(std::vector<zmq::message_t>& frames) {
   bool cut_off = false;
   if (!req || req->action.empty()) {
     ++malformed_;
-    reply = common::make_error_reply(envelope{}, core_.client_id(),
-                                     {common::errc::malformed,
-                                      req ? "control request without an action" : req.err().message});
+    reply = common::make_error_reply(
+        envelope{}, core_.client_id(),
+        {common::errc::malformed, req ? "control request without an action" : req.err().message});
   } else {
-    (void)core_.take_etcd_ticket();  // writes made before this request (ZAP's notes) are not its own
+    (void)
+        core_.take_etcd_ticket();  // writes made before this request (ZAP's notes) are not its own
     auto now = common::now_ms();
     std::string key = property(body, public_key_property);
     auto outcome = core_.on_control(who, key, *req, now);
     reply = std::move(outcome.reply);
     cut_off = outcome.cut_off;
-    core_.audit().on_control(audit_caller(who.user_id(), key, property(body, "Peer-Address")),
-                             *req, reply.code, now);
+    core_.audit().on_control(audit_caller(who.user_id(), key, property(body, "Peer-Address")), *req,
+                             reply.code, now);
   }
   auto etcd_ticket = core_.take_etcd_ticket();
   if (core_.db().take_unsynced() > 0 || etcd_ticket) {

@@ -82,7 +82,10 @@ void check_control_routes(const catalogue& cat) {
 
 control_service::control_service(key_store& keys, join_tokens& tokens, host_directory& hosts,
                                  container_index& containers, std::string broker_client_id)
-    : keys_(keys), tokens_(tokens), hosts_(hosts), containers_(containers),
+    : keys_(keys),
+      tokens_(tokens),
+      hosts_(hosts),
+      containers_(containers),
       client_id_(std::move(broker_client_id)) {
   check_control_routes(catalogue::builtin());
 }
@@ -119,7 +122,8 @@ control_outcome control_service::handle(const identity& who, std::string_view pu
   // Authorization before validation: a key that may only enroll learns nothing about which
   // other actions exist (found by fuzz_broker_core: a pending key got 400 for an unknown one).
   if (!reader) return fail(req, errc::forbidden, "this key may only enroll");
-  return fail(req, errc::invalid_argument, "unknown control action '" + req.action.substr(0, 64) + "'");
+  return fail(req, errc::invalid_argument,
+              "unknown control action '" + req.action.substr(0, 64) + "'");
 }
 
 control_outcome control_service::service_call(role r, const envelope& req, std::int64_t now_ms) {
@@ -211,21 +215,22 @@ control_outcome control_service::enroll(role r, std::string_view public_key, con
     return fail(req, errc::unavailable, "too many pending keys; ask an admin to clean up");
   const key_entry* pending = keys_.find(public_key);
   json body = pending ? pending->to_json() : json::object();
-  body["message"] = token.empty() ? "pending: an admin must accept this key"
-                                  : "token invalid or expired; pending: an admin must accept this key";
+  body["message"] = token.empty()
+                        ? "pending: an admin must accept this key"
+                        : "token invalid or expired; pending: an admin must accept this key";
   return ok(req, 202, body);
 }
 
-control_outcome control_service::enroll_in_etcd(std::string_view public_key, const std::string& fqdn,
-                                                const std::string& token, const envelope& req,
-                                                std::int64_t now_ms) {
+control_outcome control_service::enroll_in_etcd(std::string_view public_key,
+                                                const std::string& fqdn, const std::string& token,
+                                                const envelope& req, std::int64_t now_ms) {
   auto held = keys_.resolve(fqdn);
   if (held && held->state == key_state::accepted && held->who == role::agent)
     return fail(req, errc::conflict, "another key already speaks for " + fqdn);
   if (token.size() > 256 || !keys_.note_pending(public_key, fqdn, now_ms))
     return fail(req, errc::unavailable, "too many pending keys; ask an admin to clean up");
-  spend_in_etcd_(join_tokens::hash(token),
-                 key_entry{std::string(public_key), role::agent, fqdn, key_state::accepted, now_ms});
+  spend_in_etcd_(join_tokens::hash(token), key_entry{std::string(public_key), role::agent, fqdn,
+                                                     key_state::accepted, now_ms});
   const key_entry* pending = keys_.find(public_key);
   json body = pending ? pending->to_json() : json::object();
   body["message"] = "pending: the join token is being checked; accepted on every broker if valid";
@@ -258,15 +263,16 @@ control_outcome control_service::key_admin(const envelope& req, std::int64_t now
       return fail(req, errc::invalid_argument, "role must be agent, bridge or admin");
     std::string name = body_string(req, "name");
     if (name.empty()) name = target->name;
-    if (name.empty()) return fail(req, errc::invalid_argument, "this key has no name yet: pass name");
+    if (name.empty())
+      return fail(req, errc::invalid_argument, "this key has no name yet: pass name");
     changed = keys_.accept(target->public_key, r ? *r : target->who, name, now_ms);
   } else {
     auto state = req.action == names::keys_revoke ? key_state::revoked : key_state::rejected;
     changed = keys_.set_refused(target->public_key, state, now_ms);
   }
   if (!changed) return fail(req, changed.err().code, changed.err().message);
-  DM_LOG(info) << req.action << ": " << to_string(changed->who) << ":" << changed->name << " is now "
-               << to_string(changed->state);
+  DM_LOG(info) << req.action << ": " << to_string(changed->who) << ":" << changed->name
+               << " is now " << to_string(changed->state);
   auto out = ok(req, 200, changed->to_json());
   // Live connections carry the identity they had at the handshake: any change to an accepted
   // key's state, role or name makes the hub drop them, so ZAP runs again.

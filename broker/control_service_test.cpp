@@ -30,7 +30,8 @@ struct fixture {
     REQUIRE(keys.accept(bridge_key, role::bridge, "bridge", 0).ok());
     REQUIRE(keys.accept(agent_key, role::agent, "h1", 0).ok());
     (void)hosts.apply("heartbeat", host_record("h1", 1, 1), 0);
-    (void)containers.apply_inventory(inventory("h1", 1, 2, {container("abc1", "web", "nginx", "alice")}));
+    (void)containers.apply_inventory(
+        inventory("h1", 1, 2, {container("abc1", "web", "nginx", "alice")}));
   }
 
   control_outcome call(const std::string& key, std::string action, json body = json::object()) {
@@ -55,7 +56,8 @@ TEST_CASE("directory queries for admin and bridge, not for agents") {
   CHECK(f.call(f.admin_key, "host", {{"fqdn", "nope"}}).reply.code == 404);
   CHECK(f.call(f.admin_key, "hosts", {{"status", "sideways"}}).reply.code == 400);
   CHECK(f.call(f.admin_key, "hosts", {{"label", "novalue"}}).reply.code == 400);
-  CHECK(f.call(f.bridge_key, "container", {{"ref", "web"}, {"owner", "alice"}}).reply.body["id"] == "abc1");
+  CHECK(f.call(f.bridge_key, "container", {{"ref", "web"}, {"owner", "alice"}}).reply.body["id"] ==
+        "abc1");
   CHECK(f.call(f.bridge_key, "container", {{"ref", "web"}, {"owner", "bob"}}).reply.code == 404);
   CHECK(f.call(f.bridge_key, "containers", {{"host", "h1"}}).reply.body["containers"].size() == 1);
   CHECK(f.call(f.agent_key, "hosts").reply.code == 403);
@@ -86,11 +88,15 @@ TEST_CASE("enroll: a valid token accepts, no token leaves the key pending") {
   CHECK(!accepted.cut_off);
   CHECK(f.keys.find(k2)->state == key_state::accepted);
   // Enrolling for an fqdn another key holds is a conflict, and does not spend the token.
-  auto t2 = f.call(f.admin_key, "token-create", {{"ttl_seconds", 60}}).reply.body["token"].get<std::string>();
+  auto t2 = f.call(f.admin_key, "token-create", {{"ttl_seconds", 60}})
+                .reply.body["token"]
+                .get<std::string>();
   std::string k3 = common::generate_keypair().public_key;
   CHECK(f.call(k3, "enroll", {{"fqdn", "h1"}, {"token", t2}}).reply.code == 409);
   CHECK(f.call(k3, "enroll", {{"fqdn", "h4"}, {"token", t2}}).reply.code == 200);
-  CHECK(f.call(common::generate_keypair().public_key, "enroll", {{"fqdn", "bad/fqdn"}}).reply.code == 400);
+  CHECK(
+      f.call(common::generate_keypair().public_key, "enroll", {{"fqdn", "bad/fqdn"}}).reply.code ==
+      400);
 }
 
 TEST_CASE("revoking an accepted key cuts it off at once, including on this endpoint") {
@@ -112,7 +118,8 @@ TEST_CASE("revoking an accepted key cuts it off at once, including on this endpo
   CHECK(rej.reply.code == 200);
   CHECK(!rej.cut_off);
   CHECK(f.call(f.admin_key, "keys-accept", {{"key", "nobody"}}).reply.code == 404);
-  CHECK(f.call(f.admin_key, "keys-accept", {{"key", f.agent_key}, {"role", "broker"}}).reply.code == 400);
+  CHECK(f.call(f.admin_key, "keys-accept", {{"key", f.agent_key}, {"role", "broker"}}).reply.code ==
+        400);
   auto renamed = f.call(f.admin_key, "keys-accept", {{"key", f.agent_key}, {"name", "h1b"}});
   CHECK(renamed.cut_off);  // live connections carry the old name
 }
@@ -143,14 +150,17 @@ TEST_CASE("every control call of the catalogue has a handler, and only those") {
                        std::logic_error);
 }
 
-TEST_CASE("audit is a control call of the catalogue: admin and bridge keys read it, agents do not") {
+TEST_CASE(
+    "audit is a control call of the catalogue: admin and bridge keys read it, agents do not") {
   fixture f;
   const std::string audit(common::protocol::names::audit);
   CHECK(f.call(f.admin_key, audit).reply.body["entries"] == json::array());  // no log attached
   f.svc.set_audit_source([](const json& body) -> common::result<json> {
     if (body.contains("limit") && !body["limit"].is_number_integer())
       return common::make_error(common::errc::invalid_argument, "limit must be 1..1000");
-    return json{{"entries", json::array({{{"time", 1}, {"who", "admin:admin"}, {"action", "x"}, {"code", 200}}})}};
+    return json{
+        {"entries",
+         json::array({{{"time", 1}, {"who", "admin:admin"}, {"action", "x"}, {"code", 200}}})}};
   });
   CHECK(f.call(f.admin_key, audit).reply.body["entries"].size() == 1);
   CHECK(f.call(f.bridge_key, audit).reply.code == 200);

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "common/log.hpp"
-#include "common/topic.hpp"
 #include "common/protocol/names.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::broker {
 namespace {
@@ -13,7 +13,9 @@ using common::envelope;
 using common::errc;
 using nlohmann::json;
 
-bool success(int code) { return code >= 200 && code < 300; }
+bool success(int code) {
+  return code >= 200 && code < 300;
+}
 
 void collect_containers(const envelope& rep, json& out) {
   if (!rep.body.is_object()) return;
@@ -32,7 +34,8 @@ create_dispatcher::create_dispatcher(std::string broker_client_id, std::uint64_t
       reply_topic_(common::topic_rep(client_id_).value()),
       rng_(seed) {}
 
-publication create_dispatcher::reply(const envelope& req, int code, json body, std::string message) {
+publication create_dispatcher::reply(const envelope& req, int code, json body,
+                                     std::string message) {
   envelope r = common::make_reply(req, client_id_, code, std::move(body));
   if (code >= 400) r.err = common::error{common::from_status(code), std::move(message)};
   return {req.reply_to, std::move(r)};
@@ -59,8 +62,8 @@ publications create_dispatcher::on_request(const envelope& req, const fleet_fn& 
     return {reply(req, 400, nullptr, preq.err().message)};
   }
   ledger_.expire(now_ms);
-  auto placed = ledger_.empty() ? place(fleet(), *preq, rng_)
-                                : place(ledger_.apply(fleet()), *preq, rng_);
+  auto placed =
+      ledger_.empty() ? place(fleet(), *preq, rng_) : place(ledger_.apply(fleet()), *preq, rng_);
   if (commit_) return commit(req, placed, now_ms);
   if (!placed.ok) {
     ++counters_.unplaceable;
@@ -203,8 +206,7 @@ void create_dispatcher::forget(const std::string& id) {
   if (db_) (void)db_->erase("p/" + id, false);
 }
 
-bool create_dispatcher::reply_from_placed_host(const std::string& re,
-                                               std::string_view fqdn) const {
+bool create_dispatcher::reply_from_placed_host(const std::string& re, std::string_view fqdn) const {
   if (auto sub = sub_to_job_.find(re); sub != sub_to_job_.end()) {
     auto it = jobs_.find(sub->second);
     if (it == jobs_.end()) return true;
@@ -250,9 +252,9 @@ publication create_dispatcher::finish(job& j) {
     hosts.push_back(std::move(h));
   }
   json body = {{"hosts", hosts}, {"containers", containers}};
-  std::string message = failed ? std::to_string(failed) + " of " + std::to_string(j.subs.size()) +
-                                     " hosts failed"
-                               : std::string();
+  std::string message =
+      failed ? std::to_string(failed) + " of " + std::to_string(j.subs.size()) + " hosts failed"
+             : std::string();
   auto p = reply(j.request, failed ? first_failure : 201, std::move(body), message);
   j.combined = p.env;
   for (const auto& s : j.subs) sub_to_job_.erase(s.env.id);
@@ -262,11 +264,12 @@ publication create_dispatcher::finish(job& j) {
 publications create_dispatcher::tick(std::int64_t now_ms) {
   publications out;
   for (auto& [id, j] : jobs_)
-    if (j.fanout && !j.combined && !j.subs.empty() && now_ms >= j.deadline) out.push_back(finish(j));
+    if (j.fanout && !j.combined && !j.subs.empty() && now_ms >= j.deadline)
+      out.push_back(finish(j));
   while (!order_.empty()) {
     auto it = jobs_.find(order_.front());
-    bool waiting = it != jobs_.end() && it->second.fanout && !it->second.combined &&
-                   !it->second.subs.empty();
+    bool waiting =
+        it != jobs_.end() && it->second.fanout && !it->second.combined && !it->second.subs.empty();
     bool expired = it == jobs_.end() || (!waiting && now_ms - it->second.created > cache_ms);
     if (!expired) break;
     forget(order_.front());

@@ -11,11 +11,12 @@
 // kill -9) before the request goes on, so a retry that reaches a restarted broker still goes to
 // the same hosts. Placements count against their host until the directory shows them
 // (placement_ledger), so a burst of creates spreads like a slow sequence would; spread
-// instances are numbered across hosts (first_instance), so names run <name>-1..N. With --etcd (set_commit), a placement is first committed in etcd by a
-// transaction that creates `placement/<id>` only if absent, and nothing is sent before etcd
-// answers (on_placed): a broker that finds a placement there uses it, so a retry that reaches a
-// new leader after a failover goes to the hosts the old leader chose. Every request sent carries
-// the leader's fencing epoch (set_epoch). Owned by the hub thread; never blocks; time is passed in.
+// instances are numbered across hosts (first_instance), so names run <name>-1..N. With --etcd
+// (set_commit), a placement is first committed in etcd by a transaction that creates
+// `placement/<id>` only if absent, and nothing is sent before etcd answers (on_placed): a broker
+// that finds a placement there uses it, so a retry that reaches a new leader after a failover goes
+// to the hosts the old leader chose. Every request sent carries the leader's fencing epoch
+// (set_epoch). Owned by the hub thread; never blocks; time is passed in.
 #pragma once
 
 #include <cstdint>
@@ -66,7 +67,8 @@ class create_dispatcher {
   // etcd mode. commit(id, record, probe) asks for `placement/<id>` to be created with record if
   // absent (probe: only read it, when this broker could not place the request itself); the
   // answer comes back through on_placed with the record etcd holds.
-  using commit_fn = std::function<void(const std::string& id, const nlohmann::json& record, bool probe)>;
+  using commit_fn =
+      std::function<void(const std::string& id, const nlohmann::json& record, bool probe)>;
   void set_commit(commit_fn fn) { commit_ = std::move(fn); }
   publications on_placed(const std::string& id, bool ok, const nlohmann::json& record,
                          const std::string& error, std::int64_t now_ms);

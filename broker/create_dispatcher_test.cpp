@@ -44,7 +44,8 @@ common::envelope answer(const common::envelope& sub, std::string from, int code,
 
 TEST_CASE("a single placement is passed on with the same id and reply_to") {
   create_dispatcher d("broker-1", 1);
-  auto out = d.on_request(create({{"image", "busybox"}, {"strategy", "spread"}}), fleet_of({"h1"}), 0);
+  auto out =
+      d.on_request(create({{"image", "busybox"}, {"strategy", "spread"}}), fleet_of({"h1"}), 0);
   REQUIRE(out.size() == 1);
   CHECK(out[0].topic == "req/host/h1/");
   CHECK(out[0].env.id == "req1");
@@ -63,7 +64,8 @@ TEST_CASE("a single placement is passed on with the same id and reply_to") {
 
 TEST_CASE("instances over several hosts: sub-requests and one combined reply") {
   create_dispatcher d("broker-1", 1);
-  auto out = d.on_request(create({{"image", "busybox"}, {"instances", 3}}), fleet_of({"a", "b", "c"}), 0);
+  auto out =
+      d.on_request(create({{"image", "busybox"}, {"instances", 3}}), fleet_of({"a", "b", "c"}), 0);
   REQUIRE(out.size() == 3);
   for (const auto& p : out) {
     CHECK(p.env.reply_to == "rep/broker-1/");
@@ -115,7 +117,8 @@ TEST_CASE("a fan-out with a failing host reports it; a silent host times out") {
 
 TEST_CASE("unplaceable requests get 503 with the filter counts; bad ones 400") {
   create_dispatcher d("broker-1", 1);
-  auto none = d.on_request(create({{"image", "x"}, {"constraints", {"zone==z"}}}), fleet_of({"a"}), 0);
+  auto none =
+      d.on_request(create({{"image", "x"}, {"constraints", {"zone==z"}}}), fleet_of({"a"}), 0);
   REQUIRE(none.size() == 1);
   CHECK(none[0].env.code == 503);
   CHECK(none[0].env.body["excluded"]["constraints"] == 1);
@@ -129,7 +132,8 @@ TEST_CASE("unplaceable requests get 503 with the filter counts; bad ones 400") {
   nowhere.reply_to = "ann/";
   CHECK(d.on_request(nowhere, fleet_of({"a"}), 0).empty());
   // A 503 is not cached: the same id is placed once a host fits.
-  auto later = d.on_request(create({{"image", "x"}, {"constraints", {"zone!=z"}}}), fleet_of({"a"}), 1);
+  auto later =
+      d.on_request(create({{"image", "x"}, {"constraints", {"zone!=z"}}}), fleet_of({"a"}), 1);
   CHECK(later[0].topic == "req/host/a/");
 }
 
@@ -181,7 +185,8 @@ TEST_CASE("a reply to a placed request counts only from a host it was placed on"
   CHECK_FALSE(d.reply_from_placed_host("req1", "h2"));
   CHECK(d.reply_from_placed_host("not-ours", "h2"));
   create_dispatcher f("broker-1", 1);
-  auto out = f.on_request(create({{"image", "busybox"}, {"instances", 2}}), fleet_of({"a", "b"}), 0);
+  auto out =
+      f.on_request(create({{"image", "busybox"}, {"instances", 2}}), fleet_of({"a", "b"}), 0);
   REQUIRE(out.size() == 2);
   std::string host0 = out[0].topic.substr(9, out[0].topic.size() - 10);
   std::string other = host0 == "a" ? "b" : "a";
@@ -199,8 +204,8 @@ TEST_CASE("a burst of creates counts what is in flight: it spreads like a slow s
     REQUIRE(out.size() == 1);
     ++per_host[out[0].topic];
   }
-  CHECK(per_host == std::map<std::string, int>{
-                        {"req/host/a/", 2}, {"req/host/b/", 2}, {"req/host/c/", 2}});
+  CHECK(per_host ==
+        std::map<std::string, int>{{"req/host/a/", 2}, {"req/host/b/", 2}, {"req/host/c/", 2}});
   // Seen in a's inventory: a's two no longer count (the fleet would show them instead), so
   // with this fleet, which has not caught up, a is the emptiest again.
   d.on_inventory("a", {"burst0", "burst3"});

@@ -12,7 +12,9 @@ using common::errc;
 using common::make_error;
 using nlohmann::json;
 
-CURL* handle(void* p) { return static_cast<CURL*>(p); }
+CURL* handle(void* p) {
+  return static_cast<CURL*>(p);
+}
 
 // The gateway writes 64-bit integers as strings and leaves out zero values.
 std::int64_t number(const json& j, const char* field) {
@@ -153,11 +155,14 @@ std::vector<std::string> parse_etcd_endpoints(std::string_view list) {
 
 etcd_client::etcd_client(std::vector<std::string> endpoints, std::chrono::milliseconds timeout)
     : curl_(curl_easy_init()), endpoints_(std::move(endpoints)), timeout_(timeout) {
-  if (!curl_ || endpoints_.empty()) throw std::runtime_error("etcd client: no curl handle or no endpoint");
+  if (!curl_ || endpoints_.empty())
+    throw std::runtime_error("etcd client: no curl handle or no endpoint");
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
-etcd_client::~etcd_client() { curl_easy_cleanup(handle(curl_)); }
+etcd_client::~etcd_client() {
+  curl_easy_cleanup(handle(curl_));
+}
 
 common::result<json> etcd_client::call_one(const std::string& url, const std::string& body) {
   CURL* c = handle(curl_);
@@ -222,11 +227,12 @@ common::result<etcd_txn> etcd_client::create_if_absent(std::string_view key, std
                                                        std::int64_t lease) {
   json put = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
   if (lease) put["lease"] = std::to_string(lease);
-  json body = {
-      {"compare", json::array({{{"key", base64_encode(key)}, {"target", "CREATE"},
-                                {"result", "EQUAL"}, {"create_revision", "0"}}})},
-      {"success", json::array({{{"request_put", put}}})},
-      {"failure", json::array({{{"request_range", {{"key", base64_encode(key)}}}}})}};
+  json body = {{"compare", json::array({{{"key", base64_encode(key)},
+                                         {"target", "CREATE"},
+                                         {"result", "EQUAL"},
+                                         {"create_revision", "0"}}})},
+               {"success", json::array({{{"request_put", put}}})},
+               {"failure", json::array({{{"request_range", {{"key", base64_encode(key)}}}}})}};
   auto j = call("/v3/kv/txn", body);
   if (!j) return j.err();
   etcd_txn t{j->value("succeeded", false), header_revision(*j), {}};
@@ -238,8 +244,10 @@ common::result<etcd_txn> etcd_client::create_if_absent(std::string_view key, std
 
 common::result<bool> etcd_client::delete_if_present(std::string_view key) {
   json body = {
-      {"compare", json::array({{{"key", base64_encode(key)}, {"target", "CREATE"},
-                                {"result", "GREATER"}, {"create_revision", "0"}}})},
+      {"compare", json::array({{{"key", base64_encode(key)},
+                                {"target", "CREATE"},
+                                {"result", "GREATER"},
+                                {"create_revision", "0"}}})},
       {"success", json::array({{{"request_delete_range", {{"key", base64_encode(key)}}}}})}};
   auto j = call("/v3/kv/txn", body);
   if (!j) return j.err();
@@ -247,13 +255,15 @@ common::result<bool> etcd_client::delete_if_present(std::string_view key) {
 }
 
 common::result<bool> etcd_client::spend_and_put(std::string_view spent, std::string_view key,
-                                                 std::string_view value) {
-  json body = {
-      {"compare", json::array({{{"key", base64_encode(spent)}, {"target", "CREATE"},
-                                {"result", "GREATER"}, {"create_revision", "0"}}})},
-      {"success", json::array({{{"request_delete_range", {{"key", base64_encode(spent)}}}},
-                               {{"request_put", {{"key", base64_encode(key)},
-                                                 {"value", base64_encode(value)}}}}})}};
+                                                std::string_view value) {
+  json body = {{"compare", json::array({{{"key", base64_encode(spent)},
+                                         {"target", "CREATE"},
+                                         {"result", "GREATER"},
+                                         {"create_revision", "0"}}})},
+               {"success",
+                json::array({{{"request_delete_range", {{"key", base64_encode(spent)}}}},
+                             {{"request_put",
+                               {{"key", base64_encode(key)}, {"value", base64_encode(value)}}}}})}};
   auto j = call("/v3/kv/txn", body);
   if (!j) return j.err();
   return j->value("succeeded", false);

@@ -42,11 +42,25 @@ struct etcd_member {
     int client = free_port(), peer = free_port();
     url = "http://127.0.0.1:" + std::to_string(client);
     std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
-    std::vector<std::string> args{"etcd", "--data-dir", dir.str() + "/data", "--name", "t",
-                                  "--listen-client-urls", url, "--advertise-client-urls", url,
-                                  "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls",
-                                  peer_url, "--initial-cluster", "t=" + peer_url,
-                                  "--heartbeat-interval", "50", "--election-timeout", "500"};
+    std::vector<std::string> args{"etcd",
+                                  "--data-dir",
+                                  dir.str() + "/data",
+                                  "--name",
+                                  "t",
+                                  "--listen-client-urls",
+                                  url,
+                                  "--advertise-client-urls",
+                                  url,
+                                  "--listen-peer-urls",
+                                  peer_url,
+                                  "--initial-advertise-peer-urls",
+                                  peer_url,
+                                  "--initial-cluster",
+                                  "t=" + peer_url,
+                                  "--heartbeat-interval",
+                                  "50",
+                                  "--election-timeout",
+                                  "500"};
     pid = fork();
     if (pid == 0) {
       int log = open((dir.str() + "/etcd.log").c_str(), O_WRONLY | O_CREAT, 0600);
@@ -138,10 +152,13 @@ TEST_CASE("etcd_client watch sees puts and deletes, and stops when asked") {
     (void)w.put("other", "not watched");
   });
   auto began = std::chrono::steady_clock::now();
-  auto r = c.watch("w/", *start, [&](const std::vector<etcd_event>& ev, std::int64_t) {
-    seen.insert(seen.end(), ev.begin(), ev.end());
-    if (seen.size() >= 3) stop = true;
-  }, stop, 5s);
+  auto r = c.watch(
+      "w/", *start,
+      [&](const std::vector<etcd_event>& ev, std::int64_t) {
+        seen.insert(seen.end(), ev.begin(), ev.end());
+        if (seen.size() >= 3) stop = true;
+      },
+      stop, 5s);
   writer.join();
   CHECK(r.ok());
   CHECK(std::chrono::steady_clock::now() - began < 4s);
@@ -165,7 +182,8 @@ TEST_CASE("etcd_link: one of two links leads, the other takes over when it stops
     }
     return last;
   };
-  auto a = std::make_unique<etcd_link>(ctx, etcd_link_settings{{etcd.url}, "t/", "broker-1", 1, 100});
+  auto a =
+      std::make_unique<etcd_link>(ctx, etcd_link_settings{{etcd.url}, "t/", "broker-1", 1, 100});
   auto la = leader_of(*a, 3s);
   REQUIRE(la.value("leader", false));
   etcd_link b(ctx, etcd_link_settings{{etcd.url}, "t/", "broker-2", 1, 100});
@@ -177,8 +195,12 @@ TEST_CASE("etcd_link: one of two links leads, the other takes over when it stops
   REQUIRE(lb.value("leader", false));
   CHECK(lb.value("epoch", 0) > la.value("epoch", 0));
 
-  b.send({{"op", "place"}, {"id", "r1"}, {"record", {{"hosts", nlohmann::json::array({nlohmann::json::array({"h1", 1})})}}}});
-  b.send({{"op", "place"}, {"id", "r1"}, {"record", {{"hosts", nlohmann::json::array({nlohmann::json::array({"h2", 1})})}}}});
+  b.send({{"op", "place"},
+          {"id", "r1"},
+          {"record", {{"hosts", nlohmann::json::array({nlohmann::json::array({"h1", 1})})}}}});
+  b.send({{"op", "place"},
+          {"id", "r1"},
+          {"record", {{"hosts", nlohmann::json::array({nlohmann::json::array({"h2", 1})})}}}});
   std::vector<nlohmann::json> placed;
   auto until = std::chrono::steady_clock::now() + 3s;
   while (placed.size() < 2 && std::chrono::steady_clock::now() < until) {

@@ -51,8 +51,9 @@ class campaign {
       healthy_ = ok;
     }
     if (!ok) leader_ = false;
-    return {{"ev", "leader"},   {"etcd_ok", ok},        {"error", error},
-            {"leader", leader_}, {"epoch", epoch_},      {"valid_until", ok ? valid_until_ : 0},
+    return {{"ev", "leader"},    {"etcd_ok", ok},
+            {"error", error},    {"leader", leader_},
+            {"epoch", epoch_},   {"valid_until", ok ? valid_until_ : 0},
             {"holder", holder_}, {"endpoint", client_.endpoint()}};
   }
 
@@ -139,18 +140,22 @@ struct placement_lease {
   }
 };
 
-json place(etcd_client& client, const etcd_link_settings& s, const json& c, placement_lease& lease) {
+json place(etcd_client& client, const etcd_link_settings& s, const json& c,
+           placement_lease& lease) {
   std::string id = c.value("id", "");
   std::string key = s.prefix + "placement/" + id;
   json out = {{"ev", "placed"}, {"id", id}, {"ticket", c.value("ticket", 0)}};
   if (c.value("probe", false)) {  // this broker could not place it: only look
     auto r = client.range(key);
     out["ok"] = r.ok() && !r->kvs.empty();
-    if (r && !r->kvs.empty()) out["record"] = json::parse(r->kvs.front().value, nullptr, false);
-    else out["error"] = r ? std::string("no placement") : r.err().message;
+    if (r && !r->kvs.empty())
+      out["record"] = json::parse(r->kvs.front().value, nullptr, false);
+    else
+      out["error"] = r ? std::string("no placement") : r.err().message;
     return out;
   }
-  auto t = client.create_if_absent(key, c.value("record", json::object()).dump(), lease.get(client));
+  auto t =
+      client.create_if_absent(key, c.value("record", json::object()).dump(), lease.get(client));
   outcome(out, t);
   if (t && t->succeeded) {
     out["record"] = c.value("record", json::object());
@@ -184,7 +189,8 @@ json run_command(etcd_client& client, const etcd_link_settings& s, const json& c
     outcome(out, r);
     out["spent"] = r && *r;
     DM_LOG(info) << "join token for " << c.value("record", json::object()).value("name", "?")
-                 << (r && *r ? ": spent, key accepted in etcd" : ": not spent (used, expired or etcd down)");
+                 << (r && *r ? ": spent, key accepted in etcd"
+                             : ": not spent (used, expired or etcd down)");
   } else if (op == "place") {
     return place(client, s, c, lease);
   } else {
@@ -198,8 +204,10 @@ json run_command(etcd_client& client, const etcd_link_settings& s, const json& c
 
 etcd_link::etcd_link(zmq::context_t& ctx, etcd_link_settings settings)
     : settings_(std::move(settings)),
-      commands_endpoint_("inproc://dockmesh-etcd-commands-" + std::to_string(reinterpret_cast<std::uintptr_t>(this))),
-      events_endpoint_("inproc://dockmesh-etcd-events-" + std::to_string(reinterpret_cast<std::uintptr_t>(this))),
+      commands_endpoint_("inproc://dockmesh-etcd-commands-" +
+                         std::to_string(reinterpret_cast<std::uintptr_t>(this))),
+      events_endpoint_("inproc://dockmesh-etcd-events-" +
+                       std::to_string(reinterpret_cast<std::uintptr_t>(this))),
       commands_(ctx, zmq::socket_type::push),
       events_(ctx, zmq::socket_type::pull) {
   commands_.set(zmq::sockopt::linger, 0);
@@ -265,7 +273,8 @@ void etcd_link::run_watcher(zmq::context_t& ctx) {
   while (!stop_) {
     auto snap = client.range(prefix, true);
     if (!snap) {
-      for (int i = 0; i < 4 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      for (int i = 0; i < 4 && !stop_; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
     json keys = json::array();

@@ -33,7 +33,8 @@ struct etcd_link_settings {
   std::string prefix = "dockmesh/";
   std::string holder;  // this broker's client id, written in the leader key
   std::int64_t lease_ttl_s = 1;
-  std::int64_t round_ms = 100;  // two small HTTP calls a round; a dead leader is replaced this much sooner
+  std::int64_t round_ms =
+      100;  // two small HTTP calls a round; a dead leader is replaced this much sooner
 };
 
 class etcd_link {

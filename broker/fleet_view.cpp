@@ -40,7 +40,8 @@ host_candidate fleet_view::build(const host_entry& h, const container_index& ind
   }
   // Before the first inventory, the heartbeat's count is all we know. After it, an empty
   // inventory means empty: a heartbeat sent before the last removal would count ghosts.
-  if (containers.empty() && !(index.inventory_version(h.fqdn) > version_stamp{})) c.containers = static_cast<int>(int_of(h.record, "containers_running"));
+  if (containers.empty() && !(index.inventory_version(h.fqdn) > version_stamp{}))
+    c.containers = static_cast<int>(int_of(h.record, "containers_running"));
   return c;
 }
 

@@ -20,8 +20,8 @@ TEST_CASE("fleet_view rebuilds exactly the hosts named by directory events") {
   CHECK(first[0].labels == std::vector<std::pair<std::string, std::string>>{{"zone", "x"}});
   // A new host, and containers for the first one.
   view.invalidate(*hosts.apply("register", host_record("b", 1, 1), 0));
-  view.invalidate(*containers.apply_inventory(
-      inventory("a", 1, 2, {container("c1", "n", "nginx"), container("c2", "m", "redis", "", "exited")})));
+  view.invalidate(*containers.apply_inventory(inventory(
+      "a", 1, 2, {container("c1", "n", "nginx"), container("c2", "m", "redis", "", "exited")})));
   const auto& second = view.get(hosts, containers);
   REQUIRE(second.size() == 2);
   CHECK(second[0].containers == 1);

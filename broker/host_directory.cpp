@@ -1,8 +1,8 @@
 #include "broker/host_directory.hpp"
 
 #include "common/log.hpp"
-#include "common/topic.hpp"
 #include "common/protocol/names.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::broker {
 namespace {
@@ -11,9 +11,12 @@ namespace {
 std::string_view status_event(host_status s) {
   namespace n = common::protocol::names;
   switch (s) {
-    case host_status::up: return n::host_up;
-    case host_status::down: return n::host_down;
-    case host_status::gone: return n::host_gone;
+    case host_status::up:
+      return n::host_up;
+    case host_status::down:
+      return n::host_down;
+    case host_status::gone:
+      return n::host_gone;
   }
   return n::host_updated;
 }
@@ -52,9 +55,12 @@ json stored_form(const host_entry& h) {
 
 std::string_view to_string(host_status s) {
   switch (s) {
-    case host_status::up: return "up";
-    case host_status::down: return "down";
-    case host_status::gone: return "gone";
+    case host_status::up:
+      return "up";
+    case host_status::down:
+      return "down";
+    case host_status::gone:
+      return "gone";
   }
   return "?";
 }
@@ -108,10 +114,12 @@ void host_directory::set_status(host_entry& h, host_status s, std::string reason
 
 common::result<directory_events> host_directory::apply(std::string_view action, const json& body,
                                                        std::int64_t now_ms) {
-  if (!body.is_object()) return make_error(errc::invalid_argument, "announcement body must be a map");
+  if (!body.is_object())
+    return make_error(errc::invalid_argument, "announcement body must be a map");
   auto v = version_stamp::of_announcement(body);
   auto f = body.find("fqdn");
-  if (!v || f == body.end() || !f->is_string() || !common::valid_segment(f->get_ref<const std::string&>()))
+  if (!v || f == body.end() || !f->is_string() ||
+      !common::valid_segment(f->get_ref<const std::string&>()))
     return make_error(errc::invalid_argument, "announcement needs fqdn, incarnation and sequence");
   const std::string& fqdn = f->get_ref<const std::string&>();
   bool fresh = false;
@@ -121,7 +129,8 @@ common::result<directory_events> host_directory::apply(std::string_view action, 
   bool applied = false;
   if (is_record && *v > h.record_version) {
     if (!fresh && h.status == host_status::up && content_changed(h.record, body))
-      out.push_back({std::string(common::protocol::names::host_updated), json()});  // body filled below, once the entry is current
+      out.push_back({std::string(common::protocol::names::host_updated),
+                     json()});  // body filled below, once the entry is current
     h.record = body;
     h.record_version = *v;
     applied = true;

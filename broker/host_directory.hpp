@@ -10,9 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
-#include <deque>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -43,7 +43,7 @@ struct host_entry {
   std::int64_t first_seen = 0;  // unix ms
   std::int64_t last_seen = 0;   // unix ms of the newest applied announcement
   std::int64_t status_since = 0;
-  std::int64_t last_heard = 0;  // liveness clock; not persisted (a restart starts it afresh)
+  std::int64_t last_heard = 0;    // liveness clock; not persisted (a restart starts it afresh)
   std::int64_t persisted_ms = 0;  // when this entry was last written (not persisted)
   bool stale = false;  // only heartbeats since the last write (queued in host_directory::stale_)
 
@@ -53,7 +53,7 @@ struct host_entry {
 };
 
 struct directory_timing {
-  std::int64_t down_after_ms = 3200;             // ~3 missed 1 s heartbeats
+  std::int64_t down_after_ms = 3200;  // ~3 missed 1 s heartbeats
   std::int64_t gone_after_ms = 24LL * 3600 * 1000;
   // A bare heartbeat (only sequence and last_seen move) is written at most this often per host:
   // writing every heartbeat of 5,000 hosts cost the hub loop ~30 ms per 200 ms batch.

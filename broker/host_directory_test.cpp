@@ -31,7 +31,8 @@ std::vector<announcement> history() {
       a.push_back({"register", host_record(fqdn, 2000, 1, {{"labels", {{"zone", "b"}}}})});
       a.push_back({"heartbeat", host_record(fqdn, 2000, 2, {{"labels", {{"zone", "b"}}}})});
     }
-    if (h == 3) a.push_back({"unregister", {{"fqdn", fqdn}, {"incarnation", 1000}, {"sequence", 7}}});
+    if (h == 3)
+      a.push_back({"unregister", {{"fqdn", fqdn}, {"incarnation", 1000}, {"sequence", 7}}});
   }
   return a;
 }
@@ -185,7 +186,8 @@ TEST_CASE("hosts heard every second are never marked down; silent ones are, once
   // jittered heartbeats from 300 hosts, ticks every 100 ms; hosts 0..9 go silent at 10 s.
   host_directory d(directory_timing{3200, 3600 * 1000});
   std::vector<std::int64_t> next(300), seq(300, 0);
-  for (std::size_t i = 0; i < next.size(); ++i) next[i] = 1000 + static_cast<std::int64_t>(i * 37 % 1000);
+  for (std::size_t i = 0; i < next.size(); ++i)
+    next[i] = 1000 + static_cast<std::int64_t>(i * 37 % 1000);
   std::map<std::string, std::int64_t> down_at;
   for (std::int64_t now = 1000; now <= 31000; now += 10) {
     for (std::size_t i = 0; i < next.size(); ++i) {
@@ -203,6 +205,7 @@ TEST_CASE("hosts heard every second are never marked down; silent ones are, once
   for (const auto& [fqdn, at] : down_at) {
     int i = std::stoi(fqdn.substr(1));
     CHECK(i < 10);
-    CHECK(at <= 10000 + 3200 + 100 + 1100);  // last heard < 1.1 s before 10 s, one tick late at most
+    CHECK(at <=
+          10000 + 3200 + 100 + 1100);  // last heard < 1.1 s before 10 s, one tick late at most
   }
 }

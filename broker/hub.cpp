@@ -18,7 +18,9 @@ using steady = std::chrono::steady_clock;
 constexpr auto tick_every = std::chrono::milliseconds(100);
 constexpr int forward_batch_size = 512;
 
-std::string_view view(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
+std::string_view view(const zmq::message_t& m) {
+  return {m.data<char>(), m.size()};
+}
 
 void drain_rest(zmq::socket_t& s, zmq::message_t& last) {
   while (last.more())
@@ -27,9 +29,12 @@ void drain_rest(zmq::socket_t& s, zmq::message_t& last) {
 
 const char* drop_name(drop_reason r) {
   switch (r) {
-    case drop_reason::acl: return "acl";
-    case drop_reason::subscription: return "subscription refused";
-    default: return "malformed";
+    case drop_reason::acl:
+      return "acl";
+    case drop_reason::subscription:
+      return "subscription refused";
+    default:
+      return "malformed";
   }
 }
 
@@ -248,8 +253,8 @@ bool hub::forward_one() {
     return true;
   }
   topic_view t;
-  acl_decision d = classify_topic(view(topic), t) ? check_publish(who, t)
-                                                   : acl_decision::malformed_topic;
+  acl_decision d =
+      classify_topic(view(topic), t) ? check_publish(who, t) : acl_decision::malformed_topic;
   if (d != acl_decision::allow) {
     ++counters_.acl[static_cast<int>(d)];
     drop(drop_reason::acl, who, view(topic), to_string(d));
@@ -260,7 +265,8 @@ bool hub::forward_one() {
     return true;
   if (t.kind == topic_kind::req_all) {
     // Decoded for the audit log only; an undecodable request is still the agents' to refuse.
-    // (req/host/ requests are decoded once, in inspect(), for the audit log and the fail-fast gate.)
+    // (req/host/ requests are decoded once, in inspect(), for the audit log and the fail-fast
+    // gate.)
     common::decode_limits limits;
     limits.max_bytes = settings_.max_message_bytes;
     if (auto env = common::decode(view(body), limits)) audit_request(topic, who, t, *env);
@@ -277,13 +283,12 @@ bool hub::forward_one() {
     if (rep && rep->is_reply()) core_.reply_seen(rep->re);
   }
   if (!forward) return true;
-  xpub_.send(stamped(view(topic), cached_user_id_), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  xpub_.send(stamped(view(topic), cached_user_id_),
+             zmq::send_flags::sndmore | zmq::send_flags::dontwait);
   xpub_.send(body, zmq::send_flags::dontwait);
   ++counters_.forwarded;
   return true;
 }
-
-
 
 void hub::inspect(const zmq::message_t& topic_frame, const topic_view& t, zmq::message_t& body,
                   const identity& who, bool& forward) {
@@ -352,8 +357,6 @@ void hub::drop(drop_reason why, const identity& who, std::string_view topic,
   last_drop_log_[i] = now;
   suppressed_[i] = 0;
 }
-
-
 
 void hub::drain_peers() {
   zmq::message_t topic, body;

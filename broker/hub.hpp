@@ -39,11 +39,11 @@
 #include <zmq.hpp>
 
 #include "broker/broker_core.hpp"
+#include "broker/broker_metrics.hpp"
 #include "broker/broker_options.hpp"
+#include "broker/bus_monitor.hpp"
 #include "broker/control_endpoint.hpp"
 #include "broker/etcd_link.hpp"
-#include "broker/broker_metrics.hpp"
-#include "broker/bus_monitor.hpp"
 #include "broker/hub_counters.hpp"
 #include "broker/identity.hpp"
 #include "broker/topic_acl.hpp"

@@ -11,7 +11,9 @@ namespace {
 
 using common::topic_kind;
 
-std::string_view view(const zmq::message_t& m) { return {m.data<char>(), m.size()}; }
+std::string_view view(const zmq::message_t& m) {
+  return {m.data<char>(), m.size()};
+}
 
 void drain_rest(zmq::socket_t& s, zmq::message_t& last) {
   while (last.more())
@@ -26,7 +28,7 @@ void hub::audit_request(const zmq::message_t& topic, const identity& who, const 
   const char* key = zmq_msg_gets(topic.handle(), public_key_property);
   const char* peer = zmq_msg_gets(topic.handle(), "Peer-Address");
   auto e = audit_caller(who.user_id(), key ? key : "", peer ? peer : "");
-  std::string host = t.kind == topic_kind::req_host ? std::string(t.name)
+  std::string host = t.kind == topic_kind::req_host  ? std::string(t.name)
                      : t.kind == topic_kind::req_any ? "any"
                                                      : "all";
   core_.audit().on_request(std::move(e), std::move(host), req, common::now_ms());
@@ -86,8 +88,8 @@ void hub::decide_subscription(zmq::message_t& m) {
   }
   ++counters_.subscriptions_refused;
   ++counters_.acl[static_cast<int>(d)];
-  drop(drop_reason::subscription, who, prefix.empty() ? std::string_view("\"\" (everything)") : prefix,
-       to_string(d));
+  drop(drop_reason::subscription, who,
+       prefix.empty() ? std::string_view("\"\" (everything)") : prefix, to_string(d));
 }
 
 void hub::handle_zap() {
@@ -106,8 +108,10 @@ void hub::handle_zap() {
     for (const auto& f : frames) views.push_back(view(f));
     auto req = parse_zap_request(views);
     zap_answer a;
-    if (req) a = core_.zap().decide(*req, common::now_ms());
-    else a.reason = req.err().message;
+    if (req)
+      a = core_.zap().decide(*req, common::now_ms());
+    else
+      a.reason = req.err().message;
     metrics_.zap_result(req ? std::string_view(req->domain) : std::string_view(), a.ok);
     if (!a.ok && req) {
       DM_LOG(debug) << "ZAP refused " << req->public_key.substr(0, 8) << "... on " << req->domain
@@ -118,7 +122,9 @@ void hub::handle_zap() {
     // A REP socket must answer every request, even one it could not parse.
     zap_.send(zmq::buffer(std::string_view("1.0")), zmq::send_flags::sndmore);
     zap_.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
-    zap_.send(zmq::buffer(std::string_view(a.ok ? "200" : req ? "400" : "500")),
+    zap_.send(zmq::buffer(std::string_view(a.ok  ? "200"
+                                           : req ? "400"
+                                                 : "500")),
               zmq::send_flags::sndmore);
     zap_.send(zmq::buffer(a.reason), zmq::send_flags::sndmore);
     zap_.send(zmq::buffer(a.user_id), zmq::send_flags::sndmore);

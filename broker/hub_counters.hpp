@@ -19,7 +19,7 @@ struct hub_counters {
   std::uint64_t published = 0;  // the broker's own messages
   std::array<std::uint64_t, static_cast<int>(drop_reason::count)> dropped{};
   std::array<std::uint64_t, acl_decision_count> acl{};  // by acl_decision
-  std::uint64_t subscriptions = 0;          // applied
+  std::uint64_t subscriptions = 0;                      // applied
   std::uint64_t subscriptions_refused = 0;  // outside the subscriber's ACL, never applied
   std::uint64_t bus_rebinds = 0;
   nlohmann::json to_json() const;

@@ -23,7 +23,8 @@ class inflight_requests {
   static constexpr std::size_t max_entries = 200000;
   static constexpr std::int64_t default_wait_ms = 60000;  // a request without a deadline
 
-  explicit inflight_requests(std::string broker_client_id) : client_id_(std::move(broker_client_id)) {}
+  explicit inflight_requests(std::string broker_client_id)
+      : client_id_(std::move(broker_client_id)) {}
 
   void add(std::string_view host, const common::envelope& req, std::int64_t now_ms);
   // 503 replies for every request to `host` still in flight; they leave the table.
@@ -44,7 +45,7 @@ class inflight_requests {
   };
   std::string client_id_;
   std::deque<entry> entries_;
-  std::uint64_t first_seq_ = 0;                        // sequence number of entries_.front()
+  std::uint64_t first_seq_ = 0;                           // sequence number of entries_.front()
   std::unordered_map<std::string, std::uint64_t> by_id_;  // newest entry per request id
 };
 

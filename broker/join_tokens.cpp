@@ -27,7 +27,8 @@ std::string to_hex(const unsigned char* p, std::size_t n) {
 join_tokens::join_tokens(state_db& db) : db_(db) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   db_.for_each(token_prefix, [&](std::string_view k, const nlohmann::json& v) {
-    if (v.is_number_integer()) expires_[std::string(k.substr(token_prefix.size()))] = v.get<std::int64_t>();
+    if (v.is_number_integer())
+      expires_[std::string(k.substr(token_prefix.size()))] = v.get<std::int64_t>();
   });
 }
 
@@ -41,8 +42,8 @@ std::string join_tokens::hash(std::string_view token) {
 common::result<join_tokens::issued> join_tokens::create(std::int64_t ttl_seconds,
                                                         std::int64_t now_ms) {
   if (ttl_seconds < 1 || ttl_seconds > max_ttl_seconds)
-    return common::make_error(common::errc::invalid_argument,
-                              "ttl_seconds must be between 1 and " + std::to_string(max_ttl_seconds));
+    return common::make_error(common::errc::invalid_argument, "ttl_seconds must be between 1 and " +
+                                                                  std::to_string(max_ttl_seconds));
   unsigned char raw[24];
   randombytes_buf(raw, sizeof raw);
   issued t{to_hex(raw, sizeof raw), now_ms + ttl_seconds * 1000};

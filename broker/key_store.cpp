@@ -60,10 +60,14 @@ common::result<key_entry> parse_line(std::string_view line, int number) {
 
 std::string_view to_string(key_state s) {
   switch (s) {
-    case key_state::accepted: return "accepted";
-    case key_state::pending: return "pending";
-    case key_state::rejected: return "rejected";
-    case key_state::revoked: return "revoked";
+    case key_state::accepted:
+      return "accepted";
+    case key_state::pending:
+      return "pending";
+    case key_state::rejected:
+      return "rejected";
+    case key_state::revoked:
+      return "revoked";
   }
   return "?";
 }
@@ -131,8 +135,8 @@ void key_store::merge_authorized(const std::vector<key_entry>& entries, std::int
                    << to_string(it->second.state) << "; it stays refused";
       continue;
     }
-    if (it != keys_.end() && it->second.state == key_state::accepted &&
-        it->second.who == f.who && it->second.name == f.name)
+    if (it != keys_.end() && it->second.state == key_state::accepted && it->second.who == f.who &&
+        it->second.name == f.name)
       continue;
     auto r = accept(f.public_key, f.who, f.name, now_ms);
     if (!r) {
@@ -206,7 +210,8 @@ common::result<key_entry> key_store::accept(std::string_view public_key, role wh
   }
   auto [it, inserted] = keys_.try_emplace(std::string(public_key));
   if (!inserted && it->second.state == key_state::pending) --pending_count_;
-  it->second = key_entry{std::string(public_key), who, std::string(name), key_state::accepted, now_ms};
+  it->second =
+      key_entry{std::string(public_key), who, std::string(name), key_state::accepted, now_ms};
   if (auto s = save(it->second); !s) return s.err();
   return it->second;
 }

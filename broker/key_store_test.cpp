@@ -14,7 +14,9 @@ using common::errc;
 
 namespace {
 
-std::string new_key() { return common::generate_keypair().public_key; }
+std::string new_key() {
+  return common::generate_keypair().public_key;
+}
 
 zap_request zap(std::string domain, std::string key) {
   return zap_request{"1", std::move(domain), "127.0.0.1", "CURVE", std::move(key)};

@@ -33,7 +33,8 @@ void placement_ledger::expire(std::int64_t now_ms) {
   for (const auto& id : done) settle(id);
 }
 
-std::vector<host_candidate> placement_ledger::apply(const std::vector<host_candidate>& fleet) const {
+std::vector<host_candidate> placement_ledger::apply(
+    const std::vector<host_candidate>& fleet) const {
   std::vector<host_candidate> out = fleet;
   for (auto& h : out) {
     auto it = by_host_.find(h.fqdn);

@@ -9,7 +9,9 @@ using common::errc;
 using common::make_error;
 using nlohmann::json;
 
-common::error bad(std::string what) { return make_error(errc::invalid_argument, std::move(what)); }
+common::error bad(std::string what) {
+  return make_error(errc::invalid_argument, std::move(what));
+}
 
 common::result<void> read_strings(const json& body, const char* field,
                                   std::vector<std::string>& out) {
@@ -28,10 +30,14 @@ common::result<void> read_strategy(const json& body, placement_request& r) {
   auto it = body.find("strategy");
   if (it == body.end() || it->is_null()) return {};
   std::string s = it->is_string() ? it->get<std::string>() : std::string();
-  if (s == "spread") r.how = strategy::spread;
-  else if (s == "binpack") r.how = strategy::binpack;
-  else if (s == "random") r.how = strategy::random;
-  else return bad("strategy must be spread, binpack or random");
+  if (s == "spread")
+    r.how = strategy::spread;
+  else if (s == "binpack")
+    r.how = strategy::binpack;
+  else if (s == "random")
+    r.how = strategy::random;
+  else
+    return bad("strategy must be spread, binpack or random");
   return {};
 }
 

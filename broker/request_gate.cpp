@@ -45,14 +45,14 @@ std::string host_down_message(const host_entry& h) {
 
 std::optional<gate_refusal> check_name_free(const common::envelope& req,
                                             const container_index& containers) {
-  if (req.action != common::protocol::names::create_container || !req.body.is_object()) return std::nullopt;
+  if (req.action != common::protocol::names::create_container || !req.body.is_object())
+    return std::nullopt;
   if (req.body.value("per_host_names", json(false)) == json(true)) return std::nullopt;
   for (const auto& n : names_of(req.body)) {
     const container_entry* c = containers.find_name(n);
     if (!c) continue;
     // A retry of the request that made it is not a conflict: the agent answers it from its cache.
-    if (!c->request.empty() &&
-        (c->request == req.id || c->request.rfind(req.id + "-", 0) == 0))
+    if (!c->request.empty() && (c->request == req.id || c->request.rfind(req.id + "-", 0) == 0))
       continue;
     return gate_refusal{409,
                         "the name '" + n + "' is taken: host " + c->host + " has it" +
@@ -70,14 +70,14 @@ std::optional<gate_refusal> check_targeted(std::string_view host, const common::
   const host_entry* h = hosts.find(host);
   if (!h) {
     if (!settled) return std::nullopt;
-    return gate_refusal{404, "host " + std::string(host) + " is not known to the directory",
-                        {{"host", host}}};
+    return gate_refusal{
+        404, "host " + std::string(host) + " is not known to the directory", {{"host", host}}};
   }
   if (h->status != host_status::up)
-    return gate_refusal{503, host_down_message(*h),
-                        {{"host", h->fqdn},
-                         {"status", to_string(h->status)},
-                         {"since", h->status_since}}};
+    return gate_refusal{
+        503,
+        host_down_message(*h),
+        {{"host", h->fqdn}, {"status", to_string(h->status)}, {"since", h->status_since}}};
   return check_name_free(req, containers);
 }
 

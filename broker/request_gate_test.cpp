@@ -50,28 +50,28 @@ TEST_CASE("request_gate: unknown host 404 once settled, down host 503 naming it 
 
 TEST_CASE("request_gate: a name taken on any host is refused with that host, unless per host") {
   container_index containers;
-  REQUIRE(containers.apply_inventory(inventory(
-      "a.test", 1, json::array({{{"id", "c1"}, {"name", "/web"}, {"request", "old"}},
-                                {{"id", "c2"}, {"name", "batch-2"}, {"request", "x-1"}}}))));
-  auto no = check_name_free(request("create-container", {{"image", "i"}, {"name", "web"}}),
-                            containers);
+  REQUIRE(containers.apply_inventory(
+      inventory("a.test", 1,
+                json::array({{{"id", "c1"}, {"name", "/web"}, {"request", "old"}},
+                             {{"id", "c2"}, {"name", "batch-2"}, {"request", "x-1"}}}))));
+  auto no =
+      check_name_free(request("create-container", {{"image", "i"}, {"name", "web"}}), containers);
   REQUIRE(no);
   CHECK(no->code == 409);
   CHECK(no->message.find("host a.test") != std::string::npos);
   CHECK_FALSE(check_name_free(
       request("create-container", {{"image", "i"}, {"name", "web"}, {"per_host_names", true}}),
       containers));
-  CHECK_FALSE(check_name_free(request("create-container", {{"image", "i"}, {"name", "db"}}),
-                              containers));
+  CHECK_FALSE(
+      check_name_free(request("create-container", {{"image", "i"}, {"name", "db"}}), containers));
   // instances: names -1..-N, or from first_instance
   CHECK(check_name_free(
       request("create-container", {{"image", "i"}, {"name", "batch"}, {"instances", 3}}),
       containers));
-  CHECK_FALSE(check_name_free(request("create-container", {{"image", "i"},
-                                                           {"name", "batch"},
-                                                           {"instances", 2},
-                                                           {"first_instance", 3}}),
-                              containers));
+  CHECK_FALSE(check_name_free(
+      request("create-container",
+              {{"image", "i"}, {"name", "batch"}, {"instances", 2}, {"first_instance", 3}}),
+      containers));
   // a retry of the request that made the container is not a conflict
   CHECK_FALSE(check_name_free(request("create-container", {{"image", "i"}, {"name", "web"}}, "old"),
                               containers));

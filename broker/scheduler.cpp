@@ -82,7 +82,8 @@ std::string explain(const json& excluded, std::size_t total, const placement_req
   part("candidates", "not in candidates");
   part("healthy", "down or without a working Docker");
   std::string cs;
-  for (const auto& c : r.constraints) cs += (cs.empty() ? "" : ", ") + c.key + (c.equal ? "==" : "!=") + c.value;
+  for (const auto& c : r.constraints)
+    cs += (cs.empty() ? "" : ", ") + c.key + (c.equal ? "==" : "!=") + c.value;
   part("constraints", "excluded by constraints (" + cs + ")");
   part("memory", "without " + std::to_string(r.memory) + " bytes of free memory");
   part("unique", "already running " + r.image + " (unique)");
@@ -94,7 +95,8 @@ std::string explain(const json& excluded, std::size_t total, const placement_req
 placement_result place(const std::vector<host_candidate>& hosts, const placement_request& req,
                        std::mt19937_64& rng) {
   placement_result out;
-  out.excluded = {{"candidates", 0}, {"healthy", 0}, {"constraints", 0}, {"memory", 0}, {"unique", 0}};
+  out.excluded = {
+      {"candidates", 0}, {"healthy", 0}, {"constraints", 0}, {"memory", 0}, {"unique", 0}};
   static const char* names[] = {"candidates", "healthy", "constraints", "memory", "unique"};
   std::vector<slot> slots;
   for (const auto& h : hosts) {
@@ -102,7 +104,8 @@ placement_result place(const std::vector<host_candidate>& hosts, const placement
     if (f == filter::none)
       slots.push_back({&h, 0, h.memory_bytes - h.memory_reserved});
     else
-      out.excluded[names[static_cast<int>(f)]] = out.excluded[names[static_cast<int>(f)]].get<int>() + 1;
+      out.excluded[names[static_cast<int>(f)]] =
+          out.excluded[names[static_cast<int>(f)]].get<int>() + 1;
   }
   if (slots.empty()) {
     out.message = explain(out.excluded, hosts.size(), req);

@@ -34,8 +34,8 @@ struct constraint {
 };
 
 struct placement_request {
-  std::string image;             // image (or template name): the key `unique` compares
-  std::int64_t memory = 0;       // bytes per instance; 0 = not constrained
+  std::string image;        // image (or template name): the key `unique` compares
+  std::int64_t memory = 0;  // bytes per instance; 0 = not constrained
   int instances = 1;
   bool unique = false;
   std::vector<constraint> constraints;
@@ -71,9 +71,9 @@ struct assignment {
 
 struct placement_result {
   bool ok = false;
-  std::vector<assignment> hosts;   // in order of first use
-  std::string message;             // why not, when !ok
-  nlohmann::json excluded;         // {candidates, healthy, constraints, memory, unique}
+  std::vector<assignment> hosts;  // in order of first use
+  std::string message;            // why not, when !ok
+  nlohmann::json excluded;        // {candidates, healthy, constraints, memory, unique}
 };
 
 placement_result place(const std::vector<host_candidate>& hosts, const placement_request& req,

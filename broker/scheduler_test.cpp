@@ -65,9 +65,10 @@ TEST_CASE("binpack fills the fullest host that still fits") {
   CHECK(counts(p) == std::map<std::string, int>{{"a", 4}});
   // With memory, the host with the least free memory that fits wins, until it is full.
   std::vector<host_candidate> mem{host("big", 0, 16), host("small", 0, 2)};
-  auto q = place(mem, request({{"image", "x"}, {"strategy", "binpack"}, {"memory", 1LL << 30},
-                               {"instances", 3}}),
-                 rng);
+  auto q = place(
+      mem,
+      request({{"image", "x"}, {"strategy", "binpack"}, {"memory", 1LL << 30}, {"instances", 3}}),
+      rng);
   CHECK(counts(q) == std::map<std::string, int>{{"small", 2}, {"big", 1}});
 }
 
@@ -101,11 +102,12 @@ TEST_CASE("healthy filter: down hosts and hosts without Docker are excluded") {
 TEST_CASE("constraints on labels: == needs the label, != also matches hosts without it") {
   std::vector<host_candidate> fleet{host("eu-ssd", 0, 8, {{"region", "eu"}, {"disk", "ssd"}}),
                                     host("eu-hdd", 0, 8, {{"region", "eu"}, {"disk", "hdd"}}),
-                                    host("us", 0, 8, {{"region", "us"}}),
-                                    host("bare")};
-  auto p = place(fleet, request({{"image", "x"}, {"constraints", {"region==eu", "disk!=hdd"}}}), rng);
+                                    host("us", 0, 8, {{"region", "us"}}), host("bare")};
+  auto p =
+      place(fleet, request({{"image", "x"}, {"constraints", {"region==eu", "disk!=hdd"}}}), rng);
   CHECK(counts(p) == std::map<std::string, int>{{"eu-ssd", 1}});
-  auto q = place(fleet, request({{"image", "x"}, {"instances", 2}, {"constraints", {"disk!=hdd"}}}), rng);
+  auto q = place(fleet, request({{"image", "x"}, {"instances", 2}, {"constraints", {"disk!=hdd"}}}),
+                 rng);
   CHECK(counts(q).count("eu-hdd") == 0);
   auto none = place(fleet, request({{"image", "x"}, {"constraints", {"region==ap"}}}), rng);
   CHECK(!none.ok);
@@ -120,7 +122,8 @@ TEST_CASE("memory: the request must fit what running containers leave free") {
   CHECK(counts(p) == std::map<std::string, int>{{"b", 1}});
   auto two = place(fleet, request({{"image", "x"}, {"memory", 2LL << 30}, {"instances", 2}}), rng);
   CHECK(counts(two) == std::map<std::string, int>{{"b", 2}});
-  auto three = place(fleet, request({{"image", "x"}, {"memory", 2LL << 30}, {"instances", 3}}), rng);
+  auto three =
+      place(fleet, request({{"image", "x"}, {"memory", 2LL << 30}, {"instances", 3}}), rng);
   CHECK(!three.ok);
   CHECK(three.message.find("only 2 of 3") != std::string::npos);
   auto huge = place(fleet, request({{"image", "x"}, {"memory", 64LL << 30}}), rng);
@@ -134,9 +137,10 @@ TEST_CASE("unique: never two containers of one image on a host") {
   CHECK(counts(p) == std::map<std::string, int>{{"b", 1}, {"c", 1}});
   auto three = place(fleet, request({{"image", "nginx"}, {"unique", true}, {"instances", 3}}), rng);
   CHECK(!three.ok);
-  auto binpack = place(fleet, request({{"image", "nginx"}, {"unique", true}, {"instances", 2},
-                                       {"strategy", "binpack"}}),
-                       rng);
+  auto binpack = place(
+      fleet,
+      request({{"image", "nginx"}, {"unique", true}, {"instances", 2}, {"strategy", "binpack"}}),
+      rng);
   CHECK(binpack.hosts.size() == 2);
   fleet[1].images = fleet[2].images = {"nginx:latest"};
   auto none = place(fleet, request({{"image", "nginx:latest"}, {"unique", true}}), rng);
@@ -173,7 +177,11 @@ TEST_CASE("image names normalise for unique; scheduling fields are stripped") {
   CHECK(normalize_image("localhost:5000/busybox") == "localhost:5000/busybox:latest");
   CHECK(normalize_image("local/busybox:1.36") == "local/busybox:1.36");
   CHECK(normalize_image("x@sha256:abc") == "x@sha256:abc");
-  auto s = strip_scheduling_fields({{"image", "x"}, {"strategy", "spread"}, {"constraints", {}},
-                                    {"unique", true}, {"candidates", {}}, {"instances", 2}});
+  auto s = strip_scheduling_fields({{"image", "x"},
+                                    {"strategy", "spread"},
+                                    {"constraints", {}},
+                                    {"unique", true},
+                                    {"candidates", {}},
+                                    {"instances", 2}});
   CHECK(s == json{{"image", "x"}, {"instances", 2}});
 }

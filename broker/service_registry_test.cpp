@@ -54,9 +54,11 @@ TEST_CASE("services: create, get by id or project/name, update, scale, delete; s
     CHECK(reg.create_service(alice, "shop", "web", spec(), "s2", 2).err().code == errc::conflict);
     CHECK(reg.create_service(bob, "p1", "web2", spec(), "s3", 2).err().code == errc::not_found);
     CHECK(reg.create_service(alice, "shop", "bad", {{"image", "x"}, {"replicas", -1}}, "s4", 2)
-              .err().code == errc::invalid_argument);
+              .err()
+              .code == errc::invalid_argument);
     CHECK(reg.create_service(alice, "shop", "bad", {{"image", "x"}, {"colour", 1}}, "s4", 2)
-              .err().code == errc::invalid_argument);
+              .err()
+              .code == errc::invalid_argument);
     CHECK(reg.get_service(alice, "shop/web"));
     CHECK(reg.get_service(bob, sid).err().code == errc::not_found);
     auto scaled = reg.scale_service(alice, "shop/web", 5, 3);

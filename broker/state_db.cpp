@@ -67,7 +67,9 @@ bool state_db::want_sync(bool sync) {
   return false;
 }
 
-common::result<void> state_db::sync_wal() { return from_status(db_->SyncWAL()); }
+common::result<void> state_db::sync_wal() {
+  return from_status(db_->SyncWAL());
+}
 
 common::result<void> state_db::put(std::string_view key, const nlohmann::json& value, bool sync) {
   rocksdb::WriteOptions wo;
@@ -94,8 +96,9 @@ std::optional<nlohmann::json> state_db::get(std::string_view key) const {
   return unpack(value);
 }
 
-void state_db::for_each(std::string_view prefix,
-                        const std::function<void(std::string_view, const nlohmann::json&)>& fn) const {
+void state_db::for_each(
+    std::string_view prefix,
+    const std::function<void(std::string_view, const nlohmann::json&)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   rocksdb::Slice p(prefix.data(), prefix.size());
   for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {

@@ -20,9 +20,9 @@
 #include <string_view>
 #include <utility>
 
-#include <nlohmann/json.hpp>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <nlohmann/json.hpp>
 
 #include "common/result.hpp"
 
@@ -51,8 +51,9 @@ class state_db {
                 const std::function<void(std::string_view, const nlohmann::json&)>& fn) const;
 
   // From the last key with this prefix backwards, while fn(key, value) returns true.
-  void for_each_backwards(std::string_view prefix,
-                          const std::function<bool(std::string_view, const nlohmann::json&)>& fn) const;
+  void for_each_backwards(
+      std::string_view prefix,
+      const std::function<bool(std::string_view, const nlohmann::json&)>& fn) const;
   // The first and the last key with this prefix (empty strings when there is none).
   std::pair<std::string, std::string> key_range(std::string_view prefix) const;
 

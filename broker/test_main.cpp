@@ -7,7 +7,8 @@
 #include "common/log.hpp"
 
 int main(int argc, char** argv) {
-  if (!std::getenv("DM_TEST_LOG")) dockmesh::common::set_log_level(dockmesh::common::log_level::error);
+  if (!std::getenv("DM_TEST_LOG"))
+    dockmesh::common::set_log_level(dockmesh::common::log_level::error);
   doctest::Context context(argc, argv);
   return context.run();
 }

@@ -31,9 +31,14 @@ struct temp_dir {
 
 inline nlohmann::json host_record(const std::string& fqdn, std::int64_t inc, std::int64_t seq,
                                   nlohmann::json extra = nlohmann::json::object()) {
-  nlohmann::json j = {{"fqdn", fqdn},           {"incarnation", inc},   {"sequence", seq},
-                      {"docker_up", true},      {"cpus", 2},            {"memory_bytes", 1LL << 33},
-                      {"labels", nlohmann::json::object()},             {"containers_running", 0}};
+  nlohmann::json j = {{"fqdn", fqdn},
+                      {"incarnation", inc},
+                      {"sequence", seq},
+                      {"docker_up", true},
+                      {"cpus", 2},
+                      {"memory_bytes", 1LL << 33},
+                      {"labels", nlohmann::json::object()},
+                      {"containers_running", 0}};
   j.update(extra);
   return j;
 }
@@ -47,7 +52,7 @@ inline nlohmann::json container(const std::string& id, const std::string& name,
                                 const std::string& image, const std::string& owner = "",
                                 const std::string& state = "running") {
   return {{"id", id},       {"name", "/" + name}, {"image", image},
-          {"state", state}, {"created", 1},      {"owner", owner}};
+          {"state", state}, {"created", 1},       {"owner", owner}};
 }
 
 }  // namespace dockmesh::broker::testing

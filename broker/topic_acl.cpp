@@ -10,7 +10,9 @@ namespace {
 
 using common::topic_kind;
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 // prefix + segment + '/'; the segment rules are common::valid_segment's.
 bool named(std::string_view topic, std::string_view prefix, topic_kind kind, topic_view& out) {
@@ -23,10 +25,14 @@ bool named(std::string_view topic, std::string_view prefix, topic_kind kind, top
   return true;
 }
 
-bool is_request_publisher(role r) { return r == role::bridge || r == role::admin; }
+bool is_request_publisher(role r) {
+  return r == role::bridge || r == role::admin;
+}
 
 // A subscription narrower than (or equal to) `topic` only ever matches `topic`.
-bool inside(std::string_view prefix, std::string_view topic) { return starts_with(prefix, topic); }
+bool inside(std::string_view prefix, std::string_view topic) {
+  return starts_with(prefix, topic);
+}
 
 // rep/<client-id>/...: allowed only to the identity that owns the client id. A shorter prefix
 // ("rep/", "rep/ctl") would match other identities' topics.
@@ -55,14 +61,22 @@ acl_decision check_agent_subscription(const identity& who, std::string_view publ
 
 std::string_view to_string(acl_decision d) {
   switch (d) {
-    case acl_decision::allow: return "allow";
-    case acl_decision::malformed_topic: return "malformed topic";
-    case acl_decision::forbidden_topic: return "topic not allowed for this role";
-    case acl_decision::foreign_host: return "agent publishing for another host";
-    case acl_decision::bad_announcement: return "invalid announcement";
-    case acl_decision::foreign_reply: return "reply topic of another identity";
-    case acl_decision::forged_sender: return "agent replying as another host";
-    case acl_decision::count: break;
+    case acl_decision::allow:
+      return "allow";
+    case acl_decision::malformed_topic:
+      return "malformed topic";
+    case acl_decision::forbidden_topic:
+      return "topic not allowed for this role";
+    case acl_decision::foreign_host:
+      return "agent publishing for another host";
+    case acl_decision::bad_announcement:
+      return "invalid announcement";
+    case acl_decision::foreign_reply:
+      return "reply topic of another identity";
+    case acl_decision::forged_sender:
+      return "agent replying as another host";
+    case acl_decision::count:
+      break;
   }
   return "?";
 }
@@ -101,8 +115,10 @@ acl_decision check_publish(const identity& who, const topic_view& topic) {
 acl_decision check_subscribe(const identity& who, std::string_view public_key,
                              std::string_view prefix) {
   switch (who.who) {
-    case role::admin: return acl_decision::allow;
-    case role::agent: return check_agent_subscription(who, public_key, prefix);
+    case role::admin:
+      return acl_decision::allow;
+    case role::agent:
+      return check_agent_subscription(who, public_key, prefix);
     case role::bridge:
       if (inside(prefix, "dir/") || inside(prefix, "evt/")) return acl_decision::allow;
       if (starts_with(prefix, "rep/")) return check_reply_subscription(who, public_key, prefix);
@@ -110,7 +126,8 @@ acl_decision check_subscribe(const identity& who, std::string_view public_key,
     case role::broker:
       return inside(prefix, "dir/") ? acl_decision::allow : acl_decision::forbidden_topic;
     case role::pending:
-    case role::unknown: break;
+    case role::unknown:
+      break;
   }
   return acl_decision::forbidden_topic;
 }

@@ -1,7 +1,7 @@
 // topic_acl: what each identity may publish and subscribe to through the hub (docs/protocol.md,
-// topics; docs/broker.md). check_publish runs on every message the XSUB side receives, so classify_topic and
-// check_publish allocate nothing; check_subscribe runs on every subscription the XPUB side
-// receives (ZMQ_XPUB_MANUAL: the broker applies only what it allows).
+// topics; docs/broker.md). check_publish runs on every message the XSUB side receives, so
+// classify_topic and check_publish allocate nothing; check_subscribe runs on every subscription the
+// XPUB side receives (ZMQ_XPUB_MANUAL: the broker applies only what it allows).
 //
 //   role    publish                                          subscribe (a prefix must lie inside)
 //   agent   ann/ (own fqdn), evt/host/<own fqdn>/,           req/host/<own fqdn>/, req/all/,

@@ -81,14 +81,15 @@ TEST_CASE("pending, unknown and peer-broker identities") {
 }
 
 TEST_CASE("announcements must speak for the sender's own fqdn") {
-  CHECK(check_announcement(agent, announcement("heartbeat", "host1.mesh.test", "host1.mesh.test")) ==
-        acl_decision::allow);
-  CHECK(check_announcement(agent, announcement("heartbeat", "host1.mesh.test", "host2.mesh.test")) ==
-        acl_decision::foreign_host);
+  CHECK(check_announcement(agent, announcement("heartbeat", "host1.mesh.test",
+                                               "host1.mesh.test")) == acl_decision::allow);
+  CHECK(check_announcement(agent, announcement("heartbeat", "host1.mesh.test",
+                                               "host2.mesh.test")) == acl_decision::foreign_host);
   CHECK(check_announcement(agent, announcement("register", "host2.mesh.test", "host1.mesh.test")) ==
         acl_decision::foreign_host);
-  CHECK(check_announcement(agent, announcement("create-container", "host1.mesh.test",
-                                               "host1.mesh.test")) == acl_decision::bad_announcement);
+  CHECK(check_announcement(
+            agent, announcement("create-container", "host1.mesh.test", "host1.mesh.test")) ==
+        acl_decision::bad_announcement);
   auto no_body = announcement("heartbeat", "host1.mesh.test", "host1.mesh.test");
   no_body.body = nullptr;
   CHECK(check_announcement(agent, no_body) == acl_decision::bad_announcement);

@@ -15,7 +15,8 @@ struct completion {
 }  // namespace
 
 wal_syncer::wal_syncer(zmq::context_t& ctx, state_db& db) : pipe_(ctx, zmq::socket_type::pair) {
-  std::string endpoint = "inproc://dockmesh-wal-sync-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+  std::string endpoint =
+      "inproc://dockmesh-wal-sync-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
   pipe_.set(zmq::sockopt::linger, 0);
   pipe_.bind(endpoint);
   thread_ = std::thread([this, &ctx, &db, endpoint] { run(ctx, db, endpoint); });

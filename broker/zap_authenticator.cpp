@@ -20,8 +20,11 @@ void put_u32(std::string& out, std::uint32_t v) {
 common::result<zap_request> parse_zap_request(std::span<const std::string_view> frames) {
   if (frames.size() < 6) return make_error(errc::malformed, "ZAP request has too few frames");
   if (frames[0] != "1.0") return make_error(errc::malformed, "unsupported ZAP version");
-  zap_request r{std::string(frames[1]), std::string(frames[2]), std::string(frames[3]),
-                std::string(frames[5]), {}};
+  zap_request r{std::string(frames[1]),
+                std::string(frames[2]),
+                std::string(frames[3]),
+                std::string(frames[5]),
+                {}};
   if (r.mechanism == "CURVE") {
     if (frames.size() != 7 || frames[6].size() != 32)
       return make_error(errc::malformed, "CURVE ZAP request without a 32-byte key");

@@ -1,5 +1,5 @@
-// zap_authenticator: the broker's answer to ZeroMQ's ZAP (authentication) requests. Every CURVE handshake
-// on the broker's sockets asks it; it answers from the key_store:
+// zap_authenticator: the broker's answer to ZeroMQ's ZAP (authentication) requests. Every CURVE
+// handshake on the broker's sockets asks it; it answers from the key_store:
 //   domain "bus":     accepted keys pass as `<role>:<name>`; all others are refused (and
 //                     unknown keys are remembered as pending, for `keys list`).
 //   domain "control": accepted keys as above; unknown and pending keys pass as

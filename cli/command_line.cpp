@@ -35,7 +35,8 @@ const std::vector<command_spec>& command_table() {
        0,
        0,
        "keygen --out FILE [--force] [--group G]  write a CURVE key file (0600; 0640 of group G\n"
-       "                                  with --group, for a daemon of that group), print its public key"},
+       "                                  with --group, for a daemon of that group), print its "
+       "public key"},
       {"hosts",
        {{"status", true}, {"label", true}},
        0,
@@ -92,7 +93,8 @@ const std::vector<command_spec>& command_table() {
        1,
        3,
        "services list [--project P] | get S | create PROJECT NAME --image I [--replicas N]\n"
-       "                                  [--spec JSON] | update S --spec JSON | scale S N | delete S"},
+       "                                  [--spec JSON] | update S --spec JSON | scale S N | "
+       "delete S"},
       {"status",
        {},
        0,

@@ -34,7 +34,8 @@ std::int64_t parse_since(const std::string& s, std::int64_t now_ms) {
     n = std::stoll(s, &used);
   } catch (const std::exception&) {
   }
-  if (n < 0) throw std::invalid_argument("--since must be unix milliseconds or a duration like 15m");
+  if (n < 0)
+    throw std::invalid_argument("--since must be unix milliseconds or a duration like 15m");
   if (used == s.size()) return n;
   static const std::pair<char, std::int64_t> units[] = {
       {'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
@@ -163,14 +164,18 @@ int run_keygen(const ctl_context& ctx) {
   gid_t group = static_cast<gid_t>(-1);
   if (ctx.cl.has("group")) {
     const struct group* g = ::getgrnam(ctx.cl.value("group").c_str());
-    if (!g) return ctx.fail(exit_code::usage_or_timeout, "no group named '" + ctx.cl.value("group") + "'");
+    if (!g)
+      return ctx.fail(exit_code::usage_or_timeout,
+                      "no group named '" + ctx.cl.value("group") + "'");
     group = g->gr_gid;
   }
   auto keys = common::generate_keypair();
   common::save_keypair(path, keys);  // 0600 first: the secret is never readable more widely
   if (group != static_cast<gid_t>(-1) &&
-      (::chown(path.c_str(), static_cast<uid_t>(-1), group) != 0 || ::chmod(path.c_str(), 0640) != 0))
-    return ctx.fail(exit_code::usage_or_timeout, "cannot give " + path + " to group " + ctx.cl.value("group"));
+      (::chown(path.c_str(), static_cast<uid_t>(-1), group) != 0 ||
+       ::chmod(path.c_str(), 0640) != 0))
+    return ctx.fail(exit_code::usage_or_timeout,
+                    "cannot give " + path + " to group " + ctx.cl.value("group"));
   ctx.out << keys.public_key << "\n";
   return code_of(exit_code::ok);
 }

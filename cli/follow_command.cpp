@@ -28,14 +28,16 @@ using json = nlohmann::json;
 using std::chrono::milliseconds;
 namespace names = common::protocol::names;
 
-int code_of(exit_code c) { return static_cast<int>(c); }
+int code_of(exit_code c) {
+  return static_cast<int>(c);
+}
 
 // Prints one piece; false when stdout is gone or --count was reached.
 using piece_printer = std::function<bool(const json& body)>;
 
 struct stream_options {
-  int input_fd = -1;        // exec -i: stdin goes to the stream
-  bool resizable = false;   // exec -t on a terminal: SIGWINCH sends stream-resize
+  int input_fd = -1;         // exec -i: stdin goes to the stream
+  bool resizable = false;    // exec -t on a terminal: SIGWINCH sends stream-resize
   bool close_input = false;  // exec without -i: the command reads end of file at once
 };
 
@@ -113,7 +115,8 @@ class stream_session {
 std::optional<int> stream_session::handle(const common::bus_message& m) {
   switch (reader_.accept(m)) {
     case common::stream_input::not_mine:
-    case common::stream_input::duplicate: return std::nullopt;
+    case common::stream_input::duplicate:
+      return std::nullopt;
     case common::stream_input::end: {
       const json& b = m.env.body;
       if (b.value("code", 500) != 200)
@@ -125,11 +128,13 @@ std::optional<int> stream_session::handle(const common::bus_message& m) {
       }
       return code_of(exit_code::ok);
     }
-    case common::stream_input::data: break;
+    case common::stream_input::data:
+      break;
   }
   auto data = m.env.body.find("data");
-  std::size_t bytes =
-      data != m.env.body.end() && data->is_string() ? data->get_ref<const std::string&>().size() : 0;
+  std::size_t bytes = data != m.env.body.end() && data->is_string()
+                          ? data->get_ref<const std::string&>().size()
+                          : 0;
   if (!print_(m.env.body)) {
     publish(reader_.cancel_message(bus_.client_id()));
     return code_of(exit_code::ok);
@@ -141,7 +146,8 @@ std::optional<int> stream_session::handle(const common::bus_message& m) {
 void stream_session::read_input(int fd) {
   char buf[4096];
   ssize_t n = ::read(fd, buf, sizeof buf);
-  if (n > 0) return send(names::stream_input, {{"data", std::string(buf, static_cast<std::size_t>(n))}});
+  if (n > 0)
+    return send(names::stream_input, {{"data", std::string(buf, static_cast<std::size_t>(n))}});
   input_open_ = false;  // end of input: the command reads end of file
   send(names::stream_input, {{"eof", true}});
 }
@@ -198,8 +204,8 @@ class raw_terminal {
   bool active_ = false;
 };
 
-int follow(const ctl_context& ctx, json message, const piece_printer& print,
-           bool exec = false, bool interactive = false, bool tty = false) {
+int follow(const ctl_context& ctx, json message, const piece_printer& print, bool exec = false,
+           bool interactive = false, bool tty = false) {
   sigset_t signals;
   sigemptyset(&signals);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGWINCH}) sigaddset(&signals, s);
@@ -277,8 +283,8 @@ int run_stats(const ctl_context& ctx) {
 int run_exec(const ctl_context& ctx) {
   bool tty = ctx.cl.has("tty");
   std::vector<std::string> cmd(ctx.cl.words.begin() + 1, ctx.cl.words.end());
-  json message = {{"action", names::exec_start}, {"id", ctx.cl.words.at(0)}, {"cmd", cmd},
-                  {"tty", tty}};
+  json message = {
+      {"action", names::exec_start}, {"id", ctx.cl.words.at(0)}, {"cmd", cmd}, {"tty", tty}};
   winsize ws{};
   if (tty && ::isatty(STDIN_FILENO) && ::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 &&
       ws.ws_col > 0 && ws.ws_row > 0) {

@@ -35,8 +35,10 @@ int main(int argc, char** argv) {
     // The packaged configuration, when neither --config nor DOCKMESH_CONFIG names one.
     const char* packaged = "/etc/dockmesh/dockmeshctl.conf";
     bool named = std::getenv("DOCKMESH_CONFIG") != nullptr;
-    for (const auto& a : cl->global_args) named = named || a == "--config" || a.rfind("--config=", 0) == 0;
-    if (!named && ::access(packaged, R_OK) == 0) global_argv.insert(global_argv.end(), {"--config", packaged});
+    for (const auto& a : cl->global_args)
+      named = named || a == "--config" || a.rfind("--config=", 0) == 0;
+    if (!named && ::access(packaged, R_OK) == 0)
+      global_argv.insert(global_argv.end(), {"--config", packaged});
     auto config = dockmesh::common::parse_config(static_cast<int>(global_argv.size()),
                                                  global_argv.data(), "dockmeshctl", options);
     if (config.exit_now) {

@@ -30,7 +30,8 @@ std::string read_message(const ctl_context& ctx) {
 }  // namespace
 
 int resolve_by_directory(const ctl_context& ctx, common::control_client& control, send_plan& plan) {
-  auto reply = control.call(std::string(common::protocol::names::container), json{{"ref", plan.lookup_ref}}, ctx.left());
+  auto reply = control.call(std::string(common::protocol::names::container),
+                            json{{"ref", plan.lookup_ref}}, ctx.left());
   if (!reply) {
     auto code = reply.err().code == common::errc::timeout ? exit_code::usage_or_timeout
                                                           : exit_code::error_reply;
@@ -54,7 +55,8 @@ namespace {
 
 // How many replies --all should wait for: the hosts the directory has up (0 = until timeout).
 std::size_t hosts_up(const ctl_context& ctx, common::control_client& control) {
-  auto reply = control.call(std::string(common::protocol::names::hosts), json{{"status", "up"}}, ctx.left() / 2);
+  auto reply = control.call(std::string(common::protocol::names::hosts), json{{"status", "up"}},
+                            ctx.left() / 2);
   if (!reply || !is_success(reply->code) || !reply->body.is_object()) return 0;
   auto hosts = reply->body.find("hosts");
   return hosts != reply->body.end() && hosts->is_array() ? hosts->size() : 0;

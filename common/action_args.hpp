@@ -95,10 +95,10 @@ struct port_spec {
 
 struct create_container_args {
   static constexpr field_list<21> fields{
-      "image",          "template",     "name",  "cmd",       "entrypoint",  "env",    "labels",
-      "working_dir",    "user",         "ports", "binds",     "volumes",     "memory", "cpus",
-      "restart_policy", "network_mode", "start", "instances", "stop_timeout", "first_instance",
-      "per_host_names"};
+      "image",        "template",       "name",           "cmd",          "entrypoint", "env",
+      "labels",       "working_dir",    "user",           "ports",        "binds",      "volumes",
+      "memory",       "cpus",           "restart_policy", "network_mode", "start",      "instances",
+      "stop_timeout", "first_instance", "per_host_names"};
   std::string image;
   std::string template_name;  // JSON "template"
   std::string name;
@@ -116,11 +116,11 @@ struct create_container_args {
   std::string restart_policy;        // no, always, unless-stopped, on-failure[:N]
   std::string network_mode;          // none, host, bridge, container:<id>, a network name
   bool start = true;
-  std::int64_t instances = 1;      // 1..50; names get -1..-N
+  std::int64_t instances = 1;  // 1..50; names get -1..-N
   // Number of the first instance here (names <name>-<first>..): a scheduled create spread over
   // several hosts numbers its instances 1..N across them. 0 = not given (1).
   std::int64_t first_instance = 0;
-  bool per_host_names = false;  // the name need only be unique on its host (brokers check)
+  bool per_host_names = false;     // the name need only be unique on its host (brokers check)
   std::int64_t stop_timeout = -1;  // seconds; -1 = Docker's default
   bool operator==(const create_container_args&) const = default;
 };

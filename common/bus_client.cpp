@@ -7,8 +7,8 @@
 
 #include "common/bus_identity.hpp"
 #include "common/log.hpp"
-#include "common/topic.hpp"
 #include "common/protocol/names.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::common {
 namespace {
@@ -18,7 +18,9 @@ using std::chrono::milliseconds;
 
 constexpr std::string_view probe_action = protocol::names::probe;
 
-std::string dedup_key(const envelope& e) { return e.id + "#" + std::to_string(e.attempt); }
+std::string dedup_key(const envelope& e) {
+  return e.id + "#" + std::to_string(e.attempt);
+}
 
 }  // namespace
 
@@ -37,8 +39,8 @@ result<broker_address> parse_broker_address(std::string_view s) {
   auto colon = s.rfind(':');
   std::string_view host = colon == std::string_view::npos ? s : s.substr(0, colon);
   if (host.empty() || host.size() > 253 || !valid_segment(host))
-    return make_error(errc::invalid_argument, "bad broker address '" + std::string(s) +
-                                                  "': expected HOST[:PORT]");
+    return make_error(errc::invalid_argument,
+                      "bad broker address '" + std::string(s) + "': expected HOST[:PORT]");
   a.host = std::string(host);
   if (colon != std::string_view::npos) {
     std::string_view p = s.substr(colon + 1);
@@ -65,7 +67,8 @@ bus_client::bus_client(zmq::context_t& ctx, bus_client_options options)
       sub_(ctx, zmq::socket_type::sub),
       seen_(options_.dedup_window) {
   auto rep = topic_rep(options_.client_id);
-  if (!rep) throw std::runtime_error("bad client id '" + options_.client_id + "': " + rep.err().message);
+  if (!rep)
+    throw std::runtime_error("bad client id '" + options_.client_id + "': " + rep.err().message);
   reply_topic_ = *rep;
   if (options_.brokers.empty()) throw std::runtime_error("no broker configured");
   apply_curve(pub_);
@@ -81,8 +84,9 @@ bus_client::bus_client(zmq::context_t& ctx, bus_client_options options)
   pub_.set(zmq::sockopt::handshake_ivl, 3000);
   std::string monitor_endpoint = "inproc://dm-bus-monitor-" + new_message_id();
   if (zmq_socket_monitor(sub_.handle(), monitor_endpoint.c_str(),
-                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
+                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
     monitor_ = zmq::socket_t(ctx, zmq::socket_type::pair);
     monitor_.set(zmq::sockopt::linger, 0);
     monitor_.connect(monitor_endpoint);
@@ -101,7 +105,9 @@ void bus_client::apply_curve(zmq::socket_t& s) {
   s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_message_bytes));
 }
 
-void bus_client::subscribe(std::string_view prefix) { sub_.set(zmq::sockopt::subscribe, prefix); }
+void bus_client::subscribe(std::string_view prefix) {
+  sub_.set(zmq::sockopt::subscribe, prefix);
+}
 void bus_client::unsubscribe(std::string_view prefix) {
   sub_.set(zmq::sockopt::unsubscribe, prefix);
 }
@@ -109,8 +115,8 @@ void bus_client::unsubscribe(std::string_view prefix) {
 result<void> bus_client::publish(std::string_view topic, const envelope& env) {
   std::string body = encode(env);
   if (body.size() > options_.max_message_bytes)
-    return make_error(errc::too_large, "message of " + std::to_string(body.size()) +
-                                           " bytes is over the bus limit");
+    return make_error(errc::too_large,
+                      "message of " + std::to_string(body.size()) + " bytes is over the bus limit");
   try {
     pub_.send(zmq::buffer(topic), zmq::send_flags::sndmore);
     pub_.send(zmq::message_t(body.data(), body.size()), zmq::send_flags::none);
@@ -234,8 +240,9 @@ bool bus_client::wait_ready(milliseconds timeout) {
     auto step_end = std::min(deadline, clock::now() + step);
     while (clock::now() < step_end) {
       zmq::pollitem_t item{sub_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1,
-                std::chrono::duration_cast<milliseconds>(step_end - clock::now()) + milliseconds(1));
+      zmq::poll(
+          &item, 1,
+          std::chrono::duration_cast<milliseconds>(step_end - clock::now()) + milliseconds(1));
       while (auto m = read_one()) {
         if (m->topic.empty()) continue;
         if (m->env.action == probe_action && m->topic == reply_topic_) return true;
@@ -262,7 +269,8 @@ result<envelope> bus_request(bus_client& bus, std::string_view topic, envelope r
       ++request.attempt;
       next_send = clock::now() + retry_every;
     }
-    auto wait = std::chrono::duration_cast<milliseconds>(std::min(deadline, next_send) - clock::now());
+    auto wait =
+        std::chrono::duration_cast<milliseconds>(std::min(deadline, next_send) - clock::now());
     auto m = bus.receive(std::max(wait, milliseconds(0)));
     if (!m || m->env.re != request.id) continue;
     if (reply_stamp_accepted(topic, m->sender, m->env)) return std::move(m->env);
@@ -288,7 +296,8 @@ std::vector<envelope> bus_collect(bus_client& bus, std::string_view topic, envel
       ++request.attempt;
       next_send = clock::now() + milliseconds(1000);
     }
-    auto wait = std::chrono::duration_cast<milliseconds>(std::min(deadline, next_send) - clock::now());
+    auto wait =
+        std::chrono::duration_cast<milliseconds>(std::min(deadline, next_send) - clock::now());
     auto m = bus.receive(std::max(wait, milliseconds(0)));
     if (!m || m->env.re != request.id) continue;
     if (!reply_stamp_accepted(topic, m->sender, m->env)) {

@@ -28,17 +28,17 @@ inline constexpr int default_broker_port = 7400;  // XSUB; XPUB = +1, ROUTER = +
 struct broker_address {
   std::string host = "127.0.0.1";
   int port = default_broker_port;
-  std::string xsub_endpoint() const;   // tcp://host:port
-  std::string xpub_endpoint() const;   // tcp://host:port+1
-  std::string router_endpoint() const; // tcp://host:port+2
+  std::string xsub_endpoint() const;    // tcp://host:port
+  std::string xpub_endpoint() const;    // tcp://host:port+1
+  std::string router_endpoint() const;  // tcp://host:port+2
 };
 result<broker_address> parse_broker_address(std::string_view s);  // "HOST[:PORT]"
 
 struct bus_client_options {
   std::vector<broker_address> brokers;
-  curve_keypair keys;              // this client's key pair
-  std::string broker_public_key;   // the mesh's broker key (Z85)
-  std::string client_id;           // segment of rep/<client_id>/
+  curve_keypair keys;             // this client's key pair
+  std::string broker_public_key;  // the mesh's broker key (Z85)
+  std::string client_id;          // segment of rep/<client_id>/
   std::size_t max_message_bytes = 4 * 1024 * 1024;
   std::size_t dedup_window = 8192;
 };
@@ -109,7 +109,7 @@ class bus_client {
   std::string reply_topic_;
   zmq::socket_t pub_;
   zmq::socket_t sub_;
-  zmq::socket_t monitor_;                   // PAIR: sub_'s handshake failures
+  zmq::socket_t monitor_;                       // PAIR: sub_'s handshake failures
   std::map<std::string, std::string> refused_;  // broker endpoint -> why
   recent_ids seen_;
   std::deque<bus_message> held_;
@@ -122,9 +122,9 @@ class bus_client {
 // are dropped and counted as forged.
 // Fills in id, from, reply_to and deadline when empty. errc::timeout if nothing came back.
 // Messages that are not the awaited reply are dropped: use it from request/response clients.
-result<envelope> bus_request(bus_client& bus, std::string_view topic, envelope request,
-                             std::chrono::milliseconds timeout,
-                             std::chrono::milliseconds retry_every = std::chrono::milliseconds(1000));
+result<envelope> bus_request(
+    bus_client& bus, std::string_view topic, envelope request, std::chrono::milliseconds timeout,
+    std::chrono::milliseconds retry_every = std::chrono::milliseconds(1000));
 
 // As bus_request, for broadcasts: gathers one reply per distinct sender until `timeout`, or until
 // `expected` replies arrived when expected > 0.

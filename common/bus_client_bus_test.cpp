@@ -55,9 +55,10 @@ struct test_proxy {
     xsub.send(zmq::buffer(&sub_all, 1));
     zmq::socket_t control(ctx, zmq::socket_type::pair);
     control.bind(control_endpoint);
-    thread = std::thread([xs = std::move(xsub), xp = std::move(xpub), ctl = std::move(control)]() mutable {
-      stamping_proxy(xs, xp, ctl, "agent:b");  // the responder of these tests
-    });
+    thread = std::thread(
+        [xs = std::move(xsub), xp = std::move(xpub), ctl = std::move(control)]() mutable {
+          stamping_proxy(xs, xp, ctl, "agent:b");  // the responder of these tests
+        });
   }
   ~test_proxy() {
     zmq::socket_t stop(ctx, zmq::socket_type::pair);

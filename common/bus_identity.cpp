@@ -79,10 +79,14 @@ bool reply_stamp_accepted(std::string_view request_topic, std::string_view stamp
   switch (t->kind) {
     // The broker answers for a host it knows is down or unknown (fail fast), so its own stamp
     // is accepted too: only a broker can put broker:broker on a message.
-    case topic_kind::req_host: return stamp == broker_stamp || stamped_agent(stamp, t->name);
-    case topic_kind::req_all: return stamped_agent(stamp, reply.from);
-    case topic_kind::req_any: return stamp == broker_stamp || stamped_agent(stamp, reply.from);
-    default: return false;
+    case topic_kind::req_host:
+      return stamp == broker_stamp || stamped_agent(stamp, t->name);
+    case topic_kind::req_all:
+      return stamped_agent(stamp, reply.from);
+    case topic_kind::req_any:
+      return stamp == broker_stamp || stamped_agent(stamp, reply.from);
+    default:
+      return false;
   }
 }
 

@@ -1,5 +1,5 @@
-// bus_identity: who is who on the bus, as the broker proves it (docs/architecture.md, security), in one
-// place for the broker and every receiver.
+// bus_identity: who is who on the bus, as the broker proves it (docs/architecture.md, security), in
+// one place for the broker and every receiver.
 //  - A stamp is the authenticated `<role>:<name>` of a message's sender (the ZAP User-Id). The
 //    broker appends it to the topic frame of every message it forwards
 //    ([topic '\0' stamp][envelope]; subscriptions still match the topic as a prefix); its own
@@ -37,12 +37,14 @@ result<std::string> key_bound_client_id(std::string_view label, std::string_view
 std::string_view client_id_key(std::string_view client_id);
 
 // Whether the connection `stamp` (with Z85 key `public_key`) owns client id `client_id`.
-bool owns_client_id(std::string_view stamp, std::string_view public_key, std::string_view client_id);
+bool owns_client_id(std::string_view stamp, std::string_view public_key,
+                    std::string_view client_id);
 
 // Whether a reply stamped `stamp` may answer a request that was published on `request_topic`:
-//   req/host/<fqdn>/ -> agent:<fqdn> or the broker (fail-fast answers for a down host);  req/all/ -> any agent whose reply says it is from itself;
-//   req/any/ -> the broker (its own answers and fan-outs) or an agent answering as itself (the
-//   placed host; the leader drops a reply from any other host, see docs/broker.md).
+//   req/host/<fqdn>/ -> agent:<fqdn> or the broker (fail-fast answers for a down host);  req/all/
+//   -> any agent whose reply says it is from itself; req/any/ -> the broker (its own answers and
+//   fan-outs) or an agent answering as itself (the placed host; the leader drops a reply from any
+//   other host, see docs/broker.md).
 bool reply_stamp_accepted(std::string_view request_topic, std::string_view stamp,
                           const envelope& reply);
 

@@ -61,21 +61,20 @@ std::string render_config(const po::options_description& options, const po::vari
 parsed_config parse_config(int argc, const char* const* argv, const std::string& binary,
                            po::options_description& options,
                            const po::positional_options_description* positional) {
-  options.add_options()
-      ("help,h", "print this help and exit")
-      ("print-config", "print the effective configuration and exit")
-      ("config", po::value<std::string>(), "config file of 'key = value' lines (env DOCKMESH_CONFIG)")
-      ("log-level", po::value<std::string>()->default_value("info"),
-       "trace, debug, info, warn, error or off");
+  options.add_options()("help,h", "print this help and exit")(
+      "print-config", "print the effective configuration and exit")(
+      "config", po::value<std::string>(),
+      "config file of 'key = value' lines (env DOCKMESH_CONFIG)")(
+      "log-level", po::value<std::string>()->default_value("info"),
+      "trace, debug, info, warn, error or off");
   parsed_config pc;
   try {
     po::command_line_parser parser(argc, argv);
     parser.options(options);
     if (positional) parser.positional(*positional);
     po::store(parser.run(), pc.vm);
-    po::store(po::parse_environment(options, [&](const std::string& var) {
-                return env_to_option(options, var);
-              }),
+    po::store(po::parse_environment(
+                  options, [&](const std::string& var) { return env_to_option(options, var); }),
               pc.vm);
     if (pc.vm.count("config")) {
       std::string path = pc.vm["config"].as<std::string>();
@@ -101,14 +100,15 @@ parsed_config parse_config(int argc, const char* const* argv, const std::string&
 }
 
 void add_bus_client_options(po::options_description& options) {
-  options.add_options()
-      ("broker", po::value<std::vector<std::string>>()->composing(),
-       "broker HOST[:PORT] (repeatable; PORT is the XSUB port, XPUB is PORT+1, ROUTER PORT+2; "
-       "default 127.0.0.1:7400)")
-      ("broker-key", po::value<std::string>(), "the brokers' public key: z85:KEY, file:PATH, or bare (an existing file wins, else a Z85 key)")
-      ("key", po::value<std::string>(), "this client's CURVE key file (dockmeshctl keygen)")
-      ("max-message-bytes", po::value<std::size_t>()->default_value(4 * 1024 * 1024),
-       "largest bus message accepted");
+  options.add_options()(
+      "broker", po::value<std::vector<std::string>>()->composing(),
+      "broker HOST[:PORT] (repeatable; PORT is the XSUB port, XPUB is PORT+1, ROUTER PORT+2; "
+      "default 127.0.0.1:7400)")("broker-key", po::value<std::string>(),
+                                 "the brokers' public key: z85:KEY, file:PATH, or bare (an "
+                                 "existing file wins, else a Z85 key)")(
+      "key", po::value<std::string>(), "this client's CURVE key file (dockmeshctl keygen)")(
+      "max-message-bytes", po::value<std::size_t>()->default_value(4 * 1024 * 1024),
+      "largest bus message accepted");
 }
 
 bus_client_options bus_client_options_from(const po::variables_map& vm, std::string client_id) {
@@ -120,8 +120,10 @@ bus_client_options bus_client_options_from(const po::variables_map& vm, std::str
     if (!a) throw std::runtime_error(a.err().message);
     o.brokers.push_back(*a);
   }
-  if (!vm.count("broker-key")) throw std::runtime_error("--broker-key is required (CURVE is always on)");
-  if (!vm.count("key")) throw std::runtime_error("--key is required (this client's CURVE key file)");
+  if (!vm.count("broker-key"))
+    throw std::runtime_error("--broker-key is required (CURVE is always on)");
+  if (!vm.count("key"))
+    throw std::runtime_error("--key is required (this client's CURVE key file)");
   o.broker_public_key = resolve_public_key(vm["broker-key"].as<std::string>());
   o.keys = load_keypair(vm["key"].as<std::string>());
   o.max_message_bytes = vm["max-message-bytes"].as<std::size_t>();

@@ -64,7 +64,8 @@ TEST_CASE("key files round-trip and bad ones are refused") {
   CHECK(resolve_public_key("/tmp/dockmesh_bare.pub") == bare);
 }
 
-TEST_CASE("--broker-key: z85:KEY and file:PATH are explicit; a bare existing file wins over a key") {
+TEST_CASE(
+    "--broker-key: z85:KEY and file:PATH are explicit; a bare existing file wins over a key") {
   auto keys = generate_keypair();
   CHECK(resolve_public_key("z85:" + keys.public_key) == keys.public_key);
   CHECK(resolve_public_key(keys.public_key) == keys.public_key);

@@ -73,7 +73,7 @@ class control_client {
     std::chrono::milliseconds timeout;
     clock::time_point deadline;
     clock::time_point next_resend;
-    std::vector<bool> sent;  // per broker
+    std::vector<bool> sent;      // per broker
     std::vector<bool> answered;  // per broker: answered with a refusal (code >= 300)
     // The first refusal, kept while another broker may still answer 2xx: a broker that has just
     // restarted may not know a container yet, and its 404 must not hide another broker's answer.

@@ -152,8 +152,9 @@ TEST_CASE("a malformed answer or one to another id does not end the query") {
   m.a.send_raw(q.at_a.routing_id, {"only one frame"});
   envelope other = q.at_a.env;
   other.id = new_message_id();
-  m.a.answer(request_seen{zmq::message_t(q.at_a.routing_id.data(), q.at_a.routing_id.size()), other},
-             "broker-a");
+  m.a.answer(
+      request_seen{zmq::message_t(q.at_a.routing_id.data(), q.at_a.routing_id.size()), other},
+      "broker-a");
   CHECK(drive(m.client, 1, 300ms).empty());
   CHECK(m.client.pending() == 1);
   m.b.answer(q.at_b, "broker-b", 201);

@@ -27,16 +27,17 @@ bool normalised_abs(std::string_view p) {
 // `path` is `prefix` or below it, component-wise ("/srv/data" is not under "/srv/da").
 bool under(std::string_view path, std::string_view prefix) {
   if (prefix == "/") return true;
-  return path == prefix || (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
-                            path[prefix.size()] == '/');
+  return path == prefix || (path.size() > prefix.size() &&
+                            path.substr(0, prefix.size()) == prefix && path[prefix.size()] == '/');
 }
 
 result<void> check_network(const std::string& mode, const create_policy& p, owned_refs& refs) {
   if (mode.empty() || mode == "none" || mode == "bridge" || mode == "default") return {};
   if (mode == "host") {
     if (p.host_network) return {};
-    return refusal("network_mode", "host networking is not allowed for non-admins by this "
-                                   "host's policy");
+    return refusal("network_mode",
+                   "host networking is not allowed for non-admins by this "
+                   "host's policy");
   }
   if (mode.rfind("container:", 0) == 0) {
     refs.network_container = mode.substr(10);
@@ -46,8 +47,9 @@ result<void> check_network(const std::string& mode, const create_policy& p, owne
   // the front of the temporary) and warns -Wrestrict about a memcpy it cannot prove apart.
   std::string text = "'";
   text.append(mode, 0, 64)
-      .append("' is not allowed for non-admins; use none, bridge or container:<one of your "
-              "containers>");
+      .append(
+          "' is not allowed for non-admins; use none, bridge or container:<one of your "
+          "containers>");
   return refusal("network_mode", text);
 }
 
@@ -60,8 +62,9 @@ result<void> check_binds(const std::vector<std::string>& binds, const create_pol
       refs.volumes.emplace_back(field, src);
       continue;
     }
-    bool allowed = normalised_abs(src) && std::any_of(p.bind_prefixes.begin(), p.bind_prefixes.end(),
-                                                      [&](const auto& pre) { return under(src, pre); });
+    bool allowed =
+        normalised_abs(src) && std::any_of(p.bind_prefixes.begin(), p.bind_prefixes.end(),
+                                           [&](const auto& pre) { return under(src, pre); });
     if (!allowed)
       return refusal(field, "binding the host path '" + src.substr(0, 128) +
                                 "' is not allowed for non-admins by this host's policy");
@@ -133,12 +136,33 @@ result<void> validate_policy(const create_policy& p) {
 }
 
 const std::vector<std::string_view>& forbidden_create_fields() {
-  static const std::vector<std::string_view> fields = {
-      "privileged", "cap_add",     "devices",     "device_requests", "device_cgroup_rules",
-      "sysctls",    "security_opt", "pid_mode",   "ipc_mode",        "uts_mode",
-      "userns_mode", "cgroup_parent", "cgroupns_mode", "pid", "ipc", "uts", "host_config",
-      "Privileged", "CapAdd",      "Devices",     "Sysctls",         "SecurityOpt",
-      "PidMode",    "IpcMode",     "UTSMode",     "UsernsMode",      "HostConfig"};
+  static const std::vector<std::string_view> fields = {"privileged",
+                                                       "cap_add",
+                                                       "devices",
+                                                       "device_requests",
+                                                       "device_cgroup_rules",
+                                                       "sysctls",
+                                                       "security_opt",
+                                                       "pid_mode",
+                                                       "ipc_mode",
+                                                       "uts_mode",
+                                                       "userns_mode",
+                                                       "cgroup_parent",
+                                                       "cgroupns_mode",
+                                                       "pid",
+                                                       "ipc",
+                                                       "uts",
+                                                       "host_config",
+                                                       "Privileged",
+                                                       "CapAdd",
+                                                       "Devices",
+                                                       "Sysctls",
+                                                       "SecurityOpt",
+                                                       "PidMode",
+                                                       "IpcMode",
+                                                       "UTSMode",
+                                                       "UsernsMode",
+                                                       "HostConfig"};
   return fields;
 }
 
@@ -146,8 +170,9 @@ result<void> check_forbidden_fields(const json& body) {
   if (!body.is_object()) return {};
   for (auto f : forbidden_create_fields())
     if (body.contains(f))
-      return refusal(std::string(f), "not allowed for non-admins by any host's policy (it would "
-                                     "widen the container's privileges or reach the host)");
+      return refusal(std::string(f),
+                     "not allowed for non-admins by any host's policy (it would "
+                     "widen the container's privileges or reach the host)");
   return {};
 }
 
@@ -177,8 +202,8 @@ result<void> check_pull(std::string_view image, const create_policy& p, role r) 
   std::string reg = registry_of(image);
   // An entry without a port ("localhost") allows that host on any port.
   auto match = [&](const std::string& allowed) {
-    return reg == allowed || (allowed.find(':') == std::string::npos &&
-                              reg.rfind(allowed + ":", 0) == 0);
+    return reg == allowed ||
+           (allowed.find(':') == std::string::npos && reg.rfind(allowed + ":", 0) == 0);
   };
   if (std::any_of(p.registries.begin(), p.registries.end(), match)) return {};
   return refusal("image", "pulling from registry '" + reg +

@@ -36,12 +36,14 @@ TEST_CASE("every privilege-widening field is refused by name, whatever its value
     CHECK(!check_forbidden_fields({{f, true}}));
 }
 
-TEST_CASE("default policy: no host network, no host path, ports from 1024, container: needs a look") {
+TEST_CASE(
+    "default policy: no host network, no host path, ports from 1024, container: needs a look") {
   CHECK(refusal({{"image", "x"}, {"network_mode", "host"}}).find("field 'network_mode'") == 0);
   CHECK(refusal({{"image", "x"}, {"binds", {"/etc:/x"}}}).find("field 'binds[0]'") == 0);
   CHECK(refusal({{"image", "x"}, {"ports", {{{"container_port", 80}, {"host_port", 80}}}}})
             .find("field 'ports[0].host_port'") == 0);
-  CHECK(refusal({{"image", "x"}, {"network_mode", "somenet"}}).find("network_mode") != std::string::npos);
+  CHECK(refusal({{"image", "x"}, {"network_mode", "somenet"}}).find("network_mode") !=
+        std::string::npos);
   auto refs = check_create(args({{"image", "x"},
                                  {"network_mode", "container:abc"},
                                  {"binds", {"data:/d", "cache:/c:ro"}}}),
@@ -54,8 +56,8 @@ TEST_CASE("default policy: no host network, no host path, ports from 1024, conta
 }
 
 TEST_CASE("admins pass; a host's policy lifts what it names and no more") {
-  auto admin = check_create(args({{"image", "x"}, {"network_mode", "host"}, {"binds", {"/etc:/x"}}}),
-                            {}, role::admin);
+  auto admin = check_create(
+      args({{"image", "x"}, {"network_mode", "host"}, {"binds", {"/etc:/x"}}}), {}, role::admin);
   REQUIRE(admin);
   CHECK(admin->volumes.empty());
   create_policy p;
@@ -68,8 +70,9 @@ TEST_CASE("admins pass; a host's policy lifts what it names and no more") {
   CHECK(check_create(args({{"image", "x"}, {"binds", {"/srv/shared:/a"}}}), p, role::user));
   refusal({{"image", "x"}, {"binds", {"/srv/sharedx:/a"}}}, p);
   refusal({{"image", "x"}, {"ports", {{{"container_port", 80}, {"host_port", 8101}}}}}, p);
-  CHECK(check_create(args({{"image", "x"}, {"ports", {{{"container_port", 80}, {"host_port", 8050}}}}}),
-                     p, role::user));
+  CHECK(check_create(
+      args({{"image", "x"}, {"ports", {{{"container_port", 80}, {"host_port", 8050}}}}}), p,
+      role::user));
 }
 
 TEST_CASE("pulls: registry allow-list, by host with or without port") {

@@ -50,8 +50,9 @@ curve_keypair load_keypair(const std::string& path) {
     if (name == "secret-key") k.secret_key = value;
   }
   if (!valid_z85_key(k.public_key) || !valid_z85_key(k.secret_key))
-    throw std::runtime_error("key file " + path +
-                             " needs 'public-key = <Z85>' and 'secret-key = <Z85>' (40 chars each)");
+    throw std::runtime_error(
+        "key file " + path +
+        " needs 'public-key = <Z85>' and 'secret-key = <Z85>' (40 chars each)");
   return k;
 }
 

@@ -17,9 +17,9 @@ struct curve_keypair {
 
 curve_keypair generate_keypair();
 bool valid_z85_key(std::string_view key);
-curve_keypair load_keypair(const std::string& path);                      // throws
-void save_keypair(const std::string& path, const curve_keypair& keys);   // throws; mode 0600
+curve_keypair load_keypair(const std::string& path);                    // throws
+void save_keypair(const std::string& path, const curve_keypair& keys);  // throws; mode 0600
 // A public key given either inline (40-char Z85) or as a path to a key file (its public-key).
-std::string resolve_public_key(const std::string& key_or_path);           // throws
+std::string resolve_public_key(const std::string& key_or_path);  // throws
 
 }  // namespace dockmesh::common

@@ -33,7 +33,9 @@ std::uint32_t field_count(const envelope& e) {
   return n;
 }
 
-error malformed(std::string what) { return make_error(errc::malformed, std::move(what)); }
+error malformed(std::string what) {
+  return make_error(errc::malformed, std::move(what));
+}
 
 result<std::string> get_string(const msgpack::object& o, std::string_view field) {
   if (o.type != msgpack::type::STR)
@@ -190,8 +192,8 @@ result<envelope> decode(std::string_view bytes, const decode_limits& limits) {
   for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
     const auto& kv = o.via.map.ptr[i];
     if (kv.key.type != msgpack::type::STR) return malformed("envelope keys must be strings");
-    auto r = read_field(std::string_view(kv.key.via.str.ptr, kv.key.via.str.size), kv.val, e,
-                        limits);
+    auto r =
+        read_field(std::string_view(kv.key.via.str.ptr, kv.key.via.str.size), kv.val, e, limits);
     if (!r) return r.err();
   }
   if (e.v != protocol_version)
@@ -226,9 +228,12 @@ std::optional<envelope_peek> peek_envelope(std::string_view bytes, const decode_
       p.code = static_cast<int>(kv.val.via.u64);
     if (kv.val.type != msgpack::type::STR) continue;
     std::string_view val(kv.val.via.str.ptr, kv.val.via.str.size);
-    if (key == "from") p.from = val;
-    else if (key == "re") p.re = val;
-    else if (key == "action") p.action = val;
+    if (key == "from")
+      p.from = val;
+    else if (key == "re")
+      p.re = val;
+    else if (key == "action")
+      p.action = val;
   }
   return p;
 }
@@ -237,7 +242,8 @@ result<std::string> request_id_from_key(std::string_view user, std::string_view 
   if (key.empty() || key.size() > 256)
     return make_error(errc::invalid_argument, "an idempotency key has 1 to 256 characters");
   // user and key are length-prefixed so that ("ab", "c") and ("a", "bc") differ.
-  std::string input = std::to_string(user.size()) + ":" + std::string(user) + ":" + std::string(key);
+  std::string input =
+      std::to_string(user.size()) + ":" + std::string(user) + ":" + std::string(key);
   if (sodium_init() < 0) return make_error(errc::internal, "libsodium did not initialise");
   unsigned char hash[16];
   crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(input.data()),

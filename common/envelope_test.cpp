@@ -17,8 +17,12 @@ envelope sample_request() {
   e.role = "user";
   e.deadline = 1700000000123;
   e.epoch = 42;
-  e.body = {{"image", "local/busybox:latest"}, {"cmd", {"sleep", "60"}}, {"n", -3},
-            {"ok", true}, {"ratio", 0.5}, {"nested", {{"a", {1, 2, {{"b", nullptr}}}}}}};
+  e.body = {{"image", "local/busybox:latest"},
+            {"cmd", {"sleep", "60"}},
+            {"n", -3},
+            {"ok", true},
+            {"ratio", 0.5},
+            {"nested", {{"a", {1, 2, {{"b", nullptr}}}}}}};
   return e;
 }
 
@@ -76,7 +80,7 @@ TEST_CASE("every truncation of a valid envelope is rejected, never thrown") {
 
 TEST_CASE("garbage bytes are malformed") {
   CHECK(decode("").err().code == errc::malformed);
-  CHECK(decode("\xc1").err().code == errc::malformed);        // never-used msgpack byte
+  CHECK(decode("\xc1").err().code == errc::malformed);          // never-used msgpack byte
   CHECK(decode(pack_value(42)).err().code == errc::malformed);  // not a map
   CHECK(decode(pack_value(std::vector<int>{1, 2})).err().code == errc::malformed);
 }
@@ -124,7 +128,10 @@ TEST_CASE("oversized and deeply nested input is too_large") {
   CHECK(d.err().code == errc::too_large);
 
   // A header that claims 2^32-1 elements must fail on the limit, not try to allocate.
-  std::string huge_array = "\x81\xa4" "body" "\xdd\xff\xff\xff\xff";
+  std::string huge_array =
+      "\x81\xa4"
+      "body"
+      "\xdd\xff\xff\xff\xff";
   CHECK_FALSE(decode(huge_array).ok());
 }
 
@@ -158,8 +165,11 @@ TEST_CASE("to_json shows the reply fields") {
 
 TEST_CASE("an error message quoting non-UTF-8 input still gives a decodable reply") {
   envelope req = sample_request();
-  auto r = make_error_reply(req, "host1", make_error(errc::invalid_argument, "bad name 'a\xff\xc3'"));
+  auto r =
+      make_error_reply(req, "host1", make_error(errc::invalid_argument, "bad name 'a\xff\xc3'"));
   auto d = decode(encode(r));
   REQUIRE(d.ok());
-  CHECK(d->err->message == "bad name 'a?" "?'");
+  CHECK(d->err->message ==
+        "bad name 'a?"
+        "?'");
 }

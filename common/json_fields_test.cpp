@@ -6,8 +6,8 @@ using namespace dockmesh::common;
 using nlohmann::json;
 
 TEST_CASE("json field readers never throw: a missing field or another type is the fallback") {
-  json j = {{"s", "x"}, {"e", ""}, {"i", 7}, {"f", 2.9}, {"big", 1e300}, {"b", true},
-            {"o", {{"k", 1}}}, {"a", {1, 2}}, {"n", nullptr}};
+  json j = {{"s", "x"},  {"e", ""},         {"i", 7},      {"f", 2.9},    {"big", 1e300},
+            {"b", true}, {"o", {{"k", 1}}}, {"a", {1, 2}}, {"n", nullptr}};
   CHECK(str_of(j, "s") == "x");
   CHECK(str_of(j, "i", "fb") == "fb");
   CHECK(str_of(json::array(), "s", "fb") == "fb");

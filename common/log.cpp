@@ -16,12 +16,18 @@ std::string g_component = "dockmesh";
 
 const char* level_name(log_level l) {
   switch (l) {
-    case log_level::trace: return "TRACE";
-    case log_level::debug: return "DEBUG";
-    case log_level::info: return "INFO";
-    case log_level::warn: return "WARN";
-    case log_level::error: return "ERROR";
-    case log_level::off: return "OFF";
+    case log_level::trace:
+      return "TRACE";
+    case log_level::debug:
+      return "DEBUG";
+    case log_level::info:
+      return "INFO";
+    case log_level::warn:
+      return "WARN";
+    case log_level::error:
+      return "ERROR";
+    case log_level::off:
+      return "OFF";
   }
   return "?";
 }
@@ -39,8 +45,12 @@ result<log_level> parse_log_level(std::string_view s) {
                                                 "' (trace, debug, info, warn, error, off)");
 }
 
-void set_log_level(log_level level) { g_level.store(level); }
-log_level current_log_level() { return g_level.load(std::memory_order_relaxed); }
+void set_log_level(log_level level) {
+  g_level.store(level);
+}
+log_level current_log_level() {
+  return g_level.load(std::memory_order_relaxed);
+}
 void set_log_component(std::string_view name) {
   std::lock_guard lock(g_mutex);
   g_component = std::string(name);

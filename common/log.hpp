@@ -36,7 +36,7 @@ class log_line {
 
 }  // namespace dockmesh::common
 
-#define DM_LOG(lvl)                                                                        \
-  if (::dockmesh::common::log_level::lvl < ::dockmesh::common::current_log_level()) {     \
-  } else                                                                                   \
+#define DM_LOG(lvl)                                                                   \
+  if (::dockmesh::common::log_level::lvl < ::dockmesh::common::current_log_level()) { \
+  } else                                                                              \
     ::dockmesh::common::log_line(::dockmesh::common::log_level::lvl)

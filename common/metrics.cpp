@@ -19,9 +19,12 @@ namespace {
 
 std::string_view kind_name(metric_kind k) {
   switch (k) {
-    case metric_kind::counter: return "counter";
-    case metric_kind::gauge: return "gauge";
-    case metric_kind::histogram: return "histogram";
+    case metric_kind::counter:
+      return "counter";
+    case metric_kind::gauge:
+      return "gauge";
+    case metric_kind::histogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -36,13 +39,15 @@ std::string open_labels(const std::vector<std::string>& names, const label_value
   return s;
 }
 
-std::string close_labels(const std::string& open) { return open.empty() ? open : open + "}"; }
+std::string close_labels(const std::string& open) {
+  return open.empty() ? open : open + "}";
+}
 
 }  // namespace
 
 const bucket_bounds& latency_buckets() {
-  static const bucket_bounds b{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                               0.1,    0.25,  0.5,    1,     2.5,  5,     10,  30};
+  static const bucket_bounds b{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                               0.25,   0.5,   1,      2.5,   5,    10,    30};
   return b;
 }
 
@@ -67,9 +72,12 @@ std::vector<std::uint64_t> histogram::bucket_counts() const {
 std::string escape_help(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -77,10 +85,14 @@ std::string escape_help(std::string_view s) {
 std::string escape_label_value(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -110,7 +122,9 @@ bool valid_label_name(std::string_view s) {
 
 family_base::family_base(std::string name, std::string help, std::vector<std::string> label_names,
                          metric_kind kind)
-    : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)),
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      label_names_(std::move(label_names)),
       kind_(kind) {
   if (!valid_metric_name(name_)) throw std::invalid_argument("bad metric name '" + name_ + "'");
   for (const auto& l : label_names_)
@@ -145,8 +159,8 @@ family<T>::family(std::string name, std::string help, std::vector<std::string> l
                   bucket_bounds bounds, bool sampled_counter)
     : family_base(std::move(name), std::move(help), std::move(label_names),
                   std::is_same_v<T, counter> || sampled_counter ? metric_kind::counter
-                  : std::is_same_v<T, gauge> ? metric_kind::gauge
-                                             : metric_kind::histogram),
+                  : std::is_same_v<T, gauge>                    ? metric_kind::gauge
+                                                                : metric_kind::histogram),
       bounds_(std::move(bounds)) {
   if (!std::is_sorted(bounds_.begin(), bounds_.end()) ||
       std::adjacent_find(bounds_.begin(), bounds_.end()) != bounds_.end() ||
@@ -200,19 +214,18 @@ F& registry::add(std::unique_ptr<F> f) {
 
 counter_family& registry::counters(std::string name, std::string help,
                                    std::vector<std::string> label_names) {
-  return add(std::make_unique<counter_family>(std::move(name), std::move(help),
-                                              std::move(label_names)));
+  return add(
+      std::make_unique<counter_family>(std::move(name), std::move(help), std::move(label_names)));
 }
 
 gauge_family& registry::gauges(std::string name, std::string help,
                                std::vector<std::string> label_names) {
-  return add(std::make_unique<gauge_family>(std::move(name), std::move(help),
-                                            std::move(label_names)));
+  return add(
+      std::make_unique<gauge_family>(std::move(name), std::move(help), std::move(label_names)));
 }
 
 histogram_family& registry::histograms(std::string name, std::string help,
-                                       std::vector<std::string> label_names,
-                                       bucket_bounds bounds) {
+                                       std::vector<std::string> label_names, bucket_bounds bounds) {
   return add(std::make_unique<histogram_family>(std::move(name), std::move(help),
                                                 std::move(label_names), std::move(bounds)));
 }
@@ -248,35 +261,37 @@ registry& default_registry() {
 }
 
 void add_process_metrics(registry& r) {
-  auto& cpu = r.sampled_counters("process_cpu_seconds_total", "User and system CPU time spent, seconds");
+  auto& cpu =
+      r.sampled_counters("process_cpu_seconds_total", "User and system CPU time spent, seconds");
   auto& rss = r.gauges("process_resident_memory_bytes", "Resident memory size, bytes");
   auto& start = r.gauges("process_start_time_seconds", "Start time since the epoch, seconds");
   auto& fds = r.gauges("process_open_fds", "Open file descriptors");
-  r.on_collect([&cpu = cpu.with({}), &rss = rss.with({}), &start = start.with({}),
-                &fds = fds.with({})] {
-    std::ifstream in("/proc/self/stat");
-    std::string line;
-    std::getline(in, line);
-    auto close = line.rfind(')');
-    if (close == std::string::npos) return;
-    std::istringstream fields(line.substr(close + 2));
-    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
-    if (f.size() < 22) return;
-    // Fields counted from `state` (field 3 of proc(5)): utime 14, stime 15, starttime 22, rss 24.
-    double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-    cpu.set((std::stod(f[11]) + std::stod(f[12])) / tick);
-    rss.set(std::stod(f[21]) * static_cast<double>(sysconf(_SC_PAGESIZE)));
-    std::ifstream up("/proc/uptime");
-    double uptime = 0;
-    up >> uptime;
-    start.set(static_cast<double>(time(nullptr)) - uptime + std::stod(f[19]) / tick);
-    std::error_code ec;
-    std::size_t n = 0;
-    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-      ++n;
-    fds.set(static_cast<double>(n));
-  });
+  r.on_collect(
+      [&cpu = cpu.with({}), &rss = rss.with({}), &start = start.with({}), &fds = fds.with({})] {
+        std::ifstream in("/proc/self/stat");
+        std::string line;
+        std::getline(in, line);
+        auto close = line.rfind(')');
+        if (close == std::string::npos) return;
+        std::istringstream fields(line.substr(close + 2));
+        std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+        if (f.size() < 22) return;
+        // Fields counted from `state` (field 3 of proc(5)): utime 14, stime 15, starttime 22,
+        // rss 24.
+        double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+        cpu.set((std::stod(f[11]) + std::stod(f[12])) / tick);
+        rss.set(std::stod(f[21]) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+        std::ifstream up("/proc/uptime");
+        double uptime = 0;
+        up >> uptime;
+        start.set(static_cast<double>(time(nullptr)) - uptime + std::stod(f[19]) / tick);
+        std::error_code ec;
+        std::size_t n = 0;
+        for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+             !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+          ++n;
+        fds.set(static_cast<double>(n));
+      });
 }
 
 }  // namespace dockmesh::common::metrics

@@ -9,11 +9,21 @@ using nlohmann::json;
 void pack_json(msgpack::packer<msgpack::sbuffer>& pk, const json& j) {
   switch (j.type()) {
     case json::value_t::null:
-    case json::value_t::discarded: pk.pack_nil(); return;
-    case json::value_t::boolean: j.get<bool>() ? pk.pack_true() : pk.pack_false(); return;
-    case json::value_t::number_integer: pk.pack_int64(j.get<std::int64_t>()); return;
-    case json::value_t::number_unsigned: pk.pack_uint64(j.get<std::uint64_t>()); return;
-    case json::value_t::number_float: pk.pack_double(j.get<double>()); return;
+    case json::value_t::discarded:
+      pk.pack_nil();
+      return;
+    case json::value_t::boolean:
+      j.get<bool>() ? pk.pack_true() : pk.pack_false();
+      return;
+    case json::value_t::number_integer:
+      pk.pack_int64(j.get<std::int64_t>());
+      return;
+    case json::value_t::number_unsigned:
+      pk.pack_uint64(j.get<std::uint64_t>());
+      return;
+    case json::value_t::number_float:
+      pk.pack_double(j.get<double>());
+      return;
     case json::value_t::string: {
       const auto& s = j.get_ref<const std::string&>();
       pk.pack_str(static_cast<std::uint32_t>(s.size()));
@@ -23,7 +33,8 @@ void pack_json(msgpack::packer<msgpack::sbuffer>& pk, const json& j) {
     case json::value_t::binary: {
       const auto& b = j.get_binary();
       pk.pack_bin(static_cast<std::uint32_t>(b.size()));
-      pk.pack_bin_body(reinterpret_cast<const char*>(b.data()), static_cast<std::uint32_t>(b.size()));
+      pk.pack_bin_body(reinterpret_cast<const char*>(b.data()),
+                       static_cast<std::uint32_t>(b.size()));
       return;
     }
     case json::value_t::array:
@@ -44,17 +55,23 @@ void pack_json(msgpack::packer<msgpack::sbuffer>& pk, const json& j) {
 result<json> msgpack_to_json(const msgpack::object& o, std::size_t max_depth) {
   if (max_depth == 0) return make_error(errc::too_large, "body nested too deeply");
   switch (o.type) {
-    case msgpack::type::NIL: return json(nullptr);
-    case msgpack::type::BOOLEAN: return json(o.via.boolean);
-    case msgpack::type::POSITIVE_INTEGER: return json(o.via.u64);
-    case msgpack::type::NEGATIVE_INTEGER: return json(o.via.i64);
+    case msgpack::type::NIL:
+      return json(nullptr);
+    case msgpack::type::BOOLEAN:
+      return json(o.via.boolean);
+    case msgpack::type::POSITIVE_INTEGER:
+      return json(o.via.u64);
+    case msgpack::type::NEGATIVE_INTEGER:
+      return json(o.via.i64);
     case msgpack::type::FLOAT32:
     case msgpack::type::FLOAT64:
-      if (!std::isfinite(o.via.f64)) return make_error(errc::malformed, "body has a non-finite number");
+      if (!std::isfinite(o.via.f64))
+        return make_error(errc::malformed, "body has a non-finite number");
       return json(o.via.f64);
     case msgpack::type::STR: {
       std::string_view sv(o.via.str.ptr, o.via.str.size);
-      if (!valid_utf8(sv)) return make_error(errc::malformed, "body holds a string that is not UTF-8");
+      if (!valid_utf8(sv))
+        return make_error(errc::malformed, "body holds a string that is not UTF-8");
       return json(std::string(sv));
     }
     case msgpack::type::ARRAY: {
@@ -141,8 +158,8 @@ std::string to_valid_utf8(std::string_view s) {
 
 errc errc_from_string(std::string_view s) {
   for (errc c : {errc::malformed, errc::invalid_argument, errc::too_large, errc::unauthorized,
-                 errc::forbidden, errc::not_found, errc::conflict, errc::unavailable,
-                 errc::timeout, errc::internal})
+                 errc::forbidden, errc::not_found, errc::conflict, errc::unavailable, errc::timeout,
+                 errc::internal})
     if (to_string(c) == s) return c;
   return errc::internal;
 }

@@ -1,6 +1,6 @@
-// result<T>: the value-or-error type used everywhere in steady state (expected failures are values, not exceptions).
-// Expected failures (bad input, dockerd down, timeouts) are values of this type; only start-up and
-// configuration errors throw. Header-only, no thread affinity.
+// result<T>: the value-or-error type used everywhere in steady state (expected failures are values,
+// not exceptions). Expected failures (bad input, dockerd down, timeouts) are values of this type;
+// only start-up and configuration errors throw. Header-only, no thread affinity.
 #pragma once
 
 #include <string>
@@ -69,6 +69,8 @@ class [[nodiscard]] result<void> {
   bool ok_ = true;
 };
 
-inline error make_error(errc code, std::string message) { return error{code, std::move(message)}; }
+inline error make_error(errc code, std::string message) {
+  return error{code, std::move(message)};
+}
 
 }  // namespace dockmesh::common

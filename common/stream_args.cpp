@@ -1,6 +1,5 @@
 #include "common/stream_args.hpp"
 
-
 namespace dockmesh::common {
 namespace {
 
@@ -23,7 +22,8 @@ result<std::int64_t> int_field(const json& body, const char* key, std::int64_t f
   if (!body.is_object() || !body.contains(key)) return fallback;
   const json& v = body[key];
   if (!v.is_number_integer())
-    return make_error(errc::invalid_argument, std::string("field '") + key + "' must be an integer");
+    return make_error(errc::invalid_argument,
+                      std::string("field '") + key + "' must be an integer");
   auto n = v.get<std::int64_t>();
   if (n < min || n > max)
     return make_error(errc::invalid_argument, std::string("field '") + key + "' must be between " +
@@ -80,9 +80,8 @@ result<follow_stats_args> parse_follow_stats_args(const json& body) {
 result<exec_start_args> parse_exec_start_args(const json& body) {
   if (auto ok = only_known(body, exec_start_args::fields); !ok) return ok.err();
   exec_start_args a;
-  auto ref = parse_container_ref_args(body.is_object() && body.contains("id")
-                                          ? json{{"id", body["id"]}}
-                                          : json::object());
+  auto ref = parse_container_ref_args(
+      body.is_object() && body.contains("id") ? json{{"id", body["id"]}} : json::object());
   if (!ref) return ref.err();
   a.id = ref->id;
   const json* cmd = body.contains("cmd") ? &body["cmd"] : nullptr;
@@ -90,7 +89,8 @@ result<exec_start_args> parse_exec_start_args(const json& body) {
     return make_error(errc::invalid_argument, "field 'cmd' must be a list of 1..64 words");
   for (const auto& w : *cmd) {
     if (!w.is_string() || w.get_ref<const std::string&>().size() > 4096)
-      return make_error(errc::invalid_argument, "field 'cmd' must hold words of at most 4096 chars");
+      return make_error(errc::invalid_argument,
+                        "field 'cmd' must hold words of at most 4096 chars");
     a.cmd.push_back(w.get<std::string>());
   }
   if (body.contains("tty")) {
@@ -117,7 +117,8 @@ result<stream_input_args> parse_stream_input_args(const json& body) {
   stream_input_args a;
   a.stream = *s;
   if (body.contains("data")) {
-    if (!body["data"].is_string() || body["data"].get_ref<const std::string&>().size() > max_stream_piece)
+    if (!body["data"].is_string() ||
+        body["data"].get_ref<const std::string&>().size() > max_stream_piece)
       return make_error(errc::invalid_argument, "field 'data' must be text of at most 16384 bytes");
     a.data = body["data"].get<std::string>();
   }
@@ -172,7 +173,7 @@ json to_json(const follow_stats_args& a) {
   return {{"id", a.id}, {"credit", a.credit}};
 }
 json to_json(const exec_start_args& a) {
-  return {{"id", a.id}, {"cmd", a.cmd},   {"tty", a.tty},
+  return {{"id", a.id},     {"cmd", a.cmd},   {"tty", a.tty},
           {"cols", a.cols}, {"rows", a.rows}, {"credit", a.credit}};
 }
 json to_json(const stream_input_args& a) {

@@ -18,7 +18,8 @@ stream_reader::stream_reader(std::string stream, std::string host, std::int64_t 
 
 stream_input stream_reader::accept(const bus_message& m) {
   const envelope& e = m.env;
-  if (e.action != names::stream_data && e.action != names::stream_end) return stream_input::not_mine;
+  if (e.action != names::stream_data && e.action != names::stream_end)
+    return stream_input::not_mine;
   if (m.sender != stamp_ || !e.body.is_object()) return stream_input::not_mine;
   auto s = e.body.find("stream");
   if (s == e.body.end() || !s->is_string() || s->get_ref<const std::string&>() != stream_)

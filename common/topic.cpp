@@ -64,8 +64,7 @@ result<topic> make_topic(topic_kind kind, std::string_view name) {
     return topic{kind, {}};
   }
   if (!valid_segment(name))
-    return make_error(errc::invalid_argument,
-                      "invalid topic segment '" + quote(name, 64) + "'");
+    return make_error(errc::invalid_argument, "invalid topic segment '" + quote(name, 64) + "'");
   return topic{kind, std::string(name)};
 }
 
@@ -85,18 +84,32 @@ result<topic> parse_topic(std::string_view s) {
   return make_error(errc::malformed, "unknown topic: " + quote(s, 80));
 }
 
-std::string topic_ann() { return "ann/"; }
-std::string topic_req_any() { return "req/any/"; }
-std::string topic_req_all() { return "req/all/"; }
-std::string topic_dir() { return "dir/"; }
+std::string topic_ann() {
+  return "ann/";
+}
+std::string topic_req_any() {
+  return "req/any/";
+}
+std::string topic_req_all() {
+  return "req/all/";
+}
+std::string topic_dir() {
+  return "dir/";
+}
 
 static result<std::string> named(topic_kind k, std::string_view n) {
   auto t = make_topic(k, n);
   if (!t) return t.err();
   return t->str();
 }
-result<std::string> topic_req_host(std::string_view fqdn) { return named(topic_kind::req_host, fqdn); }
-result<std::string> topic_evt_host(std::string_view fqdn) { return named(topic_kind::evt_host, fqdn); }
-result<std::string> topic_rep(std::string_view client_id) { return named(topic_kind::rep, client_id); }
+result<std::string> topic_req_host(std::string_view fqdn) {
+  return named(topic_kind::req_host, fqdn);
+}
+result<std::string> topic_evt_host(std::string_view fqdn) {
+  return named(topic_kind::evt_host, fqdn);
+}
+result<std::string> topic_rep(std::string_view client_id) {
+  return named(topic_kind::rep, client_id);
+}
 
 }  // namespace dockmesh::common

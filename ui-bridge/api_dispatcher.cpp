@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "common/envelope.hpp"
-#include "ui-bridge/bridge_metrics.hpp"
 #include "common/log.hpp"
+#include "ui-bridge/bridge_metrics.hpp"
 #include "ui-bridge/openapi.hpp"
 
 namespace dockmesh::bridge {

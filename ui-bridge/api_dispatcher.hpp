@@ -1,6 +1,7 @@
 // api_dispatcher: the front of the REST API. Finds the route (404/405 otherwise), authenticates
 // the caller from `Authorization: Bearer` (everything but login needs it; 401 otherwise), and
-// hands the call to auth_api, mesh_api or service_api. Runs on the connection's strand; never blocks.
+// hands the call to auth_api, mesh_api or service_api. Runs on the connection's strand; never
+// blocks.
 #pragma once
 
 #include "ui-bridge/api_call.hpp"

@@ -13,9 +13,9 @@ authenticator::authenticator(const jwt_codec& jwt, const user_store& users,
 
 session_token authenticator::issue_session(const user_record& u, std::int64_t now_s) const {
   std::int64_t exp = now_s + session_ttl_.count();
-  nlohmann::json claims = {{"sub", u.name},       {"uid", u.id}, {"role", to_string(u.role)},
-                           {"gen", u.generation}, {"iat", now_s},
-                           {"exp", exp},          {"jti", random_hex(8)}};
+  nlohmann::json claims = {{"sub", u.name},       {"uid", u.id},  {"role", to_string(u.role)},
+                           {"gen", u.generation}, {"iat", now_s}, {"exp", exp},
+                           {"jti", random_hex(8)}};
   return session_token{jwt_.sign(claims), exp};
 }
 

@@ -2,8 +2,8 @@
 // bearer is either a session JWT (jwt.hpp) or an API token (token_store.hpp). The role always
 // comes from the user's current record, not from the token, and a session is refused once the
 // user is removed or changes password (the token's `gen` no longer matches), and a session of a
-// removed user never passes for a re-created user of the same name (the token's `uid` differs). Thread-safe; one
-// RocksDB read per call, no hashing, so it runs inside Beast handlers.
+// removed user never passes for a re-created user of the same name (the token's `uid` differs).
+// Thread-safe; one RocksDB read per call, no hashing, so it runs inside Beast handlers.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,5 @@
-// base64url: unpadded URL-safe base64 ('-' and '_' for '+' and '/') and random token strings, on top of
-// libsodium. Used by the JWT code and for API token secrets. Pure functions, any thread.
+// base64url: unpadded URL-safe base64 ('-' and '_' for '+' and '/') and random token strings, on
+// top of libsodium. Used by the JWT code and for API token secrets. Pure functions, any thread.
 #pragma once
 
 #include <optional>

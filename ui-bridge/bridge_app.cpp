@@ -74,7 +74,8 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
                       : default_dir(DOCKMESH_BUILD_SCHEMAS_DIR, DOCKMESH_SCHEMAS_DIR);
   if (vm.count("admin-password-file"))
     c.admin_password_file = vm["admin-password-file"].as<std::string>();
-  if (vm.count("docker-api-listen")) c.docker_api_listen = vm["docker-api-listen"].as<std::string>();
+  if (vm.count("docker-api-listen"))
+    c.docker_api_listen = vm["docker-api-listen"].as<std::string>();
   auto positive = [&](const char* name) {
     int v = vm[name].as<int>();
     if (v <= 0) throw std::runtime_error(std::string("--") + name + " must be positive");
@@ -133,8 +134,8 @@ bridge_app::bridge_app(bridge_config config)
     // token on the API listener: Prometheus would otherwise hold a credential that can do
     // anything on the mesh, and the API listener may face users while metrics stay on a
     // management address (docs/metrics.md).
-    metrics_server_ = common::start_metrics_server(config_.metrics_listen,
-                                                   common::metrics::default_registry());
+    metrics_server_ =
+        common::start_metrics_server(config_.metrics_listen, common::metrics::default_registry());
     job_counts_ = bridge_metrics::get().add_job_counts(*jobs_);
   }
   make_docker_endpoint();

@@ -15,10 +15,10 @@
 #include <boost/program_options.hpp>
 
 #include "common/bus_client.hpp"
+#include "common/metrics_server.hpp"
 #include "ui-bridge/api_dispatcher.hpp"
 #include "ui-bridge/docker_api.hpp"
 #include "ui-bridge/docker_api_session.hpp"
-#include "common/metrics_server.hpp"
 #include "ui-bridge/http_listener.hpp"
 
 namespace dockmesh::bridge {
@@ -52,7 +52,9 @@ class bridge_app {
   void stop();
   boost::asio::ip::tcp::endpoint endpoint() const { return listener_->local_endpoint(); }
   // The Docker-compatible endpoint's address (only when --docker-api-listen is set).
-  boost::asio::ip::tcp::endpoint docker_endpoint() const { return docker_listener_->local_endpoint(); }
+  boost::asio::ip::tcp::endpoint docker_endpoint() const {
+    return docker_listener_->local_endpoint();
+  }
 
  private:
   void first_start();

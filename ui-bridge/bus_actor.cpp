@@ -10,9 +10,9 @@
 #include "common/bus_identity.hpp"
 #include "common/control_client.hpp"
 #include "common/log.hpp"
-#include "common/topic.hpp"
 #include "common/protocol/catalogue.hpp"
 #include "common/protocol/names.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::bridge {
 
@@ -65,7 +65,8 @@ class bus_actor::loop {
       deliver(p.done, make_error(errc::unavailable, "the bridge is shutting down"));
     for (auto& [id, w] : control_waiting_)
       deliver(w.done, make_error(errc::unavailable, "the bridge is shutting down"));
-    for (auto& [id, st] : streams_) (void)bus_.publish(st.topic, st.reader.cancel_message(bus_.client_id()));
+    for (auto& [id, st] : streams_)
+      (void)bus_.publish(st.topic, st.reader.cancel_message(bus_.client_id()));
   }
 
  private:
@@ -116,9 +117,9 @@ class bus_actor::loop {
     }
     owner_.count([](auto& k) { ++k.requests; });
     std::string id = c.env.id;  // the right side of `=` is evaluated first: keep the id apart
-    pending_[id] = pending{std::move(c.topic), std::move(c.env), now + c.timeout,
-                           now + owner_.settings_.retry_every, std::move(c.done),
-                           std::move(c.pieces)};
+    pending_[id] = pending{std::move(c.topic), std::move(c.env),
+                           now + c.timeout,    now + owner_.settings_.retry_every,
+                           std::move(c.done),  std::move(c.pieces)};
   }
 
   void handle(stream_cmd& c) {
@@ -147,9 +148,9 @@ class bus_actor::loop {
     std::int64_t window = p.env.body.is_object()
                               ? p.env.body.value("credit", common::default_stream_credit)
                               : common::default_stream_credit;
-    streams_.try_emplace(
-        p.env.id, live_stream{common::stream_reader(p.env.id, reply.from, window, clock_type::now()),
-                              p.topic, std::move(p.pieces)});
+    streams_.try_emplace(p.env.id, live_stream{common::stream_reader(p.env.id, reply.from, window,
+                                                                     clock_type::now()),
+                                               p.topic, std::move(p.pieces)});
     return early;
   }
 
@@ -161,13 +162,14 @@ class bus_actor::loop {
     auto it = streams_.find(stream);
     if (it == streams_.end()) {
       auto& held = early_[stream];
-      if (pending_.count(stream) && held.size() < 256) held.push_back(std::move(m));
-      else if (!pending_.count(stream)) early_.erase(stream);
+      if (pending_.count(stream) && held.size() < 256)
+        held.push_back(std::move(m));
+      else if (!pending_.count(stream))
+        early_.erase(stream);
       return;
     }
     auto input = it->second.reader.accept(m);
-    if (input == common::stream_input::not_mine || input == common::stream_input::duplicate)
-      return;
+    if (input == common::stream_input::not_mine || input == common::stream_input::duplicate) return;
     auto pieces = it->second.pieces;  // a copy: the entry may go below
     if (input == common::stream_input::end) streams_.erase(it);
     deliver(pieces, m);
@@ -175,7 +177,8 @@ class bus_actor::loop {
 
   void handle(control_cmd& c) {
     auto now = clock_type::now();
-    bool cacheable = c.action == common::protocol::names::hosts && c.body.empty() && owner_.settings_.hosts_cache.count();
+    bool cacheable = c.action == common::protocol::names::hosts && c.body.empty() &&
+                     owner_.settings_.hosts_cache.count();
     if (cacheable && hosts_cache_ && now - hosts_cache_at_ < owner_.settings_.hosts_cache) {
       owner_.count([](auto& k) { ++k.control_cache_hits; });
       deliver(c.done, common::result<common::envelope>(*hosts_cache_));
@@ -279,7 +282,7 @@ class bus_actor::loop {
   std::unordered_map<std::string, control_wait> control_waiting_;  // by control query id
   std::optional<common::envelope> hosts_cache_;
   clock_type::time_point hosts_cache_at_;
-  std::uint64_t hosts_generation_ = 0;  // + 1 on every dir/ host event
+  std::uint64_t hosts_generation_ = 0;                    // + 1 on every dir/ host event
   std::unordered_map<std::string, live_stream> streams_;  // by stream id
   std::unordered_map<std::string, std::vector<common::bus_message>> early_;  // opener pending
 };
@@ -361,7 +364,8 @@ void bus_actor::control(std::string action, nlohmann::json body, std::chrono::mi
 void bus_actor::open_stream(std::string topic, common::envelope env,
                             std::chrono::milliseconds timeout, reply_handler opened,
                             stream_handler pieces) {
-  post(request_cmd{std::move(topic), std::move(env), timeout, std::move(opened), std::move(pieces)});
+  post(
+      request_cmd{std::move(topic), std::move(env), timeout, std::move(opened), std::move(pieces)});
 }
 
 void bus_actor::stream_consumed(std::string stream, std::size_t bytes) {
@@ -373,7 +377,8 @@ void bus_actor::close_stream(std::string stream) {
 }
 
 void bus_actor::stream_send(std::string stream, std::string action, nlohmann::json body) {
-  post(stream_cmd{stream_cmd::op::send, std::move(stream), 0, {}, std::move(action), std::move(body)});
+  post(stream_cmd{
+      stream_cmd::op::send, std::move(stream), 0, {}, std::move(action), std::move(body)});
 }
 
 bus_actor_counters bus_actor::counters() const {

@@ -15,8 +15,8 @@
 
 #include <zmq_addon.hpp>
 
-#include "common/topic.hpp"
 #include "common/stamping_proxy.hpp"
+#include "common/topic.hpp"
 
 using namespace dockmesh;
 using namespace dockmesh::bridge;

@@ -107,7 +107,8 @@ std::optional<std::string> event_hub::known_owner(const std::string& container_i
 }
 
 void event_hub::publish_bus(const common::bus_message& m) {
-  if (m.env.action == common::protocol::names::broker_heartbeat) return;  // brokers' own liveness: nothing for a UI
+  if (m.env.action == common::protocol::names::broker_heartbeat)
+    return;  // brokers' own liveness: nothing for a UI
   auto facts = facts_of(m);
   nlohmann::json out = {{"type", "event"}, {"topic", m.topic}, {"event", common::to_json(m.env)}};
   auto text = std::make_shared<const std::string>(dump(out));

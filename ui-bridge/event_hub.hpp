@@ -28,8 +28,8 @@ namespace dockmesh::bridge {
 using event_sink = std::function<void(std::shared_ptr<const std::string>)>;
 
 struct event_facts {
-  bool about_image = false;        // image events and pull progress: never shown to other users
-  std::string puller;              // pull progress: the user id that started the pull
+  bool about_image = false;  // image events and pull progress: never shown to other users
+  std::string puller;        // pull progress: the user id that started the pull
   bool about_container = false;
   std::string container_id;
   std::optional<std::string> owner;

@@ -35,7 +35,9 @@ TEST_CASE("host events reach everyone; container events only their owner and adm
   hub.subscribe("root", true, admin.sink());
   hub.publish_bus(event("dir/", "host-up", {{"fqdn", "h1"}, {"status", "up"}}));
   hub.publish_bus(event("evt/host/h1/", "docker-event",
-                        {{"type", "container"}, {"action", "start"}, {"id", "abc"},
+                        {{"type", "container"},
+                         {"action", "start"},
+                         {"id", "abc"},
                          {"attributes", {{"dockmesh.owner", "alice"}}}}));
   CHECK(alice.got.size() == 2);
   CHECK(bob.got.size() == 1);
@@ -119,8 +121,9 @@ TEST_CASE("pull progress reaches the puller and admins only; image events admins
   hub.subscribe("alice", false, alice.sink());
   hub.subscribe("bob", false, bob.sink());
   hub.subscribe("root", true, admin.sink());
-  auto progress = event("evt/host/h1/", "pull-progress",
-                        {{"request", "r1"}, {"image", "localhost:5000/x:1"}, {"status", "Pulling"}});
+  auto progress =
+      event("evt/host/h1/", "pull-progress",
+            {{"request", "r1"}, {"image", "localhost:5000/x:1"}, {"status", "Pulling"}});
   progress.env.user = "alice";
   hub.publish_bus(progress);
   hub.publish_bus(event("evt/host/h1/", "docker-event",

@@ -82,21 +82,21 @@ tcp::endpoint http_listener::local_endpoint() const {
 }
 
 void http_listener::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](
-                                                     boost::system::error_code ec, tcp::socket s) {
-    if (ec == net::error::operation_aborted) return;
-    if (ec) return self->pause_after(ec);
-    auto slot = self->connections_.acquire();
-    if (!slot) {
-      // Full: close at once (the client sees a reset, not a hang).
-      boost::system::error_code ignored;
-      s.close(ignored);
-      self->refused_ += 1;
-    } else {
-      self->start_session_(std::move(s), std::move(*slot));
-    }
-    self->do_accept();
-  });
+  acceptor_.async_accept(net::make_strand(ioc_),
+                         [self = shared_from_this()](boost::system::error_code ec, tcp::socket s) {
+                           if (ec == net::error::operation_aborted) return;
+                           if (ec) return self->pause_after(ec);
+                           auto slot = self->connections_.acquire();
+                           if (!slot) {
+                             // Full: close at once (the client sees a reset, not a hang).
+                             boost::system::error_code ignored;
+                             s.close(ignored);
+                             self->refused_ += 1;
+                           } else {
+                             self->start_session_(std::move(s), std::move(*slot));
+                           }
+                           self->do_accept();
+                         });
 }
 
 }  // namespace dockmesh::bridge

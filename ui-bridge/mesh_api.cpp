@@ -75,8 +75,9 @@ void mesh_api::containers_list(api_call_ptr call) {
   if (call->query.count("host")) body["host"] = call->query["host"];
   bool orphaned = call->query.count("orphaned") && call->query["orphaned"] != "0";
   if (orphaned && !call->who.is_admin())
-    return call->fail(make_error(errc::forbidden, "orphaned: listing orphaned containers needs "
-                                                  "the admin role"));
+    return call->fail(make_error(errc::forbidden,
+                                 "orphaned: listing orphaned containers needs "
+                                 "the admin role"));
   if (orphaned) return orphaned_list(call, std::move(body));
   if (!call->who.is_admin())
     body["owner"] = call->who.user_id;
@@ -97,8 +98,7 @@ void mesh_api::orphaned_list(const api_call_ptr& call, nlohmann::json body) {
                        nlohmann::json out = nlohmann::json::array();
                        const auto& list = r->body.value("containers", nlohmann::json::array());
                        for (const auto& c : list.is_array() ? list : nlohmann::json::array())
-                         if (!ids.count(c.value("owner", std::string())))
-                           out.push_back(c);
+                         if (!ids.count(c.value("owner", std::string()))) out.push_back(c);
                        call->reply(http::status::ok, {{"containers", out}, {"orphaned", true}});
                      }));
 }
@@ -129,15 +129,15 @@ void mesh_api::container_get(api_call_ptr call) {
 }
 
 void mesh_api::container_remove(api_call_ptr call) {
-  nlohmann::json msg = {{"action", common::protocol::names::remove_container}, {"id", call->params["id"]}};
+  nlohmann::json msg = {{"action", common::protocol::names::remove_container},
+                        {"id", call->params["id"]}};
   auto force = call->query.find("force");
   if (force != call->query.end()) msg["force"] = force->second == "1" || force->second == "true";
   auto id = idempotency_id(call);
   if (!id) return call->fail(id.err());
   s_.gateway.send(
       call->who, msg,
-      on_strand(call, [call](common::result<common::envelope> r) { relay_or_fail(call, r); }),
-      *id);
+      on_strand(call, [call](common::result<common::envelope> r) { relay_or_fail(call, r); }), *id);
 }
 
 void mesh_api::messages(api_call_ptr call) {
@@ -147,12 +147,12 @@ void mesh_api::messages(api_call_ptr call) {
   if (!id) return call->fail(id.err());
   s_.gateway.send(
       call->who, *body,
-      on_strand(call, [call](common::result<common::envelope> r) { relay_or_fail(call, r); }),
-      *id);
+      on_strand(call, [call](common::result<common::envelope> r) { relay_or_fail(call, r); }), *id);
 }
 
 void mesh_api::catalogue(api_call_ptr call) {
-  static const nlohmann::json doc = common::protocol::to_json(common::protocol::catalogue::builtin());
+  static const nlohmann::json doc =
+      common::protocol::to_json(common::protocol::catalogue::builtin());
   call->reply(http::status::ok, doc);
 }
 

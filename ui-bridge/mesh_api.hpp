@@ -1,7 +1,8 @@
 // mesh_api: the REST endpoints about the mesh: hosts, containers (the caller's; admins all, or
-// the orphaned ones), images, jobs, the create policy and `POST /api/v1/messages`. Directory reads are control calls and operations are
-// bus requests, both through the message gateway; nothing here blocks: each handler starts the
-// asynchronous work and the completion answers on the connection's strand.
+// the orphaned ones), images, jobs, the create policy and `POST /api/v1/messages`. Directory reads
+// are control calls and operations are bus requests, both through the message gateway; nothing here
+// blocks: each handler starts the asynchronous work and the completion answers on the connection's
+// strand.
 #pragma once
 
 #include "ui-bridge/api_call.hpp"

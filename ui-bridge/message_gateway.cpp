@@ -2,9 +2,9 @@
 #include "ui-bridge/json_fields.hpp"
 
 #include "common/ownership.hpp"
-#include "common/topic.hpp"
 #include "common/protocol/catalogue.hpp"
 #include "common/protocol/names.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::bridge {
 
@@ -33,8 +33,8 @@ message_gateway::message_gateway(const schema_registry& schemas, bus_actor& bus,
                                  std::chrono::milliseconds control_timeout)
     : schemas_(schemas), bus_(bus), control_timeout_(control_timeout) {}
 
-void message_gateway::send(const principal& who, const nlohmann::json& message,
-                           reply_handler done, std::string request_id) {
+void message_gateway::send(const principal& who, const nlohmann::json& message, reply_handler done,
+                           std::string request_id) {
   auto plan = plan_message(message, schemas_, who);
   if (!plan) return done(plan.err());
   plan->request_id = std::move(request_id);
@@ -54,10 +54,10 @@ void message_gateway::open_stream(const principal& who, const nlohmann::json& me
 void message_gateway::send_plan(const principal& who, message_plan plan, reply_handler done,
                                 bus_actor::stream_handler pieces) {
   if (common::protocol::opens_stream(plan.action) && !pieces)
-    return done(make_error(errc::invalid_argument,
-                           "'" + plan.action +
-                               "' opens a stream: follow it over the WebSocket "
-                               "({\"type\":\"follow\",\"message\":{...}})"));
+    return done(
+        make_error(errc::invalid_argument, "'" + plan.action +
+                                               "' opens a stream: follow it over the WebSocket "
+                                               "({\"type\":\"follow\",\"message\":{...}})"));
   if (plan.rule.kind != action_kind::container)
     return send_to_host(who, std::move(plan), std::move(done), std::move(pieces));
   std::string ref = plan.body["id"].get<std::string>();

@@ -37,8 +37,9 @@ TEST_CASE("a new catalogue entry is planned with its target, timeout and schema"
   CHECK(p->body == nlohmann::json({{"id", "web"}, {"text", "hi"}}));
   CHECK(make_request(alice, *p).action == fixture_echo);
   // The built-in catalogue does not know it: nothing leaks out of the test.
-  CHECK(plan_message(echo({{"id", "web"}, {"text", "hi"}}), reg, alice).err().message.find(
-            "unknown action") != std::string::npos);
+  CHECK(plan_message(echo({{"id", "web"}, {"text", "hi"}}), reg, alice)
+            .err()
+            .message.find("unknown action") != std::string::npos);
 }
 
 TEST_CASE("a new catalogue entry's body is validated against its schema") {
@@ -47,8 +48,8 @@ TEST_CASE("a new catalogue entry's body is validated against its schema") {
                                fixture_catalogue());
   REQUIRE_FALSE(too_long.ok());
   CHECK(too_long.err().message.rfind("text: ", 0) == 0);
-  auto extra = plan_message(echo({{"id", "web"}, {"text", "hi"}, {"privileged", true}}), reg,
-                            alice, fixture_catalogue());
+  auto extra = plan_message(echo({{"id", "web"}, {"text", "hi"}, {"privileged", true}}), reg, alice,
+                            fixture_catalogue());
   REQUIRE_FALSE(extra.ok());
   CHECK(extra.err().message.find("privileged") != std::string::npos);
   auto missing = plan_message(echo({{"text", "hi"}}), reg, alice, fixture_catalogue());

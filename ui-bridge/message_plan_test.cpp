@@ -162,9 +162,10 @@ TEST_CASE("placement fields are checked by the bridge, and only go with automati
 
 TEST_CASE("a user's create naming a privilege-widening field is refused early, by name") {
   auto reg = test_schemas();
-  for (const char* f : {"privileged", "cap_add", "devices", "sysctls", "security_opt", "pid_mode"}) {
-    auto p = plan_message({{"action", "create-container"}, {"image", "busybox"}, {f, true}}, reg,
-                          alice);
+  for (const char* f :
+       {"privileged", "cap_add", "devices", "sysctls", "security_opt", "pid_mode"}) {
+    auto p =
+        plan_message({{"action", "create-container"}, {"image", "busybox"}, {f, true}}, reg, alice);
     REQUIRE_FALSE(p.ok());
     CHECK(p.err().code == errc::forbidden);
     CHECK(p.err().message.find(std::string("field '") + f + "'") == 0);

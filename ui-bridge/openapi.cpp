@@ -74,8 +74,8 @@ constexpr std::array<operation, 33> operations = {{
     {"PATCH", "/api/v1/services/{id}", "services", "change a service's spec", "",
      "changed spec fields", 200},
     {"DELETE", "/api/v1/services/{id}", "services", "delete a service", "", "", 200},
-    {"POST", "/api/v1/services/{id}/scale", "services", "set the replica count", "",
-     "{replicas}", 200},
+    {"POST", "/api/v1/services/{id}/scale", "services", "set the replica count", "", "{replicas}",
+     200},
 }};
 
 json parameters(const operation& op) {

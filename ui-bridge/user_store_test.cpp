@@ -107,7 +107,10 @@ TEST_CASE("a record stored before ids gets a stable derived id") {
   test::temp_dir dir;
   kv_store kv(dir.path + "/db");
   user_store users(kv, hash_strength::minimal);
-  nlohmann::json old = {{"name", "dave"}, {"role", "user"}, {"hash", "x"}, {"generation", 1},
+  nlohmann::json old = {{"name", "dave"},
+                        {"role", "user"},
+                        {"hash", "x"},
+                        {"generation", 1},
                         {"created", 1700000000000}};
   REQUIRE(kv.put_json("user/dave", old, durability::sync).ok());
   auto a = users.find("dave");

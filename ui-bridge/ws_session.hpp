@@ -7,10 +7,11 @@
 // {"type":"job",...} for its jobs. {"type":"follow","ref":R,"message":{"action":"follow-logs",
 // "id":...}} opens a stream (docs/streams.md): a reply, then {"type":"stream",...} frames and one
 // {"type":"stream-end",...}; {"type":"unfollow","stream":S} ends it. An exec stream also takes
-// {"type":"input","stream":S,"data":"..."} and {"type":"resize","stream":S,"cols":C,"rows":R}. Credit goes back to the
-// agent only as stream frames are written to the socket, so a slow browser slows the agent
-// rather than filling this queue (ws_streams.cpp). Outgoing frames queue on the strand; a client that lets the
-// queue grow past its bound is disconnected rather than buffered without limit.
+// {"type":"input","stream":S,"data":"..."} and {"type":"resize","stream":S,"cols":C,"rows":R}.
+// Credit goes back to the agent only as stream frames are written to the socket, so a slow browser
+// slows the agent rather than filling this queue (ws_streams.cpp). Outgoing frames queue on the
+// strand; a client that lets the queue grow past its bound is disconnected rather than buffered
+// without limit.
 #pragma once
 
 #include <cstdint>
@@ -48,8 +49,8 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   void on_frame(const nlohmann::json& frame);
   void authenticate(std::string_view token);
   void forward(const nlohmann::json& frame);
-  void follow(const nlohmann::json& frame);    // ws_streams.cpp
-  void unfollow(const nlohmann::json& frame);  // ws_streams.cpp
+  void follow(const nlohmann::json& frame);     // ws_streams.cpp
+  void unfollow(const nlohmann::json& frame);   // ws_streams.cpp
   void to_stream(const nlohmann::json& frame);  // ws_streams.cpp: exec input and resize
   void on_piece(const nlohmann::json& ref, const common::bus_message& m);  // ws_streams.cpp
   void send_json(const nlohmann::json& j);

@@ -38,8 +38,10 @@ void ws_session::follow(const json& frame) {
         out["reply"] = reply_json(*r);
         std::string stream = r->body.is_object() ? r->body.value("stream", std::string()) : "";
         if (r->code == 200 && !stream.empty()) {
-          if (self->closing_) self->s_.gateway.close_stream(stream);
-          else self->streams_.insert(stream);
+          if (self->closing_)
+            self->s_.gateway.close_stream(stream);
+          else
+            self->streams_.insert(stream);
         }
       } else {
         out["status"] = static_cast<int>(http_status_for(r.err().code));
@@ -78,7 +80,8 @@ void ws_session::on_piece(const json& ref, const common::bus_message& m) {
 }
 
 void ws_session::unfollow(const json& frame) {
-  std::string stream = frame.value("stream", json()).is_string() ? frame["stream"].get<std::string>() : "";
+  std::string stream =
+      frame.value("stream", json()).is_string() ? frame["stream"].get<std::string>() : "";
   if (!streams_.erase(stream))
     return send_json(error_json("not_found", "no stream '" + stream.substr(0, 64) + "' here"));
   s_.gateway.close_stream(stream);
@@ -87,7 +90,8 @@ void ws_session::unfollow(const json& frame) {
 
 void ws_session::to_stream(const json& frame) {
   namespace names = common::protocol::names;
-  std::string stream = frame.value("stream", json()).is_string() ? frame["stream"].get<std::string>() : "";
+  std::string stream =
+      frame.value("stream", json()).is_string() ? frame["stream"].get<std::string>() : "";
   if (!streams_.count(stream))
     return send_json(error_json("not_found", "no stream '" + stream.substr(0, 64) + "' here"));
   if (frame["type"] == "resize") {
@@ -104,7 +108,8 @@ void ws_session::to_stream(const json& frame) {
   json body = json::object();
   if (auto d = frame.value("data", json()); d.is_string()) body["data"] = d;
   if (frame.value("eof", false)) body["eof"] = true;
-  if (body.contains("data") && body["data"].get_ref<const std::string&>().size() > common::max_stream_piece)
+  if (body.contains("data") &&
+      body["data"].get_ref<const std::string&>().size() > common::max_stream_piece)
     return send_json(error_json("invalid_argument", "input pieces are at most 16 KiB"));
   s_.gateway.stream_send(stream, std::string(names::stream_input), std::move(body));
 }

@@ -90,29 +90,34 @@ void add_stream_openers(std::vector<message_spec>& v) {
 void add_agent_actions(std::vector<message_spec>& v) {
   namespace n = names;
   v.push_back(action(n::ping, t::host, 10s, n::ping, "is the agent and its dockerd alive"));
-  v.push_back(action(n::host_info, t::host, 10s, "info", "the host's Docker version and resources"));
+  v.push_back(
+      action(n::host_info, t::host, 10s, "info", "the host's Docker version and resources"));
   v.push_back(action(n::disk_usage, t::host, 60s, "disk", "Docker's disk usage on the host"));
   v.push_back(action(n::list_containers, t::host, 30s, "list", "the host's containers (yours)"));
-  v.push_back(action(n::inspect_container, t::container, 30s, "inspect", "one container's details"));
+  v.push_back(
+      action(n::inspect_container, t::container, 30s, "inspect", "one container's details"));
   v.push_back(action(n::create_container, t::scheduled, 120s, "create",
                      "create (and start) containers from an image or a template", true));
   v.push_back(action(n::start_container, t::container, 60s, "start", "start a container", true));
   v.push_back(with(action(n::stop_container, t::container, 120s, "stop", "stop a container", true),
                    false, "timeout"));
-  v.push_back(with(action(n::restart_container, t::container, 120s, "restart",
-                          "restart a container", true),
-                   false, "timeout"));
-  v.push_back(action(n::kill_container, t::container, 30s, "kill", "send a container a signal", true));
-  auto remove = action(n::remove_container, t::container, 120s, "remove", "remove a container", true);
+  v.push_back(
+      with(action(n::restart_container, t::container, 120s, "restart", "restart a container", true),
+           false, "timeout"));
+  v.push_back(
+      action(n::kill_container, t::container, 30s, "kill", "send a container a signal", true));
+  auto remove =
+      action(n::remove_container, t::container, 120s, "remove", "remove a container", true);
   v.push_back(remove);
   v.push_back(alias(remove, n::delete_container, n::remove_container));
   v.push_back(action(n::container_logs, t::container, 30s, "logs", "a container's recent output"));
-  v.push_back(action(n::container_stats, t::container, 30s, "stats", "one sample of a container's usage"));
+  v.push_back(
+      action(n::container_stats, t::container, 30s, "stats", "one sample of a container's usage"));
   v.push_back(action(n::list_images, t::host, 30s, "images", "the host's images"));
   v.push_back(action(n::inspect_image, t::host, 30s, "inspect image", "one image's details"));
   v.push_back(action(n::pull_image, t::host, 600s, "pull", "pull an image from a registry", true));
-  v.push_back(with(action(n::remove_image, t::host, 60s, "remove image", "remove an image", true),
-                   true));
+  v.push_back(
+      with(action(n::remove_image, t::host, 60s, "remove image", "remove an image", true), true));
   add_stream_openers(v);
 }
 
@@ -120,7 +125,8 @@ void add_control_calls(std::vector<message_spec>& v) {
   namespace n = names;
   v.push_back(control(n::hosts, readers, "the directory's hosts (filter by status, label)"));
   v.push_back(control(n::host, readers, "one host's record"));
-  v.push_back(control(n::containers, readers, "the directory's containers (filter by host, owner)"));
+  v.push_back(
+      control(n::containers, readers, "the directory's containers (filter by host, owner)"));
   v.push_back(control(n::container, readers, "find one container by id, id prefix or name"));
   v.push_back(control(n::enroll, {role::pending, role::agent},
                       "an agent's key asks to be accepted (with a join token: at once)", true));
@@ -145,7 +151,8 @@ void add_service_calls(std::vector<message_spec>& v) {
   v.push_back(control(n::service_create, clients, "create a service in a project", true));
   v.push_back(control(n::service_list, clients, "the caller's services (of one project)"));
   v.push_back(control(n::service_get, clients, "one service by id or project/name"));
-  v.push_back(control(n::service_update, clients, "change a service's spec (generation + 1)", true));
+  v.push_back(
+      control(n::service_update, clients, "change a service's spec (generation + 1)", true));
   v.push_back(control(n::service_scale, clients, "set a service's replica count", true));
   v.push_back(control(n::service_delete, clients, "delete a service (its replicas go too)", true));
 }
@@ -156,8 +163,8 @@ void add_one_way(std::vector<message_spec>& v) {
                       "an agent starts (or answers reannounce): its full host record"));
   v.push_back(one_way(n::heartbeat, k::announcement, agents, "host-record",
                       "every second: the full host record, sequence + 1"));
-  v.push_back(one_way(n::unregister, k::announcement, agents, n::unregister,
-                      "an agent stops cleanly"));
+  v.push_back(
+      one_way(n::unregister, k::announcement, agents, n::unregister, "an agent stops cleanly"));
   v.push_back(one_way(n::inventory, k::announcement, agents, n::inventory,
                       "the agent's containers, after start and after changes"));
   for (auto name : {n::host_up, n::host_down, n::host_gone, n::host_updated}) {
@@ -183,8 +190,8 @@ void add_one_way(std::vector<message_spec>& v) {
                       "the last message of a stream: why it ended"));
   v.push_back(one_way(n::stream_credit, k::stream, clients, n::stream_credit,
                       "the reader grants bytes and keeps the stream's lease"));
-  v.push_back(one_way(n::stream_cancel, k::stream, clients, n::stream_cancel,
-                      "the reader ends a stream"));
+  v.push_back(
+      one_way(n::stream_cancel, k::stream, clients, n::stream_cancel, "the reader ends a stream"));
   v.push_back(one_way(n::stream_input, k::stream, clients, n::stream_input,
                       "keystrokes (or end of input) for an exec stream"));
   v.push_back(one_way(n::stream_resize, k::stream, clients, n::stream_resize,

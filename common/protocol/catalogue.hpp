@@ -42,19 +42,19 @@ struct message_spec {
   std::string name;
   message_kind kind = message_kind::agent_action;
   role_set senders;
-  bool admin_only = false;     // the user behind the request must have the admin role
-  bool changes_state = false;  // creates, changes or removes something
+  bool admin_only = false;               // the user behind the request must have the admin role
+  bool changes_state = false;            // creates, changes or removes something
   std::chrono::milliseconds timeout{0};  // a requester's default wait; 0 for one-way messages
   message_target target = message_target::none;
-  std::string alias_of;     // the entry this one is another name for ("" if none)
-  std::string body_schema;  // schemas/<stem>.json of the body; "" when the body is empty/free
-  std::string reply_schema;  // schemas/<stem>.json of the reply body; "" for one-way messages
-  std::string wait_field;    // a body field (seconds) the agent may wait on top of `timeout`
-  std::string subject;       // what the message is about: "host" or "container" (dir/ events),
-                             // "image" (pull-progress); "" when its body says (docker-event)
+  std::string alias_of;       // the entry this one is another name for ("" if none)
+  std::string body_schema;    // schemas/<stem>.json of the body; "" when the body is empty/free
+  std::string reply_schema;   // schemas/<stem>.json of the reply body; "" for one-way messages
+  std::string wait_field;     // a body field (seconds) the agent may wait on top of `timeout`
+  std::string subject;        // what the message is about: "host" or "container" (dir/ events),
+                              // "image" (pull-progress); "" when its body says (docker-event)
   bool opens_stream = false;  // answered once, then stream-data until stream-end (streams.md)
-  std::string label;         // a short verb for user interfaces ("start", "logs")
-  std::string summary;       // one line for readers
+  std::string label;          // a short verb for user interfaces ("start", "logs")
+  std::string summary;        // one line for readers
 };
 
 class catalogue {

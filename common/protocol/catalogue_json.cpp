@@ -4,23 +4,34 @@ namespace dockmesh::common::protocol {
 
 std::string_view to_string(message_kind k) {
   switch (k) {
-    case message_kind::agent_action: return "agent-action";
-    case message_kind::control_call: return "control-call";
-    case message_kind::announcement: return "announcement";
-    case message_kind::directory_event: return "directory-event";
-    case message_kind::host_event: return "host-event";
-    case message_kind::stream: return "stream";
-    case message_kind::bus_signal: return "bus-signal";
+    case message_kind::agent_action:
+      return "agent-action";
+    case message_kind::control_call:
+      return "control-call";
+    case message_kind::announcement:
+      return "announcement";
+    case message_kind::directory_event:
+      return "directory-event";
+    case message_kind::host_event:
+      return "host-event";
+    case message_kind::stream:
+      return "stream";
+    case message_kind::bus_signal:
+      return "bus-signal";
   }
   return "unknown";
 }
 
 std::string_view to_string(message_target t) {
   switch (t) {
-    case message_target::none: return "none";
-    case message_target::host: return "host";
-    case message_target::container: return "container";
-    case message_target::scheduled: return "scheduled";
+    case message_target::none:
+      return "none";
+    case message_target::host:
+      return "host";
+    case message_target::container:
+      return "container";
+    case message_target::scheduled:
+      return "scheduled";
   }
   return "none";
 }

@@ -37,7 +37,8 @@ TEST_CASE("the built-in catalogue: 21 agent actions, one alias, every kind prese
   CHECK(cat.find(names::remove_image)->admin_only);
   CHECK(cat.find(names::create_container)->target == message_target::scheduled);
   CHECK(cat.of_kind(message_kind::control_call).size() == 21);  // 12 + 9 project/service calls
-  CHECK(cat.find(names::audit, message_kind::control_call)->senders == role_set{role::admin, role::bridge});
+  CHECK(cat.find(names::audit, message_kind::control_call)->senders ==
+        role_set{role::admin, role::bridge});
   CHECK_FALSE(cat.find(names::audit)->senders.has(role::agent));
   CHECK(cat.of_kind(message_kind::announcement).size() == 4);
   CHECK(cat.find(names::heartbeat, message_kind::announcement)->senders.has(role::agent));

@@ -175,7 +175,8 @@ std::map<std::string, json> all_schema_files() {
 std::map<std::string, json> schema_files() {
   auto all = all_schema_files();
   std::map<std::string, json> out;
-  for (const auto* spec : protocol::catalogue::builtin().of_kind(protocol::message_kind::agent_action)) {
+  for (const auto* spec :
+       protocol::catalogue::builtin().of_kind(protocol::message_kind::agent_action)) {
     REQUIRE(all.count(spec->body_schema) == 1);
     out[spec->body_schema] = all[spec->body_schema];
   }
@@ -208,7 +209,8 @@ TEST_CASE("every catalogue entry has its schema files and every schema file an e
 }
 
 TEST_CASE("every agent action of the catalogue has a struct") {
-  for (const auto* spec : protocol::catalogue::builtin().of_kind(protocol::message_kind::agent_action)) {
+  for (const auto* spec :
+       protocol::catalogue::builtin().of_kind(protocol::message_kind::agent_action)) {
     CAPTURE(spec->name);
     CHECK(cases().count(spec->body_schema) == 1);
   }

@@ -4,12 +4,18 @@ namespace dockmesh::common::protocol {
 
 std::string_view to_string(role r) {
   switch (r) {
-    case role::agent: return "agent";
-    case role::bridge: return "bridge";
-    case role::admin: return "admin";
-    case role::broker: return "broker";
-    case role::pending: return "pending";
-    case role::unknown: return "unknown";
+    case role::agent:
+      return "agent";
+    case role::bridge:
+      return "bridge";
+    case role::admin:
+      return "admin";
+    case role::broker:
+      return "broker";
+    case role::pending:
+      return "pending";
+    case role::unknown:
+      return "unknown";
   }
   return "unknown";
 }

@@ -40,18 +40,42 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto body = nlohmann::json::parse(in.rest(), nullptr, false);
   if (body.is_discarded()) return 0;
   switch (which % 12) {
-    case 0: check(parse_empty_args, body); break;
-    case 1: check(parse_list_containers_args, body); break;
-    case 2: check(parse_container_ref_args, body); break;
-    case 3: check(parse_stop_container_args, body); break;
-    case 4: check(parse_kill_container_args, body); break;
-    case 5: check(parse_remove_container_args, body); break;
-    case 6: check(parse_container_logs_args, body); break;
-    case 7: check(parse_create_container_args, body); break;
-    case 8: check(parse_list_images_args, body); break;
-    case 9: check(parse_image_ref_args, body); break;
-    case 10: check(parse_pull_image_args, body); break;
-    default: check(parse_remove_image_args, body); break;
+    case 0:
+      check(parse_empty_args, body);
+      break;
+    case 1:
+      check(parse_list_containers_args, body);
+      break;
+    case 2:
+      check(parse_container_ref_args, body);
+      break;
+    case 3:
+      check(parse_stop_container_args, body);
+      break;
+    case 4:
+      check(parse_kill_container_args, body);
+      break;
+    case 5:
+      check(parse_remove_container_args, body);
+      break;
+    case 6:
+      check(parse_container_logs_args, body);
+      break;
+    case 7:
+      check(parse_create_container_args, body);
+      break;
+    case 8:
+      check(parse_list_images_args, body);
+      break;
+    case 9:
+      check(parse_image_ref_args, body);
+      break;
+    case 10:
+      check(parse_pull_image_args, body);
+      break;
+    default:
+      check(parse_remove_image_args, body);
+      break;
   }
   return 0;
 }

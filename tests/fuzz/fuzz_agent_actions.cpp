@@ -62,14 +62,21 @@ class fake_docker final : public docker_transport {
     scripted_reply s = script_[pos_++];
     // Docker's error statuses arrive as errors, with the message docker_client makes of the body;
     // prefixed, so that Docker's text can never pass for the dispatcher's "internal error in".
-    std::string msg = s.status >= 400 ? "dockerd: " + docker_error_message(s.body, s.status) : std::string();
+    std::string msg =
+        s.status >= 400 ? "dockerd: " + docker_error_message(s.body, s.status) : std::string();
     switch (s.status) {
-      case 400: return make_error(errc::invalid_argument, msg);
-      case 404: return make_error(errc::not_found, msg);
-      case 409: return make_error(errc::conflict, msg);
-      case 503: return make_error(errc::unavailable, msg);
-      case 504: return make_error(errc::timeout, "dockerd did not answer in time");
-      default: return s;
+      case 400:
+        return make_error(errc::invalid_argument, msg);
+      case 404:
+        return make_error(errc::not_found, msg);
+      case 409:
+        return make_error(errc::conflict, msg);
+      case 503:
+        return make_error(errc::unavailable, msg);
+      case 504:
+        return make_error(errc::timeout, "dockerd did not answer in time");
+      default:
+        return s;
     }
   }
 
@@ -80,7 +87,8 @@ class fake_docker final : public docker_transport {
     while (!p.empty()) {
       auto slash = p.find('/');
       std::string_view seg = p.substr(0, slash);
-      FUZZ_CHECK(!seg.empty() && seg != "." && seg != "..", "docker path with a bad segment: " + path);
+      FUZZ_CHECK(!seg.empty() && seg != "." && seg != "..",
+                 "docker path with a bad segment: " + path);
       if (slash == std::string_view::npos) break;
       p.remove_prefix(slash + 1);
     }
@@ -95,8 +103,10 @@ class fake_docker final : public docker_transport {
 const template_store& templates() {
   static const template_store t = [] {
     template_store s;
-    (void)s.add("web", {{"image", "local/busybox:latest"}, {"cmd", {"sleep", "60"}},
-                        {"labels", {{"tier", "web"}}}, {"env", {"A=1"}}});
+    (void)s.add("web", {{"image", "local/busybox:latest"},
+                        {"cmd", {"sleep", "60"}},
+                        {"labels", {{"tier", "web"}}},
+                        {"env", {"A=1"}}});
     return s;
   }();
   return t;
@@ -148,7 +158,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                "handler threw: " + reply.err->message);
     FUZZ_CHECK(reply.code >= 400, "error reply with a success code");
   } else {
-    FUZZ_CHECK(reply.code >= 200 && reply.code < 300, "success reply with code " + std::to_string(reply.code));
+    FUZZ_CHECK(reply.code >= 200 && reply.code < 300,
+               "success reply with code " + std::to_string(reply.code));
   }
   return 0;
 }

@@ -71,7 +71,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fuzz_route(method, in.rest());
         break;
       }
-      case 1: fuzz_token(in.rest(), 1700000000); break;
+      case 1:
+        fuzz_token(in.rest(), 1700000000);
+        break;
       case 2: {
         // A token we signed, with fuzzed claims: must verify iff exp is an integer in the future.
         auto claims = nlohmann::json::parse(in.rest(), nullptr, false);

@@ -9,10 +9,10 @@
 #include <string>
 
 #include "common/action_args.hpp"
+#include "common/protocol/names.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 #include "ui-bridge/message_plan.hpp"
 #include "ui-bridge/schema_registry.hpp"
-#include "common/protocol/names.hpp"
 
 namespace dm_names = dockmesh::common::protocol::names;
 
@@ -33,13 +33,17 @@ std::optional<error> agent_refusal(const std::string& action, const nlohmann::js
     if (r.ok()) return std::nullopt;
     return r.err();
   };
-  if (action == dm_names::ping || action == dm_names::host_info || action == dm_names::disk_usage) return verdict(parse_empty_args(b));
+  if (action == dm_names::ping || action == dm_names::host_info || action == dm_names::disk_usage)
+    return verdict(parse_empty_args(b));
   if (action == dm_names::list_containers) return verdict(parse_list_containers_args(b));
-  if (action == dm_names::inspect_container || action == dm_names::start_container || action == dm_names::container_stats)
+  if (action == dm_names::inspect_container || action == dm_names::start_container ||
+      action == dm_names::container_stats)
     return verdict(parse_container_ref_args(b));
-  if (action == dm_names::stop_container || action == dm_names::restart_container) return verdict(parse_stop_container_args(b));
+  if (action == dm_names::stop_container || action == dm_names::restart_container)
+    return verdict(parse_stop_container_args(b));
   if (action == dm_names::kill_container) return verdict(parse_kill_container_args(b));
-  if (action == dm_names::remove_container || action == dm_names::delete_container) return verdict(parse_remove_container_args(b));
+  if (action == dm_names::remove_container || action == dm_names::delete_container)
+    return verdict(parse_remove_container_args(b));
   if (action == dm_names::container_logs) return verdict(parse_container_logs_args(b));
   if (action == dm_names::create_container) return verdict(parse_create_container_args(b));
   if (action == dm_names::list_images) return verdict(parse_list_images_args(b));
@@ -69,10 +73,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!plan->rule.admin_only || who.is_admin(), "admin-only action planned for a user");
     envelope env = make_request(who, *plan);
     FUZZ_CHECK(env.user == who.user_id, "envelope user is not the caller's id");
-    FUZZ_CHECK(env.role == (who.is_admin() ? "admin" : "user"), "envelope role is not the caller's");
+    FUZZ_CHECK(env.role == (who.is_admin() ? "admin" : "user"),
+               "envelope role is not the caller's");
     FUZZ_CHECK(env.action == plan->action, "envelope action differs from the plan");
     auto back = decode(encode(env));
-    FUZZ_CHECK(back.ok() || env.id.empty(), "planned request does not encode: " + back.err().message);
+    FUZZ_CHECK(back.ok() || env.id.empty(),
+               "planned request does not encode: " + back.err().message);
     if (auto refused = agent_refusal(plan->action, plan->body))
       FUZZ_CHECK(false, "bridge accepted a " + plan->action + " body the agent refuses: " +
                             refused->message + " body=" + plan->body.dump());

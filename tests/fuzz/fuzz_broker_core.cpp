@@ -20,9 +20,9 @@
 #include "broker/broker_core.hpp"
 #include "broker/topic_acl.hpp"
 #include "common/log.hpp"
+#include "common/protocol/names.hpp"
 #include "common/topic.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
-#include "common/protocol/names.hpp"
 
 namespace dm_names = dockmesh::common::protocol::names;
 
@@ -89,18 +89,18 @@ void check_reply(const envelope& req, const envelope& rep, const identity& who) 
   FUZZ_CHECK(back.ok(), "undecodable control reply: " + back.err().message);
   FUZZ_CHECK(rep.re == req.id, "control reply does not answer the request id");
   if ((who.who == role::pending || who.who == role::unknown) && req.action != dm_names::enroll)
-    FUZZ_CHECK(rep.code == 403, "identity without a role got " + std::to_string(rep.code) +
-                                    " for " + req.action);
+    FUZZ_CHECK(rep.code == 403,
+               "identity without a role got " + std::to_string(rep.code) + " for " + req.action);
 }
 
-const char* const announce_actions[] = {"register", "heartbeat", "unregister", "inventory", "bogus"};
-const char* const control_actions[] = {"hosts", "host", "containers", "container", "enroll",
-                                       "keys-list", "keys-accept", "keys-reject", "keys-revoke",
-                                       "token-create", "stats", "nope",
-                                       // projects and services (service_calls)
-                                       "project-create", "project-list", "project-delete",
-                                       "service-create", "service-list", "service-get",
-                                       "service-update", "service-scale", "service-delete"};
+const char* const announce_actions[] = {"register", "heartbeat", "unregister", "inventory",
+                                        "bogus"};
+const char* const control_actions[] = {
+    "hosts", "host", "containers", "container", "enroll", "keys-list", "keys-accept", "keys-reject",
+    "keys-revoke", "token-create", "stats", "nope",
+    // projects and services (service_calls)
+    "project-create", "project-list", "project-delete", "service-create", "service-list",
+    "service-get", "service-update", "service-scale", "service-delete"};
 
 class session {
  public:
@@ -122,11 +122,22 @@ class session {
     env.id = new_message_id();
     env.body = body.is_object() ? body : nlohmann::json();
     switch (op % 5) {
-      case 0: announce(sel, env); break;
-      case 1: shared(sel, env); break;
-      case 2: own_reply(sel, env); break;
-      case 3: control(sel, env); break;
-      default: now_ += 50 * (sel + 1); collect(core_->tick(now_)); break;
+      case 0:
+        announce(sel, env);
+        break;
+      case 1:
+        shared(sel, env);
+        break;
+      case 2:
+        own_reply(sel, env);
+        break;
+      case 3:
+        control(sel, env);
+        break;
+      default:
+        now_ += 50 * (sel + 1);
+        collect(core_->tick(now_));
+        break;
     }
   }
 
@@ -143,7 +154,8 @@ class session {
   }
 
   void shared(std::uint8_t sel, envelope& env) {
-    env.action = std::string(sel & 1 ? dm_names::create_container : (sel & 2 ? dm_names::ping : dm_names::list_containers));
+    env.action = std::string(sel & 1 ? dm_names::create_container
+                                     : (sel & 2 ? dm_names::ping : dm_names::list_containers));
     env.from = "bridge-1";
     env.reply_to = sel & 4 ? "rep/bridge-1/" : "not a topic";
     env.user = "alice";

@@ -47,8 +47,8 @@ std::size_t payload_bytes(std::string_view s) {
   while (s.size() >= 8) {
     auto h = reinterpret_cast<const unsigned char*>(s.data());
     if (h[0] > 3 || h[1] || h[2] || h[3]) break;
-    std::size_t len = (std::size_t{h[4]} << 24) | (std::size_t{h[5]} << 16) |
-                      (std::size_t{h[6]} << 8) | h[7];
+    std::size_t len =
+        (std::size_t{h[4]} << 24) | (std::size_t{h[5]} << 16) | (std::size_t{h[6]} << 8) | h[7];
     s.remove_prefix(8);
     std::size_t n = std::min(len, s.size());
     total += n;

@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(t.ok() == seg, "make_topic and valid_segment disagree");
     if (t.ok()) {
       auto back = parse_topic(t->str());
-      FUZZ_CHECK(back.ok() && back->kind == k && back->name == a, "built topic does not parse back");
+      FUZZ_CHECK(back.ok() && back->kind == k && back->name == a,
+                 "built topic does not parse back");
     }
   }
   return 0;

@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
       _exit(0);
     }
     int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
       std::fprintf(stderr, "replay: FAILED %s\n", f.c_str());
       failed.push_back(f.string());
     }
