@@ -83,7 +83,7 @@ class BridgeApi(unittest.TestCase):
         r = self.alice.get("/api/v1/catalogue")
         self.assertEqual(r.status, 200, r)
         spec = {m["name"]: m for m in r.json["messages"]}
-        self.assertEqual(len([m for m in spec.values() if m["kind"] == "agent-action"]), 18)
+        self.assertEqual(len([m for m in spec.values() if m["kind"] == "agent-action"]), 21)  # 18 + 3 stream openers
         self.assertTrue(spec["remove-image"]["admin_only"])
         self.assertEqual(spec["create-container"]["target"], "scheduled")
         host = self.mesh.fqdn(1)
