@@ -43,12 +43,14 @@ int run_keygen(const ctl_context& ctx);             // ctl_commands.cpp
 int run_directory_command(const ctl_context& ctx);  // ctl_commands.cpp: hosts, containers, keys
 int run_send(const ctl_context& ctx);               // send_command.cpp
 int run_watch(const ctl_context& ctx);              // watch_command.cpp
-int run_status(const ctl_context& ctx);             // status_command.cpp: every broker's view
-int run_keys_list(const ctl_context& ctx);          // status_command.cpp: keys, where active
-int run_service_command(const ctl_context& ctx);    // service_command.cpp: projects, services
-int run_logs(const ctl_context& ctx);               // follow_command.cpp: logs [-f]
-int run_stats(const ctl_context& ctx);              // follow_command.cpp: stats (a stream)
-int run_exec(const ctl_context& ctx);               // follow_command.cpp: exec (a stream)
+// --count N of watch and stats: N > 0, 0 when absent, -1 when not a positive number.
+long count_option(const ctl_context& ctx);        // watch_command.cpp
+int run_status(const ctl_context& ctx);           // status_command.cpp: every broker's view
+int run_keys_list(const ctl_context& ctx);        // status_command.cpp: keys, where active
+int run_service_command(const ctl_context& ctx);  // service_command.cpp: projects, services
+int run_logs(const ctl_context& ctx);             // follow_command.cpp: logs [-f]
+int run_stats(const ctl_context& ctx);            // follow_command.cpp: stats (a stream)
+int run_exec(const ctl_context& ctx);             // follow_command.cpp: exec (a stream)
 
 struct send_plan;
 // route::lookup: the directory's `container` call names the host of an id or name

@@ -233,17 +233,6 @@ int follow(const ctl_context& ctx, json message, const piece_printer& print, boo
   return session.run(signals, io);
 }
 
-long count_option(const ctl_context& ctx) {
-  if (!ctx.cl.has("count")) return 0;
-  try {
-    std::size_t used = 0;
-    long n = std::stol(ctx.cl.value("count"), &used);
-    if (used == ctx.cl.value("count").size() && n > 0) return n;
-  } catch (const std::exception&) {
-  }
-  return -1;
-}
-
 }  // namespace
 
 int run_logs(const ctl_context& ctx) {

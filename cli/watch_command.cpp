@@ -34,8 +34,10 @@ bool stop_requested(const sigset_t& set) {
   return sigtimedwait(&set, nullptr, &zero) > 0;
 }
 
+}  // namespace
+
 // --count N: stop after N messages (0 = never).
-long parse_count(const ctl_context& ctx) {
+long count_option(const ctl_context& ctx) {
   if (!ctx.cl.has("count")) return 0;
   try {
     std::size_t used = 0;
@@ -46,10 +48,8 @@ long parse_count(const ctl_context& ctx) {
   return -1;
 }
 
-}  // namespace
-
 int run_watch(const ctl_context& ctx) {
-  long count = parse_count(ctx);
+  long count = count_option(ctx);
   if (count < 0) return ctx.fail(exit_code::usage_or_timeout, "--count must be a positive number");
   std::string prefix = ctx.cl.words.empty() ? std::string() : ctx.cl.words[0];
 
