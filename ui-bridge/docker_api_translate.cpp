@@ -365,7 +365,10 @@ namespace dockmesh::bridge {
 
 bool event_passes(const docker_filters& f, const nlohmann::json& e) {
   const auto& attrs = e["Actor"]["Attributes"];
-  for (const auto& [key, wanted] : f) {
+  // Not a structured binding: C++17 lambdas cannot capture one (clang 14 refuses).
+  for (const auto& filter : f) {
+    const std::string& key = filter.first;
+    const auto& wanted = filter.second;
     if (wanted.empty()) continue;
     auto in = [&](const std::string& v) {
       return std::find(wanted.begin(), wanted.end(), v) != wanted.end();
