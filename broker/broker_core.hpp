@@ -4,9 +4,10 @@
 // (announcements, shared requests, replies to the broker, control requests, timer ticks) and
 // publishes what it returns. Owned by the hub thread; its only blocking calls are RocksDB writes:
 // directory changes are batched and written without sync every flush interval, key changes are
-// single sync writes (rare admin actions). With --etcd, key changes and placements also go to
-// etcd through a sink the hub provides (etcd_link), and what etcd says comes back through
-// on_etcd_event: other brokers' key changes, leadership and its epoch, committed placements.
+// single sync writes (rare admin actions). With --etcd, key changes, project and service records
+// and placements also go to etcd through a sink the hub provides (etcd_link), and what etcd says
+// comes back through on_etcd_event: other brokers' key changes and records, leadership and its
+// epoch, committed placements.
 #pragma once
 
 #include <cstdint>
@@ -134,6 +135,9 @@ class broker_core {
   publication refusal(const common::envelope& req, int code, std::string message,
                       nlohmann::json body) const;
   void track_sent(const publications& out, std::int64_t now_ms);
+  static std::string record_key(record_kind kind, const std::string& id);
+  void apply_record(const nlohmann::json& entry);
+  void apply_snapshot(const nlohmann::json& records);
 
   broker_settings settings_;
   std::string client_id_;        // `from` of the broker's messages: broker-<id>

@@ -59,11 +59,48 @@ void broker_core::set_etcd_sink(std::function<void(json)> sink) {
                 {"public_key", accepted.public_key},
                 {"record", accepted.to_json()}});
   });
+  // Project and service records: written to etcd after the local write; every broker (this one
+  // too) applies them from its watch, so a write answered by any broker reaches them all.
+  services_.set_mirror([this](record_kind kind, const std::string& id, const json* record) {
+    std::string key = record_key(kind, id);
+    if (record)
+      etcd_sink_({{"op", "put-record"}, {"key", key}, {"record", *record}});
+    else
+      etcd_sink_({{"op", "delete-record"}, {"key", key}});
+  });
   // Seed etcd with what this broker was started with (--authorized-keys): created only where
   // etcd has no record, so a key revoked elsewhere stays revoked.
   for (const auto& e : keys_.list())
     if (e.state == key_state::accepted)
       etcd_sink_({{"op", "note-key"}, {"public_key", e.public_key}, {"record", e.to_json()}});
+}
+
+std::string broker_core::record_key(record_kind kind, const std::string& id) {
+  return (kind == record_kind::project ? "p/" : "s/") + id;
+}
+
+// {"key": "p/<id>" | "s/<id>", "record": {...} | null} from the records watcher.
+void broker_core::apply_record(const json& entry) {
+  std::string key = entry.value("key", "");
+  if (key.size() < 3 || key[1] != '/' || (key[0] != 'p' && key[0] != 's')) return;
+  auto kind = key[0] == 'p' ? record_kind::project : record_kind::service;
+  const json& record = entry.contains("record") ? entry["record"] : json();
+  if (!services_.apply_remote(kind, key.substr(2), record.is_null() ? nullptr : &record)) {
+    DM_LOG(warn) << "etcd record " << key << " not applied (malformed or not stored)";
+  }
+}
+
+// etcd holds every record: one it lacks was deleted while this broker was not watching (or
+// was never written there: etcd did not take it, and it is dropped as a key change would be).
+void broker_core::apply_snapshot(const json& records) {
+  std::set<std::string> projects, services;
+  for (const auto& r : records) {
+    apply_record(r);
+    std::string key = r.value("key", "");
+    if (key.size() > 2) (key[0] == 'p' ? projects : services).insert(key.substr(2));
+  }
+  services_.keep_only(record_kind::project, projects);
+  services_.keep_only(record_kind::service, services);
 }
 
 etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {
@@ -90,6 +127,10 @@ etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {
     for (const auto& r : ev.value("keys", json::array())) o.cut_off |= keys_.apply_remote(r);
   } else if (kind == "key") {
     o.cut_off = keys_.apply_remote(ev.value("record", json::object()));
+  } else if (kind == "records-snapshot") {
+    apply_snapshot(ev.value("records", json::array()));
+  } else if (kind == "record") {
+    apply_record(ev);
   } else if (kind == "placed") {
     etcd_acked_through_ = std::max(etcd_acked_through_, ev.value("ticket", std::uint64_t{0}));
     o.out =
@@ -101,7 +142,7 @@ etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {
     if (!ev.value("ok", false)) {
       etcd_failed_.insert(ticket);
       if (etcd_failed_.size() > 1024) etcd_failed_.erase(etcd_failed_.begin());
-      DM_LOG(warn) << "etcd did not take a key change (" << ev.value("error", "")
+      DM_LOG(warn) << "etcd did not take a change (" << ev.value("error", "")
                    << "); it holds locally until the next snapshot";
     }
   }

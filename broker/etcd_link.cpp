@@ -191,6 +191,10 @@ json run_command(etcd_client& client, const etcd_link_settings& s, const json& c
     DM_LOG(info) << "join token for " << c.value("record", json::object()).value("name", "?")
                  << (r && *r ? ": spent, key accepted in etcd"
                              : ": not spent (used, expired or etcd down)");
+  } else if (op == "put-record") {  // a project or service record (services/<p|s>/<id>)
+    outcome(out, client.put(s.prefix + "services/" + c.value("key", ""), record));
+  } else if (op == "delete-record") {
+    outcome(out, client.erase(s.prefix + "services/" + c.value("key", "")));
   } else if (op == "place") {
     return place(client, s, c, lease);
   } else {
@@ -217,6 +221,7 @@ etcd_link::etcd_link(zmq::context_t& ctx, etcd_link_settings settings)
   events_.bind(events_endpoint_);
   actor_ = std::thread([this, &ctx] { run_actor(ctx); });
   watcher_ = std::thread([this, &ctx] { run_watcher(ctx); });
+  records_watcher_ = std::thread([this, &ctx] { run_records_watcher(ctx); });
 }
 
 etcd_link::~etcd_link() {
@@ -224,6 +229,7 @@ etcd_link::~etcd_link() {
   (void)commands_.send(zmq::buffer(std::string_view("$TERM")), zmq::send_flags::dontwait);
   actor_.join();
   watcher_.join();
+  records_watcher_.join();
 }
 
 std::optional<json> etcd_link::receive() {
@@ -267,9 +273,48 @@ void etcd_link::run_actor(zmq::context_t& ctx) {
 
 void etcd_link::run_watcher(zmq::context_t& ctx) {
   auto out = connected(ctx, zmq::socket_type::push, events_endpoint_);
-  etcd_client client(settings_.endpoints, std::chrono::milliseconds(300));
-  std::string prefix = settings_.prefix + "keys/";
   auto to_record = [](const etcd_kv& kv) { return json::parse(kv.value, nullptr, false); };
+  follow(
+      out, settings_.prefix + "keys/",
+      [&](const etcd_range& snap) {
+        json keys = json::array();
+        for (const auto& kv : snap.kvs) keys.push_back(to_record(kv));
+        return json{{"ev", "keys-snapshot"}, {"keys", keys}, {"revision", snap.revision}};
+      },
+      [&](const etcd_event& e) {
+        return e.deleted ? json() : json{{"ev", "key"}, {"record", to_record(e.kv)}};
+      });
+}
+
+// Project and service records: the key below services/ ("p/<id>", "s/<id>") and the record, or
+// null for a deletion.
+void etcd_link::run_records_watcher(zmq::context_t& ctx) {
+  auto out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+  std::string prefix = settings_.prefix + "services/";
+  auto entry = [&](const etcd_kv& kv, bool deleted) {
+    return json{{"key", kv.key.substr(std::min(prefix.size(), kv.key.size()))},
+                {"record", deleted ? json() : json::parse(kv.value, nullptr, false)}};
+  };
+  follow(
+      out, prefix,
+      [&](const etcd_range& snap) {
+        json records = json::array();
+        for (const auto& kv : snap.kvs) records.push_back(entry(kv, false));
+        return json{{"ev", "records-snapshot"}, {"records", records}};
+      },
+      [&](const etcd_event& e) {
+        json ev = entry(e.kv, e.deleted);
+        ev["ev"] = "record";
+        return ev;
+      });
+}
+
+// A snapshot of `prefix`, then a watch from the snapshot's revision; after any error a new
+// snapshot. Each event becomes at most one report (null: none).
+void etcd_link::follow(zmq::socket_t& out, const std::string& prefix,
+                       const std::function<json(const etcd_range&)>& snapshot,
+                       const std::function<json(const etcd_event&)>& change) {
+  etcd_client client(settings_.endpoints, std::chrono::milliseconds(300));
   while (!stop_) {
     auto snap = client.range(prefix, true);
     if (!snap) {
@@ -277,13 +322,11 @@ void etcd_link::run_watcher(zmq::context_t& ctx) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    json keys = json::array();
-    for (const auto& kv : snap->kvs) keys.push_back(to_record(kv));
-    emit(out, {{"ev", "keys-snapshot"}, {"keys", keys}, {"revision", snap->revision}});
+    emit(out, snapshot(*snap));
     std::int64_t next = snap->revision + 1;
     auto on_events = [&](const std::vector<etcd_event>& events, std::int64_t revision) {
       for (const auto& e : events) {
-        if (!e.deleted) emit(out, {{"ev", "key"}, {"record", to_record(e.kv)}});
+        if (json ev = change(e); !ev.is_null()) emit(out, ev);
         next = std::max(next, e.kv.mod_revision + 1);
       }
       (void)revision;  // a header's revision may run ahead of events still to come
@@ -292,7 +335,7 @@ void etcd_link::run_watcher(zmq::context_t& ctx) {
     while (!stop_) {
       auto w = client.watch(prefix, next, on_events, stop_, std::chrono::milliseconds(5000));
       if (!w) {
-        DM_LOG(debug) << "key watch: " << w.err().message;
+        DM_LOG(debug) << "watch of " << prefix << ": " << w.err().message;
         break;
       }
     }

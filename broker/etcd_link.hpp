@@ -1,4 +1,4 @@
-// etcd_link: the broker's connection to etcd (--etcd), so that the hub never waits on it. Two
+// etcd_link: the broker's connection to etcd (--etcd), so that the hub never waits on it. Three
 // threads, each with its own etcd_client:
 //   - the actor takes commands from the hub (write a key record, create a placement if absent)
 //     and every round_ms runs the scheduler election: a lease (TTL lease_ttl_s, kept alive each
@@ -9,13 +9,17 @@
 //     health. On stop it revokes its lease (a clean stop hands leadership over at once).
 //   - the watcher takes a snapshot of `<prefix>keys/` and follows it with a watch from the
 //     snapshot's revision; after any error it takes a new snapshot.
-// Both report to the hub as JSON events on one PULL socket (events()); the hub sends commands
+//   - the records watcher does the same for `<prefix>services/` (project and service records,
+//     docs/services.md), so every broker holds what any broker wrote.
+// They report to the hub as JSON events on one PULL socket (events()); the hub sends commands
 // with send(). Created, used and destroyed by the hub thread; the threads touch only their own
-// sockets and clients. Events: {"ev":"leader"|"keys-snapshot"|"key"|"placed"|"ack", ...}.
+// sockets and clients. Events:
+// {"ev":"leader"|"keys-snapshot"|"key"|"records-snapshot"|"record"|"placed"|"ack", ...}.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -48,13 +52,18 @@ class etcd_link {
   // Non-blocking: the next event, if one is waiting.
   std::optional<nlohmann::json> receive();
   // Commands: {"op":"put-key","public_key","record"}, {"op":"note-key",...} (create if absent),
-  // {"op":"place","id","record"}. Never blocks (the queue is bounded by the HWM; a full queue
-  // drops the command and the hub learns it from the missing answer).
+  // {"op":"place","id","record"}, {"op":"put-record"|"delete-record","key","record"}. Never blocks
+  // (the queue is bounded by the HWM; a full queue drops the command and the hub learns it from the
+  // missing answer).
   void send(const nlohmann::json& command);
 
  private:
   void run_actor(zmq::context_t& ctx);
   void run_watcher(zmq::context_t& ctx);
+  void run_records_watcher(zmq::context_t& ctx);
+  void follow(zmq::socket_t& out, const std::string& prefix,
+              const std::function<nlohmann::json(const etcd_range&)>& snapshot,
+              const std::function<nlohmann::json(const etcd_event&)>& change);
 
   etcd_link_settings settings_;
   std::string commands_endpoint_;
@@ -64,6 +73,7 @@ class etcd_link {
   std::atomic<bool> stop_{false};
   std::thread actor_;
   std::thread watcher_;
+  std::thread records_watcher_;
 };
 
 }  // namespace dockmesh::broker

@@ -73,9 +73,7 @@ common::result<json> service_registry::create_project(const service_caller& who,
     if (p.value("owner", "") == who.user && p.value("name", "") == name)
       return make_error(errc::conflict, "you already have a project named '" + name + "'");
   json record = {{"id", id}, {"name", name}, {"owner", who.user}, {"created", now_ms}};
-  if (auto w = store_.put(record_kind::project, id, record); !w) return w.err();
-  projects_[id] = record;
-  ++revision_;
+  if (auto w = write(record_kind::project, id, &record); !w) return w.err();
   return record;
 }
 
@@ -95,9 +93,7 @@ common::result<json> service_registry::delete_project(const service_caller& who,
     if (s.value("project", "") == id)
       return make_error(errc::conflict,
                         "project '" + ref + "' still has services; delete them first");
-  if (auto w = store_.erase(record_kind::project, id); !w) return w.err();
-  projects_.erase(id);
-  ++revision_;
+  if (auto w = write(record_kind::project, id, nullptr); !w) return w.err();
   return json{{"id", id}, {"deleted", true}};
 }
 
@@ -130,9 +126,8 @@ common::result<json> service_registry::create_service(const service_caller& who,
 
 common::result<json> service_registry::store_service(json record) {
   std::string id = record["id"];
-  if (auto w = store_.put(record_kind::service, id, record); !w) return w.err();
-  services_[id] = record;
-  ++revision_;
+  record["version"] = record.value("version", std::int64_t{0}) + 1;
+  if (auto w = write(record_kind::service, id, &record); !w) return w.err();
   return record;
 }
 
@@ -187,10 +182,58 @@ common::result<json> service_registry::delete_service(const service_caller& who,
   auto s = find_service(who, ref);
   if (!s) return s.err();
   std::string id = (**s)["id"];
-  if (auto w = store_.erase(record_kind::service, id); !w) return w.err();
-  services_.erase(id);
-  ++revision_;
+  if (auto w = write(record_kind::service, id, nullptr); !w) return w.err();
   return json{{"id", id}, {"deleted", true}};
+}
+
+std::map<std::string, json>& service_registry::records(record_kind kind) {
+  return kind == record_kind::project ? projects_ : services_;
+}
+
+// Every local change: the store, the map, the revision, then the mirror (etcd), so that the
+// other brokers learn it from their watch.
+common::result<void> service_registry::write(record_kind kind, const std::string& id,
+                                             const json* record) {
+  if (auto w = apply(kind, id, record); !w) return w;
+  if (mirror_) mirror_(kind, id, record);
+  return {};
+}
+
+common::result<void> service_registry::apply(record_kind kind, const std::string& id,
+                                             const json* record) {
+  auto& map = records(kind);
+  auto it = map.find(id);
+  if (record && it != map.end() && it->second == *record) return {};
+  if (!record && it == map.end()) return {};
+  auto w = record ? store_.put(kind, id, *record) : store_.erase(kind, id);
+  if (!w) return w;
+  if (record)
+    map[id] = *record;
+  else
+    map.erase(it);
+  ++revision_;
+  return {};
+}
+
+bool service_registry::apply_remote(record_kind kind, const std::string& id, const json* record) {
+  if (record && (!record->is_object() || record->value("id", "") != id)) return false;
+  // The watch may bring back this broker's own earlier write after a newer one (scale, then
+  // update): an older version is not taken. Equal versions (two brokers wrote at once) take
+  // what etcd ordered last, so every broker ends with the same record.
+  auto& map = records(kind);
+  if (auto it = map.find(id);
+      record && it != map.end() &&
+      record->value("version", std::int64_t{0}) < it->second.value("version", std::int64_t{0}))
+    return true;
+  auto w = apply(kind, id, record);
+  return w.ok();
+}
+
+void service_registry::keep_only(record_kind kind, const std::set<std::string>& ids) {
+  std::vector<std::string> gone;
+  for (const auto& [id, r] : records(kind))
+    if (!ids.count(id)) gone.push_back(id);
+  for (const auto& id : gone) (void)apply(kind, id, nullptr);
 }
 
 }  // namespace dockmesh::broker

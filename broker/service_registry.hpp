@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,18 @@ class service_registry {
   const nlohmann::json* project(const std::string& id) const;
   std::uint64_t revision() const { return revision_; }
 
+  // With etcd (docs/ha.md): every local change is also handed to the mirror (record nullptr for
+  // a deletion), which writes it to etcd; the other brokers apply it with apply_remote from
+  // their watch. apply_remote writes the local store only (no mirror, so no echo), changes
+  // nothing when the record is already held, and refuses a record whose id is not `id`.
+  using mirror_fn =
+      std::function<void(record_kind kind, const std::string& id, const nlohmann::json* record)>;
+  void set_mirror(mirror_fn fn) { mirror_ = std::move(fn); }
+  bool apply_remote(record_kind kind, const std::string& id, const nlohmann::json* record);
+  // After a snapshot of etcd: forgets (here and in the local store) every record of that kind
+  // not in `ids`, i.e. deleted while this broker was not watching. Not mirrored.
+  void keep_only(record_kind kind, const std::set<std::string>& ids);
+
   // An id for a new record: a prefix and 16 hex digits of a hash of the request id.
   static std::string derive_id(char prefix, const std::string& request_id);
 
@@ -65,11 +79,15 @@ class service_registry {
   common::result<const nlohmann::json*> find_service(const service_caller& who,
                                                      const std::string& ref) const;
   common::result<nlohmann::json> store_service(nlohmann::json record);
+  std::map<std::string, nlohmann::json>& records(record_kind kind);
+  common::result<void> write(record_kind kind, const std::string& id, const nlohmann::json* record);
+  common::result<void> apply(record_kind kind, const std::string& id, const nlohmann::json* record);
 
   service_store& store_;
   std::map<std::string, nlohmann::json> projects_;  // by id
   std::map<std::string, nlohmann::json> services_;  // by id
   std::uint64_t revision_ = 1;
+  mirror_fn mirror_;
 };
 
 }  // namespace dockmesh::broker

@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <tuple>
+#include <vector>
+
 #include "broker/service_calls.hpp"
 #include "broker/test_support.hpp"
 
@@ -112,4 +115,54 @@ TEST_CASE("service calls: the bridge must name the user; admin keys act as admin
   req.action = "service-scale";
   req.body = {{"user", "u-alice"}, {"service", "shop/web"}, {"replicas", "three"}};
   CHECK(calls.handle(role::bridge, req, 1).err().code == errc::invalid_argument);
+}
+
+TEST_CASE("with a mirror: local writes are mirrored, remote records applied once without echo") {
+  testing::temp_dir dir_a, dir_b;
+  state_db db_a(dir_a.str()), db_b(dir_b.str());
+  rocks_service_store store_a(db_a), store_b(db_b);
+  service_registry a(store_a), b(store_b);
+  // a writes and mirrors (as to etcd); b applies what a mirrored (as from its watch).
+  std::vector<std::tuple<record_kind, std::string, json>> mirrored;
+  a.set_mirror([&](record_kind k, const std::string& id, const json* r) {
+    mirrored.emplace_back(k, id, r ? *r : json());
+  });
+  int b_echoes = 0;
+  b.set_mirror([&](record_kind, const std::string&, const json*) { ++b_echoes; });
+  REQUIRE(a.create_project(alice, "shop", "p1", 1));
+  REQUIRE(a.create_service(alice, "shop", "web", spec(), "s1", 2));
+  REQUIRE(a.scale_service(alice, "shop/web", 5, 3));
+  CHECK(a.scale_service(alice, "shop/web", 5, 4));  // unchanged: nothing mirrored
+  REQUIRE(mirrored.size() == 3);
+  for (const auto& [k, id, r] : mirrored) CHECK(b.apply_remote(k, id, r.is_null() ? nullptr : &r));
+  auto before = b.revision();
+  const auto& [k, id, last] = mirrored.back();
+  CHECK(b.apply_remote(k, id, &last));  // the same record again (a second watch event)
+  CHECK(b.revision() == before);
+  CHECK(b_echoes == 0);
+  // The create's event again, late (after the scale): an older version is not taken.
+  const json& created = std::get<2>(mirrored[1]);
+  CHECK(created["version"] == 1);
+  CHECK(b.apply_remote(record_kind::service, "s1", &created));
+  auto got = b.get_service(alice, "shop/web");
+  REQUIRE(got);
+  CHECK((*got)["spec"]["replicas"] == 5);
+  CHECK((*got)["version"] == 2);
+  // A deletion travels as a null record; a record under another id is refused.
+  REQUIRE(a.delete_service(alice, "shop/web"));
+  CHECK(std::get<2>(mirrored.back()).is_null());
+  CHECK(b.apply_remote(record_kind::service, "s1", nullptr));
+  CHECK(b.get_service(alice, "s1").err().code == errc::not_found);
+  json wrong = {{"id", "p9"}, {"name", "x"}, {"owner", "u-alice"}};
+  CHECK_FALSE(b.apply_remote(record_kind::project, "p8", &wrong));
+  // What b applied is in its store: a registry made from it sees the project.
+  service_registry reloaded(store_b);
+  CHECK(reloaded.list_projects(alice).size() == 1);
+  // A snapshot without the project (deleted while b was not watching): b forgets it.
+  b.keep_only(record_kind::project, {"p1"});
+  CHECK(b.list_projects(alice).size() == 1);
+  b.keep_only(record_kind::project, {});
+  CHECK(b.list_projects(alice).empty());
+  CHECK(service_registry(store_b).list_projects(alice).empty());
+  CHECK(b_echoes == 0);
 }

@@ -102,7 +102,7 @@ result<envelope> control_client::call(const std::string& action, nlohmann::json 
 }
 
 result<std::string> control_client::start(const std::string& action, nlohmann::json body,
-                                          milliseconds timeout) {
+                                          milliseconds timeout, control_reach reach) {
   if (mode_ != control_mode::fan_out)
     return make_error(errc::internal, "start() on an in_order control client: use call()");
   if (pending_.size() >= max_pending_)
@@ -116,7 +116,8 @@ result<std::string> control_client::start(const std::string& action, nlohmann::j
           now,
           std::vector<bool>(sockets_.size(), false),
           std::vector<bool>(sockets_.size(), false),
-          std::nullopt};
+          std::nullopt,
+          reach};
   q.next_resend = offer(q) ? clock::time_point::max() : now + resend_every;
   pending_.emplace(req.id, std::move(q));
   return req.id;
@@ -124,7 +125,9 @@ result<std::string> control_client::start(const std::string& action, nlohmann::j
 
 bool control_client::offer(query& q) {
   bool all = true;
+  bool one = q.reach == control_reach::one_broker;
   for (std::size_t i = 0; i < sockets_.size(); ++i) {
+    if (one && q.sent[i]) return true;
     if (q.sent[i]) continue;
     auto& s = *sockets_[i];
     try {
@@ -135,6 +138,7 @@ bool control_client::offer(query& q) {
       DM_LOG(warn) << "control query to " << options_.brokers[i].router_endpoint() << ": "
                    << e.what();
     }
+    if (one && q.sent[i]) return true;
     all = all && q.sent[i];
   }
   return all;

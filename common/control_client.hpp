@@ -10,7 +10,10 @@
 //    the deadline; errc::timeout at the deadline if nobody answered. Later replies for a
 //    finished id are dropped. The sockets use
 //    ZMQ_IMMEDIATE, so nothing queues for a broker that is down; a broker that could not take
-//    the query is tried again every resend_every until the deadline.
+//    the query is tried again every resend_every until the deadline. A query that changes state
+//    (control_reach::one_broker: project and service writes) goes to the first broker, in the
+//    configured order, that takes it, and to no other: the write is applied once, by one broker,
+//    which shares it through etcd (docs/services.md).
 // One owning thread (the one that constructed it). Never throws after construction.
 #pragma once
 
@@ -32,6 +35,8 @@
 namespace dockmesh::common {
 
 enum class control_mode { in_order, fan_out };
+// fan_out: a read goes to every broker, a write to one.
+enum class control_reach { every_broker, one_broker };
 
 // A finished fan_out query: its id (from start) and the reply envelope (2xx, or the first
 // refusal when no broker answered better) or the error.
@@ -57,7 +62,8 @@ class control_client {
 
   // fan_out: the id of the query now in flight, or errc::unavailable when max_pending queries are.
   result<std::string> start(const std::string& action, nlohmann::json body,
-                            std::chrono::milliseconds timeout);
+                            std::chrono::milliseconds timeout,
+                            control_reach reach = control_reach::every_broker);
   // Appends one ZMQ_POLLIN item per broker socket.
   void add_poll_items(std::vector<zmq::pollitem_t>& items) const;
   // Reads every reply waiting (never blocks), re-offers queries to brokers that could not take
@@ -78,12 +84,13 @@ class control_client {
     // The first refusal, kept while another broker may still answer 2xx: a broker that has just
     // restarted may not know a container yet, and its 404 must not hide another broker's answer.
     std::optional<envelope> refusal;
+    control_reach reach = control_reach::every_broker;
   };
 
   envelope make_request(const std::string& action, nlohmann::json body,
                         std::chrono::milliseconds timeout) const;
   void reconnect(std::size_t i);
-  bool offer(query& q);  // sends to each broker not yet reached; true if all are
+  bool offer(query& q);  // sends to each broker not yet reached; true if all are (one_broker: one)
   bool refused_by_all(const query& q) const;  // every broker that took it answered >= 300
   void read_replies(std::size_t i, std::vector<control_completion>& done);
 

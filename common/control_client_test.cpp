@@ -211,6 +211,47 @@ TEST_CASE("a broker that is down costs nothing: the live one answers at once") {
   }
 }
 
+TEST_CASE("a write (one_broker) goes to the first broker that takes it and to no other") {
+  two_brokers m;
+  // A read first, so that both connections are up (ZMQ_IMMEDIATE queues for none that is not).
+  auto warm = m.start_at_both("hosts", nlohmann::json::object(), 5s);
+  m.a.answer(warm.at_a, "broker-a");
+  REQUIRE(drive(m.client, 1, 5s).size() == 1);
+  for (int i = 0; i < 3; ++i) {
+    auto id = m.client.start("service-scale", {{"replicas", i}}, 5s, control_reach::one_broker);
+    REQUIRE(id.ok());
+    auto at_a = await_request(m.a, m.client);
+    REQUIRE(at_a);
+    CHECK(at_a->env.id == *id);
+    CHECK_FALSE(m.b.next(300ms).has_value());  // b never sees it, not even on a resend
+    m.a.answer(*at_a, "broker-a");
+    auto done = drive(m.client, 1, 5s);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].reply->from == "broker-a");
+  }
+  CHECK_FALSE(m.b.next(200ms).has_value());
+}
+
+TEST_CASE("a write skips a broker that is down and reaches the next one") {
+  zmq::context_t ctx;
+  curve_keypair server = generate_keypair();
+  fake_router live(ctx, server);
+  broker_address dead;
+  {
+    fake_router gone(ctx, server);
+    dead = gone.address();
+  }
+  control_client client(ctx, options_for(server, {dead, live.address()}), control_mode::fan_out);
+  auto id = client.start("service-delete", {{"service", "s1"}}, 3s, control_reach::one_broker);
+  REQUIRE(id.ok());
+  auto seen = await_request(live, client);
+  REQUIRE(seen);
+  live.answer(*seen, "live");
+  auto done = drive(client, 1, 3s);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].reply.ok());
+}
+
 TEST_CASE("pending queries are capped; in_order and fan_out refuse each other's calls") {
   zmq::context_t ctx;
   curve_keypair server = generate_keypair();

@@ -185,7 +185,12 @@ class bus_actor::loop {
       return;
     }
     owner_.count([](auto& k) { ++k.control_calls; });
-    auto id = control_.start(c.action, std::move(c.body), c.timeout);
+    // A write (project and service calls) goes to one broker, which shares it through etcd;
+    // sent to every broker, each would apply it (docs/services.md).
+    const auto* spec = common::protocol::catalogue::builtin().find(c.action);
+    auto reach = spec && spec->changes_state ? common::control_reach::one_broker
+                                             : common::control_reach::every_broker;
+    auto id = control_.start(c.action, std::move(c.body), c.timeout, reach);
     if (!id) return deliver(c.done, common::result<common::envelope>(id.err()));
     control_waiting_[*id] = control_wait{std::move(c.done), cacheable, hosts_generation_};
   }

@@ -1,7 +1,8 @@
 // bus_actor: the bridge's single bus thread. It alone creates and uses the ZeroMQ sockets (a
 // common::bus_client with the bridge's key, and a common::control_client in fan_out mode for
 // directory queries: each goes to every broker at once and completes on the first answer, so a
-// broker that is down or stopped costs nothing, and the thread never waits on one).
+// broker that is down or stopped costs nothing, and the thread never waits on one; a write, by
+// the catalogue's changes_state, goes to one broker only).
 // Other threads (Beast handlers) hand it commands through a mutex-guarded queue and wake it through
 // an eventfd that it polls next to the SUB socket; an eventfd rather than an inproc PAIR because
 // many threads signal, and a ZeroMQ socket may not be shared between threads. Completions and

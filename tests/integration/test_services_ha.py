@@ -1,0 +1,118 @@
+"""Projects and services on three brokers that agree through etcd (scripts/mesh.sh up
+--brokers 3): a write through the bridge is applied once, by one broker, and every broker holds
+the result. The bridge sends a control call that changes state (the catalogue's changes_state)
+to one broker only; that broker writes the record to etcd (dockmesh/services/<p|s>/<id>) and
+every broker applies it from its watch. The checks: each broker, asked on its own ROUTER
+endpoint, lists the same records; etcd's `version` of each key counts the writes (a write sent
+to every broker would count three per change); a deletion reaches every broker and etcd.
+See docs/services.md."""
+
+import base64
+import json
+import os
+import sys
+import unittest
+import urllib.request
+
+import zmq
+
+from bridgelib import Bridge
+from broker_harness import Control
+from meshlib import Mesh, wait_for
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
+from faultlib import broker_public_key, read_key_file  # noqa: E402
+
+IMAGE = "local/busybox:latest"
+BROKERS = 3
+
+
+class _Key:
+    def __init__(self, path):
+        k = read_key_file(path)
+        self.public, self.secret = k["public-key"], k["secret-key"]
+
+
+def etcd_key(mesh, key):
+    """etcd's record of one key (version = writes since it was created), or None."""
+    url = "http://127.0.0.1:%d/v3/kv/range" % (mesh.base_port + 12)
+    body = json.dumps({"key": base64.b64encode(key.encode()).decode()}).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=5) as r:
+        kvs = json.load(r).get("kvs", [])
+    return kvs[0] if kvs else None
+
+
+class ServicesHa(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.mesh = Mesh(hosts=1, brokers=BROKERS).up()
+        cls.admin = Bridge.admin(cls.mesh)
+        cls.alice = cls.admin.make_user("alice")
+        cls.ctx = zmq.Context()
+        key = _Key(cls.mesh.path("admin.key"))
+        server = broker_public_key(cls.mesh)
+        cls.brokers = [Control(cls.ctx, "tcp://127.0.0.1:%d" % (cls.mesh.broker_port(i) + 2),
+                               server, key) for i in range(1, BROKERS + 1)]
+
+    @classmethod
+    def tearDownClass(cls):
+        for c in cls.brokers:
+            c.close()
+        cls.ctx.term()
+        cls.mesh.down()
+
+    def listed_everywhere(self, action, field):
+        """What each broker lists (admin: everything), as {id: record}, one dict per broker."""
+        out = []
+        for c in self.brokers:
+            code, body = c.call(action, {}, timeout=5)
+            if code != 200:
+                return None
+            out.append({r["id"]: r for r in body[field]})
+        return out
+
+    def wait_alike(self, action, field, predicate):
+        def alike():
+            seen = self.listed_everywhere(action, field)
+            return seen if seen and all(s == seen[0] for s in seen) and predicate(seen[0]) else None
+        return wait_for(alike, 10, message="%s alike on every broker" % action)[0]
+
+    def test_a_write_is_applied_once_and_reaches_every_broker(self):
+        a = self.alice
+        r = a.post("/api/v1/projects", {"name": "shop"})
+        self.assertEqual(r.status, 201, r)
+        pid = r.json["id"]
+        spec = {"image": IMAGE, "cmd": ["sleep", "600"], "replicas": 2}
+        r = a.post("/api/v1/services", {"project": "shop", "name": "web", "spec": spec})
+        self.assertEqual(r.status, 201, r)
+        sid = r.json["id"]
+        # The name is taken at every broker now, whichever one the next call reaches.
+        self.wait_alike("service-list", "services", lambda s: sid in s)
+        self.assertEqual(a.post("/api/v1/services",
+                                {"project": "shop", "name": "web", "spec": spec}).status, 409)
+        r = a.post("/api/v1/services/%s/scale" % sid, {"replicas": 3})
+        self.assertEqual(r.status, 200, r)
+        r = a.request("PATCH", "/api/v1/services/" + sid, {"cmd": ["sleep", "700"]})
+        self.assertEqual((r.status, r.json["generation"]), (200, 2), r)
+        r = a.post("/api/v1/services", {"project": "shop", "name": "tmp", "spec": spec})
+        self.assertEqual(r.status, 201, r)
+        tmp = r.json["id"]
+        self.assertEqual(a.request("DELETE", "/api/v1/services/" + tmp).status, 200)
+
+        services = self.wait_alike(
+            "service-list", "services",
+            lambda s: tmp not in s and s.get(sid, {}).get("generation") == 2)
+        self.assertEqual(services[sid]["spec"]["replicas"], 3)
+        self.assertEqual(services[sid]["spec"]["cmd"], ["sleep", "700"])
+        projects = self.wait_alike("project-list", "projects", lambda p: pid in p)
+        self.assertEqual(projects[pid]["name"], "shop")
+
+        # Written once per change: create, scale, update = version 3 (sent to all three brokers,
+        # each would have written it: 9). The project: created once.
+        self.assertEqual(int(etcd_key(self.mesh, "dockmesh/services/s/" + sid)["version"]), 3)
+        self.assertEqual(int(etcd_key(self.mesh, "dockmesh/services/p/" + pid)["version"]), 1)
+        self.assertIsNone(etcd_key(self.mesh, "dockmesh/services/s/" + tmp))
+
+
+if __name__ == "__main__":
+    unittest.main()
