@@ -170,10 +170,30 @@ json place(etcd_client& client, const etcd_link_settings& s, const json& c,
   return out;
 }
 
+// --authorized-keys at start: an operator's acceptance. It may replace a pending note (written
+// by a broker that heard the key first), never a decision: a key revoked elsewhere stays so.
+void seed_key(etcd_client& client, const std::string& key, const std::string& record, json& out) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto r = client.range(key);
+    if (!r) return outcome(out, r);
+    std::int64_t revision = r->kvs.empty() ? 0 : r->kvs.front().mod_revision;
+    if (revision) {
+      auto v = json::parse(r->kvs.front().value, nullptr, false);
+      bool pending = v.is_object() && v.value("state", "") == "pending";
+      if (!pending) return void(out.update({{"ok", true}, {"applied", false}}));
+    }
+    auto t = client.put_if_revision(key, record, revision);
+    if (!t) return outcome(out, t);
+    if (t->succeeded) return void(out.update({{"ok", true}, {"applied", true}}));
+  }
+  out.update({{"ok", false}, {"error", "the key's record kept changing"}});
+}
+
 json run_command(etcd_client& client, const etcd_link_settings& s, const json& c,
                  placement_lease& lease) {
   std::string op = c.value("op", "");
   json out = {{"ev", "ack"}, {"op", op}, {"ticket", c.value("ticket", 0)}};
+  if (c.contains("public_key")) out["public_key"] = c.value("public_key", "");
   std::string key = s.prefix + "keys/" + c.value("public_key", "");
   std::string record = c.value("record", json::object()).dump();
   std::string token = s.prefix + "tokens/" + c.value("hash", "");
@@ -181,6 +201,10 @@ json run_command(etcd_client& client, const etcd_link_settings& s, const json& c
     outcome(out, client.put(key, record));
   } else if (op == "note-key") {
     outcome(out, client.create_if_absent(key, record));
+  } else if (op == "renote-key") {  // only over the record read: never over a decision
+    outcome(out, client.put_if_revision(key, record, c.value("revision", std::int64_t{0})));
+  } else if (op == "seed-key") {
+    seed_key(client, key, record, out);
   } else if (op == "put-token") {  // on a lease of its lifetime: etcd forgets it when it expires
     auto l = client.lease_grant(std::max<std::int64_t>(1, c.value("ttl_seconds", 1)));
     outcome(out, l ? client.put(token, "{}", l->id) : common::result<std::int64_t>(l.err()));
@@ -215,8 +239,16 @@ etcd_link::etcd_link(zmq::context_t& ctx, etcd_link_settings settings)
   curl_global_init(CURL_GLOBAL_DEFAULT);  // before the two threads make their handles
   commands_.bind(commands_endpoint_);
   events_.bind(events_endpoint_);
-  actor_ = std::thread([this, &ctx] { run_actor(ctx); });
-  watcher_ = std::thread([this, &ctx] { run_watcher(ctx); });
+  // The threads' sockets are connected here, before the constructor returns: a command sent at
+  // once (the hub seeds its keys right away) would otherwise find no peer and be dropped. Each
+  // socket then belongs to its thread alone (thread start is the memory barrier zmq asks for).
+  auto actor_in = connected(ctx, zmq::socket_type::pull, commands_endpoint_);
+  auto actor_out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+  auto watcher_out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+  actor_ = std::thread([this, in = std::move(actor_in), out = std::move(actor_out)]() mutable {
+    run_actor(in, out);
+  });
+  watcher_ = std::thread([this, out = std::move(watcher_out)]() mutable { run_watcher(out); });
 }
 
 etcd_link::~etcd_link() {
@@ -239,9 +271,7 @@ void etcd_link::send(const json& command) {
   (void)commands_.send(zmq::buffer(text), zmq::send_flags::dontwait);
 }
 
-void etcd_link::run_actor(zmq::context_t& ctx) {
-  auto in = connected(ctx, zmq::socket_type::pull, commands_endpoint_);
-  auto out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+void etcd_link::run_actor(zmq::socket_t& in, zmq::socket_t& out) {
   etcd_client client(settings_.endpoints, std::chrono::milliseconds(300));
   campaign election(client, settings_);
   placement_lease lease;
@@ -265,11 +295,13 @@ void etcd_link::run_actor(zmq::context_t& ctx) {
   election.resign();
 }
 
-void etcd_link::run_watcher(zmq::context_t& ctx) {
-  auto out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+void etcd_link::run_watcher(zmq::socket_t& out) {
   etcd_client client(settings_.endpoints, std::chrono::milliseconds(300));
   std::string prefix = settings_.prefix + "keys/";
-  auto to_record = [](const etcd_kv& kv) { return json::parse(kv.value, nullptr, false); };
+  auto to_record = [](const etcd_kv& kv) {
+    return json{{"record", json::parse(kv.value, nullptr, false)},
+                {"mod_revision", kv.mod_revision}};
+  };
   while (!stop_) {
     auto snap = client.range(prefix, true);
     if (!snap) {
@@ -283,7 +315,11 @@ void etcd_link::run_watcher(zmq::context_t& ctx) {
     std::int64_t next = snap->revision + 1;
     auto on_events = [&](const std::vector<etcd_event>& events, std::int64_t revision) {
       for (const auto& e : events) {
-        if (!e.deleted) emit(out, {{"ev", "key"}, {"record", to_record(e.kv)}});
+        if (!e.deleted) {
+          json ev = to_record(e.kv);
+          ev["ev"] = "key";
+          emit(out, ev);
+        }
         next = std::max(next, e.kv.mod_revision + 1);
       }
       (void)revision;  // a header's revision may run ahead of events still to come

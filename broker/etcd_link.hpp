@@ -11,7 +11,9 @@
 //     snapshot's revision; after any error it takes a new snapshot.
 // Both report to the hub as JSON events on one PULL socket (events()); the hub sends commands
 // with send(). Created, used and destroyed by the hub thread; the threads touch only their own
-// sockets and clients. Events: {"ev":"leader"|"keys-snapshot"|"key"|"placed"|"ack", ...}.
+// sockets and clients. Events: {"ev":"leader"|"keys-snapshot"|"key"|"placed"|"ack", ...}; key
+// records come with their mod_revision ("key": {record, mod_revision}; "keys-snapshot": keys:
+// [{record, ...}]).
 #pragma once
 
 #include <atomic>
@@ -48,13 +50,15 @@ class etcd_link {
   // Non-blocking: the next event, if one is waiting.
   std::optional<nlohmann::json> receive();
   // Commands: {"op":"put-key","public_key","record"}, {"op":"note-key",...} (create if absent),
+  // {"op":"renote-key",...,"revision"} (put while unchanged), {"op":"seed-key",...} (create, or
+  // put over a pending record; see key_write),
   // {"op":"place","id","record"}. Never blocks (the queue is bounded by the HWM; a full queue
   // drops the command and the hub learns it from the missing answer).
   void send(const nlohmann::json& command);
 
  private:
-  void run_actor(zmq::context_t& ctx);
-  void run_watcher(zmq::context_t& ctx);
+  void run_actor(zmq::socket_t& in, zmq::socket_t& out);
+  void run_watcher(zmq::socket_t& out);
 
   etcd_link_settings settings_;
   std::string commands_endpoint_;
