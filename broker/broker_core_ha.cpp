@@ -42,11 +42,8 @@ void broker_core::set_etcd_sink(std::function<void(json)> sink) {
     c["ticket"] = etcd_unclaimed_ = ++etcd_next_ticket_;
     sink(std::move(c));
   };
-  keys_.set_mirror([this](const key_entry& e, bool create_only) {
-    etcd_sink_({{"op", create_only ? "note-key" : "put-key"},
-                {"public_key", e.public_key},
-                {"record", e.to_json()}});
-  });
+  keys_.set_mirror(
+      [this](const key_entry& e, key_write how) { etcd_sink_(etcd_key_command(e, how)); });
   dispatcher_.set_commit([this](const std::string& id, const json& record, bool probe) {
     etcd_sink_({{"op", "place"}, {"id", id}, {"record", record}, {"probe", probe}});
   });
@@ -68,11 +65,9 @@ void broker_core::set_etcd_sink(std::function<void(json)> sink) {
     else
       etcd_sink_({{"op", "delete-record"}, {"key", key}});
   });
-  // Seed etcd with what this broker was started with (--authorized-keys): created only where
-  // etcd has no record, so a key revoked elsewhere stays revoked.
-  for (const auto& e : keys_.list())
-    if (e.state == key_state::accepted)
-      etcd_sink_({{"op", "note-key"}, {"public_key", e.public_key}, {"record", e.to_json()}});
+  // Seed etcd with what this broker was started with (--authorized-keys): an acceptance that
+  // replaces a pending note there, never a decision, so a key revoked elsewhere stays revoked.
+  keys_.seed_mirror();
 }
 
 std::string broker_core::record_key(record_kind kind, const std::string& id) {
@@ -124,9 +119,12 @@ etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {
     }
   } else if (kind == "keys-snapshot") {
     ha_.keys_revision = ev.value("revision", std::int64_t{0});
-    for (const auto& r : ev.value("keys", json::array())) o.cut_off |= keys_.apply_remote(r);
+    for (const auto& r : ev.value("keys", json::array()))
+      o.cut_off |= keys_.apply_remote(r.value("record", json::object()),
+                                      r.value("mod_revision", std::int64_t{0}));
   } else if (kind == "key") {
-    o.cut_off = keys_.apply_remote(ev.value("record", json::object()));
+    o.cut_off = keys_.apply_remote(ev.value("record", json::object()),
+                                   ev.value("mod_revision", std::int64_t{0}));
   } else if (kind == "records-snapshot") {
     apply_snapshot(ev.value("records", json::array()));
   } else if (kind == "record") {
@@ -141,6 +139,7 @@ etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {
     etcd_acked_through_ = std::max(etcd_acked_through_, ticket);
     if (!ev.value("ok", false)) {
       etcd_failed_.insert(ticket);
+      if (ev.contains("public_key")) keys_.etcd_missed(ev.value("public_key", ""));
       if (etcd_failed_.size() > 1024) etcd_failed_.erase(etcd_failed_.begin());
       DM_LOG(warn) << "etcd did not take a change (" << ev.value("error", "")
                    << "); it holds locally until the next snapshot";

@@ -227,12 +227,30 @@ common::result<etcd_txn> etcd_client::create_if_absent(std::string_view key, std
                                                        std::int64_t lease) {
   json put = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
   if (lease) put["lease"] = std::to_string(lease);
-  json body = {{"compare", json::array({{{"key", base64_encode(key)},
-                                         {"target", "CREATE"},
-                                         {"result", "EQUAL"},
-                                         {"create_revision", "0"}}})},
-               {"success", json::array({{{"request_put", put}}})},
-               {"failure", json::array({{{"request_range", {{"key", base64_encode(key)}}}}})}};
+  json compare = {{"key", base64_encode(key)},
+                  {"target", "CREATE"},
+                  {"result", "EQUAL"},
+                  {"create_revision", "0"}};
+  return put_unless_changed(compare, put);
+}
+
+common::result<etcd_txn> etcd_client::put_if_revision(std::string_view key, std::string_view value,
+                                                      std::int64_t mod_revision) {
+  if (mod_revision == 0) return create_if_absent(key, value);
+  json put = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
+  json compare = {{"key", base64_encode(key)},
+                  {"target", "MOD"},
+                  {"result", "EQUAL"},
+                  {"mod_revision", std::to_string(mod_revision)}};
+  return put_unless_changed(compare, put);
+}
+
+common::result<etcd_txn> etcd_client::put_unless_changed(const json& compare,
+                                                         const json& request_put) {
+  json key = request_put.at("key");
+  json body = {{"compare", json::array({compare})},
+               {"success", json::array({{{"request_put", request_put}}})},
+               {"failure", json::array({{{"request_range", {{"key", key}}}}})}};
   auto j = call("/v3/kv/txn", body);
   if (!j) return j.err();
   etcd_txn t{j->value("succeeded", false), header_revision(*j), {}};

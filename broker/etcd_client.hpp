@@ -74,6 +74,10 @@ class etcd_client {
   // existing key-value in kvs.
   common::result<etcd_txn> create_if_absent(std::string_view key, std::string_view value,
                                             std::int64_t lease = 0);
+  // Puts `key` only while its mod_revision is still `mod_revision` (0: only while absent), i.e.
+  // unchanged since it was read; otherwise returns the current key-value (if any) in kvs.
+  common::result<etcd_txn> put_if_revision(std::string_view key, std::string_view value,
+                                           std::int64_t mod_revision);
   // Deletes `key` only if it exists: true for exactly one caller when several race.
   common::result<bool> delete_if_present(std::string_view key);
   common::result<std::int64_t> erase(std::string_view key);  // how many keys were deleted
@@ -100,6 +104,9 @@ class etcd_client {
  private:
   common::result<nlohmann::json> call(std::string_view path, const nlohmann::json& body);
   common::result<nlohmann::json> call_one(const std::string& url, const std::string& body);
+  // One transaction: request_put if `compare` holds, else a range of the key.
+  common::result<etcd_txn> put_unless_changed(const nlohmann::json& compare,
+                                              const nlohmann::json& request_put);
 
   void* curl_;  // CURL*
   std::vector<std::string> endpoints_;

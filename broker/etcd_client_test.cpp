@@ -13,7 +13,9 @@
 #include <thread>
 
 #include "broker/etcd_link.hpp"
+#include "broker/key_store.hpp"
 #include "broker/test_support.hpp"
+#include "common/curve_keys.hpp"
 
 namespace dockmesh::broker {
 namespace {
@@ -212,6 +214,94 @@ TEST_CASE("etcd_link: one of two links leads, the other takes over when it stops
   CHECK(placed[0].value("created", false));
   CHECK_FALSE(placed[1].value("created", true));
   CHECK(placed[1]["record"]["hosts"][0][0] == "h1");  // the first placement wins
+}
+
+// One broker's key side: a key store mirrored through its own etcd_link, as broker_core wires it.
+struct key_side {
+  testing::temp_dir dir;
+  state_db db{dir.str()};
+  key_store keys{db};
+  etcd_link link;
+  key_side(zmq::context_t& ctx, const std::string& url, const std::string& holder)
+      : link(ctx, etcd_link_settings{{url}, "t/", holder, 1, 100}) {}
+  void mirror() {
+    keys.set_mirror(
+        [this](const key_entry& e, key_write how) { link.send(etcd_key_command(e, how)); });
+  }
+  void pump() {
+    while (auto ev = link.receive()) {
+      std::string kind = ev->value("ev", "");
+      if (kind == "key")
+        (void)keys.apply_remote((*ev)["record"], ev->value("mod_revision", std::int64_t{0}));
+      if (kind == "keys-snapshot")
+        for (const auto& r : (*ev)["keys"])
+          (void)keys.apply_remote(r["record"], r.value("mod_revision", std::int64_t{0}));
+      if (kind == "ack" && !ev->value("ok", false)) keys.etcd_missed(ev->value("public_key", ""));
+    }
+  }
+};
+
+std::string state_in_etcd(etcd_client& c, const std::string& key) {
+  auto r = c.range("t/keys/" + key);
+  if (!r || r->kvs.empty()) return "none";
+  return nlohmann::json::parse(r->kvs.front().value).value("state", "?");
+}
+
+TEST_CASE("keys in etcd: a broker's pending note never wins over an accepted key") {
+  etcd_member etcd;
+  zmq::context_t ctx;
+  etcd_client c({etcd.url}, 300ms);
+  std::string k = common::generate_keypair().public_key;
+  // Broker 2 hears the key on the bus (ZAP) before anyone accepted it: a note in etcd.
+  key_side b2(ctx, etcd.url, "broker-2");
+  b2.mirror();
+  REQUIRE(b2.keys.note_pending(k, "", 1));
+  auto until = std::chrono::steady_clock::now() + 3s;
+  while (state_in_etcd(c, k) != "pending" && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(state_in_etcd(c, k) == "pending");
+  until = std::chrono::steady_clock::now() + 3s;
+  while (b2.keys.find(k)->revision == 0 && std::chrono::steady_clock::now() < until) {
+    b2.pump();
+    std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(b2.keys.find(k)->revision > 0);  // b2 holds etcd's note, with its revision
+  // Broker 1 starts with the key in --authorized-keys (the bridge's key, as Ansible writes it).
+  key_side b1(ctx, etcd.url, "broker-1");
+  b1.keys.merge_authorized({{k, role::bridge, "bridge-h1", key_state::accepted, 0}}, 2);
+  b1.mirror();
+  b1.keys.seed_mirror();
+  // Broker 2 names its pending key (an enrollment) before it heard of the acceptance: that write
+  // was read at the note's revision and must not replace the accepted record.
+  auto accepted_everywhere = [&] {
+    b1.pump();
+    return state_in_etcd(c, k) == "accepted" && b1.keys.find(k)->state == key_state::accepted;
+  };
+  until = std::chrono::steady_clock::now() + 5s;
+  while (!accepted_everywhere() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(state_in_etcd(c, k) == "accepted");
+  REQUIRE(b2.keys.find(k)->state == key_state::pending);  // b2 has not pumped yet
+  REQUIRE(b2.keys.note_pending(k, "late-name", 3));
+  until = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < until &&
+         !(b2.keys.find(k)->state == key_state::accepted && accepted_everywhere())) {
+    b2.pump();
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(state_in_etcd(c, k) == "accepted");
+  CHECK(b1.keys.find(k)->state == key_state::accepted);
+  CHECK(b2.keys.find(k)->state == key_state::accepted);
+  CHECK(b2.keys.find(k)->name == "bridge-h1");
+  // A revocation at broker 2 is an operator act: a plain put, and broker 1 follows it.
+  REQUIRE(b2.keys.set_refused(k, key_state::revoked, 4).ok());
+  until = std::chrono::steady_clock::now() + 3s;
+  while (b1.keys.find(k)->state != key_state::revoked && std::chrono::steady_clock::now() < until) {
+    b1.pump();
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(b1.keys.find(k)->state == key_state::revoked);
+  CHECK(state_in_etcd(c, k) == "revoked");
 }
 
 }  // namespace dockmesh::broker

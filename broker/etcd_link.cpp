@@ -170,10 +170,30 @@ json place(etcd_client& client, const etcd_link_settings& s, const json& c,
   return out;
 }
 
+// --authorized-keys at start: an operator's acceptance. It may replace a pending note (written
+// by a broker that heard the key first), never a decision: a key revoked elsewhere stays so.
+void seed_key(etcd_client& client, const std::string& key, const std::string& record, json& out) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto r = client.range(key);
+    if (!r) return outcome(out, r);
+    std::int64_t revision = r->kvs.empty() ? 0 : r->kvs.front().mod_revision;
+    if (revision) {
+      auto v = json::parse(r->kvs.front().value, nullptr, false);
+      bool pending = v.is_object() && v.value("state", "") == "pending";
+      if (!pending) return void(out.update({{"ok", true}, {"applied", false}}));
+    }
+    auto t = client.put_if_revision(key, record, revision);
+    if (!t) return outcome(out, t);
+    if (t->succeeded) return void(out.update({{"ok", true}, {"applied", true}}));
+  }
+  out.update({{"ok", false}, {"error", "the key's record kept changing"}});
+}
+
 json run_command(etcd_client& client, const etcd_link_settings& s, const json& c,
                  placement_lease& lease) {
   std::string op = c.value("op", "");
   json out = {{"ev", "ack"}, {"op", op}, {"ticket", c.value("ticket", 0)}};
+  if (c.contains("public_key")) out["public_key"] = c.value("public_key", "");
   std::string key = s.prefix + "keys/" + c.value("public_key", "");
   std::string record = c.value("record", json::object()).dump();
   std::string token = s.prefix + "tokens/" + c.value("hash", "");
@@ -181,6 +201,10 @@ json run_command(etcd_client& client, const etcd_link_settings& s, const json& c
     outcome(out, client.put(key, record));
   } else if (op == "note-key") {
     outcome(out, client.create_if_absent(key, record));
+  } else if (op == "renote-key") {  // only over the record read: never over a decision
+    outcome(out, client.put_if_revision(key, record, c.value("revision", std::int64_t{0})));
+  } else if (op == "seed-key") {
+    seed_key(client, key, record, out);
   } else if (op == "put-token") {  // on a lease of its lifetime: etcd forgets it when it expires
     auto l = client.lease_grant(std::max<std::int64_t>(1, c.value("ttl_seconds", 1)));
     outcome(out, l ? client.put(token, "{}", l->id) : common::result<std::int64_t>(l.err()));
@@ -219,9 +243,19 @@ etcd_link::etcd_link(zmq::context_t& ctx, etcd_link_settings settings)
   curl_global_init(CURL_GLOBAL_DEFAULT);  // before the two threads make their handles
   commands_.bind(commands_endpoint_);
   events_.bind(events_endpoint_);
-  actor_ = std::thread([this, &ctx] { run_actor(ctx); });
-  watcher_ = std::thread([this, &ctx] { run_watcher(ctx); });
-  records_watcher_ = std::thread([this, &ctx] { run_records_watcher(ctx); });
+  // The threads' sockets are connected here, before the constructor returns: a command sent at
+  // once (the hub seeds its keys right away) would otherwise find no peer and be dropped. Each
+  // socket then belongs to its thread alone (thread start is the memory barrier zmq asks for).
+  auto actor_in = connected(ctx, zmq::socket_type::pull, commands_endpoint_);
+  auto actor_out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+  auto watcher_out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+  auto records_out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+  actor_ = std::thread([this, in = std::move(actor_in), out = std::move(actor_out)]() mutable {
+    run_actor(in, out);
+  });
+  watcher_ = std::thread([this, out = std::move(watcher_out)]() mutable { run_watcher(out); });
+  records_watcher_ = std::thread(
+      [this, out = std::move(records_out)]() mutable { run_records_watcher(out); });
 }
 
 etcd_link::~etcd_link() {
@@ -245,9 +279,7 @@ void etcd_link::send(const json& command) {
   (void)commands_.send(zmq::buffer(text), zmq::send_flags::dontwait);
 }
 
-void etcd_link::run_actor(zmq::context_t& ctx) {
-  auto in = connected(ctx, zmq::socket_type::pull, commands_endpoint_);
-  auto out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+void etcd_link::run_actor(zmq::socket_t& in, zmq::socket_t& out) {
   etcd_client client(settings_.endpoints, std::chrono::milliseconds(300));
   campaign election(client, settings_);
   placement_lease lease;
@@ -271,9 +303,11 @@ void etcd_link::run_actor(zmq::context_t& ctx) {
   election.resign();
 }
 
-void etcd_link::run_watcher(zmq::context_t& ctx) {
-  auto out = connected(ctx, zmq::socket_type::push, events_endpoint_);
-  auto to_record = [](const etcd_kv& kv) { return json::parse(kv.value, nullptr, false); };
+void etcd_link::run_watcher(zmq::socket_t& out) {
+  auto to_record = [](const etcd_kv& kv) {
+    return json{{"record", json::parse(kv.value, nullptr, false)},
+                {"mod_revision", kv.mod_revision}};
+  };
   follow(
       out, settings_.prefix + "keys/",
       [&](const etcd_range& snap) {
@@ -282,14 +316,16 @@ void etcd_link::run_watcher(zmq::context_t& ctx) {
         return json{{"ev", "keys-snapshot"}, {"keys", keys}, {"revision", snap.revision}};
       },
       [&](const etcd_event& e) {
-        return e.deleted ? json() : json{{"ev", "key"}, {"record", to_record(e.kv)}};
+        if (e.deleted) return json();
+        json ev = to_record(e.kv);
+        ev["ev"] = "key";
+        return ev;
       });
 }
 
 // Project and service records: the key below services/ ("p/<id>", "s/<id>") and the record, or
 // null for a deletion.
-void etcd_link::run_records_watcher(zmq::context_t& ctx) {
-  auto out = connected(ctx, zmq::socket_type::push, events_endpoint_);
+void etcd_link::run_records_watcher(zmq::socket_t& out) {
   std::string prefix = settings_.prefix + "services/";
   auto entry = [&](const etcd_kv& kv, bool deleted) {
     return json{{"key", kv.key.substr(std::min(prefix.size(), kv.key.size()))},

@@ -14,7 +14,9 @@
 // They report to the hub as JSON events on one PULL socket (events()); the hub sends commands
 // with send(). Created, used and destroyed by the hub thread; the threads touch only their own
 // sockets and clients. Events:
-// {"ev":"leader"|"keys-snapshot"|"key"|"records-snapshot"|"record"|"placed"|"ack", ...}.
+// {"ev":"leader"|"keys-snapshot"|"key"|"records-snapshot"|"record"|"placed"|"ack", ...}; key
+// records come with their mod_revision ("key": {record, mod_revision}; "keys-snapshot": keys:
+// [{record, mod_revision}]).
 #pragma once
 
 #include <atomic>
@@ -52,15 +54,16 @@ class etcd_link {
   // Non-blocking: the next event, if one is waiting.
   std::optional<nlohmann::json> receive();
   // Commands: {"op":"put-key","public_key","record"}, {"op":"note-key",...} (create if absent),
-  // {"op":"place","id","record"}, {"op":"put-record"|"delete-record","key","record"}. Never blocks
-  // (the queue is bounded by the HWM; a full queue drops the command and the hub learns it from the
-  // missing answer).
+  // {"op":"renote-key",...,"revision"} (put while unchanged), {"op":"seed-key",...} (create, or
+  // put over a pending record; see key_write), {"op":"place","id","record"},
+  // {"op":"put-record"|"delete-record","key","record"}. Never blocks (the queue is bounded by the
+  // HWM; a full queue drops the command and the hub learns it from the missing answer).
   void send(const nlohmann::json& command);
 
  private:
-  void run_actor(zmq::context_t& ctx);
-  void run_watcher(zmq::context_t& ctx);
-  void run_records_watcher(zmq::context_t& ctx);
+  void run_actor(zmq::socket_t& in, zmq::socket_t& out);
+  void run_watcher(zmq::socket_t& out);
+  void run_records_watcher(zmq::socket_t& out);
   void follow(zmq::socket_t& out, const std::string& prefix,
               const std::function<nlohmann::json(const etcd_range&)>& snapshot,
               const std::function<nlohmann::json(const etcd_event&)>& change);

@@ -119,9 +119,10 @@ key_store::key_store(state_db& db, std::size_t max_pending) : db_(db), max_pendi
   });
 }
 
-common::result<void> key_store::save(const key_entry& e, bool sync, bool create_only) {
+common::result<void> key_store::save(key_entry& e, bool sync, key_write how) {
   ++generation_;
-  if (mirror_) mirror_(e, create_only);
+  e.local_ahead = mirror_ && e.state != key_state::pending;
+  if (mirror_) mirror_(e, how);
   return db_.put(std::string(key_prefix) + e.public_key, e.to_json(), sync);
 }
 
@@ -184,13 +185,13 @@ bool key_store::note_pending(std::string_view public_key, std::string_view name,
       return true;
     it->second.name = std::string(name);  // enroll names a key first seen on the bus
     it->second.updated_ms = now_ms;
-    return save(it->second).ok();
+    return save(it->second, true, key_write::renote).ok();
   }
   if (pending_count_ >= max_pending_ || !common::valid_z85_key(public_key)) return false;
   key_entry e{std::string(public_key), role::agent, std::string(name), key_state::pending, now_ms};
   ++pending_count_;
   // Not synced: a pending key is a note for the admin, and ZAP must not wait on a disk.
-  auto saved = save(e, false, true);
+  auto saved = save(e, false, key_write::note);
   keys_.emplace(e.public_key, std::move(e));
   return saved.ok();
 }
@@ -210,8 +211,10 @@ common::result<key_entry> key_store::accept(std::string_view public_key, role wh
   }
   auto [it, inserted] = keys_.try_emplace(std::string(public_key));
   if (!inserted && it->second.state == key_state::pending) --pending_count_;
+  std::int64_t revision = it->second.revision;  // what etcd last said stays the yardstick
   it->second =
       key_entry{std::string(public_key), who, std::string(name), key_state::accepted, now_ms};
+  it->second.revision = revision;
   if (auto s = save(it->second); !s) return s.err();
   return it->second;
 }
@@ -227,20 +230,54 @@ common::result<key_entry> key_store::set_refused(std::string_view public_key, ke
   return it->second;
 }
 
-}  // namespace dockmesh::broker
+// --- with --etcd: what etcd says, in etcd's order ---
 
-namespace dockmesh::broker {
+nlohmann::json etcd_key_command(const key_entry& e, key_write how) {
+  static constexpr const char* ops[] = {"put-key", "note-key", "renote-key", "seed-key"};
+  nlohmann::json c = {
+      {"op", ops[static_cast<int>(how)]}, {"public_key", e.public_key}, {"record", e.to_json()}};
+  if (how == key_write::renote) c["revision"] = e.revision;
+  return c;
+}
 
-bool key_store::apply_remote(const nlohmann::json& record) {
+void key_store::seed_mirror() {
+  if (!mirror_) return;
+  for (auto& [k, e] : keys_) {
+    if (e.state != key_state::accepted) continue;
+    e.local_ahead = true;  // until etcd's record comes back: a pending note must not win
+    mirror_(e, key_write::seed);
+  }
+}
+
+void key_store::etcd_missed(std::string_view public_key) {
+  auto it = keys_.find(std::string(public_key));
+  if (it == keys_.end()) return;
+  it->second.local_ahead = false;
+  it->second.revision = 0;  // so that the next snapshot's record, even an old one, applies
+}
+
+bool key_store::apply_remote(const nlohmann::json& record, std::int64_t mod_revision) {
   auto e = entry_from_json(record);
   if (!e) {
     DM_LOG(warn) << "ignoring a malformed key record from etcd";
     return false;
   }
+  e->revision = mod_revision;
   auto [it, inserted] = keys_.try_emplace(e->public_key, *e);
   key_entry before = it->second;
   if (!inserted) {
-    if (before.state == e->state && before.who == e->who && before.name == e->name) return false;
+    // A snapshot taken before records this broker already applied.
+    if (mod_revision > 0 && mod_revision <= before.revision) return false;
+    bool same = before.state == e->state && before.who == e->who && before.name == e->name;
+    // A note another broker wrote before this broker's decision reached etcd: the decision's
+    // put comes later in etcd's order, and with it the record that counts.
+    bool stale_note =
+        e->state == key_state::pending && before.state != key_state::pending && before.local_ahead;
+    if (same || stale_note) {
+      it->second.revision = mod_revision;
+      if (same) it->second.local_ahead = false;
+      return false;
+    }
     it->second = *e;
   }
   if (!inserted && before.state == key_state::pending) --pending_count_;
@@ -252,7 +289,7 @@ bool key_store::apply_remote(const nlohmann::json& record) {
   }
   DM_LOG(info) << "key " << to_string(e->who) << ":" << e->name << " ("
                << e->public_key.substr(0, 8) << "...) is " << to_string(e->state)
-               << " (changed at another broker)";
+               << " (etcd revision " << mod_revision << ")";
   return !inserted && before.state == key_state::accepted &&
          (e->state != key_state::accepted || e->who != before.who || e->name != before.name);
 }

@@ -30,8 +30,23 @@ struct key_entry {
   std::string name;        // fqdn for agents; empty for a pending key only seen on the bus
   key_state state = key_state::pending;
   std::int64_t updated_ms = 0;
+  // With --etcd only, never written to etcd or shown: the mod revision of the etcd record last
+  // applied here, and whether a local decision was sent to etcd and not yet seen coming back.
+  std::int64_t revision = 0;
+  bool local_ahead = false;
   nlohmann::json to_json() const;  // {public_key, role, name, state, updated}
 };
+
+// How a local key change is written to etcd. A pending record never replaces a decision there.
+enum class key_write {
+  decision,  // accept, reject, revoke: a plain put; of two decisions the later revision wins
+  note,      // a key first seen (ZAP, enroll): created only if etcd has no record of it
+  renote,    // a pending key gets its name: only while etcd's record is the one read (revision)
+  seed,      // --authorized-keys at start: created, or put over a pending note, never over a
+             // decision (a key revoked elsewhere stays revoked)
+};
+// The etcd_link command for one write: {"op":"put-key"|"note-key"|"renote-key"|"seed-key", ...}.
+nlohmann::json etcd_key_command(const key_entry& e, key_write how);
 
 // `<role> <name> <public-key>` per line; blank lines and lines starting with '#' are ignored, and
 // text after the key may be a '#' comment ('#' is also a Z85 character, so a key may contain it).
@@ -64,19 +79,24 @@ class key_store {
   common::result<key_entry> set_refused(std::string_view public_key, key_state state,
                                         std::int64_t now_ms);  // rejected or revoked
 
-  // With --etcd: every local change is also handed to `mirror` (create_only for a pending note,
-  // which must not overwrite another broker's decision), and changes made at other brokers come
-  // back through apply_remote. Returns true when an accepted key lost access or changed identity
-  // (the hub must then cut its live connections).
-  using mirror_fn = std::function<void(const key_entry&, bool create_only)>;
+  // With --etcd: every local change is also handed to `mirror` with how to write it, and etcd's
+  // records come back through apply_remote (the watch, or a snapshot) with their mod revision. A
+  // record older than the one applied is ignored, and a pending record never replaces a local
+  // decision still on its way to etcd. Returns true when an accepted key lost access or changed
+  // identity (the hub must then cut its live connections).
+  using mirror_fn = std::function<void(const key_entry&, key_write)>;
   void set_mirror(mirror_fn fn) { mirror_ = std::move(fn); }
-  bool apply_remote(const nlohmann::json& record);
+  // Writes every accepted key (from --authorized-keys or the cache) to etcd as a seed.
+  void seed_mirror();
+  bool apply_remote(const nlohmann::json& record, std::int64_t mod_revision);
+  // etcd did not take this broker's decision on the key: the next snapshot's record replaces it.
+  void etcd_missed(std::string_view public_key);
 
   // Bumped on every change; lets the hub notice that keys changed.
   std::uint64_t generation() const { return generation_; }
 
  private:
-  common::result<void> save(const key_entry& e, bool sync = true, bool create_only = false);
+  common::result<void> save(key_entry& e, bool sync = true, key_write how = key_write::decision);
 
   state_db& db_;
   std::size_t max_pending_;

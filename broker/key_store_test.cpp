@@ -169,3 +169,70 @@ TEST_CASE("join tokens: one use, expiry, bounded ttl, stored only as a hash") {
   CHECK(tokens.purge_expired(5000) == 1);
   CHECK(!tokens.consume(purged->token, 10));
 }
+
+TEST_CASE("etcd records apply in etcd's order; a pending note never replaces a decision") {
+  temp_dir dir;
+  state_db db(dir.str());
+  key_store keys(db);
+  std::vector<std::pair<std::string, std::string>> sent;  // (op, state)
+  keys.set_mirror([&](const key_entry& e, key_write how) {
+    auto c = etcd_key_command(e, how);
+    sent.emplace_back(c.value("op", ""), c["record"].value("state", ""));
+  });
+  std::string k = new_key();
+  auto record = [&](const char* state, const char* name) {
+    return nlohmann::json{{"public_key", k}, {"role", "bridge"}, {"name", name}, {"state", state}};
+  };
+  // ZAP heard the key first: a note, created only if absent.
+  REQUIRE(keys.note_pending(k, "", 1));
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].first == "note-key");
+  CHECK(keys.apply_remote(record("pending", ""), 5) == false);
+  // An operator accepts it here; before the put comes back, the note (written by another broker
+  // before the put) arrives again, as a snapshot would bring it: the decision stays.
+  REQUIRE(keys.accept(k, role::bridge, "b1", 2).ok());
+  CHECK(sent.back().first == "put-key");
+  CHECK(keys.find(k)->local_ahead);
+  (void)keys.apply_remote(record("pending", ""), 6);
+  CHECK(keys.find(k)->state == key_state::accepted);
+  // The put comes back: etcd agrees, and an older record can no longer apply.
+  (void)keys.apply_remote(record("accepted", "b1"), 7);
+  CHECK_FALSE(keys.find(k)->local_ahead);
+  (void)keys.apply_remote(record("pending", ""), 6);
+  CHECK(keys.find(k)->state == key_state::accepted);
+  // A naming of the key sent as a renote carries the revision it was read at.
+  CHECK(etcd_key_command(*keys.find(k), key_write::renote).value("revision", 0) == 7);
+  // Revocation is an operator act: the later revision wins, and cuts the key off.
+  CHECK(keys.apply_remote(record("revoked", "b1"), 9));
+  CHECK(keys.find(k)->state == key_state::revoked);
+  (void)keys.apply_remote(record("accepted", "b1"), 8);  // older: ignored
+  CHECK(keys.find(k)->state == key_state::revoked);
+  (void)keys.apply_remote(record("accepted", "b1"), 10);  // a later acceptance: it wins
+  CHECK(keys.find(k)->state == key_state::accepted);
+  // A decision etcd did not take: the next snapshot's record replaces it, even an old one.
+  REQUIRE(keys.set_refused(k, key_state::revoked, 11).ok());
+  keys.etcd_missed(k);
+  (void)keys.apply_remote(record("accepted", "b1"), 10);
+  CHECK(keys.find(k)->state == key_state::accepted);
+}
+
+TEST_CASE("seeding etcd with --authorized-keys: seeds for accepted keys, held against notes") {
+  temp_dir dir;
+  state_db db(dir.str());
+  key_store keys(db);
+  std::string k = new_key(), p = new_key();
+  keys.merge_authorized({{k, role::bridge, "b1", key_state::accepted, 0}}, 1);
+  REQUIRE(keys.note_pending(p, "", 1));
+  std::vector<nlohmann::json> sent;
+  keys.set_mirror(
+      [&](const key_entry& e, key_write how) { sent.push_back(etcd_key_command(e, how)); });
+  keys.seed_mirror();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].value("op", "") == "seed-key");
+  CHECK(sent[0].value("public_key", "") == k);
+  // etcd still holds another broker's note for the key: it does not regress the seed.
+  (void)keys.apply_remote(
+      {{"public_key", k}, {"role", "agent"}, {"name", ""}, {"state", "pending"}}, 3);
+  CHECK(keys.find(k)->state == key_state::accepted);
+  CHECK(keys.find(k)->name == "b1");
+}
