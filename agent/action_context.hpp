@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,7 @@ namespace dockmesh::agent {
 
 class template_store;
 class stream_channel;
+class created_containers;
 
 struct action_request {
   std::string id;  // the envelope's request id (also the dockmesh.request label at create)
@@ -45,6 +47,8 @@ struct agent_identity {
   std::string agent_version;
   common::create_policy policy;  // what non-admins may ask of this host (create, pull)
   bool allow_exec = false;       // --allow-exec: exec-start sessions (off by default)
+  // What this agent created lately (owner, name by full id); none in tests that build their own.
+  std::shared_ptr<created_containers> created = nullptr;
 };
 
 // Receives progress records (pull-image) on the worker thread; they become events on the bus.

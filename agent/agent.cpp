@@ -6,6 +6,7 @@
 #include "agent/action_pool.hpp"
 #include "agent/agent_inbox.hpp"
 #include "agent/bus_loop.hpp"
+#include "agent/created_containers.hpp"
 #include "agent/event_follower.hpp"
 #include "common/log.hpp"
 
@@ -15,6 +16,7 @@ agent::agent(zmq::context_t& ctx, agent_options options) : ctx_(ctx), options_(s
   std::ostringstream ep;
   ep << "inproc://dockmesh-agent-inbox-" << static_cast<const void*>(this);
   inbox_endpoint_ = ep.str();
+  if (!options_.self.created) options_.self.created = std::make_shared<created_containers>();
 }
 
 agent::~agent() {

@@ -8,6 +8,7 @@
 #include "agent/action_handlers.hpp"
 #include "agent/container_spec.hpp"
 #include "agent/create_guard.hpp"
+#include "agent/created_containers.hpp"
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/docker_json.hpp"
@@ -97,6 +98,7 @@ common::result<instance> create_one(action_context& ctx, const common::create_co
     auto c = get_json(ctx.docker, "/containers/" + escape_component(in.id) + "/json");
     if (c) in.name = container_name_of(*c);
   }
+  if (ctx.self.created) ctx.self.created->add(in.id, {ctx.request.user, in.name});
   return in;
 }
 

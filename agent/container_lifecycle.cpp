@@ -1,7 +1,9 @@
 // start-container, stop-container, restart-container, kill-container, remove-container: each looks
-// the container up, checks its owner, then acts on the full id it found (never on the name the
-// request gave, so a rename between check and act cannot redirect the action).
+// the container up (or, for a full id this agent created lately, finds it in created_containers),
+// checks its owner, then acts on the full id it found (never on the name the request gave, so a
+// rename between check and act cannot redirect the action).
 #include "agent/action_handlers.hpp"
+#include "agent/created_containers.hpp"
 #include "agent/docker_calls.hpp"
 #include "agent/docker_grammar.hpp"
 #include "agent/docker_json.hpp"
@@ -19,6 +21,12 @@ struct target {
 
 result<target> owned_target(action_context& ctx, const std::string& ref) {
   if (auto ok = check_container_ref("id", ref); !ok) return ok.err();
+  if (auto known = ctx.self.created ? ctx.self.created->find(ref) : std::nullopt) {
+    // Created here moments ago with this owner label (labels never change): no inspect needed.
+    json labels = {{std::string(owner_label), known->owner}};
+    if (auto ok = check_owner(ctx.request, labels, ref); !ok) return ok.err();
+    return target{ref, known->name};
+  }
   auto c = load_owned_container(ctx, ref);
   if (!c) return c.err();
   return target{str_of(*c, "Id", ref), container_name_of(*c)};
@@ -98,6 +106,7 @@ action_reply handle_remove_container(action_context& ctx) {
                             {},
                             std::chrono::seconds(60)});
   if (!r) return error_reply(r.err());
+  if (ctx.self.created) ctx.self.created->forget(t->id);
   return ok_reply(done(*t, "removed"));
 }
 

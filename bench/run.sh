@@ -193,8 +193,8 @@ if wants dockerapi; then
   # (bench/bench_docker_api.py: its own one-host mesh).
   DOCKER_RUNS=30
   ((QUICK)) && DOCKER_RUNS=6
-  step dockerapi 300 env DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
-    /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/bench/bench_docker_api.py" --runs "$DOCKER_RUNS"
+  step dockerapi 420 env DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
+    /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/bench/bench_docker_api.py" --runs "$DOCKER_RUNS" --steps
 fi
 
 if wants ha; then

@@ -106,11 +106,21 @@ void docker_api::container_wait(const docker_call_ptr& call) {
   if (!condition.empty() && condition != "not-running" && condition != "next-exit" &&
       condition != "removed")
     return call->fail(http::status::bad_request, "condition: not-running, next-exit or removed");
+  bool until_removed = condition == "removed";
+  if (recent_.find(call->who.user_id, call->route.id)) {
+    // The caller created it moments ago, so it is theirs (if it is gone since, the first poll's
+    // 404 ends the wait): the header goes out now, as dockerd's does. `docker run -d` waits for
+    // this header between create and start; asking the agent first cost it one inspect round trip
+    // (14-33 ms on the loaded 2-core machine).
+    call->begin_stream("application/json");
+    return call->after(follow_every,
+                       [this, call, until_removed] { poll_wait(call, until_removed); });
+  }
   send_ok(call, {{"action", names::inspect_container}, {"id", call->route.id}},
-          [this, call, condition](const common::envelope&) {
+          [this, call, until_removed](const common::envelope&) {
             // Docker sends the header at once and the body when the wait ends.
             call->begin_stream("application/json");
-            poll_wait(call, condition == "removed");
+            poll_wait(call, until_removed);
           });
 }
 

@@ -1,0 +1,49 @@
+#include "agent/created_containers.hpp"
+
+#include <doctest/doctest.h>
+
+using dockmesh::agent::created_containers;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string id_of(char c) {
+  return std::string(64, c);
+}
+
+}  // namespace
+
+TEST_CASE("created_containers: a full id is found with its owner and name until the ttl") {
+  created_containers cache(8, 120s);
+  auto t0 = created_containers::clock::now();
+  cache.add(id_of('a'), {"user-1", "web"}, t0);
+  auto hit = cache.find(id_of('a'), t0 + 119s);
+  REQUIRE(hit);
+  CHECK(hit->owner == "user-1");
+  CHECK(hit->name == "web");
+  CHECK_FALSE(cache.find(id_of('a'), t0 + 121s));
+}
+
+TEST_CASE("created_containers: names, prefixes and other strings are never cached") {
+  created_containers cache;
+  cache.add("web", {"user-1", "web"});
+  cache.add(id_of('a').substr(0, 12), {"user-1", "web"});
+  cache.add(std::string(64, 'A'), {"user-1", "web"});
+  CHECK_FALSE(cache.find("web"));
+  CHECK_FALSE(cache.find(id_of('a').substr(0, 12)));
+  CHECK_FALSE(cache.find(std::string(64, 'A')));
+}
+
+TEST_CASE("created_containers: the first report of an id stays, the oldest goes past capacity") {
+  created_containers cache(2);
+  cache.add(id_of('a'), {"user-1", "first"});
+  cache.add(id_of('a'), {"user-2", "second"});
+  CHECK(cache.find(id_of('a'))->owner == "user-1");
+  cache.add(id_of('b'), {"user-1", "b"});
+  cache.add(id_of('c'), {"user-1", "c"});
+  CHECK_FALSE(cache.find(id_of('a')));
+  CHECK(cache.find(id_of('b')));
+  CHECK(cache.find(id_of('c')));
+  cache.forget(id_of('b'));
+  CHECK_FALSE(cache.find(id_of('b')));
+}
