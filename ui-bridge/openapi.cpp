@@ -56,6 +56,8 @@ constexpr std::array<operation, 33> operations = {{
     {"POST", "/api/v1/messages", "messages", "any agent action the catalogue lets the bridge send",
      "", "{action, host?, ...arguments}", 200},
     {"GET", "/api/v1/catalogue", "messages", "the protocol catalogue", "", "", 200},
+    {"GET", "/api/v1/schemas/{name}", "messages", "one JSON Schema a catalogue entry names", "", "",
+     200},
     {"GET", "/api/v1/policy", "mesh", "the create policy (?host= for that host's)", "host", "",
      200},
     {"GET", "/api/v1/ws", "events", "WebSocket: events, job progress, messages (needs an Upgrade)",
