@@ -59,13 +59,42 @@ function onFrame(f) {
   else if (f.type === 'reply' || f.type === 'stream' || f.type === 'stream-end') liveFrame(f);
 }
 
+// Container events carry what changed: the row is updated from the event itself (a Docker event
+// from the agent arrives first, the directory's container entry next), with no reload between
+// the event and the page; bench/bench_console.py measures that path.
 function onEvent(f) {
-  const spec = S.catalogue.find((m) => m.kind === 'directory-event' && m.name === ((f.event && f.event.action) || ''));
+  const ev = f.event || {};
+  const spec = S.catalogue.find((m) => m.kind === 'directory-event' && m.name === (ev.action || ''));
   if (spec && spec.subject === 'host') debounce('hosts', 150, loadHosts);
-  if ((spec && spec.subject === 'container') || String(f.topic || '').startsWith('evt/')) {
-    debounce('containers', 150, loadContainers);
+  if (spec && spec.subject === 'container') {
+    if (!applyContainerEvent(ev.action, ev.body || {})) debounce('containers', 150, loadContainers);
     if (current === 'audit') debounce('audit', 500, loadAudit);
+  } else if (ev.action === 'docker-event') {
+    applyDockerEvent(ev.body || {});
   }
+}
+
+// A directory entry (container-added, -changed, -removed): true when the list took it.
+function applyContainerEvent(action, entry) {
+  if (!entry.id) return false;
+  const i = S.containers.findIndex((c) => c.id === entry.id);
+  if (action.endsWith('-removed')) { if (i >= 0) S.containers.splice(i, 1); }
+  else if (i >= 0) S.containers[i] = { ...S.containers[i], ...entry };
+  else return false;  // a new container: the list is reloaded (ownership decides who sees it)
+  renderContainers();
+  return true;
+}
+
+const DOCKER_STATES = { start: 'running', unpause: 'running', restart: 'running', die: 'exited', stop: 'exited',
+  pause: 'paused', oom: null, create: 'created' };
+
+function applyDockerEvent(e) {
+  const state = DOCKER_STATES[e.action];
+  if (e.type !== 'container' || !state) return;
+  const c = S.containers.find((x) => x.id === e.id);
+  if (!c || c.state === state) return;
+  c.state = state;
+  renderContainers();
 }
 
 function reloadAll() {
