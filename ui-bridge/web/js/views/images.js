@@ -1,4 +1,4 @@
-// views/images.js: the images of one host, with remove (confirmed), and pulls on several hosts
+// views/images.js: the images of one host, with remove (confirmed; admins), and pulls on several hosts
 // with a progress bar per host (job frames on the WebSocket).
 
 import { api, send } from '../api.js';
@@ -19,6 +19,8 @@ export async function loadImages() {
   const b = r.data.body;
   const images = Array.isArray(b) ? b : (b && b.images) || [];
   body.replaceChildren();
+  // remove-image is offered where the catalogue lets this user send it (admins).
+  const canRemove = S.actions.some((a) => a.name === 'remove-image');
   if (!images.length) body.append(el('tr', {}, el('td', { colspan: 5, class: 'empty' }, 'No images.')));
   for (const i of images) {
     const tags = i.tags || [];
@@ -28,8 +30,8 @@ export async function loadImages() {
       el('td', { class: 'mono' }, id.replace('sha256:', '').slice(0, 12)),
       el('td', {}, fmtBytes(i.size)),
       el('td', {}, fmtTime(i.created)),
-      el('td', { class: 'actions' }, el('button', { class: 'small danger', 'data-action': 'remove image',
-        onclick: () => removeImage(host, tags[0] || id) }, 'remove'))));
+      el('td', { class: 'actions' }, canRemove ? el('button', { class: 'small danger', 'data-action': 'remove image',
+        onclick: () => removeImage(host, tags[0] || id) }, 'remove') : null)));
   }
 }
 
