@@ -119,7 +119,7 @@ try {
   // Logs, in the panel beside the table (not below it).
   await row(page).locator('button[data-action=logs]').click();
   await page.locator('#output-body', { hasText: 'hello from the dockmesh ui' }).waitFor();
-  const table = await page.locator('#containers-table').boundingBox();
+  const table = await page.locator('.split-main').boundingBox();
   const panel = await page.locator('#output').boundingBox();
   assert.ok(panel.x >= table.x + table.width - 1 && panel.y < table.y + table.height,
     `the panel is beside the table: ${JSON.stringify({ table, panel })}`);
