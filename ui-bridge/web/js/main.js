@@ -3,6 +3,7 @@
 // reload what they concern; a (re)connection reloads the page once; nothing polls.
 
 import { api, session } from './api.js';
+import { applyDocker, applyEntry } from './container_events.js';
 import { $ } from './dom.js';
 import { humanError } from './errors.js';
 import { LiveLink } from './live_link.js';
@@ -67,34 +68,13 @@ function onEvent(f) {
   const spec = S.catalogue.find((m) => m.kind === 'directory-event' && m.name === (ev.action || ''));
   if (spec && spec.subject === 'host') debounce('hosts', 150, loadHosts);
   if (spec && spec.subject === 'container') {
-    if (!applyContainerEvent(ev.action, ev.body || {})) debounce('containers', 150, loadContainers);
+    const r = applyEntry(S.containers, ev.action, ev.body);
+    if (r === 'reload') debounce('containers', 150, loadContainers);
+    else if (r === 'changed') renderContainers();
     if (current === 'audit') debounce('audit', 500, loadAudit);
   } else if (ev.action === 'docker-event') {
-    applyDockerEvent(ev.body || {});
+    if (applyDocker(S.containers, ev.body)) renderContainers();
   }
-}
-
-// A directory entry (container-added, -changed, -removed): true when the list took it.
-function applyContainerEvent(action, entry) {
-  if (!entry.id) return false;
-  const i = S.containers.findIndex((c) => c.id === entry.id);
-  if (action.endsWith('-removed')) { if (i >= 0) S.containers.splice(i, 1); }
-  else if (i >= 0) S.containers[i] = { ...S.containers[i], ...entry };
-  else return false;  // a new container: the list is reloaded (ownership decides who sees it)
-  renderContainers();
-  return true;
-}
-
-const DOCKER_STATES = { start: 'running', unpause: 'running', restart: 'running', die: 'exited', stop: 'exited',
-  pause: 'paused', oom: null, create: 'created' };
-
-function applyDockerEvent(e) {
-  const state = DOCKER_STATES[e.action];
-  if (e.type !== 'container' || !state) return;
-  const c = S.containers.find((x) => x.id === e.id);
-  if (!c || c.state === state) return;
-  c.state = state;
-  renderContainers();
 }
 
 function reloadAll() {
