@@ -9,6 +9,7 @@
 #   stage_ctest     ctest on build/: unit tests and integration tests, sequential
 #   stage_asan      scripts/sanitize.sh: every test in an ASan+UBSan tree build-asan/ (DOCKMESH_TEST_ASAN=0 skips)
 #   stage_fuzz      scripts/fuzz.sh: bounded libFuzzer runs, 10 s per target (DOCKMESH_TEST_FUZZ=0 skips)
+#   stage_web       node --test tests/web/: unit tests of the web console's modules (form, errors, refresh)
 #   stage_browser   tests/browser/run.sh: Playwright + Chromium test of the web UI (DOCKMESH_TEST_BROWSER=0 skips)
 #   stage_package   scripts/package_test.sh: .debs, lintian, units, chroot install, upgrade, Ansible (DOCKMESH_TEST_PACKAGE=0 skips)
 # Environment: DOCKMESH_JOBS (build parallelism, default 2), DOCKMESH_CTEST_ARGS (extra ctest
@@ -117,6 +118,19 @@ stage_fuzz() {
   if "$SOURCE_DIR/scripts/fuzz.sh" "${DOCKMESH_FUZZ_SECONDS:-10}" 2>&1 | tee "$LOG_DIR/fuzz.log"; then record fuzz 1 0; else record fuzz 0 1; fi
 }
 
+# Unit tests of the web console's pure modules (ui-bridge/web/js: the create form from the schema,
+# error wording, the WebSocket's reconnect logic, pages): node's own test runner, a few seconds.
+stage_web() {
+  mkdir -p "$LOG_DIR"
+  local rc=0 pass fail
+  node --test "$SOURCE_DIR/tests/web/" 2>&1 | tee "$LOG_DIR/web.log" || rc=$?
+  pass="$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$LOG_DIR/web.log" | tail -n 1)"
+  fail="$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$LOG_DIR/web.log" | tail -n 1)"
+  if [[ -z "$pass" || "$pass" == 0 ]]; then say "web: node ran no test (rc=$rc)"; record web 0 1; return 0; fi
+  ((rc == 0 || ${fail:-0} > 0)) || fail=1
+  record web "$pass" "${fail:-0}"
+}
+
 # The browser test of the web UI: Playwright driving Debian's Chromium against a real one-host
 # mesh (tests/browser/run.sh; screenshots in build/screenshots/). deps.sh installs chromium and
 # node, so a "skipped" (77) here is a failure, not a pass. DOCKMESH_TEST_BROWSER=0 skips the stage.
@@ -162,6 +176,7 @@ main() {
     timed ctest
     timed asan
     timed fuzz
+    timed web
     timed browser
     timed package
   else

@@ -107,6 +107,8 @@ void api_dispatcher::invoke(route_id id, api_call_ptr call) {
       return mesh_.messages(std::move(call));
     case route_id::catalogue:
       return mesh_.catalogue(std::move(call));
+    case route_id::schema_get:
+      return mesh_.schema_get(std::move(call));
     case route_id::policy_get:
       return mesh_.policy_get(std::move(call));
     case route_id::projects_list:

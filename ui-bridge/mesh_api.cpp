@@ -156,6 +156,13 @@ void mesh_api::catalogue(api_call_ptr call) {
   call->reply(http::status::ok, doc);
 }
 
+void mesh_api::schema_get(api_call_ptr call) {
+  const auto& name = call->params["name"];
+  const nlohmann::json* doc = s_.gateway.schemas().document(name);
+  if (!doc) return call->fail(make_error(errc::not_found, "no schema called '" + name + "'"));
+  call->reply(http::status::ok, *doc);
+}
+
 void mesh_api::images_list(api_call_ptr call) {
   auto host = call->query.find("host");
   if (host == call->query.end() || host->second.empty())

@@ -27,6 +27,8 @@ class mesh_api {
   void messages(api_call_ptr call);
   // GET /api/v1/catalogue: the protocol catalogue as JSON (the web UI builds its actions from it).
   void catalogue(api_call_ptr call);
+  // GET /api/v1/schemas/{name}: a schema the catalogue names (body_schema, reply_schema).
+  void schema_get(api_call_ptr call);
   // The create policy: the fixed part and the defaults, or (?host=) that host's effective one.
   void policy_get(api_call_ptr call);
 

@@ -24,7 +24,7 @@ struct operation {
 };
 
 // Keep in step with make_api_router() (router.cpp): bridge_tests compares the two.
-constexpr std::array<operation, 33> operations = {{
+constexpr std::array<operation, 34> operations = {{
     {"POST", "/api/v1/login", "auth", "a session token for a user name and password", "",
      "{username, password}", 200, false},
     {"GET", "/api/v1/whoami", "auth", "the caller: user, id, role", "", "", 200},
@@ -56,6 +56,8 @@ constexpr std::array<operation, 33> operations = {{
     {"POST", "/api/v1/messages", "messages", "any agent action the catalogue lets the bridge send",
      "", "{action, host?, ...arguments}", 200},
     {"GET", "/api/v1/catalogue", "messages", "the protocol catalogue", "", "", 200},
+    {"GET", "/api/v1/schemas/{name}", "messages", "one JSON Schema a catalogue entry names", "", "",
+     200},
     {"GET", "/api/v1/policy", "mesh", "the create policy (?host= for that host's)", "host", "",
      200},
     {"GET", "/api/v1/ws", "events", "WebSocket: events, job progress, messages (needs an Upgrade)",

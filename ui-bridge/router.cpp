@@ -142,6 +142,7 @@ router make_api_router() {
   r.add("POST", "/api/v1/images/pull", route_id::images_pull);
   r.add("POST", "/api/v1/messages", route_id::messages);
   r.add("GET", "/api/v1/catalogue", route_id::catalogue);
+  r.add("GET", "/api/v1/schemas/{name}", route_id::schema_get);
   r.add("GET", "/api/v1/policy", route_id::policy_get);
   // Projects and services.
   r.add("GET", "/api/v1/projects", route_id::projects_list);

@@ -35,6 +35,7 @@ enum class route_id {
   images_pull,
   messages,
   catalogue,
+  schema_get,
   policy_get,
   // Projects and services (service_api).
   projects_list,

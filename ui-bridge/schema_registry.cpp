@@ -77,6 +77,12 @@ void schema_registry::add(const std::string& name, const nlohmann::json& schema_
   auto free_doc = [](const nlohmann::json* doc) { delete doc; };
   parser.populateSchema(adapter, *schema, fetch, free_doc);
   schemas_[name] = std::move(schema);
+  documents_[name] = schema_doc;
+}
+
+const nlohmann::json* schema_registry::document(const std::string& name) const {
+  auto it = documents_.find(name);
+  return it == documents_.end() ? nullptr : &it->second;
 }
 
 bool schema_registry::has(const std::string& name) const {

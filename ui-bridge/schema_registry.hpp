@@ -32,6 +32,9 @@ class schema_registry {
   void add(const std::string& name, const nlohmann::json& schema);
 
   bool has(const std::string& name) const;
+  // The schema document as it was loaded (GET /api/v1/schemas/{name}: the web UI builds its forms
+  // from it); nullptr when there is none.
+  const nlohmann::json* document(const std::string& name) const;
   std::vector<std::string> names() const;
   // errc::invalid_argument naming the offending field ("body.image: ..."), prefixed by `root`.
   // errc::not_found when there is no schema called `name`.
@@ -41,6 +44,7 @@ class schema_registry {
  private:
   std::string dir_;  // for $refs to sibling files
   std::map<std::string, std::shared_ptr<valijson::Schema>> schemas_;
+  std::map<std::string, nlohmann::json> documents_;
 };
 
 }  // namespace dockmesh::bridge

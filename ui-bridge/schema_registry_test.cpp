@@ -91,3 +91,12 @@ TEST_CASE("every catalogue action a client may send has its schemas in schemas/"
   }
   CHECK(client_actions == 21);  // 18 + the stream openers follow-logs, follow-stats, exec-start
 }
+
+TEST_CASE("a loaded schema's document is kept for GET /api/v1/schemas/{name}") {
+  auto reg = schema_registry::load_dir(DOCKMESH_SCHEMAS_SOURCE_DIR);
+  const nlohmann::json* doc = reg.document("create-container");
+  REQUIRE(doc != nullptr);
+  CHECK((*doc)["title"] == "create-container");
+  CHECK((*doc)["properties"].contains("ports"));
+  CHECK(reg.document("no-such-schema") == nullptr);
+}

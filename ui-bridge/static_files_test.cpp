@@ -29,8 +29,10 @@ TEST_CASE("files load from a directory, / is index.html, traversal finds nothing
 
 TEST_CASE("the built-in web UI is present and complete") {
   auto files = static_files::load_dir(DOCKMESH_WEB_SOURCE_DIR);
-  for (auto p : {"/", "/app.js", "/app.css"}) {
+  for (auto p : {"/", "/app.css", "/js/main.js", "/js/live_link.js", "/js/schema_form.js",
+                 "/js/views/containers.js", "/js/views/create.js"}) {
     CAPTURE(p);
     CHECK(files.find(p) != nullptr);
   }
+  CHECK(files.find("/js/main.js")->mime.rfind("text/javascript", 0) == 0);  // a module needs it
 }

@@ -11,7 +11,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from bridgelib import Bridge, LocalRegistry  # noqa: E402
+from bridgelib import Bridge, LocalRegistry, admin_password  # noqa: E402
 from meshlib import BUILD_DIR, Mesh  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -38,6 +38,7 @@ def main():
             pull_ref = registry.push_from(mesh, 1, "local/busybox:latest", "uipull")
             env = dict(os.environ, BRIDGE_URL=open(mesh.path("bridge.url")).read().strip(),
                        UI_USER="webuser", UI_PASSWORD="webuser-password",
+                       ADMIN_PASSWORD=admin_password(mesh),
                        HOST_FQDN=mesh.fqdn(1), PULL_IMAGE=pull_ref, SCREENSHOT_DIR=shots,
                        CHROMIUM=CHROMIUM)
             r = subprocess.run(["node", os.path.join(HERE, "ui_test.mjs")], env=env, timeout=600)

@@ -1,13 +1,16 @@
 // Browser test of the dockmesh web UI: Playwright (playwright-core) driving Debian's Chromium
 // against a bridge in front of a real mesh (started by run_ui_test.py). It logs in, checks the
 // hosts table, creates a container on a real dockerd through the form, sees it running, reads its
-// logs (once, then live with search), draws its stats graph, sees a terminal refused on a host
-// without --allow-exec, inspects, stops and removes it, pulls an image with per-host progress, and saves a
-// screenshot of each page into SCREENSHOT_DIR. Any console error or failed same-origin request
-// fails the test.
+// logs (once, then live with search) in the panel beside the table, draws its stats graph, sees a
+// terminal refused on a host without --allow-exec, inspects it, sees a stop under way, starts it
+// again, kills it (after a confirmation, once cancelled), removes it, opens the host detail page,
+// pulls an image with per-host progress, makes and revokes an API token, sees a
+// schema refusal in words on the field, checks the phone layout, then as an admin adds and
+// removes a user, removes the pulled image and reads the audit log; a screenshot of each page goes into SCREENSHOT_DIR.
+// Any console error or failed same-origin request fails the test.
 //
-// Environment: BRIDGE_URL, UI_USER, UI_PASSWORD, HOST_FQDN, PULL_IMAGE (optional),
-// SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
+// Environment: BRIDGE_URL, UI_USER, UI_PASSWORD, ADMIN_PASSWORD, HOST_FQDN, PULL_IMAGE
+// (optional), SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -22,6 +25,7 @@ const env = (name, fallback) => {
 const BRIDGE_URL = env('BRIDGE_URL');
 const USER = env('UI_USER');
 const PASSWORD = env('UI_PASSWORD');
+const ADMIN_PASSWORD = env('ADMIN_PASSWORD');
 const HOST = env('HOST_FQDN');
 const PULL_IMAGE = process.env.PULL_IMAGE || '';
 const SHOTS = env('SCREENSHOT_DIR');
@@ -86,27 +90,39 @@ try {
   assert.match(await hostRow.innerText(), /20\.10|\d+\.\d+/);
   await shot(page, 'hosts');
 
-  // Create through the form, on that host.
+  // Create through the form generated from the create-container schema, on that host.
   await page.click('#tabs button[data-tab=create]');
+  await page.locator('#create-fields [data-field=restart_policy] select').waitFor();
+  for (const f of ['ports', 'volumes', 'memory', 'cpus', 'labels', 'instances', 'network_mode'])
+    await page.locator(`#create-fields [data-field=${f}]`).waitFor();
+  // A non-admin on a host without host networking is not offered it.
+  assert.equal(await page.locator('#create-network-mode option[value=host]').count(), 0);
   await page.fill('#create-image', 'local/busybox:latest');
   await page.fill('#create-name', CONTAINER);
   await page.fill('#create-cmd', "sh -c 'echo hello from the dockmesh ui; sleep 3600'");
   await page.fill('#create-env', 'GREETING=hi');
+  await page.fill('#create-labels', 'team=web');
   await page.selectOption('#create-host', HOST);
-  await page.selectOption('#create-network', 'none');
+  await page.selectOption('#create-network-mode', 'none');
+  await shot(page, 'create-form');
   await page.click('#create-submit');
   await page.locator('#create-status .ok', { hasText: 'Created' }).waitFor({ timeout: 60000 });
   await shot(page, 'create');
 
-  // It is listed as running.
+  // It is listed as running, with the actions of a running container only.
   await page.click('#tabs button[data-tab=containers]');
   await row(page).locator('.badge.running').waitFor({ timeout: 30000 });
   assert.match(await row(page).innerText(), new RegExp(HOST.replace(/\./g, '\\.')));
+  assert.equal(await row(page).locator('button[data-action=start]').count(), 0);
   await shot(page, 'containers-running');
 
-  // Logs.
+  // Logs, in the panel beside the table (not below it).
   await row(page).locator('button[data-action=logs]').click();
   await page.locator('#output-body', { hasText: 'hello from the dockmesh ui' }).waitFor();
+  const table = await page.locator('.split-main').boundingBox();
+  const panel = await page.locator('#output').boundingBox();
+  assert.ok(panel.x >= table.x + table.width - 1 && panel.y < table.y + table.height,
+    `the panel is beside the table: ${JSON.stringify({ table, panel })}`);
   await shot(page, 'logs');
 
   // Live views over the WebSocket (docs/streams.md): the log tail follows and searches, the
@@ -136,18 +152,44 @@ try {
   await shot(page, 'inspect');
   await page.click('#output-close');
 
-  // Stop: the state follows (live event or poll).
+  // Stop: the row says "stopping" while the 10 s stop runs (sh ignores SIGTERM), then the state
+  // follows by the WebSocket's event.
   await row(page).locator('button[data-action=stop]').click();
+  await row(page).locator('.busy', { hasText: 'stopping' }).waitFor();
+  await shot(page, 'stopping');
   await row(page).locator('.badge.exited').waitFor({ timeout: 60000 });
   assert.equal(await page.locator('#containers-error').innerText(), '');
   await shot(page, 'stopped');
 
-  // Remove: the row goes.
+  // Start it again; kill asks first: cancelled, nothing happens; confirmed, it is killed.
+  await row(page).locator('button[data-action=start]').click();
+  await row(page).locator('.badge.running').waitFor({ timeout: 30000 });
+  await row(page).locator('button[data-action=kill]').click();
+  await page.locator('#confirm', { hasText: 'Kill ui-web?' }).waitFor();
+  await shot(page, 'kill-confirm');
+  await page.click('#confirm-no');
+  assert.equal(await row(page).locator('.badge.running').count(), 1);
+  await row(page).locator('button[data-action=kill]').click();
+  await page.click('#confirm-yes');
+  await row(page).locator('.badge.exited').waitFor({ timeout: 30000 });
+
+  // Remove asks too; the row goes.
   await row(page).locator('button[data-action=remove]').click();
+  await page.locator('#confirm', { hasText: 'Remove ui-web?' }).waitFor();
+  await page.click('#confirm-yes');
   await row(page).waitFor({ state: 'detached', timeout: 30000 });
   await shot(page, 'removed');
 
-  // Pull, with a progress bar for the host.
+  // The host detail page: engine facts, disk usage, images.
+  await page.click('#tabs button[data-tab=hosts]');
+  await page.click(`#hosts-table tr[data-host="${HOST}"] a`);
+  await page.locator('#host-title', { hasText: HOST }).waitFor();
+  await page.locator('#host-info dd', { hasText: /^\d+\.\d+/ }).first().waitFor();
+  await page.locator('#host-images', { hasText: 'local/busybox:latest' }).waitFor();
+  await page.locator('#host-disk dt', { hasText: 'Layers' }).waitFor();
+  await shot(page, 'host-detail');
+
+  // Pull, with a progress bar for the host (removing it is for admins: below).
   if (PULL_IMAGE) {
     await page.click('#tabs button[data-tab=images]');
     await page.fill('#pull-image', PULL_IMAGE);
@@ -156,15 +198,72 @@ try {
     await page.locator(`#pull-progress .progress-row[data-host="${HOST}"][data-state=done]`).waitFor({ timeout: 120000 });
     await page.locator('#images-table', { hasText: PULL_IMAGE }).waitFor();
     await shot(page, 'pull');
+    assert.equal(await page.locator('#images-table button[data-action="remove image"]').count(), 0);
   }
 
-  // An error is shown as the reply states it: a name Docker refuses.
+  // API tokens: one made (its secret shown once), listed, revoked.
+  await page.click('#tabs button[data-tab=tokens]');
+  await page.fill('#token-name', 'ui-token');
+  await page.click('#token-submit');
+  await page.locator('#token-secret code', { hasText: /^dm/ }).waitFor();
+  const tokenRow = page.locator('#tokens-table tr', { hasText: 'ui-token' });
+  await tokenRow.waitFor();
+  await shot(page, 'tokens');
+  await tokenRow.locator('button[data-action=revoke]').click();
+  await page.click('#confirm-yes');
+  await tokenRow.waitFor({ state: 'detached' });
+  assert.equal(await page.locator('#tabs button[data-tab=users]').isVisible(), false, 'users is for admins');
+
+  // A schema refusal in words, on its field: a name Docker refuses.
   await page.click('#tabs button[data-tab=create]');
   await page.fill('#create-name', 'bad name!');
   await page.click('#create-submit');
-  await page.locator('#create-error', { hasText: 'invalid_argument: name' }).waitFor();
+  await page.locator('#create-error', { hasText: 'Name has characters or a form that is not accepted' }).waitFor();
+  await page.locator('#create-fields label.invalid[data-field=name]').waitFor();
+  assert.doesNotMatch(await page.locator('#create-error').innerText(), /regex|constraint/);
   await shot(page, 'error');
 
+  // Phone width: nothing wider than the screen but the tables, which scroll inside themselves.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const tab of ['hosts', 'containers', 'create']) {
+    await page.click(`#tabs button[data-tab=${tab}]`);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 391, `${tab} at phone width is ${wide} px wide`);
+    await shot(page, `phone-${tab}`);
+  }
+  await page.setViewportSize({ width: 1360, height: 860 });
+
+  await page.click('#logout');
+  await page.locator('#login-form').waitFor();
+
+  // The admin's pages: users (one added with a generated password, then removed) and the audit
+  // log, which holds this test's create by the user.
+  await page.fill('#login-user', 'admin');
+  await page.fill('#login-password', ADMIN_PASSWORD);
+  await page.click('#login-form button[type=submit]');
+  await page.locator('#whoami', { hasText: 'admin' }).waitFor();
+  await page.click('#tabs button[data-tab=users]');
+  await page.locator(`#users-table tr[data-user="${USER}"]`).waitFor();
+  await page.fill('#user-name', 'carol');
+  await page.click('#user-submit');
+  await page.locator('#user-secret code', { hasText: 'carol: ' }).waitFor();
+  await page.locator('#users-table tr[data-user=carol]').waitFor();
+  await shot(page, 'users');
+  await page.locator('#users-table tr[data-user=carol] button[data-action=remove]').click();
+  await page.click('#confirm-yes');
+  await page.locator('#users-table tr[data-user=carol]').waitFor({ state: 'detached' });
+  if (PULL_IMAGE) {  // the image pulled above, removed after a confirmation
+    await page.click('#tabs button[data-tab=images]');
+    await page.selectOption('#images-host', HOST);
+    await page.locator(`#images-table tr[data-image="${PULL_IMAGE}"] button[data-action="remove image"]`).click();
+    await page.click('#confirm-yes');
+    await page.locator(`#images-table tr[data-image="${PULL_IMAGE}"]`).waitFor({ state: 'detached' });
+    await shot(page, 'image-removed');
+  }
+  await page.click('#tabs button[data-tab=audit]');
+  await page.fill('#audit-search', 'create-container');
+  await page.locator('#audit-table tr[data-action=create-container]').first().waitFor();
+  await shot(page, 'audit');
   await page.click('#logout');
   await page.locator('#login-form').waitFor();
   assert.deepEqual(problems, []);

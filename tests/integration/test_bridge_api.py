@@ -109,6 +109,15 @@ class BridgeApi(unittest.TestCase):
         jsonschema.validate(self.alice.get("/api/v1/hosts/" + host).json, schema("host.reply"))
         jsonschema.validate(self.alice.get("/api/v1/containers").json, schema("containers.reply"))
 
+    def test_the_schemas_the_catalogue_names_are_served(self):
+        # The web console builds its create form from this document.
+        r = self.alice.get("/api/v1/schemas/create-container")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json, schema("create-container"))
+        r = self.alice.get("/api/v1/schemas/no-such-schema")
+        self.assertEqual(r.status, 404, r)
+        self.assertIn("no-such-schema", r.json["error"]["message"])
+
     # ------------------------------------------------------------------ validation
 
     def test_schema_violations_are_400_naming_the_field_and_never_sent(self):

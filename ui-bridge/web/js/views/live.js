@@ -1,8 +1,13 @@
-// live.js: the containers page's live views (docs/streams.md), over the one WebSocket app.js
-// keeps open: a log tail that follows a container (with search), a stats graph (CPU % and
-// memory, one sample a second), and a terminal into the container (exec, where the host allows
-// it). One view at a time, in the output card; closing it, or opening another, unfollows.
-// Uses app.js's globals ($, el, S, showOutput, setContainersError, errorText).
+// views/live.js: the containers page's live views (docs/streams.md) over the one WebSocket: a log
+// tail that follows a container (with search), a stats graph (CPU % and memory, one sample a
+// second), and a terminal into the container (exec, where the host allows it). One view at a
+// time, in the panel beside the table; closing it, or opening another, unfollows.
+
+import { $ } from '../dom.js';
+import { humanError } from '../errors.js';
+import { S } from '../state.js';
+import { fmtBytes } from '../text.js';
+import { setError, showOutput } from './containers.js';
 
 const L = { seq: 0, view: null };
 const LIVE_MAX_LINES = 2000;   // the tail keeps this many lines; older ones scroll away
@@ -12,19 +17,18 @@ function liveKind(spec) {
   return { 'follow-logs': 'logs', 'follow-stats': 'stats', 'exec-start': 'term' }[spec.name];
 }
 
-function liveOpen(spec, c) {
+export function liveOpen(spec, c) {
   liveClose();
-  if (!S.ws || S.ws.readyState !== WebSocket.OPEN) {
-    setContainersError('The live connection is down; it reconnects by itself, try again in a moment.');
-    return;
-  }
   const kind = liveKind(spec);
   const ref = `live-${++L.seq}`;
   const message = { action: spec.name, id: c.id };
   if (kind === 'logs') message.tail = 200;
   if (kind === 'term') Object.assign(message, { cmd: ['sh'], tty: true, cols: 100, rows: 30 });
+  if (!S.link || !S.link.send({ type: 'follow', ref, message })) {
+    setError('The live connection is down; it reconnects by itself (see the status at the top), try again then.');
+    return;
+  }
   L.view = { ref, kind, stream: null, lines: [], samples: [], partial: '' };
-  S.ws.send(JSON.stringify({ type: 'follow', ref, message }));
   const what = { logs: 'Logs of', stats: 'Live stats of', term: 'Terminal in' }[kind];
   showOutput(`${what} ${c.name || c.id.slice(0, 12)} on ${c.host}`, 'connecting…');
   $('output').dataset.live = kind;
@@ -34,22 +38,21 @@ function liveOpen(spec, c) {
   if (kind === 'term') $('output-body').focus();
 }
 
-function liveClose() {
+export function liveClose() {
   const v = L.view;
   L.view = null;
-  if (v && v.stream && S.ws && S.ws.readyState === WebSocket.OPEN)
-    S.ws.send(JSON.stringify({ type: 'unfollow', stream: v.stream }));
+  if (v && v.stream && S.link) S.link.send({ type: 'unfollow', stream: v.stream });
   delete $('output').dataset.live;
   $('live-tools').hidden = true;
   $('live-graph').toggleAttribute('hidden', true);
 }
 
-// A frame of ours from the WebSocket: true when it was (app.js passes every reply and stream).
-function liveFrame(f) {
+// A frame of ours from the WebSocket: true when it was.
+export function liveFrame(f) {
   const v = L.view;
   if (!v || (f.ref !== v.ref && f.stream !== v.stream)) return false;
   if (f.type === 'reply') {
-    if (f.status !== 200) { $('output-body').textContent = errorText(f.status, f.reply); L.view = null; return true; }
+    if (f.status !== 200) { $('output-body').textContent = humanError(f.status, f.reply).text; L.view = null; return true; }
     v.stream = f.reply.body.stream;
     $('output-body').textContent = v.kind === 'term' ? '' : '(waiting for output)';
     $('live-status').textContent = 'following';
@@ -62,6 +65,13 @@ function liveFrame(f) {
     v.stream = null;
   }
   return true;
+}
+
+// The link went down: the agent's side of a stream ends with it.
+export function liveLost() {
+  if (!L.view) return;
+  $('live-status').textContent = 'stream ended: the live connection was lost';
+  L.view.stream = null;
 }
 
 function liveText(v, text) {
@@ -116,11 +126,11 @@ function liveKey(ev) {
   else if (!data && ev.key.length === 1) data = ev.key;
   if (!data) return;
   ev.preventDefault();
-  S.ws.send(JSON.stringify({ type: 'input', stream: v.stream, data }));
+  S.link.send({ type: 'input', stream: v.stream, data });
 }
 
-function liveWire() {
+export function wireLive() {
   $('live-search').addEventListener('input', liveRenderLines);
   $('output-body').addEventListener('keydown', liveKey);
-  $('output-close').addEventListener('click', liveClose);
+  $('output-close').addEventListener('click', () => { liveClose(); $('output').hidden = true; });
 }
