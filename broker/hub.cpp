@@ -7,6 +7,7 @@
 
 #include "common/bus_identity.hpp"
 #include "common/log.hpp"
+#include "common/poll_set.hpp"
 
 namespace dockmesh::broker {
 namespace {
@@ -160,30 +161,28 @@ void hub::run(zmq::socket_t& pipe) {
   publish(core_.startup(common::now_ms()));
   auto next_tick = steady::now() + tick_every;
   for (;;) {
-    std::vector<zmq::pollitem_t> items{{pipe.handle(), 0, ZMQ_POLLIN, 0},
-                                       {zap_.handle(), 0, ZMQ_POLLIN, 0},
-                                       {control_->socket().handle(), 0, ZMQ_POLLIN, 0},
-                                       {xsub_.handle(), 0, ZMQ_POLLIN, 0},
-                                       {xpub_.handle(), 0, ZMQ_POLLIN, 0},
-                                       {control_->syncer_socket().handle(), 0, ZMQ_POLLIN, 0}};
-    std::size_t peers_at = items.size(), etcd_at = items.size() + (peers_ ? 1 : 0);
-    if (peers_) items.push_back({peers_.handle(), 0, ZMQ_POLLIN, 0});
-    if (etcd_) items.push_back({etcd_->events().handle(), 0, ZMQ_POLLIN, 0});
-    std::size_t monitors_at = items.size();
-    items.push_back({xsub_monitor_->socket().handle(), 0, ZMQ_POLLIN, 0});
-    items.push_back({xpub_monitor_->socket().handle(), 0, ZMQ_POLLIN, 0});
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - steady::now());
-    zmq::poll(items, std::max(wait, std::chrono::milliseconds(0)));
-    if (items[0].revents & ZMQ_POLLIN) {
+    common::poll_set ps;  // rebuilt each turn: a re-bind replaces the bus sockets
+    auto stop = ps.add(pipe);
+    auto zap = ps.add(zap_);
+    auto control = ps.add(control_->socket());
+    auto xsub = ps.add(xsub_);
+    auto xpub = ps.add(xpub_);
+    auto syncer = ps.add(control_->syncer_socket());
+    auto peers = ps.add(peers_);  // null without peers: never ready
+    auto etcd = etcd_ ? ps.add(etcd_->events()) : common::poll_set::slot{};
+    auto xsub_monitor = ps.add(xsub_monitor_->socket());
+    auto xpub_monitor = ps.add(xpub_monitor_->socket());
+    ps.poll(std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - steady::now()));
+    if (ps.ready(stop)) {
       zmq::message_t m;
       if (pipe.recv(m, zmq::recv_flags::dontwait) && view(m) == "$TERM") break;
     }
-    if (items[1].revents & ZMQ_POLLIN) handle_zap();
-    if (items[5].revents & ZMQ_POLLIN) control_->handle_sync_completions();
-    if ((items[2].revents & ZMQ_POLLIN) && control_->handle_requests()) rebind_needed_ = true;
-    if (etcd_ && (items[etcd_at].revents & ZMQ_POLLIN)) drain_etcd();
-    if (items[monitors_at].revents & ZMQ_POLLIN) xsub_monitor_->drain();
-    if (items[monitors_at + 1].revents & ZMQ_POLLIN) xpub_monitor_->drain();
+    if (ps.ready(zap)) handle_zap();
+    if (ps.ready(syncer)) control_->handle_sync_completions();
+    if (ps.ready(control) && control_->handle_requests()) rebind_needed_ = true;
+    if (ps.ready(etcd)) drain_etcd();
+    if (ps.ready(xsub_monitor)) xsub_monitor_->drain();
+    if (ps.ready(xpub_monitor)) xpub_monitor_->drain();
     if (rebind_needed_) {
       // A key was cut off: no message is read from the old sockets after this point.
       rebind_needed_ = false;
@@ -192,9 +191,9 @@ void hub::run(zmq::socket_t& pipe) {
       DM_LOG(info) << "bus sockets re-bound: every client re-authenticates";
       continue;
     }
-    if (items[3].revents & ZMQ_POLLIN) forward_batch();
-    if (items[4].revents & ZMQ_POLLIN) drain_subscriptions();
-    if (peers_ && (items[peers_at].revents & ZMQ_POLLIN)) drain_peers();
+    if (ps.ready(xsub)) forward_batch();
+    if (ps.ready(xpub)) drain_subscriptions();
+    if (ps.ready(peers)) drain_peers();
     if (steady::now() >= next_tick) {
       if (etcd_) control_->handle_sync_completions();  // etcd_wait_ms deadlines
       publish(core_.tick(common::now_ms()));

@@ -1,20 +1,21 @@
 #include "broker/state_db.hpp"
 
-#include <stdexcept>
-
-#include <rocksdb/env.h>
-#include <rocksdb/options.h>
-
 #include "common/log.hpp"
 
 namespace dockmesh::broker {
 namespace {
 
-using common::errc;
-
-common::result<void> from_status(const rocksdb::Status& s) {
-  if (s.ok()) return {};
-  return common::make_error(errc::unavailable, "rocksdb: " + s.ToString());
+common::rocks_options options(bool in_memory) {
+  common::rocks_options o;
+  o.in_memory = in_memory;
+  o.keep_log_file_num = 5;
+  o.max_total_wal_size = 64 << 20;
+  // The broker's records are small (a directory of hosts and containers, keys, placements): an
+  // 8 MB memtable holds thousands of them. And no WAL preallocation: RocksDB would fallocate
+  // ~1.1x the memtable for every WAL file, which on a tmpfs data directory is real memory.
+  o.write_buffer_size = 8 << 20;
+  o.allow_fallocate = false;
+  return o;
 }
 
 std::optional<nlohmann::json> unpack(std::string_view bytes) {
@@ -25,35 +26,7 @@ std::optional<nlohmann::json> unpack(std::string_view bytes) {
 
 }  // namespace
 
-state_db::state_db(const std::string& dir, bool in_memory) {
-  rocksdb::Options options;
-  if (in_memory) {
-    memory_env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-    options.env = memory_env_.get();
-  }
-  options.create_if_missing = true;
-  options.keep_log_file_num = 5;
-  options.max_total_wal_size = 64 << 20;
-  // The broker's records are small (a directory of hosts and containers, keys, placements): an
-  // 8 MB memtable holds thousands of them. And no WAL preallocation: RocksDB would fallocate
-  // ~1.1x the memtable for every WAL file, which on a tmpfs data directory is real memory.
-  options.write_buffer_size = 8 << 20;
-  options.allow_fallocate = false;
-  rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(options, dir, &raw);
-  if (!s.ok()) throw std::runtime_error("cannot open data directory " + dir + ": " + s.ToString());
-  db_.reset(raw);
-}
-
-state_db::~state_db() {
-  if (db_) {
-    (void)db_->SyncWAL();
-    auto s = db_->Close();
-    if (!s.ok()) {
-      DM_LOG(warn) << "closing RocksDB: " << s.ToString();
-    }
-  }
-}
+state_db::state_db(const std::string& dir, bool in_memory) : db_(dir, options(in_memory)) {}
 
 std::string state_db::pack(const nlohmann::json& value) {
   std::string out;
@@ -68,72 +41,52 @@ bool state_db::want_sync(bool sync) {
 }
 
 common::result<void> state_db::sync_wal() {
-  return from_status(db_->SyncWAL());
+  return db_.sync_wal();
 }
 
 common::result<void> state_db::put(std::string_view key, const nlohmann::json& value, bool sync) {
-  rocksdb::WriteOptions wo;
-  wo.sync = want_sync(sync);
-  return from_status(db_->Put(wo, rocksdb::Slice(key.data(), key.size()), pack(value)));
+  return db_.put(key, pack(value), want_sync(sync));
 }
 
 common::result<void> state_db::erase(std::string_view key, bool sync) {
-  rocksdb::WriteOptions wo;
-  wo.sync = want_sync(sync);
-  return from_status(db_->Delete(wo, rocksdb::Slice(key.data(), key.size())));
+  return db_.erase(key, want_sync(sync));
 }
 
 common::result<void> state_db::write(rocksdb::WriteBatch& batch, bool sync) {
-  rocksdb::WriteOptions wo;
-  wo.sync = want_sync(sync);
-  return from_status(db_->Write(wo, &batch));
+  return db_.write(batch, want_sync(sync));
 }
 
 std::optional<nlohmann::json> state_db::get(std::string_view key) const {
-  std::string value;
-  auto s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
-  if (!s.ok()) return std::nullopt;
-  return unpack(value);
+  auto value = db_.get(key);
+  if (!value || !value->has_value()) return std::nullopt;
+  return unpack(**value);
 }
 
 void state_db::for_each(
     std::string_view prefix,
     const std::function<void(std::string_view, const nlohmann::json&)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  rocksdb::Slice p(prefix.data(), prefix.size());
-  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
-    auto v = unpack(std::string_view(it->value().data(), it->value().size()));
-    std::string_view key(it->key().data(), it->key().size());
+  (void)db_.scan(prefix, [&fn](std::string_view key, std::string_view bytes) {
+    auto v = unpack(bytes);
     if (!v) {
       DM_LOG(warn) << "skipping undecodable record " << key;
-      continue;
+      return true;
     }
     fn(key, *v);
-  }
+    return true;
+  });
 }
 
 void state_db::for_each_backwards(
     std::string_view prefix,
     const std::function<bool(std::string_view, const nlohmann::json&)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  rocksdb::Slice p(prefix.data(), prefix.size());
-  std::string past_end = std::string(prefix) + '\xff';
-  for (it->SeekForPrev(past_end); it->Valid() && it->key().starts_with(p); it->Prev()) {
-    auto v = unpack(std::string_view(it->value().data(), it->value().size()));
-    if (v && !fn(std::string_view(it->key().data(), it->key().size()), *v)) return;
-  }
+  (void)db_.scan_backwards(prefix, [&fn](std::string_view key, std::string_view bytes) {
+    auto v = unpack(bytes);
+    return !v || fn(key, *v);
+  });
 }
 
 std::pair<std::string, std::string> state_db::key_range(std::string_view prefix) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  rocksdb::Slice p(prefix.data(), prefix.size());
-  std::pair<std::string, std::string> out;
-  it->Seek(p);
-  if (!it->Valid() || !it->key().starts_with(p)) return out;
-  out.first = it->key().ToString();
-  it->SeekForPrev(std::string(prefix) + '\xff');
-  if (it->Valid() && it->key().starts_with(p)) out.second = it->key().ToString();
-  return out;
+  return db_.key_range(prefix);
 }
 
 }  // namespace dockmesh::broker

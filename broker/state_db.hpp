@@ -10,7 +10,8 @@
 // 160 ms (p99) here, so in the running broker sync is *deferred*: the write goes to the WAL at
 // once, is counted, and the hub has wal_syncer fsync the WAL on its own thread before it
 // acknowledges the change (sync_wal is the one call made from that other thread; RocksDB allows
-// it concurrently with writes).
+// it concurrently with writes). The RocksDB calls are common's one wrapper
+// (common/storage/rocks_db.hpp); this class adds msgpack values and deferred sync.
 #pragma once
 
 #include <functional>
@@ -25,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.hpp"
+#include "common/storage/rocks_db.hpp"
 
 namespace dockmesh::broker {
 
@@ -32,9 +34,6 @@ class state_db {
  public:
   // in_memory: RocksDB on a memory environment, nothing reaches the disk (fuzzing, benches).
   explicit state_db(const std::string& dir, bool in_memory = false);  // throws std::runtime_error
-  ~state_db();
-  state_db(const state_db&) = delete;
-  state_db& operator=(const state_db&) = delete;
 
   common::result<void> put(std::string_view key, const nlohmann::json& value, bool sync);
   common::result<void> erase(std::string_view key, bool sync);
@@ -62,8 +61,7 @@ class state_db {
  private:
   bool want_sync(bool sync);
 
-  std::unique_ptr<rocksdb::Env> memory_env_;  // declared first: it outlives db_
-  std::unique_ptr<rocksdb::DB> db_;
+  common::rocks_db db_;
   bool deferred_sync_ = false;
   std::uint64_t unsynced_ = 0;
 };

@@ -1,59 +1,24 @@
 #include "common/stream_args.hpp"
 
+#include "common/body_reader.hpp"
+
 namespace dockmesh::common {
 namespace {
 
 using nlohmann::json;
 
-template <std::size_t N>
-result<void> only_known(const json& body, const field_list<N>& fields) {
-  if (body.is_null()) return {};
-  if (!body.is_object()) return make_error(errc::invalid_argument, "the body must be an object");
-  for (const auto& [key, _] : body.items()) {
-    bool known = false;
-    for (auto f : fields) known = known || f == key;
-    if (!known) return make_error(errc::invalid_argument, "unknown field '" + key + "'");
-  }
-  return {};
-}
-
-result<std::int64_t> int_field(const json& body, const char* key, std::int64_t fallback,
-                               std::int64_t min, std::int64_t max) {
-  if (!body.is_object() || !body.contains(key)) return fallback;
-  const json& v = body[key];
-  if (!v.is_number_integer())
-    return make_error(errc::invalid_argument,
-                      std::string("field '") + key + "' must be an integer");
-  auto n = v.get<std::int64_t>();
-  if (n < min || n > max)
-    return make_error(errc::invalid_argument, std::string("field '") + key + "' must be between " +
-                                                  std::to_string(min) + " and " +
-                                                  std::to_string(max));
-  return n;
-}
-
-result<std::string> stream_field(const json& body) {
-  if (!body.is_object() || !body.contains("stream"))
-    return make_error(errc::invalid_argument, "field 'stream' is required");
-  const json& v = body["stream"];
-  if (!v.is_string() || v.get_ref<const std::string&>().empty() ||
-      v.get_ref<const std::string&>().size() > 128)
-    return make_error(errc::invalid_argument, "field 'stream' must be a stream id (1..128 chars)");
-  return v.get<std::string>();
-}
-
-result<std::int64_t> credit_field(const json& body) {
-  return int_field(body, "credit", default_stream_credit, min_stream_credit, max_stream_credit);
+// A stream id as the agent mints it: required, 1..128 characters.
+void read_stream(body_reader& r, std::string& out) {
+  r.str("stream", out, true, 128);
 }
 
 }  // namespace
 
 result<follow_logs_args> parse_follow_logs_args(const json& body) {
-  if (auto ok = only_known(body, follow_logs_args::fields); !ok) return ok.err();
   follow_logs_args a;
-  auto credit = credit_field(body);
-  if (!credit) return credit.err();
-  a.credit = *credit;
+  body_reader r(body, follow_logs_args::fields);
+  r.integer("credit", a.credit, min_stream_credit, max_stream_credit);
+  if (r.failed()) return r.finish(a);
   json rest = body.is_object() ? body : json::object();
   rest.erase("credit");
   if (!rest.contains("tail")) rest["tail"] = 100;  // a follow starts from recent lines
@@ -64,104 +29,58 @@ result<follow_logs_args> parse_follow_logs_args(const json& body) {
 }
 
 result<follow_stats_args> parse_follow_stats_args(const json& body) {
-  if (auto ok = only_known(body, follow_stats_args::fields); !ok) return ok.err();
   follow_stats_args a;
-  auto credit = credit_field(body);
-  if (!credit) return credit.err();
-  a.credit = *credit;
-  json ref = body.is_object() ? body : json::object();
-  ref.erase("credit");
-  auto r = parse_container_ref_args(ref);
-  if (!r) return r.err();
-  a.id = r->id;
-  return a;
+  body_reader r(body, follow_stats_args::fields);
+  r.str("id", a.id, true, 128);
+  r.integer("credit", a.credit, min_stream_credit, max_stream_credit);
+  return r.finish(a);
 }
 
 result<exec_start_args> parse_exec_start_args(const json& body) {
-  if (auto ok = only_known(body, exec_start_args::fields); !ok) return ok.err();
   exec_start_args a;
-  auto ref = parse_container_ref_args(
-      body.is_object() && body.contains("id") ? json{{"id", body["id"]}} : json::object());
-  if (!ref) return ref.err();
-  a.id = ref->id;
-  const json* cmd = body.contains("cmd") ? &body["cmd"] : nullptr;
-  if (!cmd || !cmd->is_array() || cmd->empty() || cmd->size() > 64)
-    return make_error(errc::invalid_argument, "field 'cmd' must be a list of 1..64 words");
-  for (const auto& w : *cmd) {
-    if (!w.is_string() || w.get_ref<const std::string&>().size() > 4096)
-      return make_error(errc::invalid_argument,
-                        "field 'cmd' must hold words of at most 4096 chars");
-    a.cmd.push_back(w.get<std::string>());
-  }
-  if (body.contains("tty")) {
-    if (!body["tty"].is_boolean())
-      return make_error(errc::invalid_argument, "field 'tty' must be true or false");
-    a.tty = body["tty"].get<bool>();
-  }
-  auto cols = int_field(body, "cols", 0, 0, 1000);
-  if (!cols) return cols.err();
-  auto rows = int_field(body, "rows", 0, 0, 1000);
-  if (!rows) return rows.err();
-  auto credit = credit_field(body);
-  if (!credit) return credit.err();
-  a.cols = *cols;
-  a.rows = *rows;
-  a.credit = *credit;
-  return a;
+  body_reader r(body, exec_start_args::fields);
+  r.str("id", a.id, true, 128);
+  r.get("cmd", true);
+  r.str_list("cmd", a.cmd, 64, 4096);
+  if (!r.failed() && a.cmd.empty()) r.fail("field 'cmd' must hold 1..64 words");
+  r.boolean("tty", a.tty);
+  r.integer("cols", a.cols, 0, 1000);
+  r.integer("rows", a.rows, 0, 1000);
+  r.integer("credit", a.credit, min_stream_credit, max_stream_credit);
+  return r.finish(a);
 }
 
 result<stream_input_args> parse_stream_input_args(const json& body) {
-  if (auto ok = only_known(body, stream_input_args::fields); !ok) return ok.err();
-  auto s = stream_field(body);
-  if (!s) return s.err();
   stream_input_args a;
-  a.stream = *s;
-  if (body.contains("data")) {
-    if (!body["data"].is_string() ||
-        body["data"].get_ref<const std::string&>().size() > max_stream_piece)
-      return make_error(errc::invalid_argument, "field 'data' must be text of at most 16384 bytes");
-    a.data = body["data"].get<std::string>();
-  }
-  if (body.contains("eof")) {
-    if (!body["eof"].is_boolean())
-      return make_error(errc::invalid_argument, "field 'eof' must be true or false");
-    a.eof = body["eof"].get<bool>();
-  }
-  return a;
+  body_reader r(body, stream_input_args::fields);
+  read_stream(r, a.stream);
+  r.str("data", a.data, false, max_stream_piece);
+  r.boolean("eof", a.eof);
+  return r.finish(a);
 }
 
 result<stream_resize_args> parse_stream_resize_args(const json& body) {
-  if (auto ok = only_known(body, stream_resize_args::fields); !ok) return ok.err();
-  auto s = stream_field(body);
-  if (!s) return s.err();
   stream_resize_args a;
-  a.stream = *s;
-  auto cols = int_field(body, "cols", 80, 1, 1000);
-  if (!cols) return cols.err();
-  auto rows = int_field(body, "rows", 24, 1, 1000);
-  if (!rows) return rows.err();
-  a.cols = *cols;
-  a.rows = *rows;
-  return a;
+  body_reader r(body, stream_resize_args::fields);
+  read_stream(r, a.stream);
+  r.integer("cols", a.cols, 1, 1000);
+  r.integer("rows", a.rows, 1, 1000);
+  return r.finish(a);
 }
 
 result<stream_credit_args> parse_stream_credit_args(const json& body) {
-  if (auto ok = only_known(body, stream_credit_args::fields); !ok) return ok.err();
   stream_credit_args a;
-  auto s = stream_field(body);
-  if (!s) return s.err();
-  a.stream = *s;
-  auto credit = int_field(body, "credit", 0, 0, max_stream_credit);
-  if (!credit) return credit.err();
-  a.credit = *credit;
-  return a;
+  body_reader r(body, stream_credit_args::fields);
+  read_stream(r, a.stream);
+  r.integer("credit", a.credit, 0, max_stream_credit);
+  return r.finish(a);
 }
 
 result<stream_cancel_args> parse_stream_cancel_args(const json& body) {
-  if (auto ok = only_known(body, stream_cancel_args::fields); !ok) return ok.err();
-  auto s = stream_field(body);
-  if (!s) return s.err();
-  return stream_cancel_args{*s};
+  stream_cancel_args a;
+  body_reader r(body, stream_cancel_args::fields);
+  read_stream(r, a.stream);
+  return r.finish(a);
 }
 
 json to_json(const follow_logs_args& a) {

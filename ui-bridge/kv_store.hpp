@@ -1,6 +1,6 @@
 // kv_store: the bridge's RocksDB database (`<data-dir>/db`), holding users (`user/<name>`), API
-// tokens (`token/<id>`) and jobs (`job/<id>`) as JSON values. Thin: converts rocksdb::Status into
-// result<T> at this edge. RocksDB is thread-safe, so one kv_store is shared by every thread.
+// tokens (`token/<id>`) and jobs (`job/<id>`) as JSON values, on common's one RocksDB wrapper
+// (common/storage/rocks_db.hpp). RocksDB is thread-safe, so one kv_store is shared by every thread.
 // Writes with durability::sync fsync the WAL: do those on the blocking pool, not in a Beast
 // handler; durability::buffered survives a process crash (the WAL is in the OS) but not a power
 // cut.
@@ -16,10 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.hpp"
-
-namespace rocksdb {
-class DB;
-}
+#include "common/storage/rocks_db.hpp"
 
 namespace dockmesh::bridge {
 
@@ -30,9 +27,6 @@ class kv_store {
   // Opens or creates the database; throws std::runtime_error with a clear message (for example
   // when another process, such as a running bridge, holds it).
   explicit kv_store(const std::string& path);
-  ~kv_store();
-  kv_store(const kv_store&) = delete;
-  kv_store& operator=(const kv_store&) = delete;
 
   common::result<std::optional<std::string>> get(std::string_view key) const;
   common::result<void> put(std::string_view key, std::string_view value,
@@ -48,7 +42,7 @@ class kv_store {
                                 durability d = durability::buffered);
 
  private:
-  std::unique_ptr<rocksdb::DB> db_;
+  common::rocks_db db_;
 };
 
 }  // namespace dockmesh::bridge

@@ -23,11 +23,10 @@ import threading
 import time
 import uuid
 
-import msgpack
-import zmq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from dmtest.bus import BusClient, read_key_file  # noqa: E402
 from meshlib import BUILD_DIR, SOURCE_DIR, Mesh, wait_for  # noqa: E402,F401
 
 SLOW = float(os.environ.get("DM_SLOW_FACTOR", "1") or 1)
@@ -138,88 +137,30 @@ class Processes:
 
 # ---------------------------------------------------------------------------- keys
 
-def read_key_file(path):
-    """{'public-key': ..., 'secret-key': ...} from a dockmesh key file."""
-    keys = {}
-    for line in _read(path).splitlines():
-        line = line.strip()
-        if "=" in line and not line.startswith("#"):
-            k, v = line.split("=", 1)
-            keys[k.strip()] = v.strip()
-    return keys
-
-
 def broker_public_key(mesh):
-    path = mesh.path("broker.pub")
-    text = _read(path).strip()
-    if "public-key" in text:
-        return read_key_file(path)["public-key"]
-    return text.splitlines()[-1].strip()
+    return read_key_file(mesh.path("broker.pub"))["public-key"]
 
 
 # ---------------------------------------------------------------------------- bus client
 
-class Bus:
+class Bus(BusClient):
     """A bus client of its own: PUB to the broker's XSUB port, SUB on XPUB, CURVE with a key
     file of the mesh (admin.key by default). Requests carry the user/role the test chooses.
     Use from one thread only (zmq sockets are not thread-safe)."""
 
     def __init__(self, mesh, key_file=None, port=None, host="127.0.0.1", ready_timeout=30,
                  hwm=None):
-        self.ctx = zmq.Context()
         keys = read_key_file(key_file or mesh.path("admin.key"))
-        server = broker_public_key(mesh)
         port = port or mesh.base_port
-        self.client_id = "flt-" + uuid.uuid4().hex[:12]
-        self.reply_topic = "rep/%s/" % self.client_id
-        self.pub = self._socket(zmq.PUB, keys, server)
-        self.sub = self._socket(zmq.SUB, keys, server)
-        if hwm is not None:  # 0 = unbounded: a flood must not be dropped by our own queues
-            self.pub.sndhwm = hwm
-            self.sub.rcvhwm = hwm
-        self.pub.connect("tcp://%s:%d" % (host, port))
-        self.sub.connect("tcp://%s:%d" % (host, port + 1))
-        self.sub.setsockopt(zmq.SUBSCRIBE, self.reply_topic.encode())
-        self.pending = []  # messages read while waiting for something else
+        super().__init__(broker_public_key(mesh), keys["public-key"], keys["secret-key"],
+                         [("tcp://%s:%d" % (host, port), "tcp://%s:%d" % (host, port + 1))],
+                         "flt-" + uuid.uuid4().hex[:12], hwm=hwm)
         self.wait_ready(ready_timeout)
-
-    def _socket(self, kind, keys, server):
-        s = self.ctx.socket(kind)
-        s.linger = 0
-        s.curve_serverkey = server.encode()
-        s.curve_publickey = keys["public-key"].encode()
-        s.curve_secretkey = keys["secret-key"].encode()
-        return s
-
-    def subscribe(self, prefix):
-        self.sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())
-
-    def publish(self, topic, env):
-        self.pub.send_multipart([topic.encode(), msgpack.packb(env, use_bin_type=True)])
-
-    def receive(self, timeout):
-        """The next (topic, envelope) within timeout seconds, or None."""
-        if self.pending:
-            return self.pending.pop(0)
-        if not self.sub.poll(int(timeout * 1000)):
-            return None
-        frames = self.sub.recv_multipart()
-        # The broker appends '\0' and the sender's identity (its stamp) to the topic.
-        topic = frames[0].split(b"\0", 1)[0]
-        return topic.decode(errors="replace"), msgpack.unpackb(frames[-1], raw=False)
 
     def wait_ready(self, timeout):
         """Publishes probes on our own reply topic until one comes back."""
-        deadline = time.monotonic() + scaled(timeout)
-        while time.monotonic() < deadline:
-            probe = {"v": 1, "id": uuid.uuid4().hex, "action": "probe", "from": self.client_id}
-            self.publish(self.reply_topic, probe)
-            end = time.monotonic() + 0.2
-            while time.monotonic() < end:
-                m = self.receive(0.05)
-                if m and m[1].get("id") == probe["id"]:
-                    return
-        raise AssertionError("bus client %s never saw its own probe" % self.client_id)
+        if not self.wait_probe(scaled(timeout)):
+            raise AssertionError("bus client %s never saw its own probe" % self.client_id)
 
     def request(self, action, body, user="admin", role="admin", rid=None, attempt=0,
                 deadline_s=30):
@@ -258,12 +199,6 @@ class Bus:
                 return reply, attempt + 1
             attempt += 1
         return None, attempt
-
-    def close(self):
-        self.pub.close()
-        self.sub.close()
-        self.ctx.term()
-
 
 # ---------------------------------------------------------------------------- observations
 

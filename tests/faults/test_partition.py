@@ -12,14 +12,12 @@ during the partition is retried with the same id to exactly one effect, and what
 the host during the partition (a container stopped) reaches the directory after the heal.
 """
 
-import http.client
 import ipaddress
 import json
 import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -30,6 +28,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultlib import (BUILD_DIR, IMAGE, Bus, alive, directory_containers, host_status,  # noqa: E402
                       scaled, wait_for)
+from dmtest import unix_http  # noqa: E402 (tests/integration, on the path through faultlib)
 
 H1 = "host1.mesh.test"
 BIN = os.path.join(BUILD_DIR, "bin")
@@ -56,17 +55,6 @@ def free_pair_network():
         if not any(net.overlaps(u) for u in used):
             return net
     raise RuntimeError("no free /30 for the veth pair")
-
-
-class _Unix(http.client.HTTPConnection):
-    def __init__(self, path, timeout=30):
-        super().__init__("docker", timeout=timeout)
-        self._path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self._path)
 
 
 class PartitionMesh:
@@ -107,19 +95,7 @@ class PartitionMesh:
             return r.returncode, r.stdout
 
     def docker(self, i, method, path, body=None, timeout=30):
-        conn = _Unix(self.path("host1", "docker.sock"), timeout)
-        try:
-            data = json.dumps(body).encode() if body is not None else None
-            conn.request(method, path, body=data,
-                         headers={"Content-Type": "application/json"} if data else {})
-            resp = conn.getresponse()
-            text = resp.read().decode(errors="replace")
-            try:
-                return resp.status, json.loads(text) if text else None
-            except ValueError:
-                return resp.status, text
-        finally:
-            conn.close()
+        return unix_http.call_json(self.path("host1", "docker.sock"), method, path, body, timeout)
 
     # -------------------------------------------------------------- set-up
     def up(self):
@@ -204,14 +180,11 @@ class PartitionMesh:
         tar = self.path("busybox.tar")
         with tarfile.open(tar, "w") as t:
             t.add(root, arcname=".")
-        conn = _Unix(self.path("host1", "docker.sock"), 120)
         with open(tar, "rb") as f:
-            conn.request("POST", "/images/create?fromSrc=-&repo=local/busybox&tag=latest", body=f,
-                         headers={"Content-Type": "application/x-tar"})
-            resp = conn.getresponse()
-            resp.read()
-        conn.close()
-        assert resp.status == 200, resp.status
+            status, _ = unix_http.call_raw(self.path("host1", "docker.sock"), "POST",
+                                           "/images/create?fromSrc=-&repo=local/busybox&tag=latest",
+                                           f, {"Content-Type": "application/x-tar"}, 120)
+        assert status == 200, status
 
     # -------------------------------------------------------------- faults
     def cut(self):

@@ -1,5 +1,5 @@
-"""agent_bus: an independent bus client for the agent's integration tests (test_agent_*.py),
-written with Debian's python3-zmq and python3-msgpack only: it speaks the envelope of
+"""agent_bus: an independent bus client for the agent's integration tests (test_agent_*.py), on
+dmtest.bus (Debian's python3-zmq and python3-msgpack only): it speaks the envelope of
 common/envelope.hpp directly, so it can set `id`, `attempt`, `user` and `role` the way the bridge
 would (the CLI always sends as admin). It connects with the mesh's admin key, which the broker
 allows to publish on req/host/ and req/all/.
@@ -10,7 +10,6 @@ new one that mesh.sh still knows about (its pid file is updated, so `down` stops
 Owned by the agent engineer. Only 127.0.0.1.
 """
 
-import http.client
 import io
 import os
 import signal
@@ -21,73 +20,25 @@ import time
 import urllib.request
 import uuid
 
-import msgpack
-import zmq
-
+from dmtest import unix_http
+from dmtest.bus import BusClient, read_key_file  # noqa: F401 (read_key_file: for importers)
 from meshlib import wait_for
 
 
-def read_key_file(path):
-    keys = {}
-    with open(path) as f:
-        for line in f:
-            if "=" in line:
-                k, v = line.split("=", 1)
-                keys[k.strip()] = v.strip()
-    return keys
-
-
-class AgentBus:
+class AgentBus(BusClient):
     """PUB/SUB with CURVE to the mesh's broker, as the mesh's admin key."""
 
     def __init__(self, mesh, client_id=None):
         self.mesh = mesh
-        self.client_id = client_id or "agenttest-" + uuid.uuid4().hex[:8]
-        self.reply_topic = "rep/%s/" % self.client_id
         admin = read_key_file(mesh.path("admin.key"))
-        server = read_key_file(mesh.path("broker.pub")).get("public-key")
-        if not server:
-            with open(mesh.path("broker.pub")) as f:
-                server = f.read().strip()
-        self.ctx = zmq.Context()
-        self.pub = self.ctx.socket(zmq.PUB)
-        self.sub = self.ctx.socket(zmq.SUB)
-        for s, port in ((self.pub, mesh.base_port), (self.sub, mesh.base_port + 1)):
-            s.linger = 0
-            s.curve_serverkey = server.encode()
-            s.curve_publickey = admin["public-key"].encode()
-            s.curve_secretkey = admin["secret-key"].encode()
-            s.connect("tcp://127.0.0.1:%d" % port)
-        self.sub.setsockopt(zmq.SUBSCRIBE, self.reply_topic.encode())
-        self.held = []
-        self._wait_ready()
-
-    def close(self):
-        self.pub.close(0)
-        self.sub.close(0)
-        self.ctx.term()
-
-    def subscribe(self, prefix):
-        self.sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())
-
-    def _wait_ready(self, timeout=15.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            probe = {"v": 1, "id": uuid.uuid4().hex, "action": "probe", "from": self.client_id}
-            self.pub.send_multipart([self.reply_topic.encode(), msgpack.packb(probe)])
-            if self.sub.poll(200):
-                topic, raw = self.sub.recv_multipart()
-                if msgpack.unpackb(raw, raw=False).get("action") == "probe":
-                    return
-        raise AssertionError("the bus did not echo a probe within %.0fs" % timeout)
-
-    def receive(self, timeout):
-        """(topic, envelope dict) or None."""
-        if self.sub.poll(int(max(0, timeout) * 1000)):
-            topic, raw = self.sub.recv_multipart()
-            # The broker appends '\0' and the sender's identity (its stamp) to the topic.
-            return topic.split(b"\0", 1)[0].decode(), msgpack.unpackb(raw, raw=False)
-        return None
+        server = read_key_file(mesh.path("broker.pub"))["public-key"]
+        super().__init__(server, admin["public-key"], admin["secret-key"],
+                         [("tcp://127.0.0.1:%d" % mesh.base_port,
+                           "tcp://127.0.0.1:%d" % (mesh.base_port + 1))],
+                         client_id or "agenttest-" + uuid.uuid4().hex[:8])
+        if not self.wait_probe(15.0):
+            self.close()
+            raise AssertionError("the bus did not echo a probe within 15s")
 
     def envelope(self, action, body=None, user="admin", role="admin", id=None, attempt=0,
                  deadline_ms=None):
@@ -100,9 +51,6 @@ class AgentBus:
         if deadline_ms:
             e["deadline"] = deadline_ms
         return e
-
-    def publish(self, topic, env):
-        self.pub.send_multipart([topic.encode(), msgpack.packb(env)])
 
     def wait_reply(self, request_id, timeout=30.0, other=None):
         """The first reply whose `re` is request_id. Other messages go to other(topic, env)."""
@@ -194,26 +142,9 @@ def host_record(mesh, fqdn):
 
 # ---------------------------------------------------------------------- raw Docker and a registry
 
-class _Unix(http.client.HTTPConnection):
-    def __init__(self, path, timeout=120):
-        super().__init__("docker", timeout=timeout)
-        self._path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self._path)
-
-
 def docker_raw(mesh, i, method, path, data=None, headers=None, timeout=120):
     """One Docker API call with a raw body: (status, body bytes)."""
-    conn = _Unix(mesh.socket_path(i), timeout)
-    try:
-        conn.request(method, path, body=data, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
+    return unix_http.call_raw(mesh.socket_path(i), method, path, data, headers, timeout)
 
 
 def make_image_tar(files):

@@ -5,6 +5,7 @@
         alice = admin.make_user("alice")           # created through the API, logged in
         status, body = alice.post("/api/v1/messages", {"action": "ping", "host": mesh.fqdn(1)})
         ws = alice.websocket()                     # authenticated WebSocket on /api/v1/ws
+        admin, alice, bob, alice_id, bob_id = two_users(mesh)   # ownership tests' setup
 
 Also: a docker-registry on a free loopback port (for pull-image), and HS256 helpers to forge
 tokens with the bridge's own key (DIR/bridge/jwt.key), for expiry tests.
@@ -23,6 +24,7 @@ import time
 import urllib.parse
 import urllib.request
 
+from dmtest import unix_http
 from meshlib import wait_for, _port_free
 
 
@@ -141,6 +143,29 @@ class Bridge:
             hello = ws.next(lambda f: f.get("type") in ("hello", "error"))
             assert hello.get("type") == "hello", hello
         return ws
+
+
+IMAGE = "local/busybox:latest"
+
+
+def two_users(mesh):
+    """The setup of every ownership test: the admin and two plain users, Alice and Bob, each
+    logged in, with their immutable ids: (admin, alice, bob, alice_id, bob_id)."""
+    admin = Bridge.admin(mesh)
+    alice = admin.make_user("alice")
+    bob = admin.make_user("bob")
+    return (admin, alice, bob, alice.get("/api/v1/whoami").json["id"],
+            bob.get("/api/v1/whoami").json["id"])
+
+
+def create_message(host, name=None, cmd=("sleep", "300"), **extra):
+    """A create-container message for /api/v1/messages: busybox running `cmd`, no network."""
+    body = {"action": "create-container", "host": host, "image": IMAGE, "cmd": list(cmd),
+            "network_mode": "none"}
+    if name:
+        body["name"] = name
+    body.update(extra)
+    return body
 
 
 class WebSocket:
@@ -308,15 +333,11 @@ class LocalRegistry:
         status, body = mesh.docker(i, "POST", "/images/%s/tag?repo=%s&tag=latest"
                                    % (local_image, urllib.parse.quote(ref, safe="")))
         assert status == 201, (status, body)
-        conn = http.client.HTTPConnection("docker", timeout=120)
-        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.sock.connect(mesh.socket_path(i))
-        conn.request("POST", "/images/%s/push?tag=latest" % ref,
-                     headers={"X-Registry-Auth": b64url(b"{}")})
-        r = conn.getresponse()
-        out = r.read().decode(errors="replace")
-        conn.close()
-        assert r.status == 200 and '"error"' not in out, (r.status, out[-500:])
+        status, raw = unix_http.call_raw(mesh.socket_path(i), "POST",
+                                         "/images/%s/push?tag=latest" % ref,
+                                         headers={"X-Registry-Auth": b64url(b"{}")}, timeout=120)
+        out = raw.decode(errors="replace")
+        assert status == 200 and '"error"' not in out, (status, out[-500:])
         status, body = mesh.docker(i, "DELETE", "/images/%s:latest" % ref)
         assert status == 200, (status, body)
         return ref + ":latest"

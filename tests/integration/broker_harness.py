@@ -1,5 +1,5 @@
 """broker_harness: a real dockmesh-broker on free loopback ports, and an independent bus client
-written with Debian's python3-zmq and python3-msgpack (no dockmesh code), for the broker's
+(dmtest.bus: Debian's python3-zmq and python3-msgpack, no dockmesh code), for the broker's
 integration tests (test_broker_*.py).
 
     with Broker() as b:                       # keys: b.admin, b.bridge, b.agent("host1.mesh.test")
@@ -12,10 +12,8 @@ Owned by the broker engineer. Uses only 127.0.0.1.
 """
 
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,7 +23,8 @@ import msgpack
 import zmq
 from zmq.utils import z85
 
-from meshlib import BUILD_DIR, wait_for
+from dmtest.bus import BusClient
+from meshlib import BUILD_DIR, free_port_range, wait_for
 
 BROKER = os.path.join(BUILD_DIR, "bin", "dockmesh-broker")
 
@@ -39,23 +38,6 @@ class Key:
     def write(self, path):
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write("public-key = %s\nsecret-key = %s\n" % (self.public, self.secret))
-
-
-def _free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def free_ports():
-    for _ in range(200):
-        p = random.randrange(20000, 60000, 10)
-        if all(_free(p + k) for k in range(3)):
-            return p
-    raise RuntimeError("no free ports")
 
 
 def envelope(action=None, body=None, **fields):
@@ -100,39 +82,20 @@ def key_bound_id(label, public_z85):
     return "%s_%s" % (label, z85.decode(public_z85.encode()).hex())
 
 
-class Bus:
+class Bus(BusClient):
     """PUB to the XSUB endpoint and SUB from the XPUB endpoint, with CURVE. Given several
     brokers (`also`), it connects to all of them, as dockmesh clients do."""
 
     def __init__(self, ctx, b, key, client_id, also=()):
-        self.key, self.client_id = key, client_id
-        self.reply_topic = "rep/%s/" % client_id
-        self.pub = ctx.socket(zmq.PUB)
-        self.sub = ctx.socket(zmq.SUB)
-        for s in (self.pub, self.sub):
-            s.linger = 0
-            s.curve_serverkey = b.server.public.encode()
-            s.curve_publickey = key.public.encode()
-            s.curve_secretkey = key.secret.encode()
-        for broker in (b,) + tuple(also):
-            self.pub.connect(broker.xsub)
-            self.sub.connect(broker.xpub)
+        self.key = key
+        super().__init__(b.server.public, key.public, key.secret,
+                         [(broker.xsub, broker.xpub) for broker in (b,) + tuple(also)],
+                         client_id, ctx=ctx)
         self.incarnation = int(time.time() * 1000)
         self.sequence = 0
 
-    def subscribe(self, prefix):
-        self.sub.setsockopt(zmq.SUBSCRIBE, prefix.encode())
-
-    def publish(self, topic, env):
-        raw = env if isinstance(env, bytes) else msgpack.packb(env)
-        self.pub.send_multipart([topic.encode(), raw])
-
     def receive(self, timeout=0.2):
-        if self.sub.poll(int(timeout * 1000)):
-            topic, raw = self.sub.recv_multipart()[:2]
-            # The broker appends '\0' and the sender's identity (its stamp) to the topic.
-            return topic.split(b"\0", 1)[0].decode(), msgpack.unpackb(raw, raw=False)
-        return None
+        return super().receive(timeout)
 
     def drain(self):
         while self.receive(0):
@@ -140,18 +103,9 @@ class Bus:
 
     def ready(self, timeout=10.0):
         """Until a probe on our own reply topic comes back through the broker."""
-        self.subscribe(self.reply_topic)
-        probe = envelope("probe", {}, **{"from": self.client_id})
-
-        def round_trip():
-            self.publish(self.reply_topic, probe)
-            got = self.receive(0.2)
-            while got:
-                if got[1].get("id") == probe["id"]:
-                    return True
-                got = self.receive(0)
-            return False
-        return wait_for(round_trip, timeout, message="bus round trip for " + self.client_id)
+        if not self.wait_probe(timeout):
+            raise AssertionError("no bus round trip for %s within %.0fs" % (self.client_id, timeout))
+        return True
 
     def announcement(self, action, fqdn=None, **extra):
         fqdn = fqdn or self.client_id
@@ -163,10 +117,6 @@ class Bus:
                          "containers_total": 0})
         body.update(extra)
         return envelope(action, body, **{"from": self.client_id})
-
-    def close(self):
-        self.pub.close(0)
-        self.sub.close(0)
 
 
 class Broker:
@@ -189,7 +139,7 @@ class Broker:
             f.write("# role name key\n")
             for k in [self.admin, self.bridge] + list(self.agents.values()):
                 f.write("%s %s %s\n" % (k.role, k.name, k.public))
-        self.base = free_ports()
+        self.base = free_port_range(3)
         self.xsub = "tcp://127.0.0.1:%d" % self.base
         self.xpub = "tcp://127.0.0.1:%d" % (self.base + 1)
         self.router = "tcp://127.0.0.1:%d" % (self.base + 2)

@@ -11,7 +11,6 @@ The build and source trees come from DM_BUILD_DIR / DM_SOURCE_DIR (set by tests/
 else from this file's location.
 """
 
-import http.client
 import json
 import os
 import queue
@@ -26,6 +25,7 @@ import threading
 import time
 
 import bus_check
+from dmtest import unix_http
 
 SOURCE_DIR = os.environ.get(
     "DM_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -76,17 +76,6 @@ def free_port_range(count):
         if all(_port_free(p + k) for k in range(count)):
             return p
     raise RuntimeError("no free port range found on 127.0.0.1")
-
-
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=60):
-        super().__init__("docker", timeout=timeout)
-        self._path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self._path)
 
 
 def _parse(text):
@@ -353,19 +342,7 @@ class Mesh:
     def docker(self, i, method, path, body=None, timeout=60):
         """One raw Docker Engine API call to host i's dockerd: (HTTP status, parsed JSON or
         text)."""
-        conn = _UnixHTTPConnection(self.socket_path(i), timeout=timeout)
-        try:
-            headers = {}
-            data = None
-            if body is not None:
-                data = json.dumps(body).encode()
-                headers["Content-Type"] = "application/json"
-            conn.request(method, path, body=data, headers=headers)
-            resp = conn.getresponse()
-            text = resp.read().decode(errors="replace")
-            return resp.status, _parse(text) if text else None
-        finally:
-            conn.close()
+        return unix_http.call_json(self.socket_path(i), method, path, body, timeout)
 
     def container_ids(self, i):
         """Full ids of every container (running or not) on host i's dockerd."""

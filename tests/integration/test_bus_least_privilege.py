@@ -19,9 +19,10 @@ import zmq
 from zmq.utils import z85
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agent_bus import AgentBus, read_key_file  # noqa: E402
+from agent_bus import AgentBus  # noqa: E402
 from bridgelib import Bridge  # noqa: E402
 from broker_harness import Control, envelope  # noqa: E402
+from dmtest.bus import BusClient, read_key_file  # noqa: E402
 from meshlib import Mesh, wait_for  # noqa: E402
 
 H1, H2 = "host1.mesh.test", "host2.mesh.test"
@@ -38,26 +39,18 @@ def hex_of(public):
     return z85.decode(public.encode()).hex()
 
 
-class Attacker:
-    """A PUB and a SUB with host2's agent key, written with pyzmq only."""
+class Attacker(BusClient):
+    """A PUB and a SUB with host2's agent key (dmtest.bus: pyzmq only); frames() are raw, with
+    the broker's stamp."""
 
     def __init__(self, mesh, server):
         key = KeyPair(mesh.path("host2", "agent.key"))
-        self.ctx = zmq.Context()
-        self.pub, self.sub = self.ctx.socket(zmq.PUB), self.ctx.socket(zmq.SUB)
-        for s, port in ((self.pub, mesh.base_port), (self.sub, mesh.base_port + 1)):
-            s.linger = 0
-            s.curve_serverkey, s.curve_publickey = server.encode(), key.public.encode()
-            s.curve_secretkey = key.secret.encode()
-            s.connect("tcp://127.0.0.1:%d" % port)
+        super().__init__(server, key.public, key.secret,
+                         [("tcp://127.0.0.1:%d" % mesh.base_port,
+                           "tcp://127.0.0.1:%d" % (mesh.base_port + 1))], "attacker")
 
     def frames(self, timeout):
         return self.sub.recv_multipart() if self.sub.poll(int(timeout * 1000)) else None
-
-    def close(self):
-        self.pub.close(0)
-        self.sub.close(0)
-        self.ctx.term()
 
 
 class BusLeastPrivilegeTest(unittest.TestCase):

@@ -10,10 +10,9 @@ import time
 import unittest
 
 from agent_bus import restart_agent
-from bridgelib import Bridge
+from bridgelib import create_message, two_users
 from meshlib import Mesh, wait_for
 
-IMAGE = "local/busybox:latest"
 
 
 class Exec(unittest.TestCase):
@@ -22,10 +21,7 @@ class Exec(unittest.TestCase):
         cls.mesh = Mesh(hosts=2).up()
         cls.h1, cls.h2 = cls.mesh.fqdn(1), cls.mesh.fqdn(2)
         restart_agent(cls.mesh, 1, ["--allow-exec"])
-        cls.admin = Bridge.admin(cls.mesh)
-        cls.alice = cls.admin.make_user("alice")
-        cls.bob = cls.admin.make_user("bob")
-        cls.alice_id = cls.alice.get("/api/v1/whoami").json["id"]
+        cls.admin, cls.alice, cls.bob, cls.alice_id, _ = two_users(cls.mesh)
         # The restarted agent answers again (a create on it goes through) before the tests run.
         cls.box1 = wait_for(lambda: cls.create(cls.h1, "box1"), timeout=30, interval=0.5,
                             message="a create on the restarted host1")
@@ -37,8 +33,7 @@ class Exec(unittest.TestCase):
 
     @classmethod
     def create(cls, host, name):
-        r = cls.alice.send({"action": "create-container", "host": host, "image": IMAGE,
-                            "name": name, "cmd": ["sleep", "600"], "network_mode": "none"})
+        r = cls.alice.send(create_message(host, name, ["sleep", "600"]))
         return r.json["body"]["id"] if r.status == 201 else None
 
     def open_exec(self, ws, ref, ident, cmd):

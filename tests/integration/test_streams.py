@@ -14,10 +14,9 @@ import time
 import unittest
 
 from agent_bus import AgentBus
-from bridgelib import Bridge
+from bridgelib import create_message, two_users
 from meshlib import Mesh, wait_for
 
-IMAGE = "local/busybox:latest"
 TICKER = "i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.2; done"
 # About 1 MB/s of output: far more than a reader without credit may receive.
 FLOOD = ("while true; do i=0; while [ $i -lt 1000 ]; do "
@@ -38,10 +37,7 @@ class Streams(unittest.TestCase):
     def setUpClass(cls):
         cls.mesh = Mesh(hosts=1).up()
         cls.h1 = cls.mesh.fqdn(1)
-        cls.admin = Bridge.admin(cls.mesh)
-        cls.alice = cls.admin.make_user("alice")
-        cls.bob = cls.admin.make_user("bob")
-        cls.bob_id = cls.bob.get("/api/v1/whoami").json["id"]
+        cls.admin, cls.alice, cls.bob, _, cls.bob_id = two_users(cls.mesh)
         cls.ticker = cls.create(cls.alice, "ticker", TICKER)
         cls.flood = cls.create(cls.alice, "flood", FLOOD)
         cls.bus = AgentBus(cls.mesh)
@@ -53,8 +49,7 @@ class Streams(unittest.TestCase):
 
     @classmethod
     def create(cls, who, name, script):
-        r = who.send({"action": "create-container", "host": cls.h1, "image": IMAGE, "name": name,
-                      "cmd": ["sh", "-c", script], "network_mode": "none"})
+        r = who.send(create_message(cls.h1, name, ["sh", "-c", script]))
         assert r.status == 201, r
         return r.json["body"]["id"]
 

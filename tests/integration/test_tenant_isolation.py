@@ -10,10 +10,9 @@ import os
 import unittest
 
 from agent_bus import AgentBus
-from bridgelib import Bridge, LocalRegistry
+from bridgelib import IMAGE, LocalRegistry, create_message, two_users
 from meshlib import Mesh, wait_for
 
-IMAGE = "local/busybox:latest"
 SECRET = "hunter2-tenant-marker"
 
 # (create fields, the field the refusal must name). The first group no policy can lift; the
@@ -32,11 +31,7 @@ class TenantIsolation(unittest.TestCase):
     def setUpClass(cls):
         cls.mesh = Mesh(hosts=1).up()
         cls.h1 = cls.mesh.fqdn(1)
-        cls.admin = Bridge.admin(cls.mesh)
-        cls.alice = cls.admin.make_user("alice")
-        cls.bob = cls.admin.make_user("bob")
-        cls.alice_id = cls.alice.get("/api/v1/whoami").json["id"]
-        cls.bob_id = cls.bob.get("/api/v1/whoami").json["id"]
+        cls.admin, cls.alice, cls.bob, cls.alice_id, cls.bob_id = two_users(cls.mesh)
         cls.bus = AgentBus(cls.mesh)
         # Alice's container (holding a secret in its env) and her named volume.
         r = cls.alice.send(cls.spec("alice-box", env=["TOKEN=" + SECRET], binds=["alicedata:/data"]))
@@ -50,12 +45,7 @@ class TenantIsolation(unittest.TestCase):
 
     @classmethod
     def spec(cls, name=None, **extra):
-        body = {"action": "create-container", "host": cls.h1, "image": IMAGE,
-                "cmd": ["sleep", "300"], "network_mode": "none"}
-        if name:
-            body["name"] = name
-        body.update(extra)
-        return body
+        return create_message(cls.h1, name, **extra)
 
     def assert_refused(self, r, field, status=403):
         self.assertEqual(r.status, status, r)
