@@ -254,8 +254,8 @@ etcd_link::etcd_link(zmq::context_t& ctx, etcd_link_settings settings)
     run_actor(in, out);
   });
   watcher_ = std::thread([this, out = std::move(watcher_out)]() mutable { run_watcher(out); });
-  records_watcher_ = std::thread(
-      [this, out = std::move(records_out)]() mutable { run_records_watcher(out); });
+  records_watcher_ =
+      std::thread([this, out = std::move(records_out)]() mutable { run_records_watcher(out); });
 }
 
 etcd_link::~etcd_link() {
