@@ -57,7 +57,7 @@ class BridgeAuth(unittest.TestCase):
 
     def test_everything_but_login_and_the_ui_needs_a_token(self):
         anon = Bridge(self.mesh)
-        for path in ("/", "/app.js", "/app.css"):
+        for path in ("/", "/js/main.js", "/js/views/containers.js", "/app.css"):
             self.assertEqual(anon.get(path).status, 200, path)
         for method, path in (("GET", "/api/v1/hosts"), ("GET", "/api/v1/containers"),
                              ("POST", "/api/v1/messages"), ("GET", "/api/v1/jobs/x"),
