@@ -233,9 +233,22 @@ common::result<key_entry> key_store::set_refused(std::string_view public_key, ke
 // --- with --etcd: what etcd says, in etcd's order ---
 
 nlohmann::json etcd_key_command(const key_entry& e, key_write how) {
-  static constexpr const char* ops[] = {"put-key", "note-key", "renote-key", "seed-key"};
-  nlohmann::json c = {
-      {"op", ops[static_cast<int>(how)]}, {"public_key", e.public_key}, {"record", e.to_json()}};
+  const char* op = "put-key";
+  switch (how) {
+    case key_write::decision:
+      op = "put-key";
+      break;
+    case key_write::note:
+      op = "note-key";
+      break;
+    case key_write::renote:
+      op = "renote-key";
+      break;
+    case key_write::seed:
+      op = "seed-key";
+      break;
+  }
+  nlohmann::json c = {{"op", op}, {"public_key", e.public_key}, {"record", e.to_json()}};
   if (how == key_write::renote) c["revision"] = e.revision;
   return c;
 }

@@ -121,6 +121,22 @@ struct two_brokers {
   }
 };
 
+// The first broker in the client's list is a port that was free a moment ago and is now closed;
+// the second is live.
+struct dead_then_live {
+  zmq::context_t ctx;
+  curve_keypair server = generate_keypair();
+  fake_router live{ctx, server};
+  control_client client{ctx, options_for(server, {closed_address(), live.address()}),
+                        control_mode::fan_out};
+
+ private:
+  broker_address closed_address() {
+    fake_router gone(ctx, server);
+    return gone.address();
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a query goes to every broker and the first answer wins; the second is dropped") {
@@ -188,15 +204,9 @@ TEST_CASE("an unanswered query expires with timeout at its deadline, and is forg
 }
 
 TEST_CASE("a broker that is down costs nothing: the live one answers at once") {
-  zmq::context_t ctx;
-  curve_keypair server = generate_keypair();
-  fake_router live(ctx, server);
-  broker_address dead;
-  {
-    fake_router gone(ctx, server);  // a port that was free a moment ago, now closed
-    dead = gone.address();
-  }
-  control_client client(ctx, options_for(server, {dead, live.address()}), control_mode::fan_out);
+  dead_then_live m;
+  auto& live = m.live;
+  auto& client = m.client;
   for (int i = 0; i < 3; ++i) {
     auto t0 = clock_type::now();
     auto id = client.start("hosts", nlohmann::json::object(), 3s);
@@ -233,15 +243,9 @@ TEST_CASE("a write (one_broker) goes to the first broker that takes it and to no
 }
 
 TEST_CASE("a write skips a broker that is down and reaches the next one") {
-  zmq::context_t ctx;
-  curve_keypair server = generate_keypair();
-  fake_router live(ctx, server);
-  broker_address dead;
-  {
-    fake_router gone(ctx, server);
-    dead = gone.address();
-  }
-  control_client client(ctx, options_for(server, {dead, live.address()}), control_mode::fan_out);
+  dead_then_live m;
+  auto& live = m.live;
+  auto& client = m.client;
   auto id = client.start("service-delete", {{"service", "s1"}}, 3s, control_reach::one_broker);
   REQUIRE(id.ok());
   auto seen = await_request(live, client);
