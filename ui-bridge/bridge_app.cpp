@@ -59,6 +59,7 @@ void add_bridge_options(po::options_description& o) {
   // clang-format on
   common::add_bus_client_options(o);
   common::add_metrics_listen_option(o);
+  add_stats_history_options(o);
 }
 
 bridge_config bridge_config_from(const po::variables_map& vm) {
@@ -95,6 +96,7 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
   if (!id) throw std::runtime_error("cannot build a client id: " + id.err().message);
   c.bus_options.client_id = std::move(*id);
   c.metrics_listen = common::metrics_listen_from(vm);
+  c.stats = stats_history_config_from(vm);
   return c;
 }
 
@@ -124,8 +126,15 @@ bridge_app::bridge_app(bridge_config config)
       config_.bus);
   gateway_ = std::make_unique<message_gateway>(schemas_, *bus_);
   runner_ = std::make_unique<job_runner>(*jobs_, *gateway_, events_, ioc_->get_executor());
+  if (config_.stats.enabled) {
+    container_stats_ = std::make_unique<stats_history>(config_.stats.limits);
+    host_stats_ = std::make_unique<stats_history>(config_.stats.limits);
+    sampler_ = std::make_unique<stats_sampler>(ioc_->get_executor(), *gateway_, *container_stats_,
+                                               *host_stats_, config_.stats.interval);
+  }
   services_.reset(new bridge_services{*users_, *tokens_, *auth_, per_user_, per_address_, *jobs_,
-                                      *runner_, *gateway_, events_, pool_});
+                                      *runner_, *gateway_, events_, pool_, container_stats_.get(),
+                                      host_stats_.get()});
   api_ = std::make_unique<api_dispatcher>(*services_);
   site_.reset(new http_site{*api_, files_, *services_, connections_});
   listener_ = std::make_shared<http_listener>(*ioc_, parse_listen_address(config_.listen), *site_);
@@ -182,6 +191,7 @@ void bridge_app::first_start() {
 
 void bridge_app::start() {
   bus_->start();
+  if (sampler_) sampler_->start();
   listener_->start();
   if (docker_listener_) docker_listener_->start();
   for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { run_io(); });
@@ -212,6 +222,7 @@ void bridge_app::stop() {
   stopped_ = true;
   listener_->stop();
   if (docker_listener_) docker_listener_->stop();
+  if (sampler_) sampler_->stop();
   bus_->stop();  // fails pending requests; their completions post to strands still running
   pool_.stop();
   ioc_->stop();

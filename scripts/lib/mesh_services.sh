@@ -187,7 +187,8 @@ start_bridge() {
   start_process bridge "$(bin dockmesh-bridge)" --data-dir "$DIR/bridge" \
     --listen "127.0.0.1:$port" "${brokers[@]}" --broker-key "$BROKER_PUB" \
     --key "$DIR/bridge.key" --admin-password-file "$DIR/admin.password" \
-    "${metrics[@]+"${metrics[@]}"}" --log-level "$LOG_LEVEL" "${docker_api[@]+"${docker_api[@]}"}"
+    "${metrics[@]+"${metrics[@]}"}" --log-level "$LOG_LEVEL" "${docker_api[@]+"${docker_api[@]}"}" \
+    "${BRIDGE_ARGS[@]+"${BRIDGE_ARGS[@]}"}"
   echo "http://127.0.0.1:$port/" >"$DIR/bridge.url"
   if [[ -n "${DOCKER_API_PORT:-}" ]]; then echo "tcp://127.0.0.1:$DOCKER_API_PORT" >"$DIR/docker.host"; fi
 }

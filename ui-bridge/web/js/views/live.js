@@ -8,6 +8,7 @@ import { humanError } from '../errors.js';
 import { S } from '../state.js';
 import { fmtBytes } from '../text.js';
 import { setError, showOutput } from './containers.js';
+import { hideHistory } from './history.js';
 
 const L = { seq: 0, view: null };
 const LIVE_MAX_LINES = 2000;   // the tail keeps this many lines; older ones scroll away
@@ -45,6 +46,7 @@ export function liveClose() {
   delete $('output').dataset.live;
   $('live-tools').hidden = true;
   $('live-graph').toggleAttribute('hidden', true);
+  hideHistory();
 }
 
 // A frame of ours from the WebSocket: true when it was.
