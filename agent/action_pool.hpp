@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,7 +58,10 @@ class action_pool {
  private:
   void run();
   void run_job(job& j, docker_client& docker, class inbox_sender& inbox);
-  void send_inventory(docker_client& docker, class inbox_sender& inbox, bool after_action);
+  // Reads the inventory and sends it to the inbox; returns what it read (nullopt if it failed).
+  std::optional<std::vector<inventory_entry>> send_inventory(docker_client& docker,
+                                                             class inbox_sender& inbox,
+                                                             bool after_action);
 
   zmq::context_t& ctx_;
   action_pool_options options_;
