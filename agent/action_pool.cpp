@@ -123,7 +123,13 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
   agent_metrics::get().request(
       j.request.action, r.code,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  if (changes_containers(j.request.action)) {
+  if (j.request.action == common::protocol::names::start_container && r.code == 200 &&
+      r.body.contains("id")) {
+    // Docker answered that the container runs: the bus thread sets that state on its copy (one
+    // list call less on the path of every `docker run`). The start's Docker events re-read the
+    // whole inventory a moment later, so a container that has already exited shows so then.
+    send_state_patch(inbox, r.body["id"].get<std::string>(), "running");
+  } else if (changes_containers(j.request.action)) {
     auto inv = send_inventory(docker, inbox, true);
     if (j.request.action == common::protocol::names::create_container) {
       allowlisted_transport gate(docker, j.request.action);
@@ -147,6 +153,18 @@ std::optional<std::vector<inventory_entry>> action_pool::send_inventory(docker_c
       inbox_kind::inventory,
       json{{"gen", gen}, {"after_action", after_action}, {"containers", to_json(*inv)}}.dump());
   return std::move(*inv);
+}
+
+}  // namespace dockmesh::agent
+
+namespace dockmesh::agent {
+
+void action_pool::send_state_patch(inbox_sender& inbox, const std::string& id,
+                                   const std::string& state) {
+  std::uint64_t gen = ++inventory_gen_;
+  inbox.send(
+      inbox_kind::inventory,
+      json{{"gen", gen}, {"after_action", true}, {"patch", {{"id", id}, {"state", state}}}}.dump());
 }
 
 }  // namespace dockmesh::agent
