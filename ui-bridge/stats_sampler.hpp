@@ -2,9 +2,10 @@
 // directory for every container (one `containers` control call), then, per host, sends
 // `container-stats` for that host's running containers one at a time (as the bridge's own admin
 // principal, "stats-history"), so that sampling holds at most one of an agent's action workers
-// (each call takes about 1 s: Docker waits for a second CPU reading). A host's sample is the sum
+// (each call takes about 2 s: Docker waits for a second CPU reading). A host's sample is the sum
 // of its containers' samples of that round. A round starts only when the previous one is over, so
-// a host with N running containers is sampled every max(interval, ~N s). Containers the directory
+// a host with N running containers is sampled every max(interval, ~2N s): a round that outlasts the
+// interval starts the next one as it ends. Containers the directory
 // no longer lists lose their history. Owned by bridge_app; runs on its own strand of the bridge's
 // io_context; bus completions only post to that strand. Never blocks.
 #pragma once
@@ -69,6 +70,7 @@ class stats_sampler {
   principal self_;
   std::map<std::string, host_round> round_;  // hosts still sampling in this round
   bool listing_ = false;                     // the directory call is out
+  std::chrono::steady_clock::time_point round_started_;
   std::atomic<bool> stopped_{false};
 };
 
