@@ -10,7 +10,7 @@ namespace {
 using common::errc;
 using namespace std::chrono_literals;
 
-constexpr auto call_timeout = 1000ms;     // per endpoint, for each write
+constexpr auto call_timeout = 1000ms;      // per endpoint, for each write
 constexpr auto watch_stream_for = 5000ms;  // a stream is renewed this often (a frozen member)
 
 std::string join(const std::vector<std::string>& list) {
@@ -22,7 +22,9 @@ std::string join(const std::vector<std::string>& list) {
 }  // namespace
 
 etcd_kv_store::etcd_kv_store(std::vector<std::string> endpoints, std::string prefix)
-    : prefix_(std::move(prefix)), endpoints_(endpoints), writer_(std::move(endpoints), call_timeout) {
+    : prefix_(std::move(prefix)),
+      endpoints_(endpoints),
+      writer_(std::move(endpoints), call_timeout) {
   auto snap = writer_.range(prefix_, true);
   if (!snap)
     throw std::runtime_error("cannot read the bridge's users from etcd at " + join(endpoints_) +

@@ -82,7 +82,8 @@ TEST_CASE("users persist across reopening the database") {
   rocks_kv_store kv(dir.path + "/db");
   user_store users(kv, hash_strength::minimal);
   CHECK(users.check_login("carol", "carol-password").ok());
-  CHECK_THROWS_WITH_AS(rocks_kv_store(dir.path + "/db"), doctest::Contains("in use"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(rocks_kv_store(dir.path + "/db"), doctest::Contains("in use"),
+                       std::runtime_error);
 }
 
 TEST_CASE("every user gets an immutable id; a re-created name gets a new one") {
