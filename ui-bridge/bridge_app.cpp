@@ -10,7 +10,9 @@
 #include "common/envelope.hpp"
 #include "common/log.hpp"
 #include "common/private_file.hpp"
+#include "common/storage/etcd_client.hpp"
 #include "ui-bridge/base64url.hpp"
+#include "ui-bridge/etcd_kv_store.hpp"
 
 #ifndef DOCKMESH_BRIDGE_WEB_DIR
 #define DOCKMESH_BRIDGE_WEB_DIR "/usr/share/dockmesh/web"
@@ -47,6 +49,7 @@ void add_bridge_options(po::options_description& o) {
       ("static-dir", po::value<std::string>(), "web UI files (default: the built-in UI)")
       ("schemas-dir", po::value<std::string>(), "JSON Schemas of the messages (default: built-in)")
       ("admin-password-file", po::value<std::string>(), "first start: write admin's password here")
+      ("etcd", po::value<std::string>(), "keep users, tokens and the JWT key in etcd: URL,URL,... (bridges share them)")
       ("docker-api-listen", po::value<std::string>(), "Docker-compatible endpoint IP:PORT (off unless set)")
       ("threads", po::value<int>()->default_value(2), "HTTP worker threads")
       ("max-connections", po::value<int>()->default_value(4096), "open HTTP/WebSocket connections at most")
@@ -75,6 +78,8 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
                       : default_dir(DOCKMESH_BUILD_SCHEMAS_DIR, DOCKMESH_SCHEMAS_DIR);
   if (vm.count("admin-password-file"))
     c.admin_password_file = vm["admin-password-file"].as<std::string>();
+  if (vm.count("etcd"))
+    c.etcd_endpoints = common::parse_etcd_endpoints(vm["etcd"].as<std::string>());
   if (vm.count("docker-api-listen"))
     c.docker_api_listen = vm["docker-api-listen"].as<std::string>();
   auto positive = [&](const char* name) {
@@ -109,10 +114,15 @@ bridge_app::bridge_app(bridge_config config)
       pool_(2, 64) {
   fs::create_directories(config_.data_dir);
   fs::permissions(config_.data_dir, fs::perms::owner_all, fs::perm_options::replace);
-  kv_ = std::make_unique<kv_store>(config_.data_dir + "/db");
-  users_ = std::make_unique<user_store>(*kv_);
-  tokens_ = std::make_unique<token_store>(*kv_);
-  jwt_ = std::make_unique<jwt_codec>(load_or_create_key(config_.data_dir + "/jwt.key"));
+  kv_ = std::make_unique<rocks_kv_store>(config_.data_dir + "/db");
+  // Users, tokens and the signing key: in etcd when bridges share them, else beside the jobs.
+  if (!config_.etcd_endpoints.empty())
+    shared_ = std::make_unique<etcd_kv_store>(config_.etcd_endpoints);
+  kv_store& accounts = shared_ ? *shared_ : *kv_;
+  users_ = std::make_unique<user_store>(accounts);
+  tokens_ = std::make_unique<token_store>(accounts);
+  jwt_ = std::make_unique<jwt_codec>(shared_ ? load_or_create_key(*shared_)
+                                             : load_or_create_key(config_.data_dir + "/jwt.key"));
   auth_ = std::make_unique<authenticator>(*jwt_, *users_, *tokens_, config_.session_ttl);
   jobs_ = std::make_unique<job_store>(*kv_, config_.jobs, common::now_ms());
   schemas_ = schema_registry::load_dir(config_.schemas_dir);

@@ -26,6 +26,7 @@ namespace dockmesh::bridge {
 
 struct bridge_config {
   std::string data_dir;
+  std::vector<std::string> etcd_endpoints;  // --etcd: users, tokens and JWT key there
   std::string listen = "127.0.0.1:8080";
   std::string static_dir;
   std::string schemas_dir;
@@ -64,7 +65,8 @@ class bridge_app {
   void run_io();
 
   bridge_config config_;
-  std::unique_ptr<kv_store> kv_;
+  std::unique_ptr<kv_store> kv_;      // this bridge's RocksDB: jobs, and accounts without etcd
+  std::unique_ptr<kv_store> shared_;  // --etcd: users, tokens and the JWT key, shared by bridges
   std::unique_ptr<user_store> users_;
   std::unique_ptr<token_store> tokens_;
   std::unique_ptr<jwt_codec> jwt_;
