@@ -4,10 +4,13 @@ JWT signing key in etcd (ui-bridge/etcd_kv_store, docs/ha.md). This test starts 
 with the first one's arguments and its own data directory, and checks, as an operator would:
 the second bridge makes no admin of its own; a password, a session and an API token from one
 bridge are good on the other; a revocation or a removal on one holds on the other within 1 s
-(it follows etcd's watch); a name taken on both bridges at the same moment is created once."""
+(it follows etcd's watch); a name taken on both bridges at the same moment is created once;
+while every etcd member is frozen, logins and token checks still work from the bridges' copies
+and a change is refused with 503 naming etcd, and works again once etcd is back."""
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -161,6 +164,34 @@ class SharedAccounts(unittest.TestCase):
             else "erin-from-b-1"
         self.assertEqual(self.a.post("/api/v1/login", {"username": "erin", "password": winner},
                                      token="").status, 200)
+
+    def test_5_while_etcd_is_frozen_reads_work_and_writes_say_why_they_fail(self):
+        members = [self.mesh.pid("etcd%d" % k) for k in (1, 2, 3)]
+        self.assertNotIn(None, members)
+        for pid in members:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            b_admin = self.on_b(Bridge(self.mesh))
+            self.assertEqual(self.b_login("admin", admin_password(self.mesh)).status, 200)
+            b_admin.login("admin", admin_password(self.mesh))
+            self.assertEqual(b_admin.get("/api/v1/whoami").status, 200)
+            start = time.monotonic()
+            r = self.a.post("/api/v1/users", {"name": "frank", "role": "user",
+                                              "password": "frank-password-1"})
+            took = time.monotonic() - start
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.error()[0], "unavailable")
+            self.assertIn("etcd at http://127.0.0.1", r.error()[1])
+            self.assertLess(took, 10, "a write to a frozen etcd must fail within its timeouts")
+        finally:
+            for pid in members:
+                os.kill(pid, signal.SIGCONT)
+        wait_for(lambda: self.a.post("/api/v1/users", {"name": "frank", "role": "user",
+                                                       "password": "frank-password-1"}
+                                     ).status == 201,
+                 timeout=30, interval=0.5, message="a user add to work again once etcd is back")
+        self.until_b(lambda: self.b_login("frank", "frank-password-1").status == 200,
+                     "bridge B to know the user added once etcd was back")
 
 
 if __name__ == "__main__":
