@@ -4,7 +4,10 @@
 // restricted to the action's allowlisted endpoints. They run on worker threads.
 #pragma once
 
+#include <vector>
+
 #include "agent/action_context.hpp"
+#include "agent/host_state.hpp"
 
 namespace dockmesh::agent {
 
@@ -25,6 +28,10 @@ action_reply handle_kill_container(action_context& ctx);
 action_reply handle_remove_container(action_context& ctx);
 // container_create.cpp
 action_reply handle_create_container(action_context& ctx);
+// A create's reply names each container Docker named: from the inventory read after the action
+// (one list call the worker makes anyway), or by one inspect each when that read failed (null).
+void name_created_containers(action_reply& reply, const std::vector<inventory_entry>* inventory,
+                             docker_transport& docker, created_containers* created);
 // image_actions.cpp
 action_reply handle_list_images(action_context& ctx);
 action_reply handle_inspect_image(action_context& ctx);

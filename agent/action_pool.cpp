@@ -1,6 +1,7 @@
 #include "agent/action_pool.hpp"
 
 #include "agent/action_dispatcher.hpp"
+#include "agent/action_handlers.hpp"
 #include "agent/agent_inbox.hpp"
 #include "agent/agent_metrics.hpp"
 #include "agent/endpoint_allowlist.hpp"
@@ -97,7 +98,10 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
       inbox.send(inbox_kind::facts_failed, facts.err().message);
     return;
   }
-  if (j.kind == job_kind::inventory) return send_inventory(docker, inbox, false);
+  if (j.kind == job_kind::inventory) {
+    send_inventory(docker, inbox, false);
+    return;
+  }
   const std::string& fqdn = options_.self.fqdn;
   progress_sink progress = [&](const json& p) {
     common::envelope e;
@@ -119,20 +123,48 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
   agent_metrics::get().request(
       j.request.action, r.code,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  if (changes_containers(j.request.action)) send_inventory(docker, inbox, true);
+  if (j.request.action == common::protocol::names::start_container && r.code == 200 &&
+      r.body.contains("id")) {
+    // Docker answered that the container runs: the bus thread sets that state on its copy (one
+    // list call less on the path of every `docker run`). The start's Docker events re-read the
+    // whole inventory a moment later, so a container that has already exited shows so then.
+    send_state_patch(inbox, r.body["id"].get<std::string>(), "running");
+  } else if (changes_containers(j.request.action)) {
+    auto inv = send_inventory(docker, inbox, true);
+    if (j.request.action == common::protocol::names::create_container) {
+      allowlisted_transport gate(docker, j.request.action);
+      name_created_containers(r, inv ? &*inv : nullptr, gate, options_.self.created.get());
+    }
+  }
   inbox.send(inbox_kind::reply, common::encode(reply_from(j.request, fqdn, std::move(r))));
 }
 
-void action_pool::send_inventory(docker_client& docker, inbox_sender& inbox, bool after_action) {
+std::optional<std::vector<inventory_entry>> action_pool::send_inventory(docker_client& docker,
+                                                                        inbox_sender& inbox,
+                                                                        bool after_action) {
   std::uint64_t gen = ++inventory_gen_;
   allowlisted_transport gate(docker, std::string(job_inventory));
   auto inv = inventory_.read(gate);
-  if (inv)
-    inbox.send(
-        inbox_kind::inventory,
-        json{{"gen", gen}, {"after_action", after_action}, {"containers", to_json(*inv)}}.dump());
-  else if (!after_action)
-    inbox.send(inbox_kind::inventory_failed, inv.err().message);
+  if (!inv) {
+    if (!after_action) inbox.send(inbox_kind::inventory_failed, inv.err().message);
+    return std::nullopt;
+  }
+  inbox.send(
+      inbox_kind::inventory,
+      json{{"gen", gen}, {"after_action", after_action}, {"containers", to_json(*inv)}}.dump());
+  return std::move(*inv);
+}
+
+}  // namespace dockmesh::agent
+
+namespace dockmesh::agent {
+
+void action_pool::send_state_patch(inbox_sender& inbox, const std::string& id,
+                                   const std::string& state) {
+  std::uint64_t gen = ++inventory_gen_;
+  inbox.send(
+      inbox_kind::inventory,
+      json{{"gen", gen}, {"after_action", true}, {"patch", {{"id", id}, {"state", state}}}}.dump());
 }
 
 }  // namespace dockmesh::agent

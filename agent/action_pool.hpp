@@ -7,13 +7,15 @@
 // and sends it to the inbox before the reply, so the bus thread announces it first and every
 // broker has applied it by the time the reply passes through (same connection, in order).
 // Inventory payloads carry the read's start order ("gen"), so an older read that finishes late
-// never replaces a newer one.
+// never replaces a newer one. After a start, whose outcome Docker's answer tells, the worker sends
+// only that container's new state (a "patch") instead of a full read.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,7 +59,13 @@ class action_pool {
  private:
   void run();
   void run_job(job& j, docker_client& docker, class inbox_sender& inbox);
-  void send_inventory(docker_client& docker, class inbox_sender& inbox, bool after_action);
+  // Reads the inventory and sends it to the inbox; returns what it read (nullopt if it failed).
+  std::optional<std::vector<inventory_entry>> send_inventory(docker_client& docker,
+                                                             class inbox_sender& inbox,
+                                                             bool after_action);
+  // Tells the bus thread one container's new state, known from Docker's answer, in the same
+  // order as full reads ("gen"), instead of reading the whole list again.
+  void send_state_patch(class inbox_sender& inbox, const std::string& id, const std::string& state);
 
   zmq::context_t& ctx_;
   action_pool_options options_;

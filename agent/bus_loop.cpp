@@ -268,7 +268,11 @@ void bus_loop::on_inventory(const std::string& payload) {
   bool after_action = j.is_object() && j.value("after_action", false);
   if (!after_action) inventory_pending_ = false;
   std::uint64_t gen = j.is_object() ? j.value("gen", std::uint64_t{0}) : 0;
-  if (gen > inventory_gen_) {  // an older read finishing late is not announced
+  if (gen > inventory_gen_ && j.is_object() && j.contains("patch")) {
+    inventory_gen_ = gen;
+    if (!apply_state_patch(state_.inventory, j["patch"])) schedule_inventory();  // not seen yet
+    if (inventory_digest(state_.inventory) != published_digest_) announce_inventory();
+  } else if (gen > inventory_gen_) {  // an older read finishing late is not announced
     inventory_gen_ = gen;
     state_.inventory = inventory_from_json(j.is_object() ? j["containers"] : json());
     state_.have_inventory = true;

@@ -94,10 +94,8 @@ common::result<instance> create_one(action_context& ctx, const common::create_co
     return common::error{errc::internal, "Docker created a container but sent no id"};
   in.state = "created";
   in.warnings = array_of(*r, "Warnings");
-  if (in.name.empty()) {  // Docker picked the name: tell the user what it is
-    auto c = get_json(ctx.docker, "/containers/" + escape_component(in.id) + "/json");
-    if (c) in.name = container_name_of(*c);
-  }
+  // When Docker picked the name, the worker fills it in from the inventory it reads before the
+  // reply anyway (name_created_containers): no inspect here.
   if (ctx.self.created) ctx.self.created->add(in.id, {ctx.request.user, in.name});
   return in;
 }
@@ -125,6 +123,27 @@ action_reply reply_for(const std::vector<instance>& done,
 }
 
 }  // namespace
+
+void name_created_containers(action_reply& reply, const std::vector<inventory_entry>* inventory,
+                             docker_transport& docker, created_containers* created) {
+  json& list = reply.body["containers"];
+  if (!list.is_array()) return;
+  for (json& c : list) {
+    if (!c.is_object() || !str_of(c, "name").empty()) continue;
+    std::string id = str_of(c, "id");
+    std::string name;
+    if (inventory) {
+      for (const auto& e : *inventory)
+        if (e.id == id) name = e.name;
+    } else if (auto inspected = get_json(docker, "/containers/" + escape_component(id) + "/json")) {
+      name = container_name_of(*inspected);  // the inventory read failed: ask for this one
+    }
+    if (name.empty()) continue;
+    c["name"] = name;
+    if (created) created->set_name(id, name);
+  }
+  if (list.size() == 1 && reply.body.contains("name")) reply.body["name"] = list[0]["name"];
+}
 
 action_reply handle_create_container(action_context& ctx) {
   if (ctx.request.user.empty())

@@ -38,4 +38,9 @@ void created_containers::forget(const std::string& id) {
   by_id_.erase(id);
 }
 
+void created_containers::set_name(const std::string& id, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  if (auto it = by_id_.find(id); it != by_id_.end()) it->second.e.name = name;
+}
+
 }  // namespace dockmesh::agent

@@ -32,6 +32,7 @@ class created_containers {
   // Only a full 64-hex id known here and younger than the ttl; nullopt otherwise.
   std::optional<entry> find(const std::string& full_id, clock::time_point now = clock::now()) const;
   void forget(const std::string& full_id);
+  void set_name(const std::string& full_id, const std::string& name);  // once Docker's is known
 
  private:
   struct slot {

@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include "agent/action_handlers.hpp"
+#include "agent/recorded_docker.hpp"
+
 using dockmesh::agent::created_containers;
 using namespace std::chrono_literals;
 
@@ -46,4 +49,37 @@ TEST_CASE("created_containers: the first report of an id stays, the oldest goes 
   CHECK(cache.find(id_of('c')));
   cache.forget(id_of('b'));
   CHECK_FALSE(cache.find(id_of('b')));
+}
+
+TEST_CASE("name_created_containers: Docker's chosen name comes from the inventory read after") {
+  using namespace dockmesh::agent;
+  const std::string id = id_of('a');
+  created_containers created;
+  created.add(id, {"alice", ""});
+  action_reply reply;
+  reply.code = 201;
+  reply.body = {{"containers", {{{"id", id}, {"name", ""}}}}, {"id", id}, {"name", ""}};
+  std::vector<inventory_entry> inventory{
+      {id, "eager_turing", "local/busybox", "created", "alice", 0, 0, ""}};
+  testing::recorded_docker docker;
+  name_created_containers(reply, &inventory, docker, &created);
+  CHECK(reply.body["containers"][0]["name"] == "eager_turing");
+  CHECK(reply.body["name"] == "eager_turing");
+  CHECK(created.find(id)->name == "eager_turing");
+  CHECK(docker.requests.empty());  // no inspect: the inventory had it
+}
+
+TEST_CASE("name_created_containers: without an inventory each unnamed container is inspected") {
+  using namespace dockmesh::agent;
+  const std::string id = id_of('b');
+  action_reply reply{201,
+                     {{"containers", {{{"id", id}, {"name", ""}}, {{"id", "x"}, {"name", "n"}}}}},
+                     std::nullopt};
+  testing::recorded_docker docker;
+  name_created_containers(reply, nullptr, docker, nullptr);
+  REQUIRE(docker.requests.size() == 1);  // only the one without a name
+  CHECK(docker.requests[0].path == "/containers/" + id + "/json");
+  CHECK(reply.body["containers"][0]["name"] != "");
+  CHECK(reply.body["containers"][1]["name"] == "n");
+  CHECK_FALSE(reply.body.contains("name"));
 }

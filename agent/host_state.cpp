@@ -116,6 +116,16 @@ std::vector<inventory_entry> entries_from_list(const json& list) {
   return out;
 }
 
+bool apply_state_patch(std::vector<inventory_entry>& inventory, const json& patch) {
+  std::string id = str(patch, "id");
+  for (auto& e : inventory)
+    if (!id.empty() && e.id == id) {
+      e.state = str(patch, "state");
+      return true;
+    }
+  return false;
+}
+
 result<std::vector<inventory_entry>> inventory_reader::read(docker_transport& docker) {
   auto list = get_json(docker, "/containers/json?all=1");
   if (!list) return list.err();

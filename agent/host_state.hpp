@@ -49,6 +49,8 @@ class inventory_reader {
 };
 
 std::vector<inventory_entry> entries_from_list(const nlohmann::json& list);
+// Sets the state of the entry whose id is patch["id"] to patch["state"]; false if no entry has it.
+bool apply_state_patch(std::vector<inventory_entry>& inventory, const nlohmann::json& patch);
 nlohmann::json to_json(const std::vector<inventory_entry>& inventory);
 std::vector<inventory_entry> inventory_from_json(const nlohmann::json& j);  // inverse of to_json
 // A stable fingerprint of an inventory (16 hex chars); the directory compares it to its copy.

@@ -74,3 +74,18 @@ TEST_CASE("host record has the fields of docs/architecture.md") {
   for (const char* k : {"id", "name", "image", "state", "created", "owner", "memory_limit"})
     CHECK(inv["containers"][0].contains(k));
 }
+
+TEST_CASE("apply_state_patch: sets one entry's state, and says when the id is unknown") {
+  using dockmesh::agent::apply_state_patch;
+  std::vector<dockmesh::agent::inventory_entry> inv(2);
+  inv[0].id = "aaa";
+  inv[0].state = "created";
+  inv[1].id = "bbb";
+  inv[1].state = "exited";
+  CHECK(apply_state_patch(inv, {{"id", "aaa"}, {"state", "running"}}));
+  CHECK(inv[0].state == "running");
+  CHECK(inv[1].state == "exited");
+  CHECK_FALSE(apply_state_patch(inv, {{"id", "ccc"}, {"state", "running"}}));
+  CHECK_FALSE(apply_state_patch(inv, {{"state", "running"}}));  // no id: nothing matches
+  CHECK(inv[1].state == "exited");
+}

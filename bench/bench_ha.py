@@ -24,7 +24,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "faults"))
 from faultlib import IMAGE, Bus, Mesh, Processes, wait_for  # noqa: E402
-from ha_faults import MultiBus, ProbeLoop, leader_id  # noqa: E402
+from halib import MultiBus, ProbeLoop, leader_id  # noqa: E402
 
 
 def result(name, value, baseline, ratio, target, verdict, note):

@@ -40,6 +40,7 @@ class scale_run {
   void steady_state();
   void targeted();
   void scrape_cost();
+  void flaps(const char* phase);
   void broadcasts();
   void queries_and_scheduling();
   void detection();
@@ -98,6 +99,14 @@ void scale_run::start_broker() {
   }
   if (!admin_) throw std::runtime_error("the broker did not come up");
   admin_->bus().subscribe(common::topic_dir());
+}
+
+// Live agents the broker marked down so far (a flap): printed after each phase, so that a
+// flap can be laid at the door of the phase that caused it.
+void scale_run::flaps(const char* phase) {
+  watch_.pump(admin_->bus(), milliseconds(0));
+  std::cout << "  after " << phase << ": live agents marked down so far " << watch_.down.size()
+            << " (t=" << fixed(since_join(), 1) << "s, load " << load_average() << ")" << std::endl;
 }
 
 void scale_run::progress() const {
@@ -294,11 +303,17 @@ int run(const po::variables_map& vm) {
             << std::endl;
   r.start_broker();
   r.join();
+  r.flaps("join");
   r.steady_state();
+  r.flaps("steady state");
   r.scrape_cost();
+  r.flaps("scrape cost");
   r.targeted();
+  r.flaps("targeted pings");
   r.broadcasts();
+  r.flaps("broadcasts");
   r.queries_and_scheduling();
+  r.flaps("queries and scheduling");
   r.detection();
   r.stop();
   return 0;

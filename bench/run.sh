@@ -5,7 +5,7 @@
 # --markdown FILE). Starts its own broker(s), simulated agents and a throw-away mesh
 # (scripts/mesh.sh: private dockerd, agent, bridge) and stops all of it on exit, even on Ctrl-C.
 #
-#   bench/run.sh [--build-dir DIR] [--only broker,forward,mesh,dockerapi,scale,ha,streams,console]
+#   bench/run.sh [--build-dir DIR] [--only broker,forward,mesh,dockerapi,scale,ha,streams,console,history]
 #                [--quick]
 #                [--markdown FILE]
 #                [--nice N]
@@ -21,7 +21,7 @@ set -euo pipefail
 ARGS="$*"
 SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$SOURCE_DIR/build"
-ONLY="broker,forward,mesh,dockerapi,scale,ha,streams,console"
+ONLY="broker,forward,mesh,dockerapi,scale,ha,streams,console,history"
 QUICK=0
 MARKDOWN=""
 NICE=""
@@ -223,6 +223,15 @@ if wants console; then
   ((QUICK)) && CONSOLE_ROUNDS=5
   step console 300 env DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
     /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/bench/bench_console.py" --rounds "$CONSOLE_ROUNDS"
+fi
+
+if wants history; then
+  # The bridge's stats history (bench/bench_stats_history.py, docs/bridge.md): CPU of the bridge,
+  # broker and agent while 10 running containers are sampled every 10 s; the period per container.
+  HISTORY_SECONDS=60
+  ((QUICK)) && HISTORY_SECONDS=20
+  step history 300 env DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
+    /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/bench/bench_stats_history.py" --seconds "$HISTORY_SECONDS"
 fi
 
 if wants scale; then

@@ -208,9 +208,9 @@ control_outcome broker_core::on_control(const identity& who, std::string_view pu
   return control_.handle(who, public_key, req, now_ms);
 }
 
-publications broker_core::tick(std::int64_t now_ms) {
+publications broker_core::tick(std::int64_t now_ms, std::optional<std::int64_t> heard_until_ms) {
   publications out;
-  add_events(hosts_.tick(now_ms), out);
+  add_events(hosts_.tick(now_ms, heard_until_ms), out);
   if (!out.empty()) last_flush_ms_ = 0;  // status changes are written in this tick
   for (auto& p : dispatcher_.tick(now_ms)) out.push_back(std::move(p));
   audit_.tick(now_ms);

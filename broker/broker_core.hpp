@@ -98,7 +98,8 @@ class broker_core {
                              const common::envelope& req, std::int64_t now_ms);
   // Every ~100 ms: liveness, fan-out deadlines, batched RocksDB flush, token expiry, the
   // broker's own heartbeat on dir/.
-  publications tick(std::int64_t now_ms);
+  // `heard_until_ms`: when the hub last had no bus input waiting (host_directory::tick).
+  publications tick(std::int64_t now_ms, std::optional<std::int64_t> heard_until_ms = {});
 
   void heard_peer(const common::envelope& env, std::int64_t now_ms);
   bool is_leader(std::int64_t now_ms) const;

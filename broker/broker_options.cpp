@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include "broker/etcd_client.hpp"
 #include "common/metrics_server.hpp"
+#include "common/storage/etcd_client.hpp"
 
 namespace dockmesh::broker {
 
@@ -77,7 +77,8 @@ broker_settings broker_settings_from(const po::variables_map& vm) {
   s.high_water_mark = vm["high-water-mark"].as<int>();
   s.io_threads = vm["io-threads"].as<int>();
   if (s.io_threads < 1 || s.io_threads > 16) throw std::runtime_error("--io-threads must be 1..16");
-  if (vm.count("etcd")) s.etcd_endpoints = parse_etcd_endpoints(vm["etcd"].as<std::string>());
+  if (vm.count("etcd"))
+    s.etcd_endpoints = common::parse_etcd_endpoints(vm["etcd"].as<std::string>());
   s.etcd_prefix = vm["etcd-prefix"].as<std::string>();
   if (s.etcd_prefix.empty() || s.etcd_prefix.back() != '/')
     throw std::runtime_error("--etcd-prefix must end with '/'");

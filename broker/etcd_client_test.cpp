@@ -1,6 +1,6 @@
 // etcd_client and etcd_link against a real single-member etcd (Debian's etcd-server, started on
 // free loopback ports in a temporary directory and killed at the end).
-#include "broker/etcd_client.hpp"
+#include "common/storage/etcd_client.hpp"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>

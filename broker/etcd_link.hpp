@@ -30,9 +30,21 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "broker/etcd_client.hpp"
+#include "common/storage/etcd_client.hpp"
 
 namespace dockmesh::broker {
+
+// The etcd client is common's (the bridge uses it too); the broker's code names it unqualified.
+using common::base64_decode;
+using common::base64_encode;
+using common::etcd_client;
+using common::etcd_event;
+using common::etcd_kv;
+using common::etcd_lease;
+using common::etcd_range;
+using common::etcd_txn;
+using common::parse_etcd_endpoints;
+using common::prefix_end;
 
 struct etcd_link_settings {
   std::vector<std::string> endpoints;

@@ -171,9 +171,11 @@ host_entry& host_directory::entry(const std::string& fqdn, bool& fresh) {
   return it->second;
 }
 
-directory_events host_directory::tick(std::int64_t now_ms) {
+directory_events host_directory::tick(std::int64_t now_ms,
+                                      std::optional<std::int64_t> heard_until_ms) {
   directory_events out;
-  while (!heard_.empty() && now_ms - heard_.front().second > timing_.down_after_ms) {
+  const std::int64_t until = std::min(now_ms, heard_until_ms.value_or(now_ms));
+  while (!heard_.empty() && until - heard_.front().second > timing_.down_after_ms) {
     auto [h, at] = heard_.front();
     heard_.pop_front();
     if (h->status != host_status::up || h->last_heard != at) continue;  // heard since, or not up

@@ -71,8 +71,12 @@ class host_directory {
   // without fqdn/incarnation/sequence.
   common::result<directory_events> apply(std::string_view action, const nlohmann::json& body,
                                          std::int64_t now_ms);
-  // Marks silent hosts down and long-down hosts gone.
-  directory_events tick(std::int64_t now_ms);
+  // Marks silent hosts down and long-down hosts gone. `heard_until_ms`: the last moment at which
+  // the caller had read every announcement delivered to it (default: now). A host is down when
+  // it was silent for down_after_ms before that moment, so a broker that falls behind its input
+  // (starved of CPU, a burst of joins) waits for the heartbeats queued there instead of marking
+  // every host down; it marks none down on the time it spends behind.
+  directory_events tick(std::int64_t now_ms, std::optional<std::int64_t> heard_until_ms = {});
 
   const host_entry* find(std::string_view fqdn) const;
   const std::map<std::string, host_entry, std::less<>>& hosts() const { return hosts_; }

@@ -114,6 +114,22 @@ TEST_CASE("a silent host is down within down_after_ms, then gone after the reten
   CHECK(d.list(host_status::gone, "", "").size() == 1);
 }
 
+TEST_CASE("a broker behind its input marks no host down for the time it spends behind") {
+  host_directory d(directory_timing{3200, 60000});
+  REQUIRE(d.apply("heartbeat", host_record("a", 1, 1), 10000).ok());
+  // Ten seconds later, but the hub last had no input waiting at 11000: a's next heartbeat may
+  // be queued there, so a stays up.
+  CHECK(d.tick(20000, 11000).empty());
+  CHECK(d.find("a")->status == host_status::up);
+  // Caught up at 13300 with nothing from a since 10000: silent for longer than down_after_ms.
+  auto down = d.tick(20100, 13300);
+  REQUIRE(down.size() == 1);
+  CHECK(down[0].action == "host-down");
+  // A caught-up time later than now counts as now.
+  REQUIRE(d.apply("heartbeat", host_record("a", 1, 2), 21000).ok());
+  CHECK(d.tick(21100, 99999).empty());
+}
+
 TEST_CASE("malformed announcements are refused with a reason") {
   host_directory d;
   CHECK(!d.apply("heartbeat", json::array(), 0).ok());

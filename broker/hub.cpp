@@ -191,12 +191,14 @@ void hub::run(zmq::socket_t& pipe) {
       DM_LOG(info) << "bus sockets re-bound: every client re-authenticates";
       continue;
     }
-    if (ps.ready(xsub)) forward_batch();
+    // Liveness counts only time in which the hub had read all its bus input (caught_up_ms_).
+    if (!ps.ready(xsub) || forward_batch()) caught_up_ms_ = common::now_ms();
     if (ps.ready(xpub)) drain_subscriptions();
     if (ps.ready(peers)) drain_peers();
     if (steady::now() >= next_tick) {
       if (etcd_) control_->handle_sync_completions();  // etcd_wait_ms deadlines
-      publish(core_.tick(common::now_ms()));
+      note_lag();
+      publish(core_.tick(common::now_ms(), caught_up_ms_));
       metrics_.sync(counters_, core_, common::now_ms());
       next_tick = steady::now() + tick_every;
       log_summary();
@@ -221,9 +223,23 @@ void hub::log_summary() {
   summary_dropped_ = dropped;
 }
 
-void hub::forward_batch() {
+bool hub::forward_batch() {
   for (int i = 0; i < forward_batch_size; ++i)
-    if (!forward_one()) return;
+    if (!forward_one()) return true;
+  return false;  // more may be waiting
+}
+
+void hub::note_lag() {
+  // Said once per episode: from the first tick 1 s behind to the first caught-up tick after it.
+  std::int64_t behind = common::now_ms() - caught_up_ms_;
+  if (behind >= 1000 && !lagging_) {
+    lagging_ = true;
+    DM_LOG(warn) << "the hub is " << behind << " ms behind its bus input (short of CPU?); hosts "
+                 << "are not marked down for time it spends behind";
+  } else if (behind < tick_every.count() && lagging_) {
+    lagging_ = false;
+    DM_LOG(info) << "the hub has caught up with its bus input";
+  }
 }
 
 const identity& hub::sender_of(const zmq::message_t& frame) {

@@ -66,7 +66,8 @@ class hub {
   void make_bus_sockets();
   zmq::socket_t make_server_socket(zmq::socket_type type, const char* domain);
   void connect_peers();
-  void forward_batch();
+  bool forward_batch();  // true once xsub had nothing more to read
+  void note_lag();
   bool forward_one();
   void inspect(const zmq::message_t& topic_frame, const topic_view& t, zmq::message_t& body,
                const identity& who, bool& forward);
@@ -95,6 +96,8 @@ class hub {
   zmq::socket_t peers_;
   std::unique_ptr<etcd_link> etcd_;  // --etcd only
   bool rebind_needed_ = false;
+  std::int64_t caught_up_ms_ = common::now_ms();  // last time xsub had nothing waiting
+  bool lagging_ = false;
   hub_counters counters_;
   broker_metrics metrics_;
   std::unique_ptr<bus_monitor> xsub_monitor_, xpub_monitor_;  // open connections, for metrics_

@@ -5,7 +5,8 @@
 // once it has written it out, so a reader that pipes into a slow consumer slows the agent down
 // instead of growing anyone's buffers. exec -i also sends stdin as stream-input (raw terminal
 // with -t, and stream-resize on SIGWINCH). Ends on stream-end, Ctrl-C (the stream is cancelled;
-// for exec -t, Ctrl-C goes to the command instead), --count, or a closed stdout.
+// for exec -t, Ctrl-C goes to the command instead), --count, a closed stdout, or the directory's
+// host-down for the stream's host (its agent died: a quiet stream would otherwise wait forever).
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -20,6 +21,7 @@
 #include "common/bus_identity.hpp"
 #include "common/protocol/names.hpp"
 #include "common/stream_reader.hpp"
+#include "common/topic.hpp"
 
 namespace dockmesh::cli {
 namespace {
@@ -113,6 +115,13 @@ class stream_session {
 };
 
 std::optional<int> stream_session::handle(const common::bus_message& m) {
+  if (m.topic == common::topic_dir()) {
+    if (m.env.action != names::host_down || !m.env.body.is_object() ||
+        m.env.body.value("fqdn", std::string()) != reader_.host())
+      return std::nullopt;
+    return ctx_.fail(exit_code::error_reply,
+                     "the stream ended: host " + reader_.host() + " is down (host down)");
+  }
   switch (reader_.accept(m)) {
     case common::stream_input::not_mine:
     case common::stream_input::duplicate:
@@ -217,6 +226,7 @@ int follow(const ctl_context& ctx, json message, const piece_printer& print, boo
   common::control_client control(zctx, bus_options);
   if (int rc = resolve_by_directory(ctx, control, *plan); rc != code_of(exit_code::ok)) return rc;
   common::bus_client bus(zctx, bus_options);
+  bus.subscribe(common::topic_dir());  // host-down ends the stream (docs/streams.md)
   if (!bus.wait_ready(ctx.left()))
     return ctx.fail(exit_code::usage_or_timeout, "the bus did not come up in time");
   auto opened = open_stream(ctx, bus, *plan);

@@ -4,7 +4,7 @@
 #   scripts/mesh.sh up   --hosts N --dir DIR [--brokers N] [--base-port P] [--label hostI:k=v]...
 #                        [--build-dir B] [--docker-only] [--no-bridge] [--timeout S]
 #                        [--metrics-port M]
-#                        [--docker-api-port PORT]
+#                        [--docker-api-port PORT] [--bridge-arg ARG]...
 #   scripts/mesh.sh down --dir DIR [--purge]
 #   scripts/mesh.sh status --dir DIR
 #   scripts/mesh.sh restart-agent --dir DIR --host I
@@ -48,6 +48,7 @@ DOCKER_API_PORT=""
 PURGE=0
 TIMEOUT="${MESH_TIMEOUT:-60}"
 LABELS=()
+BRIDGE_ARGS=()  # --bridge-arg ARG: passed to dockmesh-bridge as is (e.g. --stats-interval=1)
 METRICS_PORT=""
 
 die() { echo "mesh.sh: error: $*" >&2; exit 1; }
@@ -167,6 +168,7 @@ parse_args() {
       --no-bridge) NO_BRIDGE=1; shift ;;
       --metrics-port) METRICS_PORT="${2:?--metrics-port needs a port}"; shift 2 ;;
       --docker-api-port) DOCKER_API_PORT="${2:?--docker-api-port needs a port}"; shift 2 ;;
+      --bridge-arg) BRIDGE_ARGS+=("${2:?--bridge-arg needs an argument}"); shift 2 ;;
       --purge) PURGE=1; shift ;;
       -h|--help) usage ;;
       *) die "unknown argument '$1' (see --help)" ;;

@@ -20,6 +20,7 @@
 #include "ui-bridge/job_store.hpp"
 #include "ui-bridge/message_gateway.hpp"
 #include "ui-bridge/rate_limiter.hpp"
+#include "ui-bridge/stats_history.hpp"
 #include "ui-bridge/token_store.hpp"
 #include "ui-bridge/user_store.hpp"
 
@@ -74,6 +75,9 @@ struct bridge_services {
   message_gateway& gateway;
   event_hub& events;
   blocking_pool& pool;
+  // Usage history (stats_sampler.hpp); null when --stats-history is 0.
+  const stats_history* container_stats = nullptr;
+  const stats_history* host_stats = nullptr;
 };
 
 }  // namespace dockmesh::bridge

@@ -129,6 +129,10 @@ void api_dispatcher::invoke(route_id id, api_call_ptr call) {
       return services_.service_delete(std::move(call));
     case route_id::service_scale:
       return services_.service_scale(std::move(call));
+    case route_id::container_stats_history:
+      return mesh_.container_stats_history(std::move(call));
+    case route_id::host_stats_history:
+      return mesh_.host_stats_history(std::move(call));
     case route_id::openapi:
       return call->reply(http::status::ok, openapi_document());
     case route_id::websocket:

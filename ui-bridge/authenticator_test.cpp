@@ -12,7 +12,7 @@ namespace {
 
 struct fixture {
   test::temp_dir dir;
-  kv_store kv{dir.path + "/db"};
+  rocks_kv_store kv{dir.path + "/db"};
   user_store users{kv, hash_strength::minimal};
   token_store tokens{kv};
   jwt_codec jwt{std::string(32, 'k')};

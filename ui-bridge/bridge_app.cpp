@@ -10,7 +10,9 @@
 #include "common/envelope.hpp"
 #include "common/log.hpp"
 #include "common/private_file.hpp"
+#include "common/storage/etcd_client.hpp"
 #include "ui-bridge/base64url.hpp"
+#include "ui-bridge/etcd_kv_store.hpp"
 
 #ifndef DOCKMESH_BRIDGE_WEB_DIR
 #define DOCKMESH_BRIDGE_WEB_DIR "/usr/share/dockmesh/web"
@@ -47,6 +49,7 @@ void add_bridge_options(po::options_description& o) {
       ("static-dir", po::value<std::string>(), "web UI files (default: the built-in UI)")
       ("schemas-dir", po::value<std::string>(), "JSON Schemas of the messages (default: built-in)")
       ("admin-password-file", po::value<std::string>(), "first start: write admin's password here")
+      ("etcd", po::value<std::string>(), "keep users, tokens and the JWT key in etcd: URL,URL,... (bridges share them)")
       ("docker-api-listen", po::value<std::string>(), "Docker-compatible endpoint IP:PORT (off unless set)")
       ("threads", po::value<int>()->default_value(2), "HTTP worker threads")
       ("max-connections", po::value<int>()->default_value(4096), "open HTTP/WebSocket connections at most")
@@ -59,6 +62,7 @@ void add_bridge_options(po::options_description& o) {
   // clang-format on
   common::add_bus_client_options(o);
   common::add_metrics_listen_option(o);
+  add_stats_history_options(o);
 }
 
 bridge_config bridge_config_from(const po::variables_map& vm) {
@@ -74,6 +78,8 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
                       : default_dir(DOCKMESH_BUILD_SCHEMAS_DIR, DOCKMESH_SCHEMAS_DIR);
   if (vm.count("admin-password-file"))
     c.admin_password_file = vm["admin-password-file"].as<std::string>();
+  if (vm.count("etcd"))
+    c.etcd_endpoints = common::parse_etcd_endpoints(vm["etcd"].as<std::string>());
   if (vm.count("docker-api-listen"))
     c.docker_api_listen = vm["docker-api-listen"].as<std::string>();
   auto positive = [&](const char* name) {
@@ -95,6 +101,7 @@ bridge_config bridge_config_from(const po::variables_map& vm) {
   if (!id) throw std::runtime_error("cannot build a client id: " + id.err().message);
   c.bus_options.client_id = std::move(*id);
   c.metrics_listen = common::metrics_listen_from(vm);
+  c.stats = stats_history_config_from(vm);
   return c;
 }
 
@@ -107,10 +114,15 @@ bridge_app::bridge_app(bridge_config config)
       pool_(2, 64) {
   fs::create_directories(config_.data_dir);
   fs::permissions(config_.data_dir, fs::perms::owner_all, fs::perm_options::replace);
-  kv_ = std::make_unique<kv_store>(config_.data_dir + "/db");
-  users_ = std::make_unique<user_store>(*kv_);
-  tokens_ = std::make_unique<token_store>(*kv_);
-  jwt_ = std::make_unique<jwt_codec>(load_or_create_key(config_.data_dir + "/jwt.key"));
+  kv_ = std::make_unique<rocks_kv_store>(config_.data_dir + "/db");
+  // Users, tokens and the signing key: in etcd when bridges share them, else beside the jobs.
+  if (!config_.etcd_endpoints.empty())
+    shared_ = std::make_unique<etcd_kv_store>(config_.etcd_endpoints);
+  kv_store& accounts = shared_ ? *shared_ : *kv_;
+  users_ = std::make_unique<user_store>(accounts);
+  tokens_ = std::make_unique<token_store>(accounts);
+  jwt_ = std::make_unique<jwt_codec>(shared_ ? load_or_create_key(*shared_)
+                                             : load_or_create_key(config_.data_dir + "/jwt.key"));
   auth_ = std::make_unique<authenticator>(*jwt_, *users_, *tokens_, config_.session_ttl);
   jobs_ = std::make_unique<job_store>(*kv_, config_.jobs, common::now_ms());
   schemas_ = schema_registry::load_dir(config_.schemas_dir);
@@ -124,8 +136,15 @@ bridge_app::bridge_app(bridge_config config)
       config_.bus);
   gateway_ = std::make_unique<message_gateway>(schemas_, *bus_);
   runner_ = std::make_unique<job_runner>(*jobs_, *gateway_, events_, ioc_->get_executor());
+  if (config_.stats.enabled) {
+    container_stats_ = std::make_unique<stats_history>(config_.stats.limits);
+    host_stats_ = std::make_unique<stats_history>(config_.stats.limits);
+    sampler_ = std::make_unique<stats_sampler>(ioc_->get_executor(), *gateway_, *container_stats_,
+                                               *host_stats_, config_.stats.interval);
+  }
   services_.reset(new bridge_services{*users_, *tokens_, *auth_, per_user_, per_address_, *jobs_,
-                                      *runner_, *gateway_, events_, pool_});
+                                      *runner_, *gateway_, events_, pool_, container_stats_.get(),
+                                      host_stats_.get()});
   api_ = std::make_unique<api_dispatcher>(*services_);
   site_.reset(new http_site{*api_, files_, *services_, connections_});
   listener_ = std::make_shared<http_listener>(*ioc_, parse_listen_address(config_.listen), *site_);
@@ -182,6 +201,7 @@ void bridge_app::first_start() {
 
 void bridge_app::start() {
   bus_->start();
+  if (sampler_) sampler_->start();
   listener_->start();
   if (docker_listener_) docker_listener_->start();
   for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { run_io(); });
@@ -212,6 +232,7 @@ void bridge_app::stop() {
   stopped_ = true;
   listener_->stop();
   if (docker_listener_) docker_listener_->stop();
+  if (sampler_) sampler_->stop();
   bus_->stop();  // fails pending requests; their completions post to strands still running
   pool_.stop();
   ioc_->stop();

@@ -20,11 +20,13 @@
 #include "ui-bridge/docker_api.hpp"
 #include "ui-bridge/docker_api_session.hpp"
 #include "ui-bridge/http_listener.hpp"
+#include "ui-bridge/stats_sampler.hpp"
 
 namespace dockmesh::bridge {
 
 struct bridge_config {
   std::string data_dir;
+  std::vector<std::string> etcd_endpoints;  // --etcd: users, tokens and JWT key there
   std::string listen = "127.0.0.1:8080";
   std::string static_dir;
   std::string schemas_dir;
@@ -39,6 +41,7 @@ struct bridge_config {
   rate_limit per_address{20, std::chrono::seconds(60)};
   common::bus_client_options bus_options;
   std::string metrics_listen;  // --metrics-listen IP:PORT; empty: no metrics listener
+  stats_history_config stats;  // --stats-history, --stats-interval, --stats-max-containers
 };
 
 void add_bridge_options(boost::program_options::options_description& options);
@@ -62,7 +65,8 @@ class bridge_app {
   void run_io();
 
   bridge_config config_;
-  std::unique_ptr<kv_store> kv_;
+  std::unique_ptr<kv_store> kv_;      // this bridge's RocksDB: jobs, and accounts without etcd
+  std::unique_ptr<kv_store> shared_;  // --etcd: users, tokens and the JWT key, shared by bridges
   std::unique_ptr<user_store> users_;
   std::unique_ptr<token_store> tokens_;
   std::unique_ptr<jwt_codec> jwt_;
@@ -78,6 +82,10 @@ class bridge_app {
   std::unique_ptr<bus_actor> bus_;
   std::unique_ptr<message_gateway> gateway_;
   std::unique_ptr<job_runner> runner_;
+  // Usage history (docs/bridge.md, "Stats history"): all three exist unless --stats-history 0.
+  std::unique_ptr<stats_history> container_stats_;
+  std::unique_ptr<stats_history> host_stats_;
+  std::unique_ptr<stats_sampler> sampler_;
   blocking_pool pool_;
   std::unique_ptr<bridge_services> services_;
   std::unique_ptr<api_dispatcher> api_;

@@ -175,6 +175,34 @@ class bus_actor::loop {
     deliver(pieces, m);
   }
 
+  // The directory marked a host down: its agent can no longer end its streams (nor does a quiet
+  // one send anything), so they end here, with reason "host down" (docs/streams.md).
+  void end_streams_of(const common::envelope& event) {
+    std::string fqdn = event.body.is_object() ? event.body.value("fqdn", std::string()) : "";
+    auto topic = common::topic_req_host(fqdn);
+    if (fqdn.empty() || !topic) return;
+    for (auto it = streams_.begin(); it != streams_.end();) {
+      if (it->second.topic != *topic) {
+        ++it;
+        continue;
+      }
+      common::bus_message end;
+      end.topic = bus_.reply_topic();
+      end.env.action = std::string(common::protocol::names::stream_end);
+      end.env.from = fqdn;
+      end.env.re = it->first;
+      end.env.body = {{"stream", it->first},
+                      {"seq", 0},
+                      {"code", 503},
+                      {"reason", "host down"},
+                      {"message", "host " + fqdn + " is down: its agent stopped answering"}};
+      auto pieces = std::move(it->second.pieces);
+      it = streams_.erase(it);
+      DM_LOG(info) << "stream " << end.env.re << " ended: host " << fqdn << " is down";
+      deliver(pieces, end);
+    }
+  }
+
   void handle(control_cmd& c) {
     auto now = clock_type::now();
     bool cacheable = c.action == common::protocol::names::hosts && c.body.empty() &&
@@ -237,6 +265,7 @@ class bus_actor::loop {
     if (m.topic == common::topic_dir() && common::protocol::is_host_directory_event(m.env.action)) {
       hosts_cache_.reset();
       ++hosts_generation_;
+      if (m.env.action == common::protocol::names::host_down) end_streams_of(m.env);
     }
     if (owner_.on_event_) deliver(owner_.on_event_, m);
   }

@@ -1,7 +1,7 @@
 // bus_actor against real ZeroMQ with CURVE on loopback: a stand-in broker (XSUB/XPUB proxy plus a
 // ROUTER that answers control calls) and a stand-in agent (a common::bus_client answering pings).
 // Checks reply matching, retries with the same id, deadlines, the host-list cache and its
-// invalidation, events, and shutdown.
+// invalidation, events, shutdown, and the end of a stream whose host goes down.
 #include "ui-bridge/bus_actor.hpp"
 
 #include <doctest/doctest.h>
@@ -329,4 +329,65 @@ TEST_CASE("stopping fails what is pending and refuses what comes after") {
   bus.request(*common::topic_req_host("nobody"), ping(), 60s, late);
   REQUIRE(g.wait_for(1s) == std::future_status::ready);
   CHECK(g.get().err().code == common::errc::unavailable);
+}
+
+TEST_CASE("a stream whose host the directory marks down ends with reason 'host down'") {
+  zmq::context_t ctx;
+  fake_broker broker(ctx);
+  // A quiet agent: it opens the stream and then sends nothing (as for a container that prints
+  // nothing), so only the directory can tell the reader that it died.
+  std::atomic<bool> stop{false};
+  std::thread agent;
+  struct joiner {  // a failed REQUIRE must not leave a joinable thread behind (std::terminate)
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~joiner() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join_agent{stop, agent};
+  agent = std::thread([&] {
+    common::bus_client bus(ctx, options_for(broker, "h1"));
+    bus.subscribe(*common::topic_req_host("h1"));
+    while (!stop) {
+      auto m = bus.receive(50ms);
+      if (m && m->env.action == "follow-logs")
+        (void)bus.publish(m->env.reply_to,
+                          common::make_reply(m->env, "h1", 200, {{"stream", m->env.id}}));
+    }
+  });
+  std::atomic<int> events{0};
+  bus_actor bus(options_for(broker, "bridge-down"), [&](const common::bus_message&) { ++events; });
+  bus.start();
+  auto [opened, f] = promise_handler();
+  auto ended = std::make_shared<std::promise<common::bus_message>>();
+  auto end_f = ended->get_future();
+  envelope open = ping();
+  open.action = "follow-logs";
+  open.body = {{"id", "c1"}};
+  bus.open_stream(*common::topic_req_host("h1"), open, 5s, opened,
+                  [ended](const common::bus_message& m) {
+                    if (m.env.action == "stream-end") ended->set_value(m);
+                  });
+  REQUIRE(f.wait_for(10s) == std::future_status::ready);
+  auto reply = f.get();
+  REQUIRE(reply.ok());
+  REQUIRE(reply->code == 200);
+  CHECK(end_f.wait_for(300ms) == std::future_status::timeout);  // quiet: nothing ends it yet
+  common::bus_client pub(ctx, options_for(broker, "test-dir"));
+  REQUIRE(pub.wait_ready(5s));
+  envelope down;
+  down.action = "host-down";
+  down.body = {{"fqdn", "h1"}};
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (end_f.wait_for(20ms) != std::future_status::ready &&
+         std::chrono::steady_clock::now() < deadline) {
+    down.id = common::new_message_id();
+    (void)pub.publish(common::topic_dir(), down);
+  }
+  REQUIRE(end_f.wait_for(0s) == std::future_status::ready);
+  auto end = end_f.get();
+  CHECK(end.env.body["reason"] == "host down");
+  CHECK(end.env.body["code"] == 503);
+  CHECK(end.env.body["stream"] == reply->body["stream"]);
 }

@@ -21,7 +21,7 @@ void finish(job_store& js, const std::string& id, std::int64_t now) {
 
 TEST_CASE("jobs are created running, updated, and read back") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   job_store js(kv, {10, 60s}, 0);
   auto j = js.create("create-container", "alice", 1000);
   REQUIRE(j.ok());
@@ -41,7 +41,7 @@ TEST_CASE("jobs are created running, updated, and read back") {
 
 TEST_CASE("a finished job expires ttl after it finished") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   job_store js(kv, {10, 60s}, 0);
   auto j = js.create("pull-image", "alice", 1000);
   REQUIRE(j.ok());
@@ -54,7 +54,7 @@ TEST_CASE("a finished job expires ttl after it finished") {
 
 TEST_CASE("the store is bounded: the oldest finished job makes room, running ones never do") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   job_store js(kv, {3, 3600s}, 0);
   auto a = js.create("k", "u", 1);
   auto b = js.create("k", "u", 2);
@@ -77,13 +77,13 @@ TEST_CASE("jobs survive a restart; those cut off while running come back failed"
   test::temp_dir dir;
   std::string running_id, done_id;
   {
-    kv_store kv(dir.path + "/db");
+    rocks_kv_store kv(dir.path + "/db");
     job_store js(kv, {10, 3600s}, 0);
     running_id = js.create("create-container", "alice", 100)->id;
     done_id = js.create("pull-image", "bob", 200)->id;
     finish(js, done_id, 300);
   }
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   job_store js(kv, {10, 3600s}, 1000);
   auto r = js.get(running_id, 1000);
   REQUIRE(r);
@@ -100,11 +100,11 @@ TEST_CASE("jobs survive a restart; those cut off while running come back failed"
 TEST_CASE("a restart with a smaller bound trims the stored jobs") {
   test::temp_dir dir;
   {
-    kv_store kv(dir.path + "/db");
+    rocks_kv_store kv(dir.path + "/db");
     job_store js(kv, {10, 3600s}, 0);
     for (int i = 0; i < 8; ++i) finish(js, js.create("k", "u", i)->id, 100 + i);
   }
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   job_store js(kv, {5, 3600s}, 1000);
   CHECK(js.size() == 5);
   CHECK(kv.scan("job/")->size() == 5);

@@ -77,6 +77,25 @@ common::result<nlohmann::json> jwt_codec::verify(std::string_view token, std::in
   return claims;
 }
 
+std::string load_or_create_key(kv_store& store) {
+  constexpr std::string_view key_name = "jwt-key";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto found = store.get(key_name);
+    if (!found) throw std::runtime_error("cannot read the signing key: " + found.err().message);
+    if (found->has_value()) {
+      if ((*found)->size() != jwt_codec::key_bytes)
+        throw std::runtime_error("the shared signing key has the wrong size");
+      return **found;
+    }
+    // The first bridge to start makes it; one that loses the race reads the winner's.
+    std::string key = random_bytes(jwt_codec::key_bytes);
+    auto made = store.create(key_name, key);
+    if (!made) throw std::runtime_error("cannot store the signing key: " + made.err().message);
+    if (*made) return key;
+  }
+  throw std::runtime_error("the shared signing key was made and removed while starting");
+}
+
 std::string load_or_create_key(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (in) {

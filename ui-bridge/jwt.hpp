@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.hpp"
+#include "ui-bridge/kv_store.hpp"
 
 namespace dockmesh::bridge {
 
@@ -34,5 +35,8 @@ class jwt_codec {
 // Reads the key file, or creates it (mode 0600) with a fresh random key. Throws on I/O errors or a
 // key file of the wrong size. Start-up only.
 std::string load_or_create_key(const std::string& path);
+// The same for bridges that share their accounts in etcd (--etcd): one key, `jwt-key` in `store`,
+// made by the first bridge that starts, so a session from one bridge is valid on every other.
+std::string load_or_create_key(kv_store& store);
 
 }  // namespace dockmesh::bridge

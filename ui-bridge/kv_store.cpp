@@ -17,21 +17,30 @@ common::rocks_options options() {
 
 }  // namespace
 
-kv_store::kv_store(const std::string& path) : db_(path, options()) {}
+rocks_kv_store::rocks_kv_store(const std::string& path) : db_(path, options()) {}
 
-common::result<std::optional<std::string>> kv_store::get(std::string_view key) const {
+common::result<std::optional<std::string>> rocks_kv_store::get(std::string_view key) const {
   return db_.get(key);
 }
 
-common::result<void> kv_store::put(std::string_view key, std::string_view value, durability d) {
+common::result<void> rocks_kv_store::put(std::string_view key, std::string_view value,
+                                         durability d) {
   return db_.put(key, value, d == durability::sync);
 }
 
-common::result<void> kv_store::remove(std::string_view key, durability d) {
+common::result<void> rocks_kv_store::remove(std::string_view key, durability d) {
   return db_.erase(key, d == durability::sync);
 }
 
-common::result<std::vector<std::pair<std::string, std::string>>> kv_store::scan(
+common::result<bool> rocks_kv_store::create(std::string_view key, std::string_view value) {
+  auto existing = db_.get(key);
+  if (!existing) return existing.err();
+  if (existing->has_value()) return false;
+  if (auto ok = db_.put(key, value, true); !ok) return ok.err();
+  return true;
+}
+
+common::result<std::vector<std::pair<std::string, std::string>>> rocks_kv_store::scan(
     std::string_view prefix) const {
   std::vector<std::pair<std::string, std::string>> out;
   auto ok = db_.scan(prefix, [&out](std::string_view key, std::string_view value) {

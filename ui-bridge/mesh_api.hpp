@@ -31,6 +31,10 @@ class mesh_api {
   void schema_get(api_call_ptr call);
   // The create policy: the fixed part and the defaults, or (?host=) that host's effective one.
   void policy_get(api_call_ptr call);
+  // mesh_api_history.cpp: GET /api/v1/containers/{id}/stats/history?since=MS (the caller's
+  // containers; another user's answers 404) and GET /api/v1/hosts/{fqdn}/stats/history (admins).
+  void container_stats_history(api_call_ptr call);
+  void host_stats_history(api_call_ptr call);
 
  private:
   // A control call whose 200 body is the response; other codes are relayed as errors.

@@ -24,7 +24,7 @@ struct operation {
 };
 
 // Keep in step with make_api_router() (router.cpp): bridge_tests compares the two.
-constexpr std::array<operation, 34> operations = {{
+constexpr std::array<operation, 36> operations = {{
     {"POST", "/api/v1/login", "auth", "a session token for a user name and password", "",
      "{username, password}", 200, false},
     {"GET", "/api/v1/whoami", "auth", "the caller: user, id, role", "", "", 200},
@@ -78,6 +78,11 @@ constexpr std::array<operation, 34> operations = {{
     {"DELETE", "/api/v1/services/{id}", "services", "delete a service", "", "", 200},
     {"POST", "/api/v1/services/{id}/scale", "services", "set the replica count", "", "{replicas}",
      200},
+    // Stats history (docs/bridge.md).
+    {"GET", "/api/v1/containers/{id}/stats/history", "stats",
+     "a container's usage samples (ownership checked)", "since", "", 200},
+    {"GET", "/api/v1/hosts/{fqdn}/stats/history", "stats",
+     "a host's usage samples, its containers summed (admins)", "since", "", 200},
 }};
 
 json parameters(const operation& op) {

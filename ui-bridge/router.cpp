@@ -154,6 +154,9 @@ router make_api_router() {
   r.add("PATCH", "/api/v1/services/{id}", route_id::service_update);
   r.add("DELETE", "/api/v1/services/{id}", route_id::service_delete);
   r.add("POST", "/api/v1/services/{id}/scale", route_id::service_scale);
+  // Stats history.
+  r.add("GET", "/api/v1/containers/{id}/stats/history", route_id::container_stats_history);
+  r.add("GET", "/api/v1/hosts/{fqdn}/stats/history", route_id::host_stats_history);
   r.add("GET", "/api/v1/ws", route_id::websocket);
   r.add("GET", "/api/v1/openapi.json", route_id::openapi);
   return r;

@@ -47,6 +47,9 @@ enum class route_id {
   service_update,
   service_delete,
   service_scale,
+  // Stats history (mesh_api_history.cpp).
+  container_stats_history,
+  host_stats_history,
   websocket,
   openapi,
 };

@@ -10,7 +10,7 @@ using dockmesh::common::errc;
 
 TEST_CASE("an API token checks until revoked, and its secret is not stored") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   token_store tokens(kv);
   auto made = tokens.create("alice", "ci", 0);
   REQUIRE(made.ok());
@@ -29,7 +29,7 @@ TEST_CASE("an API token checks until revoked, and its secret is not stored") {
 
 TEST_CASE("a tampered or unknown API token is refused") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   token_store tokens(kv);
   auto secret = tokens.create("alice", "", 0)->second;
   std::string flipped = secret;
@@ -44,7 +44,7 @@ TEST_CASE("a tampered or unknown API token is refused") {
 
 TEST_CASE("an API token with a ttl expires") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   token_store tokens(kv);
   auto made = tokens.create("alice", "", 60);
   REQUIRE(made.ok());
@@ -56,7 +56,7 @@ TEST_CASE("an API token with a ttl expires") {
 
 TEST_CASE("tokens are listed per user and revoked together when a user goes") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   token_store tokens(kv);
   auto a1 = tokens.create("alice", "one", 0)->second;
   (void)tokens.create("alice", "two", 0);

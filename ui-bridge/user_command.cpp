@@ -3,8 +3,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "common/config.hpp"
+#include "common/storage/etcd_client.hpp"
+#include "ui-bridge/etcd_kv_store.hpp"
 #include "ui-bridge/token_store.hpp"
 #include "ui-bridge/user_store.hpp"
 
@@ -19,7 +22,8 @@ constexpr const char* usage =
     "       dockmesh-bridge user passwd NAME [--password-file F]\n"
     "       dockmesh-bridge user remove NAME\n"
     "       dockmesh-bridge user list\n"
-    "(all with --data-dir DIR; without --password-file a password is generated and printed)\n";
+    "(all with --data-dir DIR, or --etcd URL,... when bridges keep their users in etcd;\n"
+    " without --password-file a password is generated and printed)\n";
 
 std::optional<std::string> read_password_file(const std::string& path) {
   std::ifstream in(path);
@@ -56,6 +60,7 @@ int run_user_command(int argc, const char* const* argv, std::ostream& out, std::
   // clang-format off
   options.add_options()
       ("data-dir", po::value<std::string>(), "the bridge's data directory")
+      ("etcd", po::value<std::string>(), "the bridges' users are in etcd: URL,URL,... (as --etcd of the bridge)")
       ("role", po::value<std::string>()->default_value("user"), "user or admin (add)")
       ("password-file", po::value<std::string>(), "read the password from this file's first line")
       ("verb", po::value<std::string>(), "add, passwd, remove or list")
@@ -69,11 +74,20 @@ int run_user_command(int argc, const char* const* argv, std::ostream& out, std::
   std::string verb = vm.count("verb") ? vm["verb"].as<std::string>() : "";
   std::string name = vm.count("name") ? vm["name"].as<std::string>() : "";
   bool needs_name = verb == "add" || verb == "passwd" || verb == "remove";
-  if (!vm.count("data-dir") || (!needs_name && verb != "list") || (needs_name && name.empty()))
+  bool in_etcd = vm.count("etcd") > 0;
+  if ((!vm.count("data-dir") && !in_etcd) || (!needs_name && verb != "list") ||
+      (needs_name && name.empty()))
     return err << usage, 2;
-  std::string dir = vm["data-dir"].as<std::string>();
-  std::filesystem::create_directories(dir);
-  kv_store kv(dir + "/db");
+  std::unique_ptr<kv_store> store;
+  if (in_etcd) {
+    store =
+        std::make_unique<etcd_kv_store>(common::parse_etcd_endpoints(vm["etcd"].as<std::string>()));
+  } else {
+    std::string dir = vm["data-dir"].as<std::string>();
+    std::filesystem::create_directories(dir);
+    store = std::make_unique<rocks_kv_store>(dir + "/db");
+  }
+  kv_store& kv = *store;
   user_store users(kv);
   if (verb == "add" || verb == "passwd") return set_password(users, vm, verb, name, out, err);
   if (verb == "remove") {

@@ -86,7 +86,10 @@ common::result<user_record> user_store::add(const std::string& name, std::string
   if (!existing) return existing.err();
   if (existing->has_value()) return make_error(errc::conflict, "user " + name + " already exists");
   user_record u{name, "u" + random_hex(16), role, *hash, 1, common::now_ms()};
-  if (auto ok = save(u); !ok) return ok.err();
+  // Another bridge sharing the store may add the same name at the same moment: one wins.
+  auto made = kv_.create(user_key(u.name), to_stored(u).dump());
+  if (!made) return made.err();
+  if (!*made) return make_error(errc::conflict, "user " + name + " already exists");
   return u;
 }
 
@@ -153,6 +156,7 @@ common::result<std::optional<std::string>> user_store::ensure_first_admin() {
   if (!users->empty()) return std::optional<std::string>();
   std::string password = generate_password();
   auto u = add("admin", password, user_role::admin);
+  if (!u && u.err().code == errc::conflict) return std::optional<std::string>();  // a peer did
   if (!u) return u.err();
   return std::optional<std::string>(password);
 }

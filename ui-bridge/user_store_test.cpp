@@ -9,7 +9,7 @@ using dockmesh::common::errc;
 
 TEST_CASE("users are added once, log in with their password only, and are listed") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   user_store users(kv, hash_strength::minimal);
   REQUIRE(users.add("alice", "alice-password", user_role::user).ok());
   auto again = users.add("alice", "other-password", user_role::admin);
@@ -31,7 +31,7 @@ TEST_CASE("users are added once, log in with their password only, and are listed
 
 TEST_CASE("a password change bumps the generation; removal forgets the user") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   user_store users(kv, hash_strength::minimal);
   auto u = users.add("bob", "first-password", user_role::admin);
   REQUIRE(u.ok());
@@ -52,14 +52,14 @@ TEST_CASE("user names stay plain") {
        {"", "Alice", "-x", ".x", "a/b", "a b", "a=b", "abcdefghijklmnopqrstuvwxyz0123456"})
     CHECK_FALSE(valid_user_name(bad));
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   user_store users(kv, hash_strength::minimal);
   CHECK(users.add("../etc", "long-password", user_role::user).err().code == errc::invalid_argument);
 }
 
 TEST_CASE("the first start creates admin once, with a generated password") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   user_store users(kv, hash_strength::minimal);
   auto first = users.ensure_first_admin();
   REQUIRE(first.ok());
@@ -75,19 +75,20 @@ TEST_CASE("the first start creates admin once, with a generated password") {
 TEST_CASE("users persist across reopening the database") {
   test::temp_dir dir;
   {
-    kv_store kv(dir.path + "/db");
+    rocks_kv_store kv(dir.path + "/db");
     user_store users(kv, hash_strength::minimal);
     REQUIRE(users.add("carol", "carol-password", user_role::user).ok());
   }
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   user_store users(kv, hash_strength::minimal);
   CHECK(users.check_login("carol", "carol-password").ok());
-  CHECK_THROWS_WITH_AS(kv_store(dir.path + "/db"), doctest::Contains("in use"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(rocks_kv_store(dir.path + "/db"), doctest::Contains("in use"),
+                       std::runtime_error);
 }
 
 TEST_CASE("every user gets an immutable id; a re-created name gets a new one") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   user_store users(kv, hash_strength::minimal);
   auto first = users.add("carol", "carol-password", user_role::user);
   REQUIRE(first.ok());
@@ -105,7 +106,7 @@ TEST_CASE("every user gets an immutable id; a re-created name gets a new one") {
 
 TEST_CASE("a record stored before ids gets a stable derived id") {
   test::temp_dir dir;
-  kv_store kv(dir.path + "/db");
+  rocks_kv_store kv(dir.path + "/db");
   user_store users(kv, hash_strength::minimal);
   nlohmann::json old = {{"name", "dave"},
                         {"role", "user"},

@@ -176,7 +176,10 @@ restart_agent() {
 
 start_bridge() {
   # The web UI and the schemas: the bridge's built-in defaults (its --static-dir/--schemas-dir).
-  local port=$((BASE_PORT + 10)) brokers metrics docker_api=()
+  local port=$((BASE_PORT + 10)) brokers metrics docker_api=() etcd=()
+  # With several brokers the bridge keeps its users, tokens and JWT key in their etcd, as a
+  # deployment of several bridges would (docs/ha.md).
+  ((BROKERS > 1)) && etcd=(--etcd "$(etcd_client_urls)")
   mapfile -t brokers < <(broker_args)
   mapfile -t metrics < <(metrics_args bridge)
   mkdir -p "$DIR/bridge"
@@ -186,8 +189,9 @@ start_bridge() {
   fi
   start_process bridge "$(bin dockmesh-bridge)" --data-dir "$DIR/bridge" \
     --listen "127.0.0.1:$port" "${brokers[@]}" --broker-key "$BROKER_PUB" \
-    --key "$DIR/bridge.key" --admin-password-file "$DIR/admin.password" \
-    "${metrics[@]+"${metrics[@]}"}" --log-level "$LOG_LEVEL" "${docker_api[@]+"${docker_api[@]}"}"
+    --key "$DIR/bridge.key" --admin-password-file "$DIR/admin.password" "${etcd[@]+"${etcd[@]}"}" \
+    "${metrics[@]+"${metrics[@]}"}" --log-level "$LOG_LEVEL" "${docker_api[@]+"${docker_api[@]}"}" \
+    "${BRIDGE_ARGS[@]+"${BRIDGE_ARGS[@]}"}"
   echo "http://127.0.0.1:$port/" >"$DIR/bridge.url"
   if [[ -n "${DOCKER_API_PORT:-}" ]]; then echo "tcp://127.0.0.1:$DOCKER_API_PORT" >"$DIR/docker.host"; fi
 }

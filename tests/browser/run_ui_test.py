@@ -11,10 +11,11 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from bridgelib import Bridge, LocalRegistry, admin_password  # noqa: E402
+from bridgelib import Bridge, LocalRegistry, admin_password, create_message  # noqa: E402
 from meshlib import BUILD_DIR, Mesh  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+TICKER = "i=0; while true; do echo tick-$i; echo tock-$i >&2; i=$((i+1)); sleep 0.5; done"
 
 
 def ensure_playwright():
@@ -30,9 +31,16 @@ def main():
     ensure_playwright()
     shots = os.path.join(BUILD_DIR, "screenshots")
     shutil.rmtree(shots, ignore_errors=True)
-    with Mesh(hosts=1) as mesh:
+    # The bridge samples usage every second, so that the history graphs have points at once.
+    with Mesh(hosts=1, bridge_args=["--stats-interval=1"]) as mesh:
         admin = Bridge.admin(mesh)
-        admin.make_user("webuser", password="webuser-password")
+        user = admin.make_user("webuser", password="webuser-password")
+        # A second running container of the user's, printing on stdout and stderr, for the
+        # merged log tail.
+        r = user.send(create_message(mesh.fqdn(1), "ui-ticker", ["sh", "-c", TICKER]))
+        if r.status != 201:
+            print("could not create ui-ticker: %r" % r)
+            return 1
         registry = LocalRegistry(mesh)
         try:
             pull_ref = registry.push_from(mesh, 1, "local/busybox:latest", "uipull")

@@ -2,11 +2,12 @@
 // against a bridge in front of a real mesh (started by run_ui_test.py). It logs in, checks the
 // hosts table, creates a container on a real dockerd through the form, sees it running, reads its
 // logs (once, then live with search) in the panel beside the table, draws its stats graph, sees a
-// terminal refused on a host without --allow-exec, inspects it, sees a stop under way, starts it
+// terminal refused on a host without --allow-exec, draws its stats history, follows the logs of
+// all its running containers merged (stderr filter, search, download), inspects it, sees a stop under way, starts it
 // again, kills it (after a confirmation, once cancelled), removes it, opens the host detail page,
 // pulls an image with per-host progress, makes and revokes an API token, sees a
 // schema refusal in words on the field, checks the phone layout, then as an admin adds and
-// removes a user, removes the pulled image and reads the audit log; a screenshot of each page goes into SCREENSHOT_DIR.
+// removes a user, removes the pulled image, sees a host's usage history and reads the audit log; a screenshot of each page goes into SCREENSHOT_DIR.
 // Any console error or failed same-origin request fails the test.
 //
 // Environment: BRIDGE_URL, UI_USER, UI_PASSWORD, ADMIN_PASSWORD, HOST_FQDN, PULL_IMAGE
@@ -133,7 +134,7 @@ try {
   await page.locator('#live-status', { hasText: /^1 of \d+ lines match$/ }).waitFor();
   await shot(page, 'logs-follow-search');
   await page.fill('#live-search', 'no-such-line-xyz');
-  await page.locator('#output-body', { hasText: 'no line contains' }).waitFor();
+  await page.locator('#output-body', { hasText: 'no line matches' }).waitFor();
   await row(page).locator('button[data-action="live stats"]').click();
   await page.waitForFunction(() => document.getElementById('live-line').getAttribute('points').split(' ').length >= 2,
     null, { timeout: 20000 });
@@ -143,6 +144,41 @@ try {
   await row(page).locator('button[data-action=terminal]').click();
   await page.locator('#output-body', { hasText: 'exec is disabled' }).waitFor();
   await shot(page, 'terminal-refused');
+
+  // Stats history (the bridge samples every second here): the graph draws its points.
+  for (let tries = 0; ; tries += 1) {  // drawn when opened: reopen until 3 points are kept
+    await row(page).locator('button[data-action=history]').click();
+    await page.locator('#history-caption', { hasText: /point\(s\) over|No samples yet/ }).waitFor();
+    if (Number(await page.locator('#history-graph').getAttribute('data-samples')) >= 3) break;
+    assert.ok(tries < 30, 'the history graph has 3 points within 30 s');
+    await page.waitForTimeout(1000);
+  }
+  assert.match(await page.locator('#history-caption').innerText(), /point\(s\) over/);
+  assert.ok((await page.locator('#history-graph polyline.cpu').getAttribute('points')).split(' ').length >= 3);
+  await shot(page, 'stats-history');
+
+  // All running containers' logs merged (ui-web and ui-ticker, which run_ui_test.py started),
+  // each line tagged; the stderr filter, a search, and the download of what is shown.
+  await page.click('#containers-follow-all');
+  await page.locator('#output-body', { hasText: '[ui-web] hello from the dockmesh ui' }).waitFor();
+  await page.locator('#output-body', { hasText: /\[ui-ticker\] \(stderr\) tock-\d+/ }).waitFor({ timeout: 20000 });
+  await page.locator('#output-body', { hasText: /\[ui-ticker\] tick-\d+/ }).waitFor();
+  await page.selectOption('#live-channel', 'stderr');
+  await page.waitForFunction(() => {
+    const t = document.getElementById('output-body').textContent;
+    return t.includes('tock-') && !t.includes('tick-') && !t.includes('hello from');
+  });
+  // Search for the newest stderr line's token (tock-N): it and any tock-N<digits> match.
+  const token = (await page.locator('#output-body').innerText()).match(/tock-\d+/g).pop();
+  await page.fill('#live-search', token);
+  await page.locator('#live-status', { hasText: /^[1-9]\d* of \d+ lines match$/ }).waitFor();
+  await shot(page, 'logs-merged');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#live-download')]);
+  const saved = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
+  assert.ok(saved.length >= 1 && saved.every((l) => l.startsWith(`[ui-ticker] (stderr) ${token}`)),
+    `downloaded: ${saved.join(' | ')}`);
+  await page.selectOption('#live-channel', 'all');
+  await page.fill('#live-search', '');
   await page.click('#output-close');
 
   // Inspect.
@@ -242,6 +278,11 @@ try {
   await page.fill('#login-password', ADMIN_PASSWORD);
   await page.click('#login-form button[type=submit]');
   await page.locator('#whoami', { hasText: 'admin' }).waitFor();
+  // An admin sees the host's usage history on its page (its running containers summed).
+  await page.evaluate((h) => { location.hash = `host/${encodeURIComponent(h)}`; }, HOST);
+  await page.locator('#host-usage').waitFor({ state: 'visible' });
+  await page.waitForFunction(() => Number(document.getElementById('host-history').dataset.samples || 0) >= 2);
+  await shot(page, 'host-history');
   await page.click('#tabs button[data-tab=users]');
   await page.locator(`#users-table tr[data-user="${USER}"]`).waitFor();
   await page.fill('#user-name', 'carol');

@@ -166,10 +166,11 @@ class Mesh:
     against its schema (bus_check.py); down() fails the test otherwise."""
 
     def __init__(self, hosts=2, labels=None, bridge=True, timeout=90, brokers=1, metrics=False,
-                 docker_api_port=None, check_bus=True):
+                 docker_api_port=None, check_bus=True, bridge_args=None):
         self.hosts = hosts
         self.metrics = metrics  # every daemon serves /metrics (mesh.sh --metrics-port)
         self.docker_api_port = docker_api_port
+        self.bridge_args = list(bridge_args or [])  # extra dockmesh-bridge arguments
         self.brokers = brokers
         self.labels = labels or {}
         self.bridge = bridge
@@ -210,6 +211,8 @@ class Mesh:
             argv += ["--metrics-port", str(free_port_range(4 + self.hosts))]
         if self.docker_api_port:
             argv += ["--docker-api-port", str(self.docker_api_port)]
+        for a in self.bridge_args:
+            argv += ["--bridge-arg", a]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout * 3)
         if r.returncode != 0:
             sys.stderr.write("mesh.sh up failed (rc %d):\n%s\n%s\n" % (r.returncode, r.stdout, r.stderr))

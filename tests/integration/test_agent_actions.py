@@ -225,6 +225,20 @@ class AgentActionsTest(unittest.TestCase):
         self.ok("delete-container", {"id": "alias-me"})
         self.assertIsNone(self.inspect("alias-me"))
 
+    def test_13b_a_create_without_a_name_replies_with_dockers_name(self):
+        made = self.ok("create-container", {"image": IMAGE, "cmd": ["true"], "network_mode": "none",
+                                            "start": False}, codes=(201,))
+        try:
+            docker_name = self.inspect(made["id"])["Name"].lstrip("/")
+            self.assertTrue(docker_name)
+            self.assertEqual(made["name"], docker_name)
+            self.assertEqual(made["containers"][0]["name"], docker_name)
+            # The agent remembers the name it learned for its own later replies.
+            started = self.ok("start-container", {"id": made["id"]})
+            self.assertEqual(started["name"], docker_name)
+        finally:
+            self.remove_quietly(made["id"])
+
     def test_14_instances_and_start_false(self):
         made = self.ok("create-container", {"image": IMAGE, "name": "multi", "instances": 3, "start": False,
                                             "cmd": ["sleep", "60"], "network_mode": "none"}, codes=(201,))

@@ -10,6 +10,7 @@ import { humanError } from '../errors.js';
 import { filterRows, pageOf } from '../pager.js';
 import { S } from '../state.js';
 import { fmtTime } from '../text.js';
+import { openContainerHistory } from './history.js';
 import { liveOpen } from './live.js';
 
 let page = 1;
@@ -25,9 +26,11 @@ export function setError(text) { $('containers-error').textContent = text; }
 
 function buttonsFor(c) {
   if (S.busy[c.id]) return [el('span', { class: 'busy', role: 'status' }, `${S.busy[c.id]}…`)];
-  return actionsFor(c.state, S.actions).map((a) =>
+  return [...actionsFor(c.state, S.actions).map((a) =>
     el('button', { class: `small${a.name === 'kill-container' || a.name === 'remove-container' ? ' danger' : ''}`,
-      'data-action': a.label, title: a.summary, onclick: () => (a.opens_stream ? liveOpen(a, c) : act(a, c)) }, a.label));
+      'data-action': a.label, title: a.summary, onclick: () => (a.opens_stream ? liveOpen(a, c) : act(a, c)) }, a.label)),
+  el('button', { class: 'small', 'data-action': 'history', title: 'CPU and memory over the last 24 h (the bridge samples it)',
+    onclick: () => openContainerHistory(c) }, 'history')];
 }
 
 export function renderContainers() {

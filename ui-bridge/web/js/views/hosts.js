@@ -1,12 +1,14 @@
 // views/hosts.js: the host list (search, pages) and the host detail page (engine facts, labels,
-// disk usage, its containers and images), reached by clicking a host (#host/<fqdn>).
+// disk usage, its containers and images; for admins its usage history), reached by clicking a host
+// (#host/<fqdn>).
 
-import { api, send } from '../api.js';
+import { api, send, session } from '../api.js';
 import { $, el, pagerBar } from '../dom.js';
 import { humanError } from '../errors.js';
 import { filterRows, pageOf } from '../pager.js';
 import { S } from '../state.js';
 import { fmtAgo, fmtBytes, fmtTime } from '../text.js';
+import { showHostHistory } from './history.js';
 
 let page = 1;
 
@@ -82,6 +84,7 @@ export async function showHost(fqdn) {
     el('td', {}, c.name || c.id.slice(0, 12)), el('td', { class: 'mono' }, c.image || '-'),
     el('td', {}, el('span', { class: `badge ${c.state}` }, c.state || '?')), el('td', {}, c.owner || '-')))
     : [el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'None of your containers.'))]));
+  showHostHistory(fqdn, session.role === 'admin');
   const b = images.ok ? images.data.body : [];
   const list = Array.isArray(b) ? b : (b && b.images) || [];
   $('host-images').tBodies[0].replaceChildren(...list.map((im) => el('tr', {},

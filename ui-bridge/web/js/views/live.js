@@ -1,13 +1,17 @@
 // views/live.js: the containers page's live views (docs/streams.md) over the one WebSocket: a log
-// tail that follows a container (with search), a stats graph (CPU % and memory, one sample a
-// second), and a terminal into the container (exec, where the host allows it). One view at a
-// time, in the panel beside the table; closing it, or opening another, unfollows.
+// tail that follows one container, or all the caller's running ones merged (each line tagged
+// with its container), with search, a stdout/stderr filter and download; a stats graph (CPU % and
+// memory, one sample a second); and a terminal into the container (exec, where the host allows
+// it). One view at a time, in the panel beside the table; closing it, or opening another,
+// unfollows every stream it holds.
 
 import { $ } from '../dom.js';
+import { LogMerge, pickFollowed } from '../log_merge.js';
 import { humanError } from '../errors.js';
 import { S } from '../state.js';
 import { fmtBytes } from '../text.js';
 import { setError, showOutput } from './containers.js';
+import { hideHistory } from './history.js';
 
 const L = { seq: 0, view: null };
 const LIVE_MAX_LINES = 2000;   // the tail keeps this many lines; older ones scroll away
@@ -17,52 +21,87 @@ function liveKind(spec) {
   return { 'follow-logs': 'logs', 'follow-stats': 'stats', 'exec-start': 'term' }[spec.name];
 }
 
-export function liveOpen(spec, c) {
-  liveClose();
-  const kind = liveKind(spec);
-  const ref = `live-${++L.seq}`;
-  const message = { action: spec.name, id: c.id };
-  if (kind === 'logs') message.tail = 200;
-  if (kind === 'term') Object.assign(message, { cmd: ['sh'], tty: true, cols: 100, rows: 30 });
-  if (!S.link || !S.link.send({ type: 'follow', ref, message })) {
-    setError('The live connection is down; it reconnects by itself (see the status at the top), try again then.');
-    return;
+const nameOf = (c) => c.name || c.id.slice(0, 12);
+
+// Sends one follow per container; false when the link is down.
+function follow(v, action, containers, extra) {
+  for (const c of containers) {
+    const ref = `live-${++L.seq}`;
+    if (!S.link || !S.link.send({ type: 'follow', ref, message: { action, id: c.id, ...extra } })) return false;
+    v.refs[ref] = nameOf(c);
   }
-  L.view = { ref, kind, stream: null, lines: [], samples: [], partial: '' };
-  const what = { logs: 'Logs of', stats: 'Live stats of', term: 'Terminal in' }[kind];
-  showOutput(`${what} ${c.name || c.id.slice(0, 12)} on ${c.host}`, 'connecting…');
+  return true;
+}
+
+function openView(kind, title) {
+  L.view = { kind, refs: {}, streams: {}, merge: new LogMerge(LIVE_MAX_LINES), samples: [], open: 0 };
+  showOutput(title, 'connecting…');
   $('output').dataset.live = kind;
   $('live-tools').hidden = kind !== 'logs';
   $('live-graph').toggleAttribute('hidden', kind !== 'stats');  // an SVG element has no .hidden
   $('live-search').value = '';
+  $('live-channel').value = 'all';
+  return L.view;
+}
+
+const LINK_DOWN = 'The live connection is down; it reconnects by itself (see the status at the top), try again then.';
+
+export function liveOpen(spec, c) {
+  liveClose();
+  const kind = liveKind(spec);
+  const extra = kind === 'logs' ? { tail: 200 } : kind === 'term' ? { cmd: ['sh'], tty: true, cols: 100, rows: 30 } : {};
+  const what = { logs: 'Logs of', stats: 'Live stats of', term: 'Terminal in' }[kind];
+  const v = openView(kind, `${what} ${nameOf(c)} on ${c.host}`);
+  if (!follow(v, spec.name, [c], extra)) { liveClose(); setError(LINK_DOWN); return; }
   if (kind === 'term') $('output-body').focus();
+}
+
+// Every running container of the caller's list at once (at most 8: one WebSocket's streams).
+export function liveOpenAll() {
+  liveClose();
+  const [chosen, left] = pickFollowed(S.containers);
+  if (!chosen.length) { setError('None of your containers is running: there is no log to follow.'); return; }
+  const v = openView('logs', `Logs of ${chosen.length} running container(s)` +
+    (left.length ? ` (${left.length} more not followed: 8 at most)` : ''));
+  v.merged = true;
+  if (!follow(v, 'follow-logs', chosen, { tail: 20 })) { liveClose(); setError(LINK_DOWN); }
 }
 
 export function liveClose() {
   const v = L.view;
   L.view = null;
-  if (v && v.stream && S.link) S.link.send({ type: 'unfollow', stream: v.stream });
+  for (const stream of Object.keys((v && v.streams) || {})) if (S.link) S.link.send({ type: 'unfollow', stream });
   delete $('output').dataset.live;
   $('live-tools').hidden = true;
   $('live-graph').toggleAttribute('hidden', true);
+  hideHistory();
 }
 
 // A frame of ours from the WebSocket: true when it was.
 export function liveFrame(f) {
   const v = L.view;
-  if (!v || (f.ref !== v.ref && f.stream !== v.stream)) return false;
+  if (!v || (!(f.ref in v.refs) && !(f.stream in v.streams))) return false;
+  const source = v.refs[f.ref] || v.streams[f.stream];
   if (f.type === 'reply') {
-    if (f.status !== 200) { $('output-body').textContent = humanError(f.status, f.reply).text; L.view = null; return true; }
-    v.stream = f.reply.body.stream;
-    $('output-body').textContent = v.kind === 'term' ? '' : '(waiting for output)';
-    $('live-status').textContent = 'following';
+    if (f.status !== 200) {
+      const text = humanError(f.status, f.reply).text;
+      if (!v.merged) { $('output-body').textContent = text; L.view = null; return true; }
+      v.merge.add(source, 'stderr', `[cannot follow: ${text}]\n`);
+      liveRenderLines();
+      return true;
+    }
+    v.streams[f.reply.body.stream] = source;
+    v.open += 1;
+    if (v.open === 1) $('output-body').textContent = v.kind === 'term' ? '' : '(waiting for output)';
+    $('live-status').textContent = v.merged ? `following ${v.open}` : 'following';
   } else if (f.type === 'stream') {
-    if (v.kind === 'stats') liveSample(v, f.sample); else liveText(v, f.data || '');
+    if (v.kind === 'stats') liveSample(v, f.sample); else liveText(v, source, f.channel, f.data || '');
   } else if (f.type === 'stream-end') {
     const why = f.exit_code !== undefined ? `exited with ${f.exit_code}` : (f.message || f.reason || 'ended');
-    $('live-status').textContent = `stream ended: ${why}`;
-    if (v.kind !== 'stats') liveText(v, `\n[${why}]\n`);
-    v.stream = null;
+    delete v.streams[f.stream];
+    v.open -= 1;
+    if (v.kind !== 'stats') liveText(v, source, 'stderr', `\n[${why}]\n`);
+    $('live-status').textContent = v.merged ? `${source}: stream ended: ${why}` : `stream ended: ${why}`;
   }
   return true;
 }
@@ -71,33 +110,49 @@ export function liveFrame(f) {
 export function liveLost() {
   if (!L.view) return;
   $('live-status').textContent = 'stream ended: the live connection was lost';
-  L.view.stream = null;
+  L.view.streams = {};
 }
 
-function liveText(v, text) {
+function liveText(v, source, channel, text) {
   if (v.kind === 'term') {  // a terminal shows what comes, without escape sequences
     const body = $('output-body');
     body.textContent = (body.textContent + text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '')).slice(-100000);
     body.scrollTop = body.scrollHeight;
     return;
   }
-  const parts = (v.partial + text).split('\n');
-  v.partial = parts.pop();
-  v.lines.push(...parts);
-  if (v.lines.length > LIVE_MAX_LINES) v.lines.splice(0, v.lines.length - LIVE_MAX_LINES);
+  v.merge.add(source, channel, text);
   liveRenderLines();
+}
+
+function shownLines() {
+  const v = L.view;
+  return v.merge.shown($('live-channel').value, $('live-search').value);
 }
 
 function liveRenderLines() {
   const v = L.view;
   if (!v || v.kind !== 'logs') return;
-  const q = $('live-search').value;
-  const shown = q ? v.lines.filter((l) => l.includes(q)) : v.lines;
+  const q = $('live-search').value, ch = $('live-channel').value;
+  const shown = shownLines();
   const body = $('output-body');
   const atEnd = body.scrollTop + body.clientHeight >= body.scrollHeight - 8;
-  body.textContent = shown.length ? shown.join('\n') : (q ? `no line contains "${q}"` : '(no output yet)');
-  $('live-status').textContent = q ? `${shown.length} of ${v.lines.length} lines match` : `${v.lines.length} lines`;
+  body.textContent = shown.length ? v.merge.format(shown) : (q || ch !== 'all' ? 'no line matches' : '(no output yet)');
+  $('live-status').textContent = q || ch !== 'all' ? `${shown.length} of ${v.merge.lines.length} lines match` : `${v.merge.lines.length} lines`;
   if (atEnd) body.scrollTop = body.scrollHeight;
+}
+
+// Saves the lines shown (after the filter and the search) as a text file.
+function liveDownload() {
+  const v = L.view;
+  if (!v || v.kind !== 'logs') return;
+  const blob = new Blob([`${v.merge.format(shownLines())}\n`], { type: 'text/plain' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `logs-${new Date().toISOString().replace(/[:.]/g, '-')}.txt`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
 function liveSample(v, s) {
@@ -118,7 +173,8 @@ function liveSample(v, s) {
 // The terminal: keys typed into the output while a terminal is open go to the command.
 function liveKey(ev) {
   const v = L.view;
-  if (!v || v.kind !== 'term' || !v.stream) return;
+  const stream = v && v.kind === 'term' ? Object.keys(v.streams)[0] : null;
+  if (!stream) return;
   const keys = { Enter: '\r', Backspace: '\x7f', Tab: '\t', Escape: '\x1b', ArrowUp: '\x1b[A',
     ArrowDown: '\x1b[B', ArrowRight: '\x1b[C', ArrowLeft: '\x1b[D' };
   let data = keys[ev.key];
@@ -126,11 +182,14 @@ function liveKey(ev) {
   else if (!data && ev.key.length === 1) data = ev.key;
   if (!data) return;
   ev.preventDefault();
-  S.link.send({ type: 'input', stream: v.stream, data });
+  S.link.send({ type: 'input', stream, data });
 }
 
 export function wireLive() {
   $('live-search').addEventListener('input', liveRenderLines);
+  $('live-channel').addEventListener('change', liveRenderLines);
+  $('live-download').addEventListener('click', liveDownload);
+  $('containers-follow-all').addEventListener('click', liveOpenAll);
   $('output-body').addEventListener('keydown', liveKey);
   $('output-close').addEventListener('click', () => { liveClose(); $('output').hidden = true; });
 }

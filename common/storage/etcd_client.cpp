@@ -1,15 +1,13 @@
-#include "broker/etcd_client.hpp"
+#include "common/storage/etcd_client.hpp"
 
 #include <curl/curl.h>
 #include <sodium.h>
 
 #include <stdexcept>
 
-namespace dockmesh::broker {
+namespace dockmesh::common {
 namespace {
 
-using common::errc;
-using common::make_error;
 using nlohmann::json;
 
 CURL* handle(void* p) {
@@ -344,4 +342,4 @@ common::result<void> etcd_client::watch(std::string_view prefix, std::int64_t st
   return {};
 }
 
-}  // namespace dockmesh::broker
+}  // namespace dockmesh::common

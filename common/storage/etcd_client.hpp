@@ -1,12 +1,13 @@
 // etcd_client: a blocking client of etcd's v3 API as JSON over HTTP (the gRPC gateway on the
 // client port; keys and values travel base64-encoded, 64-bit numbers as strings). It covers what
-// the broker needs: range, put, delete, create-if-absent and delete-if-present transactions,
-// leases (grant, keep-alive, revoke) and a watch (a streamed response). Several endpoints: a call
-// that fails on one (connection refused, timeout, 5xx) is tried once on each of the others, and
-// the first that answers becomes the current one. Errors are values (errc::unavailable when no
-// endpoint answered, errc::malformed for an answer that does not parse).
+// the broker and the bridge need: range, put, delete, create-if-absent and delete-if-present
+// transactions, leases (grant, keep-alive, revoke) and a watch (a streamed response). Several
+// endpoints: a call that fails on one (connection refused, timeout, 5xx) is tried once on each of
+// the others, and the first that answers becomes the current one. Errors are values
+// (errc::unavailable when no endpoint answered, errc::malformed for an answer that does not parse).
 // Owned by one thread (it keeps one libcurl easy handle); every call blocks for up to the
-// timeout per endpoint, so it must never run on the hub thread: etcd_link runs it.
+// timeout per endpoint, so it must never run on the broker's hub thread (etcd_link runs it there)
+// nor in a Beast handler of the bridge (shared_records runs it on its own threads).
 #pragma once
 
 #include <atomic>
@@ -21,7 +22,7 @@
 
 #include "common/result.hpp"
 
-namespace dockmesh::broker {
+namespace dockmesh::common {
 
 struct etcd_kv {
   std::string key;
@@ -114,4 +115,4 @@ class etcd_client {
   std::chrono::milliseconds timeout_;
 };
 
-}  // namespace dockmesh::broker
+}  // namespace dockmesh::common
