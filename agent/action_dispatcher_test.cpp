@@ -122,7 +122,11 @@ TEST_CASE(
       {"remove-image", {{"image", "%2e%2e"}}},
       {"list-images", {{"reference", "a&b"}}},
   };
-  for (const auto& [action, body] : hostile) {
+  // Named references, not a structured binding: CAPTURE is a lambda, which clang 14 cannot
+  // make capture a binding.
+  for (const auto& hostile_call : hostile) {
+    const std::string& action = hostile_call.first;
+    const json& body = hostile_call.second;
     CAPTURE(action);
     CAPTURE(body.dump());
     recorded_docker docker;

@@ -45,7 +45,11 @@ std::string docker_endpoint_label(std::string_view path) {
   auto id = first == "images" ? "{name}" : "{id}";
   if (seg.size() == 2) return "/" + first + "/" + (fixed_word(seg[1]) ? std::string(seg[1]) : id);
   // Image names hold slashes: the last segment is the verb when it is a plain word.
-  return "/" + first + "/" + id + (plain_word(seg.back()) ? "/" + std::string(seg.back()) : "");
+  std::string label = "/" + first + "/" + id;
+  // Appended, not `"/" + std::string`: GCC 12 at -O3 warns -Wrestrict (a false positive inside
+  // std::string).
+  if (plain_word(seg.back())) label.append("/").append(seg.back());
+  return label;
 }
 
 std::string_view docker_outcome(const result<docker_response>& r) {

@@ -75,7 +75,11 @@ TEST_CASE(
                                                  {m::del, "/volumes/x"},
                                                  {m::get, "/containers/x/top"}};
   for (auto action : allowlisted_actions())
-    for (const auto& [method, path] : forbidden) {
+    for (const auto& route : forbidden) {
+      // Named copies, not a structured binding: CAPTURE is a lambda, which clang 14 cannot make
+      // capture a binding.
+      m method = route.first;
+      const char* path = route.second;
       CAPTURE(action);
       CAPTURE(std::string(path));
       // create-container makes the named volumes a user's binds ask for, labelled with the owner.

@@ -40,7 +40,8 @@ TEST_CASE("inventories are last-writer-wins per host and converge in any order")
 
 TEST_CASE("inventory changes become container events") {
   container_index idx;
-  auto first = idx.apply_inventory(inventory("h", 1, 1, {container("aaa1", "web", "nginx")}));
+  auto first =
+      idx.apply_inventory(inventory("h", 1, 1, json::array({container("aaa1", "web", "nginx")})));
   REQUIRE(first->size() == 1);
   CHECK((*first)[0].action == "container-added");
   auto second = idx.apply_inventory(inventory(
@@ -51,7 +52,8 @@ TEST_CASE("inventory changes become container events") {
   auto third = idx.apply_inventory(inventory("h", 1, 3, json::array()));
   CHECK(third->size() == 2);
   CHECK((*third)[0].action == "container-removed");
-  CHECK(idx.apply_inventory(inventory("h", 1, 2, {container("zzz9", "x", "y")}))->empty());
+  CHECK(idx.apply_inventory(inventory("h", 1, 2, json::array({container("zzz9", "x", "y")})))
+            ->empty());
   CHECK(idx.size() == 0);
 }
 
@@ -60,7 +62,8 @@ TEST_CASE("lookup by id, unique prefix or name, with owner") {
   (void)idx.apply_inventory(inventory(
       "h1", 1, 1,
       {container("abc123", "web", "nginx", "alice"), container("abd456", "db", "pg", "bob")}));
-  (void)idx.apply_inventory(inventory("h2", 1, 1, {container("ffff00", "web", "nginx", "carol")}));
+  (void)idx.apply_inventory(
+      inventory("h2", 1, 1, json::array({container("ffff00", "web", "nginx", "carol")})));
   CHECK(idx.lookup("abc123", "")->host == "h1");
   CHECK(idx.lookup("abd", "")->name == "db");
   CHECK(idx.lookup("ab", "").err().code == errc::conflict);
@@ -79,7 +82,7 @@ TEST_CASE("bad inventories are refused") {
   container_index idx;
   CHECK(!idx.apply_inventory(inventory("h", 1, 1, json::object())).ok());
   CHECK(!idx.apply_inventory(inventory("h", 1, 1, {{{"id", "../etc"}}})).ok());
-  CHECK(!idx.apply_inventory(inventory("h", 1, 1, {json(5)})).ok());
+  CHECK(!idx.apply_inventory(inventory("h", 1, 1, json::array({5}))).ok());
   CHECK(!idx.apply_inventory({{"fqdn", "h"}}).ok());
   CHECK(idx.size() == 0);
 }
@@ -89,8 +92,9 @@ TEST_CASE("a gone host's containers leave the index; the index survives a reopen
   {
     state_db db(dir.str());
     container_index idx;
-    (void)idx.apply_inventory(inventory("h1", 3, 4, {container("abc", "web", "nginx", "alice")}));
-    (void)idx.apply_inventory(inventory("h2", 1, 1, {container("def", "db", "pg")}));
+    (void)idx.apply_inventory(
+        inventory("h1", 3, 4, json::array({container("abc", "web", "nginx", "alice")})));
+    (void)idx.apply_inventory(inventory("h2", 1, 1, json::array({container("def", "db", "pg")})));
     CHECK(idx.remove_host("h2").size() == 1);
     REQUIRE(idx.flush(db).ok());
   }

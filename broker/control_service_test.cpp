@@ -31,7 +31,7 @@ struct fixture {
     REQUIRE(keys.accept(agent_key, role::agent, "h1", 0).ok());
     (void)hosts.apply("heartbeat", host_record("h1", 1, 1), 0);
     (void)containers.apply_inventory(
-        inventory("h1", 1, 2, {container("abc1", "web", "nginx", "alice")}));
+        inventory("h1", 1, 2, json::array({container("abc1", "web", "nginx", "alice")})));
   }
 
   control_outcome call(const std::string& key, std::string action, json body = json::object()) {

@@ -43,6 +43,8 @@ inline nlohmann::json host_record(const std::string& fqdn, std::int64_t inc, std
   return j;
 }
 
+// Give one container as json::array({container(...)}): a braced list holding a single json is
+// that json copied under clang 14, an array of it under gcc.
 inline nlohmann::json inventory(const std::string& fqdn, std::int64_t inc, std::int64_t seq,
                                 nlohmann::json containers) {
   return {{"fqdn", fqdn}, {"incarnation", inc}, {"sequence", seq}, {"containers", containers}};

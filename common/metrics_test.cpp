@@ -141,4 +141,8 @@ TEST_CASE("metrics_server: listen addresses parse or give a clear error") {
   CHECK_FALSE(parse_listen_address("127.0.0.1"));
   CHECK_FALSE(parse_listen_address("127.0.0.1:70000"));
   CHECK_FALSE(parse_listen_address("127.0.0.1:9x"));
+  CHECK(parse_listen_address("127.0.0.1").err().message == "'127.0.0.1' is not IP:PORT");
+  CHECK(parse_listen_address("1.2.3.4:x").err().message == "'1.2.3.4:x': bad port");
+  CHECK(parse_listen_address("localhost:1").err().message ==
+        "'localhost:1': the host must be a numeric IPv4 or IPv6 address");
 }

@@ -206,6 +206,7 @@ TEST_CASE("docker events and stats shapes") {
   double sys_delta = s["cpu_stats"]["system_cpu_usage"].get<double>();
   CHECK(cpu_delta / sys_delta * 2 * 100 == doctest::Approx(50.0));
   CHECK(s["memory_stats"]["usage"] == 100);
+  CHECK(s["name"] == "/web");
   CHECK(unix_seconds("1700000000.25") == 1700000000);
   CHECK(unix_seconds("abc") == -1);
 }

@@ -199,7 +199,11 @@ TEST_CASE("every catalogue entry has its schema files and every schema file an e
                    e.kind == protocol::message_kind::control_call;
     CHECK(request != e.reply_schema.empty());  // requests are answered, nothing else is
   }
-  for (const auto& [stem, doc] : files) {
+  // This file's loops name a pair's parts as references, not as a structured binding: CAPTURE is
+  // a lambda, which clang 14 cannot make capture a binding.
+  for (const auto& file : files) {
+    const std::string& stem = file.first;
+    const json& doc = file.second;
     CAPTURE(stem);
     CHECK(named.count(stem) == 1);
     CHECK(doc.value("$schema", "") == "http://json-schema.org/draft-07/schema#");
@@ -217,7 +221,9 @@ TEST_CASE("every agent action of the catalogue has a struct") {
 }
 
 TEST_CASE("schema properties and struct fields are the same names, nested objects included") {
-  for (const auto& [name, doc] : schema_files()) {
+  for (const auto& schema : schema_files()) {
+    const std::string& name = schema.first;
+    const json& doc = schema.second;
     CAPTURE(name);
     REQUIRE(cases().count(name) == 1);
     CHECK(doc.value("$schema", "") == "http://json-schema.org/draft-07/schema#");
@@ -233,7 +239,9 @@ TEST_CASE("schema properties and struct fields are the same names, nested object
 }
 
 TEST_CASE("samples validate, parse, round-trip, and the struct's JSON validates too") {
-  for (const auto& [name, doc] : schema_files()) {
+  for (const auto& schema : schema_files()) {
+    const std::string& name = schema.first;
+    const json& doc = schema.second;
     CAPTURE(name);
     const auto& c = cases().at(name);
     std::string why;
@@ -245,7 +253,9 @@ TEST_CASE("samples validate, parse, round-trip, and the struct's JSON validates 
 }
 
 TEST_CASE("unknown fields, wrong types and missing required fields fail in both") {
-  for (const auto& [name, doc] : schema_files()) {
+  for (const auto& schema : schema_files()) {
+    const std::string& name = schema.first;
+    const json& doc = schema.second;
     CAPTURE(name);
     const auto& c = cases().at(name);
     json extra = c.sample;
@@ -262,7 +272,8 @@ TEST_CASE("unknown fields, wrong types and missing required fields fail in both"
       REQUIRE_FALSE(m.ok());
       CHECK(m.err().message.find(req.get<std::string>()) != std::string::npos);
     }
-    for (const auto& [field, value] : c.sample.items()) {
+    for (const auto& item : c.sample.items()) {
+      const std::string& field = item.key();
       json wrong = c.sample;
       wrong[field] = json::array({json::object()});  // no field of any action takes this
       CAPTURE(field);
@@ -326,12 +337,16 @@ json required_only(const json& doc, const json& sample) {
 }  // namespace
 
 TEST_CASE("the struct's defaults are the schema's defaults") {
-  for (const auto& [name, doc] : schema_files()) {
+  for (const auto& schema : schema_files()) {
+    const std::string& name = schema.first;
+    const json& doc = schema.second;
     CAPTURE(name);
     const auto& c = cases().at(name);
     auto parsed = c.roundtrip(required_only(doc, c.sample));
     REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? "" : parsed.err().message));
-    for (const auto& [field, prop] : doc["properties"].items()) {
+    for (const auto& property : doc["properties"].items()) {
+      const std::string& field = property.key();
+      const json& prop = property.value();
       if (!prop.contains("default")) continue;
       CAPTURE(field);
       CHECK(parsed->at(field) == prop["default"]);
@@ -340,12 +355,16 @@ TEST_CASE("the struct's defaults are the schema's defaults") {
 }
 
 TEST_CASE("types agree, and values just outside a bound are refused by both") {
-  for (const auto& [name, doc] : schema_files()) {
+  for (const auto& schema : schema_files()) {
+    const std::string& name = schema.first;
+    const json& doc = schema.second;
     CAPTURE(name);
     const auto& c = cases().at(name);
     auto full = c.roundtrip(c.sample);
     REQUIRE(full.ok());
-    for (const auto& [field, prop] : doc["properties"].items()) {
+    for (const auto& property : doc["properties"].items()) {
+      const std::string& field = property.key();
+      const json& prop = property.value();
       CAPTURE(field);
       std::string type = prop.value("type", "");
       const json& v = full->at(field);
@@ -356,7 +375,9 @@ TEST_CASE("types agree, and values just outside a bound are refused by both") {
       if (type == "array") CHECK((v.is_array() || v.is_null()));
       if (type == "object") CHECK((v.is_object() || v.is_null()));
       if (type != "integer") continue;
-      for (auto [bound, step] : {std::pair{"minimum", -1}, std::pair{"maximum", 1}}) {
+      for (const auto& limit : {std::pair{"minimum", -1}, std::pair{"maximum", 1}}) {
+        const char* bound = limit.first;
+        int step = limit.second;
         if (!prop.contains(bound)) continue;
         CAPTURE(bound);
         json at = c.sample, beyond = c.sample;

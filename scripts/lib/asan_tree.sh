@@ -5,7 +5,8 @@
 # build-asan/ (sanitize.sh): gcc, ASan + UBSan (-DDOCKMESH_SANITIZE=ON), everything built, -O1
 #   with minimal debug info (quicker to compile than -O2 -g; sanitizer stacks stay readable),
 #   asserts on. gcc because it is what the project is written against (clang-14 lacks some C++20,
-#   e.g. lambdas capturing structured bindings, which tests use).
+#   e.g. lambdas capturing structured bindings; `scripts/build_matrix.sh clang` checks that the
+#   whole tree, tests included, still builds with clang 14).
 # build-fuzz/ (fuzz.sh): clang-14, ASan + UBSan + libFuzzer (-DDOCKMESH_FUZZ=ON), every library
 #   instrumented for coverage (fuzzer-no-link); only the libraries and the fuzzers are built.
 # Uses SOURCE_DIR; sets ASAN_TREE and FUZZ_TREE (DOCKMESH_ASAN_BUILD_DIR / DOCKMESH_FUZZ_BUILD_DIR
