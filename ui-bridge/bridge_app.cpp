@@ -180,6 +180,9 @@ bridge_app::~bridge_app() {
   // io_context) while every service is still alive.
   listener_.reset();
   docker_listener_.reset();
+  // The sampler's timer belongs to the io_context: it must go first (ASan caught the timer
+  // destroyed after its io_context's timer service).
+  sampler_.reset();
   ioc_.reset();
 }
 
