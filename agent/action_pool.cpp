@@ -124,7 +124,7 @@ void action_pool::run_job(job& j, docker_client& docker, inbox_sender& inbox) {
       j.request.action, r.code,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (j.request.action == common::protocol::names::start_container && r.code == 200 &&
-      r.body.contains("id")) {
+      r.body.is_object() && r.body.value("id", json()).is_string()) {
     // Docker answered that the container runs: the bus thread sets that state on its copy (one
     // list call less on the path of every `docker run`). The start's Docker events re-read the
     // whole inventory a moment later, so a container that has already exited shows so then.
@@ -154,10 +154,6 @@ std::optional<std::vector<inventory_entry>> action_pool::send_inventory(docker_c
       json{{"gen", gen}, {"after_action", after_action}, {"containers", to_json(*inv)}}.dump());
   return std::move(*inv);
 }
-
-}  // namespace dockmesh::agent
-
-namespace dockmesh::agent {
 
 void action_pool::send_state_patch(inbox_sender& inbox, const std::string& id,
                                    const std::string& state) {

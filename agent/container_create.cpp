@@ -126,8 +126,11 @@ action_reply reply_for(const std::vector<instance>& done,
 
 void name_created_containers(action_reply& reply, const std::vector<inventory_entry>* inventory,
                              docker_transport& docker, created_containers* created) {
-  json& list = reply.body["containers"];
-  if (!list.is_array()) return;
+  // An error reply before any container was made has no list (its body is null): leave it so.
+  if (!reply.body.is_object()) return;
+  auto found = reply.body.find("containers");
+  if (found == reply.body.end() || !found->is_array()) return;
+  json& list = *found;
   for (json& c : list) {
     if (!c.is_object() || !str_of(c, "name").empty()) continue;
     std::string id = str_of(c, "id");

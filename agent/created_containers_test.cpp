@@ -83,3 +83,19 @@ TEST_CASE("name_created_containers: without an inventory each unnamed container 
   CHECK(reply.body["containers"][1]["name"] == "n");
   CHECK_FALSE(reply.body.contains("name"));
 }
+
+TEST_CASE("name_created_containers: an error reply without containers is left as it is") {
+  using namespace dockmesh::agent;
+  action_reply refused;  // a create refused before Docker was asked: no body at all
+  refused.code = 400;
+  refused.body = nullptr;
+  std::vector<inventory_entry> inventory;
+  testing::recorded_docker docker;
+  name_created_containers(refused, &inventory, docker, nullptr);
+  CHECK(refused.body.is_null());
+  action_reply odd;
+  odd.body = {{"containers", "not a list"}};
+  name_created_containers(odd, &inventory, docker, nullptr);
+  CHECK(odd.body == nlohmann::json{{"containers", "not a list"}});
+  CHECK(docker.requests.empty());
+}

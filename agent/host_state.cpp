@@ -118,8 +118,9 @@ std::vector<inventory_entry> entries_from_list(const json& list) {
 
 bool apply_state_patch(std::vector<inventory_entry>& inventory, const json& patch) {
   std::string id = str(patch, "id");
+  if (id.empty()) return false;
   for (auto& e : inventory)
-    if (!id.empty() && e.id == id) {
+    if (e.id == id) {
       e.state = str(patch, "state");
       return true;
     }

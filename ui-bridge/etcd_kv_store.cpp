@@ -45,7 +45,6 @@ void etcd_kv_store::load(const common::etcd_range& snapshot) {
   std::unique_lock lock(copy_mutex_);
   copy_ = std::move(fresh);
   next_revision_ = snapshot.revision + 1;
-  watched_ = snapshot.revision;
 }
 
 // Events arrive in etcd's order; one older than what a write of ours already put in the copy is
@@ -62,7 +61,6 @@ void etcd_kv_store::apply(const common::etcd_event& e) {
       copy_[key] = record{e.kv.value, e.kv.mod_revision};
   }
   next_revision_ = std::max(next_revision_, e.kv.mod_revision + 1);
-  watched_ = std::max(watched_.load(), e.kv.mod_revision);
 }
 
 void etcd_kv_store::note(std::string_view key, std::string value, std::int64_t mod_revision) {
@@ -149,10 +147,6 @@ common::result<std::vector<std::pair<std::string, std::string>>> etcd_kv_store::
        ++it)
     out.emplace_back(it->first, it->second.value);
   return out;
-}
-
-std::int64_t etcd_kv_store::watched_revision() const {
-  return watched_.load();
 }
 
 }  // namespace dockmesh::bridge

@@ -45,9 +45,6 @@ class etcd_kv_store final : public kv_store {
   common::result<std::vector<std::pair<std::string, std::string>>> scan(
       std::string_view prefix) const override;
 
-  // The etcd revision the copy has caught up with through the watch (0 before the first event).
-  std::int64_t watched_revision() const;
-
  private:
   struct record {
     std::string value;
@@ -66,7 +63,6 @@ class etcd_kv_store final : public kv_store {
   mutable std::shared_mutex copy_mutex_;
   std::map<std::string, record, std::less<>> copy_;  // keys without the prefix
   std::int64_t next_revision_ = 0;                   // the watch resumes here
-  std::atomic<std::int64_t> watched_{0};
   std::atomic<bool> stop_{false};
   std::thread watcher_;
 };

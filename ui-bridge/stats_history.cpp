@@ -1,19 +1,20 @@
 #include "ui-bridge/stats_history.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 #include <stdexcept>
+
+#include "common/json_fields.hpp"
 
 namespace dockmesh::bridge {
 namespace {
 
 using nlohmann::json;
 
+// A byte count from the reply: common's reader (floats truncated, other types 0), never negative.
 std::int64_t number(const json& body, const char* key) {
-  auto it = body.find(key);
-  if (it == body.end() || !it->is_number()) return 0;
-  double v = it->get<double>();
-  return v > 0 && v < 9.2e18 ? static_cast<std::int64_t>(v) : 0;
+  return std::max<std::int64_t>(0, common::int_of(body, key));
 }
 
 std::int64_t bucket(std::int64_t t_ms, std::chrono::milliseconds step) {

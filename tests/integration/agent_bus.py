@@ -21,6 +21,7 @@ import urllib.request
 import uuid
 
 from dmtest import unix_http
+from dmtest.process import stop_child
 from dmtest.bus import BusClient, read_key_file  # noqa: F401 (read_key_file: for importers)
 from meshlib import wait_for
 
@@ -193,13 +194,8 @@ class Registry:
         wait_for(up, timeout=20, message="docker-registry on port %d" % self.port)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_child(self.proc)
         self.proc = None
 
     def close(self):

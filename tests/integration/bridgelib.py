@@ -25,6 +25,7 @@ import urllib.parse
 import urllib.request
 
 from dmtest import unix_http
+from dmtest.process import stop_child
 from meshlib import wait_for, _port_free
 
 
@@ -343,11 +344,5 @@ class LocalRegistry:
         return ref + ":latest"
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_child(self.proc)
         self.log.close()

@@ -24,6 +24,7 @@ import zmq
 from zmq.utils import z85
 
 from dmtest.bus import BusClient
+from dmtest.process import stop_child
 from meshlib import BUILD_DIR, free_port_range, wait_for
 
 BROKER = os.path.join(BUILD_DIR, "bin", "dockmesh-broker")
@@ -182,13 +183,8 @@ class Broker:
         """SIGTERM and wait; returns the exit code (None after kill9)."""
         if self.proc and self.proc.poll() is not None and self._killed:
             return None
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_child(self.proc)
         if getattr(self, "log", None):
             self.log.close()
             self.log = None

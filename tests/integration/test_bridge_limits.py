@@ -3,13 +3,13 @@ connection cap, a clean exit on SIGTERM with connections still open, and jobs su
 (a job cut off by it is reported failed, not left running)."""
 
 import os
-import signal
 import socket
 import subprocess
 import time
 import unittest
 
 from bridgelib import Bridge, WebSocket, free_port, read_text
+from dmtest.process import stop_child
 from meshlib import BUILD_DIR, Mesh, wait_for
 
 BRIDGE_BIN = os.path.join(BUILD_DIR, "bin", "dockmesh-bridge")
@@ -53,14 +53,7 @@ class ExtraBridge:
         self.proc.wait()
 
     def stop(self, timeout=20):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return stop_child(self.proc, timeout)
 
     def close(self):
         self.stop()

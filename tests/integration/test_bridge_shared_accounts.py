@@ -18,6 +18,7 @@ import time
 import unittest
 
 from bridgelib import Bridge, admin_password, free_port
+from dmtest.process import stop_child
 from meshlib import Mesh, wait_for
 
 BROKERS = 2
@@ -55,7 +56,8 @@ class SharedAccounts(unittest.TestCase):
         cls.mesh = Mesh(hosts=1, brokers=BROKERS).up()
         cls.dir = tempfile.mkdtemp(prefix="dm-bridge2-")
         cls.port = free_port()
-        cls.log = open(os.path.join(cls.dir, "bridge2.log"), "w+")
+        # Beside the mesh's own logs, so that Mesh.dump_logs() shows it too.
+        cls.log = open(cls.mesh.path("logs", "bridge2.log"), "w+")
         cls.proc = subprocess.Popen(
             second_bridge_argv(cls.mesh, cls.port, os.path.join(cls.dir, "data")),
             stdout=cls.log, stderr=subprocess.STDOUT)
@@ -72,22 +74,10 @@ class SharedAccounts(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.proc.poll() is None:
-            cls.proc.terminate()
-            try:
-                cls.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-                cls.proc.wait()
+        stop_child(cls.proc)
         cls.log.close()
         shutil.rmtree(cls.dir, ignore_errors=True)
         cls.mesh.down()
-
-    def tearDown(self):
-        outcome = getattr(self, "_outcome", None)
-        errors = getattr(getattr(outcome, "result", None), "failures", [])
-        if errors:
-            print("--- second bridge's log ---\n" + self.b_log())
 
     @classmethod
     def b_log(cls):
