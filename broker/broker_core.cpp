@@ -256,6 +256,21 @@ void broker_core::flush(std::int64_t now_ms, bool everything) {
   }
 }
 
+common::result<snapshot_counts> broker_core::load_snapshot(const json& body, std::int64_t now_ms) {
+  auto counts = load_directory_snapshot(body, hosts_, containers_, now_ms);
+  if (!counts) return counts;
+  // The scheduler learns which requests already made containers, as from an inventory.
+  containers_.for_each_inventory([this](const std::string& fqdn, const version_stamp&,
+                                        const std::vector<container_entry>& list) {
+    std::unordered_set<std::string> made;
+    for (const auto& c : list)
+      if (!c.request.empty()) made.insert(c.request);
+    if (!made.empty()) dispatcher_.on_inventory(fqdn, made);
+  });
+  flush(now_ms);
+  return counts;
+}
+
 void broker_core::set_stats_source(std::function<json()> fn) {
   control_.set_stats_source([this, fn = std::move(fn)] {
     json s = fn ? fn() : json::object();

@@ -26,6 +26,7 @@
 #include "broker/container_index.hpp"
 #include "broker/control_service.hpp"
 #include "broker/create_dispatcher.hpp"
+#include "broker/directory_snapshot.hpp"
 #include "broker/fleet_view.hpp"
 #include "broker/host_directory.hpp"
 #include "broker/inflight_requests.hpp"
@@ -121,6 +122,11 @@ class broker_core {
   void flush(std::int64_t now_ms, bool everything = false);
   state_db& db() { return *db_; }
   audit_log& audit() { return audit_; }
+
+  // A peer's directory-snapshot reply, before the hub serves (snapshot_fetch): checked whole,
+  // then applied last-writer-wins and written to the local store (directory_snapshot.hpp).
+  common::result<snapshot_counts> load_snapshot(const nlohmann::json& body, std::int64_t now_ms);
+  std::int64_t started_ms() const { return started_ms_; }
 
   const host_directory& hosts() const { return hosts_; }
   const container_index& containers() const { return containers_; }

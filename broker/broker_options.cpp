@@ -1,6 +1,7 @@
 #include "broker/broker_options.hpp"
 
 #include <stdexcept>
+#include <string_view>
 
 #include "common/metrics_server.hpp"
 #include "common/storage/etcd_client.hpp"
@@ -22,6 +23,10 @@ void add_broker_options(po::options_description& options) {
                                   "where subscribers connect")(
       "router-endpoint", po::value<std::string>()->default_value("tcp://127.0.0.1:7402"),
       "control endpoint: directory queries, enrollment, keys")(
+      "advertise-endpoint", po::value<std::string>(),
+      "with --etcd: the control endpoint as other brokers reach it, tcp://HOST:PORT, recorded "
+      "in etcd so that a broker starting late can ask this one for the directory; default: "
+      "--router-endpoint when that names an address (not * or 0.0.0.0)")(
       "broker-id", po::value<int>()->default_value(1),
       "this broker's id; without --etcd the lowest id among live brokers schedules req/any/, "
       "with --etcd an election in etcd decides")(
@@ -46,6 +51,18 @@ void add_broker_options(po::options_description& options) {
   common::add_metrics_listen_option(options);
 }
 
+bool names_an_address(const std::string& endpoint) {
+  constexpr std::string_view scheme = "tcp://";
+  if (endpoint.compare(0, scheme.size(), scheme) != 0) return false;
+  auto colon = endpoint.rfind(':');
+  if (colon == std::string::npos || colon <= scheme.size()) return false;
+  std::string host = endpoint.substr(scheme.size(), colon - scheme.size());
+  std::string port = endpoint.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  return host != "*" && host != "0.0.0.0" && host != "[::]" && host != "::" && host != "[*]";
+}
+
 broker_settings broker_settings_from(const po::variables_map& vm) {
   auto need = [&](const char* name) {
     if (!vm.count(name)) throw std::runtime_error(std::string("--") + name + " is required");
@@ -58,6 +75,8 @@ broker_settings broker_settings_from(const po::variables_map& vm) {
   s.xsub_endpoint = vm["xsub-endpoint"].as<std::string>();
   s.xpub_endpoint = vm["xpub-endpoint"].as<std::string>();
   s.router_endpoint = vm["router-endpoint"].as<std::string>();
+  s.advertise_endpoint = vm.count("advertise-endpoint") ? vm["advertise-endpoint"].as<std::string>()
+                                                        : s.router_endpoint;
   s.broker_id = vm["broker-id"].as<int>();
   if (s.broker_id < 0) throw std::runtime_error("--broker-id must be 0 or more");
   if (vm.count("peer"))
@@ -82,6 +101,12 @@ broker_settings broker_settings_from(const po::variables_map& vm) {
   s.etcd_prefix = vm["etcd-prefix"].as<std::string>();
   if (s.etcd_prefix.empty() || s.etcd_prefix.back() != '/')
     throw std::runtime_error("--etcd-prefix must end with '/'");
+  if (!s.etcd_endpoints.empty() && !names_an_address(s.advertise_endpoint))
+    throw std::runtime_error("--advertise-endpoint " + s.advertise_endpoint +
+                             ": other brokers cannot reach that; give tcp://HOST:PORT" +
+                             (vm.count("advertise-endpoint") ? ""
+                                                             : " (--router-endpoint binds "
+                                                               "a wildcard address)"));
   s.etcd_lease_ttl_s = vm["etcd-lease-ttl"].as<std::int64_t>();
   if (s.etcd_lease_ttl_s < 1 || s.etcd_lease_ttl_s > 60)
     throw std::runtime_error("--etcd-lease-ttl must be 1..60 seconds");

@@ -20,6 +20,9 @@ struct broker_settings {
   std::string xsub_endpoint = "tcp://127.0.0.1:7400";
   std::string xpub_endpoint = "tcp://127.0.0.1:7401";
   std::string router_endpoint = "tcp://127.0.0.1:7402";
+  // --advertise-endpoint: the control endpoint as other brokers reach it (with --etcd it is
+  // recorded under <prefix>brokers/<id>); defaults to router_endpoint when that names an address.
+  std::string advertise_endpoint;
   int broker_id = 1;
   std::vector<common::broker_address> peers;  // other brokers of the mesh (their XSUB port)
   std::int64_t down_after_ms = 3200;
@@ -38,6 +41,8 @@ struct broker_settings {
 };
 
 void add_broker_options(boost::program_options::options_description& options);
+// "tcp://HOST:PORT" with a concrete HOST (not *, 0.0.0.0, :: or an interface name's wildcard).
+bool names_an_address(const std::string& endpoint);
 broker_settings broker_settings_from(const boost::program_options::variables_map& vm);
 
 }  // namespace dockmesh::broker

@@ -105,6 +105,23 @@ common::result<directory_events> container_index::apply_inventory(const json& bo
   return out;
 }
 
+bool container_index::adopt_inventory(const std::string& fqdn, version_stamp version,
+                                      std::vector<container_entry> containers) {
+  auto& inv = hosts_[fqdn];
+  if (!(version > inv.version)) return false;
+  unindex_host(fqdn);
+  inv.version = version;
+  inv.containers = std::move(containers);
+  index_host(fqdn);
+  dirty_.insert(fqdn);
+  return true;
+}
+
+common::result<std::vector<container_entry>> container_index::parse_list(const json& list,
+                                                                         const std::string& host) {
+  return parse_containers(list, host);
+}
+
 directory_events container_index::remove_host(const std::string& fqdn) {
   directory_events out;
   auto it = hosts_.find(fqdn);

@@ -43,6 +43,19 @@ class container_index {
 
   // An `inventory` body: fqdn, incarnation, sequence, containers [...]. 400 if malformed.
   common::result<directory_events> apply_inventory(const nlohmann::json& body);
+  // A peer broker's inventory of `fqdn` (directory_snapshot.hpp): replaces ours if `version` is
+  // newer. Unlike apply_inventory the host does not count as heard since start, so the broker
+  // still asks it for its own inventory. True when applied.
+  bool adopt_inventory(const std::string& fqdn, version_stamp version,
+                       std::vector<container_entry> containers);
+  // Checks and converts a containers list as apply_inventory does (400/413 on a bad one).
+  static common::result<std::vector<container_entry>> parse_list(const nlohmann::json& list,
+                                                                 const std::string& host);
+  // Every host's inventory: fn(fqdn, version, containers).
+  template <class Fn>
+  void for_each_inventory(Fn&& fn) const {
+    for (const auto& [fqdn, inv] : hosts_) fn(fqdn, inv.version, inv.containers);
+  }
   // The host is gone: its containers leave the index.
   directory_events remove_host(const std::string& fqdn);
 

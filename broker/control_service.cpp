@@ -1,5 +1,6 @@
 #include "broker/control_service.hpp"
 
+#include "broker/directory_snapshot.hpp"
 #include "common/json_fields.hpp"
 
 #include <array>
@@ -26,14 +27,14 @@ using common::protocol::message_kind;
 using common::protocol::message_spec;
 
 // Which part of the service answers each control call of the catalogue.
-enum class part { enroll, queries, key_admin, audit, services };
+enum class part { enroll, queries, key_admin, audit, services, snapshot };
 
 struct route {
   std::string_view name;
   part to;
 };
 
-constexpr std::array<route, 21> routes{{
+constexpr std::array<route, 22> routes{{
     {names::enroll, part::enroll},
     {names::hosts, part::queries},
     {names::host, part::queries},
@@ -46,6 +47,7 @@ constexpr std::array<route, 21> routes{{
     {names::token_create, part::key_admin},
     {names::stats, part::key_admin},
     {names::audit, part::audit},
+    {names::directory_snapshot, part::snapshot},  // peer brokers (directory_snapshot.hpp)
     // Projects and services (service_calls).
     {names::project_create, part::services},
     {names::project_list, part::services},
@@ -65,6 +67,8 @@ const route* route_of(std::string_view action) {
 }
 
 std::string refusal(const message_spec& spec) {
+  if (spec.senders == common::protocol::role_set{role::broker})
+    return spec.name + " is for brokers only";
   return spec.name + (spec.admin_only ? " needs an admin key" : " needs an admin or bridge key");
 }
 
@@ -117,6 +121,8 @@ control_outcome control_service::handle(const identity& who, std::string_view pu
   if (to && to->to == part::queries) return queries(r, req);
   if (to && to->to == part::services) return service_call(r, req, now_ms);
   if (to && to->to == part::audit) return audit(req);
+  if (to && to->to == part::snapshot)
+    return ok(req, 200, make_directory_snapshot(hosts_, containers_, client_id_, now_ms));
   if (to) return key_admin(req, now_ms);
   bool reader = r == role::admin || r == role::bridge || r == role::broker;
   // Authorization before validation: a key that may only enroll learns nothing about which

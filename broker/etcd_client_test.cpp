@@ -14,6 +14,7 @@
 
 #include "broker/etcd_link.hpp"
 #include "broker/key_store.hpp"
+#include "broker/snapshot_fetch.hpp"
 #include "broker/test_support.hpp"
 #include "common/curve_keys.hpp"
 
@@ -302,6 +303,31 @@ TEST_CASE("keys in etcd: a broker's pending note never wins over an accepted key
   }
   CHECK(b1.keys.find(k)->state == key_state::revoked);
   CHECK(state_in_etcd(c, k) == "revoked");
+}
+
+TEST_CASE("etcd_link: a broker's record lives under brokers/ on its lease") {
+  etcd_member etcd;
+  zmq::context_t ctx;
+  etcd_link_settings s{{etcd.url}, "t/", "broker-2", 1, 100};
+  s.broker_key = "t/brokers/2";
+  s.broker_record = R"({"id": 2, "endpoint": "tcp://127.0.0.1:7405", "started": 42})";
+  auto link = std::make_unique<etcd_link>(ctx, s);
+  etcd_client reader({etcd.url});
+  auto listed = [&] {
+    auto r = reader.range("t/brokers/", true);
+    return r ? parse_peer_records(*r, 1) : std::vector<peer_broker>{};
+  };
+  auto until = std::chrono::steady_clock::now() + 3s;
+  while (listed().empty() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  auto peers = listed();
+  REQUIRE(peers.size() == 1);
+  CHECK(peers[0].id == 2);
+  CHECK(peers[0].endpoint == "tcp://127.0.0.1:7405");
+  CHECK(peers[0].started == 42);
+  CHECK(parse_peer_records(*reader.range("t/brokers/", true), 2).empty());  // not itself
+  link.reset();  // a clean stop revokes the lease: the record goes with it
+  CHECK(listed().empty());
 }
 
 }  // namespace dockmesh::broker

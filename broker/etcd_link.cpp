@@ -40,6 +40,7 @@ class campaign {
     std::string error;
     if (!lease_) grant(error);
     if (lease_ && error.empty()) keep_alive(started, error);
+    if (lease_ && error.empty()) enlist(error);
     if (lease_ && error.empty()) contend(error);
     bool ok = error.empty();
     if (ok != healthy_) {
@@ -84,6 +85,15 @@ class campaign {
     valid_until_ = sent_ms + k->ttl_seconds * 1000 - lease_margin_ms;
   }
 
+  // brokers/<id> on the current lease: a new lease (first round, or after expiry) needs it again.
+  void enlist(std::string& error) {
+    if (s_.broker_key.empty() || enlisted_lease_ == lease_) return;
+    auto p = client_.put(s_.broker_key, s_.broker_record, lease_);
+    if (!p) return void(error = p.err().message);
+    enlisted_lease_ = lease_;
+    DM_LOG(info) << "recorded in etcd as " << s_.broker_key;
+  }
+
   void contend(std::string& error) {
     json me = {{"holder", s_.holder}};
     auto t = client_.create_if_absent(s_.prefix + "leader", me.dump(), lease_);
@@ -110,6 +120,7 @@ class campaign {
   etcd_client& client_;
   const etcd_link_settings& s_;
   std::int64_t lease_ = 0;
+  std::int64_t enlisted_lease_ = 0;
   std::int64_t ttl_ms_ = 0;
   std::int64_t valid_until_ = 0;
   std::int64_t epoch_ = 0;

@@ -7,6 +7,9 @@
 //     epoch, until when this broker may act as leader (the keep-alive's send time + TTL - margin,
 //     so a broker that cannot reach etcd stops scheduling before its lease can expire) and etcd's
 //     health. On stop it revokes its lease (a clean stop hands leadership over at once).
+//     On the same lease it keeps `<prefix>brokers/<broker id>` (settings.broker_record: id,
+//     control endpoint, start time), put again whenever the lease is new, so the record vanishes
+//     with the broker and a broker starting late finds its live peers there (directory_fetch).
 //   - the watcher takes a snapshot of `<prefix>keys/` and follows it with a watch from the
 //     snapshot's revision; after any error it takes a new snapshot.
 //   - the records watcher does the same for `<prefix>services/` (project and service records,
@@ -53,6 +56,8 @@ struct etcd_link_settings {
   std::int64_t lease_ttl_s = 1;
   std::int64_t round_ms =
       100;  // two small HTTP calls a round; a dead leader is replaced this much sooner
+  std::string broker_key = {};     // "<prefix>brokers/<id>"; empty: not recorded
+  std::string broker_record = {};  // its JSON value
 };
 
 class etcd_link {

@@ -235,6 +235,40 @@ void host_directory::load(const state_db& db, std::int64_t now_ms) {
   });
 }
 
+bool host_directory::adopt(const host_entry& peer, std::int64_t now_ms) {
+  bool fresh = false;
+  host_entry& h = entry(peer.fqdn, fresh);
+  bool newer_record = fresh || peer.record_version > h.record_version;
+  // Same presence, other status: the peer's liveness clock has been running, ours has not.
+  bool peer_status = fresh || peer.presence_version > h.presence_version ||
+                     (peer.presence_version == h.presence_version && peer.status != h.status);
+  if (!newer_record && !peer_status) return false;
+  if (fresh) {
+    h.fqdn = peer.fqdn;
+    h.first_seen = peer.first_seen;
+  }
+  if (newer_record) {
+    h.record = peer.record;
+    h.record_version = peer.record_version;
+  }
+  if (peer_status) {
+    h.presence_version = peer.presence_version;
+    h.unregistered = peer.unregistered;
+    h.status = peer.status;
+    h.reason = peer.reason;
+    h.status_since = peer.status_since;
+  }
+  if (h.status == host_status::down)
+    down_.insert(&h);
+  else
+    down_.erase(&h);
+  h.last_seen = std::max(h.last_seen, peer.last_seen);
+  h.last_heard = now_ms;
+  if (h.status == host_status::up) heard_.emplace_back(&h, now_ms);
+  dirty_.insert(h.fqdn);
+  return true;
+}
+
 common::result<void> host_directory::flush(state_db& db, std::int64_t now_ms, bool everything) {
   rocksdb::WriteBatch batch;
   auto write = [&](host_entry& h) {

@@ -84,6 +84,13 @@ class host_directory {
                       std::string_view label_value) const;
 
   void load(const state_db& db, std::int64_t now_ms);
+  // A host entry from a peer broker's directory snapshot (directory_snapshot.hpp), already
+  // checked. Its record replaces ours if newer; its status, reason and presence replace ours if
+  // its presence is newer, or as new with another status (the peer has been running, we have
+  // just started). The host
+  // counts as heard now: with no heartbeat after this it goes down as usual. No dir/ events (the
+  // peer published them). False when we already held something at least as new.
+  bool adopt(const host_entry& peer, std::int64_t now_ms);
   // Persists changed hosts, and heartbeat-only ones not written for heartbeat_persist_ms (all of
   // them when `everything`). No sync: WAL only.
   common::result<void> flush(state_db& db, std::int64_t now_ms, bool everything = false);

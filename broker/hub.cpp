@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "broker/snapshot_fetch.hpp"
 #include "common/bus_identity.hpp"
 #include "common/log.hpp"
 #include "common/poll_set.hpp"
@@ -86,9 +87,14 @@ hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_key
                                                 settings_.max_message_bytes, metrics_);
   connect_peers();
   if (core_.etcd_mode()) {
-    etcd_ = std::make_unique<etcd_link>(
-        ctx_, etcd_link_settings{settings_.etcd_endpoints, settings_.etcd_prefix, core_.client_id(),
-                                 settings_.etcd_lease_ttl_s});
+    etcd_link_settings link;
+    link.endpoints = settings_.etcd_endpoints;
+    link.prefix = settings_.etcd_prefix;
+    link.holder = core_.client_id();
+    link.lease_ttl_s = settings_.etcd_lease_ttl_s;
+    link.broker_key = broker_record_key(settings_);  // so that late brokers find this one
+    link.broker_record = broker_record(settings_, core_.started_ms()).dump();
+    etcd_ = std::make_unique<etcd_link>(ctx_, std::move(link));
     core_.set_etcd_sink([this](nlohmann::json c) { etcd_->send(c); });
   }
   core_.set_stats_source([this] {

@@ -11,6 +11,7 @@
 #include "broker/broker_core.hpp"
 #include "broker/broker_options.hpp"
 #include "broker/hub.hpp"
+#include "broker/snapshot_fetch.hpp"
 #include "common/config.hpp"
 #include "common/curve_keys.hpp"
 #include "common/log.hpp"
@@ -37,6 +38,8 @@ int run(const broker::broker_settings& settings) {
   // Its own thread, started before the hub (a bind failure is a start-up error); stopped first.
   auto metrics_server = common::start_metrics_server(settings.metrics_listen, metrics);
   broker::broker_core core(settings, server_keys.public_key, common::now_ms());
+  // Before anything is bound: the first answer this broker gives already has a peer's directory.
+  if (core.etcd_mode()) broker::load_directory_from_peer(settings, server_keys, core);
   zmq::socket_t stop(ctx, zmq::socket_type::pair);
   stop.bind(stop_endpoint);
   std::promise<void> started;

@@ -139,6 +139,9 @@ void add_control_calls(std::vector<message_spec>& v) {
   // The bridge reads it for its admin users (GET /api/v1/audit checks the user's role).
   v.push_back(control(n::audit, {role::admin, role::bridge},
                       "the audit log: state-changing requests, newest first"));
+  // Only a peer broker (a connection with the brokers' own key) may ask: docs/ha.md.
+  v.push_back(control(n::directory_snapshot, brokers,
+                      "the broker's whole directory (hosts and containers, with versions)"));
 }
 
 // Projects and services: the caller acts for `user` (the bridge sets it from the authenticated

@@ -36,7 +36,10 @@ TEST_CASE("the built-in catalogue: 21 agent actions, one alias, every kind prese
   CHECK(&cat.canonical(*del) == cat.find(names::remove_container));
   CHECK(cat.find(names::remove_image)->admin_only);
   CHECK(cat.find(names::create_container)->target == message_target::scheduled);
-  CHECK(cat.of_kind(message_kind::control_call).size() == 21);  // 12 + 9 project/service calls
+  CHECK(cat.of_kind(message_kind::control_call).size() == 22);  // 13 + 9 project/service calls
+  // The one call between brokers: no user, agent or bridge key may ask for the whole directory.
+  CHECK(cat.find(names::directory_snapshot, message_kind::control_call)->senders ==
+        role_set{role::broker});
   CHECK(cat.find(names::audit, message_kind::control_call)->senders ==
         role_set{role::admin, role::bridge});
   CHECK_FALSE(cat.find(names::audit)->senders.has(role::agent));

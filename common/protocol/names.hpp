@@ -45,6 +45,8 @@ inline constexpr std::string_view keys_revoke = "keys-revoke";
 inline constexpr std::string_view token_create = "token-create";
 inline constexpr std::string_view stats = "stats";
 inline constexpr std::string_view audit = "audit";
+// Between brokers only (docs/ha.md): a broker starting late asks a live peer for its directory.
+inline constexpr std::string_view directory_snapshot = "directory-snapshot";
 
 // Projects and services (control calls; docs/services.md).
 inline constexpr std::string_view project_create = "project-create";
