@@ -62,8 +62,8 @@ common::result<host_entry> parse_host(const json& j) {
   if (!parsed) return bad("status must be up, down or gone");
   h.status = *parsed;
   auto reason = j.find("reason");
-  if (reason != j.end() && (!reason->is_string() ||
-                            reason->get_ref<const std::string&>().size() > max_reason_bytes))
+  if (reason != j.end() &&
+      (!reason->is_string() || reason->get_ref<const std::string&>().size() > max_reason_bytes))
     return bad("reason must be a short string");
   if (reason != j.end()) h.reason = reason->get<std::string>();
   if (!read_count(j, "first_seen", h.first_seen) || !read_count(j, "last_seen", h.last_seen) ||
@@ -144,7 +144,8 @@ common::result<parsed_snapshot> parse_snapshot(const json& body) {
   std::set<std::string> ids;
   for (auto& [fqdn, inv] : *groups) {
     auto list = container_index::parse_list(inv.list, fqdn);
-    if (!list) return make_error(errc::malformed, "containers of " + fqdn + ": " + list.err().message);
+    if (!list)
+      return make_error(errc::malformed, "containers of " + fqdn + ": " + list.err().message);
     for (const auto& c : *list)
       if (!ids.insert(c.id).second)
         return make_error(errc::malformed, "container " + c.id + " is listed twice");

@@ -34,9 +34,9 @@ nlohmann::json make_directory_snapshot(const host_directory& hosts,
                                        std::int64_t now_ms);
 
 struct snapshot_counts {
-  std::size_t hosts = 0;             // in the snapshot
-  std::size_t containers = 0;        // in the snapshot
-  std::size_t hosts_adopted = 0;     // newer than what this broker held
+  std::size_t hosts = 0;          // in the snapshot
+  std::size_t containers = 0;     // in the snapshot
+  std::size_t hosts_adopted = 0;  // newer than what this broker held
   std::size_t inventories_adopted = 0;
 };
 

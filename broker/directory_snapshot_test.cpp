@@ -29,7 +29,8 @@ struct peer {
     (void)hosts.apply("heartbeat", host_record("h3", 7, 1), t0);
     (void)hosts.apply("unregister", {{"fqdn", "h3"}, {"incarnation", 7}, {"sequence", 2}}, t0);
     (void)hosts.apply("heartbeat", host_record("h4", 8, 1), t0);
-    (void)hosts.apply("heartbeat", host_record("h1", 5, 11, {{"labels", {{"zone", "a"}}}}), t0 + 4000);
+    (void)hosts.apply("heartbeat", host_record("h1", 5, 11, {{"labels", {{"zone", "a"}}}}),
+                      t0 + 4000);
     (void)hosts.apply("heartbeat", host_record("h2", 6, 4), t0 + 4000);
     (void)hosts.tick(t0 + 4000);  // h4 missed its heartbeats
     (void)containers.apply_inventory(inventory(
@@ -37,7 +38,9 @@ struct peer {
         json::array({container("aaa1", "web", "img", "alice"), container("aaa2", "db", "img")})));
     (void)containers.apply_inventory(inventory("h2", 6, 2, json::array()));
   }
-  json snapshot() const { return make_directory_snapshot(hosts, containers, "broker-1", t0 + 4100); }
+  json snapshot() const {
+    return make_directory_snapshot(hosts, containers, "broker-1", t0 + 4100);
+  }
 };
 
 struct late {
@@ -118,8 +121,14 @@ TEST_CASE("a malformed or hostile snapshot is refused whole and changes nothing"
       {"path in fqdn", [](json& s) { s["hosts"][0]["fqdn"] = "../etc"; }},
       {"unknown status", [](json& s) { s["hosts"][0]["status"] = "zombie"; }},
       {"version a string", [](json& s) { s["hosts"][0]["presence_version"] = "5,11"; }},
-      {"version of three", [](json& s) { s["hosts"][0]["record_version"] = {5, 11, 1}; }},
-      {"negative version", [](json& s) { s["hosts"][0]["presence_version"] = {5, -7}; }},
+      {"version of three",
+       [](json& s) {
+         s["hosts"][0]["record_version"] = {5, 11, 1};
+       }},
+      {"negative version",
+       [](json& s) {
+         s["hosts"][0]["presence_version"] = {5, -7};
+       }},
       {"huge unsigned time",
        [](json& s) { s["hosts"][0]["last_seen"] = std::uint64_t{18446744073709551615ULL}; }},
       {"negative time", [](json& s) { s["hosts"][0]["first_seen"] = -1; }},

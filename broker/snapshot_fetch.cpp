@@ -20,6 +20,10 @@ using steady = std::chrono::steady_clock;
 // A snapshot is one message: larger than any bus message (10,000 hosts with their records are
 // several MiB), from a peer that proved it holds the brokers' key, and still checked whole.
 constexpr std::size_t snapshot_max_bytes = 64 * 1024 * 1024;
+// A peer recorded in etcd may be dead (its record outlives it by up to the lease TTL) or frozen:
+// if no CURVE handshake completes within this, the next peer is asked. After a full restart
+// every record is stale and each peer would otherwise hold the start for its whole share.
+constexpr std::chrono::milliseconds connect_timeout{300};
 
 std::int64_t ms_since(steady::time_point t0) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - t0).count();
@@ -35,6 +39,7 @@ zmq::socket_t snapshot_socket(zmq::context_t& ctx, const peer_broker& peer,
   s.set(zmq::sockopt::curve_publickey, keys.public_key);
   s.set(zmq::sockopt::curve_secretkey, keys.secret_key);
   s.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(snapshot_max_bytes));
+  s.set(zmq::sockopt::immediate, 1);  // writable only once the handshake is done
   s.connect(peer.endpoint);
   return s;
 }
@@ -119,8 +124,16 @@ common::result<json> ask_for_snapshot(zmq::context_t& ctx, const peer_broker& pe
   req.deadline = common::now_ms() + timeout.count();
   req.body = json::object();
   std::string bytes = common::encode(req);
-  s.send(zmq::message_t(), zmq::send_flags::sndmore);
-  s.send(zmq::buffer(bytes), zmq::send_flags::none);
+  std::vector<zmq::pollitem_t> items{{s.handle(), 0, ZMQ_POLLOUT, 0}};
+  zmq::poll(items, std::min(timeout, connect_timeout));
+  if (!(items[0].revents & ZMQ_POLLOUT))
+    return make_error(errc::unavailable,
+                      "no connection within " +
+                          std::to_string(std::min(timeout, connect_timeout).count()) +
+                          " ms (dead or frozen)");
+  if (!s.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
+      !s.send(zmq::buffer(bytes), zmq::send_flags::dontwait))
+    return make_error(errc::unavailable, "could not send the request");
   auto reply = await_reply(s, req.id, deadline);
   if (!reply) return reply.err();
   if (reply->code != 200)
