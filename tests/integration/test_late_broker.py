@@ -103,7 +103,8 @@ class LateBrokerTest(unittest.TestCase):
                     elapsed = time.monotonic() - t0
                 finally:
                     b3.close()
-                self.assertIsNotNone(first, "broker-3 did not answer after its restart")
+                self.assertIsNotNone(first, "broker-3 did not answer after its restart; its "
+                                     "log ends:\n" + read_log(mesh, mesh.broker_name(3))[-3000:])
                 now = view(b1)
                 print("broker-3 restarted: first answer %.2f s after start, %d hosts, "
                       "%d containers" % (elapsed, len(first[0]), len(first[1])))
