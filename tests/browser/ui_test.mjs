@@ -215,15 +215,21 @@ try {
   await shot(page, 'terminal-refused');
   await terminal(page);
 
-  // Stats history (the bridge samples every second here): the graph draws its points.
-  for (let tries = 0; ; tries += 1) {  // drawn when opened: reopen until 3 points are kept
-    await row(page).locator('button[data-action=history]').click();
-    await page.locator('#history-caption', { hasText: /point\(s\) over|No samples yet/ }).waitFor();
-    if (Number(await page.locator('#history-graph').getAttribute('data-samples')) >= 3) break;
-    assert.ok(tries < 30, 'the history graph has 3 points within 30 s');
-    await page.waitForTimeout(1000);
-  }
-  assert.match(await page.locator('#history-caption').innerText(), /point\(s\) over/);
+  // Stats history (the bridge samples every second here): fetched once, then the live stats
+  // stream over the WebSocket adds its samples while the graph stays open (nothing polls).
+  const historyGets = [];
+  const countGets = (r) => { if (r.url().includes('/stats/history')) historyGets.push(r.url()); };
+  page.on('request', countGets);
+  await row(page).locator('button[data-action=history]').click();
+  await page.locator('#history-caption', { hasText: /point\(s\) over|No samples yet/ }).waitFor();
+  const first = Number(await page.locator('#history-graph').getAttribute('data-samples'));
+  await page.waitForFunction((n) => {
+    const g = document.getElementById('history-graph');
+    return Number(g.dataset.live || 0) >= 3 && Number(g.dataset.samples) >= Math.max(3, n + 2);
+  }, first, { timeout: 30000 });
+  page.off('request', countGets);
+  assert.equal(historyGets.length, 1, `the history is fetched once: ${historyGets.join(' ')}`);
+  assert.match(await page.locator('#history-caption').innerText(), /point\(s\) over .*; live$/);
   assert.ok((await page.locator('#history-graph polyline.cpu').getAttribute('points')).split(' ').length >= 3);
   await shot(page, 'stats-history');
 

@@ -80,6 +80,23 @@ export function liveOpenAll() {
   if (!follow(v, 'follow-logs', chosen, { tail: 20 })) { liveClose(); setError(LINK_DOWN); }
 }
 
+// The history graph's live feed (views/history.js): one follow-stats stream whose samples go to
+// onSample(sample); a refusal or the stream's end to onSample(null, words). Held as the live view,
+// so closing the panel or opening another view unfollows it like any other.
+export function liveFeed(c, onSample) {
+  const v = { kind: 'feed', refs: {}, streams: {}, open: 0, onSample };
+  L.view = v;
+  if (!follow(v, 'follow-stats', [c], {})) { L.view = null; onSample(null, 'the live connection is down'); }
+}
+
+function feedFrame(v, f) {
+  if (f.type === 'reply' && f.status !== 200) v.onSample(null, humanError(f.status, f.reply).text);
+  else if (f.type === 'reply') v.streams[f.reply.body.stream] = true;
+  else if (f.type === 'stream') v.onSample(f.sample);
+  else if (f.type === 'stream-end') { delete v.streams[f.stream]; v.onSample(null, f.message || f.reason || 'the stream ended'); }
+  return true;
+}
+
 export function liveClose() {
   const v = L.view;
   L.view = null;
@@ -95,6 +112,7 @@ export function liveClose() {
 export function liveFrame(f) {
   const v = L.view;
   if (!v || (!(f.ref in v.refs) && !(f.stream in v.streams))) return false;
+  if (v.kind === 'feed') return feedFrame(v, f);
   const source = v.refs[f.ref] || v.streams[f.stream];
   if (f.type === 'reply') {
     if (f.status !== 200) {
