@@ -55,8 +55,14 @@ export async function liveOpen(spec, c) {
   let extra = kind === 'logs' ? { tail: 200 } : {};
   if (kind === 'term') {
     // The terminal first: the session starts at its size (cols x rows of the panel).
-    const size = await termOpen($('term'), { input: (data) => termSend(v, { type: 'input', data }),
-      resize: (cols, rows) => termSend(v, { type: 'resize', cols, rows }) });
+    let size;
+    try {
+      size = await termOpen($('term'), { input: (data) => termSend(v, { type: 'input', data }),
+        resize: (cols, rows) => termSend(v, { type: 'resize', cols, rows }) });
+    } catch (e) {  // vendor/xterm.js missing or broken: say so, in words
+      if (L.view === v) { liveClose(); $('output-body').textContent = `The terminal could not be loaded (${e.message}).`; }
+      return;
+    }
     if (L.view !== v) return;  // closed, or another view opened, while xterm.js loaded
     extra = { cmd: ['sh'], tty: true, ...size };
   }
@@ -143,6 +149,7 @@ export function liveFrame(f) {
 export function liveLost() {
   if (!L.view) return;
   $('live-status').textContent = 'stream ended: the live connection was lost';
+  if (L.view.kind === 'term') termNote('[the live connection was lost: the session ended]');
   L.view.streams = {};
 }
 
