@@ -75,6 +75,18 @@ def new_leader(mesh, old, timeout):
                     scaled(timeout), message="a leader other than %s" % sorted(old))
 
 
+def acknowledged(reply):
+    """A create's answer that says its containers exist: 201, or 200 when an agent that lost its
+    request cache (killed and started again) found every container of the request by its label
+    ("already created by an earlier attempt of this request", docs/actions.md)."""
+    if reply is None:
+        return False
+    if reply.get("code") == 201:
+        return True
+    containers = (reply.get("body") or {}).get("containers") or []
+    return reply.get("code") == 200 and bool(containers) and all(c.get("reused") for c in containers)
+
+
 class Workload(threading.Thread):
     """Scheduled creates, one after the other; each retried with the same id until answered (a
     503 or 409 is a "try again": no leader, placement not committed, stale epoch), and once more
@@ -100,12 +112,12 @@ class Workload(threading.Thread):
                                    deadline_s=120)
             self.started[env["id"]] = time.monotonic()
             reply = self.retry(env, total=60)
-            if reply is None or reply.get("code") != 201:
+            if not acknowledged(reply):
                 self.failed.append((env["id"], reply))
                 continue
             self.acked.append((env["id"], instances, reply, time.monotonic()))
             again = self.retry(env, total=30)  # a client that missed the answer
-            if again is None or again.get("code") != 201:
+            if not acknowledged(again):
                 self.failed.append((env["id"], again))
 
     def retry(self, env, total):
