@@ -201,3 +201,21 @@ TEST_CASE("peers from etcd: live others, oldest first, junk skipped") {
   CHECK_FALSE(names_an_address("ipc:///tmp/x"));
   CHECK_FALSE(names_an_address("tcp://127.0.0.1:"));
 }
+
+TEST_CASE("a recorded peer that is dead is given up within the connect timeout") {
+  // A port nobody listens on: bound by a socket that is closed again.
+  zmq::context_t ctx;
+  std::string endpoint;
+  {
+    zmq::socket_t probe(ctx, zmq::socket_type::router);
+    probe.bind("tcp://127.0.0.1:*");
+    endpoint = probe.get(zmq::sockopt::last_endpoint);
+  }
+  auto started = std::chrono::steady_clock::now();
+  auto r = ask_for_snapshot(ctx, peer_broker{9, endpoint, 0}, common::generate_keypair(),
+                            "broker-1", std::chrono::milliseconds(2000));
+  auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == common::errc::unavailable);
+  CHECK(took < std::chrono::milliseconds(1000));  // 300 ms, not the 2 s offered
+}
