@@ -32,6 +32,7 @@
 #include "broker/join_tokens.hpp"
 #include "broker/key_store.hpp"
 #include "broker/publication.hpp"
+#include "broker/reconciler.hpp"
 #include "broker/service_calls.hpp"
 #include "broker/service_registry.hpp"
 #include "broker/service_store.hpp"
@@ -139,6 +140,12 @@ class broker_core {
   static std::string record_key(record_kind kind, const std::string& id);
   void apply_record(const nlohmann::json& entry);
   void apply_snapshot(const nlohmann::json& records);
+  // The reconciler (broker_core_reconcile.cpp): runs on the scheduling broker only.
+  void run_reconciler(std::int64_t now_ms, publications& out);
+  bool reconcile_ready(std::int64_t now_ms) const;
+  // A publication the broker made for itself (a refusal of one of the reconciler's requests)
+  // goes to the reconciler; anything else to `out`.
+  void deliver(publication p, std::int64_t now_ms, publications& out);
 
   broker_settings settings_;
   std::string client_id_;        // `from` of the broker's messages: broker-<id>
@@ -161,6 +168,9 @@ class broker_core {
   inflight_requests inflight_;
   unscheduled_requests unscheduled_;
   ha_view ha_;
+  reconciler reconciler_;
+  bool reconciling_ = false;     // this broker ran the reconciler since it last led
+  bool records_loaded_ = false;  // etcd mode: the first snapshot of records is applied
   std::function<void(nlohmann::json)> etcd_sink_;
   std::uint64_t etcd_next_ticket_ = 0;
   std::uint64_t etcd_unclaimed_ = 0;
