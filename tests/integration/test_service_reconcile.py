@@ -15,6 +15,7 @@ import subprocess
 import time
 import unittest
 
+from dmtest.process import stop_child
 from meshlib import Mesh, wait_for
 
 IMAGE = "local/busybox:latest"
@@ -91,8 +92,8 @@ class ServiceReconcile(unittest.TestCase):
         self.restarted = []
 
     def tearDown(self):
-        for p in self.restarted:  # mesh.sh down stopped them: reap
-            p.wait(timeout=30)
+        for p in self.restarted:  # mesh.sh down stopped them already: this reaps them
+            stop_child(p, 30)
 
     def test_replicas_follow_scale_host_death_and_return(self):
         started = time.monotonic()
