@@ -25,8 +25,15 @@ void broker_core::run_reconciler(std::int64_t now_ms, publications& out) {
   }
   if (!reconciler_.due(services_.revision(), now_ms) || !reconcile_ready(now_ms)) return;
   reconciling_ = true;
-  auto work = reconciler_.pass({services_, hosts_, containers_},
-                               {client_id_, dispatcher_.reply_topic(), ha_.epoch}, now_ms);
+  reconcile_sender who{client_id_, dispatcher_.reply_topic(), ha_.epoch,
+                       [this](const std::string& id) {
+                         for (const auto& fqdn : dispatcher_.placed_hosts(id)) {
+                           const host_entry* h = hosts_.find(fqdn);
+                           if (!h || h->status != host_status::up) return true;
+                         }
+                         return false;
+                       }};
+  auto work = reconciler_.pass({services_, hosts_, containers_}, who, now_ms);
   // Creates take the path of any scheduled create: name gate, placement ledger, etcd commit.
   for (const auto& env : work.creates)
     for (auto& p : on_shared_request(env, now_ms)) deliver(std::move(p), now_ms, out);

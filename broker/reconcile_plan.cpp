@@ -132,8 +132,8 @@ void add_removes(const desired_service& s, service_view& v, int extra, const pla
                    [&](const auto* a, const auto* b) { return rank(a) < rank(b); });
   for (int i = 0; i < extra && i < static_cast<int>(live.size()); ++i) {
     const auto* r = live[i];
-    auto why = in.replaced.count(r->container_id) ? remove_reason::returned
-                                                  : remove_reason::scale_down;
+    auto why =
+        in.replaced.count(r->container_id) ? remove_reason::returned : remove_reason::scale_down;
     out.removes.push_back({s.id, r->container_id, r->host, r->key.replica, why});
     --v.on_host[r->host];
   }
@@ -153,7 +153,8 @@ void plan_service(const desired_service& s, const std::vector<const observed_rep
 
 std::string replica_request_id(const replica_key& k) {
   return "svc-" + k.service + "-g" + std::to_string(k.generation) + "-r" +
-         std::to_string(k.replica) + "-v" + std::to_string(k.version);
+         std::to_string(k.replica) + "-v" + std::to_string(k.version) +
+         (k.attempt > 0 ? "-a" + std::to_string(k.attempt) : "");
 }
 
 std::optional<replica_key> parse_replica_request(std::string_view id) {
@@ -172,17 +173,22 @@ std::optional<replica_key> parse_replica_request(std::string_view id) {
     return true;
   };
   if (!number('g', k.generation) || !number('r', k.replica) || !number('v', k.version) ||
-      !id.empty() || k.replica < 1)
+      k.replica < 1)
     return std::nullopt;
+  if (!id.empty() && (!number('a', k.attempt) || !id.empty() || k.attempt < 1)) return std::nullopt;
   return k;
 }
 
 std::string_view to_string(remove_reason r) {
   switch (r) {
-    case remove_reason::scale_down: return "scale-down";
-    case remove_reason::duplicate: return "duplicate";
-    case remove_reason::returned: return "returned";
-    case remove_reason::deleted: return "deleted";
+    case remove_reason::scale_down:
+      return "scale-down";
+    case remove_reason::duplicate:
+      return "duplicate";
+    case remove_reason::returned:
+      return "returned";
+    case remove_reason::deleted:
+      return "deleted";
   }
   return "scale-down";
 }

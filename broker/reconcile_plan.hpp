@@ -18,15 +18,19 @@
 
 namespace dockmesh::broker {
 
-// What a replica's request id says: svc-<service id>-g<generation>-r<replica>-v<version>.
-// The version (the service record's count of changes when the replica was first wanted) makes a
-// replica that was removed and is wanted again a new request; the same version re-driven by a
-// retry or by a new leader is the same request, which the placement ledger and the agent dedup.
+// What a replica's request id says: svc-<service id>-g<generation>-r<replica>-v<version>, and
+// -a<attempt> after a first attempt that failed. The version (the service record's count of
+// changes) makes a replica index removed by a scale-down and wanted again later a new request;
+// the attempt does the same for an index whose earlier request is spent (failed, timed out, or
+// placed on a host that is now down: its placement would send a retry there again). The same id
+// re-driven by a retry or by a new leader (which starts at attempt 0) is the same request, which
+// the placement ledger and the agent dedup.
 struct replica_key {
   std::string service;
   std::int64_t generation = 0;
   int replica = 0;
   std::int64_t version = 0;
+  int attempt = 0;
   bool operator==(const replica_key&) const = default;
 };
 std::string replica_request_id(const replica_key& k);
@@ -38,7 +42,7 @@ struct desired_service {
   std::int64_t generation = 1;
   std::int64_t version = 1;
   std::int64_t grace_ms = 30000;
-  bool remove_returned = true;  // reschedule.on_return
+  bool remove_returned = true;                     // reschedule.on_return
   std::map<std::string, std::string> constraints;  // placement.constraints: host label = value
 };
 
@@ -52,9 +56,9 @@ struct observed_replica {
 enum class host_state { up, down, gone };
 struct host_view {
   host_state state = host_state::up;
-  bool placeable = false;        // up with Docker up: may take new replicas
-  std::int64_t down_since = 0;   // unix ms, when not up
-  int containers = 0;            // every container on it (ties in spread)
+  bool placeable = false;       // up with Docker up: may take new replicas
+  std::int64_t down_since = 0;  // unix ms, when not up
+  int containers = 0;           // every container on it (ties in spread)
   std::map<std::string, std::string> labels;
 };
 

@@ -19,7 +19,8 @@ host_view host(host_state state, bool placeable, std::int64_t down_since) {
 plan_input fleet(int hosts) {
   plan_input in;
   in.now_ms = now;
-  for (int i = 1; i <= hosts; ++i) in.hosts["h" + std::to_string(i)] = host(host_state::up, true, 0);
+  for (int i = 1; i <= hosts; ++i)
+    in.hosts["h" + std::to_string(i)] = host(host_state::up, true, 0);
   return in;
 }
 
@@ -32,8 +33,10 @@ desired_service service(int replicas, std::int64_t grace_ms = 3000) {
 }
 
 void observe(plan_input& in, int replica, std::string host, std::string state = "running") {
-  in.observed.push_back(
-      {"c" + std::to_string(replica) + host, std::move(host), std::move(state), {"s1", 1, replica, 1}});
+  in.observed.push_back({"c" + std::to_string(replica) + host,
+                         std::move(host),
+                         std::move(state),
+                         {"s1", 1, replica, 1}});
 }
 
 std::map<std::string, int> per_host(const reconcile_plan& p) {
@@ -49,8 +52,12 @@ TEST_CASE("a replica's request id round-trips and nothing else parses as one") {
   auto id = replica_request_id(k);
   CHECK(id == "svc-s0123456789abcdef-g2-r7-v13");
   CHECK(parse_replica_request(id) == k);
-  for (const char* bad : {"svc-", "svc--g1-r1-v1", "svc-s1-g1-r0-v1", "svc-s1-g1-r1", "svc-s1-g1-r1-v1x",
-                          "abc", "svc-s1-gx-r1-v1", "svc-s1-g1-r-1-v1", "req-1"})
+  k.attempt = 2;
+  CHECK(replica_request_id(k) == "svc-s0123456789abcdef-g2-r7-v13-a2");
+  CHECK(parse_replica_request(replica_request_id(k)) == k);
+  for (const char* bad : {"svc-", "svc--g1-r1-v1", "svc-s1-g1-r0-v1", "svc-s1-g1-r1",
+                          "svc-s1-g1-r1-v1x", "abc", "svc-s1-gx-r1-v1", "svc-s1-g1-r-1-v1", "req-1",
+                          "svc-s1-g1-r1-v1-a0", "svc-s1-g1-r1-v1-a", "svc-s1-g1-r1-v1-a1-a2"})
     CHECK_FALSE(parse_replica_request(bad).has_value());
 }
 

@@ -128,8 +128,21 @@ void reconciler::settle(const plan_input& in, std::int64_t now_ms) {
     seen_requests.insert(replica_request_id(r.key));
     seen_containers.insert(r.container_id);
   }
+  for (const auto& r : in.observed) {
+    replica_key first = r.key;
+    first.attempt = 0;
+    attempts_.erase(replica_request_id(first));
+  }
   std::erase_if(creates_, [&](const auto& e) {
-    return seen_requests.count(e.first) || e.second.until <= now_ms;
+    if (seen_requests.count(e.first)) return true;
+    if (e.second.until > now_ms) return false;
+    // Not seen in time (a failed one already moved on): its id is spent.
+    if (!e.second.failed)
+      if (auto key = parse_replica_request(e.first)) {
+        key->attempt = 0;
+        ++attempts_[replica_request_id(*key)];
+      }
+    return true;
   });
   std::erase_if(removes_, [&](const auto& e) {
     return !seen_containers.count(e.first) || e.second.until <= now_ms;
@@ -172,16 +185,16 @@ void reconciler::send_creates(const reconcile_plan& plan, const reconcile_source
     if (s == services.end()) continue;
     const json* project = src.services.project(s->second.value("project", ""));
     if (!project) continue;
-    std::string id = replica_request_id(c.key);
+    std::string id = next_id(c.key, who);
     std::int64_t backoff_ms = s->second.value("spec", json::object())
                                   .value("reschedule", json::object())
                                   .value("backoff_s", std::int64_t{5}) *
                               1000;
     std::string owner = s->second.value("owner", "");
-    creates_[id] = {c.key.service, owner, c.key.replica, c.host, now_ms + wait_ms, false,
-                    backoff_ms};
-    out.creates.push_back(request(id, common::protocol::names::create_container, owner, who,
-                                  now_ms, create_body(*project, s->second, c)));
+    creates_[id] = {c.key.service,    owner, c.key.replica, c.host,
+                    now_ms + wait_ms, false, backoff_ms};
+    out.creates.push_back(request(id, common::protocol::names::create_container, owner, who, now_ms,
+                                  create_body(*project, s->second, c)));
     out.events.push_back({{"service", c.key.service},
                           {"owner", owner},
                           {"step", c.replacement ? "replace" : "create"},
@@ -190,6 +203,19 @@ void reconciler::send_creates(const reconcile_plan& plan, const reconcile_source
                           {"request", id}});
     --room;
   }
+}
+
+std::string reconciler::next_id(replica_key key, const reconcile_sender& who) {
+  key.attempt = 0;
+  int& attempt = attempts_[replica_request_id(key)];
+  key.attempt = attempt;
+  std::string id = replica_request_id(key);
+  // Bounded: each spent id was a real request; a handful in a row means hosts come and go.
+  for (int i = 0; i < 8 && who.placed_on_down_host && who.placed_on_down_host(id); ++i) {
+    key.attempt = ++attempt;
+    id = replica_request_id(key);
+  }
+  return id;
 }
 
 void reconciler::send_removes(const reconcile_plan& plan, const reconcile_sources& src,
@@ -205,8 +231,8 @@ void reconciler::send_removes(const reconcile_plan& plan, const reconcile_source
     if (removes_.size() >= max_removes_in_flight) break;
     auto topic = common::topic_req_host(r.host);
     if (!topic) continue;
-    auto env = request(common::new_message_id(), common::protocol::names::remove_container, "",
-                       who, now_ms, {{"id", r.container_id}, {"force", true}});
+    auto env = request(common::new_message_id(), common::protocol::names::remove_container, "", who,
+                       now_ms, {{"id", r.container_id}, {"force", true}});
     removes_[r.container_id] = {r.service, owner, r.replica, r.host, now_ms + wait_ms, false, 0};
     remove_requests_[env.id] = r.container_id;
     out.events.push_back({{"service", r.service},
@@ -224,10 +250,14 @@ bool reconciler::on_reply(const envelope& rep, std::int64_t now_ms) {
   std::string message = rep.err ? rep.err->message : "code " + std::to_string(rep.code);
   if (auto c = creates_.find(rep.re); c != creates_.end()) {
     if (rep.code >= 400) {
+      if (auto key = parse_replica_request(rep.re)) {
+        key->attempt = 0;
+        ++attempts_[replica_request_id(*key)];
+      }
       c->second.failed = true;
       c->second.until = now_ms + c->second.backoff_ms;
-      last_error_[c->second.service] = "replica " + std::to_string(c->second.replica) + " on " +
-                                       c->second.host + ": " + message;
+      last_error_[c->second.service] =
+          "replica " + std::to_string(c->second.replica) + " on " + c->second.host + ": " + message;
       events_.push_back({{"service", c->second.service},
                          {"owner", c->second.owner},
                          {"step", "failed"},
@@ -244,8 +274,8 @@ bool reconciler::on_reply(const envelope& rep, std::int64_t now_ms) {
   if (rep.code >= 400 && rep.code != 404) {
     auto f = removes_.find(r->second);
     if (f != removes_.end()) {
-      last_error_[f->second.service] = "removing " + r->second + " on " + f->second.host + ": " +
-                                       message;
+      last_error_[f->second.service] =
+          "removing " + r->second + " on " + f->second.host + ": " + message;
       removes_.erase(f);
     }
   }
@@ -257,8 +287,7 @@ bool reconciler::on_reply(const envelope& rep, std::int64_t now_ms) {
 
 namespace dockmesh::broker {
 
-nlohmann::json reconciler::with_status(nlohmann::json service,
-                                       const reconcile_sources& src) const {
+nlohmann::json reconciler::with_status(nlohmann::json service, const reconcile_sources& src) const {
   using nlohmann::json;
   std::string id = service.value("id", "");
   json replicas = json::array();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -38,6 +39,9 @@ struct reconcile_sender {
   std::string from;         // the broker's client id
   std::string reply_topic;  // the broker's own rep/ topic
   std::int64_t epoch = 0;   // the leader's fencing epoch (0 without etcd)
+  // Whether a request id is already placed on a host that is not up now (its retry would go
+  // there): such an id is spent and the replica takes its next attempt.
+  std::function<bool(const std::string& request_id)> placed_on_down_host;
 };
 
 struct reconcile_work {
@@ -71,7 +75,7 @@ class reconciler {
     std::string owner;
     int replica = 0;
     std::string host;
-    std::int64_t until = 0;   // forgotten then (sent + wait_ms, or failed + backoff)
+    std::int64_t until = 0;  // forgotten then (sent + wait_ms, or failed + backoff)
     bool failed = false;
     std::int64_t backoff_ms = 0;  // reschedule.backoff_s of the service
   };
@@ -82,14 +86,16 @@ class reconciler {
   void send_removes(const reconcile_plan& plan, const reconcile_sources& src,
                     const reconcile_sender& who, std::int64_t now_ms, reconcile_work& out);
   std::size_t creates_in_flight() const;
+  std::string next_id(replica_key key, const reconcile_sender& who);
 
-  std::map<std::string, in_flight> creates_;  // by request id
-  std::map<std::string, in_flight> removes_;  // by container id
+  std::map<std::string, in_flight> creates_;            // by request id
+  std::map<std::string, in_flight> removes_;            // by container id
   std::map<std::string, std::string> remove_requests_;  // request id -> container id
   std::set<std::string> replaced_;                      // container ids
-  std::map<std::string, std::string> last_error_;       // service id -> message
-  std::map<std::string, std::string> blocked_;          // service id -> why
-  std::vector<nlohmann::json> events_;                  // from replies, sent with the next pass
+  std::map<std::string, int> attempts_;            // attempt-0 request id -> the attempt to use now
+  std::map<std::string, std::string> last_error_;  // service id -> message
+  std::map<std::string, std::string> blocked_;     // service id -> why
+  std::vector<nlohmann::json> events_;             // from replies, sent with the next pass
   std::uint64_t revision_seen_ = 0;
   bool directory_changed_ = true;
   std::int64_t last_pass_ = 0;
