@@ -69,3 +69,5 @@ dpkg-dev debootstrap lintian ansible
 prometheus
 # benchmarks and the browser test
 wrk hyperfine chromium nodejs
+# the web console's terminal: xterm.js, bundled at build time (ui-bridge/web_bundle.cmake)
+node-xterm

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ha_soak.sh: the HA fault soak (tests/faults/ha_faults.py: 3 etcd members, 3 brokers, 3 agents
-# with private dockerds; revocation on every broker, scheduled creates through kill -9 of the
+# with private dockerds; revocation on every broker, scheduled creates through a 5 s partition of
+# the leader (broker 3 in a network namespace of its own), kill -9 of the
 # leader, a 5 s SIGSTOP of the next, kill -9 of an etcd member, etcd unreachable, a full restart)
 # run ROUNDS times in a row, each on a fresh mesh. Prints each round's figures and a summary;
 # exits non-zero if any round failed. Not part of scripts/test.sh (a round takes about a minute;
@@ -28,7 +29,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   echo "== round $r of $ROUNDS"
   if DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
       /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/tests/faults/ha_faults.py" -v >"$LOG" 2>&1; then
-    grep -E '(revocation|killed|frozen|restarted|unreachable|resumed|restart|checker)' "$LOG" | sed 's/^/   /'
+    grep -E '(revocation|partition|killed|frozen|restarted|unreachable|resumed|restart|checker)' "$LOG" | sed 's/^/   /'
   else
     failed=$((failed + 1))
     echo "   FAILED; last lines:"

@@ -4,8 +4,9 @@
 #   scripts/mesh.sh up   --hosts N --dir DIR [--brokers N] [--base-port P] [--label hostI:k=v]...
 #                        [--build-dir B] [--docker-only] [--no-bridge] [--timeout S]
 #                        [--metrics-port M]
-#                        [--docker-api-port PORT] [--bridge-arg ARG]...
+#                        [--docker-api-port PORT] [--bridge-arg ARG]... [--broker-netns I]
 #   scripts/mesh.sh down --dir DIR [--purge]
+#   scripts/mesh.sh partition|heal --dir DIR
 #   scripts/mesh.sh status --dir DIR
 #   scripts/mesh.sh restart-agent --dir DIR --host I
 #
@@ -28,6 +29,10 @@
 # "<job> 127.0.0.1:<port>" line each (jobs dockmesh-broker, dockmesh-bridge, dockmesh-agent).
 # --docker-api-port PORT: the bridge also serves the Docker-compatible endpoint on
 # 127.0.0.1:PORT (docs/docker-api.md) and DIR/docker.host says tcp://127.0.0.1:PORT.
+# --broker-netns I (with --brokers 2 or 3, as root): broker I runs in a network namespace of its
+# own on a veth pair (scripts/lib/mesh_netns.sh; DIR/netns says "NAME ROOT_IP NS_IP I"), reached
+# by everyone on its namespace address. `partition` cuts that broker off from etcd, the agents,
+# the bridge and the CLI (the veth pair's root end goes down); `heal` joins it again.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -150,6 +155,8 @@ source "$SCRIPT_DIR/lib/mesh_docker.sh"
 source "$SCRIPT_DIR/lib/mesh_etcd.sh"
 # shellcheck source=scripts/lib/mesh_services.sh
 source "$SCRIPT_DIR/lib/mesh_services.sh"
+# shellcheck source=scripts/lib/mesh_netns.sh
+source "$SCRIPT_DIR/lib/mesh_netns.sh"
 
 # ---------------------------------------------------------------- commands
 
@@ -169,6 +176,7 @@ parse_args() {
       --metrics-port) METRICS_PORT="${2:?--metrics-port needs a port}"; shift 2 ;;
       --docker-api-port) DOCKER_API_PORT="${2:?--docker-api-port needs a port}"; shift 2 ;;
       --bridge-arg) BRIDGE_ARGS+=("${2:?--bridge-arg needs an argument}"); shift 2 ;;
+      --broker-netns) NETNS_BROKER="${2:?--broker-netns needs a broker number}"; shift 2 ;;
       --purge) PURGE=1; shift ;;
       -h|--help) usage ;;
       *) die "unknown argument '$1' (see --help)" ;;
@@ -183,6 +191,7 @@ parse_args() {
   [[ -z "$METRICS_PORT" || "$METRICS_PORT" =~ ^[1-9][0-9]*$ ]] ||
     die "--metrics-port must be a number, got '$METRICS_PORT'"
   [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds, got '$TIMEOUT'"
+  check_netns_args
   DIR="$(realpath -m -- "$DIR")"
   # containerd puts its sockets in DIR/hostNN/exec/containerd/containerd-debug.sock; a unix socket
   # path must stay under 108 bytes.
@@ -251,6 +260,7 @@ cmd_down() {
   for ((i = 1; i <= n; i++)); do dockerds+=("dockerd-host$i"); done
   ((${#dockerds[@]})) && stop_group "${dockerds[@]}"
   stop_strays
+  teardown_netns
   unmount_leftovers
   if ((PURGE)); then
     [[ -e "$DIR/$MARKER" ]] || die "--purge: $DIR has no $MARKER marker; not removing it"
@@ -276,8 +286,10 @@ main() {
     down) parse_args "$@"; cmd_down ;;
     status) parse_args "$@"; cmd_status ;;
     restart-agent) parse_args "$@"; restart_agent "$AGENT_HOST" ;;
+    partition) parse_args "$@"; set_partition down ;;
+    heal) parse_args "$@"; set_partition up ;;
     -h|--help|help) usage ;;
-    *) die "unknown command '$cmd' (expected up, down, status or restart-agent)" ;;
+    *) die "unknown command '$cmd' (expected up, down, status, restart-agent, partition or heal)" ;;
   esac
 }
 

@@ -141,6 +141,7 @@ bridge_app::bridge_app(bridge_config config)
     host_stats_ = std::make_unique<stats_history>(config_.stats.limits);
     sampler_ = std::make_unique<stats_sampler>(ioc_->get_executor(), *gateway_, *container_stats_,
                                                *host_stats_, config_.stats.interval);
+    keep_stats_history();
   }
   services_.reset(new bridge_services{*users_, *tokens_, *auth_, per_user_, per_address_, *jobs_,
                                       *runner_, *gateway_, events_, pool_, container_stats_.get(),
@@ -159,6 +160,23 @@ bridge_app::bridge_app(bridge_config config)
   }
   make_docker_endpoint();
   first_start();
+}
+
+// The history survives a restart: read back at start, written every --stats-save-interval and at
+// stop. A file that cannot be read is logged and set aside; the bridge starts with no history.
+void bridge_app::keep_stats_history() {
+  if (config_.stats.save_interval.count() == 0) return;
+  std::string path = config_.data_dir + "/stats-history.msgpack";
+  auto loaded = load_stats_file(path, *container_stats_, *host_stats_, common::now_ms());
+  if (loaded) {
+    DM_LOG(info) << "stats history: " << *loaded << " point(s) restored from " << path;
+  } else {
+    DM_LOG(warn) << "stats history not restored: " << loaded.err().message;
+    std::error_code ec;
+    fs::rename(path, path + ".unreadable", ec);
+  }
+  stats_keeper_ = std::make_unique<stats_history_keeper>(path, *container_stats_, *host_stats_,
+                                                         config_.stats.save_interval);
 }
 
 void bridge_app::make_docker_endpoint() {
@@ -205,6 +223,7 @@ void bridge_app::first_start() {
 void bridge_app::start() {
   bus_->start();
   if (sampler_) sampler_->start();
+  if (stats_keeper_) stats_keeper_->start();
   listener_->start();
   if (docker_listener_) docker_listener_->start();
   for (int i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { run_io(); });
@@ -240,6 +259,7 @@ void bridge_app::stop() {
   pool_.stop();
   ioc_->stop();
   for (auto& t : threads_) t.join();
+  if (stats_keeper_) stats_keeper_->stop();  // the last save, once nothing samples any more
 }
 
 }  // namespace dockmesh::bridge

@@ -20,6 +20,7 @@
 #include "ui-bridge/docker_api.hpp"
 #include "ui-bridge/docker_api_session.hpp"
 #include "ui-bridge/http_listener.hpp"
+#include "ui-bridge/stats_history_file.hpp"
 #include "ui-bridge/stats_sampler.hpp"
 
 namespace dockmesh::bridge {
@@ -62,6 +63,7 @@ class bridge_app {
  private:
   void first_start();
   void make_docker_endpoint();
+  void keep_stats_history();
   void run_io();
 
   bridge_config config_;
@@ -86,6 +88,7 @@ class bridge_app {
   std::unique_ptr<stats_history> container_stats_;
   std::unique_ptr<stats_history> host_stats_;
   std::unique_ptr<stats_sampler> sampler_;
+  std::unique_ptr<stats_history_keeper> stats_keeper_;  // unless --stats-save-interval 0
   blocking_pool pool_;
   std::unique_ptr<bridge_services> services_;
   std::unique_ptr<api_dispatcher> api_;

@@ -36,3 +36,17 @@ TEST_CASE("the built-in web UI is present and complete") {
   }
   CHECK(files.find("/js/main.js")->mime.rfind("text/javascript", 0) == 0);  // a module needs it
 }
+
+TEST_CASE("the console as built carries xterm.js, loadable under the CSP") {
+  auto files = static_files::load_dir(DOCKMESH_WEB_BUILD_DIR);
+  for (auto p : {"/index.html", "/js/views/terminal.js", "/vendor/xterm.js", "/vendor/xterm.css"}) {
+    CAPTURE(p);
+    REQUIRE(files.find(p) != nullptr);
+  }
+  const auto& bundle = files.find("/vendor/xterm.js")->content;
+  CHECK(bundle.find("export const Terminal") != std::string::npos);
+  CHECK(bundle.find("Permission is hereby granted") != std::string::npos);  // the licence travels
+  // The CSP (default-src 'self') allows neither eval nor new Function.
+  CHECK(bundle.find("eval(") == std::string::npos);
+  CHECK(bundle.find("new Function") == std::string::npos);
+}

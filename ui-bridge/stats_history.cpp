@@ -161,6 +161,35 @@ void stats_history::retain(const std::set<std::string>& keep) {
     it = keep.count(it->first) ? std::next(it) : data_.erase(it);
 }
 
+std::vector<std::pair<std::string, std::vector<stats_sample>>> stats_history::all_series() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<std::string, std::vector<stats_sample>>> out;
+  out.reserve(data_.size());
+  for (const auto& [key, d] : data_) {
+    std::vector<stats_sample> points(d.coarse.begin(), d.coarse.end());
+    points.insert(points.end(), d.fine.begin(), d.fine.end());
+    out.emplace_back(key, std::move(points));
+  }
+  return out;
+}
+
+void stats_history::restore(const std::string& key, const std::vector<stats_sample>& points) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = data_.find(key);
+  if (it == data_.end() && data_.size() >= limits_.max_series) evict_one();
+  series_data& d = data_[key];
+  d = series_data{};
+  // Each point goes in as the newest, with its merge count kept, then folds as add() folds: a
+  // point that was coarse lands in the same coarse bucket again (its time is in that bucket).
+  for (const auto& p : points) {
+    if (p.t_ms < d.newest_ms) continue;
+    put(d.fine, p, limits_.fine_step);
+    d.newest_ms = p.t_ms;
+    fold(d);
+  }
+  if (d.fine.empty() && d.coarse.empty()) data_.erase(key);
+}
+
 std::size_t stats_history::series() const {
   std::lock_guard<std::mutex> lock(mu_);
   return data_.size();

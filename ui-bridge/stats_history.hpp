@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +61,11 @@ class stats_history {
   void prune(std::int64_t now_ms);
   // Forgets every series whose key is not in `keep` (containers the directory no longer lists).
   void retain(const std::set<std::string>& keep);
+  // Every series' points, oldest first (what stats_history_file saves).
+  std::vector<std::pair<std::string, std::vector<stats_sample>>> all_series() const;
+  // Puts a saved series back (points oldest first, each with its merge count), replacing any
+  // series of that key; the tiers and the cap apply as for add().
+  void restore(const std::string& key, const std::vector<stats_sample>& points);
 
   std::size_t series() const;
   std::size_t points() const;

@@ -21,7 +21,9 @@ void add_stats_history_options(po::options_description& o) {
                   "keep usage samples this long (90s, 15m, 24h, 2d; 0: off)")(
       "stats-interval", po::value<int>()->default_value(10), "sample every N seconds")(
       "stats-max-containers", po::value<int>()->default_value(1000),
-      "keep history for at most N containers (and N hosts)");
+      "keep history for at most N containers (and N hosts)")(
+      "stats-save-interval", po::value<int>()->default_value(60),
+      "write the history to the data dir every N seconds and at shutdown (0: never)");
 }
 
 std::optional<std::chrono::seconds> parse_duration(const std::string& text) {
@@ -56,6 +58,10 @@ stats_history_config stats_history_config_from(const po::variables_map& vm) {
   if (interval <= 0 || interval > 3600)
     throw std::runtime_error("--stats-interval must be 1..3600 seconds");
   if (cap <= 0) throw std::runtime_error("--stats-max-containers must be positive");
+  int save = vm["stats-save-interval"].as<int>();
+  if (save < 0 || save > 86400)
+    throw std::runtime_error("--stats-save-interval must be 0..86400 seconds");
+  c.save_interval = std::chrono::seconds(save);
   c.enabled = window->count() > 0;
   c.interval = std::chrono::seconds(interval);
   c.limits.window = *window;

@@ -34,6 +34,9 @@ struct stats_history_config {
   bool enabled = true;
   stats_history_limits limits;
   std::chrono::milliseconds interval = std::chrono::seconds(10);
+  // --stats-save-interval SECONDS (60; 0: never saved): how often the history is written to the
+  // data dir (stats_history_file.hpp), besides once at shutdown.
+  std::chrono::seconds save_interval{60};
 };
 void add_stats_history_options(boost::program_options::options_description& options);
 stats_history_config stats_history_config_from(const boost::program_options::variables_map& vm);

@@ -10,10 +10,12 @@ ETCD_MEMBERS=3
 etcd_client_port() { echo $((BASE_PORT + 12 + 2 * ($1 - 1))); }
 etcd_peer_port() { echo $((BASE_PORT + 13 + 2 * ($1 - 1))); }
 
-# Comma-separated client URLs of every member (what brokers get as --etcd).
+# Comma-separated client URLs of every member (what brokers get as --etcd); etcd_client_urls I:
+# as broker I reaches them (the root end of the veth pair for the broker of --broker-netns).
 etcd_client_urls() {
-  local k urls=()
-  for ((k = 1; k <= ETCD_MEMBERS; k++)); do urls+=("http://127.0.0.1:$(etcd_client_port "$k")"); done
+  local k urls=() host=127.0.0.1
+  [[ -n "${1:-}" && -n "$NETNS_BROKER" && "$1" == "$NETNS_BROKER" ]] && host="$(netns_address 1)"
+  for ((k = 1; k <= ETCD_MEMBERS; k++)); do urls+=("http://$host:$(etcd_client_port "$k")"); done
   local IFS=,
   echo "${urls[*]}"
 }
@@ -30,11 +32,13 @@ start_etcd() {
   token="dockmesh-$(basename "$DIR")"
   for ((k = 1; k <= ETCD_MEMBERS; k++)); do
     local client="http://127.0.0.1:$(etcd_client_port "$k")" peer="http://127.0.0.1:$(etcd_peer_port "$k")"
+    local listen="$client"
+    [[ -n "$NETNS_BROKER" ]] && listen+=",http://$(netns_address 1):$(etcd_client_port "$k")"
     mkdir -p "$DIR/etcd$k"
     local state=new
     [[ -d "$DIR/etcd$k/data/member" ]] && state=existing
     start_process "etcd$k" etcd --name "etcd$k" --data-dir "$DIR/etcd$k/data" \
-      --listen-client-urls "$client" --advertise-client-urls "$client" \
+      --listen-client-urls "$listen" --advertise-client-urls "$client" \
       --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
       --initial-cluster "$(IFS=,; echo "${cluster[*]}")" --initial-cluster-state "$state" \
       --initial-cluster-token "$token" --heartbeat-interval 50 --election-timeout 500

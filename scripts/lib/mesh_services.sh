@@ -63,7 +63,7 @@ write_ctl_config() {
   local i
   {
     echo "# dockmeshctl configuration for the mesh in $DIR (written by scripts/mesh.sh)"
-    for ((i = 1; i <= BROKERS; i++)); do echo "broker = 127.0.0.1:$(broker_port "$i")"; done
+    for ((i = 1; i <= BROKERS; i++)); do echo "broker = $(broker_host "$i"):$(broker_port "$i")"; done
     echo "broker-key = $DIR/broker.pub"
     echo "key = $DIR/admin.key"
   } >"$DIR/dockmeshctl.conf"
@@ -78,7 +78,7 @@ broker_name() { if (($1 == 1)); then echo broker; else echo "broker$1"; fi; }
 # --broker HOST:PORT for every broker, one word a line: every client connects to all of them.
 broker_args() {
   local i
-  for ((i = 1; i <= BROKERS; i++)); do printf '%s\n' --broker "127.0.0.1:$(broker_port "$i")"; done
+  for ((i = 1; i <= BROKERS; i++)); do printf '%s\n' --broker "$(broker_host "$i"):$(broker_port "$i")"; done
 }
 
 # Fails unless every TCP port the mesh needs is free on 127.0.0.1.
@@ -95,31 +95,34 @@ check_ports_free() {
 # --metrics-port is set (see mesh.sh), one word a line, and the target in DIR/metrics.targets.
 metrics_args() {
   [[ -n "$METRICS_PORT" ]] || return 0
-  local port job="dockmesh-$1"
+  local port job="dockmesh-$1" host=127.0.0.1
   case "$1" in
-    broker) port=$((METRICS_PORT + ${2:-1} - 1)) ;;
+    broker) port=$((METRICS_PORT + ${2:-1} - 1)); host="$(broker_host "${2:-1}")" ;;
     bridge) port=$((METRICS_PORT + 3)) ;;
     agent) port=$((METRICS_PORT + 3 + $2)) ;;
   esac
-  grep -qxF "$job 127.0.0.1:$port" "$DIR/metrics.targets" 2>/dev/null ||
-    echo "$job 127.0.0.1:$port" >>"$DIR/metrics.targets"
-  printf '%s\n' --metrics-listen "127.0.0.1:$port"
+  grep -qxF "$job $host:$port" "$DIR/metrics.targets" 2>/dev/null ||
+    echo "$job $host:$port" >>"$DIR/metrics.targets"
+  printf '%s\n' --metrics-listen "$host:$port"
 }
 
 # start_broker [I]: broker I (default 1); with several brokers each has --broker-id I and --etcd.
+# The broker of --broker-netns runs in its namespace, on its address (scripts/lib/mesh_netns.sh).
 start_broker() {
   need_binary dockmesh-broker
-  local i="${1:-1}" name port ha=() metrics
+  local i="${1:-1}" name port host ha=() metrics prefix
   name="$(broker_name "$i")"
   port="$(broker_port "$i")"
-  ((BROKERS > 1)) && ha=(--broker-id "$i" --etcd "$(etcd_client_urls)" --etcd-lease-ttl 1)
+  host="$(broker_host "$i")"
+  ((BROKERS > 1)) && ha=(--broker-id "$i" --etcd "$(etcd_client_urls "$i")" --etcd-lease-ttl 1)
   mkdir -p "$DIR/$name"
   mapfile -t metrics < <(metrics_args broker "$i")
-  start_process "$name" "$(bin dockmesh-broker)" --data-dir "$DIR/$name" "${metrics[@]+"${metrics[@]}"}" \
-    --server-key "$DIR/broker.key" --authorized-keys "$DIR/authorized_keys" \
-    --xsub-endpoint "tcp://127.0.0.1:$port" \
-    --xpub-endpoint "tcp://127.0.0.1:$((port + 1))" \
-    --router-endpoint "tcp://127.0.0.1:$((port + 2))" "${ha[@]+"${ha[@]}"}" --log-level "$LOG_LEVEL"
+  mapfile -t prefix < <(netns_prefix "$i")
+  start_process "$name" "${prefix[@]+"${prefix[@]}"}" "$(bin dockmesh-broker)" --data-dir "$DIR/$name" \
+    "${metrics[@]+"${metrics[@]}"}" --server-key "$DIR/broker.key" --authorized-keys "$DIR/authorized_keys" \
+    --xsub-endpoint "tcp://$host:$port" \
+    --xpub-endpoint "tcp://$host:$((port + 1))" \
+    --router-endpoint "tcp://$host:$((port + 2))" "${ha[@]+"${ha[@]}"}" --log-level "$LOG_LEVEL"
 }
 
 # labels_for I: the --label arguments for host I, from --label hostI:k=v (or I:k=v).
@@ -250,6 +253,7 @@ start_services() {
   make_keys
   write_ctl_config
   local b
+  setup_netns
   ((BROKERS > 1)) && start_etcd
   for ((b = 1; b <= BROKERS; b++)); do start_broker "$b"; done
   start_agents

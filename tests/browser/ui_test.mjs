@@ -2,7 +2,8 @@
 // against a bridge in front of a real mesh (started by run_ui_test.py). It logs in, checks the
 // hosts table, creates a container on a real dockerd through the form, sees it running, reads its
 // logs (once, then live with search) in the panel beside the table, draws its stats graph, sees a
-// terminal refused on a host without --allow-exec, draws its stats history, follows the logs of
+// terminal refused on a host without --allow-exec, runs a command in an xterm.js terminal on a host
+// that allows exec (and resizes it), cannot open one to another user's container, draws its stats history, follows the logs of
 // all its running containers merged (stderr filter, search, download), inspects it, sees a stop under way, starts it
 // again, kills it (after a confirmation, once cancelled), removes it, opens the host detail page,
 // pulls an image with per-host progress, makes and revokes an API token, sees a
@@ -10,8 +11,9 @@
 // removes a user, removes the pulled image, sees a host's usage history and reads the audit log; a screenshot of each page goes into SCREENSHOT_DIR.
 // Any console error or failed same-origin request fails the test.
 //
-// Environment: BRIDGE_URL, UI_USER, UI_PASSWORD, ADMIN_PASSWORD, HOST_FQDN, PULL_IMAGE
-// (optional), SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
+// Environment: BRIDGE_URL, UI_USER, UI_PASSWORD, ADMIN_PASSWORD, HOST_FQDN, EXEC_HOST_FQDN (its
+// agent runs with --allow-exec), SHELL_CONTAINER (the user's, running there), OTHER_CONTAINER_ID
+// (the admin's, running there), PULL_IMAGE (optional), SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -31,6 +33,9 @@ const HOST = env('HOST_FQDN');
 const PULL_IMAGE = process.env.PULL_IMAGE || '';
 const SHOTS = env('SCREENSHOT_DIR');
 const CONTAINER = 'ui-web';
+const EXEC_HOST = env('EXEC_HOST_FQDN');
+const SHELL = env('SHELL_CONTAINER');
+const OTHER_ID = env('OTHER_CONTAINER_ID');
 
 fs.mkdirSync(SHOTS, { recursive: true });
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'dm-chromium-'));
@@ -56,6 +61,70 @@ async function shot(page, name) {
 
 function row(page) {
   return page.locator(`#containers-table tr[data-name="${CONTAINER}"]`);
+}
+
+// The text the terminal shows (xterm.js draws on a canvas; screen-reader mode keeps its rows).
+const termText = (page) => page.locator('#term .xterm-accessibility-tree').innerText();
+
+// Types `line` and Enter into the terminal, then waits for `expect` (a RegExp) in what it shows.
+async function termRun(page, line, expect) {
+  await page.locator('#term .xterm-helper-textarea').focus();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((re) => new RegExp(re).test(
+    document.querySelector('#term .xterm-accessibility-tree').innerText), expect.source, { timeout: 20000 });
+  return (await termText(page)).match(expect);
+}
+
+// The terminal's columns fit the panel: its drawn screen is no wider than its box, and the box
+// no wider than the panel.
+async function fitsPanel(page) {
+  const w = await page.evaluate(() => ({ screen: document.querySelector('#term .xterm-screen').getBoundingClientRect().width,
+    box: document.getElementById('term').clientWidth, panel: document.getElementById('output').clientWidth }));
+  assert.ok(w.screen <= w.box && w.box < w.panel, `the terminal fits the panel: ${JSON.stringify(w)}`);
+}
+
+// The xterm.js terminal on the host that allows exec: a shell runs what is typed (the marker is
+// computed by the shell, so it cannot be the echo of the keys), its TTY has the terminal's size
+// and follows it when the panel narrows. Then a raw WebSocket of the page, with the user's
+// session, asks for a terminal in the admin's container: refused like a missing container.
+async function terminal(page) {
+  const shell = page.locator(`#containers-table tr[data-name="${SHELL}"]`);
+  assert.match(await shell.innerText(), new RegExp(EXEC_HOST.replace(/\./g, '\\.')));
+  await shell.locator('button[data-action=terminal]').click();
+  await page.locator('#term canvas').first().waitFor();
+  await page.locator('#term .xterm-accessibility-tree', { hasText: '#' }).waitFor({ timeout: 20000 });
+  const tag = () => String(Math.floor(Math.random() * 1e6));
+  const t1 = tag();
+  await termRun(page, `echo mark-$((6*7))-${t1}`, new RegExp(`mark-42-${t1}`));
+  // The TTY's size as the shell sees it, behind a marker the typed line cannot match.
+  const ttySize = (t) => termRun(page, `echo size-${t}-$(busybox stty size)`, new RegExp(`size-${t}-(\\d+) (\\d+)`));
+  const rows = await page.locator('#term .xterm-accessibility-tree > div').count();
+  const wide = await ttySize(tag());
+  assert.equal(Number(wide[1]), rows, `the TTY has the terminal's rows: ${wide[0]}`);
+  assert.ok(Number(wide[2]) >= 40, `the TTY has the panel's columns: ${wide[0]}`);
+  await fitsPanel(page);
+  await shot(page, 'terminal');
+  await page.setViewportSize({ width: 390, height: 844 });  // the panel goes under the table, narrower
+  const narrow = await ttySize(tag());
+  assert.ok(Number(narrow[2]) < Number(wide[2]), `resized: ${wide[0].trim()} then ${narrow[0].trim()}`);
+  await fitsPanel(page);
+  await page.setViewportSize({ width: 1360, height: 860 });
+  await page.click('#output-close');
+  await page.locator('#term').waitFor({ state: 'hidden' });
+  assert.equal(await page.locator(`#containers-table tr`, { hasText: 'admin-box' }).count(), 0);
+  const refused = await page.evaluate(([id]) => new Promise((done) => {
+    const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/api/v1/ws`);
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: sessionStorage.getItem('dm_token') }));
+    ws.onmessage = (m) => {
+      const f = JSON.parse(m.data);
+      if (f.type === 'hello') ws.send(JSON.stringify({ type: 'follow', ref: 'other', message:
+        { action: 'exec-start', id, cmd: ['sh'], tty: true, cols: 80, rows: 24 } }));
+      if (f.type === 'reply' && f.ref === 'other') { ws.close(); done(f.status); }
+    };
+    setTimeout(() => done('no reply'), 15000);
+  }), [OTHER_ID]);
+  assert.equal(refused, 404, 'a terminal to another user\'s container is refused like a missing one');
 }
 
 try {
@@ -144,16 +213,23 @@ try {
   await row(page).locator('button[data-action=terminal]').click();
   await page.locator('#output-body', { hasText: 'exec is disabled' }).waitFor();
   await shot(page, 'terminal-refused');
+  await terminal(page);
 
-  // Stats history (the bridge samples every second here): the graph draws its points.
-  for (let tries = 0; ; tries += 1) {  // drawn when opened: reopen until 3 points are kept
-    await row(page).locator('button[data-action=history]').click();
-    await page.locator('#history-caption', { hasText: /point\(s\) over|No samples yet/ }).waitFor();
-    if (Number(await page.locator('#history-graph').getAttribute('data-samples')) >= 3) break;
-    assert.ok(tries < 30, 'the history graph has 3 points within 30 s');
-    await page.waitForTimeout(1000);
-  }
-  assert.match(await page.locator('#history-caption').innerText(), /point\(s\) over/);
+  // Stats history (the bridge samples every second here): fetched once, then the live stats
+  // stream over the WebSocket adds its samples while the graph stays open (nothing polls).
+  const historyGets = [];
+  const countGets = (r) => { if (r.url().includes('/stats/history')) historyGets.push(r.url()); };
+  page.on('request', countGets);
+  await row(page).locator('button[data-action=history]').click();
+  await page.locator('#history-caption', { hasText: /point\(s\) over|No samples yet/ }).waitFor();
+  const first = Number(await page.locator('#history-graph').getAttribute('data-samples'));
+  await page.waitForFunction((n) => {
+    const g = document.getElementById('history-graph');
+    return Number(g.dataset.live || 0) >= 3 && Number(g.dataset.samples) >= Math.max(3, n + 2);
+  }, first, { timeout: 30000 });
+  page.off('request', countGets);
+  assert.equal(historyGets.length, 1, `the history is fetched once: ${historyGets.join(' ')}`);
+  assert.match(await page.locator('#history-caption').innerText(), /point\(s\) over .*; live$/);
   assert.ok((await page.locator('#history-graph polyline.cpu').getAttribute('points')).split(' ').length >= 3);
   await shot(page, 'stats-history');
 

@@ -66,6 +66,18 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def netns_of(pid):
+    """The /var/run/netns/ path of pid's network namespace when it is not ours, else None."""
+    theirs = os.stat("/proc/%d/ns/net" % pid).st_ino
+    if theirs == os.stat("/proc/self/ns/net").st_ino:
+        return None
+    root = "/var/run/netns"
+    for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        if os.stat(os.path.join(root, name)).st_ino == theirs:
+            return os.path.join(root, name)
+    raise AssertionError("pid %d runs in a network namespace with no name" % pid)
+
+
 class Processes:
     """Kills, freezes and restarts the daemons mesh.sh started (by their recorded pids)."""
 
@@ -79,9 +91,14 @@ class Processes:
         return pid
 
     def launch_info(self, name):
-        """(argv, environment) of a running daemon, read from /proc."""
+        """(argv, environment) of a running daemon, read from /proc. A daemon in a network
+        namespace of the mesh (mesh.sh --broker-netns) is started again in it: argv begins
+        with nsenter then."""
         pid = self.pid(name)
         argv = [a.decode() for a in _read("/proc/%d/cmdline" % pid, "rb").split(b"\0") if a]
+        netns = netns_of(pid)
+        if netns:
+            argv = ["nsenter", "--net=" + netns] + argv
         env = dict(e.decode(errors="replace").split("=", 1)
                    for e in _read("/proc/%d/environ" % pid, "rb").split(b"\0") if b"=" in e)
         return argv, env
@@ -148,10 +165,13 @@ class Bus(BusClient):
     file of the mesh (admin.key by default). Requests carry the user/role the test chooses.
     Use from one thread only (zmq sockets are not thread-safe)."""
 
-    def __init__(self, mesh, key_file=None, port=None, host="127.0.0.1", ready_timeout=30,
+    def __init__(self, mesh, key_file=None, port=None, host=None, ready_timeout=30,
                  hwm=None):
         keys = read_key_file(key_file or mesh.path("admin.key"))
         port = port or mesh.base_port
+        if host is None:
+            host = mesh.broker_host_of_port(port) if hasattr(mesh, "broker_host_of_port") \
+                else "127.0.0.1"
         super().__init__(broker_public_key(mesh), keys["public-key"], keys["secret-key"],
                          [("tcp://%s:%d" % (host, port), "tcp://%s:%d" % (host, port + 1))],
                          "flt-" + uuid.uuid4().hex[:12], hwm=hwm)

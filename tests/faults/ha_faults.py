@@ -5,6 +5,9 @@ in CTest is tests/integration/test_ha_faults.py (revocation, kill -9 and SIGSTOP
 
 One workload of scheduled creates (single and `instances: 3`, spread; each retried with the same
 id until answered and once more after) runs through, in order:
+0. a partition of the leader: broker 3 runs in a network namespace of its own (mesh.sh
+   --broker-netns 3), is made leader (the others frozen until it leads), then cut off from etcd,
+   the agents and every client for 5 s (the veth pair's root end down) and joined again;
 1. `kill -9` of the scheduling leader;
 2. SIGSTOP of the next leader for 5 s (the third takes over; the resumed one does nothing);
 3. `kill -9` of an etcd member, restarted later (calls and the watch fail over);
@@ -17,11 +20,7 @@ each acknowledged create has exactly its containers (by the dockmesh.request lab
 the key revoked at the start is still revoked on every broker (no acknowledged key change lost);
 an agent refuses (409) a request whose scheduler epoch is older than the highest it has seen.
 
-A network-namespace partition of one broker is not among the faults: every daemon of the mesh
-listens and connects on 127.0.0.1, and a broker moved into a namespace of its own would need
-addresses of its own on a veth pair, which mesh.sh's loopback layout (and the agents' --broker
-URLs) do not have. The nearest real fault here is (4) seen by one broker, which is what a
-partition from etcd looks like to it.
+The full restart starts broker 3 again in its namespace (faultlib.Processes sees where it ran).
 """
 
 import os
@@ -33,21 +32,24 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultlib import IMAGE, Mesh, Processes, scaled, wait_for  # noqa: E402
 from halib import (BROKERS, HOSTS, MultiBus, Workload, check_dockerds, check_fencing,  # noqa: E402
-                   check_revocation, leader_id, new_leader)
+                   check_revocation, force_leader, leader_id, new_leader, partition_leader)
 
 ETCD = ["etcd1", "etcd2", "etcd3"]
 
 
 class HaSoak(unittest.TestCase):
     def test_every_fault(self):
-        with Mesh(hosts=HOSTS, brokers=BROKERS, bridge=False, timeout=120) as mesh:
+        with Mesh(hosts=HOSTS, brokers=BROKERS, bridge=False, timeout=120,
+                  broker_netns=BROKERS) as mesh:
             self.mesh, self.procs = mesh, Processes(mesh)
             self.ports = [mesh.broker_port(i) for i in range(1, BROKERS + 1)]
             wait_for(lambda: leader_id(mesh), scaled(15), message="an elected leader")
             revoked = check_revocation(self, mesh, self.ports)
+            force_leader(mesh, self.procs, BROKERS)
             bus = MultiBus(mesh, self.ports)
             self.work = Workload(bus, limit=200)
             self.work.start()
+            partition_leader(self, mesh, self.work)
             self.kill_and_freeze_leaders()
             self.kill_an_etcd_member()
             self.etcd_unreachable()

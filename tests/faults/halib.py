@@ -12,6 +12,7 @@ agree through etcd (scripts/mesh.sh up --brokers 3).
 Owned by the reliability tests (tests/RELIABILITY.md).
 """
 
+import os
 import threading
 import time
 import uuid
@@ -31,8 +32,9 @@ class MultiBus(Bus):
         self.ports = ports
         super().__init__(mesh, key_file=key_file, port=ports[0], ready_timeout=30)
         for p in ports[1:]:
-            self.pub.connect("tcp://127.0.0.1:%d" % p)
-            self.sub.connect("tcp://127.0.0.1:%d" % (p + 1))
+            host = mesh.broker_host_of_port(p)
+            self.pub.connect("tcp://%s:%d" % (host, p))
+            self.sub.connect("tcp://%s:%d" % (host, p + 1))
         self.wait_all(len(ports), 30)
 
     def wait_all(self, copies, timeout):
@@ -73,6 +75,18 @@ def new_leader(mesh, old, timeout):
                     scaled(timeout), message="a leader other than %s" % sorted(old))
 
 
+def acknowledged(reply):
+    """A create's answer that says its containers exist: 201, or 200 when an agent that lost its
+    request cache (killed and started again) found every container of the request by its label
+    ("already created by an earlier attempt of this request", docs/actions.md)."""
+    if reply is None:
+        return False
+    if reply.get("code") == 201:
+        return True
+    containers = (reply.get("body") or {}).get("containers") or []
+    return reply.get("code") == 200 and bool(containers) and all(c.get("reused") for c in containers)
+
+
 class Workload(threading.Thread):
     """Scheduled creates, one after the other; each retried with the same id until answered (a
     503 or 409 is a "try again": no leader, placement not committed, stale epoch), and once more
@@ -98,12 +112,12 @@ class Workload(threading.Thread):
                                    deadline_s=120)
             self.started[env["id"]] = time.monotonic()
             reply = self.retry(env, total=60)
-            if reply is None or reply.get("code") != 201:
+            if not acknowledged(reply):
                 self.failed.append((env["id"], reply))
                 continue
             self.acked.append((env["id"], instances, reply, time.monotonic()))
             again = self.retry(env, total=30)  # a client that missed the answer
-            if again is None or again.get("code") != 201:
+            if not acknowledged(again):
                 self.failed.append((env["id"], again))
 
     def retry(self, env, total):
@@ -230,3 +244,59 @@ def check_dockerds(test, mesh, acked, hosts=HOSTS):
     total = sum(len(v) for v in by_request.values())
     print("checker: %d acknowledged creates, %d containers, no duplicates" % (len(acked), total))
     return total
+
+
+def force_leader(mesh, procs, want, brokers=BROKERS):
+    """Makes broker `want` the scheduling leader: the others are frozen (SIGSTOP) until every
+    lease but its own has run out and it names itself leader, then thawed."""
+    if leader_id(mesh) == want:
+        return
+    others = [mesh.broker_name(i) for i in range(1, brokers + 1) if i != want]
+    for name in others:
+        procs.freeze(name)
+    try:
+        wait_for(lambda: leader_id(mesh) == want, scaled(20), message="broker-%d to lead" % want)
+    finally:
+        for name in others:
+            procs.thaw(name)
+    wait_for(lambda: leader_id(mesh) == want, scaled(20),
+             message="every broker to name broker-%d after the thaw" % want)
+
+
+def partition_leader(test, mesh, work, hold_s=5.0):
+    """The leader, in its own network namespace (Mesh(broker_netns=i)), is cut off from etcd,
+    the agents and every client for hold_s seconds, then joined again. Promised (docs/ha.md): a
+    create sent after the cut is answered (another broker leads within its lease); the cut-off
+    broker stops scheduling (its log says so); after the heal every broker, the healed one too,
+    names the new leader. Returns (new leader, seconds from the cut to the next answer)."""
+    cut = mesh.broker_netns
+    test.assertEqual(leader_id(mesh), cut, "the namespaced broker must lead before the cut")
+    log = mesh.path("logs", mesh.broker_name(cut) + ".log")
+    seen = os.path.getsize(log)
+    work.wait_acks(len(work.acked) + 1, 30)
+    mesh.partition()
+    t0 = time.monotonic()
+    try:
+        took = work.wait_ack_after(t0, 30) - t0
+        print("leader broker-%d partitioned: a create sent after it answered after %.2f s"
+              % (cut, took))
+        time.sleep(max(0.0, hold_s - (time.monotonic() - t0)))  # the cut lasts hold_s at least
+    finally:
+        mesh.partition(heal=True)
+    with open(log, errors="replace") as f:
+        f.seek(seen)
+        during = f.read()
+    test.assertIn("not scheduling", during, "the cut-off leader never said it stopped scheduling")
+    t_heal = time.monotonic()
+    leader = new_leader(mesh, {cut}, 20)
+
+    def everyone_agrees():
+        s = status(mesh)
+        named = {b.get("ha", {}).get("leader_id") for b in s["brokers"]} if s else set()
+        return s and all(b.get("reachable") for b in s["brokers"]) and \
+            named == {"broker-%d" % leader}
+    wait_for(everyone_agrees, scaled(20), message="the healed broker to name broker-%d" % leader)
+    print("partition healed: broker-%d names broker-%d leader after %.2f s"
+          % (cut, leader, time.monotonic() - t_heal))
+    work.wait_ack_after(time.monotonic(), 30)
+    return leader, took

@@ -166,8 +166,9 @@ class Mesh:
     against its schema (bus_check.py); down() fails the test otherwise."""
 
     def __init__(self, hosts=2, labels=None, bridge=True, timeout=90, brokers=1, metrics=False,
-                 docker_api_port=None, check_bus=True, bridge_args=None):
+                 docker_api_port=None, check_bus=True, bridge_args=None, broker_netns=None):
         self.hosts = hosts
+        self.broker_netns = broker_netns  # broker i in a network namespace (mesh.sh --broker-netns)
         self.metrics = metrics  # every daemon serves /metrics (mesh.sh --metrics-port)
         self.docker_api_port = docker_api_port
         self.bridge_args = list(bridge_args or [])  # extra dockmesh-bridge arguments
@@ -213,6 +214,8 @@ class Mesh:
             argv += ["--docker-api-port", str(self.docker_api_port)]
         for a in self.bridge_args:
             argv += ["--bridge-arg", a]
+        if self.broker_netns:
+            argv += ["--broker-netns", str(self.broker_netns)]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout * 3)
         if r.returncode != 0:
             sys.stderr.write("mesh.sh up failed (rc %d):\n%s\n%s\n" % (r.returncode, r.stdout, r.stderr))
@@ -278,6 +281,23 @@ class Mesh:
     def broker_port(self, i):
         """Broker i's XSUB port (1-based; mesh.sh --brokers puts broker i at P+3(i-1))."""
         return self.base_port + 3 * (i - 1)
+
+    def broker_host(self, i):
+        """The address broker i is reached on: its namespace's with broker_netns, else loopback."""
+        if self.broker_netns == i:
+            with open(self.path("netns")) as f:
+                return f.read().split()[2]
+        return "127.0.0.1"
+
+    def broker_host_of_port(self, port):
+        """broker_host of the broker whose XSUB port is `port`."""
+        return self.broker_host((port - self.base_port) // 3 + 1)
+
+    def partition(self, heal=False):
+        """Cuts the broker of broker_netns off from everything (mesh.sh partition), or joins it
+        again (heal=True)."""
+        subprocess.run([MESH_SH, "heal" if heal else "partition", "--dir", self.dir], check=True,
+                       capture_output=True, timeout=30)
 
     def broker_name(self, i):
         return "broker" if i == 1 else "broker%d" % i

@@ -11,7 +11,11 @@ connected to every broker (scripts/mesh.sh up --brokers 3). Promised (docs/ha.md
   refuse its epoch);
 - the checker reads every dockerd: each acknowledged create has exactly its containers (by the
   dockmesh.request label), none twice;
-- an agent refuses (409) a request whose scheduler epoch is older than the highest it has seen.
+- an agent refuses (409) a request whose scheduler epoch is older than the highest it has seen;
+- before those faults, the leader (broker 3, made leader by freezing the others, in a network
+  namespace of its own: mesh.sh --broker-netns 3) is cut off from etcd, the agents and every
+  client for 5 s: another broker leads and answers, the cut-off one stops scheduling, and after
+  the heal every broker, the healed one too, names the new leader.
 """
 
 import os
@@ -24,21 +28,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "faults"))
 from faultlib import Mesh, Processes, scaled, wait_for  # noqa: E402
 from halib import (BROKERS, HOSTS, MultiBus, Workload, check_dockerds, check_fencing,  # noqa: E402
-                   check_revocation, leader_id, new_leader)
+                   check_revocation, force_leader, leader_id, new_leader, partition_leader)
 
 FREEZE_S = 5.0
 
 
 class HaFaultsTest(unittest.TestCase):
     def test_kill_and_freeze_the_leader(self):
-        with Mesh(hosts=HOSTS, brokers=BROKERS, bridge=False, timeout=120) as mesh:
+        with Mesh(hosts=HOSTS, brokers=BROKERS, bridge=False, timeout=120,
+                  broker_netns=BROKERS) as mesh:
             procs = Processes(mesh)
             ports = [mesh.broker_port(i) for i in range(1, BROKERS + 1)]
             wait_for(lambda: leader_id(mesh), scaled(15), message="an elected leader")
             check_revocation(self, mesh, ports)
+            force_leader(mesh, procs, BROKERS)
             bus = MultiBus(mesh, ports)
             work = Workload(bus, limit=40)  # stopped once the faults are over
             work.start()
+            partition_leader(self, mesh, work)
             self.kill_then_freeze(mesh, procs, work)
             work.wait_ack_after(time.monotonic(), 30)  # and after the frozen broker resumed
             work.stop_flag.set()

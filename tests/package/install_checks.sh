@@ -40,6 +40,9 @@ check_debs() {
     { note "dockmesh-agent does not depend on dockmesh-cli"; return 1; }
   dpkg-deb --ctrl-tarfile "$(ls "$dir"/dockmesh-agent_*.deb)" | tar -xO ./conffiles |
     grep -qx /etc/dockmesh/agent.conf || { note "agent.conf is not a conffile"; return 1; }
+  # The console as built: the bridge's package carries xterm.js, bundled at build time.
+  dpkg-deb -c "$(ls "$dir"/dockmesh-bridge_*.deb)" | grep -q '/usr/share/dockmesh/web/vendor/xterm.js$' ||
+    { note "dockmesh-bridge lacks the console's vendor/xterm.js"; return 1; }
   # The debug symbols are in the -dbgsym package, found by build id.
   local id
   id="$(readelf -n "$x/usr/bin/dockmesh-agent" | sed -n 's/.*Build ID: //p')"

@@ -1,7 +1,7 @@
 // Unit tests of ui-bridge/web/js/history_graph.js: the stats history graph's polylines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { historyLines, spanWords } from '../../ui-bridge/web/js/history_graph.js';
+import { historyLines, mergeLive, spanWords } from '../../ui-bridge/web/js/history_graph.js';
 
 const pts = (s) => s.split(' ').map((p) => p.split(',').map(Number));
 
@@ -35,4 +35,25 @@ test('the span in words', () => {
   assert.equal(spanWords(45000), '45 s');
   assert.equal(spanWords(12 * 60000), '12 min');
   assert.equal(spanWords(3.5 * 3600000), '3.5 h');
+});
+
+test('a live sample starts a new point once a step has passed, else merges into the newest', () => {
+  const base = [{ t: 1000, cpu_percent: 10, memory_bytes: 100, samples: 1 }];
+  let s = mergeLive(base, { cpu_percent: 30, memory_usage: 300 }, 5000, 10000, 3600000);
+  assert.equal(s.length, 1, 'within the step: merged');
+  assert.deepEqual(s[0], { t: 5000, cpu_percent: 20, memory_bytes: 300, samples: 2 });
+  assert.equal(base[0].cpu_percent, 10, 'the input is not changed');
+  s = mergeLive(s, { cpu_percent: 40, memory_usage: 400 }, 15000, 10000, 3600000);
+  assert.equal(s.length, 2, 'a step later: a new point');
+  assert.deepEqual(s[1], { t: 15000, cpu_percent: 40, memory_bytes: 400, samples: 1 });
+  assert.equal(historyLines(s).count, 2);
+});
+
+test('live points push the oldest out of the window; a sample from the past is ignored', () => {
+  const s = [{ t: 0, cpu_percent: 1 }, { t: 50000, cpu_percent: 2 }];
+  const after = mergeLive(s, { cpu_percent: 3 }, 70000, 10000, 60000);
+  assert.deepEqual(after.map((p) => p.t), [50000, 70000]);
+  assert.deepEqual(mergeLive(s, { cpu_percent: 9 }, 40000, 10000, 1e9).map((p) => p.cpu_percent), [1, 2]);
+  assert.deepEqual(mergeLive(null, { cpu_percent: 5, memory_usage: 7 }, 10, 1000, 1e9),
+    [{ t: 10, cpu_percent: 5, memory_bytes: 7, samples: 1 }]);
 });

@@ -23,3 +23,23 @@ export function spanWords(ms) {
   if (ms < 7200000) return `${Math.round(ms / 60000)} min`;
   return `${(ms / 3600000).toFixed(1)} h`;
 }
+
+// A live sample (a follow-stats piece: {cpu_percent, memory_usage, ...}) taken at `now` (unix ms)
+// added to the history's samples as the bridge would keep it: a new point once `stepMs` has passed
+// since the newest one, otherwise merged into that newest point (CPU averaged, memory the latest);
+// points older than `windowMs` before now fall off. Returns a new array; `samples` is not changed.
+export function mergeLive(samples, live, now, stepMs, windowMs) {
+  const list = (samples || []).filter((s) => Number.isFinite(s.t) && s.t >= now - windowMs);
+  if (!live || !Number.isFinite(now)) return list;
+  const point = { t: now, cpu_percent: Number(live.cpu_percent) || 0, memory_bytes: Number(live.memory_usage) || 0, samples: 1 };
+  const last = list[list.length - 1];
+  if (last && now < last.t) return list;  // older than what is drawn: the clock went back
+  if (last && now - last.t < stepMs) {
+    const n = (last.samples || 1) + 1;
+    list[list.length - 1] = { ...last, t: now, samples: n, memory_bytes: point.memory_bytes,
+      cpu_percent: ((last.cpu_percent || 0) * (n - 1) + point.cpu_percent) / n };
+  } else {
+    list.push(point);
+  }
+  return list;
+}

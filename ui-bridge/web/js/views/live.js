@@ -2,7 +2,7 @@
 // tail that follows one container, or all the caller's running ones merged (each line tagged
 // with its container), with search, a stdout/stderr filter and download; a stats graph (CPU % and
 // memory, one sample a second); and a terminal into the container (exec, where the host allows
-// it). One view at a time, in the panel beside the table; closing it, or opening another,
+// it; views/terminal.js, xterm.js). One view at a time, in the panel beside the table; closing it, or opening another,
 // unfollows every stream it holds.
 
 import { $ } from '../dom.js';
@@ -12,6 +12,7 @@ import { S } from '../state.js';
 import { fmtBytes } from '../text.js';
 import { setError, showOutput } from './containers.js';
 import { hideHistory } from './history.js';
+import { termClose, termNote, termOpen, termWrite } from './terminal.js';
 
 const L = { seq: 0, view: null };
 const LIVE_MAX_LINES = 2000;   // the tail keeps this many lines; older ones scroll away
@@ -46,14 +47,32 @@ function openView(kind, title) {
 
 const LINK_DOWN = 'The live connection is down; it reconnects by itself (see the status at the top), try again then.';
 
-export function liveOpen(spec, c) {
+export async function liveOpen(spec, c) {
   liveClose();
   const kind = liveKind(spec);
-  const extra = kind === 'logs' ? { tail: 200 } : kind === 'term' ? { cmd: ['sh'], tty: true, cols: 100, rows: 30 } : {};
   const what = { logs: 'Logs of', stats: 'Live stats of', term: 'Terminal in' }[kind];
   const v = openView(kind, `${what} ${nameOf(c)} on ${c.host}`);
-  if (!follow(v, spec.name, [c], extra)) { liveClose(); setError(LINK_DOWN); return; }
-  if (kind === 'term') $('output-body').focus();
+  let extra = kind === 'logs' ? { tail: 200 } : {};
+  if (kind === 'term') {
+    // The terminal first: the session starts at its size (cols x rows of the panel).
+    let size;
+    try {
+      size = await termOpen($('term'), { input: (data) => termSend(v, { type: 'input', data }),
+        resize: (cols, rows) => termSend(v, { type: 'resize', cols, rows }) });
+    } catch (e) {  // vendor/xterm.js missing or broken: say so, in words
+      if (L.view === v) { liveClose(); $('output-body').textContent = `The terminal could not be loaded (${e.message}).`; }
+      return;
+    }
+    if (L.view !== v) return;  // closed, or another view opened, while xterm.js loaded
+    extra = { cmd: ['sh'], tty: true, ...size };
+  }
+  if (!follow(v, spec.name, [c], extra)) { liveClose(); setError(LINK_DOWN); }
+}
+
+// Keys and sizes go to the session once it is open (before that there is nothing to send to).
+function termSend(v, frame) {
+  const stream = Object.keys(v.streams)[0];
+  if (L.view === v && stream && S.link) S.link.send({ ...frame, stream });
 }
 
 // Every running container of the caller's list at once (at most 8: one WebSocket's streams).
@@ -67,11 +86,29 @@ export function liveOpenAll() {
   if (!follow(v, 'follow-logs', chosen, { tail: 20 })) { liveClose(); setError(LINK_DOWN); }
 }
 
+// The history graph's live feed (views/history.js): one follow-stats stream whose samples go to
+// onSample(sample); a refusal or the stream's end to onSample(null, words). Held as the live view,
+// so closing the panel or opening another view unfollows it like any other.
+export function liveFeed(c, onSample) {
+  const v = { kind: 'feed', refs: {}, streams: {}, open: 0, onSample };
+  L.view = v;
+  if (!follow(v, 'follow-stats', [c], {})) { L.view = null; onSample(null, 'the live connection is down'); }
+}
+
+function feedFrame(v, f) {
+  if (f.type === 'reply' && f.status !== 200) v.onSample(null, humanError(f.status, f.reply).text);
+  else if (f.type === 'reply') v.streams[f.reply.body.stream] = true;
+  else if (f.type === 'stream') v.onSample(f.sample);
+  else if (f.type === 'stream-end') { delete v.streams[f.stream]; v.onSample(null, f.message || f.reason || 'the stream ended'); }
+  return true;
+}
+
 export function liveClose() {
   const v = L.view;
   L.view = null;
   for (const stream of Object.keys((v && v.streams) || {})) if (S.link) S.link.send({ type: 'unfollow', stream });
   delete $('output').dataset.live;
+  termClose();
   $('live-tools').hidden = true;
   $('live-graph').toggleAttribute('hidden', true);
   hideHistory();
@@ -81,11 +118,12 @@ export function liveClose() {
 export function liveFrame(f) {
   const v = L.view;
   if (!v || (!(f.ref in v.refs) && !(f.stream in v.streams))) return false;
+  if (v.kind === 'feed') return feedFrame(v, f);
   const source = v.refs[f.ref] || v.streams[f.stream];
   if (f.type === 'reply') {
     if (f.status !== 200) {
       const text = humanError(f.status, f.reply).text;
-      if (!v.merged) { $('output-body').textContent = text; L.view = null; return true; }
+      if (!v.merged) { liveClose(); $('output-body').textContent = text; return true; }
       v.merge.add(source, 'stderr', `[cannot follow: ${text}]\n`);
       liveRenderLines();
       return true;
@@ -100,7 +138,8 @@ export function liveFrame(f) {
     const why = f.exit_code !== undefined ? `exited with ${f.exit_code}` : (f.message || f.reason || 'ended');
     delete v.streams[f.stream];
     v.open -= 1;
-    if (v.kind !== 'stats') liveText(v, source, 'stderr', `\n[${why}]\n`);
+    if (v.kind === 'term') termNote(`[${why}]`);
+    else if (v.kind !== 'stats') liveText(v, source, 'stderr', `\n[${why}]\n`);
     $('live-status').textContent = v.merged ? `${source}: stream ended: ${why}` : `stream ended: ${why}`;
   }
   return true;
@@ -110,16 +149,12 @@ export function liveFrame(f) {
 export function liveLost() {
   if (!L.view) return;
   $('live-status').textContent = 'stream ended: the live connection was lost';
+  if (L.view.kind === 'term') termNote('[the live connection was lost: the session ended]');
   L.view.streams = {};
 }
 
 function liveText(v, source, channel, text) {
-  if (v.kind === 'term') {  // a terminal shows what comes, without escape sequences
-    const body = $('output-body');
-    body.textContent = (body.textContent + text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '')).slice(-100000);
-    body.scrollTop = body.scrollHeight;
-    return;
-  }
+  if (v.kind === 'term') { termWrite(text); return; }
   v.merge.add(source, channel, text);
   liveRenderLines();
 }
@@ -170,26 +205,10 @@ function liveSample(v, s) {
   $('live-peak').textContent = `CPU % (peak ${peak.toFixed(1)})`;
 }
 
-// The terminal: keys typed into the output while a terminal is open go to the command.
-function liveKey(ev) {
-  const v = L.view;
-  const stream = v && v.kind === 'term' ? Object.keys(v.streams)[0] : null;
-  if (!stream) return;
-  const keys = { Enter: '\r', Backspace: '\x7f', Tab: '\t', Escape: '\x1b', ArrowUp: '\x1b[A',
-    ArrowDown: '\x1b[B', ArrowRight: '\x1b[C', ArrowLeft: '\x1b[D' };
-  let data = keys[ev.key];
-  if (!data && ev.ctrlKey && ev.key.length === 1) data = String.fromCharCode(ev.key.toUpperCase().charCodeAt(0) - 64);
-  else if (!data && ev.key.length === 1) data = ev.key;
-  if (!data) return;
-  ev.preventDefault();
-  S.link.send({ type: 'input', stream, data });
-}
-
 export function wireLive() {
   $('live-search').addEventListener('input', liveRenderLines);
   $('live-channel').addEventListener('change', liveRenderLines);
   $('live-download').addEventListener('click', liveDownload);
   $('containers-follow-all').addEventListener('click', liveOpenAll);
-  $('output-body').addEventListener('keydown', liveKey);
   $('output-close').addEventListener('click', () => { liveClose(); $('output').hidden = true; });
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""xpub_trie_probe: what one subscriber's disconnect costs an XPUB socket of this machine's
+libzmq, as a function of how many subscribers it has (issue 17: killing 100 of 5,000 agents made
+the broker's hub thread mark live agents down; perf showed it inside libzmq freeing list nodes).
+
+Each simulated agent is a SUB socket on inproc with the subscriptions a real agent holds
+(req/all/, req/host/<fqdn>/ and, optionally, its reply topic rep/<fqdn>/). The probe closes
+KILL of them at once and measures the CPU this process spends until the XPUB has handled the
+pipe terminations (libzmq handles them in the XPUB's own thread, inside the getsockopt calls of
+the loop below; the loop with nothing to do costs ~10 ms, printed as the idle figure).
+
+    /usr/bin/python3 bench/xpub_trie_probe.py [--agents 5000,10000] [--kill 100]
+
+Needs Debian's python3-zmq (it links the system libzmq the broker uses).
+"""
+
+import argparse
+import time
+
+import zmq
+
+
+def close_cost(n, with_reply_topic, kill):
+    ctx = zmq.Context()
+    ctx.set(zmq.MAX_SOCKETS, 2 * n + 16)
+    xpub = ctx.socket(zmq.XPUB)
+    xpub.bind("inproc://probe")
+    subs = []
+    for i in range(n):
+        s = ctx.socket(zmq.SUB)
+        s.connect("inproc://probe")
+        fqdn = "sim-%05d.scale.mesh.test" % i
+        s.setsockopt(zmq.SUBSCRIBE, b"req/all/")
+        s.setsockopt(zmq.SUBSCRIBE, ("req/host/%s/" % fqdn).encode())
+        if with_reply_topic:
+            s.setsockopt(zmq.SUBSCRIBE, ("rep/%s/" % fqdn).encode())
+        subs.append(s)
+    while xpub.poll(100):
+        xpub.recv()
+
+    def drive():
+        for _ in range(300):
+            xpub.getsockopt(zmq.EVENTS)
+            time.sleep(0.002)
+    c0 = time.process_time()
+    for s in subs[:kill]:
+        s.close(linger=0)
+    drive()
+    c1 = time.process_time()
+    drive()
+    c2 = time.process_time()
+    for s in subs[kill:]:
+        s.close(linger=0)
+    xpub.close(linger=0)
+    ctx.term()
+    return c1 - c0, c2 - c1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--agents", default="1000,5000,10000")
+    ap.add_argument("--kill", type=int, default=100)
+    args = ap.parse_args()
+    print("libzmq %s" % zmq.zmq_version())
+    for n in (int(a) for a in args.agents.split(",")):
+        for rep in (True, False):
+            busy, idle = close_cost(n, rep, args.kill)
+            print("%6d subscribers, %s: %d disconnects cost %.3f s CPU (%.1f ms each; idle %.3f s)"
+                  % (n, "3 topics each (with rep/)" if rep else "2 topics each (no rep/)  ",
+                     args.kill, busy - idle, (busy - idle) * 1000 / args.kill, idle), flush=True)
+
+
+if __name__ == "__main__":
+    main()
