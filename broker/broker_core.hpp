@@ -1,6 +1,7 @@
 // broker_core: everything the broker knows and decides, without sockets: the state database,
 // key store and join tokens, the host directory and container index, the scheduler front
-// (create_dispatcher), the control service and the peer view. The hub feeds it what it reads
+// (create_dispatcher), the service reconciler (on the scheduling broker), the control service and
+// the peer view. The hub feeds it what it reads
 // (announcements, shared requests, replies to the broker, control requests, timer ticks) and
 // publishes what it returns. Owned by the hub thread; its only blocking calls are RocksDB writes:
 // directory changes are batched and written without sync every flush interval, key changes are
