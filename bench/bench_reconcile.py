@@ -76,6 +76,23 @@ def host_up(mesh, i):
                            for h in out.get("hosts", []))
 
 
+def containerd_of(mesh, i):
+    """Pids of the containerd that host i's dockerd started (not its shims): a dockerd killed
+    with SIGKILL takes it down too, and a new dockerd must not start beside it."""
+    root, pids = mesh.path("host%d" % i) + "/", []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]) == "containerd" and any(root in a for a in argv):
+            pids.append(int(p))
+    return pids
+
+
 def death_round(mesh, procs, sid, victim):
     others = [i for i in (1, 2, 3) if i != victim]
     agent = procs.kill9("agent-host%d" % victim)
@@ -83,6 +100,7 @@ def death_round(mesh, procs, sid, victim):
     t0 = time.monotonic()
     wait_for(lambda: count(mesh, sid, others) == 3, 60, message="3 replicas elsewhere")
     took = time.monotonic() - t0
+    wait_for(lambda: not containerd_of(mesh, victim), 20, message="containerd gone")
     procs.start("dockerd-host%d" % victim, dockerd)
     wait_for(lambda: docker_answers(mesh, victim), 60, message="dockerd back")
     procs.start("agent-host%d" % victim, agent)

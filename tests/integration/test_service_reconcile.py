@@ -38,6 +38,23 @@ def docker_answers(mesh, i):
         return False
 
 
+def containerd_of(mesh, i):
+    """Pids of the containerd that host i's dockerd started (not its shims): a dockerd killed
+    with SIGKILL takes it down too, and a new dockerd must not start beside it."""
+    root, pids = mesh.path("host%d" % i) + "/", []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]) == "containerd" and any(root in a for a in argv):
+            pids.append(int(p))
+    return pids
+
+
 class ServiceReconcile(unittest.TestCase):
     def replicas(self, mesh, sid, hosts):
         """{host index: [(replica, state, name)]} of the service's containers on each live dockerd;
@@ -141,8 +158,9 @@ class ServiceReconcile(unittest.TestCase):
             self.assertIn(("replace", sid), [(b["step"], b["service"]) for b in steps])
 
             # Host 3 returns: its original copy goes (remove-returned), three stay.
+            wait_for(lambda: not containerd_of(mesh, 3), 20, message="host3's containerd to exit")
             self.start(mesh, "dockerd-host3", dockerd)
-            wait_for(lambda: docker_answers(mesh, 3), 30, message="dockerd-host3")
+            wait_for(lambda: docker_answers(mesh, 3), 60, message="dockerd-host3")
             self.start(mesh, "agent-host3", agent)
             wait_for(lambda: any(h["fqdn"] == mesh.fqdn(3) and h["status"] == "up"
                                  for h in (mesh.ctl("hosts")[1] or {}).get("hosts", [])),
