@@ -12,8 +12,10 @@ bool broker_core::reconcile_ready(std::int64_t now_ms) const {
   // replicas that a host not yet heard from already runs.
   if (etcd_mode() && !records_loaded_) return false;
   if (now_ms - started_ms_ < settings_.down_after_ms) return false;
+  // (A host whose Docker is down sends no inventory; it takes no replicas either.)
   for (const auto& [fqdn, h] : hosts_.hosts())
-    if (h.status == host_status::up && !containers_.heard_since_start(fqdn)) return false;
+    if (h.status == host_status::up && h.docker_up() && !containers_.heard_since_start(fqdn))
+      return false;
   return true;
 }
 
