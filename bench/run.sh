@@ -5,7 +5,7 @@
 # --markdown FILE). Starts its own broker(s), simulated agents and a throw-away mesh
 # (scripts/mesh.sh: private dockerd, agent, bridge) and stops all of it on exit, even on Ctrl-C.
 #
-#   bench/run.sh [--build-dir DIR] [--only broker,forward,mesh,dockerapi,scale,ha,streams,console,history]
+#   bench/run.sh [--build-dir DIR] [--only broker,forward,mesh,dockerapi,scale,ha,streams,console,history,reconcile]
 #                [--quick]
 #                [--markdown FILE]
 #                [--nice N]
@@ -21,7 +21,7 @@ set -euo pipefail
 ARGS="$*"
 SOURCE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$SOURCE_DIR/build"
-ONLY="broker,forward,mesh,dockerapi,scale,ha,streams,console,history"
+ONLY="broker,forward,mesh,dockerapi,scale,ha,streams,console,history,reconcile"
 QUICK=0
 MARKDOWN=""
 NICE=""
@@ -232,6 +232,16 @@ if wants history; then
   ((QUICK)) && HISTORY_SECONDS=20
   step history 300 env DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
     /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/bench/bench_stats_history.py" --seconds "$HISTORY_SECONDS"
+fi
+
+if wants reconcile; then
+  # The service reconciler (bench/bench_reconcile.py, docs/services.md): a 6-replica service
+  # created -> all running; kill -9 of a host's agent and dockerd -> its replicas running on the
+  # other hosts (grace 0), over rounds.
+  RECONCILE_ROUNDS=5
+  ((QUICK)) && RECONCILE_ROUNDS=2
+  step reconcile 400 env DM_BUILD_DIR="$BUILD_DIR" DM_SOURCE_DIR="$SOURCE_DIR" PYTHONUNBUFFERED=1 \
+    /usr/bin/python3 -W ignore::ResourceWarning "$SOURCE_DIR/bench/bench_reconcile.py" --rounds "$RECONCILE_ROUNDS"
 fi
 
 if wants scale; then

@@ -75,8 +75,10 @@ TEST_CASE("the audit ring keeps the newest entries and survives a reopen") {
     audit_log log(5);
     log.attach(db);
     for (int i = 0; i < 8; ++i) {
-      log.on_control(bridge_key(), request("k" + std::to_string(i), "keys-revoke", {{"key", "x"}}),
-                     200, 100 + i);
+      log.on_control(
+          bridge_key(),
+          request(std::string("k").append(std::to_string(i)), "keys-revoke", {{"key", "x"}}), 200,
+          100 + i);
       log.tick(100 + i);
     }
     auto r = log.query({{"limit", 100}});

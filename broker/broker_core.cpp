@@ -53,6 +53,9 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
   audit_.attach(*db_);
   control_.set_audit_source([this](const json& q) { return audit_.query(q); });
   control_.set_service_calls(&service_calls_);
+  service_calls_.set_status([this](json s) {
+    return reconciler_.with_status(std::move(s), {services_, hosts_, containers_});
+  });
   DM_LOG(info) << "directory opened in " << settings.data_dir << ": " << hosts_.hosts().size()
                << " host(s), " << containers_.size() << " container(s), " << keys_.list().size()
                << " key(s), " << services_.services().size() << " service(s)";
@@ -92,6 +95,7 @@ publication broker_core::dir_event(const directory_event& e) const {
 
 void broker_core::add_events(const directory_events& events, publications& out) {
   fleet_.invalidate(events);
+  if (!events.empty()) reconciler_.directory_changed();
   for (const auto& e : events) {
     out.push_back(dir_event(e));
     if (e.action == common::protocol::names::host_down ||
@@ -103,8 +107,7 @@ void broker_core::add_events(const directory_events& events, publications& out) 
           // A sub-request of this broker's own fan-out: the answer is the dispatcher's to take
           // (published, it would go to our own reply topic, which the broker does not read back).
           if (p.topic == dispatcher_.reply_topic()) {
-            for (auto& q : dispatcher_.on_reply(p.env, common::now_ms()))
-              out.push_back(std::move(q));
+            for (auto& q : on_own_reply(p.env, common::now_ms())) out.push_back(std::move(q));
           } else {
             out.push_back(std::move(p));
           }
@@ -200,7 +203,10 @@ void broker_core::track_sent(const publications& out, std::int64_t now_ms) {
 }
 
 publications broker_core::on_own_reply(const envelope& env, std::int64_t now_ms) {
-  return dispatcher_.on_reply(env, now_ms);
+  publications out;
+  for (auto& p : dispatcher_.on_reply(env, now_ms)) deliver(std::move(p), now_ms, out);
+  reconciler_.on_reply(env, now_ms);
+  return out;
 }
 
 control_outcome broker_core::on_control(const identity& who, std::string_view public_key,
@@ -219,6 +225,7 @@ publications broker_core::tick(std::int64_t now_ms, std::optional<std::int64_t> 
   for (auto& p : unscheduled_.due(now_ms))
     if (!ha_.etcd_ok) out.push_back(std::move(p));
   for (auto& p : reannounce_rounds(now_ms)) out.push_back(std::move(p));
+  run_reconciler(now_ms, out);
   if (now_ms - last_flush_ms_ >= flush_every_ms) {
     last_flush_ms_ = now_ms;
     flush(now_ms);

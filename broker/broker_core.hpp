@@ -1,6 +1,7 @@
 // broker_core: everything the broker knows and decides, without sockets: the state database,
 // key store and join tokens, the host directory and container index, the scheduler front
-// (create_dispatcher), the control service and the peer view. The hub feeds it what it reads
+// (create_dispatcher), the service reconciler (on the scheduling broker), the control service and
+// the peer view. The hub feeds it what it reads
 // (announcements, shared requests, replies to the broker, control requests, timer ticks) and
 // publishes what it returns. Owned by the hub thread; its only blocking calls are RocksDB writes:
 // directory changes are batched and written without sync every flush interval, key changes are
@@ -33,6 +34,7 @@
 #include "broker/join_tokens.hpp"
 #include "broker/key_store.hpp"
 #include "broker/publication.hpp"
+#include "broker/reconciler.hpp"
 #include "broker/service_calls.hpp"
 #include "broker/service_registry.hpp"
 #include "broker/service_store.hpp"
@@ -145,6 +147,12 @@ class broker_core {
   static std::string record_key(record_kind kind, const std::string& id);
   void apply_record(const nlohmann::json& entry);
   void apply_snapshot(const nlohmann::json& records);
+  // The reconciler (broker_core_reconcile.cpp): runs on the scheduling broker only.
+  void run_reconciler(std::int64_t now_ms, publications& out);
+  bool reconcile_ready(std::int64_t now_ms) const;
+  // A publication the broker made for itself (a refusal of one of the reconciler's requests)
+  // goes to the reconciler; anything else to `out`.
+  void deliver(publication p, std::int64_t now_ms, publications& out);
 
   broker_settings settings_;
   std::string client_id_;        // `from` of the broker's messages: broker-<id>
@@ -167,6 +175,9 @@ class broker_core {
   inflight_requests inflight_;
   unscheduled_requests unscheduled_;
   ha_view ha_;
+  reconciler reconciler_;
+  bool reconciling_ = false;     // this broker ran the reconciler since it last led
+  bool records_loaded_ = false;  // etcd mode: the first snapshot of records is applied
   std::function<void(nlohmann::json)> etcd_sink_;
   std::uint64_t etcd_next_ticket_ = 0;
   std::uint64_t etcd_unclaimed_ = 0;

@@ -127,13 +127,15 @@ etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {
                                    ev.value("mod_revision", std::int64_t{0}));
   } else if (kind == "records-snapshot") {
     apply_snapshot(ev.value("records", json::array()));
+    records_loaded_ = true;
   } else if (kind == "record") {
     apply_record(ev);
   } else if (kind == "placed") {
     etcd_acked_through_ = std::max(etcd_acked_through_, ev.value("ticket", std::uint64_t{0}));
-    o.out =
-        dispatcher_.on_placed(ev.value("id", ""), ev.value("ok", false),
-                              ev.value("record", json::object()), ev.value("error", ""), now_ms);
+    for (auto& p :
+         dispatcher_.on_placed(ev.value("id", ""), ev.value("ok", false),
+                               ev.value("record", json::object()), ev.value("error", ""), now_ms))
+      deliver(std::move(p), now_ms, o.out);
   } else if (kind == "ack") {
     auto ticket = ev.value("ticket", std::uint64_t{0});
     etcd_acked_through_ = std::max(etcd_acked_through_, ticket);

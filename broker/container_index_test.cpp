@@ -15,12 +15,13 @@ using nlohmann::json;
 TEST_CASE("inventories are last-writer-wins per host and converge in any order") {
   std::vector<json> invs;
   for (int h = 1; h <= 3; ++h) {
-    std::string fqdn = "h" + std::to_string(h);
+    std::string fqdn = std::string("h").append(std::to_string(h));
     for (int s = 1; s <= 5; ++s) {
       json list = json::array();
       for (int c = 0; c < s; ++c)
-        list.push_back(container("c" + std::to_string(h) + std::to_string(c) + "aaaa",
-                                 "n" + std::to_string(c), "img"));
+        list.push_back(container(
+            std::string("c").append(std::to_string(h)).append(std::to_string(c)).append("aaaa"),
+            std::string("n").append(std::to_string(c)), "img"));
       invs.push_back(inventory(fqdn, 10, s, list));
     }
   }

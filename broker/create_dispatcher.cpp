@@ -169,6 +169,13 @@ publications create_dispatcher::retry(job& j, const envelope& req, std::int64_t 
   return send_unanswered(j, req.attempt);
 }
 
+std::vector<std::string> create_dispatcher::placed_hosts(const std::string& id) const {
+  std::vector<std::string> out;
+  if (auto it = jobs_.find(id); it != jobs_.end())
+    for (const auto& a : it->second.hosts) out.push_back(a.fqdn);
+  return out;
+}
+
 void create_dispatcher::attach(state_db& db, std::int64_t now_ms) {
   db_ = &db;
   std::vector<std::pair<std::int64_t, std::string>> restored;

@@ -59,6 +59,8 @@ class create_dispatcher {
   // False when `re` answers a request this broker placed (or one of its sub-requests) and
   // `fqdn` is not a host it placed it on: the hub drops such a reply as forged.
   bool reply_from_placed_host(const std::string& re, std::string_view fqdn) const;
+  // The hosts request `id` was placed on, if this broker still remembers it (a retry goes there).
+  std::vector<std::string> placed_hosts(const std::string& id) const;
   // A host's new inventory: placements it now shows stop counting as in flight.
   void on_inventory(const std::string& host, const std::unordered_set<std::string>& request_ids) {
     ledger_.settle_seen(host, request_ids);

@@ -208,7 +208,9 @@ TEST_CASE("hosts heard every second are never marked down; silent ones are, once
   for (std::int64_t now = 1000; now <= 31000; now += 10) {
     for (std::size_t i = 0; i < next.size(); ++i) {
       if (now < next[i] || (i < 10 && now >= 10000)) continue;
-      REQUIRE(d.apply("heartbeat", host_record("h" + std::to_string(i), 1, ++seq[i]), now).ok());
+      REQUIRE(d.apply("heartbeat",
+                      host_record(std::string("h").append(std::to_string(i)), 1, ++seq[i]), now)
+                  .ok());
       next[i] = now + 900 + static_cast<std::int64_t>((i * 7919 + seq[i] * 104729) % 200);
     }
     if (now % 100 == 0)

@@ -84,6 +84,8 @@ common::result<json> service_calls::services(const service_caller& who, const co
     if (!project) return project.err();
     auto list = registry_.list_services(who, *project);
     if (!list) return list.err();
+    if (status_)
+      for (auto& s : *list) s = status_(std::move(s));
     return json{{"services", std::move(*list)}};
   }
   if (req.action == names::service_create) {
@@ -97,7 +99,11 @@ common::result<json> service_calls::services(const service_caller& who, const co
   }
   auto ref = text(body, "service", true);
   if (!ref) return ref.err();
-  if (req.action == names::service_get) return registry_.get_service(who, *ref);
+  if (req.action == names::service_get) {
+    auto one = registry_.get_service(who, *ref);
+    if (one && status_) return status_(std::move(*one));
+    return one;
+  }
   if (req.action == names::service_delete) return registry_.delete_service(who, *ref);
   if (req.action == names::service_scale) {
     auto n = body.find("replicas");

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -27,6 +28,9 @@ class service_calls {
   // `r` is the calling key's role (admin or bridge; control_service checked it). The reply body
   // (2xx) or the error.
   common::result<nlohmann::json> handle(role r, const common::envelope& req, std::int64_t now_ms);
+  // Adds the reconciler's view (`status`) to each service that service-get and -list answer.
+  using status_fn = std::function<nlohmann::json(nlohmann::json service)>;
+  void set_status(status_fn fn) { status_ = std::move(fn); }
 
  private:
   common::result<nlohmann::json> projects(const service_caller& who, const common::envelope& req,
@@ -35,6 +39,7 @@ class service_calls {
                                           std::int64_t now_ms);
 
   service_registry& registry_;
+  status_fn status_;
 };
 
 }  // namespace dockmesh::broker

@@ -69,6 +69,6 @@ TEST_CASE("unscheduled_requests: nobody to answer, nothing held; bounded") {
   held.hold(create("r1", ""), "down", 0);
   CHECK(held.size() == 0);
   for (std::size_t i = 0; i < unscheduled_requests::max_entries + 5; ++i)
-    held.hold(create("r" + std::to_string(i)), "down", 0);
+    held.hold(create(std::string("r").append(std::to_string(i))), "down", 0);
   CHECK(held.size() == unscheduled_requests::max_entries);
 }

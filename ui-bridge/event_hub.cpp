@@ -53,7 +53,9 @@ event_facts facts_of(const common::bus_message& m) {
   const nlohmann::json* c = &body;
   if (body.is_object() && body.contains("container") && body["container"].is_object())
     c = &body["container"];
-  f.about_container = c != &body || type == "container" || subject == "container";
+  // A service's reconcile step names its owner as a container record does: only theirs.
+  f.about_container =
+      c != &body || type == "container" || subject == "container" || subject == "service";
   if (!f.about_container) return f;
   f.container_id = string_at(*c, "id").value_or(string_at(body, "container_id").value_or(""));
   f.owner = owner_in(*c);

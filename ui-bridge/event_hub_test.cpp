@@ -88,8 +88,9 @@ TEST_CASE("job updates go to the job's user only; unsubscribed sessions get noth
 TEST_CASE("the owner cache is bounded") {
   event_hub hub(10);
   for (int i = 0; i < 100; ++i)
-    hub.publish_bus(event("dir/", "container-added",
-                          {{"container", {{"id", "c" + std::to_string(i)}, {"owner", "u"}}}}));
+    hub.publish_bus(event(
+        "dir/", "container-added",
+        {{"container", {{"id", std::string("c").append(std::to_string(i))}, {"owner", "u"}}}}));
   CHECK_FALSE(hub.known_owner("c0"));
   CHECK(hub.known_owner("c99") == "u");
 }

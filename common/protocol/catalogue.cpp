@@ -182,6 +182,9 @@ void add_one_way(std::vector<message_spec>& v) {
   }
   v.push_back(one_way(n::broker_heartbeat, k::directory_event, brokers, n::broker_heartbeat,
                       "a broker is alive (every second)"));
+  v.push_back(one_way(n::service_reconcile, k::directory_event, brokers, n::service_reconcile,
+                      "the reconciler created, replaced or removed a replica, or a create failed"));
+  v.back().subject = "service";
   v.push_back(one_way(n::docker_event, k::host_event, agents, n::docker_event,
                       "a Docker event of the agent's host"));
   v.push_back(one_way(n::pull_progress, k::stream, agents, n::pull_progress,

@@ -50,8 +50,9 @@ struct message_spec {
   std::string body_schema;    // schemas/<stem>.json of the body; "" when the body is empty/free
   std::string reply_schema;   // schemas/<stem>.json of the reply body; "" for one-way messages
   std::string wait_field;     // a body field (seconds) the agent may wait on top of `timeout`
-  std::string subject;        // what the message is about: "host" or "container" (dir/ events),
-                              // "image" (pull-progress); "" when its body says (docker-event)
+  std::string subject;        // what the message is about: "host", "container" or "service"
+                              // (dir/ events), "image" (pull-progress); "" when its body says
+                              // (docker-event)
   bool opens_stream = false;  // answered once, then stream-data until stream-end (streams.md)
   std::string label;          // a short verb for user interfaces ("start", "logs")
   std::string summary;        // one line for readers

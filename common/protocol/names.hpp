@@ -74,6 +74,8 @@ inline constexpr std::string_view container_added = "container-added";
 inline constexpr std::string_view container_changed = "container-changed";
 inline constexpr std::string_view container_removed = "container-removed";
 inline constexpr std::string_view broker_heartbeat = "broker-heartbeat";
+// A step of the service reconciler (docs/services.md).
+inline constexpr std::string_view service_reconcile = "service-reconcile";
 
 // Host events (evt/host/<fqdn>/), streams and bus signals.
 inline constexpr std::string_view docker_event = "docker-event";

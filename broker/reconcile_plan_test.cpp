@@ -1,0 +1,171 @@
+#include "broker/reconcile_plan.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace dockmesh::broker;
+
+namespace {
+
+constexpr std::int64_t now = 1'000'000;
+
+host_view host(host_state state, bool placeable, std::int64_t down_since) {
+  host_view h;
+  h.state = state;
+  h.placeable = placeable;
+  h.down_since = down_since;
+  return h;
+}
+
+plan_input fleet(int hosts) {
+  plan_input in;
+  in.now_ms = now;
+  for (int i = 1; i <= hosts; ++i)
+    in.hosts["h" + std::to_string(i)] = host(host_state::up, true, 0);
+  return in;
+}
+
+desired_service service(int replicas, std::int64_t grace_ms = 3000) {
+  desired_service s;
+  s.id = "s1";
+  s.replicas = replicas;
+  s.grace_ms = grace_ms;
+  return s;
+}
+
+void observe(plan_input& in, int replica, std::string host, std::string state = "running") {
+  in.observed.push_back({"c" + std::to_string(replica) + host,
+                         std::move(host),
+                         std::move(state),
+                         {"s1", 1, replica, 1}});
+}
+
+std::map<std::string, int> per_host(const reconcile_plan& p) {
+  std::map<std::string, int> m;
+  for (const auto& c : p.creates) ++m[c.host];
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("a replica's request id round-trips and nothing else parses as one") {
+  replica_key k{"s0123456789abcdef", 2, 7, 13};
+  auto id = replica_request_id(k);
+  CHECK(id == "svc-s0123456789abcdef-g2-r7-v13");
+  CHECK(parse_replica_request(id) == k);
+  k.attempt = 2;
+  CHECK(replica_request_id(k) == "svc-s0123456789abcdef-g2-r7-v13-a2");
+  CHECK(parse_replica_request(replica_request_id(k)) == k);
+  for (const char* bad : {"svc-", "svc--g1-r1-v1", "svc-s1-g1-r0-v1", "svc-s1-g1-r1",
+                          "svc-s1-g1-r1-v1x", "abc", "svc-s1-gx-r1-v1", "svc-s1-g1-r-1-v1", "req-1",
+                          "svc-s1-g1-r1-v1-a0", "svc-s1-g1-r1-v1-a", "svc-s1-g1-r1-v1-a1-a2"})
+    CHECK_FALSE(parse_replica_request(bad).has_value());
+}
+
+TEST_CASE("missing replicas spread over the up hosts, numbered from 1") {
+  auto in = fleet(3);
+  in.services["s1"] = service(3);
+  auto p = plan_reconcile(in);
+  REQUIRE(p.creates.size() == 3);
+  CHECK(per_host(p) == std::map<std::string, int>{{"h1", 1}, {"h2", 1}, {"h3", 1}});
+  for (int i = 0; i < 3; ++i) CHECK(p.creates[i].key.replica == i + 1);
+  CHECK(p.removes.empty());
+}
+
+TEST_CASE("pending creates count, and hosts that are down or without Docker take nothing") {
+  auto in = fleet(3);
+  in.hosts["h2"].placeable = false;
+  in.services["s1"] = service(4);
+  in.pending_creates["s1"][1] = "h1";
+  auto p = plan_reconcile(in);
+  REQUIRE(p.creates.size() == 3);
+  CHECK(per_host(p) == std::map<std::string, int>{{"h1", 1}, {"h3", 2}});
+  CHECK(p.creates[0].key.replica == 2);
+  in.services["s1"].constraints = {{"zone", "b"}};
+  in.hosts["h2"].labels = {{"zone", "b"}};
+  in.hosts["h2"].placeable = true;
+  p = plan_reconcile(in);
+  REQUIRE(p.creates.size() == 3);
+  CHECK(per_host(p) == std::map<std::string, int>{{"h2", 3}});
+  in.hosts.clear();
+  p = plan_reconcile(in);
+  CHECK(p.creates.empty());
+  CHECK(p.blocked.count("s1") == 1);
+}
+
+TEST_CASE("scale down removes from the fullest host, highest index first") {
+  auto in = fleet(3);
+  in.services["s1"] = service(2);
+  observe(in, 1, "h1");
+  observe(in, 2, "h2");
+  observe(in, 3, "h3");
+  observe(in, 4, "h1");
+  observe(in, 5, "h2");
+  auto p = plan_reconcile(in);
+  CHECK(p.creates.empty());
+  REQUIRE(p.removes.size() == 3);
+  CHECK(p.removes[0].replica == 5);
+  CHECK(p.removes[1].replica == 4);
+  CHECK(p.removes[0].why == remove_reason::scale_down);
+  in.pending_removes = {"c5h2", "c4h1", p.removes[2].container_id};
+  CHECK(plan_reconcile(in).removes.empty());
+}
+
+TEST_CASE("a host down within the grace keeps its replica; past the grace it is replaced") {
+  auto in = fleet(3);
+  in.services["s1"] = service(3, 3000);
+  observe(in, 1, "h1");
+  observe(in, 2, "h2");
+  observe(in, 3, "h3");
+  in.hosts["h3"] = host(host_state::down, false, now - 2000);
+  CHECK(plan_reconcile(in).creates.empty());
+  in.hosts["h3"].down_since = now - 3000;
+  auto p = plan_reconcile(in);
+  REQUIRE(p.creates.size() == 1);
+  CHECK(p.creates[0].key.replica == 4);  // the name of replica 3 is still in the directory
+  CHECK(p.creates[0].replacement);
+  CHECK(p.creates[0].host != "h3");
+  CHECK(p.lost == std::vector<std::string>{"c3h3"});
+  in.hosts.erase("h3");  // gone
+  CHECK(plan_reconcile(in).creates.size() == 1);
+}
+
+TEST_CASE("a returned host: remove-returned drops the original, keep-returned the replacement") {
+  auto in = fleet(3);
+  in.services["s1"] = service(3);
+  observe(in, 1, "h1");
+  observe(in, 2, "h2");
+  observe(in, 3, "h3");
+  observe(in, 4, "h1");
+  in.replaced = {"c3h3"};
+  auto p = plan_reconcile(in);
+  REQUIRE(p.removes.size() == 1);
+  CHECK(p.removes[0].container_id == "c3h3");
+  CHECK(p.removes[0].why == remove_reason::returned);
+  in.services["s1"].remove_returned = false;
+  p = plan_reconcile(in);
+  REQUIRE(p.removes.size() == 1);
+  CHECK(p.removes[0].container_id == "c4h1");
+}
+
+TEST_CASE("two copies of one replica: the running one stays") {
+  auto in = fleet(2);
+  in.services["s1"] = service(1);
+  observe(in, 1, "h1", "exited");
+  observe(in, 1, "h2");
+  auto p = plan_reconcile(in);
+  CHECK(p.creates.empty());
+  REQUIRE(p.removes.size() == 1);
+  CHECK(p.removes[0].container_id == "c1h1");
+  CHECK(p.removes[0].why == remove_reason::duplicate);
+}
+
+TEST_CASE("replicas of a deleted service go, where their host is up") {
+  auto in = fleet(2);
+  observe(in, 1, "h1");
+  observe(in, 2, "h2");
+  in.hosts["h2"] = host(host_state::down, false, now);
+  auto p = plan_reconcile(in);
+  REQUIRE(p.removes.size() == 1);
+  CHECK(p.removes[0].container_id == "c1h1");
+  CHECK(p.removes[0].why == remove_reason::deleted);
+}
