@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultlib import (BUILD_DIR, IMAGE, Bus, alive, directory_containers, host_status,  # noqa: E402
                       scaled, wait_for)
 from dmtest import unix_http  # noqa: E402 (tests/integration, on the path through faultlib)
+from meshlib import PORT_HIGH, PORT_LOW  # noqa: E402
 
 H1 = "host1.mesh.test"
 BIN = os.path.join(BUILD_DIR, "bin")
@@ -70,7 +71,7 @@ class PartitionMesh:
         self.root_ip, self.ns_ip = str(net[1]), str(net[2])
         self.prefix = net.prefixlen
         self.dir = tempfile.mkdtemp(prefix="dmp", dir="/tmp")
-        self.base_port = random.randrange(20000, 60000, 10)
+        self.base_port = random.randrange(PORT_LOW, PORT_HIGH, 10)  # below the ephemeral range
         self.procs = {}
         self.last_stderr = ""
 

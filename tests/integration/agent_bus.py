@@ -13,7 +13,6 @@ Owned by the agent engineer. Only 127.0.0.1.
 import io
 import os
 import signal
-import socket
 import subprocess
 import tarfile
 import time
@@ -23,7 +22,7 @@ import uuid
 from dmtest import unix_http
 from dmtest.process import stop_child
 from dmtest.bus import BusClient, read_key_file  # noqa: F401 (read_key_file: for importers)
-from meshlib import wait_for
+from meshlib import free_port_range, wait_for
 
 
 class AgentBus(BusClient):
@@ -160,10 +159,8 @@ def make_image_tar(files):
 
 
 def free_port():
-    """A TCP port that was free on 127.0.0.1 a moment ago (the kernel's pick)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port that was free on 127.0.0.1 a moment ago, below the ephemeral range."""
+    return free_port_range(1)
 
 
 class Registry:

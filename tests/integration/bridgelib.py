@@ -26,7 +26,7 @@ import urllib.request
 
 from dmtest import unix_http
 from dmtest.process import stop_child
-from meshlib import wait_for, _port_free
+from meshlib import free_port_range, wait_for
 
 
 def read_text(path):
@@ -291,13 +291,9 @@ def bridge_key(mesh):
 # ---------------------------------------------------------------------- registry
 
 def free_port():
-    for _ in range(200):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        s.close()
-        if _port_free(p):
-            return p
+    """A free port below the ephemeral range (meshlib.PORT_LOW..PORT_HIGH): a bridge restarted on
+    it finds it still free."""
+    return free_port_range(1)
     raise RuntimeError("no free port")
 
 

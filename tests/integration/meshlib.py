@@ -58,12 +58,27 @@ def _port_free(port):
             return False
 
 
+def _ephemeral_low():
+    """The first port the kernel hands out as a connection's local port."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+# Meshes listen below the ephemeral range: a port in it can be taken, while a restarted daemon is
+# down, as the local port of some outgoing connection (or a client reconnecting to that very port
+# can connect to itself), and the daemon then cannot bind it again.
+PORT_LOW, PORT_HIGH = 10000, min(_ephemeral_low(), 32768) - 100
+
+
 def free_base_port(brokers=1):
     """A base port P with P, P+1, P+2 (broker) and P+10 (bridge) free on 127.0.0.1; with
     several brokers, everything mesh.sh --brokers uses (P..P+17: brokers, bridge, etcd)."""
     needed = (0, 1, 2, 10) if brokers == 1 else range(0, 18)
     for _ in range(200):
-        p = random.randrange(20000, 60000, 20)
+        p = random.randrange(PORT_LOW, PORT_HIGH, 20)
         if all(_port_free(p + k) for k in needed):
             return p
     raise RuntimeError("no free port range found on 127.0.0.1")
@@ -72,7 +87,7 @@ def free_base_port(brokers=1):
 def free_port_range(count):
     """A port P with P..P+count-1 free on 127.0.0.1 (e.g. mesh.sh --metrics-port)."""
     for _ in range(200):
-        p = random.randrange(20000, 60000, 10)
+        p = random.randrange(PORT_LOW, PORT_HIGH, 10)
         if all(_port_free(p + k) for k in range(count)):
             return p
     raise RuntimeError("no free port range found on 127.0.0.1")
