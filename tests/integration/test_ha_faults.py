@@ -43,7 +43,7 @@ class HaFaultsTest(unittest.TestCase):
             check_revocation(self, mesh, ports)
             force_leader(mesh, procs, BROKERS)
             bus = MultiBus(mesh, ports)
-            work = Workload(bus, limit=40)  # stopped once the faults are over
+            work = Workload(bus, limit=200)  # stopped once the faults are over (40 ran out once)
             work.start()
             partition_leader(self, mesh, work)
             self.kill_then_freeze(mesh, procs, work)
