@@ -20,7 +20,7 @@ plan_input fleet(int hosts) {
   plan_input in;
   in.now_ms = now;
   for (int i = 1; i <= hosts; ++i)
-    in.hosts["h" + std::to_string(i)] = host(host_state::up, true, 0);
+    in.hosts[std::string("h").append(std::to_string(i))] = host(host_state::up, true, 0);
   return in;
 }
 
