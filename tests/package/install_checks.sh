@@ -39,14 +39,19 @@ check_debs() {
   dpkg-deb -f "$(ls "$dir"/dockmesh-agent_*.deb)" Depends | grep -q 'dockmesh-cli (=' ||
     { note "dockmesh-agent does not depend on dockmesh-cli"; return 1; }
   dpkg-deb --ctrl-tarfile "$(ls "$dir"/dockmesh-agent_*.deb)" | tar -xO ./conffiles |
-    grep -qx /etc/dockmesh/agent.conf || { note "agent.conf is not a conffile"; return 1; }
+    grep -x /etc/dockmesh/agent.conf >/dev/null || { note "agent.conf is not a conffile"; return 1; }
   # The console as built: the bridge's package carries xterm.js, bundled at build time.
-  dpkg-deb -c "$(ls "$dir"/dockmesh-bridge_*.deb)" | grep -q '/usr/share/dockmesh/web/vendor/xterm.js$' ||
+  # Listings go to a variable first: `dpkg-deb -c | grep -q` fails under pipefail whenever grep
+  # stops reading before dpkg-deb has written everything (dpkg-deb dies of SIGPIPE).
+  local listing
+  listing="$(dpkg-deb -c "$(ls "$dir"/dockmesh-bridge_*.deb)")"
+  grep -q '/usr/share/dockmesh/web/vendor/xterm.js$' <<<"$listing" ||
     { note "dockmesh-bridge lacks the console's vendor/xterm.js"; return 1; }
   # The debug symbols are in the -dbgsym package, found by build id.
   local id
   id="$(readelf -n "$x/usr/bin/dockmesh-agent" | sed -n 's/.*Build ID: //p')"
-  dpkg-deb -c "$(ls "$dir"/dockmesh-agent-dbgsym_*.ddeb)" | grep -q "usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug" ||
+  listing="$(dpkg-deb -c "$(ls "$dir"/dockmesh-agent-dbgsym_*.ddeb)")"
+  grep -q "usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug" <<<"$listing" ||
     { note "no debug file for build id $id in dockmesh-agent-dbgsym"; return 1; }
 }
 
