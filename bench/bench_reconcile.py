@@ -23,7 +23,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "faults"))
-from faultlib import IMAGE, Mesh, Processes, docker_containers, wait_for  # noqa: E402
+from faultlib import (IMAGE, Mesh, Processes, containerd_of, docker_answers,  # noqa: E402
+                      docker_containers, wait_for)
 
 DOWN_AFTER_S = 3.2
 
@@ -63,34 +64,10 @@ def service(mesh, name, replicas, grace_s):
     return out["id"]
 
 
-def docker_answers(mesh, i):
-    try:
-        return mesh.docker(i, "GET", "/_ping", timeout=2)[0] == 200
-    except OSError:
-        return False
-
-
 def host_up(mesh, i):
     rc, out = mesh.ctl("hosts")
     return rc == 0 and any(h["fqdn"] == mesh.fqdn(i) and h["status"] == "up"
                            for h in out.get("hosts", []))
-
-
-def containerd_of(mesh, i):
-    """Pids of the containerd that host i's dockerd started (not its shims): a dockerd killed
-    with SIGKILL takes it down too, and a new dockerd must not start beside it."""
-    root, pids = mesh.path("host%d" % i) + "/", []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % p, "rb") as f:
-                argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
-        except OSError:
-            continue
-        if argv and os.path.basename(argv[0]) == "containerd" and any(root in a for a in argv):
-            pids.append(int(p))
-    return pids
 
 
 def death_round(mesh, procs, sid, victim):

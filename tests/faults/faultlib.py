@@ -53,6 +53,31 @@ def alive(pid):
     return state not in ("Z", "X")
 
 
+def docker_answers(mesh, i):
+    """True once host i's dockerd answers /_ping (False while its socket is gone or dead)."""
+    try:
+        return mesh.docker(i, "GET", "/_ping", timeout=2)[0] == 200
+    except OSError:  # the socket of a killed dockerd, until the new one listens
+        return False
+
+
+def containerd_of(mesh, i):
+    """Pids of the containerd that host i's dockerd started (not its shims): a dockerd killed
+    with SIGKILL takes it down too, and a new dockerd must not start beside it."""
+    root, pids = mesh.path("host%d" % i) + "/", []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]) == "containerd" and any(root in a for a in argv):
+            pids.append(int(p))
+    return pids
+
+
 def rss_kb(pid):
     for line in _read("/proc/%d/status" % pid).splitlines():
         if line.startswith("VmRSS:"):

@@ -10,49 +10,19 @@ each step of the reconciler is seen on dir/ as a service-reconcile event."""
 
 import json
 import os
-import signal
-import subprocess
+import sys
 import time
 import unittest
 
 from dmtest.process import stop_child
-from meshlib import Mesh, wait_for
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
+from faultlib import (Mesh, Processes, containerd_of, docker_answers,  # noqa: E402
+                      wait_for)
 
 IMAGE = "local/busybox:latest"
 GRACE_S = 3
 HOSTS = (1, 2, 3)
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
-
-
-def docker_answers(mesh, i):
-    try:
-        return mesh.docker(i, "GET", "/_ping", timeout=2)[0] == 200
-    except OSError:  # the socket of the killed dockerd, until the new one listens
-        return False
-
-
-def containerd_of(mesh, i):
-    """Pids of the containerd that host i's dockerd started (not its shims): a dockerd killed
-    with SIGKILL takes it down too, and a new dockerd must not start beside it."""
-    root, pids = mesh.path("host%d" % i) + "/", []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % p, "rb") as f:
-                argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
-        except OSError:
-            continue
-        if argv and os.path.basename(argv[0]) == "containerd" and any(root in a for a in argv):
-            pids.append(int(p))
-    return pids
 
 
 class ServiceReconcile(unittest.TestCase):
@@ -81,36 +51,17 @@ class ServiceReconcile(unittest.TestCase):
             return found if ok else None
         return wait_for(check, timeout, message="%d replicas of %s" % (n, sid))
 
-    def kill9(self, mesh, name):
-        pid = mesh.pid(name)
-        self.assertTrue(pid and alive(pid), name)
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            argv = [a.decode() for a in f.read().split(b"\0") if a]
-        os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: not alive(pid), 10, message=name + " to die")
-        return argv
-
-    def start(self, mesh, name, argv):
-        log = open(mesh.path("logs", name + ".log"), "ab")
-        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True)
-        log.close()
-        with open(mesh.path("pids", name + ".pid"), "w") as f:
-            f.write("%d\n" % p.pid)
-        self.restarted.append(p)
-        return p
-
     def status(self, mesh, sid):
         rc, out = mesh.ctl("services", "get", sid)
         self.assertEqual(rc, 0, out)
         return out["status"]
 
     def setUp(self):
-        self.restarted = []
+        self.procs = None
 
     def tearDown(self):
-        for p in self.restarted:  # mesh.sh down stopped them already: this reaps them
-            stop_child(p, 30)
+        for p in self.procs.children if self.procs else []:
+            stop_child(p, 30)  # mesh.sh down stopped them already: this reaps them
 
     def test_replicas_follow_scale_host_death_and_return(self):
         started = time.monotonic()
@@ -145,8 +96,9 @@ class ServiceReconcile(unittest.TestCase):
             self.assertEqual(sorted(len(cs) for cs in found.values()), [1, 1, 1], found)
 
             # Host 3 dies: its agent and its dockerd, both SIGKILL.
-            agent = self.kill9(mesh, "agent-host3")
-            dockerd = self.kill9(mesh, "dockerd-host3")
+            self.procs = Processes(mesh)
+            agent = self.procs.kill9("agent-host3")
+            dockerd = self.procs.kill9("dockerd-host3")
             killed = time.monotonic()
             self.wait_count(mesh, sid, 3, hosts=(1, 2), timeout=GRACE_S + 10)
             took = time.monotonic() - killed
@@ -159,9 +111,9 @@ class ServiceReconcile(unittest.TestCase):
 
             # Host 3 returns: its original copy goes (remove-returned), three stay.
             wait_for(lambda: not containerd_of(mesh, 3), 20, message="host3's containerd to exit")
-            self.start(mesh, "dockerd-host3", dockerd)
+            self.procs.start("dockerd-host3", dockerd)
             wait_for(lambda: docker_answers(mesh, 3), 60, message="dockerd-host3")
-            self.start(mesh, "agent-host3", agent)
+            self.procs.start("agent-host3", agent)
             wait_for(lambda: any(h["fqdn"] == mesh.fqdn(3) and h["status"] == "up"
                                  for h in (mesh.ctl("hosts")[1] or {}).get("hosts", [])),
                      20, message="host3 up")
