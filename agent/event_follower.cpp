@@ -46,8 +46,8 @@ std::optional<json> event_body(const json& e) {
 }
 
 bool changes_inventory(const json& body) {
-  return str_of(body, "type") == "container" &&
-         !starts_with(str_of(body, "action"), "health_status");
+  // health_status too: the inventory carries each container's health (the rolling update's gate).
+  return str_of(body, "type") == "container";
 }
 
 event_follower::event_follower(zmq::context_t& ctx, std::string inbox_endpoint,

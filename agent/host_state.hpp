@@ -34,6 +34,7 @@ struct inventory_entry {
   std::string id, name, image, state, owner;
   std::int64_t created = 0, memory_limit = 0;
   std::string request;  // the dockmesh.request label: brokers match it to their placements
+  std::string health;   // Docker's health (healthy, unhealthy, starting); "" without a check
   bool operator==(const inventory_entry&) const = default;
 };
 

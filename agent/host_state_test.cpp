@@ -89,3 +89,18 @@ TEST_CASE("apply_state_patch: sets one entry's state, and says when the id is un
   CHECK_FALSE(apply_state_patch(inv, {{"state", "running"}}));  // no id: nothing matches
   CHECK(inv[1].state == "exited");
 }
+
+TEST_CASE("the inventory reads each container's health from Docker's status line") {
+  auto entries =
+      entries_from_list(json::array({{{"Id", "a"}, {"Status", "Up 3 seconds (healthy)"}},
+                                     {{"Id", "b"}, {"Status", "Up 1 second (health: starting)"}},
+                                     {{"Id", "c"}, {"Status", "Up 9 seconds (unhealthy)"}},
+                                     {{"Id", "d"}, {"Status", "Up 9 seconds"}}}));
+  REQUIRE(entries.size() == 4);
+  CHECK(entries[0].health == "healthy");
+  CHECK(entries[1].health == "starting");
+  CHECK(entries[2].health == "unhealthy");
+  CHECK(entries[3].health.empty());
+  CHECK(inventory_from_json(to_json(entries)) == entries);
+  CHECK_FALSE(to_json(entries)[3].contains("health"));
+}

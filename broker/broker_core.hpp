@@ -149,6 +149,8 @@ class broker_core {
   void apply_snapshot(const nlohmann::json& records);
   // The reconciler (broker_core_reconcile.cpp): runs on the scheduling broker only.
   void run_reconciler(std::int64_t now_ms, publications& out);
+  void fail_update(const std::string& id, const std::string& why, std::int64_t now_ms,
+                   std::vector<nlohmann::json>& events);
   bool reconcile_ready(std::int64_t now_ms) const;
   // A publication the broker made for itself (a refusal of one of the reconciler's requests)
   // goes to the reconciler; anything else to `out`.

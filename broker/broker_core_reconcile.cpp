@@ -2,6 +2,7 @@
 // its requests join the broker's own scheduling path. Hub thread.
 #include "broker/broker_core.hpp"
 
+#include "common/log.hpp"
 #include "common/protocol/names.hpp"
 #include "common/topic.hpp"
 
@@ -41,10 +42,35 @@ void broker_core::run_reconciler(std::int64_t now_ms, publications& out) {
     for (auto& p : on_shared_request(env, now_ms)) deliver(std::move(p), now_ms, out);
   track_sent(work.removes, now_ms);
   for (auto& p : work.removes) out.push_back(std::move(p));
+  for (const auto& [id, why] : work.update_failures) fail_update(id, why, now_ms, work.events);
   for (auto& e : work.events)
     out.push_back(broker_message(common::topic_dir(),
                                  std::string(common::protocol::names::service_reconcile),
                                  std::move(e)));
+}
+
+// A rolling update failed: the registry rolls it back (a new generation, stored and mirrored to
+// etcd like any change, so a new leader carries on from it) or pauses it.
+void broker_core::fail_update(const std::string& id, const std::string& why, std::int64_t now_ms,
+                              std::vector<nlohmann::json>& events) {
+  auto r = services_.fail_update(id, why, now_ms);
+  if (!r) {
+    DM_LOG(warn) << "service " << id << ": update failed (" << why
+                 << ") and could not be recorded: " << r.err().message;
+    return;
+  }
+  const auto st = r->value("update_status", nlohmann::json::object());
+  bool back = st.value("state", "") == "rolled-back";
+  DM_LOG(info) << "service " << id << ": update failed (" << why << "), "
+               << (back ? "rolled back" : "paused");
+  nlohmann::json e = {{"service", id},
+                      {"owner", r->value("owner", "")},
+                      {"step", back ? "rollback" : "update-paused"},
+                      {"generation", r->value("generation", std::int64_t{1})},
+                      {"replicas", (*r)["spec"].value("replicas", 1)},
+                      {"error", why}};
+  if (back) e["failed_generation"] = st.value("failed_generation", std::int64_t{1});
+  events.push_back(std::move(e));
 }
 
 void broker_core::deliver(publication p, std::int64_t now_ms, publications& out) {

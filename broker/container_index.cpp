@@ -40,6 +40,7 @@ std::optional<container_entry> parse_container(const json& j, const std::string&
   c.owner = str_of(j, "owner");
   c.memory_limit = int_of(j, "memory_limit");
   c.request = str_of(j, "request");
+  c.health = str_of(j, "health");
   return c;
 }
 
@@ -78,10 +79,12 @@ void diff(const std::vector<container_entry>& before, const std::vector<containe
 }  // namespace
 
 json container_entry::to_json() const {
-  return {
+  json out = {
       {"id", id},          {"host", host},       {"name", name},   {"image", image},
       {"state", state},    {"created", created}, {"owner", owner}, {"memory_limit", memory_limit},
       {"request", request}};
+  if (!health.empty()) out["health"] = health;
+  return out;
 }
 
 common::result<directory_events> container_index::apply_inventory(const json& body) {

@@ -33,6 +33,7 @@ struct container_entry {
   std::string owner;
   std::int64_t memory_limit = 0;  // bytes; 0 = unlimited
   std::string request;            // id of the request that created it (its dockmesh.request label)
+  std::string health;             // Docker's health: healthy, unhealthy, starting; "" = no check
   nlohmann::json to_json() const;
   bool operator==(const container_entry&) const = default;
 };

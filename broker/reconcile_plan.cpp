@@ -45,6 +45,9 @@ service_view view_of(const desired_service& s, const std::vector<const observed_
   if (auto p = in.pending_creates.find(s.id); p != in.pending_creates.end())
     for (const auto& [index, host] : p->second) {
       v.used.insert(index);
+      if (auto st = in.stale_creates.find(s.id);
+          st != in.stale_creates.end() && st->second.count(index))
+        continue;
       ++v.on_host[host];
       if (!v.counted.count(index)) ++v.pending;
     }
@@ -147,11 +150,123 @@ void add_removes(const desired_service& s, service_view& v, int extra, const pla
   }
 }
 
+// A rolling update is under way while a counted replica runs an older generation.
+bool updating(const desired_service& s, const service_view& v) {
+  for (const auto& [index, copies] : v.counted)
+    if (!s.current(copies.front()->key.generation)) return true;
+  return false;
+}
+
+bool through_gate(const observed_replica& r, const desired_service& s, std::int64_t now) {
+  if (!running(r)) return false;
+  // A container without a health check (its image has none) falls back to the running period.
+  if (s.update.health_gate && !r.health.empty()) return r.health == "healthy";
+  return r.running_since > 0 && now - r.running_since >= s.update.gate_ms;
+}
+
+// Why a replica of the new generation fails the update ("" while it may still pass).
+std::string failure_of(const observed_replica& r, const desired_service& s, std::int64_t now) {
+  std::string who = "replica " + std::to_string(r.key.replica) + " on " + r.host;
+  if (r.state == "exited" || r.state == "dead" || r.state == "restarting")
+    return who + " " + (r.state == "restarting" ? "restarted" : r.state);
+  if (r.health == "unhealthy") return who + " is unhealthy";
+  if (!through_gate(r, s, now) && r.seen_since > 0 && now - r.seen_since > s.update.deadline_ms)
+    return who + " did not pass the " +
+           (s.update.health_gate && !r.health.empty() ? "health" : "running") + " gate within " +
+           std::to_string(s.update.deadline_ms / 1000) + " s";
+  return "";
+}
+
+// One updating service's replicas: the old generation, and the new one with its gate.
+struct update_view {
+  std::vector<const observed_replica*> old, fresh;
+  int passed = 0;
+  bool waiting = false;           // a new replica (or a create in flight) is not through yet
+  std::int64_t last_through = 0;  // when the latest new replica came through the gate
+  std::string failure;
+};
+
+update_view sort_update(const desired_service& s, const service_view& v, const plan_input& in) {
+  update_view u;
+  u.waiting = v.pending > 0;
+  for (const auto& [index, copies] : v.counted) {
+    const auto* r = copies.front();
+    if (!s.current(r->key.generation)) {
+      u.old.push_back(r);
+      continue;
+    }
+    u.fresh.push_back(r);
+    if (u.failure.empty()) u.failure = failure_of(*r, s, in.now_ms);
+    if (!through_gate(*r, s, in.now_ms)) {
+      u.waiting = true;
+      continue;
+    }
+    ++u.passed;
+    u.last_through = std::max(u.last_through, r->running_since + s.update.gate_ms);
+  }
+  if (auto f = in.failed_creates.find(s.id); u.failure.empty() && f != in.failed_creates.end())
+    u.failure = f->second;
+  // Stopped ones go first, then the highest index.
+  std::stable_sort(u.old.begin(), u.old.end(), [](const auto* a, const auto* b) {
+    return std::make_tuple(running(*a), -a->key.replica) <
+           std::make_tuple(running(*b), -b->key.replica);
+  });
+  return u;
+}
+
+void remove_first(const std::vector<const observed_replica*>& list, int n, remove_reason why,
+                  reconcile_plan& out) {
+  for (int i = 0; i < n && i < static_cast<int>(list.size()); ++i)
+    out.removes.push_back(
+        {list[i]->key.service, list[i]->container_id, list[i]->host, list[i]->key.replica, why});
+}
+
+// Paused after a failure: keep the count, drop new replicas before old ones, replace nothing.
+void plan_paused(const desired_service& s, service_view& v, const update_view& u,
+                 const plan_input& in, reconcile_plan& out) {
+  int have = static_cast<int>(u.old.size() + u.fresh.size()) + v.pending;
+  if (have < s.replicas) add_creates(s, v, s.replicas - have, in, out);
+  std::vector<const observed_replica*> order = u.fresh;
+  order.insert(order.end(), u.old.begin(), u.old.end());
+  remove_first(order, have - s.replicas, remove_reason::scale_down, out);
+}
+
+// Start-first, batch by batch: a batch of new replicas is created at free indices; each one
+// that comes through the gate lets one old replica go; the next batch starts once the whole
+// batch is through and delay has passed. Serving replicas never drop below the count.
+void plan_update(const desired_service& s, service_view& v, const plan_input& in,
+                 reconcile_plan& out) {
+  update_view u = sort_update(s, v, in);
+  out.updated[s.id] = u.passed;
+  if (s.update.halted) return plan_paused(s, v, u, in, out);
+  if (!u.failure.empty() && s.update.on_failure != update_failure::ignore) {
+    out.update_failed[s.id] = u.failure;
+    return;  // the failure is acted on (rollback or pause) before anything else moves
+  }
+  int old_count = static_cast<int>(u.old.size());
+  int surplus = std::min(old_count, old_count + u.passed - s.replicas);
+  if (surplus > 0) remove_first(u.old, surplus, remove_reason::updated, out);
+  int old_left = old_count - std::max(surplus, 0);
+  int current = static_cast<int>(u.fresh.size()) + v.pending;
+  int missing = s.replicas - old_left - current;  // replicas lost meanwhile: made at once
+  int batch = 0;
+  if (!u.waiting && in.now_ms >= u.last_through + s.update.delay_ms)
+    batch = std::min(s.update.batch_size, s.replicas - current);
+  int n = std::max(missing, batch);
+  if (n <= 0) return;
+  add_creates(s, v, n, in, out);
+  if (batch > 0) out.update_batches[s.id] = n;
+}
+
 void plan_service(const desired_service& s, const std::vector<const observed_replica*>& mine,
                   const plan_input& in, reconcile_plan& out) {
   service_view v = view_of(s, mine, in);
   drop_duplicates(v, in, out);
   for (const auto* r : v.lost) out.lost.push_back(r->container_id);
+  if (updating(s, v)) {
+    plan_update(s, v, in, out);
+    return;
+  }
   int have = static_cast<int>(v.counted.size()) + v.pending;
   if (have < s.replicas) add_creates(s, v, s.replicas - have, in, out);
   if (have > s.replicas) add_removes(s, v, have - s.replicas, in, out);
@@ -197,6 +312,8 @@ std::string_view to_string(remove_reason r) {
       return "returned";
     case remove_reason::deleted:
       return "deleted";
+    case remove_reason::updated:
+      return "updated";
   }
   return "scale-down";
 }

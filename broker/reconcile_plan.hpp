@@ -36,6 +36,18 @@ struct replica_key {
 std::string replica_request_id(const replica_key& k);
 std::optional<replica_key> parse_replica_request(std::string_view request_id);
 
+// spec.update, as the planner uses it (docs/services.md "Rolling update").
+enum class update_failure { rollback, pause, ignore };
+struct update_policy {
+  int batch_size = 1;
+  std::int64_t delay_ms = 0;
+  std::int64_t gate_ms = 5000;       // running continuously this long passes the gate
+  std::int64_t deadline_ms = 35000;  // a new replica not through the gate by then fails the update
+  bool health_gate = false;  // the gate is Docker's `healthy` (for a container with a check)
+  update_failure on_failure = update_failure::rollback;  // ignore: this generation is a rollback
+  bool halted = false;  // paused after a failure: nothing more is replaced
+};
+
 struct desired_service {
   std::string id;
   int replicas = 0;
@@ -44,6 +56,11 @@ struct desired_service {
   std::int64_t grace_ms = 30000;
   bool remove_returned = true;                     // reschedule.on_return
   std::map<std::string, std::string> constraints;  // placement.constraints: host label = value
+  update_policy update;
+  // Older generations whose containers run what this one runs (the one a rollback went back
+  // to): their replicas are current, not replaced.
+  std::set<std::int64_t> same_generations;
+  bool current(std::int64_t g) const { return g == generation || same_generations.count(g) > 0; }
 };
 
 struct observed_replica {
@@ -51,6 +68,9 @@ struct observed_replica {
   std::string host;
   std::string state;  // Docker's: running, created, exited, ...
   replica_key key;
+  std::string health;              // Docker's: healthy, unhealthy, starting, or "" (no check)
+  std::int64_t seen_since = 0;     // unix ms, when the reconciler first saw it
+  std::int64_t running_since = 0;  // unix ms, since when it was seen running without a break; 0
 };
 
 enum class host_state { up, down, gone };
@@ -71,9 +91,14 @@ struct plan_input {
   std::set<std::string> pending_removes;  // container ids
   std::set<std::string> replaced;         // containers that were replaced while their host was away
   std::int64_t now_ms = 0;
+  // Creates of a service's current generation that failed (the agent's message), by service id.
+  std::map<std::string, std::string> failed_creates;
+  // Creates in flight of a generation that is no longer current (sent before a rollback): their
+  // index is taken, but they count for nothing; by service id.
+  std::map<std::string, std::set<int>> stale_creates;
 };
 
-enum class remove_reason { scale_down, duplicate, returned, deleted };
+enum class remove_reason { scale_down, duplicate, returned, deleted, updated };
 std::string_view to_string(remove_reason r);
 
 struct planned_create {
@@ -93,6 +118,11 @@ struct reconcile_plan {
   std::vector<planned_remove> removes;
   std::vector<std::string> lost;  // container ids on hosts down past their service's grace
   std::map<std::string, std::string> blocked;  // service id -> why a needed create is not planned
+  // Rolling updates: the services whose new generation failed (why), those that start a batch
+  // now (its size), and each updating service's progress (replicas through the gate).
+  std::map<std::string, std::string> update_failed;
+  std::map<std::string, int> update_batches;
+  std::map<std::string, int> updated;
 };
 
 reconcile_plan plan_reconcile(const plan_input& in);

@@ -36,7 +36,10 @@ void observe(plan_input& in, int replica, std::string host, std::string state = 
   in.observed.push_back({"c" + std::to_string(replica) + host,
                          std::move(host),
                          std::move(state),
-                         {"s1", 1, replica, 1}});
+                         {"s1", 1, replica, 1},
+                         "",
+                         0,
+                         0});
 }
 
 std::map<std::string, int> per_host(const reconcile_plan& p) {
@@ -168,4 +171,148 @@ TEST_CASE("replicas of a deleted service go, where their host is up") {
   REQUIRE(p.removes.size() == 1);
   CHECK(p.removes[0].container_id == "c1h1");
   CHECK(p.removes[0].why == remove_reason::deleted);
+}
+
+// Rolling update (docs/services.md "Rolling update"): three replicas of generation 1 on three
+// hosts, the service now at generation 2.
+namespace {
+
+plan_input rolling(int batch = 1) {
+  auto in = fleet(3);
+  auto s = service(3);
+  s.generation = 2;
+  s.version = 2;
+  s.update.batch_size = batch;
+  s.update.gate_ms = 5000;
+  s.update.deadline_ms = 35000;
+  in.services["s1"] = s;
+  for (int i = 1; i <= 3; ++i) {
+    observe(in, i, "h" + std::to_string(i));
+    in.observed.back().running_since = now - 600000;
+  }
+  return in;
+}
+
+observed_replica& observe_new(plan_input& in, int replica, std::string host, std::string state,
+                              std::int64_t running_for, std::int64_t generation = 2) {
+  observe(in, replica, std::move(host), std::move(state));
+  auto& r = in.observed.back();
+  r.key.generation = generation;
+  r.seen_since = now - running_for - 500;
+  r.running_since = r.state == "running" ? now - running_for : 0;
+  return r;
+}
+
+std::set<std::string> removed(const reconcile_plan& p) {
+  std::set<std::string> out;
+  for (const auto& r : p.removes) out.insert(r.container_id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an update starts one batch of new replicas beside the old ones") {
+  auto p = plan_reconcile(rolling(2));
+  REQUIRE(p.creates.size() == 2);
+  for (const auto& c : p.creates) CHECK(c.key.generation == 2);
+  CHECK(p.creates[0].key.replica == 4);  // start-first: fresh indices, the old names stay
+  CHECK(p.creates[1].key.replica == 5);
+  CHECK(p.removes.empty());
+  CHECK(p.update_batches.at("s1") == 2);
+  CHECK(p.update_failed.empty());
+}
+
+TEST_CASE("the next batch waits for the gate; an old replica goes as each new one passes") {
+  auto in = rolling();
+  observe_new(in, 4, "h1", "running", 1000);  // 1 s of the 5 s gate
+  auto p = plan_reconcile(in);
+  CHECK(p.creates.empty());
+  CHECK(p.removes.empty());
+  CHECK(p.updated.at("s1") == 0);
+
+  in.observed.back().running_since = now - 6000;  // through the gate
+  p = plan_reconcile(in);
+  REQUIRE(p.removes.size() == 1);
+  CHECK(p.removes[0].container_id == "c3h3");  // the highest old index
+  CHECK(p.removes[0].why == remove_reason::updated);
+  REQUIRE(p.creates.size() == 1);
+  CHECK(p.creates[0].key.replica == 5);
+  CHECK(p.updated.at("s1") == 1);
+
+  in.services["s1"].update.delay_ms = 10000;  // passed 1 s ago: the next batch waits
+  p = plan_reconcile(in);
+  CHECK(p.removes.size() == 1);
+  CHECK(p.creates.empty());
+}
+
+TEST_CASE("a create in flight holds the next batch") {
+  auto in = rolling();
+  in.pending_creates["s1"][4] = "h1";
+  auto p = plan_reconcile(in);
+  CHECK(p.creates.empty());
+  CHECK(p.removes.empty());
+}
+
+TEST_CASE("the health gate waits for Docker's healthy") {
+  auto in = rolling();
+  in.services["s1"].update.health_gate = true;
+  auto& r = observe_new(in, 4, "h1", "running", 60000);
+  r.health = "starting";
+  CHECK(plan_reconcile(in).removes.empty());
+  in.observed.back().health = "healthy";
+  CHECK(plan_reconcile(in).removes.size() == 1);
+  in.observed.back().health = "unhealthy";
+  CHECK(plan_reconcile(in).update_failed.count("s1"));
+  in.observed.back().health = "";  // no check in the image: the running period decides
+  CHECK(plan_reconcile(in).removes.size() == 1);
+}
+
+TEST_CASE("a new replica that exits, fails to be created or misses the deadline fails the update") {
+  auto in = rolling();
+  observe_new(in, 4, "h1", "exited", 0);
+  auto p = plan_reconcile(in);
+  CHECK(p.update_failed.at("s1") == "replica 4 on h1 exited");
+  CHECK(p.creates.empty());
+  CHECK(p.removes.empty());  // nothing moves until the failure is acted on
+
+  in = rolling();
+  in.pending_creates["s1"][4] = "h1";
+  in.failed_creates["s1"] = "replica 4 on h1: no such image";
+  CHECK(plan_reconcile(in).update_failed.at("s1") == "replica 4 on h1: no such image");
+
+  in = rolling();
+  auto& r = observe_new(in, 4, "h1", "created", 0);
+  r.seen_since = now - 36000;
+  CHECK(plan_reconcile(in).update_failed.at("s1").find("within 35 s") != std::string::npos);
+}
+
+TEST_CASE("after a rollback only the failed generation's replicas go; the old ones stay") {
+  auto in = rolling();
+  auto& s = in.services["s1"];
+  s.generation = 3;  // the rollback: runs what generation 1 ran
+  s.same_generations = {1};
+  s.update.on_failure = update_failure::ignore;
+  observe_new(in, 4, "h1", "exited", 0, 2);
+  auto p = plan_reconcile(in);
+  CHECK(p.update_failed.empty());
+  CHECK(removed(p) == std::set<std::string>{"c4h1"});
+  CHECK(p.creates.empty());
+
+  // A create of the failed generation still in flight counts for nothing and takes no old one.
+  in.observed.pop_back();
+  in.pending_creates["s1"][4] = "h1";
+  in.stale_creates["s1"] = {4};
+  p = plan_reconcile(in);
+  CHECK(p.removes.empty());
+  CHECK(p.creates.empty());
+}
+
+TEST_CASE("a paused update keeps the old replicas and drops the failed new one") {
+  auto in = rolling();
+  in.services["s1"].update.halted = true;
+  observe_new(in, 4, "h1", "exited", 0);
+  auto p = plan_reconcile(in);
+  CHECK(p.update_failed.empty());
+  CHECK(removed(p) == std::set<std::string>{"c4h1"});
+  CHECK(p.creates.empty());
 }

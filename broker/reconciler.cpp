@@ -10,6 +10,25 @@ namespace {
 using common::envelope;
 using nlohmann::json;
 
+update_policy update_of(const json& record, std::int64_t generation) {
+  const json u = record.value("spec", json::object()).value("update", json::object());
+  update_policy p;
+  p.batch_size = u.value("batch_size", 1);
+  p.delay_ms = u.value("delay_s", std::int64_t{0}) * 1000;
+  p.gate_ms = u.value("running_s", std::int64_t{5}) * 1000;
+  // Room for a slow start on a loaded host; a replica that exits fails the update at once.
+  p.deadline_ms = p.gate_ms + 30000;
+  p.health_gate = u.value("health_gate", "running") == "health";
+  p.on_failure = u.value("rollback", true) ? update_failure::rollback : update_failure::pause;
+  const json st = record.value("update_status", json::object());
+  if (st.value("generation", std::int64_t{0}) == generation) {
+    // A rollback's own generation is not rolled back again; a paused one moves no further.
+    if (st.value("state", "") == "rolled-back") p.on_failure = update_failure::ignore;
+    if (st.value("state", "") == "paused") p.halted = true;
+  }
+  return p;
+}
+
 desired_service desired_of(const json& record) {
   const json spec = record.value("spec", json::object());
   const json resched = spec.value("reschedule", json::object());
@@ -20,6 +39,9 @@ desired_service desired_of(const json& record) {
   s.version = record.value("version", std::int64_t{1});
   s.grace_ms = resched.value("grace_s", std::int64_t{30}) * 1000;
   s.remove_returned = resched.value("on_return", "remove-returned") == "remove-returned";
+  s.update = update_of(record, s.generation);
+  for (const auto& g : record.value("same_generations", json::array()))
+    if (g.is_number_integer()) s.same_generations.insert(g.get<std::int64_t>());
   for (const auto& c : spec.value("placement", json::object()).value("constraints", json::array()))
     if (c.is_string()) {
       auto text = c.get<std::string>();
@@ -102,6 +124,7 @@ void reconciler::reset() {
   removes_.clear();
   remove_requests_.clear();
   blocked_.clear();
+  updating_.clear();
   directory_changed_ = true;
 }
 
@@ -113,12 +136,14 @@ plan_input reconciler::gather(const reconcile_sources& src, std::int64_t now_ms)
     in.hosts[fqdn] = view_of(h, src.containers);
     for (const auto& c : src.containers.on_host(fqdn))
       if (auto key = parse_replica_request(c.request))
-        in.observed.push_back({c.id, fqdn, c.state, *key});
+        in.observed.push_back({c.id, fqdn, c.state, *key, c.health, 0, 0});
   }
+  track_gates(in, src, now_ms);
   settle(in, now_ms);
   for (const auto& [id, f] : creates_) in.pending_creates[f.service][f.replica] = f.host;
   for (const auto& [id, f] : removes_) in.pending_removes.insert(id);
   in.replaced = replaced_;
+  note_update_creates(in);
   return in;
 }
 
@@ -169,6 +194,7 @@ reconcile_work reconciler::pass(const reconcile_sources& src, const reconcile_se
   reconcile_work out;
   out.events = std::move(events_);  // failures heard since the last pass come first
   events_.clear();
+  note_updates(plan, src, out);
   send_creates(plan, src, who, now_ms, out);
   send_removes(plan, src, who, now_ms, out);
   return out;
@@ -317,6 +343,7 @@ nlohmann::json reconciler::with_status(nlohmann::json service, const reconcile_s
   status["last_error"] = e == last_error_.end() ? json() : json(e->second);
   auto b = blocked_.find(id);
   status["blocked"] = b == blocked_.end() ? json() : json(b->second);
+  status["update"] = update_status(service, status["replicas"]);
   service["status"] = std::move(status);
   return service;
 }

@@ -48,6 +48,9 @@ struct reconcile_work {
   std::vector<common::envelope> creates;  // for req/any/ (scheduled by the broker)
   publications removes;                   // on req/host/<fqdn>/
   std::vector<nlohmann::json> events;     // service-reconcile bodies for dir/
+  // Rolling updates that failed this pass (service id -> why): the broker rolls them back or
+  // pauses them in the registry (service_registry::fail_update).
+  std::map<std::string, std::string> update_failures;
 };
 
 class reconciler {
@@ -87,6 +90,12 @@ class reconciler {
                     const reconcile_sender& who, std::int64_t now_ms, reconcile_work& out);
   std::size_t creates_in_flight() const;
   std::string next_id(replica_key key, const reconcile_sender& who);
+  // Rolling updates (reconciler_update.cpp): the gate's clocks per container, the inputs about
+  // creates of old and new generations, and the update events of a pass.
+  void track_gates(plan_input& in, const reconcile_sources& src, std::int64_t now_ms);
+  void note_update_creates(plan_input& in);
+  void note_updates(const reconcile_plan& plan, const reconcile_sources& src, reconcile_work& out);
+  nlohmann::json update_status(const nlohmann::json& service, const nlohmann::json& replicas) const;
 
   std::map<std::string, in_flight> creates_;            // by request id
   std::map<std::string, in_flight> removes_;            // by container id
@@ -96,6 +105,9 @@ class reconciler {
   std::map<std::string, std::string> last_error_;  // service id -> message
   std::map<std::string, std::string> blocked_;     // service id -> why
   std::vector<nlohmann::json> events_;             // from replies, sent with the next pass
+  std::map<std::string, std::int64_t> seen_since_;     // container id -> first seen (unix ms)
+  std::map<std::string, std::int64_t> running_since_;  // container id -> running since, unbroken
+  std::map<std::string, std::int64_t> updating_;       // service id -> generation rolling out
   std::uint64_t revision_seen_ = 0;
   bool directory_changed_ = true;
   std::int64_t last_pass_ = 0;

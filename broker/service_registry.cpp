@@ -162,9 +162,47 @@ common::result<json> service_registry::update_service(const service_caller& who,
   json record = **s;
   if (record["spec"] == *merged) return record;  // nothing changed: no new generation
   // generation counts container changes (what a rolling update rolls out), not scaling.
-  if (common::container_spec_differs(record["spec"], *merged))
-    record["generation"] = record.value("generation", 1) + 1;
+  if (common::container_spec_differs(record["spec"], *merged)) {
+    // The spec a failed rolling update goes back to (docs/services.md "Rollback").
+    record["previous_spec"] = record["spec"];
+    record["previous_generation"] = record.value("generation", std::int64_t{1});
+    record["previous_same"] = record.value("same_generations", json::array());
+    record["same_generations"] = json::array();
+    record["generation"] = record.value("generation", std::int64_t{1}) + 1;
+    record.erase("update_status");
+  }
   record["spec"] = std::move(*merged);
+  record["updated"] = now_ms;
+  return store_service(std::move(record));
+}
+
+common::result<json> service_registry::fail_update(const std::string& id, const std::string& error,
+                                                   std::int64_t now_ms) {
+  auto it = services_.find(id);
+  if (it == services_.end()) return make_error(errc::not_found, "no service " + id);
+  json record = it->second;
+  std::int64_t failed = record.value("generation", std::int64_t{1});
+  const json spec = record.value("spec", json::object());
+  bool back = spec.value("update", json::object()).value("rollback", true) &&
+              record.contains("previous_spec") && record["previous_spec"].is_object();
+  if (!back) {
+    record["update_status"] = {{"state", "paused"}, {"generation", failed}, {"error", error}};
+  } else {
+    // A new generation that runs what the previous one ran: its replicas stay as they are.
+    json same = record.value("previous_same", json::array());
+    same.push_back(record.value("previous_generation", std::int64_t{1}));
+    json restored = common::with_container_fields(spec, record["previous_spec"]);
+    record["previous_spec"] = spec;
+    record["previous_generation"] = failed;
+    record["previous_same"] = record.value("same_generations", json::array());
+    record["same_generations"] = std::move(same);
+    record["spec"] = std::move(restored);
+    record["generation"] = failed + 1;
+    record["update_status"] = {{"state", "rolled-back"},
+                               {"generation", failed + 1},
+                               {"failed_generation", failed},
+                               {"error", error}};
+  }
   record["updated"] = now_ms;
   return store_service(std::move(record));
 }

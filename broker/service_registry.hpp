@@ -52,6 +52,12 @@ class service_registry {
   common::result<nlohmann::json> scale_service(const service_caller& who, const std::string& ref,
                                                std::int64_t replicas, std::int64_t now_ms);
   common::result<nlohmann::json> delete_service(const service_caller& who, const std::string& ref);
+  // The reconciler saw the rolling update of service `id` fail: with update.rollback (and a
+  // previous spec) the service goes back to the previous spec's container fields as a new
+  // generation whose replicas include the previous generation's; otherwise the update pauses.
+  // Stored like any change (update_status says which, with the error).
+  common::result<nlohmann::json> fail_update(const std::string& id, const std::string& error,
+                                             std::int64_t now_ms);
 
   // For the reconciler: every service record, by id.
   const std::map<std::string, nlohmann::json>& services() const { return services_; }

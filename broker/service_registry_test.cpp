@@ -166,3 +166,43 @@ TEST_CASE("with a mirror: local writes are mirrored, remote records applied once
   CHECK(service_registry(store_b).list_projects(alice).empty());
   CHECK(b_echoes == 0);
 }
+
+TEST_CASE("a failed rolling update goes back to the previous spec as a new generation, or pauses") {
+  testing::temp_dir dir;
+  state_db db(dir.str());
+  rocks_service_store store(db);
+  service_registry reg(store);
+  REQUIRE(reg.create_project(alice, "shop", "p1", 1));
+  auto s = reg.create_service(alice, "shop", "web", spec(), "s1", 2);
+  REQUIRE(s);
+  std::string sid = (*s)["id"];
+  auto u = reg.update_service(alice, sid, {{"cmd", {"sh", "-c", "exit 3"}}, {"replicas", 4}}, 3);
+  REQUIRE(u);
+  CHECK((*u)["generation"] == 2);
+  CHECK((*u)["previous_generation"] == 1);
+  CHECK((*u)["previous_spec"]["cmd"] == json{"sleep", "600"});
+
+  auto r = reg.fail_update(sid, "replica 4 on h1 exited", 4);
+  REQUIRE(r);
+  CHECK((*r)["generation"] == 3);
+  CHECK((*r)["spec"]["cmd"] == json{"sleep", "600"});  // the container fields come back
+  CHECK((*r)["spec"]["replicas"] == 4);                // the rest stays
+  CHECK((*r)["same_generations"] == json{1});
+  CHECK((*r)["update_status"]["state"] == "rolled-back");
+  CHECK((*r)["update_status"]["failed_generation"] == 2);
+  CHECK((*r)["update_status"]["error"] == "replica 4 on h1 exited");
+  CHECK(reg.get_service(alice, sid)->at("version") == (*r)["version"]);  // stored
+
+  // The next update forgets the rollback; without rollback a failure pauses it.
+  u = reg.update_service(alice, sid,
+                         {{"image", "local/nonexistent:1"}, {"update", {{"rollback", false}}}}, 5);
+  REQUIRE(u);
+  CHECK((*u)["generation"] == 4);
+  CHECK_FALSE(u->contains("update_status"));
+  CHECK((*u)["previous_same"] == json{1});
+  r = reg.fail_update(sid, "no such image", 6);
+  REQUIRE(r);
+  CHECK((*r)["generation"] == 4);
+  CHECK((*r)["update_status"]["state"] == "paused");
+  CHECK(reg.fail_update("nope", "x", 7).err().code == errc::not_found);
+}

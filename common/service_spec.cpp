@@ -225,6 +225,17 @@ bool container_spec_differs(const json& a, const json& b) {
   return false;
 }
 
+json with_container_fields(const json& spec, const json& from) {
+  json out = spec;
+  for (const auto& f : container_fields) {
+    if (from.contains(f))
+      out[f] = from[f];
+    else
+      out.erase(f);
+  }
+  return out;
+}
+
 json replica_create_body(const json& spec) {
   json body = json::object();
   for (const auto& f : container_fields) {

@@ -30,6 +30,9 @@ result<nlohmann::json> merge_service_spec(const nlohmann::json& current,
 // a change of these needs new containers (a rolling update).
 bool container_spec_differs(const nlohmann::json& a, const nlohmann::json& b);
 
+// `spec` with the container fields (image, cmd, env, ...) of `from`; replicas and policies stay.
+nlohmann::json with_container_fields(const nlohmann::json& spec, const nlohmann::json& from);
+
 // The create-container body for one replica of a service (no name, no labels: the caller adds
 // them).
 nlohmann::json replica_create_body(const nlohmann::json& spec);
