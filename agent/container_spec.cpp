@@ -107,6 +107,9 @@ common::result<void> validate_create(const common::create_container_args& a) {
   if (a.entrypoint)
     if (auto ok = check_list(*a.entrypoint, "entrypoint", check_argument); !ok) return ok;
   if (auto ok = check_list(a.env, "env", check_env_entry); !ok) return ok;
+  if (a.healthcheck)
+    if (auto ok = check_list(a.healthcheck->test, "healthcheck.test", check_argument); !ok)
+      return ok;
   if (auto ok = check_list(a.volumes, "volumes", check_abs_path); !ok) return ok;
   if (auto ok = check_labels(a.labels); !ok) return ok;
   if (auto ok = check_ports(a.ports); !ok) return ok;
@@ -142,6 +145,14 @@ json docker_create_body(const common::create_container_args& a, const action_req
   for (const auto& v : a.volumes) volumes[v] = json::object();
   if (!volumes.empty()) body["Volumes"] = volumes;
   body["HostConfig"] = host_config(a);
+  if (a.healthcheck) {
+    constexpr std::int64_t ns = 1000000000;  // Docker's durations are nanoseconds
+    body["Healthcheck"] = {{"Test", a.healthcheck->test},
+                           {"Interval", a.healthcheck->interval_s * ns},
+                           {"Timeout", a.healthcheck->timeout_s * ns},
+                           {"Retries", a.healthcheck->retries},
+                           {"StartPeriod", a.healthcheck->start_period_s * ns}};
+  }
   return body;
 }
 

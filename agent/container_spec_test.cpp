@@ -149,3 +149,24 @@ TEST_CASE("create needs a user, refuses malformed request ids, and reports a fai
   CHECK(r.err->message.find("was created but did not start") != std::string::npos);
   CHECK(r.body["id"] == "f00d");  // so the caller can remove it
 }
+
+TEST_CASE("a health check becomes Docker's Healthcheck, durations in nanoseconds") {
+  auto a = parse_create_container_args(
+      {{"image", "local/busybox:latest"},
+       {"healthcheck",
+        {{"test", {"CMD-SHELL", "test -e /tmp/ok"}}, {"interval_s", 2}, {"retries", 2}}}});
+  REQUIRE(a);
+  REQUIRE(validate_create(*a));
+  json b = docker_create_body(*a, {"r", "create-container", "bob", "user", {}}, 1);
+  CHECK(b["Healthcheck"]["Test"] == json{"CMD-SHELL", "test -e /tmp/ok"});
+  CHECK(b["Healthcheck"]["Interval"] == 2000000000);
+  CHECK(b["Healthcheck"]["Timeout"] == 0);  // Docker's default
+  CHECK(b["Healthcheck"]["Retries"] == 2);
+  for (json bad : {json{{"test", {"sh", "-c", "true"}}}, json{{"interval_s", 1}},
+                   json{{"test", {"CMD"}}, {"retries", -1}}, json{{"test", "CMD true"}}})
+    CHECK(parse_create_container_args({{"image", "x"}, {"healthcheck", bad}}).err().code ==
+          errc::invalid_argument);
+  CHECK_FALSE(docker_create_body(*parse_create_container_args({{"image", "x"}}),
+                                 {"r", "create-container", "bob", "user", {}}, 1)
+                  .contains("Healthcheck"));
+}

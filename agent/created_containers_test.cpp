@@ -60,7 +60,7 @@ TEST_CASE("name_created_containers: Docker's chosen name comes from the inventor
   reply.code = 201;
   reply.body = {{"containers", {{{"id", id}, {"name", ""}}}}, {"id", id}, {"name", ""}};
   std::vector<inventory_entry> inventory{
-      {id, "eager_turing", "local/busybox", "created", "alice", 0, 0, ""}};
+      {id, "eager_turing", "local/busybox", "created", "alice", 0, 0, "", ""}};
   testing::recorded_docker docker;
   name_created_containers(reply, &inventory, docker, &created);
   CHECK(reply.body["containers"][0]["name"] == "eager_turing");

@@ -58,7 +58,8 @@ TEST_CASE("host record has the fields of docs/architecture.md") {
   s.sequence = 7;
   s.docker_up = true;
   s.facts.docker_version = "20.10.24";
-  s.inventory = {{"a", "x", "i", "running", "", 0, 0, ""}, {"b", "y", "i", "exited", "", 0, 0, ""}};
+  s.inventory = {{"a", "x", "i", "running", "", 0, 0, "", ""},
+                 {"b", "y", "i", "exited", "", 0, 0, "", ""}};
   s.have_inventory = true;
   agent_identity self{"host1.mesh.test", {{"zone", "a"}}, "0.1.0", {}};
   json r = host_record(self, s);

@@ -244,8 +244,13 @@ void plan_update(const desired_service& s, service_view& v, const plan_input& in
     return;  // the failure is acted on (rollback or pause) before anything else moves
   }
   int old_count = static_cast<int>(u.old.size());
-  int surplus = std::min(old_count, old_count + u.passed - s.replicas);
-  if (surplus > 0) remove_first(u.old, surplus, remove_reason::updated, out);
+  // Only where the host can be reached: one down within its grace keeps its replica counted.
+  std::vector<const observed_replica*> reachable;
+  for (const auto* r : u.old)
+    if (auto h = in.hosts.find(r->host); h != in.hosts.end() && h->second.state == host_state::up)
+      reachable.push_back(r);
+  int surplus = std::min(static_cast<int>(reachable.size()), old_count + u.passed - s.replicas);
+  if (surplus > 0) remove_first(reachable, surplus, remove_reason::updated, out);
   int old_left = old_count - std::max(surplus, 0);
   int current = static_cast<int>(u.fresh.size()) + v.pending;
   int missing = s.replicas - old_left - current;  // replicas lost meanwhile: made at once

@@ -316,3 +316,11 @@ TEST_CASE("a paused update keeps the old replicas and drops the failed new one")
   CHECK(removed(p) == std::set<std::string>{"c4h1"});
   CHECK(p.creates.empty());
 }
+
+TEST_CASE("an old replica on a host down within its grace is not the one an update removes") {
+  auto in = rolling();
+  in.hosts["h3"] = host(host_state::down, false, now - 1000);  // grace 3 s: still counted
+  observe_new(in, 4, "h1", "running", 6000);
+  auto p = plan_reconcile(in);
+  CHECK(removed(p) == std::set<std::string>{"c2h2"});
+}

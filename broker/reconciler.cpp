@@ -1,5 +1,7 @@
 #include "broker/reconciler.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "common/protocol/names.hpp"
 #include "common/topic.hpp"
@@ -19,6 +21,19 @@ update_policy update_of(const json& record, std::int64_t generation) {
   // Room for a slow start on a loaded host; a replica that exits fails the update at once.
   p.deadline_ms = p.gate_ms + 30000;
   p.health_gate = u.value("health_gate", "running") == "health";
+  const json hc = record.value("spec", json::object()).value("healthcheck", json::object());
+  if (p.health_gate && hc.is_object() && !hc.empty()) {
+    // The check's own budget: its start period, then retries+1 probes (Docker's defaults 30 s,
+    // 30 s, 3 for zeros), before Docker would call it unhealthy.
+    auto val = [&hc](const char* k, std::int64_t dflt) {
+      std::int64_t v = hc.value(k, std::int64_t{0});
+      return v > 0 ? v : dflt;
+    };
+    std::int64_t budget_s =
+        hc.value("start_period_s", std::int64_t{0}) +
+        (val("interval_s", 30) + val("timeout_s", 30)) * (val("retries", 3) + 1);
+    p.deadline_ms = std::max(p.deadline_ms, budget_s * 1000 + 30000);
+  }
   p.on_failure = u.value("rollback", true) ? update_failure::rollback : update_failure::pause;
   const json st = record.value("update_status", json::object());
   if (st.value("generation", std::int64_t{0}) == generation) {
@@ -88,6 +103,8 @@ json create_body(const json& project, const json& service, const planned_create&
     if (spec.contains(k) && spec[k].is_array() && !spec[k].empty()) body[k] = spec[k];
   for (const char* k : {"memory", "cpus"})
     if (spec.contains(k) && spec[k].is_number() && spec[k].get<double>() > 0) body[k] = spec[k];
+  if (spec.contains("healthcheck") && spec["healthcheck"].is_object())
+    body["healthcheck"] = spec["healthcheck"];
   for (const char* k : {"restart_policy", "network_mode"})
     if (spec.contains(k) && spec[k].is_string() && !spec[k].get<std::string>().empty())
       body[k] = spec[k];

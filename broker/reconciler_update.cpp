@@ -49,8 +49,8 @@ void reconciler::note_update_creates(plan_input& in) {
     if (!c->second.count(key->generation))
       in.stale_creates[f.service].insert(f.replica);
     else if (f.failed && key->generation == in.services[f.service].generation)
-      in.failed_creates[f.service] = last_error_.count(f.service) ? last_error_[f.service]
-                                                                  : "a create failed";
+      in.failed_creates[f.service] =
+          last_error_.count(f.service) ? last_error_[f.service] : "a create failed";
   }
 }
 

@@ -100,6 +100,24 @@ void read_ports(body_reader& r, const json* j, std::vector<port_spec>& out) {
   }
 }
 
+void read_healthcheck(body_reader& r, const json* j, std::optional<healthcheck_spec>& out) {
+  if (!j || r.failed()) return;
+  healthcheck_spec h;
+  body_reader hr(*j, h.fields, "healthcheck");
+  if (!hr.get("test", true)) return r.adopt(hr.finish(h).err());
+  hr.str_list("test", h.test, 64, 4096);
+  if (!hr.failed() &&
+      (h.test.empty() || (h.test[0] != "CMD" && h.test[0] != "CMD-SHELL" && h.test[0] != "NONE")))
+    hr.fail("field 'healthcheck.test' must start with CMD, CMD-SHELL or NONE");
+  hr.integer("interval_s", h.interval_s, 0, 86400);
+  hr.integer("timeout_s", h.timeout_s, 0, 86400);
+  hr.integer("retries", h.retries, 0, 1000);
+  hr.integer("start_period_s", h.start_period_s, 0, 86400);
+  auto done = hr.finish(h);
+  if (!done) return r.adopt(done.err());
+  out = *done;
+}
+
 }  // namespace
 
 result<create_container_args> parse_create_container_args(const json& body) {
@@ -126,6 +144,7 @@ result<create_container_args> parse_create_container_args(const json& body) {
   r.integer("stop_timeout", a.stop_timeout, -1, 3600);
   r.integer("first_instance", a.first_instance, 0, 100000);
   r.boolean("per_host_names", a.per_host_names);
+  read_healthcheck(r, r.get("healthcheck"), a.healthcheck);
   if (!r.failed() && a.image.empty() && a.template_name.empty())
     r.fail("field 'image' is required (or name a 'template')");
   return r.finish(a);
@@ -244,6 +263,12 @@ json to_json(const create_container_args& a) {
   put(j, "network_mode", a.network_mode);
   if (a.cmd) j["cmd"] = *a.cmd;
   if (a.entrypoint) j["entrypoint"] = *a.entrypoint;
+  if (a.healthcheck)
+    j["healthcheck"] = {{"test", a.healthcheck->test},
+                        {"interval_s", a.healthcheck->interval_s},
+                        {"timeout_s", a.healthcheck->timeout_s},
+                        {"retries", a.healthcheck->retries},
+                        {"start_period_s", a.healthcheck->start_period_s}};
   return j;
 }
 json to_json(const list_images_args& a) {

@@ -93,12 +93,25 @@ struct port_spec {
   bool operator==(const port_spec&) const = default;
 };
 
+// Docker's health check of a container (HEALTHCHECK): test is ["CMD", arg...],
+// ["CMD-SHELL", command] or ["NONE"]; durations in seconds, 0 = Docker's default.
+struct healthcheck_spec {
+  static constexpr field_list<5> fields{"test", "interval_s", "timeout_s", "retries",
+                                        "start_period_s"};
+  std::vector<std::string> test;
+  std::int64_t interval_s = 0;
+  std::int64_t timeout_s = 0;
+  std::int64_t retries = 0;
+  std::int64_t start_period_s = 0;
+  bool operator==(const healthcheck_spec&) const = default;
+};
+
 struct create_container_args {
-  static constexpr field_list<21> fields{
+  static constexpr field_list<22> fields{
       "image",        "template",       "name",           "cmd",          "entrypoint", "env",
       "labels",       "working_dir",    "user",           "ports",        "binds",      "volumes",
       "memory",       "cpus",           "restart_policy", "network_mode", "start",      "instances",
-      "stop_timeout", "first_instance", "per_host_names"};
+      "stop_timeout", "first_instance", "per_host_names", "healthcheck"};
   std::string image;
   std::string template_name;  // JSON "template"
   std::string name;
@@ -122,6 +135,7 @@ struct create_container_args {
   std::int64_t first_instance = 0;
   bool per_host_names = false;     // the name need only be unique on its host (brokers check)
   std::int64_t stop_timeout = -1;  // seconds; -1 = Docker's default
+  std::optional<healthcheck_spec> healthcheck;  // absent = the image's own
   bool operator==(const create_container_args&) const = default;
 };
 

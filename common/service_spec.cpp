@@ -11,8 +11,9 @@ namespace {
 using nlohmann::json;
 
 // The fields that shape a container (the rest are replicas and policies).
-const std::set<std::string> container_fields{
-    "image", "cmd", "env", "ports", "volumes", "memory", "cpus", "restart_policy", "network_mode"};
+const std::set<std::string> container_fields{"image",        "cmd",        "env",  "ports",
+                                             "volumes",      "memory",     "cpus", "restart_policy",
+                                             "network_mode", "healthcheck"};
 
 error bad(const std::string& field, const std::string& what) {
   return make_error(errc::invalid_argument, "spec." + field + ": " + what);
@@ -122,6 +123,28 @@ std::optional<error> check_update(const json& v) {
         }}});
 }
 
+std::optional<error> check_healthcheck(const json& v) {
+  auto seconds = [](const json& x, const std::string& f) { return check_int(x, f, 0, 86400); };
+  if (auto e = check_object(
+          v, "healthcheck",
+          {{"test",
+            [](const json& x, const std::string& f) -> std::optional<error> {
+              if (auto e = check_strings(x, f, 64)) return e;
+              static const std::set<std::string> kinds{"CMD", "CMD-SHELL", "NONE"};
+              if (x.empty() || !kinds.count(x[0].get<std::string>()))
+                return bad(f, "must start with CMD, CMD-SHELL or NONE");
+              return std::nullopt;
+            }},
+           {"interval_s", seconds},
+           {"timeout_s", seconds},
+           {"retries",
+            [](const json& x, const std::string& f) { return check_int(x, f, 0, 1000); }},
+           {"start_period_s", seconds}}))
+    return e;
+  if (!v.contains("test")) return bad("healthcheck.test", "is required");
+  return std::nullopt;
+}
+
 std::optional<error> check_reschedule(const json& v) {
   return check_object(
       v, "reschedule",
@@ -158,6 +181,7 @@ std::optional<error> check_field(const std::string& k, const json& v) {
   if (k == "placement") return check_placement(v);
   if (k == "update") return check_update(v);
   if (k == "reschedule") return check_reschedule(v);
+  if (k == "healthcheck") return check_healthcheck(v);
   return bad(k, "unknown field");
 }
 

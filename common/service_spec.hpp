@@ -1,8 +1,8 @@
 // service_spec: what a service asks for (schemas/service-create.json, "spec"): image, command,
-// env, ports, volumes, memory/cpus, restart policy, replicas, placement, update and reschedule
-// policies. Kept as JSON (it travels as JSON and is stored as msgpack); this module checks one
-// against the schema's rules, fills the defaults, applies a partial update, and builds the
-// create-container body of one replica. Pure functions, any thread.
+// env, ports, volumes, memory/cpus, restart policy, health check, replicas, placement, update and
+// reschedule policies. Kept as JSON (it travels as JSON and is stored as msgpack); this module
+// checks one against the schema's rules, fills the defaults, applies a partial update, and builds
+// the create-container body of one replica. Pure functions, any thread.
 #pragma once
 
 #include <string>

@@ -55,3 +55,17 @@ TEST_CASE("object names and a replica's create body") {
   json body = replica_create_body(*s);
   CHECK(body == json{{"image", "a"}, {"cmd", {"sleep", "1"}}, {"network_mode", "none"}});
 }
+
+TEST_CASE("a service's health check is checked and is part of what the containers run") {
+  using dockmesh::common::check_service_spec;
+  using dockmesh::common::container_spec_differs;
+  nlohmann::json hc = {{"test", {"CMD-SHELL", "true"}}, {"interval_s", 1}};
+  auto s = check_service_spec({{"image", "x"}, {"healthcheck", hc}});
+  REQUIRE(s);
+  CHECK((*s)["healthcheck"] == hc);
+  CHECK(container_spec_differs(*s, *check_service_spec({{"image", "x"}})));
+  for (nlohmann::json bad : {nlohmann::json{{"interval_s", 1}}, nlohmann::json{{"test", {"true"}}},
+                             nlohmann::json{{"test", {"CMD"}}, {"timeout_s", -1}},
+                             nlohmann::json{{"test", {"CMD"}}, {"other", 1}}})
+    CHECK_FALSE(check_service_spec({{"image", "x"}, {"healthcheck", bad}}));
+}

@@ -102,7 +102,13 @@ const std::map<std::string, conformance_case>& cases() {
                                       {"network_mode", "none"},
                                       {"start", false},
                                       {"instances", 3},
-                                      {"stop_timeout", 5}})},
+                                      {"stop_timeout", 5},
+                                      {"healthcheck",
+                                       {{"test", {"CMD-SHELL", "true"}},
+                                        {"interval_s", 2},
+                                        {"timeout_s", 1},
+                                        {"retries", 3},
+                                        {"start_period_s", 0}}}})},
       {"follow-logs", make_case(follow_logs_args::fields, parse_follow_logs_args,
                                 {{"id", "web"},
                                  {"tail", 10},
@@ -233,6 +239,8 @@ TEST_CASE("schema properties and struct fields are the same names, nested object
   auto create = load(DOCKMESH_SCHEMAS_DIR "/create-container.json");
   CHECK(keys(create["properties"]["ports"]["items"]["properties"]) ==
         std::set<std::string>(port_spec::fields.begin(), port_spec::fields.end()));
+  CHECK(keys(create["properties"]["healthcheck"]["properties"]) ==
+        std::set<std::string>(healthcheck_spec::fields.begin(), healthcheck_spec::fields.end()));
   auto pull = load(DOCKMESH_SCHEMAS_DIR "/pull-image.json");
   CHECK(keys(pull["properties"]["auth"]["properties"]) ==
         std::set<std::string>(registry_auth::fields.begin(), registry_auth::fields.end()));

@@ -6,8 +6,10 @@ running replicas are all of the new generation. Then an update to a command that
 (`sh -c "exit 3"`) fails and is rolled back: the generation-2 containers keep running with the
 same container ids at every poll, the failed replica is removed, and the status says rolled-back
 with the error. Then an update to an image no host has (`local/nonexistent:1`): its create fails,
-rolled back the same way. A checker over every dockerd asserts exactly 3 containers at the end
-and that no replica index runs twice; the steps are seen on dir/ as service-reconcile events."""
+rolled back the same way. A checker over every dockerd asserts exactly 3 containers after them
+and that no replica index runs twice. Last, an update that adds a health check with the health
+gate and a batch of 3: three replicas run at every poll (the old ones go once Docker calls the
+new ones healthy). The steps are seen on dir/ as service-reconcile events."""
 
 import json
 import os
@@ -50,18 +52,16 @@ class ServiceUpdate(unittest.TestCase):
                 if m["envelope"].get("action") == "service-reconcile"
                 and m["envelope"]["body"]["service"] == sid]
 
-    def roll_out(self, mesh, sid, generation, serving=True):
+    def roll_out(self, mesh, sid, generation, floor=REPLICAS - BATCH):
         """Polls until the 3 running replicas are all of `generation` and nothing else is left;
-        when `serving`, at every poll at least replicas - batch_size run. Returns (containers,
-        fewest running seen)."""
+        at every poll at least `floor` run. Returns (containers, fewest running seen)."""
         low = [REPLICAS]
 
         def check():
             cs = self.containers(mesh, sid)
             running = [c for c in cs if c["state"] == "running"]
             low[0] = min(low[0], len(running))
-            if serving:
-                self.assertGreaterEqual(len(running), REPLICAS - BATCH, cs)
+            self.assertGreaterEqual(len(running), floor, cs)
             done = len(cs) == REPLICAS and all(
                 c["generation"] == generation and c["state"] == "running" for c in cs)
             return cs if done else None
@@ -103,7 +103,7 @@ class ServiceUpdate(unittest.TestCase):
                                "--replicas", str(REPLICAS), "--spec", json.dumps(spec))
             self.assertEqual(rc, 0, out)
             sid = out["id"]
-            first, _ = self.roll_out(mesh, sid, 1, serving=False)
+            first, _ = self.roll_out(mesh, sid, 1, floor=0)
             self.assertEqual(self.status(mesh, sid)["status"]["update"]["state"], "idle")
 
             # A new env: generation 2, batch by batch.
@@ -149,6 +149,26 @@ class ServiceUpdate(unittest.TestCase):
             final = self.containers(mesh, sid)
             self.assertEqual({c["id"] for c in final}, kept, final)
             self.assertEqual(sorted(c["state"] for c in final), ["running"] * REPLICAS)
+
+            # A health check and the health gate, all three in one batch: the old replicas go
+            # only once Docker calls the new ones healthy, so three run at every poll.
+            patch = {"healthcheck": {"test": ["CMD-SHELL", "true"], "interval_s": 1},
+                     "update": {"health_gate": "health", "batch_size": REPLICAS}}
+            t0 = time.monotonic()
+            rc, out = mesh.ctl("services", "update", sid, "--spec", json.dumps(patch))
+            self.assertEqual(rc, 0, out)
+            healthy, low = self.roll_out(mesh, sid, out["generation"], floor=REPLICAS)
+            print("health gate: rolled out in %.1f s; fewest running during it: %d"
+                  % (time.monotonic() - t0, low))
+            for c in healthy:
+                status, info = mesh.docker(c["host"], "GET", "/containers/%s/json" % c["id"])
+                self.assertEqual(status, 200, info)
+                self.assertEqual(info["State"]["Health"]["Status"], "healthy", info["State"])
+            steps = []
+            wait_for(lambda: steps.extend(self.steps(events, sid)) or
+                     "update-done" in [s["step"] for s in steps], 10, message="update-done")
+            self.assertEqual([s["batch"] for s in steps if s["step"] == "update-batch"],
+                             [REPLICAS], steps)
         print("whole test %.1f s" % (time.monotonic() - started))
 
 
