@@ -43,7 +43,7 @@ TEST_CASE("inventory from the recorded list, memory limits from inspect, cached 
 }
 
 TEST_CASE("the inventory digest changes with the inventory and only with it") {
-  std::vector<inventory_entry> a{{"id1", "web", "img", "running", "alice", 1, 0, ""}};
+  std::vector<inventory_entry> a{{"id1", "web", "img", "running", "alice", 1, 0, "", ""}};
   auto b = a;
   CHECK(inventory_digest(a) == inventory_digest(b));
   CHECK(inventory_digest(a).size() == 16);
