@@ -6,8 +6,9 @@
 
 import { splitCommand } from './text.js';
 
-// Set by the scheduler or chosen by the source switch, never typed into the form.
-const NOT_OFFERED = new Set(['first_instance', 'template', 'image']);
+// Set by the scheduler or chosen by the source switch, never typed into the form; healthcheck is
+// a nested object the form's key=value map cannot express (the API and services take it).
+const NOT_OFFERED = new Set(['first_instance', 'template', 'image', 'healthcheck']);
 // The order a person fills them in; fields the schema has beyond these follow.
 const ORDER = ['name', 'cmd', 'entrypoint', 'env', 'ports', 'volumes', 'binds', 'memory', 'cpus',
   'restart_policy', 'network_mode', 'labels', 'instances', 'working_dir', 'user', 'stop_timeout',
