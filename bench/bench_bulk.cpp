@@ -7,9 +7,9 @@
 //   bulk-many  1,000 separate `create-container` requests on req/any/, sent back to back: dispatch
 //              = the 1,000th reply, completion = 1,000 in the directory;
 //   reconcile  service-create of a 100-replica service (issue 13): dispatch = the 100th
-//              `service-reconcile` create event on dir/ (the reconciler sent the create), completion
-//              = 100 replicas running in the directory (container-added on dir/), checked with
-//              service-get at the end.
+//              `service-reconcile` create event on dir/ (the reconciler sent the create),
+//              completion = 100 replicas running in the directory (container-added on dir/),
+//              checked with service-get at the end.
 // Broker CPU per phase is read from /proc/<broker pid> only: the simulators' CPU (their own
 // processes) is not in it. Every process it starts is a child stopped by pid.
 #include <iostream>
@@ -34,9 +34,9 @@ using std::chrono::milliseconds;
 // What a phase waits for on the bus: replies to its requests, `service-reconcile` creates and
 // containers entering the directory, each counted once and timed from the phase's start.
 struct phase_watch {
-  std::string request_prefix;          // containers whose `request` starts with this count
-  std::set<std::string> pending;       // request ids still without a reply
-  std::set<std::string> running;       // container ids seen running
+  std::string request_prefix;     // containers whose `request` starts with this count
+  std::set<std::string> pending;  // request ids still without a reply
+  std::set<std::string> running;  // container ids seen running
   int reconcile_creates = 0;
   steady::time_point start, first_create, dispatched, completed;
   bool dispatch_done = false, complete = false;
@@ -165,12 +165,11 @@ void bulk_run::reconcile_phase() {
   phase_watch w;
   auto b0 = read_proc_usage(broker_->pid());
   w.start = steady::now();
-  auto s = admin_->control(
-      std::string(dm_names::service_create),
-      {{"project", "bench"},
-       {"name", "web"},
-       {"spec", {{"image", "local/busybox:latest"}, {"replicas", replicas}}}},
-      milliseconds(5000));
+  auto s = admin_->control(std::string(dm_names::service_create),
+                           {{"project", "bench"},
+                            {"name", "web"},
+                            {"spec", {{"image", "local/busybox:latest"}, {"replicas", replicas}}}},
+                           milliseconds(5000));
   if (!s || s->code >= 300) throw std::runtime_error("service-create failed");
   std::string id = s->body.value("id", "");
   w.request_prefix = "svc-" + id + "-";
@@ -199,7 +198,8 @@ common::envelope create_request(const json& body) {
 
 void bulk_run::bulk_one_phase() {
   int n = vm_["containers"].as<int>();
-  auto req = create_request({{"image", "local/busybox:latest"}, {"name", "bulk"}, {"instances", n}});
+  auto req =
+      create_request({{"image", "local/busybox:latest"}, {"name", "bulk"}, {"instances", n}});
   req.from = admin_->bus().client_id();
   req.reply_to = admin_->bus().reply_topic();
   phase_watch w;
@@ -221,7 +221,8 @@ void bulk_run::bulk_many_phase() {
   w.request_prefix = "bm";
   std::vector<common::envelope> reqs;
   for (int i = 0; i < n; ++i) {
-    auto r = create_request({{"image", "local/busybox:latest"}, {"name", "many-" + std::to_string(i)}});
+    auto r =
+        create_request({{"image", "local/busybox:latest"}, {"name", "many-" + std::to_string(i)}});
     r.id = "bm" + r.id;  // the prefix finds these containers' `request` on dir/
     r.from = admin_->bus().client_id();
     r.reply_to = admin_->bus().reply_topic();
@@ -233,7 +234,8 @@ void bulk_run::bulk_many_phase() {
   for (const auto& r : reqs) (void)admin_->bus().publish(common::topic_req_any(), r);
   wait_for(w, 0, n);
   report("bulk-many", w, b0,
-         std::to_string(n) + " create-container requests on req/any/ back to back -> the last reply (" +
+         std::to_string(n) +
+             " create-container requests on req/any/ back to back -> the last reply (" +
              std::to_string(n - w.pending.size()) + " answered)",
          n);
 }
@@ -257,10 +259,9 @@ int main(int argc, char** argv) {
   po::options_description opts("bench_bulk options");
   opts.add_options()("help", "this text")(
       "broker-bin", po::value<std::string>()->default_value("build/bin/dockmesh-broker"),
-      "broker binary")("sim-bin",
-                       po::value<std::string>()->default_value("build/bin/bench_sim_agents"),
-                       "simulator binary")("agents", po::value<int>()->default_value(100),
-                                           "simulated agents")(
+      "broker binary")(
+      "sim-bin", po::value<std::string>()->default_value("build/bin/bench_sim_agents"),
+      "simulator binary")("agents", po::value<int>()->default_value(100), "simulated agents")(
       "replicas", po::value<int>()->default_value(100), "replicas of the service")(
       "containers", po::value<int>()->default_value(1000), "containers of each bulk phase")(
       "phase-timeout", po::value<double>()->default_value(60), "seconds each phase may take")(
