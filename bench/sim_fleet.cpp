@@ -1,5 +1,6 @@
 #include "bench/sim_fleet.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -22,6 +23,7 @@ struct sim_fleet::agent {
   std::int64_t incarnation = 0;
   std::int64_t sequence = 0;
   json inventory = json::array();
+  bool inventory_changed = false;
   sim_clock::time_point next_heartbeat;
 };
 
@@ -109,15 +111,73 @@ void sim_fleet::announce(agent& a, const std::string& action, json body) {
   (void)a.bus.publish(common::topic_ann(), e);
 }
 
-void sim_fleet::register_all(agent& a) {
-  ++a.sequence;
-  announce(a, std::string(dm_names::register_host), host_record(a));
+void sim_fleet::announce_inventory(agent& a) {
   ++a.sequence;
   announce(a, std::string(dm_names::inventory),
            {{"fqdn", a.fqdn},
             {"incarnation", a.incarnation},
             {"sequence", a.sequence},
             {"containers", a.inventory}});
+  a.inventory_changed = false;
+}
+
+void sim_fleet::register_all(agent& a) {
+  ++a.sequence;
+  announce(a, std::string(dm_names::register_host), host_record(a));
+  announce_inventory(a);
+}
+
+namespace {
+
+// The agent's naming (agent/container_spec.cpp instance_name): first_instance numbers instances
+// across hosts; a plain `instances: N` keeps -1..-N.
+std::string instance_name(const json& body, int index) {
+  std::string name = body.value("name", "");
+  if (name.empty()) return "sim-" + common::new_message_id().substr(0, 8);
+  int first = body.value("first_instance", 0);
+  if (first > 0) return name + "-" + std::to_string(first + index - 1);
+  return body.value("instances", 1) == 1 ? name : name + "-" + std::to_string(index);
+}
+
+}  // namespace
+
+json sim_fleet::create(agent& a, const common::envelope& req) {
+  json made = json::array();
+  for (const auto& c : a.inventory)
+    if (c.value("request", "") == req.id) made.push_back({{"id", c["id"]}, {"name", c["name"]}});
+  if (!made.empty()) return made;  // a retry: what the first attempt made
+  int instances = std::clamp(req.body.value("instances", 1), 1, 1000);
+  bool start = req.body.value("start", true);
+  for (int i = 1; i <= instances; ++i) {
+    json c = {{"id", common::new_message_id() + common::new_message_id()},
+              {"name", instance_name(req.body, i)},
+              {"image", req.body.value("image", "local/busybox:latest")},
+              {"state", start ? "running" : "created"},
+              {"created", common::now_ms() / 1000},
+              {"owner", req.user},
+              {"memory_limit", req.body.value("memory", std::int64_t{0})},
+              {"request", req.id},
+              {"labels", req.body.value("labels", json::object())}};
+    made.push_back({{"id", c["id"]}, {"name", c["name"]}, {"state", c["state"]}});
+    a.inventory.push_back(std::move(c));
+    ++counters_.created;
+  }
+  a.inventory_changed = true;
+  return made;
+}
+
+int sim_fleet::remove(agent& a, const common::envelope& req) {
+  std::string id = req.body.value("id", "");
+  auto& inv = a.inventory;
+  for (auto it = inv.begin(); it != inv.end(); ++it) {
+    std::string cid = (*it)["id"].get<std::string>(), name = (*it)["name"].get<std::string>();
+    if (id.empty() || (cid.rfind(id, 0) != 0 && name != id)) continue;
+    inv.erase(it);
+    a.inventory_changed = true;
+    ++counters_.removed;
+    return 200;
+  }
+  return 404;
 }
 
 void sim_fleet::heartbeat(agent& a) {
@@ -141,10 +201,18 @@ void sim_fleet::on_request(agent& a, const common::bus_message& m) {
   } else if (req.action == dm_names::list_containers) {
     rep = common::make_reply(req, a.fqdn, 200, {{"host", a.fqdn}, {"containers", a.inventory}});
   } else if (req.action == dm_names::create_container) {
+    json made = create(a, req);
     rep = common::make_reply(req, a.fqdn, 201,
-                             {{"id", common::new_message_id() + common::new_message_id()},
-                              {"name", req.body.value("name", "sim")},
-                              {"simulated", true}});
+                             {{"containers", made},
+                              {"id", made[0]["id"]},
+                              {"name", made[0]["name"]},
+                              {"note", "simulated"}});
+  } else if (req.action == dm_names::remove_container) {
+    if (remove(a, req) == 200)
+      rep = common::make_reply(req, a.fqdn, 200,
+                               {{"id", req.body.value("id", "")}, {"result", "removed"}});
+    else
+      rep = common::make_error_reply(req, a.fqdn, {common::errc::not_found, "no such container"});
   } else {
     rep = common::make_error_reply(
         req, a.fqdn,
@@ -176,6 +244,7 @@ void sim_fleet::run(const std::atomic<bool>& stop) {
       if (!(items[i].revents & ZMQ_POLLIN)) continue;
       auto& a = *agents_[i];
       while (auto m = a.bus.try_receive()) on_request(a, *m);
+      if (a.inventory_changed) announce_inventory(a);
     }
     auto horizon = sim_clock::now() + slack;
     while (!due.empty() && due.top().first <= horizon) {

@@ -2,9 +2,13 @@
 // has its own CURVE key, its own bus_client (PUB + SUB connections to the broker) and behaves on
 // the bus like dockmesh-agent: `register` + `inventory` at start and on `reannounce`, a
 // `heartbeat` with the full host record every second, answers to `ping`, `list-containers` (from
-// a generated inventory) and `create-container` (a made-up container; nothing runs). There is no
-// dockerd behind it. One thread (the one that calls run()) owns every socket; it never blocks
-// longer than one poll.
+// a generated inventory), `create-container` and `remove-container`. A create makes up its
+// containers (name as the agent would give it, the request's image and labels, owner, the
+// request id as `request`, state running; nothing runs) and a remove drops one; either way the
+// agent announces its new inventory at the end of that poll round, as the real agent does after
+// Docker's event, so the broker's directory and the reconciler see them. A retried create
+// (same request id) reports the containers it made the first time. There is no dockerd behind it.
+// One thread (the one that calls run()) owns every socket; it never blocks longer than one poll.
 #pragma once
 
 #include <atomic>
@@ -39,7 +43,7 @@ struct sim_options {
 };
 
 struct sim_counters {
-  std::uint64_t heartbeats = 0, requests = 0, replies = 0;
+  std::uint64_t heartbeats = 0, requests = 0, replies = 0, created = 0, removed = 0;
 };
 
 class sim_fleet {
@@ -56,6 +60,9 @@ class sim_fleet {
   void register_all(agent& a);
   void heartbeat(agent& a);
   void on_request(agent& a, const common::bus_message& m);
+  nlohmann::json create(agent& a, const common::envelope& req);
+  int remove(agent& a, const common::envelope& req);
+  void announce_inventory(agent& a);
   nlohmann::json host_record(const agent& a) const;
 
   sim_options options_;

@@ -62,8 +62,7 @@ publications create_dispatcher::on_request(const envelope& req, const fleet_fn& 
     return {reply(req, 400, nullptr, preq.err().message)};
   }
   ledger_.expire(now_ms);
-  auto placed =
-      ledger_.empty() ? place(fleet(), *preq, rng_) : place(ledger_.apply(fleet()), *preq, rng_);
+  auto placed = place(fleet(), *preq, rng_, &ledger_.by_host());
   if (commit_) return commit(req, placed, now_ms);
   if (!placed.ok) {
     ++counters_.unplaceable;

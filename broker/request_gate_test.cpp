@@ -110,21 +110,23 @@ TEST_CASE("inflight_requests: a host going down answers what waits on it, once")
 }
 
 TEST_CASE("placement_ledger: in-flight instances count until the inventory shows them") {
-  host_candidate a, b;
-  a.fqdn = "a.test";
-  b.fqdn = "b.test";
   placement_ledger ledger;
   ledger.add("a.test", "r1", 2, 1000);
   ledger.add("a.test", "r1", 2, 1000);  // a retry counts once
   ledger.add("b.test", "r2", 1, 1000);
-  auto f = ledger.apply({a, b});
-  CHECK(f[0].containers == 2);
-  CHECK(f[1].containers == 1);
+  ledger.add("b.test", "r3", 1, 2000);
+  CHECK(ledger.by_host().at("a.test") == 2);
+  CHECK(ledger.by_host().at("b.test") == 2);
   ledger.settle_seen("a.test", {"r1"});
-  f = ledger.apply({a, b});
-  CHECK(f[0].containers == 0);
-  ledger.expire(1000);
+  CHECK(ledger.by_host().count("a.test") == 0);
+  ledger.expire(999);
+  CHECK(ledger.by_host().at("b.test") == 2);
+  ledger.expire(1000);  // r2 expires, r3 not yet
+  CHECK(ledger.by_host().at("b.test") == 1);
+  ledger.settle("r3");
+  ledger.expire(5000);  // r3's expiry entry went with it: nothing left to expire twice
   CHECK(ledger.empty());
+  CHECK(ledger.by_host().empty());
 }
 
 TEST_CASE("inflight_requests: an answered request is not refused when its host goes down") {

@@ -32,7 +32,8 @@ struct slot {
   const host_candidate* host;
   int assigned = 0;
   std::int64_t free_memory = 0;
-  int load() const { return host->containers + assigned; }
+  int in_flight = 0;
+  int load() const { return host->containers + in_flight + assigned; }
 };
 
 bool can_take(const slot& s, const placement_request& r) {
@@ -93,7 +94,7 @@ std::string explain(const json& excluded, std::size_t total, const placement_req
 }  // namespace
 
 placement_result place(const std::vector<host_candidate>& hosts, const placement_request& req,
-                       std::mt19937_64& rng) {
+                       std::mt19937_64& rng, const in_flight_counts* in_flight) {
   placement_result out;
   out.excluded = {
       {"candidates", 0}, {"healthy", 0}, {"constraints", 0}, {"memory", 0}, {"unique", 0}};
@@ -111,6 +112,9 @@ placement_result place(const std::vector<host_candidate>& hosts, const placement
     out.message = explain(out.excluded, hosts.size(), req);
     return out;
   }
+  if (in_flight && !in_flight->empty())
+    for (auto& s : slots)
+      if (auto it = in_flight->find(s.host->fqdn); it != in_flight->end()) s.in_flight = it->second;
   for (int i = 0; i < req.instances; ++i) {
     slot* s = choose(slots, req, rng);
     if (!s) {

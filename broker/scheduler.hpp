@@ -16,6 +16,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -76,7 +77,13 @@ struct placement_result {
   nlohmann::json excluded;        // {candidates, healthy, constraints, memory, unique}
 };
 
+// Instances placed but not in the directory yet, per host fqdn (placement_ledger): counted as
+// running containers. Passed by reference rather than folded into a copy of the fleet: copying
+// 1,000 candidates with their image sets per request made placement at 30,000 containers 0.6x as
+// fast as with none (bench_broker_placement).
+using in_flight_counts = std::unordered_map<std::string, int>;
+
 placement_result place(const std::vector<host_candidate>& hosts, const placement_request& req,
-                       std::mt19937_64& rng);
+                       std::mt19937_64& rng, const in_flight_counts* in_flight = nullptr);
 
 }  // namespace dockmesh::broker

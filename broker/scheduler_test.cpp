@@ -52,6 +52,19 @@ TEST_CASE("spread picks the host with the fewest containers, then spreads instan
   CHECK(m["c"] == 2);
 }
 
+TEST_CASE("in-flight instances count as running containers, and only on their host") {
+  std::vector<host_candidate> fleet{host("a", 1), host("b", 2), host("c", 3)};
+  in_flight_counts in_flight{{"a", 3}, {"gone", 9}};  // a: 4 with those in flight
+  auto one = place(fleet, request({{"image", "x"}}), rng, &in_flight);
+  CHECK(counts(one) == std::map<std::string, int>{{"b", 1}});
+  auto packed = place(fleet, request({{"image", "x"}, {"strategy", "binpack"}}), rng, &in_flight);
+  CHECK(counts(packed) == std::map<std::string, int>{{"a", 1}});
+  in_flight_counts none;
+  CHECK(counts(place(fleet, request({{"image", "x"}}), rng, &none)) ==
+        std::map<std::string, int>{{"a", 1}});
+  CHECK(fleet[0].containers == 1);  // the fleet itself is not changed
+}
+
 TEST_CASE("spread over equal hosts uses one host per instance") {
   std::vector<host_candidate> fleet{host("a"), host("b"), host("c"), host("d")};
   auto p = place(fleet, request({{"image", "x"}, {"instances", 3}}), rng);

@@ -7,7 +7,7 @@
 // all its running containers merged (stderr filter, search, download), inspects it, sees a stop under way, starts it
 // again, kills it (after a confirmation, once cancelled), removes it, opens the host detail page,
 // pulls an image with per-host progress, makes and revokes an API token, sees a
-// schema refusal in words on the field, checks the phone layout, then as an admin adds and
+// schema refusal in words on the field, runs a service (2 replicas, scaled to 1, deleted: services_step.mjs), checks the phone layout, then as an admin adds and
 // removes a user, removes the pulled image, sees a host's usage history and reads the audit log; a screenshot of each page goes into SCREENSHOT_DIR.
 // Any console error or failed same-origin request fails the test.
 //
@@ -19,6 +19,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { servicesStep } from './services_step.mjs';
 
 const env = (name, fallback) => {
   const v = process.env[name] ?? fallback;
@@ -335,9 +336,12 @@ try {
   assert.doesNotMatch(await page.locator('#create-error').innerText(), /regex|constraint/);
   await shot(page, 'error');
 
+  // Services: a 2-replica service made, seen running, scaled to 1 and deleted (services_step.mjs).
+  console.log(`services step took ${await servicesStep(page, shot)} ms`);
+
   // Phone width: nothing wider than the screen but the tables, which scroll inside themselves.
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const tab of ['hosts', 'containers', 'create']) {
+  for (const tab of ['hosts', 'containers', 'create', 'services']) {
     await page.click(`#tabs button[data-tab=${tab}]`);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(wide <= 391, `${tab} at phone width is ${wide} px wide`);

@@ -15,8 +15,9 @@ import { fillCreateHosts, loadCreateSchema, wireCreate } from './views/create.js
 import { loadHosts, showHost, wireHosts } from './views/hosts.js';
 import { fillImageHosts, loadImages, wireImages } from './views/images.js';
 import { liveFrame, liveLost, wireLive } from './views/live.js';
+import { leaveServices, loadServices, serviceEvent, wireServices } from './views/services.js';
 
-const PAGES = ['hosts', 'host', 'containers', 'create', 'images', 'tokens', 'users', 'audit'];
+const PAGES = ['hosts', 'host', 'containers', 'create', 'services', 'images', 'tokens', 'users', 'audit'];
 const ADMIN_PAGES = new Set(['users', 'audit']);
 let current = 'hosts';
 
@@ -67,7 +68,9 @@ function onEvent(f) {
   const ev = f.event || {};
   const spec = S.catalogue.find((m) => m.kind === 'directory-event' && m.name === (ev.action || ''));
   if (spec && spec.subject === 'host') debounce('hosts', 150, loadHosts);
+  if (ev.action === 'service-reconcile') serviceEvent();
   if (spec && spec.subject === 'container') {
+    serviceEvent();
     const r = applyEntry(S.containers, ev.action, ev.body);
     if (r === 'reload') debounce('containers', 150, loadContainers);
     else if (r === 'changed') renderContainers();
@@ -111,6 +114,7 @@ function enter() {
 function loadPage(page) {
   if (page === 'host') showHost(decodeURIComponent(location.hash.slice('#host/'.length)));
   if (page === 'images') loadImages();
+  if (page === 'services') loadServices(); else leaveServices();
   if (page === 'tokens') loadTokens();
   if (page === 'users') loadUsers();
   if (page === 'audit') loadAudit();
@@ -134,6 +138,7 @@ function wire() {
   for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => { location.hash = b.dataset.tab; });
   document.addEventListener('dm-hosts', () => { fillCreateHosts(); fillImageHosts(); if (current === 'images') loadImages(); });
   wireHosts(); wireContainers(); wireLive(); wireCreate(); wireImages(); wireAccounts(); wireAudit();
+  wireServices();
   window.addEventListener('hashchange', () => { if (session.token) route(); });
   if (session.token) enter(); else logout();
 }
