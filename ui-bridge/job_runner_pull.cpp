@@ -30,6 +30,19 @@ void settle(job& j) {
   if (!ok) j.err = make_error(errc::unavailable, "the pull failed on at least one host");
 }
 
+// Every up host the caller may place on (common to the scheduler's rule: the shared pool, the
+// caller's own pool; admins every host), by the pool the `hosts` answer carries.
+std::vector<std::string> pool_hosts(const principal& who, const nlohmann::json& hosts) {
+  std::vector<std::string> out;
+  for (const auto& h : hosts) {
+    std::string pool = text_of(h, "pool");
+    if (text_of(h, "status") != "up") continue;
+    if (who.is_admin() || pool.empty() || pool == who.user_id) out.push_back(text_of(h, "fqdn"));
+    if (out.size() >= 256) break;
+  }
+  return out;
+}
+
 }  // namespace
 
 void apply_pull_progress(nlohmann::json& host_progress, const nlohmann::json& event) {
@@ -86,6 +99,17 @@ void job_runner::begin_pulls(const std::string& job_id, const principal& who, pu
   auto hosts = reply_body.is_object() && reply_body.contains("hosts") ? reply_body["hosts"]
                                                                       : nlohmann::json::array();
   for (const auto& h : hosts) status[text_of(h, "fqdn")] = text_of(h, "status");
+  if (req.pools) {
+    req.hosts = pool_hosts(who, hosts);
+    changed(jobs_.update(job_id, common::now_ms(), [&](job& j) {
+      for (auto& h : req.hosts) j.progress["hosts"][h] = {{"state", "waiting"}};
+      if (req.hosts.empty()) {
+        j.state = job_state::failed;
+        j.status = 503;
+        j.err = make_error(errc::unavailable, "no up host in your pools or the shared pool");
+      }
+    }));
+  }
   {
     std::lock_guard lock(mutex_);
     pulls_by_image_[normalize_image(req.image)].insert(job_id);
