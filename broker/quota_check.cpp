@@ -59,11 +59,9 @@ std::optional<gate_refusal> host_policy_book::check_create_quota(
   return std::nullopt;
 }
 
-common::result<void> host_policy_book::check_service_quota(const std::string& owner,
-                                                           const std::string& service_id,
-                                                           std::int64_t replicas,
-                                                           std::int64_t memory,
-                                                           const container_index& containers) const {
+common::result<void> host_policy_book::check_service_quota(
+    const std::string& owner, const std::string& service_id, std::int64_t replicas,
+    std::int64_t memory, const container_index& containers) const {
   auto q = quota_of(owner);
   if (!q) return {};
   usage used{replicas, replicas * memory};
@@ -85,9 +83,9 @@ common::result<void> host_policy_book::check_service_quota(const std::string& ow
             "services at their replica counts and its other containers would make " +
             std::to_string(used.containers));
   if (q->memory > 0 && (memory <= 0 && replicas > 0))
-    return common::make_error(common::errc::forbidden,
-                              "quota: a memory quota (" + bytes(q->memory) +
-                                  ") is set: the service needs spec.memory");
+    return common::make_error(
+        common::errc::forbidden,
+        "quota: a memory quota (" + bytes(q->memory) + ") is set: the service needs spec.memory");
   if (q->memory > 0 && used.memory > q->memory)
     return common::make_error(common::errc::forbidden,
                               "quota: the owner's memory quota is " + bytes(q->memory) +

@@ -278,9 +278,9 @@ void reconciler::send_drain_stops(const reconcile_sources& src, const reconcile_
       if (c.state != "running" || parse_replica_request(c.request) || stops_.count(c.id)) continue;
       stops_[c.id] = now_ms + wait_ms;
       DM_LOG(info) << "drain --all of " << fqdn << ": stopping " << c.id.substr(0, 12);
-      out.removes.push_back({*topic, request(common::new_message_id(),
-                                             common::protocol::names::stop_container, "", who,
-                                             now_ms, {{"id", c.id}})});
+      out.removes.push_back(
+          {*topic, request(common::new_message_id(), common::protocol::names::stop_container, "",
+                           who, now_ms, {{"id", c.id}})});
     }
   }
 }

@@ -95,7 +95,7 @@ class reconciler {
   std::map<std::string, in_flight> removes_;            // by container id
   std::map<std::string, std::string> remove_requests_;  // request id -> container id
   std::set<std::string> replaced_;                      // container ids
-  std::map<std::string, std::int64_t> stops_;  // container id -> stop sent until (drain --all)
+  std::map<std::string, std::int64_t> stops_;      // container id -> stop sent until (drain --all)
   std::map<std::string, int> attempts_;            // attempt-0 request id -> the attempt to use now
   std::map<std::string, std::string> last_error_;  // service id -> message
   std::map<std::string, std::string> blocked_;     // service id -> why

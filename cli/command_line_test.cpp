@@ -151,8 +151,8 @@ TEST_CASE("short flags: logs -f, exec -it; exec's command keeps its own options"
 }
 
 TEST_CASE("hosts pool|cordon|drain and quota take their words and options") {
-  auto drain = parse({"hosts", "drain", "host1.mesh.test", "--batch", "2", "--deadline", "60",
-                      "--all"});
+  auto drain =
+      parse({"hosts", "drain", "host1.mesh.test", "--batch", "2", "--deadline", "60", "--all"});
   REQUIRE(drain.ok());
   CHECK(drain->words == std::vector<std::string>{"drain", "host1.mesh.test"});
   CHECK(drain->value("batch") == "2");

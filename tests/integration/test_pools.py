@@ -66,6 +66,14 @@ class Pools(unittest.TestCase):
         self.assertEqual(mine[3], [], mine)
         self.assertEqual(len(mine[1]) + len(mine[2]), 4, mine)
         self.assertEqual([c[0] for c in self.owned(mesh, bob_id)[3]], ["bob-t"])
+        # Image distribution to "my pools": one job, one pull per host of the caller's pools and
+        # the shared pool (nothing listens on 127.0.0.1:1, so each pull fails at once: the hosts
+        # the job chose are what is checked here).
+        for who, expected in ((alice, {H1, H2}), (bob, {H1, H2, H3})):
+            r = who.post("/api/v1/images/pull", {"image": "127.0.0.1:1/none:latest"})
+            self.assertEqual(r.status, 202, r)
+            final = who.wait_job(r.json["id"], timeout=60)
+            self.assertEqual(set(final.json["progress"]["hosts"]), expected, final)
 
     def quotas(self, mesh, admin, alice, alice_id):
         r = admin.request("PUT", "/api/v1/quotas/" + alice_id, {"containers": 5})
