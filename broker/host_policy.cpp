@@ -87,10 +87,6 @@ json user_quota::to_json() const {
   return {{"id", user}, {"user", user}, {"containers", containers}, {"memory", memory}};
 }
 
-bool pool_admits(std::string_view pool, std::string_view user, bool admin) {
-  return admin || pool.empty() || pool == user;
-}
-
 host_policy host_policy_book::policy_of(const std::string& fqdn) const {
   const auto& all = registry_.records_of(record_kind::host_policy);
   auto it = all.find(fqdn);
@@ -181,7 +177,7 @@ std::optional<gate_refusal> host_policy_book::check_targeted(std::string_view ho
   auto it = all.find(std::string(host));
   if (it == all.end()) return std::nullopt;
   std::string pool = it->second.value("pool", "");
-  if (pool_admits(pool, req.user, false)) return std::nullopt;
+  if (common::pool_admits(pool, req.user, false)) return std::nullopt;
   return gate_refusal{403,
                       "host " + std::string(host) +
                           " belongs to another customer's pool: you may use the shared pool and "

@@ -50,9 +50,6 @@ struct user_quota {
   nlohmann::json to_json() const;
 };
 
-// The pool rule: admins place anywhere; a user on the shared pool and on its own.
-bool pool_admits(std::string_view pool, std::string_view user, bool admin);
-
 class host_policy_book {
  public:
   explicit host_policy_book(service_registry& registry) : registry_(registry) {}

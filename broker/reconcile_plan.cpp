@@ -4,6 +4,8 @@
 #include <charconv>
 #include <tuple>
 
+#include "common/ownership.hpp"
+
 namespace dockmesh::broker {
 namespace {
 
@@ -86,7 +88,7 @@ bool fits(const desired_service& s, const host_view& h) {
 // shared pool or the service owner's (an admin-owned service, owner "", goes anywhere).
 bool open_to(const desired_service& s, const host_view& h) {
   if (!h.placeable || h.cordoned || h.draining) return false;
-  return h.pool.empty() || s.owner.empty() || h.pool == s.owner;
+  return common::pool_admits(h.pool, s.owner, s.owner.empty());
 }
 
 std::string pick_host(const desired_service& s, const service_view& v, const plan_input& in) {

@@ -1,4 +1,5 @@
 // job_runner's image pulls (see job_runner.hpp): one job, one targeted pull-image per host.
+#include "common/ownership.hpp"
 #include "common/protocol/names.hpp"
 #include "common/topic.hpp"
 #include "ui-bridge/job_runner.hpp"
@@ -30,14 +31,14 @@ void settle(job& j) {
   if (!ok) j.err = make_error(errc::unavailable, "the pull failed on at least one host");
 }
 
-// Every up host the caller may place on (common to the scheduler's rule: the shared pool, the
-// caller's own pool; admins every host), by the pool the `hosts` answer carries.
+// Every up host the caller may place on (common::pool_admits, the scheduler's rule), by the
+// pool the `hosts` answer carries.
 std::vector<std::string> pool_hosts(const principal& who, const nlohmann::json& hosts) {
   std::vector<std::string> out;
   for (const auto& h : hosts) {
     std::string pool = text_of(h, "pool");
     if (text_of(h, "status") != "up") continue;
-    if (who.is_admin() || pool.empty() || pool == who.user_id) out.push_back(text_of(h, "fqdn"));
+    if (common::pool_admits(pool, who.user_id, who.is_admin())) out.push_back(text_of(h, "fqdn"));
     if (out.size() >= 256) break;
   }
   return out;
