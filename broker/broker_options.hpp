@@ -35,7 +35,8 @@ struct broker_settings {
   std::string etcd_prefix = "dockmesh/";
   std::int64_t etcd_lease_ttl_s = 1;
   std::string metrics_listen;    // --metrics-listen IP:PORT; empty: no metrics listener
-  bool in_memory_store = false;  // no option: fuzz targets and benches keep RocksDB in memory
+  bool in_memory_store = false;  // no option: unit tests and benches keep RocksDB in memory
+  bool plain_map_store = false;  // no option: fuzz targets keep state in a std::map, no RocksDB
 
   std::string client_id() const { return "broker-" + std::to_string(broker_id); }
 };

@@ -1,5 +1,6 @@
 #include "broker/hub.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -18,6 +19,8 @@ using common::topic_kind;
 using steady = std::chrono::steady_clock;
 
 constexpr auto tick_every = std::chrono::milliseconds(100);
+constexpr auto bind_retry = std::chrono::milliseconds(10);
+constexpr auto bind_patience = std::chrono::milliseconds(2000);
 constexpr int forward_batch_size = 512;
 
 std::string_view view(const zmq::message_t& m) {
@@ -81,6 +84,7 @@ hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_key
   zap_.set(zmq::sockopt::maxmsgsize, std::int64_t{64 * 1024});
   zap_.bind(zap_endpoint);  // before any CURVE socket: without a handler libzmq admits every key
   make_bus_sockets();
+  wait_for_bus_binds();
   auto router = make_server_socket(zmq::socket_type::router, zap_domain_control);
   router.bind(settings_.router_endpoint);
   control_ = std::make_unique<control_endpoint>(ctx_, std::move(router), core_,
@@ -119,17 +123,40 @@ zmq::socket_t hub::make_server_socket(zmq::socket_type type, const char* domain)
   return s;
 }
 
-static void bind_with_retry(zmq::socket_t& s, const std::string& endpoint) {
-  // After a close, the old listener is torn down by the I/O thread: give it a moment.
-  for (int attempt = 0;; ++attempt) {
-    try {
-      s.bind(endpoint);
-      return;
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EADDRINUSE || attempt >= 200)
-        throw std::runtime_error("cannot bind " + endpoint + ": " + e.what());
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+// Binds `s` to `endpoint`: false while the address is in use, throws on any other error.
+static bool try_bind(zmq::socket_t& s, const std::string& endpoint) {
+  try {
+    s.bind(endpoint);
+    return true;
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EADDRINUSE)
+      throw std::runtime_error("cannot bind " + endpoint + ": " + e.what());
+    return false;
+  }
+}
+
+bool hub::bind_bus_sockets() {
+  if (!xsub_bound_) xsub_bound_ = try_bind(xsub_, settings_.xsub_endpoint);
+  if (!xpub_bound_) xpub_bound_ = try_bind(xpub_, settings_.xpub_endpoint);
+  bool bound = xsub_bound_ && xpub_bound_;
+  if (!bound && !bind_warned_ && steady::now() - binds_since_ > bind_patience) {
+    bind_warned_ = true;
+    DM_LOG(error) << "bus endpoints still in use " << bind_patience.count()
+                  << " ms after a re-bind (" << settings_.xsub_endpoint << ", "
+                  << settings_.xpub_endpoint << "): retrying every " << bind_retry.count()
+                  << " ms; clients cannot reconnect until then";
+  }
+  return bound;
+}
+
+// At start only (the loop never waits): a port still held by a broker that has just exited is
+// retried for bind_patience, then it is an error.
+void hub::wait_for_bus_binds() {
+  while (!bind_bus_sockets()) {
+    if (steady::now() - binds_since_ > bind_patience)
+      throw std::runtime_error("cannot bind " + settings_.xsub_endpoint + " and " +
+                               settings_.xpub_endpoint + ": address in use");
+    std::this_thread::sleep_for(bind_retry);
   }
 }
 
@@ -144,10 +171,12 @@ void hub::make_bus_sockets() {
   xpub_monitor_ = std::make_unique<bus_monitor>(ctx_, xpub_, "xpub", metrics_);
   // Subscriptions come to the hub; only those topic_acl allows are applied (drain_subscriptions).
   xpub_.set(zmq::sockopt::xpub_manual, 1);
-  bind_with_retry(xsub_, settings_.xsub_endpoint);
-  bind_with_retry(xpub_, settings_.xpub_endpoint);
-  // Subscribe to everything: the broker needs ann/ and req/any/, and forwards the rest.
+  // Subscribe to everything: the broker needs ann/ and req/any/, and forwards the rest. XSUB keeps
+  // its subscriptions and sends them on every connection, so this may come before the bind.
   xsub_.send(zmq::buffer("\x01", 1), zmq::send_flags::none);
+  xsub_bound_ = xpub_bound_ = bind_warned_ = false;
+  binds_since_ = steady::now();
+  bind_bus_sockets();
 }
 
 void hub::connect_peers() {
@@ -178,7 +207,11 @@ void hub::run(zmq::socket_t& pipe) {
     auto etcd = etcd_ ? ps.add(etcd_->events()) : common::poll_set::slot{};
     auto xsub_monitor = ps.add(xsub_monitor_->socket());
     auto xpub_monitor = ps.add(xpub_monitor_->socket());
-    ps.poll(std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - steady::now()));
+    auto wake = next_tick;
+    bool binds_pending = !xsub_bound_ || !xpub_bound_;
+    if (binds_pending) wake = std::min(wake, steady::now() + bind_retry);
+    ps.poll(std::chrono::duration_cast<std::chrono::milliseconds>(wake - steady::now()));
+    if (binds_pending) bind_bus_sockets();
     if (ps.ready(stop)) {
       zmq::message_t m;
       if (pipe.recv(m, zmq::recv_flags::dontwait) && view(m) == "$TERM") break;

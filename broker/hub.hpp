@@ -63,7 +63,9 @@ class hub {
   const hub_counters& counters() const { return counters_; }
 
  private:
-  void make_bus_sockets();
+  void make_bus_sockets();    // new XSUB/XPUB (the old ones closed), each bound if its port is free
+  bool bind_bus_sockets();    // binds what is not bound yet; false while a port is still taken
+  void wait_for_bus_binds();  // at start: throws if a port stays taken
   zmq::socket_t make_server_socket(zmq::socket_type type, const char* domain);
   void connect_peers();
   bool forward_batch();  // true once xsub had nothing more to read
@@ -96,6 +98,11 @@ class hub {
   zmq::socket_t peers_;
   std::unique_ptr<etcd_link> etcd_;  // --etcd only
   bool rebind_needed_ = false;
+  // A re-bind's ports can stay taken for a moment while libzmq's I/O thread closes the old
+  // listeners: the loop retries every bind_retry without sleeping (control and ZAP go on).
+  bool xsub_bound_ = false, xpub_bound_ = false;
+  std::chrono::steady_clock::time_point binds_since_;
+  bool bind_warned_ = false;
   std::int64_t caught_up_ms_ = common::now_ms();  // last time xsub had nothing waiting
   bool lagging_ = false;
   hub_counters counters_;

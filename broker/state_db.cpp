@@ -5,9 +5,10 @@
 namespace dockmesh::broker {
 namespace {
 
-common::rocks_options options(bool in_memory) {
+common::rocks_options options(bool in_memory, bool plain_map) {
   common::rocks_options o;
   o.in_memory = in_memory;
+  o.plain_map = plain_map;
   o.keep_log_file_num = 5;
   o.max_total_wal_size = 64 << 20;
   // The broker's records are small (a directory of hosts and containers, keys, placements): an
@@ -26,7 +27,8 @@ std::optional<nlohmann::json> unpack(std::string_view bytes) {
 
 }  // namespace
 
-state_db::state_db(const std::string& dir, bool in_memory) : db_(dir, options(in_memory)) {}
+state_db::state_db(const std::string& dir, bool in_memory, bool plain_map)
+    : db_(dir, options(in_memory, plain_map)) {}
 
 std::string state_db::pack(const nlohmann::json& value) {
   std::string out;

@@ -32,8 +32,9 @@ namespace dockmesh::broker {
 
 class state_db {
  public:
-  // in_memory: RocksDB on a memory environment, nothing reaches the disk (fuzzing, benches).
-  explicit state_db(const std::string& dir, bool in_memory = false);  // throws std::runtime_error
+  // in_memory: RocksDB on a memory environment, nothing reaches the disk (unit tests, benches);
+  // plain_map: no RocksDB at all, an ordered map (fuzz targets). Throws std::runtime_error.
+  explicit state_db(const std::string& dir, bool in_memory = false, bool plain_map = false);
 
   common::result<void> put(std::string_view key, const nlohmann::json& value, bool sync);
   common::result<void> erase(std::string_view key, bool sync);

@@ -113,6 +113,26 @@ TEST_CASE("wrongly typed fields are rejected with the field's name") {
   CHECK(d.err().message.find("body") != std::string::npos);
 }
 
+TEST_CASE("a container claiming more elements than the frame has bytes is malformed") {
+  // A map16 header claiming 65,535 entries in a 9-byte frame: msgpack would allocate 3.1 MB
+  // for it before reading on; the byte bound refuses it first.
+  std::string claims =
+      "\x81\xa4"
+      "body"
+      "\xde\xff\xff";
+  auto d = decode(claims);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.err().code == errc::malformed);
+  CHECK_MESSAGE(d.err().message.find("more elements than") != std::string::npos, d.err().message);
+  CHECK_FALSE(peek_envelope(claims).has_value());
+  // A body of many one-byte elements is within the bound and still decodes.
+  envelope e = sample_request();
+  e.body = {{"many", std::vector<int>(5000, 1)}};
+  auto ok = decode(encode(e));
+  REQUIRE(ok.ok());
+  CHECK(ok->body["many"].size() == 5000);
+}
+
 TEST_CASE("oversized and deeply nested input is too_large") {
   envelope e = sample_request();
   e.body = {{"blob", std::string(2 * 1024 * 1024, 'x')}};

@@ -109,7 +109,7 @@ class session {
   session(fs::path dir, std::int64_t now) : now_(now) {
     broker_settings s;
     s.data_dir = dir.string();
-    s.in_memory_store = true;  // RocksDB in memory: opening it per input costs no disk I/O
+    s.plain_map_store = true;  // no RocksDB: opening one per input took ~13 ms of each run
     s.authorized_keys_file = (scratch_root() / "authorized_keys").string();
     core_ = std::make_unique<broker_core>(s, public_key(), now_);
     collect(core_->startup(now_));
