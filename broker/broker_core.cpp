@@ -40,6 +40,8 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
       service_store_(std::make_unique<rocks_service_store>(*db_)),
       services_(*service_store_),
       service_calls_(services_),
+      policies_(services_),
+      policy_calls_(policies_, containers_),
       dispatcher_(client_id_),
       control_(keys_, tokens_, hosts_, containers_, client_id_),
       peers_(settings.broker_id, !settings.peers.empty(), now_ms),
@@ -54,6 +56,7 @@ broker_core::broker_core(const broker_settings& settings, std::string server_pub
   audit_.attach(*db_);
   control_.set_audit_source([this](const json& q) { return audit_.query(q); });
   control_.set_service_calls(&service_calls_);
+  wire_policies();
   service_calls_.set_status([this](json s) {
     return reconciler_.with_status(std::move(s), {services_, hosts_, containers_});
   });
@@ -166,7 +169,9 @@ publications broker_core::on_announcement(const envelope& env, std::int64_t now_
 }
 
 publications broker_core::on_shared_request(const envelope& env, std::int64_t now_ms) {
-  if (auto no = check_name_free(env, containers_); no && !env.reply_to.empty())
+  auto no = policies_.check_create_quota(env, containers_);
+  if (!no) no = check_name_free(env, containers_);
+  if (no && !env.reply_to.empty())
     return {refusal(env, no->code, std::move(no->message), std::move(no->body))};
   auto out = dispatcher_.on_request(
       env, [this]() -> const std::vector<host_candidate>& { return fleet(); }, now_ms);
@@ -177,7 +182,9 @@ publications broker_core::on_shared_request(const envelope& env, std::int64_t no
 publications broker_core::on_targeted_request(std::string_view host, const envelope& env,
                                               std::int64_t now_ms, bool& forward) {
   bool settled = now_ms - started_ms_ >= settings_.down_after_ms;
-  auto no = check_targeted(host, env, hosts_, containers_, settled);
+  auto no = policies_.check_targeted(host, env);
+  if (!no) no = policies_.check_create_quota(env, containers_);
+  if (!no) no = check_targeted(host, env, hosts_, containers_, settled);
   if (!no) {
     inflight_.add(host, env, now_ms);
     return {};
@@ -305,6 +312,28 @@ json broker_core::stats() const {
           {"audit_waiting", audit_.waiting()},
           {"inflight_targeted", inflight_.size()},
           {"ha", ha_.to_json(common::now_ms())}};
+}
+
+// Host policies: what `hosts` answers and what the scheduler sees of each host. A policy write
+// (here or from etcd) invalidates the host's candidate.
+void broker_core::wire_policies() {
+  control_.set_policy_calls(&policy_calls_);
+  control_.set_host_view([this](json& h) {
+    auto p = policies_.policy_of(h.value("fqdn", ""));
+    h["pool"] = p.pool;
+    h["cordoned"] = p.cordoned;
+    h["draining"] = p.draining;
+  });
+  policies_.on_change([this](const std::string& fqdn) { fleet_.invalidate(fqdn); });
+  service_calls_.set_quota_check([this](const std::string& owner, const std::string& id,
+                                        std::int64_t replicas, std::int64_t memory) {
+    return policies_.check_service_quota(owner, id, replicas, memory, containers_);
+  });
+  fleet_.set_policy([this](host_candidate& c) {
+    auto p = policies_.policy_of(c.fqdn);
+    c.pool = p.pool;
+    c.closed = p.closed();
+  });
 }
 
 const std::vector<host_candidate>& broker_core::fleet() {

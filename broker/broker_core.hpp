@@ -30,6 +30,8 @@
 #include "broker/directory_snapshot.hpp"
 #include "broker/fleet_view.hpp"
 #include "broker/host_directory.hpp"
+#include "broker/host_policy.hpp"
+#include "broker/host_policy_calls.hpp"
 #include "broker/inflight_requests.hpp"
 #include "broker/join_tokens.hpp"
 #include "broker/key_store.hpp"
@@ -133,6 +135,7 @@ class broker_core {
   const host_directory& hosts() const { return hosts_; }
   const container_index& containers() const { return containers_; }
   const service_registry& services() const { return services_; }
+  const host_policy_book& policies() const { return policies_; }
   const std::vector<host_candidate>& fleet();
 
  private:
@@ -144,6 +147,7 @@ class broker_core {
   publication refusal(const common::envelope& req, int code, std::string message,
                       nlohmann::json body) const;
   void track_sent(const publications& out, std::int64_t now_ms);
+  void wire_policies();
   static std::string record_key(record_kind kind, const std::string& id);
   void apply_record(const nlohmann::json& entry);
   void apply_snapshot(const nlohmann::json& records);
@@ -169,6 +173,9 @@ class broker_core {
   std::unique_ptr<service_store> service_store_;
   service_registry services_;
   service_calls service_calls_;
+  // Host pools, cordon, drain and quotas: rules kept in the registry (host_policy.hpp).
+  host_policy_book policies_;
+  host_policy_calls policy_calls_;
   create_dispatcher dispatcher_;
   audit_log audit_;
   control_service control_;

@@ -2,6 +2,8 @@
 // placements to etcd, and what etcd_link reports back. Hub thread.
 #include "broker/broker_core.hpp"
 
+#include <map>
+
 #include "common/log.hpp"
 #include "common/protocol/names.hpp"
 
@@ -71,16 +73,18 @@ void broker_core::set_etcd_sink(std::function<void(json)> sink) {
 }
 
 std::string broker_core::record_key(record_kind kind, const std::string& id) {
-  return (kind == record_kind::project ? "p/" : "s/") + id;
+  return std::string(record_prefix(kind)) + id;
 }
 
-// {"key": "p/<id>" | "s/<id>", "record": {...} | null} from the records watcher.
+// {"key": "p/<id>" | "s/<id>" | "h/<fqdn>" | "q/<user>", "record": {...} | null} from the
+// records watcher.
 void broker_core::apply_record(const json& entry) {
   std::string key = entry.value("key", "");
-  if (key.size() < 3 || key[1] != '/' || (key[0] != 'p' && key[0] != 's')) return;
-  auto kind = key[0] == 'p' ? record_kind::project : record_kind::service;
+  auto kind = record_kind_of(key);
+  if (!kind) return;
   const json& record = entry.contains("record") ? entry["record"] : json();
-  if (!services_.apply_remote(kind, key.substr(2), record.is_null() ? nullptr : &record)) {
+  if (*kind == record_kind::host_policy) fleet_.invalidate(key.substr(2));
+  if (!services_.apply_remote(*kind, key.substr(2), record.is_null() ? nullptr : &record)) {
     DM_LOG(warn) << "etcd record " << key << " not applied (malformed or not stored)";
   }
 }
@@ -88,14 +92,16 @@ void broker_core::apply_record(const json& entry) {
 // etcd holds every record: one it lacks was deleted while this broker was not watching (or
 // was never written there: etcd did not take it, and it is dropped as a key change would be).
 void broker_core::apply_snapshot(const json& records) {
-  std::set<std::string> projects, services;
+  std::map<record_kind, std::set<std::string>> held;
   for (const auto& r : records) {
     apply_record(r);
     std::string key = r.value("key", "");
-    if (key.size() > 2) (key[0] == 'p' ? projects : services).insert(key.substr(2));
+    if (auto kind = record_kind_of(key)) held[*kind].insert(key.substr(2));
   }
-  services_.keep_only(record_kind::project, projects);
-  services_.keep_only(record_kind::service, services);
+  for (auto kind :
+       {record_kind::project, record_kind::service, record_kind::host_policy, record_kind::quota})
+    services_.keep_only(kind, held[kind]);
+  fleet_.invalidate_all();
 }
 
 etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {

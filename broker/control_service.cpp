@@ -27,14 +27,14 @@ using common::protocol::message_kind;
 using common::protocol::message_spec;
 
 // Which part of the service answers each control call of the catalogue.
-enum class part { enroll, queries, key_admin, audit, services, snapshot };
+enum class part { enroll, queries, key_admin, audit, services, snapshot, policies };
 
 struct route {
   std::string_view name;
   part to;
 };
 
-constexpr std::array<route, 22> routes{{
+constexpr std::array<route, 26> routes{{
     {names::enroll, part::enroll},
     {names::hosts, part::queries},
     {names::host, part::queries},
@@ -58,6 +58,11 @@ constexpr std::array<route, 22> routes{{
     {names::service_update, part::services},
     {names::service_scale, part::services},
     {names::service_delete, part::services},
+    // Host pools, cordon, drain, quotas (host_policy_calls).
+    {names::host_policy_set, part::policies},
+    {names::host_policy_list, part::policies},
+    {names::quota_set, part::policies},
+    {names::quota_list, part::policies},
 }};
 
 const route* route_of(std::string_view action) {
@@ -120,6 +125,7 @@ control_outcome control_service::handle(const identity& who, std::string_view pu
   if (to && !spec->senders.has(r)) return fail(req, errc::forbidden, refusal(*spec));
   if (to && to->to == part::queries) return queries(r, req);
   if (to && to->to == part::services) return service_call(r, req, now_ms);
+  if (to && to->to == part::policies) return policy_call(r, req, now_ms);
   if (to && to->to == part::audit) return audit(req);
   if (to && to->to == part::snapshot)
     return ok(req, 200, make_directory_snapshot(hosts_, containers_, client_id_, now_ms));
@@ -138,6 +144,13 @@ control_outcome control_service::service_call(role r, const envelope& req, std::
   if (!out) return fail(req, out.err().code, out.err().message);
   bool created = req.action == names::project_create || req.action == names::service_create;
   return ok(req, created ? 201 : 200, std::move(*out));
+}
+
+control_outcome control_service::policy_call(role r, const envelope& req, std::int64_t now_ms) {
+  if (!policies_) return fail(req, errc::unavailable, "this broker keeps no host policies");
+  auto out = policies_->handle(r, req, now_ms);
+  if (!out) return fail(req, out.err().code, out.err().message);
+  return ok(req, 200, std::move(*out));
 }
 
 control_outcome control_service::audit(const envelope& req) const {
@@ -162,12 +175,17 @@ control_outcome control_service::queries(role, const envelope& req) {
       key = label.substr(0, eq);
       value = label.substr(eq + 1);
     }
-    return ok(req, 200, {{"hosts", hosts_.list(status, key, value)}});
+    json list = hosts_.list(status, key, value);
+    if (host_view_)
+      for (auto& h : list) host_view_(h);
+    return ok(req, 200, {{"hosts", std::move(list)}});
   }
   if (req.action == names::host) {
     const host_entry* h = hosts_.find(body_string(req, "fqdn"));
     if (!h) return fail(req, errc::not_found, "no host '" + body_string(req, "fqdn") + "'");
-    return ok(req, 200, h->to_json());
+    json one = h->to_json();
+    if (host_view_) host_view_(one);
+    return ok(req, 200, std::move(one));
   }
   if (req.action == names::containers) {
     json list = containers_.list(body_string(req, "host"), body_string(req, "owner"));

@@ -15,6 +15,7 @@
 
 #include "broker/container_index.hpp"
 #include "broker/host_directory.hpp"
+#include "broker/host_policy_calls.hpp"
 #include "broker/identity.hpp"
 #include "broker/join_tokens.hpp"
 #include "broker/key_store.hpp"
@@ -54,11 +55,16 @@ class control_service {
   void set_spend_in_etcd(spend_fn fn) { spend_in_etcd_ = std::move(fn); }
   // Who answers the project and service calls (503 without).
   void set_service_calls(service_calls* calls) { services_ = calls; }
+  // Who answers host-policy-* and quota-* (503 without).
+  void set_policy_calls(host_policy_calls* calls) { policies_ = calls; }
+  // Adds a host's policy (pool, cordoned, draining) to each host that `hosts` and `host` answer.
+  void set_host_view(std::function<void(nlohmann::json&)> fn) { host_view_ = std::move(fn); }
 
  private:
   role effective_role(const identity& who, std::string_view public_key) const;
   control_outcome queries(role r, const common::envelope& req);
   control_outcome service_call(role r, const common::envelope& req, std::int64_t now_ms);
+  control_outcome policy_call(role r, const common::envelope& req, std::int64_t now_ms);
   control_outcome audit(const common::envelope& req) const;
   void with_host_state(nlohmann::json& container) const;
   control_outcome enroll(role r, std::string_view public_key, const common::envelope& req,
@@ -79,6 +85,8 @@ class control_service {
   audit_fn audit_;
   spend_fn spend_in_etcd_;
   service_calls* services_ = nullptr;
+  host_policy_calls* policies_ = nullptr;
+  std::function<void(nlohmann::json&)> host_view_;
 };
 
 }  // namespace dockmesh::broker

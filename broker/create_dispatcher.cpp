@@ -1,5 +1,7 @@
 #include "broker/create_dispatcher.hpp"
 
+#include "common/ownership.hpp"
+
 #include <algorithm>
 
 #include "common/log.hpp"
@@ -61,6 +63,8 @@ publications create_dispatcher::on_request(const envelope& req, const fleet_fn& 
     ++counters_.invalid;
     return {reply(req, 400, nullptr, preq.err().message)};
   }
+  preq->user = req.user;
+  preq->any_pool = common::role_of_envelope(req.role) == common::role::admin;
   ledger_.expire(now_ms);
   auto placed = place(fleet(), *preq, rng_, &ledger_.by_host());
   if (commit_) return commit(req, placed, now_ms);

@@ -52,7 +52,7 @@ const std::vector<host_candidate>& fleet_view::get(const host_directory& hosts,
     index_.clear();
     for (const auto& [fqdn, h] : hosts.hosts()) {
       index_[fqdn] = hosts_.size();
-      hosts_.push_back(build(h, containers));
+      hosts_.push_back(make(h, containers));
     }
     all_dirty_ = false;
     dirty_.clear();
@@ -64,9 +64,9 @@ const std::vector<host_candidate>& fleet_view::get(const host_directory& hosts,
     auto it = index_.find(fqdn);
     if (it == index_.end()) {
       index_[fqdn] = hosts_.size();
-      hosts_.push_back(build(*h, containers));
+      hosts_.push_back(make(*h, containers));
     } else {
-      hosts_[it->second] = build(*h, containers);
+      hosts_[it->second] = make(*h, containers);
     }
   }
   dirty_.clear();

@@ -6,6 +6,7 @@
 // Owned by the hub thread (through broker_core).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -29,12 +30,23 @@ class fleet_view {
                                          const container_index& containers);
 
   static host_candidate build(const host_entry& h, const container_index& index);
+  // Fills a candidate's pool and closed flag (host_policy); a policy change invalidates its host.
+  void set_policy(std::function<void(host_candidate&)> fn) {
+    policy_ = std::move(fn);
+    all_dirty_ = true;
+  }
 
  private:
   std::vector<host_candidate> hosts_;
   std::unordered_map<std::string, std::size_t> index_;
   std::unordered_set<std::string> dirty_;
   bool all_dirty_ = true;
+  std::function<void(host_candidate&)> policy_;
+  host_candidate make(const host_entry& h, const container_index& index) const {
+    host_candidate c = build(h, index);
+    if (policy_) policy_(c);
+    return c;
+  }
 };
 
 }  // namespace dockmesh::broker

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <tuple>
 
+#include "common/ownership.hpp"
+
 namespace dockmesh::broker {
 namespace {
 
@@ -85,11 +87,18 @@ bool fits(const desired_service& s, const host_view& h) {
   return true;
 }
 
+// May a new replica of `s` go to `h`? Up with Docker, not cordoned or draining, and in the
+// shared pool or the service owner's (an admin-owned service, owner "", goes anywhere).
+bool open_to(const desired_service& s, const host_view& h) {
+  if (!h.placeable || h.cordoned || h.draining) return false;
+  return common::pool_admits(h.pool, s.owner, s.owner.empty());
+}
+
 std::string pick_host(const desired_service& s, const service_view& v, const plan_input& in) {
   std::string best;
   std::tuple<int, int, std::string> best_rank{0, 0, ""};
   for (const auto& [fqdn, h] : in.hosts) {
-    if (!h.placeable || !fits(s, h)) continue;
+    if (!open_to(s, h) || !fits(s, h)) continue;
     auto it = v.on_host.find(fqdn);
     std::tuple<int, int, std::string> rank{it == v.on_host.end() ? 0 : it->second, h.containers,
                                            fqdn};
@@ -263,15 +272,67 @@ void plan_update(const desired_service& s, service_view& v, const plan_input& in
   if (batch > 0) out.update_batches[s.id] = n;
 }
 
+// The counted replicas on up hosts that are being drained, and the drain's pace: the smallest
+// batch among them, overdue if any is past its deadline.
+struct drain_view {
+  std::vector<const observed_replica*> replicas;
+  int batch = 1000;
+  bool overdue = false;
+};
+
+drain_view draining_of(const service_view& v, const plan_input& in) {
+  drain_view d;
+  for (const auto& [index, copies] : v.counted) {
+    auto h = in.hosts.find(copies.front()->host);
+    if (h == in.hosts.end() || h->second.state != host_state::up || !h->second.draining) continue;
+    d.replicas.push_back(copies.front());
+    d.batch = std::min(d.batch, std::max(1, h->second.drain_batch));
+    d.overdue |= h->second.drain_overdue;
+  }
+  return d;
+}
+
+// A service with replicas on draining hosts: replacements are created elsewhere, at most
+// `batch` not yet running at once; a draining replica is removed once enough run elsewhere
+// (all of them, and the replacements all at once, past the deadline).
+void plan_drain(const desired_service& s, service_view& v, const drain_view& d,
+                const plan_input& in, reconcile_plan& out) {
+  int moving = static_cast<int>(d.replicas.size());
+  int staying = static_cast<int>(v.counted.size()) + v.pending - moving;
+  int running_staying = 0;
+  for (const auto& [index, copies] : v.counted) {
+    const auto* r = copies.front();
+    bool drains = std::find(d.replicas.begin(), d.replicas.end(), r) != d.replicas.end();
+    if (running(*r) && !drains) ++running_staying;
+  }
+  int need = std::max(0, s.replicas - staying);
+  int in_transit = staying - running_staying;
+  int creates = d.overdue ? need : std::min(need, std::max(0, d.batch - in_transit));
+  if (creates > 0) add_creates(s, v, creates, in, out);
+  int removable = d.overdue ? moving : std::min(moving, running_staying + moving - s.replicas);
+  std::vector<const observed_replica*> order = d.replicas;
+  std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+    return std::make_tuple(running(*a), -a->key.replica) <
+           std::make_tuple(running(*b), -b->key.replica);
+  });
+  for (int i = 0; i < removable; ++i) {
+    const auto* r = order[i];
+    out.removes.push_back({s.id, r->container_id, r->host, r->key.replica, remove_reason::drained});
+  }
+}
+
 void plan_service(const desired_service& s, const std::vector<const observed_replica*>& mine,
                   const plan_input& in, reconcile_plan& out) {
   service_view v = view_of(s, mine, in);
   drop_duplicates(v, in, out);
   for (const auto* r : v.lost) out.lost.push_back(r->container_id);
+  // An update goes first: its new replicas are placed away from draining (cordoned) hosts and
+  // the old ones on them go as it proceeds; a drain then moves what is left.
   if (updating(s, v)) {
     plan_update(s, v, in, out);
     return;
   }
+  if (auto d = draining_of(v, in); !d.replicas.empty()) return plan_drain(s, v, d, in, out);
   int have = static_cast<int>(v.counted.size()) + v.pending;
   if (have < s.replicas) add_creates(s, v, s.replicas - have, in, out);
   if (have > s.replicas) add_removes(s, v, have - s.replicas, in, out);
@@ -319,6 +380,8 @@ std::string_view to_string(remove_reason r) {
       return "deleted";
     case remove_reason::updated:
       return "updated";
+    case remove_reason::drained:
+      return "drained";
   }
   return "scale-down";
 }

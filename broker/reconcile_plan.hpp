@@ -61,6 +61,7 @@ struct desired_service {
   // to): their replicas are current, not replaced.
   std::set<std::int64_t> same_generations;
   bool current(std::int64_t g) const { return g == generation || same_generations.count(g) > 0; }
+  std::string owner;  // the service's owner: its new replicas go to the shared pool and its own
 };
 
 struct observed_replica {
@@ -80,6 +81,15 @@ struct host_view {
   std::int64_t down_since = 0;  // unix ms, when not up
   int containers = 0;           // every container on it (ties in spread)
   std::map<std::string, std::string> labels;
+  // The host's policy (host_policy.hpp): its pool ("" shared, else the owning user's id); a
+  // cordoned or draining host takes no new replicas; a draining one's replicas move elsewhere,
+  // drain_batch at a time (a new one running elsewhere, then an old one removed), and all at once
+  // when drain_overdue (past the drain's deadline).
+  std::string pool;
+  bool cordoned = false;
+  bool draining = false;
+  int drain_batch = 1;
+  bool drain_overdue = false;
 };
 
 struct plan_input {
@@ -98,7 +108,7 @@ struct plan_input {
   std::map<std::string, std::set<int>> stale_creates;
 };
 
-enum class remove_reason { scale_down, duplicate, returned, deleted, updated };
+enum class remove_reason { scale_down, duplicate, returned, deleted, updated, drained };
 std::string_view to_string(remove_reason r);
 
 struct planned_create {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "broker/host_policy.hpp"
+
 #include "common/log.hpp"
 #include "common/protocol/names.hpp"
 #include "common/topic.hpp"
@@ -57,6 +59,7 @@ desired_service desired_of(const json& record) {
   s.update = update_of(record, s.generation);
   for (const auto& g : record.value("same_generations", json::array()))
     if (g.is_number_integer()) s.same_generations.insert(g.get<std::int64_t>());
+  s.owner = record.value("owner", "");
   for (const auto& c : spec.value("placement", json::object()).value("constraints", json::array()))
     if (c.is_string()) {
       auto text = c.get<std::string>();
@@ -79,6 +82,20 @@ host_view view_of(const host_entry& h, const container_index& containers) {
     for (auto it = labels->begin(); it != labels->end(); ++it)
       if (it->is_string()) v.labels[it.key()] = it->get<std::string>();
   return v;
+}
+
+// The host's policy (kept in the registry beside the services, host_policy.hpp).
+void with_policy(host_view& v, const service_registry& registry, const std::string& fqdn,
+                 std::int64_t now_ms) {
+  const auto& all = registry.records_of(record_kind::host_policy);
+  auto it = all.find(fqdn);
+  if (it == all.end()) return;
+  auto p = host_policy::from_json(it->second);
+  v.pool = p.pool;
+  v.cordoned = p.cordoned;
+  v.draining = p.draining;
+  v.drain_batch = p.drain_batch;
+  v.drain_overdue = p.draining && p.drain_deadline > 0 && now_ms >= p.drain_deadline;
 }
 
 // `<project>-<service>-<n>-<last 4 of the project id>`: project names are unique per user only,
@@ -140,6 +157,7 @@ void reconciler::reset() {
   creates_.clear();
   removes_.clear();
   remove_requests_.clear();
+  stops_.clear();
   blocked_.clear();
   updating_.clear();
   directory_changed_ = true;
@@ -151,6 +169,7 @@ plan_input reconciler::gather(const reconcile_sources& src, std::int64_t now_ms)
   for (const auto& [id, record] : src.services.services()) in.services[id] = desired_of(record);
   for (const auto& [fqdn, h] : src.hosts.hosts()) {
     in.hosts[fqdn] = view_of(h, src.containers);
+    with_policy(in.hosts[fqdn], src.services, fqdn, now_ms);
     for (const auto& c : src.containers.on_host(fqdn))
       if (auto key = parse_replica_request(c.request))
         in.observed.push_back({c.id, fqdn, c.state, *key, c.health, 0, 0});
@@ -214,6 +233,7 @@ reconcile_work reconciler::pass(const reconcile_sources& src, const reconcile_se
   note_updates(plan, src, out);
   send_creates(plan, src, who, now_ms, out);
   send_removes(plan, src, who, now_ms, out);
+  send_drain_stops(src, who, now_ms, out);
   return out;
 }
 
@@ -286,6 +306,25 @@ void reconciler::send_removes(const reconcile_plan& plan, const reconcile_source
                           {"host", r.host},
                           {"container", r.container_id}});
     out.removes.push_back({*topic, std::move(env)});
+  }
+}
+
+void reconciler::send_drain_stops(const reconcile_sources& src, const reconcile_sender& who,
+                                  std::int64_t now_ms, reconcile_work& out) {
+  std::erase_if(stops_, [&](const auto& e) { return e.second <= now_ms; });
+  for (const auto& [fqdn, record] : src.services.records_of(record_kind::host_policy)) {
+    auto p = host_policy::from_json(record);
+    const host_entry* h = src.hosts.find(fqdn);
+    auto topic = common::topic_req_host(fqdn);
+    if (!p.draining || !p.drain_all || !h || h->status != host_status::up || !topic) continue;
+    for (const auto& c : src.containers.on_host(fqdn)) {
+      if (c.state != "running" || parse_replica_request(c.request) || stops_.count(c.id)) continue;
+      stops_[c.id] = now_ms + wait_ms;
+      DM_LOG(info) << "drain --all of " << fqdn << ": stopping " << c.id.substr(0, 12);
+      out.removes.push_back(
+          {*topic, request(common::new_message_id(), common::protocol::names::stop_container, "",
+                           who, now_ms, {{"id", c.id}})});
+    }
   }
 }
 

@@ -46,7 +46,7 @@ struct reconcile_sender {
 
 struct reconcile_work {
   std::vector<common::envelope> creates;  // for req/any/ (scheduled by the broker)
-  publications removes;                   // on req/host/<fqdn>/
+  publications removes;                   // on req/host/<fqdn>/ (and drain --all's stops)
   std::vector<nlohmann::json> events;     // service-reconcile bodies for dir/
   // Rolling updates that failed this pass (service id -> why): the broker rolls them back or
   // pauses them in the registry (service_registry::fail_update).
@@ -88,6 +88,9 @@ class reconciler {
                     const reconcile_sender& who, std::int64_t now_ms, reconcile_work& out);
   void send_removes(const reconcile_plan& plan, const reconcile_sources& src,
                     const reconcile_sender& who, std::int64_t now_ms, reconcile_work& out);
+  // drain --all: stop (not remove) the running containers of no service on draining hosts.
+  void send_drain_stops(const reconcile_sources& src, const reconcile_sender& who,
+                        std::int64_t now_ms, reconcile_work& out);
   std::size_t creates_in_flight() const;
   std::string next_id(replica_key key, const reconcile_sender& who);
   // Rolling updates (reconciler_update.cpp): the gate's clocks per container, the inputs about
@@ -101,6 +104,7 @@ class reconciler {
   std::map<std::string, in_flight> removes_;            // by container id
   std::map<std::string, std::string> remove_requests_;  // request id -> container id
   std::set<std::string> replaced_;                      // container ids
+  std::map<std::string, std::int64_t> stops_;      // container id -> stop sent until (drain --all)
   std::map<std::string, int> attempts_;            // attempt-0 request id -> the attempt to use now
   std::map<std::string, std::string> last_error_;  // service id -> message
   std::map<std::string, std::string> blocked_;     // service id -> why

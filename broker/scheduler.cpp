@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <sstream>
 
+#include "common/ownership.hpp"
+
 namespace dockmesh::broker {
 namespace {
 
 using nlohmann::json;
 
-enum class filter { candidates, healthy, constraints, memory, unique, none };
+enum class filter { candidates, pool, healthy, constraints, memory, unique, none };
 
 bool satisfies(const host_candidate& h, const constraint& c) {
   for (const auto& [k, v] : h.labels)
@@ -20,6 +22,7 @@ filter first_exclusion(const host_candidate& h, const placement_request& r) {
   if (!r.candidates.empty() &&
       std::find(r.candidates.begin(), r.candidates.end(), h.fqdn) == r.candidates.end())
     return filter::candidates;
+  if (h.closed || !common::pool_admits(h.pool, r.user, r.any_pool)) return filter::pool;
   if (!h.up || !h.docker_up) return filter::healthy;
   for (const auto& c : r.constraints)
     if (!satisfies(h, c)) return filter::constraints;
@@ -81,6 +84,7 @@ std::string explain(const json& excluded, std::size_t total, const placement_req
     if (n > 0) m << "; " << n << " " << what;
   };
   part("candidates", "not in candidates");
+  part("pool", "cordoned, draining or in another customer's pool");
   part("healthy", "down or without a working Docker");
   std::string cs;
   for (const auto& c : r.constraints)
@@ -96,9 +100,9 @@ std::string explain(const json& excluded, std::size_t total, const placement_req
 placement_result place(const std::vector<host_candidate>& hosts, const placement_request& req,
                        std::mt19937_64& rng, const in_flight_counts* in_flight) {
   placement_result out;
-  out.excluded = {
-      {"candidates", 0}, {"healthy", 0}, {"constraints", 0}, {"memory", 0}, {"unique", 0}};
-  static const char* names[] = {"candidates", "healthy", "constraints", "memory", "unique"};
+  out.excluded = {{"candidates", 0},  {"pool", 0},   {"healthy", 0},
+                  {"constraints", 0}, {"memory", 0}, {"unique", 0}};
+  static const char* names[] = {"candidates", "pool", "healthy", "constraints", "memory", "unique"};
   std::vector<slot> slots;
   for (const auto& h : hosts) {
     filter f = first_exclusion(h, req);

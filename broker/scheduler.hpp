@@ -2,6 +2,8 @@
 // host_candidates (built by the hub from the directory), so it is tested on synthetic fleets.
 // Filters, in order, each host counted against the first one that excludes it:
 //   candidates  (body.candidates: explicit fqdn list)
+//   pool        (host_policy: a cordoned or draining host takes nothing; a user's request only
+//                hosts of the shared pool and of its own)
 //   healthy     (status up and docker_up)
 //   constraints (body.constraints: ["region==eu", "disk!=hdd"] on host labels; != also matches
 //                hosts without the label)
@@ -42,6 +44,10 @@ struct placement_request {
   std::vector<constraint> constraints;
   std::vector<std::string> candidates;  // empty = every host
   strategy how = strategy::spread;
+  // Who asks (the envelope's user and role, not the body): a user places only on the shared
+  // pool and its own; an admin (and the reconciler, which checks pools itself) anywhere.
+  std::string user;
+  bool any_pool = true;
 };
 
 inline constexpr int max_instances = 1000;
@@ -63,6 +69,8 @@ struct host_candidate {
   std::int64_t memory_reserved = 0;  // sum of running containers' memory limits
   int containers = 0;                // running containers
   std::set<std::string> images;      // normalized images of the host's containers (for unique)
+  std::string pool;                  // host_policy: "" shared, else the owning user's id
+  bool closed = false;               // host_policy: cordoned or draining
 };
 
 struct assignment {
@@ -74,7 +82,7 @@ struct placement_result {
   bool ok = false;
   std::vector<assignment> hosts;  // in order of first use
   std::string message;            // why not, when !ok
-  nlohmann::json excluded;        // {candidates, healthy, constraints, memory, unique}
+  nlohmann::json excluded;        // {candidates, pool, healthy, constraints, memory, unique}
 };
 
 // Instances placed but not in the directory yet, per host fqdn (placement_ledger): counted as

@@ -75,10 +75,40 @@ common::result<json> service_calls::projects(const service_caller& who, const co
   return registry_.delete_project(who, *ref);
 }
 
+// What the change would make of the service (replicas, memory per replica), checked against
+// its owner's quota before anything is written.
+common::result<void> service_calls::within_quota(const service_caller& who,
+                                                 const common::envelope& req,
+                                                 const json& body) const {
+  bool creates = req.action == names::service_create;
+  if (!quota_ || who.admin ||
+      (!creates && req.action != names::service_scale && req.action != names::service_update))
+    return {};
+  json spec = body.value("spec", json::object());
+  if (!spec.is_object()) return {};  // the registry answers the 400
+  std::string owner = who.user, id;
+  if (!creates) {
+    auto s = registry_.get_service(who, body.value("service", ""));
+    if (!s) return {};  // the registry answers the 404
+    owner = s->value("owner", "");
+    id = s->value("id", "");
+    json held = s->value("spec", json::object());
+    if (req.action == names::service_scale) spec = {{"replicas", body.value("replicas", json())}};
+    held.update(spec);
+    spec = held;
+  }
+  auto int_of = [&](const char* f, std::int64_t fallback) {
+    auto it = spec.find(f);
+    return it != spec.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
+  };
+  return quota_(owner, id, int_of("replicas", 1), int_of("memory", 0));
+}
+
 common::result<json> service_calls::services(const service_caller& who, const common::envelope& req,
                                              std::int64_t now_ms) {
   // handle() let only an object or null through; null reads as {} (value() on null throws).
   const json body = req.body.is_object() ? req.body : json::object();
+  if (auto q = within_quota(who, req, body); !q) return q.err();
   if (req.action == names::service_list) {
     auto project = text(body, "project", false);
     if (!project) return project.err();

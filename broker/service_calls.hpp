@@ -31,6 +31,11 @@ class service_calls {
   // Adds the reconciler's view (`status`) to each service that service-get and -list answer.
   using status_fn = std::function<nlohmann::json(nlohmann::json service)>;
   void set_status(status_fn fn) { status_ = std::move(fn); }
+  // The quota check for a user's (not an admin's) service-create, -scale and -update:
+  // fn(owner, service id or "", replicas, memory per replica) (host_policy_book).
+  using quota_fn = std::function<common::result<void>(const std::string&, const std::string&,
+                                                      std::int64_t, std::int64_t)>;
+  void set_quota_check(quota_fn fn) { quota_ = std::move(fn); }
 
  private:
   common::result<nlohmann::json> projects(const service_caller& who, const common::envelope& req,
@@ -38,8 +43,12 @@ class service_calls {
   common::result<nlohmann::json> services(const service_caller& who, const common::envelope& req,
                                           std::int64_t now_ms);
 
+  common::result<void> within_quota(const service_caller& who, const common::envelope& req,
+                                    const nlohmann::json& body) const;
+
   service_registry& registry_;
   status_fn status_;
+  quota_fn quota_;
 };
 
 }  // namespace dockmesh::broker

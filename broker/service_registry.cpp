@@ -22,6 +22,9 @@ service_registry::service_registry(service_store& store) : store_(store) {
               [&](const json& r) { projects_[r["id"].get<std::string>()] = r; });
   store_.load(record_kind::service,
               [&](const json& r) { services_[r["id"].get<std::string>()] = r; });
+  store_.load(record_kind::host_policy,
+              [&](const json& r) { policies_[r["id"].get<std::string>()] = r; });
+  store_.load(record_kind::quota, [&](const json& r) { quotas_[r["id"].get<std::string>()] = r; });
 }
 
 std::string service_registry::derive_id(char prefix, const std::string& request_id) {
@@ -225,7 +228,21 @@ common::result<json> service_registry::delete_service(const service_caller& who,
 }
 
 std::map<std::string, json>& service_registry::records(record_kind kind) {
-  return kind == record_kind::project ? projects_ : services_;
+  switch (kind) {
+    case record_kind::project:
+      return projects_;
+    case record_kind::service:
+      return services_;
+    case record_kind::host_policy:
+      return policies_;
+    case record_kind::quota:
+      return quotas_;
+  }
+  return services_;
+}
+
+const std::map<std::string, json>& service_registry::records_of(record_kind kind) const {
+  return const_cast<service_registry*>(this)->records(kind);
 }
 
 // Every local change: the store, the map, the revision, then the mirror (etcd), so that the

@@ -63,6 +63,13 @@ class service_registry {
   const std::map<std::string, nlohmann::json>& services() const { return services_; }
   const nlohmann::json* project(const std::string& id) const;
   std::uint64_t revision() const { return revision_; }
+  // Host policies and quotas (host_policy_book keeps their rules): every record of a kind, and
+  // a local write of one (mirrored like a service record; nullptr deletes).
+  const std::map<std::string, nlohmann::json>& records_of(record_kind kind) const;
+  common::result<void> put_record(record_kind kind, const std::string& id,
+                                  const nlohmann::json* record) {
+    return write(kind, id, record);
+  }
 
   // With etcd (docs/ha.md): every local change is also handed to the mirror (record nullptr for
   // a deletion), which writes it to etcd; the other brokers apply it with apply_remote from
@@ -92,6 +99,8 @@ class service_registry {
   service_store& store_;
   std::map<std::string, nlohmann::json> projects_;  // by id
   std::map<std::string, nlohmann::json> services_;  // by id
+  std::map<std::string, nlohmann::json> policies_;  // host policies, by fqdn
+  std::map<std::string, nlohmann::json> quotas_;    // by user id
   std::uint64_t revision_ = 1;
   mirror_fn mirror_;
 };

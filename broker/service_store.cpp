@@ -2,8 +2,29 @@
 
 namespace dockmesh::broker {
 
+std::string_view record_prefix(record_kind kind) {
+  switch (kind) {
+    case record_kind::project:
+      return "p/";
+    case record_kind::service:
+      return "s/";
+    case record_kind::host_policy:
+      return "h/";
+    case record_kind::quota:
+      return "q/";
+  }
+  return "s/";
+}
+
+std::optional<record_kind> record_kind_of(std::string_view key) {
+  for (auto k :
+       {record_kind::project, record_kind::service, record_kind::host_policy, record_kind::quota})
+    if (key.size() > 2 && key.substr(0, 2) == record_prefix(k)) return k;
+  return std::nullopt;
+}
+
 std::string rocks_service_store::key(record_kind kind, std::string_view id) {
-  return (kind == record_kind::project ? "p/" : "s/") + std::string(id);
+  return std::string(record_prefix(kind)) + std::string(id);
 }
 
 common::result<void> rocks_service_store::put(record_kind kind, const std::string& id,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,7 +17,13 @@
 
 namespace dockmesh::broker {
 
-enum class record_kind { project, service };
+// host_policy and quota (broker/host_policy.hpp) ride the same store and the same etcd path.
+enum class record_kind { project, service, host_policy, quota };
+
+// "p/", "s/", "h/", "q/": the key prefix of a kind, in RocksDB and below <prefix>services/ in etcd.
+std::string_view record_prefix(record_kind kind);
+// The kind a key ("h/host1.mesh.test") names; nullopt for anything else.
+std::optional<record_kind> record_kind_of(std::string_view key);
 
 class service_store {
  public:

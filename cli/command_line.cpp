@@ -38,10 +38,18 @@ const std::vector<command_spec>& command_table() {
        "                                  with --group, for a daemon of that group), print its "
        "public key"},
       {"hosts",
-       {{"status", true}, {"label", true}},
+       {{"status", true}, {"label", true}, {"batch", true}, {"deadline", true}, {"all", false}},
        0,
-       0,
-       "hosts [--status S] [--label k=v]  hosts in the broker's directory"},
+       3,
+       "hosts [--status S] [--label k=v]  hosts in the broker's directory; admins also:\n"
+       "                                  hosts pool FQDN USER_ID|shared | cordon|uncordon FQDN |\n"
+       "                                  drain FQDN [--batch N] [--deadline S] [--all] | undrain "
+       "FQDN | policies"},
+      {"quota",
+       {{"containers", true}, {"memory", true}},
+       1,
+       2,
+       "quota list [USER_ID] | set USER_ID [--containers N] [--memory BYTES]  per-user quotas"},
       {"containers",
        {{"host", true}, {"owner", true}},
        0,

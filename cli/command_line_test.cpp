@@ -85,7 +85,8 @@ TEST_CASE("argument errors name what is wrong") {
   CHECK(parse({"--config"}).err().message.find("--config needs a value") != std::string::npos);
   CHECK(parse({"send", "--all=yes", "{}"}).err().message.find("takes no value") !=
         std::string::npos);
-  CHECK_FALSE(parse({"hosts", "extra"}).ok());
+  CHECK_FALSE(parse({"hosts", "pool", "h1", "u1", "extra"}).ok());
+  CHECK_FALSE(parse({"catalogue", "extra"}).ok());
   CHECK_FALSE(parse({"watch", "ann/", "evt/"}).ok());
 }
 
@@ -147,4 +148,17 @@ TEST_CASE("short flags: logs -f, exec -it; exec's command keeps its own options"
   CHECK(literal->words == std::vector<std::string>{"web-1", "ls", "--color", "-i"});
   CHECK_FALSE(parse({"exec", "web-1"}).ok());  // a command is needed
   CHECK_FALSE(parse({"stats"}).ok());
+}
+
+TEST_CASE("hosts pool|cordon|drain and quota take their words and options") {
+  auto drain =
+      parse({"hosts", "drain", "host1.mesh.test", "--batch", "2", "--deadline", "60", "--all"});
+  REQUIRE(drain.ok());
+  CHECK(drain->words == std::vector<std::string>{"drain", "host1.mesh.test"});
+  CHECK(drain->value("batch") == "2");
+  CHECK(drain->has("all"));
+  CHECK(parse({"hosts", "pool", "host3.mesh.test", "shared"}).ok());
+  CHECK(parse({"quota", "set", "u1", "--containers", "2", "--memory", "1024"}).ok());
+  CHECK_FALSE(parse({"quota"}).ok());  // a verb is needed
+  CHECK_FALSE(parse({"quota", "set", "u1", "--colour", "red"}).ok());
 }

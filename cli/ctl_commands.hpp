@@ -48,9 +48,10 @@ long count_option(const ctl_context& ctx);        // watch_command.cpp
 int run_status(const ctl_context& ctx);           // status_command.cpp: every broker's view
 int run_keys_list(const ctl_context& ctx);        // status_command.cpp: keys, where active
 int run_service_command(const ctl_context& ctx);  // service_command.cpp: projects, services
-int run_logs(const ctl_context& ctx);             // follow_command.cpp: logs [-f]
-int run_stats(const ctl_context& ctx);            // follow_command.cpp: stats (a stream)
-int run_exec(const ctl_context& ctx);             // follow_command.cpp: exec (a stream)
+int run_pool_command(const ctl_context& ctx);  // pool_command.cpp: hosts pool|cordon|drain, quota
+int run_logs(const ctl_context& ctx);          // follow_command.cpp: logs [-f]
+int run_stats(const ctl_context& ctx);         // follow_command.cpp: stats (a stream)
+int run_exec(const ctl_context& ctx);          // follow_command.cpp: exec (a stream)
 
 struct send_plan;
 // route::lookup: the directory's `container` call names the host of an id or name

@@ -30,6 +30,10 @@ bool may_act(const principal_ref& who, std::string_view owner) {
   return !who.user_id.empty() && owner == who.user_id;
 }
 
+bool pool_admits(std::string_view pool, std::string_view user_id, bool admin) {
+  return admin || pool.empty() || pool == user_id;
+}
+
 error no_such_container(std::string_view ref) {
   std::string shown(ref.substr(0, 128));
   return error{errc::not_found, "no container '" + shown + "'"};

@@ -37,6 +37,12 @@ struct principal_ref {
 // anything; users only on what carries exactly their own user id.
 bool may_act(const principal_ref& who, std::string_view owner);
 
+// The host pool rule (docs/services.md, "Host pools"): a host of `pool` ("" = the shared pool,
+// else the owning user's id) takes placements for admins, and for users on the shared pool and
+// their own. The scheduler, the reconciler, the broker's targeted check and the bridge's image
+// distribution all ask this.
+bool pool_admits(std::string_view pool, std::string_view user_id, bool admin);
+
 // The refusal for a container that is missing *or* not the caller's: the same code and the same
 // message either way, so that the answer tells nothing about other tenants.
 error no_such_container(std::string_view ref);

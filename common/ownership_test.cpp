@@ -33,3 +33,14 @@ TEST_CASE("another user's container and a missing one get the same refusal") {
   CHECK(e.code == errc::not_found);
   CHECK(e.message == "no container 'web'");
 }
+
+TEST_CASE("the pool rule: admins anywhere, users on the shared pool and their own") {
+  using dockmesh::common::pool_admits;
+  const std::string alice = "u0123456789abcdef0123456789abcdef";
+  const std::string bob = "ufedcba9876543210fedcba9876543210";
+  CHECK(pool_admits("", alice, false));
+  CHECK(pool_admits(alice, alice, false));
+  CHECK_FALSE(pool_admits(bob, alice, false));
+  CHECK_FALSE(pool_admits(bob, "", false));  // no user is nobody's customer
+  CHECK(pool_admits(bob, alice, true));
+}

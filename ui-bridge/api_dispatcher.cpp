@@ -129,6 +129,14 @@ void api_dispatcher::invoke(route_id id, api_call_ptr call) {
       return services_.service_delete(std::move(call));
     case route_id::service_scale:
       return services_.service_scale(std::move(call));
+    case route_id::host_policies_list:
+      return services_.host_policies_list(std::move(call));
+    case route_id::host_policy_set:
+      return services_.host_policy_set(std::move(call));
+    case route_id::quotas_list:
+      return services_.quotas_list(std::move(call));
+    case route_id::quota_set:
+      return services_.quota_set(std::move(call));
     case route_id::container_stats_history:
       return mesh_.container_stats_history(std::move(call));
     case route_id::host_stats_history:

@@ -58,8 +58,13 @@ common::result<pull_request> parse_pull_request(const nlohmann::json& body,
   req.image = args["image"].get<std::string>();
   req.auth = body.value("auth", nlohmann::json());
   auto hosts = body.find("hosts");
-  if (hosts == body.end() || !hosts->is_array() || hosts->empty() || hosts->size() > 256)
-    return make_error(errc::invalid_argument, "hosts: give an array of 1 to 256 host names");
+  if (hosts == body.end() || (hosts->is_string() && hosts->get<std::string>() == "pools")) {
+    req.pools = true;
+    return req;
+  }
+  if (!hosts->is_array() || hosts->empty() || hosts->size() > 256)
+    return make_error(errc::invalid_argument,
+                      "hosts: give an array of 1 to 256 host names, or \"pools\"");
   std::set<std::string> seen;
   for (const auto& h : *hosts) {
     if (!h.is_string() || !common::valid_segment(h.get<std::string>()))

@@ -28,8 +28,10 @@ struct pull_request {
   std::string image;
   nlohmann::json auth;             // optional registry credentials, passed through
   std::vector<std::string> hosts;  // distinct fqdns
+  bool pools = false;  // no hosts named: every up host of the caller's pools and the shared pool
 };
-// {image, hosts: [...], auth?}: hosts non-empty, at most 256, each a valid fqdn.
+// {image, hosts?: [...] | "pools", auth?}: hosts, when a list, non-empty, at most 256, each a
+// valid fqdn; left out or "pools", the hosts are chosen from the directory when the job starts.
 common::result<pull_request> parse_pull_request(const nlohmann::json& body,
                                                 const schema_registry& schemas);
 // The ids of the containers a create-container reply reports.

@@ -1,4 +1,5 @@
 // job_runner's image pulls (see job_runner.hpp): one job, one targeted pull-image per host.
+#include "common/ownership.hpp"
 #include "common/protocol/names.hpp"
 #include "common/topic.hpp"
 #include "ui-bridge/job_runner.hpp"
@@ -28,6 +29,19 @@ void settle(job& j) {
   j.status = ok ? 200 : 502;
   j.result = j.progress["hosts"];
   if (!ok) j.err = make_error(errc::unavailable, "the pull failed on at least one host");
+}
+
+// Every up host the caller may place on (common::pool_admits, the scheduler's rule), by the
+// pool the `hosts` answer carries.
+std::vector<std::string> pool_hosts(const principal& who, const nlohmann::json& hosts) {
+  std::vector<std::string> out;
+  for (const auto& h : hosts) {
+    std::string pool = text_of(h, "pool");
+    if (text_of(h, "status") != "up") continue;
+    if (common::pool_admits(pool, who.user_id, who.is_admin())) out.push_back(text_of(h, "fqdn"));
+    if (out.size() >= 256) break;
+  }
+  return out;
 }
 
 }  // namespace
@@ -86,6 +100,17 @@ void job_runner::begin_pulls(const std::string& job_id, const principal& who, pu
   auto hosts = reply_body.is_object() && reply_body.contains("hosts") ? reply_body["hosts"]
                                                                       : nlohmann::json::array();
   for (const auto& h : hosts) status[text_of(h, "fqdn")] = text_of(h, "status");
+  if (req.pools) {
+    req.hosts = pool_hosts(who, hosts);
+    changed(jobs_.update(job_id, common::now_ms(), [&](job& j) {
+      for (auto& h : req.hosts) j.progress["hosts"][h] = {{"state", "waiting"}};
+      if (req.hosts.empty()) {
+        j.state = job_state::failed;
+        j.status = 503;
+        j.err = make_error(errc::unavailable, "no up host in your pools or the shared pool");
+      }
+    }));
+  }
   {
     std::lock_guard lock(mutex_);
     pulls_by_image_[normalize_image(req.image)].insert(job_id);

@@ -37,7 +37,7 @@ TEST_CASE("pull progress sums the layers of a host") {
   CHECK(p["total"] == 150);
 }
 
-TEST_CASE("pull requests need an image valid for pull-image and 1..256 fqdns") {
+TEST_CASE("pull requests need an image valid for pull-image and 1..256 fqdns, or \"pools\"") {
   schema_registry reg;
   reg.add("pull-image", {{"type", "object"},
                          {"properties", {{"image", {{"type", "string"}, {"minLength", 1}}}}},
@@ -48,7 +48,15 @@ TEST_CASE("pull requests need an image valid for pull-image and 1..256 fqdns") {
   CHECK(parse_pull_request({{"image", 5}, {"hosts", {"h1"}}}, reg)
             .err()
             .message.rfind("image: ", 0) == 0);
-  CHECK(parse_pull_request({{"image", "x"}}, reg).err().message.rfind("hosts: ", 0) == 0);
+  // No hosts (or "pools"): the caller's pools, chosen from the directory when the job starts.
+  auto pools = parse_pull_request({{"image", "x"}}, reg);
+  REQUIRE(pools.ok());
+  CHECK(pools->pools);
+  CHECK(pools->hosts.empty());
+  CHECK(parse_pull_request({{"image", "x"}, {"hosts", "pools"}}, reg)->pools);
+  CHECK(parse_pull_request({{"image", "x"}, {"hosts", "all"}}, reg)
+            .err()
+            .message.rfind("hosts: ", 0) == 0);
   CHECK(parse_pull_request({{"image", "x"}, {"hosts", nlohmann::json::array()}}, reg).err().code ==
         errc::invalid_argument);
   CHECK(parse_pull_request({{"image", "x"}, {"hosts", {"a/b"}}}, reg).err().code ==

@@ -24,7 +24,7 @@ struct operation {
 };
 
 // Keep in step with make_api_router() (router.cpp): bridge_tests compares the two.
-constexpr std::array<operation, 36> operations = {{
+constexpr std::array<operation, 40> operations = {{
     {"POST", "/api/v1/login", "auth", "a session token for a user name and password", "",
      "{username, password}", 200, false},
     {"GET", "/api/v1/whoami", "auth", "the caller: user, id, role", "", "", 200},
@@ -78,6 +78,14 @@ constexpr std::array<operation, 36> operations = {{
     {"DELETE", "/api/v1/services/{id}", "services", "delete a service", "", "", 200},
     {"POST", "/api/v1/services/{id}/scale", "services", "set the replica count", "", "{replicas}",
      200},
+    // Host pools, cordon, drain, quotas (docs/services.md).
+    {"GET", "/api/v1/host-policies", "pools", "every host policy, with drain progress (admins)", "",
+     "", 200},
+    {"PUT", "/api/v1/hosts/{fqdn}/policy", "pools", "set a host's pool, cordon or drain (admins)",
+     "", "{pool, cordoned, draining, batch, deadline_s, all}", 200},
+    {"GET", "/api/v1/quotas", "pools", "the users' quotas (users: their own)", "", "", 200},
+    {"PUT", "/api/v1/quotas/{user}", "pools", "set a user's quota (admins)", "",
+     "{containers, memory}", 200},
     // Stats history (docs/bridge.md).
     {"GET", "/api/v1/containers/{id}/stats/history", "stats",
      "a container's usage samples (ownership checked)", "since", "", 200},

@@ -47,6 +47,11 @@ enum class route_id {
   service_update,
   service_delete,
   service_scale,
+  // Host pools and quotas (service_api).
+  host_policies_list,
+  host_policy_set,
+  quotas_list,
+  quota_set,
   // Stats history (mesh_api_history.cpp).
   container_stats_history,
   host_stats_history,

@@ -10,6 +10,10 @@ using nlohmann::json;
 void service_api::call_broker(const api_call_ptr& call, std::string_view action, json body) {
   body["user"] = call->who.user_id;
   body["admin"] = call->who.is_admin();
+  send_control(call, action, std::move(body));
+}
+
+void service_api::send_control(const api_call_ptr& call, std::string_view action, json body) {
   s_.gateway.control(std::string(action), std::move(body),
                      on_strand(call, [call](common::result<common::envelope> r) {
                        if (!r) return call->fail(r.err());
@@ -83,6 +87,51 @@ void service_api::service_scale(api_call_ptr call) {
   if (!body) return;
   call_broker(call, names::service_scale,
               {{"service", call->params["id"]}, {"replicas", body->value("replicas", json())}});
+}
+
+namespace {
+
+// Pools and quotas are the admins' to set: a user is refused here already (the broker checks
+// the `admin` flag again).
+bool admin_only(const api_call_ptr& call) {
+  if (call->who.is_admin()) return true;
+  call->fail(
+      common::make_error(common::errc::forbidden, "host policies and quotas are set by admins"));
+  return false;
+}
+
+}  // namespace
+
+void service_api::host_policies_list(api_call_ptr call) {
+  if (!admin_only(call)) return;
+  call_broker(call, names::host_policy_list, json::object());
+}
+
+void service_api::host_policy_set(api_call_ptr call) {
+  if (!admin_only(call)) return;
+  auto body = object_body(call);
+  if (!body) return;
+  json out = {{"fqdn", call->params["fqdn"]}};
+  for (const char* k : {"pool", "cordoned", "draining", "batch", "deadline_s", "all"})
+    if (body->contains(k)) out[k] = (*body)[k];
+  call_broker(call, names::host_policy_set, out);
+}
+
+void service_api::quotas_list(api_call_ptr call) {
+  // `user` here names whose quota is listed: a user sees its own only.
+  json body = {{"admin", call->who.is_admin()}};
+  if (!call->who.is_admin()) body["user"] = call->who.user_id;
+  send_control(call, names::quota_list, std::move(body));
+}
+
+void service_api::quota_set(api_call_ptr call) {
+  if (!admin_only(call)) return;
+  auto body = object_body(call);
+  if (!body) return;
+  json out = {{"user", call->params["user"]}, {"admin", true}};
+  for (const char* k : {"containers", "memory"})
+    if (body->contains(k)) out[k] = (*body)[k];
+  send_control(call, names::quota_set, std::move(out));
 }
 
 }  // namespace dockmesh::bridge

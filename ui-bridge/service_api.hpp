@@ -1,7 +1,9 @@
 // service_api: the REST endpoints of projects and services (docs/services.md):
 //   GET|POST /api/v1/projects, DELETE /api/v1/projects/{id},
 //   GET|POST /api/v1/services (?project=), GET|PATCH|DELETE /api/v1/services/{id},
-//   POST /api/v1/services/{id}/scale.
+//   POST /api/v1/services/{id}/scale; and for admins GET /api/v1/host-policies,
+//   PUT /api/v1/hosts/{fqdn}/policy, GET /api/v1/quotas (users: their own), PUT
+//   /api/v1/quotas/{user}.
 // Each is one control call of the catalogue (project-*, service-*) acting for the authenticated
 // user: the bridge sets `user` (the immutable id) and `admin` itself, whatever the client sent.
 // Runs on the connection's strand; never blocks (the completion is posted back to it).
@@ -28,10 +30,17 @@ class service_api {
   void service_update(api_call_ptr call);
   void service_delete(api_call_ptr call);
   void service_scale(api_call_ptr call);
+  // Host pools, cordon, drain and quotas (admins set them; docs/services.md, "Host pools").
+  void host_policies_list(api_call_ptr call);
+  void host_policy_set(api_call_ptr call);
+  void quotas_list(api_call_ptr call);
+  void quota_set(api_call_ptr call);
 
  private:
   // Sends the control call for the caller; a 2xx body is the response (with its code).
   void call_broker(const api_call_ptr& call, std::string_view action, nlohmann::json body);
+  // The same without setting `user` (quota calls use it for whose quota).
+  void send_control(const api_call_ptr& call, std::string_view action, nlohmann::json body);
 
   bridge_services& s_;
 };

@@ -158,6 +158,14 @@ void add_service_calls(std::vector<message_spec>& v) {
       control(n::service_update, clients, "change a service's spec (generation + 1)", true));
   v.push_back(control(n::service_scale, clients, "set a service's replica count", true));
   v.push_back(control(n::service_delete, clients, "delete a service (its replicas go too)", true));
+  // Pools, cordon, drain and quotas: set by admins (an admin key, or the bridge for an admin
+  // user, which the broker checks), read by admin and bridge keys.
+  v.push_back(control(n::host_policy_set, clients,
+                      "set a host's pool (shared or a user's), cordon or drain it (admins)", true));
+  v.push_back(control(n::host_policy_list, clients, "every host policy, with drain progress"));
+  v.push_back(
+      control(n::quota_set, clients, "set a user's quota: containers, memory (admins)", true));
+  v.push_back(control(n::quota_list, clients, "the users' quotas"));
 }
 
 void add_one_way(std::vector<message_spec>& v) {

@@ -59,6 +59,12 @@ inline constexpr std::string_view service_update = "service-update";
 inline constexpr std::string_view service_scale = "service-scale";
 inline constexpr std::string_view service_delete = "service-delete";
 
+// Host pools, cordon and drain, quotas (control calls; docs/services.md).
+inline constexpr std::string_view host_policy_set = "host-policy-set";
+inline constexpr std::string_view host_policy_list = "host-policy-list";
+inline constexpr std::string_view quota_set = "quota-set";
+inline constexpr std::string_view quota_list = "quota-list";
+
 // Announcements (ann/), by agents.
 inline constexpr std::string_view register_host = "register";
 inline constexpr std::string_view heartbeat = "heartbeat";

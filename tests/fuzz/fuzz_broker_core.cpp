@@ -100,7 +100,9 @@ const char* const control_actions[] = {
     "keys-revoke", "token-create", "stats", "nope",
     // projects and services (service_calls)
     "project-create", "project-list", "project-delete", "service-create", "service-list",
-    "service-get", "service-update", "service-scale", "service-delete"};
+    "service-get", "service-update", "service-scale", "service-delete",
+    // host pools and quotas (host_policy_calls)
+    "host-policy-set", "host-policy-list", "quota-set", "quota-list"};
 
 class session {
  public:

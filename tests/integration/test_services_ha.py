@@ -113,6 +113,33 @@ class ServicesHa(unittest.TestCase):
         self.assertEqual(int(etcd_key(self.mesh, "dockmesh/services/p/" + pid)["version"]), 1)
         self.assertIsNone(etcd_key(self.mesh, "dockmesh/services/s/" + tmp))
 
+    def test_b_host_policies_and_quotas_reach_every_broker(self):
+        """Pools and quotas ride the same record path (dockmesh/services/h|q/...)."""
+        host = self.mesh.fqdn(1)
+        alice_id = self.alice.get("/api/v1/whoami").json["id"]
+        r = self.admin.request("PUT", "/api/v1/hosts/%s/policy" % host,
+                               {"pool": alice_id, "cordoned": True})
+        self.assertEqual(r.status, 200, r)
+        r = self.admin.request("PUT", "/api/v1/quotas/" + alice_id, {"containers": 3})
+        self.assertEqual(r.status, 200, r)
+        policies = self.wait_alike("host-policy-list", "policies",
+                                   lambda p: p.get(host, {}).get("pool") == alice_id)
+        self.assertTrue(policies[host]["cordoned"])
+        quotas = self.wait_alike("quota-list", "quotas", lambda q: alice_id in q)
+        self.assertEqual(quotas[alice_id]["containers"], 3)
+        for c in self.brokers:  # every broker's `hosts` answer carries the pool
+            code, body = c.call("hosts", {}, timeout=5)
+            self.assertEqual(code, 200, body)
+            self.assertEqual({h["fqdn"]: h["pool"] for h in body["hosts"]}[host], alice_id)
+        self.assertEqual(int(etcd_key(self.mesh, "dockmesh/services/h/" + host)["version"]), 1)
+        self.assertEqual(int(etcd_key(self.mesh, "dockmesh/services/q/" + alice_id)["version"]), 1)
+        r = self.admin.request("PUT", "/api/v1/hosts/%s/policy" % host,
+                               {"pool": "", "cordoned": False})
+        self.assertEqual(r.status, 200, r)
+        self.wait_alike("host-policy-list", "policies",
+                        lambda p: p.get(host, {}).get("pool") == "" and
+                        not p[host]["cordoned"])
+
 
 if __name__ == "__main__":
     unittest.main()

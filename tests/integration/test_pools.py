@@ -1,0 +1,173 @@
+"""Host pools, cordon, drain and quotas through the real parts (three dockerds, broker, agents,
+bridge, CURVE; docs/services.md "Host pools", "Quotas", "Drain and cordon"): an admin gives
+host3 to Bob; Alice's create targeted at host3 is refused 403 and her scheduled creates never
+land there while Bob's may; a quota of 2 containers refuses Alice's third with a message naming
+the quota, and a service scaled past a memory quota is refused; a cordoned host2 takes no new
+placement; draining host1 moves a 3-replica service's replica off it while the unmanaged
+container there keeps running. A checker reads every dockerd directly (Docker's API over its
+unix socket) and asserts where each user's containers are."""
+
+import json
+import unittest
+
+from bridgelib import IMAGE, create_message, two_users
+from meshlib import Mesh, wait_for
+
+H1, H2, H3 = "host1.mesh.test", "host2.mesh.test", "host3.mesh.test"
+
+
+class Pools(unittest.TestCase):
+    def containers(self, mesh):
+        """{host index: [(name, owner label, state, mesh.service label)]} from every dockerd."""
+        found = {}
+        for i in (1, 2, 3):
+            status, items = mesh.docker(i, "GET", "/containers/json?all=1")
+            self.assertEqual(status, 200, items)
+            found[i] = [(c["Names"][0].lstrip("/"), c["Labels"].get("dockmesh.owner", ""),
+                         c["State"], c["Labels"].get("mesh.service", "")) for c in items]
+        return found
+
+    def owned(self, mesh, owner):
+        return {i: [c for c in cs if c[1] == owner] for i, cs in self.containers(mesh).items()}
+
+    def policy(self, admin, fqdn, **body):
+        r = admin.request("PUT", "/api/v1/hosts/%s/policy" % fqdn, body)
+        self.assertEqual(r.status, 200, r)
+        return r.json
+
+    def test_pools_quota_cordon_drain(self):
+        with Mesh(hosts=3) as mesh:
+            admin, alice, bob, alice_id, bob_id = two_users(mesh)
+            self.pools(mesh, admin, alice, bob, alice_id, bob_id)
+            self.quotas(mesh, admin, alice, alice_id)
+            self.cordon(mesh, admin, alice, alice_id)
+            self.drain(mesh, alice, alice_id)
+
+    def pools(self, mesh, admin, alice, bob, alice_id, bob_id):
+        self.assertEqual(alice.request("PUT", "/api/v1/hosts/%s/policy" % H3,
+                                       {"pool": alice_id}).status, 403)  # admins only
+        p = self.policy(admin, H3, pool=bob_id)
+        self.assertEqual((p["fqdn"], p["pool"], p["cordoned"]), (H3, bob_id, False))
+        hosts = {h["fqdn"]: h for h in admin.get("/api/v1/hosts").json["hosts"]}
+        self.assertEqual(hosts[H3]["pool"], bob_id)
+        self.assertEqual(hosts[H1]["pool"], "")
+
+        r = alice.send(create_message(H3, name="alice-t"))
+        self.assertEqual(r.status, 403, r)
+        self.assertIn("another customer's pool", r.text)
+        for n in range(4):  # scheduled: spread would use host3 at once if it could
+            r = alice.send({"action": "create-container", "image": IMAGE, "name": "alice-%d" % n,
+                            "cmd": ["sleep", "300"], "network_mode": "none"})
+            self.assertEqual(r.status, 201, r)
+            self.assertNotEqual(r.json.get("from"), H3, r)
+        r = bob.send(create_message(H3, name="bob-t"))
+        self.assertEqual(r.status, 201, r)
+        mine = self.owned(mesh, alice_id)
+        self.assertEqual(mine[3], [], mine)
+        self.assertEqual(len(mine[1]) + len(mine[2]), 4, mine)
+        self.assertEqual([c[0] for c in self.owned(mesh, bob_id)[3]], ["bob-t"])
+        # Image distribution to "my pools": one job, one pull per host of the caller's pools and
+        # the shared pool (nothing listens on 127.0.0.1:1, so each pull fails at once: the hosts
+        # the job chose are what is checked here).
+        for who, expected in ((alice, {H1, H2}), (bob, {H1, H2, H3})):
+            r = who.post("/api/v1/images/pull", {"image": "127.0.0.1:1/none:latest"})
+            self.assertEqual(r.status, 202, r)
+            final = who.wait_job(r.json["id"], timeout=60)
+            self.assertEqual(set(final.json["progress"]["hosts"]), expected, final)
+
+    def quotas(self, mesh, admin, alice, alice_id):
+        r = admin.request("PUT", "/api/v1/quotas/" + alice_id, {"containers": 5})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(alice.request("PUT", "/api/v1/quotas/" + alice_id,
+                                       {"containers": 50}).status, 403)
+        self.assertEqual(alice.get("/api/v1/quotas").json["quotas"][0]["containers"], 5)
+        r = alice.send({"action": "create-container", "image": IMAGE, "name": "alice-q1",
+                        "cmd": ["sleep", "300"], "network_mode": "none"})
+        self.assertEqual(r.status, 201, r)  # the 5th
+        r = alice.send({"action": "create-container", "image": IMAGE, "name": "alice-q2",
+                        "cmd": ["sleep", "300"], "network_mode": "none"})
+        self.assertEqual(r.status, 403, r)
+        self.assertIn("quota", r.text)
+        self.assertIn("you may have 5 containers", r.text)
+        # Services: replicas x memory against a memory quota.
+        rc, out = mesh.ctl("quota", "set", alice_id, "--containers", "0",
+                           "--memory", str(256 << 20))
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(alice.post("/api/v1/projects", {"name": "shop"}).status, 201)
+        spec = {"image": IMAGE, "cmd": ["sleep", "300"], "replicas": 0, "memory": 64 << 20}
+        r = alice.post("/api/v1/services", {"project": "shop", "name": "web", "spec": spec})
+        self.assertEqual(r.status, 201, r)
+        r = alice.post("/api/v1/services/%s/scale" % r.json["id"], {"replicas": 5})
+        self.assertEqual(r.status, 403, r)
+        self.assertIn("memory quota", r.text)
+        rc, out = mesh.ctl("quota", "set", alice_id, "--containers", "0", "--memory", "0")
+        self.assertEqual(rc, 0, out)
+
+    def cordon(self, mesh, admin, alice, alice_id):
+        rc, out = mesh.ctl("hosts", "cordon", H2)
+        self.assertEqual(rc, 0, out)
+        self.assertTrue(out["cordoned"])
+        before = len(self.owned(mesh, alice_id)[2])
+        for n in range(3):
+            r = alice.send({"action": "create-container", "image": IMAGE, "name": "alice-c%d" % n,
+                            "cmd": ["sleep", "300"], "network_mode": "none"})
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(r.json.get("from"), H1, r)
+        mine = self.owned(mesh, alice_id)
+        self.assertEqual(len(mine[2]), before, mine)
+        self.assertEqual(mine[3], [], mine)
+        rc, out = mesh.ctl("hosts", "uncordon", H2)
+        self.assertEqual(rc, 0, out)
+
+    def drain(self, mesh, alice, alice_id):
+        rc, out = mesh.ctl("projects", "create", "ops")
+        self.assertEqual(rc, 0, out)
+        rc, out = mesh.ctl("services", "create", "ops", "api", "--image", IMAGE, "--replicas", "3",
+                           "--spec", json.dumps({"cmd": ["sleep", "600"]}))
+        self.assertEqual(rc, 0, out)
+        sid = out["id"]
+
+        def spread():
+            found = self.containers(mesh)
+            per = {i: [c for c in cs if c[3] == sid and c[2] == "running"] for i, cs in found.items()}
+            return per if all(len(per[i]) == 1 for i in (1, 2, 3)) else None
+        wait_for(spread, 30, message="3 replicas over 3 hosts")
+        # An unmanaged container of Alice's on host1 that stops at once on SIGTERM (for --all).
+        r = alice.send(create_message(H1, name="alice-trap",
+                                      cmd=("sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait")))
+        self.assertEqual(r.status, 201, r)
+        unmanaged = [c for c in self.owned(mesh, alice_id)[1] if c[2] == "running"]
+        self.assertTrue(unmanaged)
+
+        rc, out = mesh.ctl("hosts", "drain", H1, "--batch", "1", "--deadline", "60")
+        self.assertEqual(rc, 0, out)
+        self.assertTrue(out["draining"])
+
+        def drained():
+            found = self.containers(mesh)
+            on1 = [c for c in found[1] if c[3] == sid]
+            elsewhere = [c for i in (2, 3) for c in found[i] if c[3] == sid and c[2] == "running"]
+            return found if not on1 and len(elsewhere) == 3 else None
+        found = wait_for(drained, 40, message="host1 drained of the service")
+        still = {c[0]: c[2] for c in found[1] if c[1] == alice_id}
+        for name, _, _, _ in unmanaged:
+            self.assertEqual(still.get(name), "running", still)
+        rc, out = mesh.ctl("hosts", "policies")
+        self.assertEqual(rc, 0, out)
+        h1 = [p for p in out["policies"] if p["fqdn"] == H1][0]
+        self.assertEqual(h1["replicas_left"], 0)
+        # --all: the containers of no service are stopped, not removed.
+        rc, out = mesh.ctl("hosts", "drain", H1, "--all")
+        self.assertEqual(rc, 0, out)
+        self.assertTrue(out["drain"]["all"])
+
+        def stopped():
+            states = {c[0]: c[2] for c in self.owned(mesh, alice_id)[1]}
+            return states if states.get("alice-trap") == "exited" else None
+        wait_for(stopped, 30, message="alice-trap stopped by drain --all")
+        rc, out = mesh.ctl("hosts", "undrain", H1)
+        self.assertEqual(rc, 0, out)
+
+
+if __name__ == "__main__":
+    unittest.main()
