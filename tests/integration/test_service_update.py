@@ -59,12 +59,15 @@ class ServiceUpdate(unittest.TestCase):
                 if m["envelope"].get("action") == "service-reconcile"
                 and m["envelope"]["body"]["service"] == sid]
 
-    def roll_out(self, mesh, sid, generation, floor=REPLICAS - BATCH):
+    def roll_out(self, mesh, sid, generation, floor=REPLICAS - BATCH, each=None):
         """Polls until the 3 running replicas are all of `generation` and nothing else is left;
-        at every poll at least `floor` run. Returns (containers, fewest running seen)."""
+        at every poll at least `floor` run (and `each()` is called). Returns (containers, fewest
+        running seen)."""
         low = [REPLICAS]
 
         def check():
+            if each:
+                each()
             cs = self.containers(mesh, sid)
             running = [c for c in cs if c["state"] == "running"]
             low[0] = min(low[0], len(running))
@@ -86,19 +89,19 @@ class ServiceUpdate(unittest.TestCase):
         self.assertEqual(out["job_location"], "/api/v1/jobs/" + out["job"], out)
         return out
 
-    def follow_job(self, user, job_id, timeout=60):
-        """Polls the job until it ends: (final job, progress seen while it ran)."""
-        seen = []
+    def job_state(self, user, job_id, seen):
+        """The job now; a running job's progress is added to `seen` when it is new."""
+        r = user.get("/api/v1/jobs/" + job_id)
+        self.assertEqual(r.status, 200, r)
+        if r.json["state"] == "running" and r.json["progress"] not in seen:
+            seen.append(r.json["progress"])
+        return r.json
 
-        def ended():
-            r = user.get("/api/v1/jobs/" + job_id)
-            self.assertEqual(r.status, 200, r)
-            if r.json["state"] == "running":
-                if r.json["progress"] not in seen:
-                    seen.append(r.json["progress"])
-                return None
-            return r.json
-        j = wait_for(ended, timeout, interval=0.2, message="job " + job_id)
+    def follow_job(self, user, job_id, timeout=60, seen=None):
+        """Polls the job until it ends: (final job, progress seen while it ran)."""
+        seen = [] if seen is None else seen
+        j = wait_for(lambda: (lambda j: None if j["state"] == "running" else j)(
+            self.job_state(user, job_id, seen)), timeout, interval=0.2, message="job " + job_id)
         self.assertEqual(j["kind"], "service-update", j)
         return j, seen
 
@@ -153,10 +156,12 @@ class ServiceUpdate(unittest.TestCase):
             t0 = time.monotonic()
             out = self.patch(alice, sid, {"env": ["V=2"]}, generation=2)
             self.assertEqual(out["spec"]["env"], ["V=2"], out)  # still the record, as before
-            second, low = self.roll_out(mesh, sid, 2)
+            seen = []  # the job's progress, read at every poll of the rollout
+            second, low = self.roll_out(mesh, sid, 2,
+                                        each=lambda: self.job_state(alice, out["job"], seen))
             print("generation 2 rolled out in %.1f s; fewest running during it: %d"
                   % (time.monotonic() - t0, low))
-            j, seen = self.follow_job(alice, out["job"])
+            j, seen = self.follow_job(alice, out["job"], seen=seen)
             self.assertEqual((j["state"], j["status"]), ("done", 200), j)
             self.assertEqual((j["progress"]["generation"], j["progress"]["updated"],
                               j["progress"]["replicas"]), (2, REPLICAS, REPLICAS), j)
