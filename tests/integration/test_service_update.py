@@ -15,7 +15,9 @@ The service is Alice's, made and changed through the bridge (docs/bridge.md "Job
 that bumps the generation answers the record plus a service-update job. The job is followed with
 GET /api/v1/jobs/{id}: its progress is seen moving while the rollout runs, it ends done for the
 good rollouts (a WebSocket job frame says so too) and failed with the rollback's error for the
-two bad ones; Bob gets a 404 for Alice's job; a PATCH that changes only a policy makes no job."""
+two bad ones; a change sent during an update fails the first job ("superseded by generation
+N") and its own job ends done; Bob gets a 404 for Alice's job; a PATCH that changes only a
+policy makes no job."""
 
 import json
 import os
@@ -213,6 +215,30 @@ class ServiceUpdate(unittest.TestCase):
             final = self.containers(mesh, sid)
             self.assertEqual({c["id"] for c in final}, kept, final)
             self.assertEqual(sorted(c["state"] for c in final), ["running"] * REPLICAS)
+
+            # A change during an update supersedes it: the first job fails naming the newer
+            # generation, whose own job ends done.
+            t0 = time.monotonic()
+            first_job = self.patch(alice, sid, {"env": ["V=3"]})
+            newer = self.patch(alice, sid, {"env": ["V=4"]},
+                               generation=first_job["generation"] + 1)
+            j, _ = self.follow_job(alice, first_job["job"])
+            self.assertEqual((j["state"], j["status"], j["progress"]["state"]),
+                             ("failed", 409, "superseded"), j)
+            self.assertEqual(j["error"]["message"],
+                             "superseded by generation %d" % newer["generation"], j)
+            self.roll_out(mesh, sid, newer["generation"])
+            j, _ = self.follow_job(alice, newer["job"])
+            self.assertEqual(j["state"], "done", j)
+            steps = []  # drained up to its update-done, so that the next step reads its own
+
+            def newer_done():
+                steps.extend(self.steps(events, sid))
+                return any(st["step"] == "update-done" and st["generation"] == newer["generation"]
+                           for st in steps)
+            wait_for(newer_done, 10, message="update-done of generation %d" % newer["generation"])
+            print("superseded, then generation %d rolled out in %.1f s"
+                  % (newer["generation"], time.monotonic() - t0))
 
             # A health check and the health gate, all three in one batch: the old replicas go
             # only once Docker calls the new ones healthy, so three run at every poll.
