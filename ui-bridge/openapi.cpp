@@ -140,6 +140,34 @@ json operation_json(const operation& op) {
   return o;
 }
 
+// A job as GET /api/v1/jobs/{id} and the WebSocket's job frames give it (docs/bridge.md "Jobs").
+json job_schema() {
+  json text = {{"type", "string"}};
+  json number = {{"type", "integer"}};
+  json progress = {
+      {"type", "object"},
+      {"description",
+       "create-container: {stage, host, containers}; pull-image: {image, hosts: {fqdn: {state, "
+       "current, total}}}; service-update: {service, generation, state, updated, replicas, "
+       "batches, deadline, error?, failed_generation?, rollback_generation?}"}};
+  return {{"type", "object"},
+          {"required", json::array({"id", "kind", "state", "progress"})},
+          {"properties",
+           {{"id", text},
+            {"kind",
+             {{"type", "string"}, {"enum", {"create-container", "pull-image", "service-update"}}}},
+            {"user", text},
+            {"state", {{"type", "string"}, {"enum", {"running", "done", "failed"}}}},
+            {"created", number},
+            {"updated", number},
+            {"finished", number},
+            {"status", number},
+            {"progress", progress},
+            {"result", json::object()},
+            {"error", {{"type", "object"}}},
+            {"location", text}}}};
+}
+
 json build() {
   json paths = json::object();
   for (const auto& op : operations) {
@@ -147,6 +175,8 @@ json build() {
     for (auto& c : method) c = static_cast<char>(c - 'A' + 'a');
     paths[std::string(op.path)][method] = operation_json(op);
   }
+  paths["/api/v1/jobs/{id}"]["get"]["responses"]["200"]["content"] = {
+      {"application/json", {{"schema", {{"$ref", "#/components/schemas/job"}}}}}};
   json message = {
       {"type", "object"},
       {"properties", {{"code", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}};
@@ -164,6 +194,7 @@ json build() {
           {"security", {{{"bearer", json::array()}}}},
           {"components",
            {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+            {"schemas", {{"job", job_schema()}}},
             {"responses",
              {{"error",
                {{"description", "{error: {code, message}}"},
