@@ -18,7 +18,6 @@ std::int64_t target_of(const job& j) {
 
 void finish_done(job& j) {
   j.progress["state"] = "done";
-  j.progress["updated"] = j.progress.value("replicas", json(0));
   j.state = job_state::done;
   j.status = 200;
   j.result = j.progress;
@@ -81,7 +80,10 @@ void apply_service_status(job& j, const json& record) {
     j.progress["updated"] = integer_of(update, "updated");
     j.progress["replicas"] = integer_of(update, "replicas", integer_of(j.progress, "replicas"));
   }
-  if (state == "done") return finish_done(j);
+  // The broker says `done` as soon as no replica of an older generation is left, which is also
+  // true before the first replica of a new service exists: done needs the replicas running too.
+  if (state == "done" && integer_of(j.progress, "updated") >= integer_of(j.progress, "replicas"))
+    return finish_done(j);
   if (state == "paused")
     return finish_failed(j, "paused", errc::conflict, "paused: " + error_of(update));
 }
@@ -100,8 +102,8 @@ void apply_reconcile_step(job& j, const json& event) {
   if (generation > target) return superseded(j, generation);
   if (generation != target) return;  // an older rollout's late step
   if (event.contains("replicas")) j.progress["replicas"] = integer_of(event, "replicas");
+  if (event.contains("updated")) j.progress["updated"] = integer_of(event, "updated");
   if (step == "update-batch") {
-    j.progress["updated"] = integer_of(event, "updated");
     j.progress["batches"] = integer_of(j.progress, "batches") + 1;
   } else if (step == "update-done") {
     finish_done(j);

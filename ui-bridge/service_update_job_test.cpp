@@ -58,6 +58,11 @@ TEST_CASE("polled status: progress while updating, done when the broker says don
   apply_service_status(j, record(1, status_update("done", 1, 3)));
   CHECK(j.state == job_state::running);
   CHECK(j.progress["updated"] == 1);
+  // `done` with fewer running than wanted (the broker says done once no older replica is left,
+  // e.g. before the first replica of a new service exists) is not the end yet.
+  apply_service_status(j, record(2, status_update("done", 2, 2)));
+  CHECK(j.state == job_state::running);
+  CHECK(j.progress["updated"] == 2);
   apply_service_status(j, record(2, status_update("done", 2, 3)));
   CHECK(j.state == job_state::done);
   CHECK(j.status == 200);
