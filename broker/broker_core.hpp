@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -118,6 +119,8 @@ class broker_core {
   std::uint64_t take_etcd_ticket() { return std::exchange(etcd_unclaimed_, 0); }
   // nullopt while etcd has not answered that write; then whether it took it.
   std::optional<bool> etcd_settled(std::uint64_t ticket) const;
+  // When etcd refused that write because its name belongs to another record: who holds it.
+  std::string etcd_conflict(std::uint64_t ticket) const;
   const ha_view& ha() const { return ha_; }
 
   void set_stats_source(std::function<nlohmann::json()> fn);
@@ -151,6 +154,7 @@ class broker_core {
   static std::string record_key(record_kind kind, const std::string& id);
   void apply_record(const nlohmann::json& entry);
   void apply_snapshot(const nlohmann::json& records);
+  void withdraw_record(const std::string& key, const std::string& holder);
   // The reconciler (broker_core_reconcile.cpp): runs on the scheduling broker only.
   void run_reconciler(std::int64_t now_ms, publications& out);
   void fail_update(const std::string& id, const std::string& why, std::int64_t now_ms,
@@ -191,7 +195,8 @@ class broker_core {
   std::uint64_t etcd_next_ticket_ = 0;
   std::uint64_t etcd_unclaimed_ = 0;
   std::uint64_t etcd_acked_through_ = 0;  // the actor answers commands in order
-  std::set<std::uint64_t> etcd_failed_;
+  std::map<std::uint64_t, std::string>
+      etcd_failed_;  // ticket -> the name's holder, if that was why
   std::unordered_map<std::string, std::int64_t> inventory_asked_;  // fqdn -> unix ms
   std::int64_t started_ms_;
   std::int64_t last_flush_ms_ = 0;

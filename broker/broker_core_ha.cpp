@@ -39,6 +39,19 @@ std::optional<bool> broker_core::etcd_settled(std::uint64_t ticket) const {
   return etcd_failed_.count(ticket) == 0;
 }
 
+std::string broker_core::etcd_conflict(std::uint64_t ticket) const {
+  auto it = etcd_failed_.find(ticket);
+  return it == etcd_failed_.end() ? std::string() : it->second;
+}
+
+// Another broker's record won the name in etcd: this broker's (answered 409) goes.
+void broker_core::withdraw_record(const std::string& key, const std::string& holder) {
+  auto kind = record_kind_of(key);
+  if (!kind) return;
+  services_.withdraw(*kind, key.substr(2));
+  DM_LOG(info) << "etcd: record " << key << " withdrawn, its name belongs to " << holder;
+}
+
 void broker_core::set_etcd_sink(std::function<void(json)> sink) {
   etcd_sink_ = [this, sink = std::move(sink)](json c) {
     c["ticket"] = etcd_unclaimed_ = ++etcd_next_ticket_;
@@ -60,13 +73,15 @@ void broker_core::set_etcd_sink(std::function<void(json)> sink) {
   });
   // Project and service records: written to etcd after the local write; every broker (this one
   // too) applies them from its watch, so a write answered by any broker reaches them all.
-  services_.set_mirror([this](record_kind kind, const std::string& id, const json* record) {
-    std::string key = record_key(kind, id);
-    if (record)
-      etcd_sink_({{"op", "put-record"}, {"key", key}, {"record", *record}});
-    else
-      etcd_sink_({{"op", "delete-record"}, {"key", key}});
-  });
+  // A project or service name is unique by an etcd transaction (the name's claim is written
+  // with the record); the loser of a race is answered 409 and its record withdrawn.
+  services_.set_mirror(
+      [this](record_kind kind, const std::string& id, const json* record, const std::string& name) {
+        json c = {{"op", record ? "put-record" : "delete-record"}, {"key", record_key(kind, id)}};
+        if (record) c["record"] = *record;
+        if (!name.empty()) c.update({{"name", name}, {"holder", id}});
+        etcd_sink_(std::move(c));
+      });
   // Seed etcd with what this broker was started with (--authorized-keys): an acceptance that
   // replaces a pending note there, never a decision, so a key revoked elsewhere stays revoked.
   keys_.seed_mirror();
@@ -146,11 +161,15 @@ etcd_outcome broker_core::on_etcd_event(const json& ev, std::int64_t now_ms) {
     auto ticket = ev.value("ticket", std::uint64_t{0});
     etcd_acked_through_ = std::max(etcd_acked_through_, ticket);
     if (!ev.value("ok", false)) {
-      etcd_failed_.insert(ticket);
+      etcd_failed_[ticket] = ev.value("conflict", "");
       if (ev.contains("public_key")) keys_.etcd_missed(ev.value("public_key", ""));
       if (etcd_failed_.size() > 1024) etcd_failed_.erase(etcd_failed_.begin());
-      DM_LOG(warn) << "etcd did not take a change (" << ev.value("error", "")
-                   << "); it holds locally until the next snapshot";
+      if (ev.contains("conflict")) {
+        withdraw_record(ev.value("key", ""), ev.value("conflict", ""));
+      } else {
+        DM_LOG(warn) << "etcd did not take a change (" << ev.value("error", "")
+                     << "); it holds locally until the next snapshot";
+      }
     }
   }
   return o;

@@ -113,10 +113,17 @@ void control_endpoint::handle_sync_completions() {
     auto in_etcd = h.etcd_ticket ? core_.etcd_settled(h.etcd_ticket) : std::optional<bool>(true);
     if (!in_etcd && common::now_ms() - h.held_ms >= etcd_wait_ms) in_etcd = false;
     if (in_etcd && !*in_etcd && h.ticket <= syncer_.durable()) {
-      h.reply.code = 503;
       h.reply.body = nullptr;
-      h.reply.err = common::error{common::errc::unavailable,
-                                  "applied on this broker, but etcd did not take the change"};
+      if (auto holder = core_.etcd_conflict(h.etcd_ticket); !holder.empty()) {
+        h.reply.code = 409;  // another broker's create of the same name won etcd's transaction
+        h.reply.err =
+            common::error{common::errc::conflict,
+                          "the name is already taken (by " + holder + ", made on another broker)"};
+      } else {
+        h.reply.code = 503;
+        h.reply.err = common::error{common::errc::unavailable,
+                                    "applied on this broker, but etcd did not take the change"};
+      }
       answer(h.route, h.reply, h.action, h.received);
     } else if (!in_etcd) {
       return;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <map>
 #include <thread>
 
 #include "broker/etcd_link.hpp"
@@ -128,6 +129,20 @@ TEST_CASE("etcd_client against a real etcd, with a dead endpoint first in the li
   CHECK_FALSE(*c.spend_and_put("tokens/h", "keys/k2", "accepted"));  // spent once
   CHECK(c.range("keys/k")->kvs.size() == 1);
   CHECK(c.range("keys/k2")->kvs.empty());
+
+  // A name claimed with its record: the first holder writes both, a second holder of the same
+  // name writes nothing and learns who holds it, the holder writes again, a deletion frees it.
+  CHECK(*c.put_claimed("n/web", "s1", "s/s1", "one") == "");
+  CHECK(*c.put_claimed("n/web", "s2", "s/s2", "two") == "s1");
+  CHECK(c.range("s/s2")->kvs.empty());
+  CHECK(*c.put_claimed("n/web", "s1", "s/s1", "one again") == "");
+  CHECK(c.range("s/s1")->kvs[0].value == "one again");
+  REQUIRE(c.erase_claimed("n/web", "s2", "s/s2").ok());  // not the holder: the name stays
+  CHECK(c.range("n/web")->kvs[0].value == "s1");
+  REQUIRE(c.erase_claimed("n/web", "s1", "s/s1").ok());
+  CHECK(c.range("n/web")->kvs.empty());
+  CHECK(c.range("s/s1")->kvs.empty());
+  CHECK(*c.put_claimed("n/web", "s2", "s/s2", "two") == "");
 
   auto lease = c.lease_grant(2);
   REQUIRE(lease.ok());
@@ -328,6 +343,40 @@ TEST_CASE("etcd_link: a broker's record lives under brokers/ on its lease") {
   CHECK(parse_peer_records(*reader.range("t/brokers/", true), 2).empty());  // not itself
   link.reset();  // a clean stop revokes the lease: the record goes with it
   CHECK(listed().empty());
+}
+
+TEST_CASE("etcd_link: records and their name claims; the claims never reach the hub") {
+  etcd_member etcd;
+  zmq::context_t ctx;
+  etcd_client writer({etcd.url});
+  // A record with its claim, a claim alone (a value that is not JSON), and a damaged record.
+  REQUIRE(*writer.put_claimed("t/services/n/s/p1/web", "s1", "t/services/s/s1", R"({"id":"s1"})") ==
+          "");
+  REQUIRE(writer.put("t/services/n/p/u/shop", "p1").ok());
+  REQUIRE(writer.put("t/services/s/bad", "{not json").ok());
+  etcd_link link(ctx, etcd_link_settings{{etcd.url}, "t/", "broker-1", 1, 100});
+  auto next = [&](const std::string& kind) {
+    auto until = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < until) {
+      while (auto ev = link.receive())
+        if (ev->value("ev", "") == kind) return *ev;
+      std::this_thread::sleep_for(10ms);
+    }
+    return nlohmann::json();
+  };
+  auto snap = next("records-snapshot");
+  REQUIRE(snap.is_object());
+  std::map<std::string, nlohmann::json> got;
+  for (const auto& r : snap["records"]) got[r.value("key", "")] = r["record"];
+  CHECK(got.size() == 2);  // no claim
+  CHECK(got["s/s1"]["id"] == "s1");
+  CHECK(got["s/bad"] == nlohmann::json::object());  // refused by the hub, never a deletion
+  // From the watch: a new claim is not reported, its record is.
+  REQUIRE(*writer.put_claimed("t/services/n/s/p1/api", "s2", "t/services/s/s2", R"({"id":"s2"})") ==
+          "");
+  auto ev = next("record");
+  REQUIRE(ev.is_object());
+  CHECK(ev["key"] == "s/s2");
 }
 
 }  // namespace dockmesh::broker

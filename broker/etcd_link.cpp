@@ -25,6 +25,14 @@ zmq::socket_t connected(zmq::context_t& ctx, zmq::socket_type type, const std::s
   return s;
 }
 
+// A value read from etcd; one that is not JSON (written by hand, or damaged) becomes an empty
+// object, which the hub refuses with a warning: a discarded value would make the whole event,
+// a snapshot with it, unreadable.
+json parsed(const std::string& value) {
+  auto j = json::parse(value, nullptr, false);
+  return j.is_discarded() ? json::object() : j;
+}
+
 void emit(zmq::socket_t& out, const json& event) {
   std::string text = event.dump();
   (void)out.send(zmq::buffer(text), zmq::send_flags::dontwait);
@@ -200,6 +208,25 @@ void seed_key(etcd_client& client, const std::string& key, const std::string& re
   out.update({{"ok", false}, {"error", "the key's record kept changing"}});
 }
 
+// A record with a name unique in its scope ("name": services/n/...) is written only while the
+// name is free or already its own (one transaction: two brokers that each took a create of the
+// same name in the same instant cannot both write it). The loser's ack says who holds the name.
+void put_record(etcd_client& client, const etcd_link_settings& s, const json& c,
+                const std::string& record, json& out) {
+  std::string at = s.prefix + "services/" + c.value("key", "");
+  std::string name = c.value("name", "");
+  if (name.empty()) return outcome(out, client.put(at, record));
+  auto held = client.put_claimed(s.prefix + "services/" + name, c.value("holder", ""), at, record);
+  if (held && !held->empty()) {
+    out.update({{"ok", false},
+                {"key", c.value("key", "")},
+                {"conflict", *held},
+                {"error", "the name is taken (by " + *held + ")"}});
+    return;
+  }
+  outcome(out, held);
+}
+
 json run_command(etcd_client& client, const etcd_link_settings& s, const json& c,
                  placement_lease& lease) {
   std::string op = c.value("op", "");
@@ -227,9 +254,14 @@ json run_command(etcd_client& client, const etcd_link_settings& s, const json& c
                  << (r && *r ? ": spent, key accepted in etcd"
                              : ": not spent (used, expired or etcd down)");
   } else if (op == "put-record") {  // a project or service record (services/<p|s>/<id>)
-    outcome(out, client.put(s.prefix + "services/" + c.value("key", ""), record));
+    put_record(client, s, c, record, out);
   } else if (op == "delete-record") {
-    outcome(out, client.erase(s.prefix + "services/" + c.value("key", "")));
+    std::string at = s.prefix + "services/" + c.value("key", "");
+    std::string name = c.value("name", "");
+    if (name.empty())
+      outcome(out, client.erase(at));
+    else
+      outcome(out, client.erase_claimed(s.prefix + "services/" + name, c.value("holder", ""), at));
   } else if (op == "place") {
     return place(client, s, c, lease);
   } else {
@@ -316,8 +348,7 @@ void etcd_link::run_actor(zmq::socket_t& in, zmq::socket_t& out) {
 
 void etcd_link::run_watcher(zmq::socket_t& out) {
   auto to_record = [](const etcd_kv& kv) {
-    return json{{"record", json::parse(kv.value, nullptr, false)},
-                {"mod_revision", kv.mod_revision}};
+    return json{{"record", parsed(kv.value)}, {"mod_revision", kv.mod_revision}};
   };
   follow(
       out, settings_.prefix + "keys/",
@@ -340,16 +371,22 @@ void etcd_link::run_records_watcher(zmq::socket_t& out) {
   std::string prefix = settings_.prefix + "services/";
   auto entry = [&](const etcd_kv& kv, bool deleted) {
     return json{{"key", kv.key.substr(std::min(prefix.size(), kv.key.size()))},
-                {"record", deleted ? json() : json::parse(kv.value, nullptr, false)}};
+                {"record", deleted ? json() : parsed(kv.value)}};
   };
+  // A name's claim (n/...) holds a bare id, not a record: the hub has no use for it, and its
+  // value, not being JSON, would make the whole event unreadable.
+  std::string claims = prefix + "n/";
+  auto claim = [&](const etcd_kv& kv) { return kv.key.compare(0, claims.size(), claims) == 0; };
   follow(
       out, prefix,
       [&](const etcd_range& snap) {
         json records = json::array();
-        for (const auto& kv : snap.kvs) records.push_back(entry(kv, false));
+        for (const auto& kv : snap.kvs)
+          if (!claim(kv)) records.push_back(entry(kv, false));
         return json{{"ev", "records-snapshot"}, {"records", records}};
       },
       [&](const etcd_event& e) {
+        if (claim(e.kv)) return json();
         json ev = entry(e.kv, e.deleted);
         ev["ev"] = "record";
         return ev;

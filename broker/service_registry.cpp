@@ -249,9 +249,24 @@ const std::map<std::string, json>& service_registry::records_of(record_kind kind
 // other brokers learn it from their watch.
 common::result<void> service_registry::write(record_kind kind, const std::string& id,
                                              const json* record) {
+  std::string name;
+  if (mirror_) {  // a deletion releases the name the record held
+    auto& map = records(kind);
+    auto it = map.find(id);
+    if (record || it != map.end()) name = name_claim(kind, record ? *record : it->second);
+  }
   if (auto w = apply(kind, id, record); !w) return w;
-  if (mirror_) mirror_(kind, id, record);
+  if (mirror_) mirror_(kind, id, record, name);
   return {};
+}
+
+std::string service_registry::name_claim(record_kind kind, const json& record) {
+  if (!record.is_object()) return "";
+  if (kind == record_kind::project)
+    return "n/p/" + record.value("owner", "") + "/" + record.value("name", "");
+  if (kind == record_kind::service)
+    return "n/s/" + record.value("project", "") + "/" + record.value("name", "");
+  return "";
 }
 
 common::result<void> service_registry::apply(record_kind kind, const std::string& id,

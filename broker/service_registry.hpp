@@ -75,13 +75,22 @@ class service_registry {
   // a deletion), which writes it to etcd; the other brokers apply it with apply_remote from
   // their watch. apply_remote writes the local store only (no mirror, so no echo), changes
   // nothing when the record is already held, and refuses a record whose id is not `id`.
-  using mirror_fn =
-      std::function<void(record_kind kind, const std::string& id, const nlohmann::json* record)>;
+  // `name`: the record's name claim ("" for a kind without names; see name_claim), which etcd
+  // holds beside the record so that a name is unique across brokers.
+  using mirror_fn = std::function<void(record_kind kind, const std::string& id,
+                                       const nlohmann::json* record, const std::string& name)>;
   void set_mirror(mirror_fn fn) { mirror_ = std::move(fn); }
   bool apply_remote(record_kind kind, const std::string& id, const nlohmann::json* record);
   // After a snapshot of etcd: forgets (here and in the local store) every record of that kind
   // not in `ids`, i.e. deleted while this broker was not watching. Not mirrored.
   void keep_only(record_kind kind, const std::set<std::string>& ids);
+  // etcd refused a local write (its name belongs to another record): the record goes from here
+  // and the local store, not mirrored; the holder's record comes from the watch.
+  void withdraw(record_kind kind, const std::string& id) { (void)apply(kind, id, nullptr); }
+  // The key below services/ that makes a record's name unique in its scope: "n/p/<owner>/<name>"
+  // for a project (unique per user), "n/s/<project id>/<name>" for a service; "" for the other
+  // kinds.
+  static std::string name_claim(record_kind kind, const nlohmann::json& record);
 
   // An id for a new record: a prefix and 16 hex digits of a hash of the request id.
   static std::string derive_id(char prefix, const std::string& request_id);

@@ -124,16 +124,20 @@ TEST_CASE("with a mirror: local writes are mirrored, remote records applied once
   service_registry a(store_a), b(store_b);
   // a writes and mirrors (as to etcd); b applies what a mirrored (as from its watch).
   std::vector<std::tuple<record_kind, std::string, json>> mirrored;
-  a.set_mirror([&](record_kind k, const std::string& id, const json* r) {
+  std::vector<std::string> names;  // each write's name claim
+  a.set_mirror([&](record_kind k, const std::string& id, const json* r, const std::string& n) {
     mirrored.emplace_back(k, id, r ? *r : json());
+    names.push_back(n);
   });
   int b_echoes = 0;
-  b.set_mirror([&](record_kind, const std::string&, const json*) { ++b_echoes; });
+  b.set_mirror(
+      [&](record_kind, const std::string&, const json*, const std::string&) { ++b_echoes; });
   REQUIRE(a.create_project(alice, "shop", "p1", 1));
   REQUIRE(a.create_service(alice, "shop", "web", spec(), "s1", 2));
   REQUIRE(a.scale_service(alice, "shop/web", 5, 3));
   CHECK(a.scale_service(alice, "shop/web", 5, 4));  // unchanged: nothing mirrored
   REQUIRE(mirrored.size() == 3);
+  CHECK(names == std::vector<std::string>{"n/p/u-alice/shop", "n/s/p1/web", "n/s/p1/web"});
   for (const auto& [k, id, r] : mirrored) CHECK(b.apply_remote(k, id, r.is_null() ? nullptr : &r));
   auto before = b.revision();
   const auto& [k, id, last] = mirrored.back();
@@ -151,6 +155,7 @@ TEST_CASE("with a mirror: local writes are mirrored, remote records applied once
   // A deletion travels as a null record; a record under another id is refused.
   REQUIRE(a.delete_service(alice, "shop/web"));
   CHECK(std::get<2>(mirrored.back()).is_null());
+  CHECK(names.back() == "n/s/p1/web");  // a deletion releases the name it held
   CHECK(b.apply_remote(record_kind::service, "s1", nullptr));
   CHECK(b.get_service(alice, "s1").err().code == errc::not_found);
   json wrong = {{"id", "p9"}, {"name", "x"}, {"owner", "u-alice"}};
@@ -165,6 +170,12 @@ TEST_CASE("with a mirror: local writes are mirrored, remote records applied once
   CHECK(b.list_projects(alice).empty());
   CHECK(service_registry(store_b).list_projects(alice).empty());
   CHECK(b_echoes == 0);
+  // etcd gave the name to another broker's record: this one goes, here and in the store.
+  REQUIRE(b.create_project(alice, "shop", "p2", 5));
+  b.withdraw(record_kind::project, "p2");
+  CHECK(b.list_projects(alice).empty());
+  CHECK(service_registry(store_b).list_projects(alice).empty());
+  CHECK(b_echoes == 1);  // the create, not the withdrawal
 }
 
 TEST_CASE("a failed rolling update goes back to the previous spec as a new generation, or pauses") {

@@ -285,6 +285,64 @@ common::result<bool> etcd_client::spend_and_put(std::string_view spent, std::str
   return j->value("succeeded", false);
 }
 
+namespace {
+
+json compare_value(std::string_view key, std::string_view value) {
+  return {{"key", base64_encode(key)},
+          {"target", "VALUE"},
+          {"result", "EQUAL"},
+          {"value", base64_encode(value)}};
+}
+
+json put_request(std::string_view key, std::string_view value) {
+  return {{"request_put", {{"key", base64_encode(key)}, {"value", base64_encode(value)}}}};
+}
+
+}  // namespace
+
+common::result<std::string> etcd_client::put_claimed(std::string_view name, std::string_view holder,
+                                                     std::string_view key, std::string_view value) {
+  // Held already (every write after the first): the record alone, while the name stays ours.
+  json held = {{"compare", json::array({compare_value(name, holder)})},
+               {"success", json::array({put_request(key, value)})},
+               {"failure", json::array({{{"request_range", {{"key", base64_encode(name)}}}}})}};
+  auto j = call("/v3/kv/txn", held);
+  if (!j) return j.err();
+  if (j->value("succeeded", false)) return std::string();
+  // Free: claim it and write the record in one transaction.
+  json claim = {{"compare", json::array({{{"key", base64_encode(name)},
+                                          {"target", "CREATE"},
+                                          {"result", "EQUAL"},
+                                          {"create_revision", "0"}}})},
+                {"success", json::array({put_request(name, holder), put_request(key, value)})},
+                {"failure", json::array({{{"request_range", {{"key", base64_encode(name)}}}}})}};
+  j = call("/v3/kv/txn", claim);
+  if (!j) return j.err();
+  if (j->value("succeeded", false)) return std::string();
+  auto rs = j->find("responses");
+  if (rs != j->end() && rs->is_array() && !rs->empty()) {
+    auto kvs = kvs_from((*rs)[0].value("response_range", json::object()));
+    if (!kvs.empty()) {
+      if (kvs.front().value == holder) return std::string();  // claimed by us meanwhile: a retry
+      return kvs.front().value;
+    }
+  }
+  return make_error(errc::unavailable, "the name's claim kept changing");
+}
+
+common::result<void> etcd_client::erase_claimed(std::string_view name, std::string_view holder,
+                                                std::string_view key) {
+  json erase_key = {{"request_delete_range", {{"key", base64_encode(key)}}}};
+  json body = {
+      {"compare", json::array({compare_value(name, holder)})},
+      {"success",
+       json::array({erase_key, {{"request_delete_range", {{"key", base64_encode(name)}}}}})},
+      {"failure", json::array({erase_key})}};
+  auto j = call("/v3/kv/txn", body);
+  if (!j) return j.err();
+  return {};
+}
+
 common::result<std::int64_t> etcd_client::erase(std::string_view key) {
   auto j = call("/v3/kv/deleterange", {{"key", base64_encode(key)}});
   if (!j) return j.err();

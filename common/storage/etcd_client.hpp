@@ -86,6 +86,14 @@ class etcd_client {
   // enrollment); false, changing nothing, when `spent` is gone (spent elsewhere, or expired).
   common::result<bool> spend_and_put(std::string_view spent, std::string_view key,
                                      std::string_view value);
+  // A record that owns a name (a project or service name, unique in its scope): puts key=value
+  // together with name=holder when `name` is free or already names `holder`, in one transaction.
+  // Answers "" when written, or the other holder the name belongs to (nothing written).
+  common::result<std::string> put_claimed(std::string_view name, std::string_view holder,
+                                          std::string_view key, std::string_view value);
+  // Deletes `key`, and `name` with it while `name` still names `holder`.
+  common::result<void> erase_claimed(std::string_view name, std::string_view holder,
+                                     std::string_view key);
 
   common::result<etcd_lease> lease_grant(std::int64_t ttl_seconds);
   common::result<etcd_lease> lease_keepalive(std::int64_t id);

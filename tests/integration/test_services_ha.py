@@ -14,10 +14,11 @@ import sys
 import unittest
 import urllib.request
 
+import msgpack
 import zmq
 
 from bridgelib import Bridge
-from broker_harness import Control
+from broker_harness import Control, envelope
 from meshlib import Mesh, wait_for
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
@@ -31,6 +32,17 @@ class _Key:
     def __init__(self, path):
         k = read_key_file(path)
         self.public, self.secret = k["public-key"], k["secret-key"]
+
+
+def etcd_call(mesh, path, body):
+    url = "http://127.0.0.1:%d/v3/kv/%s" % (mesh.base_port + 12, path)
+    data = json.dumps(body).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=5) as r:
+        return json.load(r)
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
 
 
 def etcd_key(mesh, key):
@@ -139,6 +151,65 @@ class ServicesHa(unittest.TestCase):
         self.wait_alike("host-policy-list", "policies",
                         lambda p: p.get(host, {}).get("pool") == "" and
                         not p[host]["cordoned"])
+
+    def call_at_once(self, calls):
+        """Sends [(broker index, action, body)] before reading any answer; their codes."""
+        sent = []
+        for i, action, body in calls:
+            req = envelope(action, body, reply_to="")
+            self.brokers[i].sock.send_multipart([b"", msgpack.packb(req)])
+            sent.append((self.brokers[i].sock, req["id"]))
+        codes = []
+        for sock, rid in sent:
+            code = None
+            while code is None and sock.poll(5000):
+                rep = msgpack.unpackb(sock.recv_multipart()[-1], raw=False)
+                if rep.get("re") == rid:
+                    code = rep.get("code")
+            codes.append(code)
+        return codes
+
+    def test_c_a_name_is_unique_across_brokers(self):
+        """Two creates of one name sent to two brokers in the same instant: etcd's transaction
+        (the name's claim written with the record) lets exactly one through, the other is 409
+        and its record withdrawn, so every broker ends with one record of that name."""
+        alice_id = self.alice.get("/api/v1/whoami").json["id"]
+        for n in range(5):
+            name = "race-%d" % n
+            body = {"user": alice_id, "name": name}
+            codes = self.call_at_once([(0, "project-create", body), (1, "project-create", body)])
+            self.assertEqual(sorted(codes), [201, 409], codes)
+            projects = self.wait_alike(
+                "project-list", "projects",
+                lambda p: sum(r["name"] == name for r in p.values()) == 1)
+            held = [pid for pid, r in projects.items() if r["name"] == name]
+            claim = etcd_key(self.mesh, "dockmesh/services/n/p/%s/%s" % (alice_id, name))
+            self.assertEqual(base64.b64decode(claim["value"]).decode(), held[0])
+
+        # A name etcd already gives to another record (as a create on another broker that this
+        # one has not heard of yet): the create is refused, and no broker keeps its record.
+        pid = held[0]
+        etcd_call(self.mesh, "put", {"key": b64("dockmesh/services/n/s/%s/api" % pid),
+                                     "value": b64("s-elsewhere")})
+        code, reply = self.brokers[2].call(
+            "service-create", {"user": alice_id, "project": pid, "name": "api",
+                               "spec": {"image": IMAGE, "replicas": 0}}, timeout=5)
+        self.assertEqual(code, 409, reply)
+        self.assertIn("s-elsewhere", json.dumps(reply))
+        self.wait_alike("service-list", "services",
+                        lambda s: not any(r["name"] == "api" for r in s.values()))
+        etcd_call(self.mesh, "deleterange", {"key": b64("dockmesh/services/n/s/%s/api" % pid)})
+        code, reply = self.brokers[2].call(
+            "service-create", {"user": alice_id, "project": pid, "name": "api",
+                               "spec": {"image": IMAGE, "replicas": 0}}, timeout=5)
+        self.assertEqual(code, 201, reply)
+        sid = reply["id"]
+        self.wait_alike("service-list", "services", lambda s: sid in s)
+        # Deleting the service (on another broker) frees its name in etcd.
+        code, reply = self.brokers[0].call("service-delete", {"user": alice_id, "service": sid})
+        self.assertEqual(code, 200, reply)
+        wait_for(lambda: etcd_key(self.mesh, "dockmesh/services/n/s/%s/api" % pid) is None, 5,
+                 message="the name's claim deleted with the service")
 
 
 if __name__ == "__main__":
