@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "broker/host_policy.hpp"
+#include "broker/team_book.hpp"
 
 #include "common/log.hpp"
 #include "common/protocol/names.hpp"
@@ -166,7 +167,10 @@ void reconciler::reset() {
 plan_input reconciler::gather(const reconcile_sources& src, std::int64_t now_ms) {
   plan_input in;
   in.now_ms = now_ms;
-  for (const auto& [id, record] : src.services.services()) in.services[id] = desired_of(record);
+  for (const auto& [id, record] : src.services.services()) {
+    auto& s = in.services[id] = desired_of(record);
+    s.owner_teams = teams_of_user(src.services, s.owner);  // a team change bumps the revision
+  }
   for (const auto& [fqdn, h] : src.hosts.hosts()) {
     in.hosts[fqdn] = view_of(h, src.containers);
     with_policy(in.hosts[fqdn], src.services, fqdn, now_ms);
