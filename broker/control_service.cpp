@@ -34,7 +34,7 @@ struct route {
   part to;
 };
 
-constexpr std::array<route, 26> routes{{
+constexpr std::array<route, 29> routes{{
     {names::enroll, part::enroll},
     {names::hosts, part::queries},
     {names::host, part::queries},

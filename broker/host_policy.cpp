@@ -181,7 +181,10 @@ std::optional<gate_refusal> host_policy_book::check_targeted(std::string_view ho
   auto it = all.find(std::string(host));
   if (it == all.end()) return std::nullopt;
   std::string pool = it->second.value("pool", "");
-  if (common::pool_admits(pool, req.user, false, teams_.teams_of(req.user))) return std::nullopt;
+  // The user's teams matter only on a team's host (reading them walks every team).
+  std::vector<std::string> teams;
+  if (!common::team_of_pool(pool).empty()) teams = teams_.teams_of(req.user);
+  if (common::pool_admits(pool, req.user, false, teams)) return std::nullopt;
   return gate_refusal{403,
                       "host " + std::string(host) +
                           " belongs to another customer's pool: you may use the shared pool, "

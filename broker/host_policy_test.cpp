@@ -200,7 +200,10 @@ void observe(plan_input& in, int replica, std::string host, std::string state = 
   in.observed.push_back({"c" + std::to_string(replica) + host,
                          std::move(host),
                          std::move(state),
-                         {"s1", 1, replica, 1}});
+                         {"s1", 1, replica, 1},
+                         "",
+                         0,
+                         0});
 }
 
 }  // namespace

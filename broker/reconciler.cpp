@@ -167,9 +167,12 @@ void reconciler::reset() {
 plan_input reconciler::gather(const reconcile_sources& src, std::int64_t now_ms) {
   plan_input in;
   in.now_ms = now_ms;
+  std::map<std::string, std::vector<std::string>> teams;  // by owner: read once per pass
   for (const auto& [id, record] : src.services.services()) {
     auto& s = in.services[id] = desired_of(record);
-    s.owner_teams = teams_of_user(src.services, s.owner);  // a team change bumps the revision
+    auto t = teams.find(s.owner);
+    if (t == teams.end()) t = teams.emplace(s.owner, teams_of_user(src.services, s.owner)).first;
+    s.owner_teams = t->second;  // a team change bumps the registry's revision: a new pass
   }
   for (const auto& [fqdn, h] : src.hosts.hosts()) {
     in.hosts[fqdn] = view_of(h, src.containers);

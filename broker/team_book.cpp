@@ -31,7 +31,8 @@ common::result<std::vector<std::string>> read_members(const json& body) {
   std::vector<std::string> out;
   for (const auto& m : *it) {
     if (!m.is_string() || !common::valid_segment(m.get<std::string>()))
-      return make_error(errc::invalid_argument, "members must be user ids (u + 32 hex)");
+      return make_error(errc::invalid_argument,
+                        "members must be user ids (1 to 253 of A-Z, a-z, 0-9, '.', '_', '-')");
     out.push_back(m.get<std::string>());
   }
   std::sort(out.begin(), out.end());

@@ -140,6 +140,21 @@ class ServicesHa(unittest.TestCase):
                         lambda p: p.get(host, {}).get("pool") == "" and
                         not p[host]["cordoned"])
 
+    def test_c_teams_reach_every_broker(self):
+        """A team set through the bridge is held by every broker (dockmesh/services/t/...), and
+        so is its deletion."""
+        alice_id = self.alice.get("/api/v1/whoami").json["id"]
+        r = self.admin.request("PUT", "/api/v1/teams/ops", {"members": [alice_id]})
+        self.assertEqual(r.status, 200, r)
+        teams = self.wait_alike("team-list", "teams", lambda t: "ops" in t)
+        self.assertEqual(teams["ops"]["members"], [alice_id])
+        self.assertEqual(int(etcd_key(self.mesh, "dockmesh/services/t/ops")["version"]), 1)
+        self.assertEqual([t["name"] for t in self.alice.get("/api/v1/teams").json["teams"]],
+                         ["ops"])
+        self.assertEqual(self.admin.request("DELETE", "/api/v1/teams/ops").status, 200)
+        self.wait_alike("team-list", "teams", lambda t: "ops" not in t)
+        self.assertIsNone(etcd_key(self.mesh, "dockmesh/services/t/ops"))
+
 
 if __name__ == "__main__":
     unittest.main()
