@@ -1,8 +1,8 @@
 // pool_command: `dockmeshctl hosts pool|cordon|uncordon|drain|undrain|policies ...`,
 // `dockmeshctl quota list|set ...` and `dockmeshctl teams list|set|delete ...`: one host-policy,
 // quota or team control call (docs/services.md, "Host pools", "Teams", "Quotas", "Drain and
-// cordon"), printed like the directory commands. The CLI's
-// key is an admin key, which these calls need to set anything. Main thread only.
+// cordon"), printed like the directory commands. The CLI's key is an admin key, which these
+// calls need to set anything. Main thread only.
 #include <stdexcept>
 
 #include "cli/ctl_commands.hpp"

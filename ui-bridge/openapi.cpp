@@ -24,7 +24,7 @@ struct operation {
 };
 
 // Keep in step with make_api_router() (router.cpp): bridge_tests compares the two.
-constexpr std::array<operation, 40> operations = {{
+constexpr std::array<operation, 43> operations = {{
     {"POST", "/api/v1/login", "auth", "a session token for a user name and password", "",
      "{username, password}", 200, false},
     {"GET", "/api/v1/whoami", "auth", "the caller: user, id, role", "", "", 200},
