@@ -184,6 +184,9 @@ void job_runner::host_pulled(const std::string& job_id, const std::string& host,
 
 void job_runner::on_event(const common::bus_message& m) {
   auto topic = common::parse_topic(m.topic);
+  // Only brokers publish on dir/: an agent's event that calls itself a reconcile step is not one.
+  if (topic && topic->kind == common::topic_kind::dir && m.env.action == names::service_reconcile)
+    return on_reconcile(m);
   if (!topic || topic->kind != common::topic_kind::evt_host) return;
   const auto& body = m.env.body;
   if (!body.is_object() || m.env.action.find("pull") == std::string::npos) return;

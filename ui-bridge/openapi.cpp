@@ -49,7 +49,9 @@ constexpr std::array<operation, 43> operations = {{
     {"GET", "/api/v1/containers/{id}", "containers",
      "a container's directory record (ownership checked)", "", "", 200},
     {"DELETE", "/api/v1/containers/{id}", "containers", "remove-container", "force", "", 200},
-    {"GET", "/api/v1/jobs/{id}", "jobs", "a job; 303 to its container once created", "", "", 200},
+    {"GET", "/api/v1/jobs/{id}", "jobs",
+     "a job (create-container, pull-image, service-update); 303 to its container once created", "",
+     "", 200},
     {"GET", "/api/v1/images", "images", "list-images on one host", "host", "", 200},
     {"POST", "/api/v1/images/pull", "images", "pull on the named hosts as a job (202)", "",
      "{image, hosts, auth?}", 202},
@@ -73,8 +75,10 @@ constexpr std::array<operation, 43> operations = {{
     {"POST", "/api/v1/services", "services", "create a service in a project", "",
      "{project, name, spec}", 201},
     {"GET", "/api/v1/services/{id}", "services", "one service", "", "", 200},
-    {"PATCH", "/api/v1/services/{id}", "services", "change a service's spec", "",
-     "changed spec fields", 200},
+    {"PATCH", "/api/v1/services/{id}", "services",
+     "change a service's spec; the record, plus job and job_location of a service-update job "
+     "when a rolling update starts",
+     "", "changed spec fields", 200},
     {"DELETE", "/api/v1/services/{id}", "services", "delete a service", "", "", 200},
     {"POST", "/api/v1/services/{id}/scale", "services", "set the replica count", "", "{replicas}",
      200},
@@ -141,6 +145,34 @@ json operation_json(const operation& op) {
   return o;
 }
 
+// A job as GET /api/v1/jobs/{id} and the WebSocket's job frames give it (docs/bridge.md "Jobs").
+json job_schema() {
+  json text = {{"type", "string"}};
+  json number = {{"type", "integer"}};
+  json progress = {
+      {"type", "object"},
+      {"description",
+       "create-container: {stage, host, containers}; pull-image: {image, hosts: {fqdn: {state, "
+       "current, total}}}; service-update: {service, generation, state, updated, replicas, "
+       "batches, deadline, error?, failed_generation?, rollback_generation?}"}};
+  return {{"type", "object"},
+          {"required", json::array({"id", "kind", "state", "progress"})},
+          {"properties",
+           {{"id", text},
+            {"kind",
+             {{"type", "string"}, {"enum", {"create-container", "pull-image", "service-update"}}}},
+            {"user", text},
+            {"state", {{"type", "string"}, {"enum", {"running", "done", "failed"}}}},
+            {"created", number},
+            {"updated", number},
+            {"finished", number},
+            {"status", number},
+            {"progress", progress},
+            {"result", json::object()},
+            {"error", {{"type", "object"}}},
+            {"location", text}}}};
+}
+
 json build() {
   json paths = json::object();
   for (const auto& op : operations) {
@@ -148,6 +180,8 @@ json build() {
     for (auto& c : method) c = static_cast<char>(c - 'A' + 'a');
     paths[std::string(op.path)][method] = operation_json(op);
   }
+  paths["/api/v1/jobs/{id}"]["get"]["responses"]["200"]["content"] = {
+      {"application/json", {{"schema", {{"$ref", "#/components/schemas/job"}}}}}};
   json message = {
       {"type", "object"},
       {"properties", {{"code", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}};
@@ -165,6 +199,7 @@ json build() {
           {"security", {{{"bearer", json::array()}}}},
           {"components",
            {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+            {"schemas", {{"job", job_schema()}}},
             {"responses",
              {{"error",
                {{"description", "{error: {code, message}}"},

@@ -35,3 +35,15 @@ TEST_CASE("openapi: every route of the router is documented, and nothing else") 
   CHECK(remove["parameters"][0]["name"] == "id");
   CHECK(doc["paths"]["/api/v1/login"]["post"]["security"].empty());
 }
+
+TEST_CASE(
+    "openapi: a job's shape, with the service-update kind, is what GET /api/v1/jobs/{id} gives") {
+  const auto& doc = openapi_document();
+  const auto& job = doc["components"]["schemas"]["job"];
+  CHECK(job["properties"]["kind"]["enum"] ==
+        nlohmann::json({"create-container", "pull-image", "service-update"}));
+  CHECK(job["properties"]["state"]["enum"] == nlohmann::json({"running", "done", "failed"}));
+  const auto& ok = doc["paths"]["/api/v1/jobs/{id}"]["get"]["responses"]["200"];
+  CHECK(ok["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/job");
+  CHECK(ok["description"] == "success");
+}

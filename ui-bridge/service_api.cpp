@@ -75,7 +75,45 @@ void service_api::service_update(api_call_ptr call) {
   if (!body) return;
   // PATCH takes the spec's changed fields, bare or as {"spec": {...}}.
   json spec = body->contains("spec") ? (*body)["spec"] : *body;
-  call_broker(call, names::service_update, {{"service", call->params["id"]}, {"spec", spec}});
+  // The generation before the change: a PATCH that bumps it starts a rolling update, which a
+  // service-update job follows. The broker's answer to the change alone cannot tell (a change of
+  // policies keeps the generation and the previous_* fields of an earlier update).
+  json ref = {{"service", call->params["id"]},
+              {"user", call->who.user_id},
+              {"admin", call->who.is_admin()}};
+  s_.gateway.control(
+      std::string(names::service_get), ref,
+      on_strand(call, [this, call, spec](common::result<common::envelope> before) mutable {
+        std::int64_t was = before && before->code == 200 && before->body.is_object()
+                               ? before->body.value("generation", std::int64_t{0})
+                               : 0;
+        json change = {{"service", call->params["id"]}, {"spec", std::move(spec)}};
+        change["user"] = call->who.user_id;
+        change["admin"] = call->who.is_admin();
+        s_.gateway.control(std::string(names::service_update), std::move(change),
+                           on_strand(call, [this, call, was](common::result<common::envelope> r) {
+                             updated(call, was, std::move(r));
+                           }));
+      }));
+}
+
+void service_api::updated(const api_call_ptr& call, std::int64_t was,
+                          common::result<common::envelope> r) {
+  if (!r) return call->fail(r.err());
+  if (r->code < 200 || r->code >= 300) return call->relay(*r);
+  json record = r->body;
+  std::int64_t now = record.is_object() ? record.value("generation", std::int64_t{0}) : 0;
+  if (was > 0 && now > was) {
+    // The answer stays the record (compatible with clients that predate the job), plus the job.
+    auto j = s_.runner.start_service_update(call->who, record);
+    if (j) {
+      record["job"] = j->id;
+      record["job_location"] = "/api/v1/jobs/" + j->id;
+    } else {
+      record["job_error"] = j.err().message;  // the change is made; only its follower is not
+    }
+  }
+  call->reply(static_cast<http::status>(r->code), record);
 }
 
 void service_api::service_delete(api_call_ptr call) {

@@ -1,7 +1,8 @@
 // service_api: the REST endpoints of projects and services (docs/services.md):
 //   GET|POST /api/v1/projects, DELETE /api/v1/projects/{id},
 //   GET|POST /api/v1/services (?project=), GET|PATCH|DELETE /api/v1/services/{id},
-//   POST /api/v1/services/{id}/scale; and for admins GET /api/v1/host-policies,
+//   POST /api/v1/services/{id}/scale (a PATCH that bumps the generation also starts a
+//   service-update job, job_runner.hpp); and for admins GET /api/v1/host-policies,
 //   PUT /api/v1/hosts/{fqdn}/policy, GET /api/v1/quotas (users: their own), PUT
 //   /api/v1/quotas/{user}, GET /api/v1/teams (users: their own), PUT|DELETE /api/v1/teams/{name}.
 // Each is one control call of the catalogue (project-*, service-*) acting for the authenticated
@@ -9,6 +10,7 @@
 // Runs on the connection's strand; never blocks (the completion is posted back to it).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -45,6 +47,9 @@ class service_api {
   void call_broker(const api_call_ptr& call, std::string_view action, nlohmann::json body);
   // The same without setting `user` (quota calls use it for whose quota).
   void send_control(const api_call_ptr& call, std::string_view action, nlohmann::json body);
+  // The answer to a PATCH: the record, and a service-update job when the generation moved on
+  // from `was`.
+  void updated(const api_call_ptr& call, std::int64_t was, common::result<common::envelope> r);
 
   bridge_services& s_;
 };

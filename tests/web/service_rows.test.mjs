@@ -1,8 +1,11 @@
 // Unit tests of ui-bridge/web/js/service_rows.js: a service's row on the Services page (counts,
-// replicas per host, the reconciler's problem, the badge) and the create and scale inputs.
+// replicas per host, the reconciler's problem, the badge, the rolling update's state), the create, scale
+// and update inputs, and a service-update job in words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readReplicas, readServiceForm, replicasPerHost, serviceRow, serviceState } from '../../ui-bridge/web/js/service_rows.js';
+import {
+  readReplicas, readServiceForm, readUpdateForm, replicasPerHost, serviceRow, serviceState, updateJobText, updateText,
+} from '../../ui-bridge/web/js/service_rows.js';
 import { splitCommand } from '../../ui-bridge/web/js/text.js';
 
 const replica = (n, host, state = 'running', hostStatus = 'up') =>
@@ -55,4 +58,49 @@ test('replicas and the create form are checked before anything is sent', () => {
   assert.equal(readServiceForm({ ...form, name: '-web' }, splitCommand).field, 'name');
   assert.equal(readServiceForm({ ...form, image: ' ' }, splitCommand).field, 'image');
   assert.equal(readServiceForm({ ...form, replicas: 'x' }, splitCommand).field, 'replicas');
+});
+
+test('the rolling update in words: updating n/m, rolled back or paused with the error, else nothing', () => {
+  assert.equal(updateText({ state: 'updating', generation: 2, updated: 1, replicas: 3, error: null }), 'updating 1/3');
+  assert.equal(updateText({ state: 'rolled-back', generation: 3, failed_generation: 2, updated: 3, replicas: 3,
+    error: 'replica 4 exited (code 3)' }), 'rolled back: replica 4 exited (code 3)');
+  assert.equal(updateText({ state: 'paused', generation: 2, updated: 2, replicas: 3, error: 'unhealthy' }), 'paused: unhealthy');
+  assert.equal(updateText({ state: 'paused', error: null }), 'paused: no reason given');
+  assert.equal(updateText({ state: 'done', generation: 2, updated: 3, replicas: 3 }), '');
+  assert.equal(updateText({ state: 'idle' }), '');
+  assert.equal(updateText(undefined), '');
+  const row = serviceRow({ id: 's1', name: 'web', project_name: 'shop', generation: 2,
+    spec: { image: 'busybox', replicas: 3, cmd: ['sleep', '600'] },
+    status: { desired: 3, running: 3, replicas: [], update: { state: 'updating', updated: 2, replicas: 3 } } });
+  assert.equal(row.update, 'updating');
+  assert.equal(row.updateText, 'updating 2/3');
+  assert.equal(row.generation, 2);
+  assert.equal(row.cmd, 'sleep 600');
+  assert.equal(serviceRow({ id: 's2', name: 'db', spec: { image: 'x' } }).update, 'idle');
+});
+
+test('the update form sends only what changed, and refuses a change of nothing', () => {
+  const current = { image: 'local/busybox:latest', cmd: 'sleep 600' };
+  assert.deepEqual(readUpdateForm({ image: ' local/busybox:2 ', cmd: 'sleep 600' }, current, splitCommand),
+    { body: { image: 'local/busybox:2' } });
+  assert.deepEqual(readUpdateForm({ image: 'local/busybox:latest', cmd: 'sh -c "exit 3"' }, current, splitCommand),
+    { body: { cmd: ['sh', '-c', 'exit 3'] } });
+  assert.deepEqual(readUpdateForm({ image: 'a:1', cmd: 'sleep 1' }, current, splitCommand),
+    { body: { image: 'a:1', cmd: ['sleep', '1'] } });
+  assert.deepEqual(readUpdateForm({ image: 'local/busybox:latest', cmd: 'sleep 600' }, current, splitCommand),
+    { error: 'Update: give a new image or command.', field: 'image' });
+  assert.equal(readUpdateForm({ image: '', cmd: '' }, current, splitCommand).field, 'image');
+});
+
+test('a service-update job in words: progress with batches, rolled out, or the error', () => {
+  const progress = { service: 's1', generation: 2, state: 'updating', updated: 1, replicas: 3, batches: 2 };
+  assert.equal(updateJobText({ id: 'j', state: 'running', progress }), 'Rolling out generation 2: 1/3 updated, batch 2…');
+  assert.equal(updateJobText({ id: 'j', state: 'running', progress: { generation: 2, updated: 0, replicas: 3 } }),
+    'Rolling out generation 2: 0/3 updated…');
+  assert.equal(updateJobText({ id: 'j', state: 'done', progress: { ...progress, state: 'done', updated: 3 } }),
+    'Generation 2 rolled out: 3/3 updated.');
+  assert.equal(updateJobText({ id: 'j', state: 'failed', progress: { ...progress, state: 'rolled-back' },
+    error: { code: 'conflict', message: 'rolled back: replica 4 exited (code 3)' } }),
+  'Generation 2 failed: rolled back: replica 4 exited (code 3)');
+  assert.equal(updateJobText({ id: 'j', state: 'failed', progress: {} }), 'The update failed: unknown error');
 });

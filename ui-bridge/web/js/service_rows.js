@@ -1,7 +1,8 @@
 // service_rows.js: what the Services page shows for one service, from a service-list record
 // (docs/services.md, "Status"): desired and running, replicas per host, the reconciler's last
-// error or why it is blocked, and a one-word state for the badge. Also reads the scale and create
-// inputs. Pure: no DOM; views/services.js renders it. Unit-tested by tests/web/service_rows.test.mjs.
+// error or why it is blocked, a one-word state for the badge, and the rolling update's state
+// (status.update); a service-update job's progress in words. Also reads the scale, create and
+// update inputs. Pure: no DOM; views/services.js renders it. Unit-tested by tests/web/service_rows.test.mjs.
 
 // "host1.mesh.test: 2, host2.mesh.test: 1" (running replicas first, then others with their state).
 export function replicasPerHost(replicas) {
@@ -27,6 +28,17 @@ export function serviceState(status) {
   return 'converging';
 }
 
+// status.update -> what the row says about the rolling update: '' when there is nothing to say
+// (never updated, or the last one done), else "updating 2/3", "rolled back: <error>", "paused:
+// <error>".
+export function updateText(update) {
+  const u = update || {};
+  if (u.state === 'updating') return `updating ${u.updated || 0}/${u.replicas || 0}`;
+  if (u.state === 'rolled-back') return `rolled back: ${u.error || 'no reason given'}`;
+  if (u.state === 'paused') return `paused: ${u.error || 'no reason given'}`;
+  return '';
+}
+
 export function serviceRow(svc) {
   const st = svc.status || { desired: (svc.spec || {}).replicas || 0, running: 0, replicas: [] };
   return {
@@ -41,6 +53,10 @@ export function serviceRow(svc) {
     hosts: replicasPerHost(st.replicas),
     problem: st.blocked || st.last_error || '',
     state: serviceState(st),
+    generation: svc.generation || 1,
+    update: (st.update && st.update.state) || 'idle',
+    updateText: updateText(st.update),
+    cmd: ((svc.spec || {}).cmd || []).join(' '),
   };
 }
 
@@ -69,4 +85,28 @@ export function readServiceForm({ project, name, image, replicas, cmd }, splitCo
   const spec = { image: image.trim(), replicas: r.value };
   if (cmd.trim()) spec.cmd = splitCommand(cmd.trim());
   return { body: { project, name, spec } };
+}
+
+// The update form's fields -> the PATCH /api/v1/services/{id} body, or {error, field}. Only what
+// changed is sent: an unchanged image or command is left out, and nothing changed is an error.
+export function readUpdateForm({ image, cmd }, current, splitCommand) {
+  const body = {};
+  const img = (image || '').trim();
+  const c = (cmd || '').trim();
+  if (img && img !== current.image) body.image = img;
+  if (c && c !== current.cmd) body.cmd = splitCommand(c);
+  if (!Object.keys(body).length) return { error: 'Update: give a new image or command.', field: 'image' };
+  return { body };
+}
+
+// A service-update job (docs/bridge.md "Jobs") in words, for the line under the update form.
+export function updateJobText(job) {
+  const p = (job && job.progress) || {};
+  const g = p.generation ? `generation ${p.generation}` : 'the update';
+  if (!job || job.state === 'running') {
+    const batches = p.batches ? `, batch ${p.batches}` : '';
+    return `Rolling out ${g}: ${p.updated || 0}/${p.replicas || 0} updated${batches}…`;
+  }
+  if (job.state === 'done') return `${g[0].toUpperCase()}${g.slice(1)} rolled out: ${p.updated || 0}/${p.replicas || 0} updated.`;
+  return `${g[0].toUpperCase()}${g.slice(1)} failed: ${(job.error && job.error.message) || p.error || 'unknown error'}`;
 }

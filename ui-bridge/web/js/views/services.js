@@ -1,17 +1,21 @@
 // views/services.js: the Services page. Projects (create, delete when empty) and services with
 // what the reconciler reports (desired/running, replicas per host, last error or why it is
-// blocked); create a service, scale it, delete it. Refreshed by the WebSocket only: main.js
-// calls serviceEvent() for `service-reconcile` events and container changes; nothing polls.
+// blocked, the rolling update's state); create a service, scale it, update its image or command
+// (the PATCH's service-update job shows its progress under the update form), delete it.
+// Refreshed by the WebSocket only: main.js calls serviceEvent() for `service-reconcile` events and
+// container changes, and job frames reach the update's job; nothing polls.
 
 import { api } from '../api.js';
 import { $, ask, el } from '../dom.js';
 import { humanError } from '../errors.js';
-import { checkName, readReplicas, readServiceForm, serviceRow } from '../service_rows.js';
-import { debounce } from '../state.js';
+import { checkName, readReplicas, readServiceForm, readUpdateForm, serviceRow, updateJobText } from '../service_rows.js';
+import { S, debounce } from '../state.js';
 import { splitCommand } from '../text.js';
 
 let projects = [];
 let shown = false;  // reload on events only while the page is open
+let updating = null;  // the row the update form is for
+let updateJob = null;  // the service-update job the page follows
 
 function say(text) { $('services-error').textContent = text || ''; }
 
@@ -29,13 +33,16 @@ function renderProjects() {
 function serviceLine(row) {
   const scale = el('input', { type: 'number', min: 0, max: 1000, value: row.desired, class: 'replicas-input',
     'aria-label': `replicas of ${row.label}` });
-  return el('tr', { 'data-service': row.label, 'data-state': row.state, 'data-running': row.running },
+  return el('tr', { 'data-service': row.label, 'data-state': row.state, 'data-running': row.running,
+    'data-update': row.update, 'data-generation': row.generation },
     el('td', {}, row.label), el('td', { class: 'mono' }, row.image),
-    el('td', {}, el('span', { class: `badge svc-${row.state}` }, row.state), ' ', el('span', { class: 'counts' }, row.counts)),
+    el('td', {}, el('span', { class: `badge svc-${row.state}` }, row.state), ' ', el('span', { class: 'counts' }, row.counts),
+      row.updateText ? el('div', { class: `update update-${row.update}` }, row.updateText) : null),
     el('td', { class: 'hosts' }, row.hosts || '-'),
     el('td', { class: row.problem ? 'problem' : 'muted' }, row.problem || '-'),
     el('td', { class: 'actions' }, scale,
       el('button', { class: 'small', 'data-action': 'scale', onclick: () => scaleService(row, scale.value) }, 'scale'),
+      el('button', { class: 'small', 'data-action': 'update', onclick: () => openUpdate(row) }, 'update'),
       el('button', { class: 'small danger', 'data-action': 'delete', onclick: () => deleteService(row) }, 'delete')));
 }
 
@@ -110,7 +117,58 @@ async function deleteService(row) {
   loadServices();
 }
 
+function openUpdate(row) {
+  updating = row;
+  $('update-service').textContent = row.label;
+  $('update-image').value = row.image;
+  $('update-cmd').value = row.cmd;
+  $('update-status').replaceChildren();
+  $('update-form').hidden = false;
+  $('update-image').focus();
+}
+
+async function updateService(ev) {
+  ev.preventDefault();
+  if (!updating) return;
+  for (const f of document.querySelectorAll('#update-form label.invalid')) f.classList.remove('invalid');
+  const read = readUpdateForm({ image: $('update-image').value, cmd: $('update-cmd').value }, updating, splitCommand);
+  if (read.error) {
+    say(read.error);
+    const label = document.querySelector(`#update-form label[data-field=${read.field}]`);
+    if (label) label.classList.add('invalid');
+    return;
+  }
+  $('update-submit').disabled = true;
+  const r = await api('PATCH', `/api/v1/services/${encodeURIComponent(updating.id)}`, read.body);
+  $('update-submit').disabled = false;
+  if (!r.ok) { say(humanError(r.status, r.data).text); return; }
+  say('');
+  if (r.data.job) {
+    // Job frames come on the WebSocket (main.js hands them to S.jobs); the first shows at once.
+    updateJob = r.data.job;
+    S.jobs[updateJob] = renderUpdateJob;
+    renderUpdateJob({ id: updateJob, state: 'running', progress: { generation: r.data.generation,
+      updated: 0, replicas: (r.data.spec || {}).replicas || 0 } });
+    // A frame sent before S.jobs knew the job is not replayed: read it once to catch up.
+    const j = await api('GET', r.data.job_location);
+    if (j.ok && j.data) renderUpdateJob(j.data);
+  } else {
+    $('update-status').replaceChildren(el('span', { class: 'muted' }, 'Nothing to roll out: the containers run this already.'));
+  }
+  loadServices();
+}
+
+function renderUpdateJob(job) {
+  if (job.id !== updateJob) return;
+  const done = job.state !== 'running';
+  $('update-status').replaceChildren(el('span', { class: done ? (job.state === 'done' ? 'ok' : 'error') : 'muted busy',
+    'data-job': job.id, 'data-job-state': job.state }, updateJobText(job)));
+  if (done) { delete S.jobs[job.id]; loadServices(); }
+}
+
 export function wireServices() {
   $('project-form').addEventListener('submit', createProject);
   $('service-form').addEventListener('submit', createService);
+  $('update-form').addEventListener('submit', updateService);
+  $('update-cancel').addEventListener('click', () => { $('update-form').hidden = true; updating = null; });
 }
