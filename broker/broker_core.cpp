@@ -325,6 +325,8 @@ void broker_core::wire_policies() {
     h["draining"] = p.draining;
   });
   policies_.on_change([this](const std::string& fqdn) { fleet_.invalidate(fqdn); });
+  dispatcher_.set_teams_of(
+      [this](const std::string& user) { return policies_.teams().teams_of(user); });
   service_calls_.set_quota_check([this](const std::string& owner, const std::string& id,
                                         std::int64_t replicas, std::int64_t memory) {
     return policies_.check_service_quota(owner, id, replicas, memory, containers_);

@@ -91,8 +91,8 @@ std::string broker_core::record_key(record_kind kind, const std::string& id) {
   return std::string(record_prefix(kind)) + id;
 }
 
-// {"key": "p/<id>" | "s/<id>" | "h/<fqdn>" | "q/<user>", "record": {...} | null} from the
-// records watcher.
+// {"key": "p/<id>" | "s/<id>" | "h/<fqdn>" | "q/<user>" | "t/<team>", "record": {...} | null} from
+// the records watcher.
 void broker_core::apply_record(const json& entry) {
   std::string key = entry.value("key", "");
   auto kind = record_kind_of(key);
@@ -113,9 +113,7 @@ void broker_core::apply_snapshot(const json& records) {
     std::string key = r.value("key", "");
     if (auto kind = record_kind_of(key)) held[*kind].insert(key.substr(2));
   }
-  for (auto kind :
-       {record_kind::project, record_kind::service, record_kind::host_policy, record_kind::quota})
-    services_.keep_only(kind, held[kind]);
+  for (auto kind : all_record_kinds) services_.keep_only(kind, held[kind]);
   fleet_.invalidate_all();
 }
 

@@ -34,7 +34,7 @@ struct route {
   part to;
 };
 
-constexpr std::array<route, 26> routes{{
+constexpr std::array<route, 29> routes{{
     {names::enroll, part::enroll},
     {names::hosts, part::queries},
     {names::host, part::queries},
@@ -63,6 +63,9 @@ constexpr std::array<route, 26> routes{{
     {names::host_policy_list, part::policies},
     {names::quota_set, part::policies},
     {names::quota_list, part::policies},
+    {names::team_set, part::policies},
+    {names::team_delete, part::policies},
+    {names::team_list, part::policies},
 }};
 
 const route* route_of(std::string_view action) {

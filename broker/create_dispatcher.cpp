@@ -64,6 +64,7 @@ publications create_dispatcher::on_request(const envelope& req, const fleet_fn& 
     return {reply(req, 400, nullptr, preq.err().message)};
   }
   preq->user = req.user;
+  if (teams_of_) preq->teams = teams_of_(req.user);
   preq->any_pool = common::role_of_envelope(req.role) == common::role::admin;
   ledger_.expire(now_ms);
   auto placed = place(fleet(), *preq, rng_, &ledger_.by_host());

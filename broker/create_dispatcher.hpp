@@ -72,6 +72,10 @@ class create_dispatcher {
   using commit_fn =
       std::function<void(const std::string& id, const nlohmann::json& record, bool probe)>;
   void set_commit(commit_fn fn) { commit_ = std::move(fn); }
+  // The names of the teams that list a user (team_book): a user's request may also place on
+  // their pools. Unset: no user is in a team.
+  using teams_fn = std::function<std::vector<std::string>(const std::string& user)>;
+  void set_teams_of(teams_fn fn) { teams_of_ = std::move(fn); }
   publications on_placed(const std::string& id, bool ok, const nlohmann::json& record,
                          const std::string& error, std::int64_t now_ms);
   void set_epoch(std::int64_t epoch) { epoch_ = epoch; }
@@ -132,6 +136,7 @@ class create_dispatcher {
   dispatch_counters counters_;
   placement_ledger ledger_;
   commit_fn commit_;
+  teams_fn teams_of_;
   struct awaiting {
     common::envelope request;
     std::string unplaced;  // why this broker could not place it (a probe), or empty

@@ -1,6 +1,7 @@
 #include "broker/host_policy.hpp"
 
 #include "common/ownership.hpp"
+#include "common/service_spec.hpp"
 #include "common/topic.hpp"
 
 namespace dockmesh::broker {
@@ -40,14 +41,15 @@ common::result<void> read_int(const json& body, const char* field, std::int64_t 
 common::result<std::string> read_pool(const json& body, std::string current) {
   auto it = body.find("pool");
   if (it == body.end()) return current;
-  if (!it->is_string())
-    return make_error(errc::invalid_argument, "pool must be \"\" (shared) or a user id");
+  const char* rule =
+      "pool must be \"\" or \"shared\" (the shared pool), a user id (u + 32 hex) or "
+      "team:<name>";
+  if (!it->is_string()) return make_error(errc::invalid_argument, rule);
   std::string pool = it->get<std::string>();
   if (pool == "shared") pool.clear();
-  if (!pool.empty() && !common::is_user_id(pool))
-    return make_error(
-        errc::invalid_argument,
-        "pool must be \"\" or \"shared\" (the shared pool) or a user id (u + 32 hex)");
+  auto team = common::team_of_pool(pool);
+  if (!pool.empty() && !common::is_user_id(pool) && !common::valid_object_name(team))
+    return make_error(errc::invalid_argument, rule);
   return pool;
 }
 
@@ -112,6 +114,8 @@ common::result<json> host_policy_book::set_policy(const json& body, std::int64_t
   host_policy p = policy_of(fqdn);
   auto pool = read_pool(body, p.pool);
   if (!pool) return pool.err();
+  if (auto team = std::string(common::team_of_pool(*pool)); !team.empty() && !teams_.exists(team))
+    return make_error(errc::not_found, "no team '" + team + "' (create it with team-set first)");
   p.pool = *pool;
   bool was_draining = p.draining;
   std::int64_t batch = p.drain_batch, deadline_s = 0;
@@ -177,11 +181,14 @@ std::optional<gate_refusal> host_policy_book::check_targeted(std::string_view ho
   auto it = all.find(std::string(host));
   if (it == all.end()) return std::nullopt;
   std::string pool = it->second.value("pool", "");
-  if (common::pool_admits(pool, req.user, false)) return std::nullopt;
+  // The user's teams matter only on a team's host (reading them walks every team).
+  std::vector<std::string> teams;
+  if (!common::team_of_pool(pool).empty()) teams = teams_.teams_of(req.user);
+  if (common::pool_admits(pool, req.user, false, teams)) return std::nullopt;
   return gate_refusal{403,
                       "host " + std::string(host) +
-                          " belongs to another customer's pool: you may use the shared pool and "
-                          "your own",
+                          " belongs to another customer's pool: you may use the shared pool, "
+                          "your own and your teams'",
                       {{"host", host}}};
 }
 

@@ -1,12 +1,13 @@
 // host_policy: the admins' rules for hosts and users (docs/services.md, "Host pools", "Quotas",
-// "Drain and cordon"). A host belongs to the shared pool (pool "") or to one customer (a user
-// id); it may be cordoned (no new placements for anyone) or draining (its service replicas move
-// elsewhere, `batch` at a time, before `deadline`). A user may have a quota (containers, memory
-// bytes). The records live in the service_registry beside projects and services (RocksDB keys
-// h/<fqdn> and q/<user>; with --etcd <prefix>services/h/<fqdn> and .../q/<user>, written and
-// watched by the same path), so every broker holds the same rules. host_policy_book reads and
-// writes them and answers the questions the scheduler, the request gate and the reconciler ask.
-// Owned by the hub thread (through broker_core); never blocks beyond a RocksDB write.
+// "Drain and cordon", "Teams"). A host belongs to the shared pool (pool "") or to one customer (a
+// user id, or a team of users: "team:<name>", team_book.hpp); it may be cordoned (no new placements
+// for anyone) or draining (its service replicas move elsewhere, `batch` at a time, before
+// `deadline`). A user may have a quota (containers, memory bytes). The records live in the
+// service_registry beside projects and services (RocksDB keys h/<fqdn> and q/<user>; with --etcd
+// <prefix>services/h/<fqdn> and .../q/<user>, written and watched by the same path), so every
+// broker holds the same rules. host_policy_book reads and writes them and answers the questions the
+// scheduler, the request gate and the reconciler ask. Owned by the hub thread (through
+// broker_core); never blocks beyond a RocksDB write.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "broker/container_index.hpp"
 #include "broker/request_gate.hpp"
 #include "broker/service_registry.hpp"
+#include "broker/team_book.hpp"
 #include "common/envelope.hpp"
 #include "common/result.hpp"
 
@@ -27,7 +29,7 @@ namespace dockmesh::broker {
 
 struct host_policy {
   std::string fqdn;
-  std::string pool;  // "" = the shared pool; else the owning user's id
+  std::string pool;  // "" = the shared pool; else the owning user's id or "team:<name>"
   bool cordoned = false;
   bool draining = false;
   int drain_batch = 1;              // replicas moved at once
@@ -52,7 +54,9 @@ struct user_quota {
 
 class host_policy_book {
  public:
-  explicit host_policy_book(service_registry& registry) : registry_(registry) {}
+  explicit host_policy_book(service_registry& registry) : registry_(registry), teams_(registry) {}
+  team_book& teams() { return teams_; }
+  const team_book& teams() const { return teams_; }
   // Called with the fqdn after each local policy write (the scheduler's view of it is stale).
   void on_change(std::function<void(const std::string&)> fn) { changed_ = std::move(fn); }
 
@@ -61,14 +65,16 @@ class host_policy_book {
   std::optional<user_quota> quota_of(const std::string& user) const;
 
   // host-policy-set: body {fqdn, pool?, cordoned?, draining?, batch?, deadline_s?, all?}; the
-  // fields left out keep their value. 400 naming the field on bad input.
+  // fields left out keep their value. 400 naming the field on bad input; 404 for the pool of a
+  // team that does not exist.
   common::result<nlohmann::json> set_policy(const nlohmann::json& body, std::int64_t now_ms);
   // quota-set: body {user, containers?, memory?}; both 0 removes the quota.
   common::result<nlohmann::json> set_quota(const nlohmann::json& body, std::int64_t now_ms);
   nlohmann::json policies() const;
   nlohmann::json quotas(const std::string& user) const;  // "" = all
 
-  // A targeted request from a user (not an admin) to a host of another customer's pool: 403.
+  // A targeted request from a user (not an admin) to a host of another customer's pool (not the
+  // user's own, nor of a team that lists the user): 403.
   std::optional<gate_refusal> check_targeted(std::string_view host,
                                              const common::envelope& req) const;
 
@@ -87,6 +93,7 @@ class host_policy_book {
 
  private:
   service_registry& registry_;
+  team_book teams_;
   std::function<void(const std::string&)> changed_;
 };
 

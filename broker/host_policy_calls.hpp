@@ -1,7 +1,8 @@
-// host_policy_calls: the broker's answers to the host-policy-* and quota-* control calls of the
-// catalogue (docs/services.md, "Host pools", "Quotas", "Drain and cordon"). Setting needs an
-// admin: an admin key, or the bridge acting for an admin user (it sets `admin` from the
-// authenticated user). Listing is for admin and bridge keys; host-policy-list adds each draining
+// host_policy_calls: the broker's answers to the host-policy-*, quota-* and team-* control calls
+// of the catalogue (docs/services.md, "Host pools", "Teams", "Quotas", "Drain and cordon").
+// Setting (and deleting a team) needs an admin: an admin key, or the bridge acting for an admin
+// user (it sets `admin` from the authenticated user). Listing is for admin and bridge keys
+// (team-list for the bridge and a user: that user's teams); host-policy-list adds each draining
 // host's progress (service replicas left on it) from the container index. Owned by the hub
 // thread, called from control_service; never blocks beyond a RocksDB write.
 #pragma once
@@ -33,6 +34,8 @@ class host_policy_calls {
   static int replicas_on(const container_index& containers, const std::string& fqdn);
 
  private:
+  nlohmann::json team_list(bool admin, const nlohmann::json& body) const;
+
   host_policy_book& book_;
   const container_index& containers_;
 };

@@ -88,10 +88,11 @@ bool fits(const desired_service& s, const host_view& h) {
 }
 
 // May a new replica of `s` go to `h`? Up with Docker, not cordoned or draining, and in the
-// shared pool or the service owner's (an admin-owned service, owner "", goes anywhere).
+// shared pool, the service owner's or one of the owner's teams' (an admin-owned service, owner
+// "", goes anywhere).
 bool open_to(const desired_service& s, const host_view& h) {
   if (!h.placeable || h.cordoned || h.draining) return false;
-  return common::pool_admits(h.pool, s.owner, s.owner.empty());
+  return common::pool_admits(h.pool, s.owner, s.owner.empty(), s.owner_teams);
 }
 
 std::string pick_host(const desired_service& s, const service_view& v, const plan_input& in) {

@@ -61,7 +61,10 @@ struct desired_service {
   // to): their replicas are current, not replaced.
   std::set<std::int64_t> same_generations;
   bool current(std::int64_t g) const { return g == generation || same_generations.count(g) > 0; }
-  std::string owner;  // the service's owner: its new replicas go to the shared pool and its own
+  // The service's owner: its new replicas go to the shared pool, the owner's own and those of
+  // the teams that list the owner (owner_teams, their names).
+  std::string owner;
+  std::vector<std::string> owner_teams;
 };
 
 struct observed_replica {
@@ -81,7 +84,7 @@ struct host_view {
   std::int64_t down_since = 0;  // unix ms, when not up
   int containers = 0;           // every container on it (ties in spread)
   std::map<std::string, std::string> labels;
-  // The host's policy (host_policy.hpp): its pool ("" shared, else the owning user's id); a
+  // The host's policy (host_policy.hpp): its pool ("" shared, a user's id or "team:<name>"); a
   // cordoned or draining host takes no new replicas; a draining one's replicas move elsewhere,
   // drain_batch at a time (a new one running elsewhere, then an old one removed), and all at once
   // when drain_overdue (past the drain's deadline).

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "broker/host_policy.hpp"
+#include "broker/team_book.hpp"
 
 #include "common/log.hpp"
 #include "common/protocol/names.hpp"
@@ -166,7 +167,13 @@ void reconciler::reset() {
 plan_input reconciler::gather(const reconcile_sources& src, std::int64_t now_ms) {
   plan_input in;
   in.now_ms = now_ms;
-  for (const auto& [id, record] : src.services.services()) in.services[id] = desired_of(record);
+  std::map<std::string, std::vector<std::string>> teams;  // by owner: read once per pass
+  for (const auto& [id, record] : src.services.services()) {
+    auto& s = in.services[id] = desired_of(record);
+    auto t = teams.find(s.owner);
+    if (t == teams.end()) t = teams.emplace(s.owner, teams_of_user(src.services, s.owner)).first;
+    s.owner_teams = t->second;  // a team change bumps the registry's revision: a new pass
+  }
   for (const auto& [fqdn, h] : src.hosts.hosts()) {
     in.hosts[fqdn] = view_of(h, src.containers);
     with_policy(in.hosts[fqdn], src.services, fqdn, now_ms);

@@ -22,7 +22,7 @@ filter first_exclusion(const host_candidate& h, const placement_request& r) {
   if (!r.candidates.empty() &&
       std::find(r.candidates.begin(), r.candidates.end(), h.fqdn) == r.candidates.end())
     return filter::candidates;
-  if (h.closed || !common::pool_admits(h.pool, r.user, r.any_pool)) return filter::pool;
+  if (h.closed || !common::pool_admits(h.pool, r.user, r.any_pool, r.teams)) return filter::pool;
   if (!h.up || !h.docker_up) return filter::healthy;
   for (const auto& c : r.constraints)
     if (!satisfies(h, c)) return filter::constraints;

@@ -3,7 +3,7 @@
 // Filters, in order, each host counted against the first one that excludes it:
 //   candidates  (body.candidates: explicit fqdn list)
 //   pool        (host_policy: a cordoned or draining host takes nothing; a user's request only
-//                hosts of the shared pool and of its own)
+//                hosts of the shared pool, of its own and of its teams)
 //   healthy     (status up and docker_up)
 //   constraints (body.constraints: ["region==eu", "disk!=hdd"] on host labels; != also matches
 //                hosts without the label)
@@ -45,8 +45,10 @@ struct placement_request {
   std::vector<std::string> candidates;  // empty = every host
   strategy how = strategy::spread;
   // Who asks (the envelope's user and role, not the body): a user places only on the shared
-  // pool and its own; an admin (and the reconciler, which checks pools itself) anywhere.
+  // pool, its own and its teams' (`teams`: the names of the teams that list it); an admin (and
+  // the reconciler, which checks pools itself) anywhere.
   std::string user;
+  std::vector<std::string> teams;
   bool any_pool = true;
 };
 
@@ -69,8 +71,8 @@ struct host_candidate {
   std::int64_t memory_reserved = 0;  // sum of running containers' memory limits
   int containers = 0;                // running containers
   std::set<std::string> images;      // normalized images of the host's containers (for unique)
-  std::string pool;                  // host_policy: "" shared, else the owning user's id
-  bool closed = false;               // host_policy: cordoned or draining
+  std::string pool;     // host_policy: "" shared, else the owning user's id or "team:<name>"
+  bool closed = false;  // host_policy: cordoned or draining
 };
 
 struct assignment {

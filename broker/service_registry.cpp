@@ -25,6 +25,7 @@ service_registry::service_registry(service_store& store) : store_(store) {
   store_.load(record_kind::host_policy,
               [&](const json& r) { policies_[r["id"].get<std::string>()] = r; });
   store_.load(record_kind::quota, [&](const json& r) { quotas_[r["id"].get<std::string>()] = r; });
+  store_.load(record_kind::team, [&](const json& r) { teams_[r["id"].get<std::string>()] = r; });
 }
 
 std::string service_registry::derive_id(char prefix, const std::string& request_id) {
@@ -237,6 +238,8 @@ std::map<std::string, json>& service_registry::records(record_kind kind) {
       return policies_;
     case record_kind::quota:
       return quotas_;
+    case record_kind::team:
+      return teams_;
   }
   return services_;
 }

@@ -63,8 +63,8 @@ class service_registry {
   const std::map<std::string, nlohmann::json>& services() const { return services_; }
   const nlohmann::json* project(const std::string& id) const;
   std::uint64_t revision() const { return revision_; }
-  // Host policies and quotas (host_policy_book keeps their rules): every record of a kind, and
-  // a local write of one (mirrored like a service record; nullptr deletes).
+  // Host policies, quotas and teams (host_policy_book and team_book keep their rules): every record
+  // of a kind, and a local write of one (mirrored like a service record; nullptr deletes).
   const std::map<std::string, nlohmann::json>& records_of(record_kind kind) const;
   common::result<void> put_record(record_kind kind, const std::string& id,
                                   const nlohmann::json* record) {
@@ -110,6 +110,7 @@ class service_registry {
   std::map<std::string, nlohmann::json> services_;  // by id
   std::map<std::string, nlohmann::json> policies_;  // host policies, by fqdn
   std::map<std::string, nlohmann::json> quotas_;    // by user id
+  std::map<std::string, nlohmann::json> teams_;     // by team name
   std::uint64_t revision_ = 1;
   mirror_fn mirror_;
 };

@@ -12,13 +12,14 @@ std::string_view record_prefix(record_kind kind) {
       return "h/";
     case record_kind::quota:
       return "q/";
+    case record_kind::team:
+      return "t/";
   }
   return "s/";
 }
 
 std::optional<record_kind> record_kind_of(std::string_view key) {
-  for (auto k :
-       {record_kind::project, record_kind::service, record_kind::host_policy, record_kind::quota})
+  for (auto k : all_record_kinds)
     if (key.size() > 2 && key.substr(0, 2) == record_prefix(k)) return k;
   return std::nullopt;
 }

@@ -17,10 +17,16 @@
 
 namespace dockmesh::broker {
 
-// host_policy and quota (broker/host_policy.hpp) ride the same store and the same etcd path.
-enum class record_kind { project, service, host_policy, quota };
+// host_policy, quota and team (broker/host_policy.hpp, team_book.hpp) ride the same store and
+// the same etcd path.
+enum class record_kind { project, service, host_policy, quota, team };
+// Every kind, in the order a snapshot is applied.
+inline constexpr record_kind all_record_kinds[] = {record_kind::project, record_kind::service,
+                                                   record_kind::host_policy, record_kind::quota,
+                                                   record_kind::team};
 
-// "p/", "s/", "h/", "q/": the key prefix of a kind, in RocksDB and below <prefix>services/ in etcd.
+// "p/", "s/", "h/", "q/", "t/": the key prefix of a kind, in RocksDB and below <prefix>services/ in
+// etcd.
 std::string_view record_prefix(record_kind kind);
 // The kind a key ("h/host1.mesh.test") names; nullopt for anything else.
 std::optional<record_kind> record_kind_of(std::string_view key);

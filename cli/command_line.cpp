@@ -42,7 +42,9 @@ const std::vector<command_spec>& command_table() {
        0,
        3,
        "hosts [--status S] [--label k=v]  hosts in the broker's directory; admins also:\n"
-       "                                  hosts pool FQDN USER_ID|shared | cordon|uncordon FQDN |\n"
+       "                                  hosts pool FQDN USER_ID|team:NAME|shared | "
+       "cordon|uncordon "
+       "FQDN |\n"
        "                                  drain FQDN [--batch N] [--deadline S] [--all] | undrain "
        "FQDN | policies"},
       {"quota",
@@ -50,6 +52,11 @@ const std::vector<command_spec>& command_table() {
        1,
        2,
        "quota list [USER_ID] | set USER_ID [--containers N] [--memory BYTES]  per-user quotas"},
+      {"teams",
+       {},
+       1,
+       1002,
+       "teams list | set NAME USER_ID... | delete NAME  teams of users that may own host pools"},
       {"containers",
        {{"host", true}, {"owner", true}},
        0,

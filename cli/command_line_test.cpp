@@ -161,4 +161,18 @@ TEST_CASE("hosts pool|cordon|drain and quota take their words and options") {
   CHECK(parse({"quota", "set", "u1", "--containers", "2", "--memory", "1024"}).ok());
   CHECK_FALSE(parse({"quota"}).ok());  // a verb is needed
   CHECK_FALSE(parse({"quota", "set", "u1", "--colour", "red"}).ok());
+  CHECK(parse({"hosts", "pool", "host2.mesh.test", "team:ops"}).ok());
+}
+
+TEST_CASE("teams take a verb and up to a name and 1000 members") {
+  CHECK(parse({"teams", "list"}).ok());
+  CHECK(parse({"teams", "delete", "ops"}).ok());
+  auto set = parse({"teams", "set", "ops", "u1", "u2"});
+  REQUIRE(set.ok());
+  CHECK(set->words == std::vector<std::string>{"set", "ops", "u1", "u2"});
+  CHECK_FALSE(parse({"teams"}).ok());                   // a verb is needed
+  CHECK_FALSE(parse({"teams", "list", "--all"}).ok());  // no options
+  std::vector<std::string> many{"teams", "set", "ops"};
+  for (int i = 0; i < 1001; ++i) many.push_back("u" + std::to_string(i));
+  CHECK_FALSE(parse(many).ok());
 }

@@ -147,7 +147,8 @@ int run_command(const command_line& cl, const po::variables_map& vm, std::ostrea
   if (cl.command == "exec") return run_exec(ctx);
   if (cl.command == "status") return run_status(ctx);
   if (cl.command == "projects" || cl.command == "services") return run_service_command(ctx);
-  if ((cl.command == "hosts" && !cl.words.empty()) || cl.command == "quota")
+  if ((cl.command == "hosts" && !cl.words.empty()) || cl.command == "quota" ||
+      cl.command == "teams")
     return run_pool_command(ctx);
   if (cl.command == "catalogue") {
     out << common::protocol::to_json(common::protocol::catalogue::builtin()).dump(2) << "\n";

@@ -1,7 +1,8 @@
-// pool_command: `dockmeshctl hosts pool|cordon|uncordon|drain|undrain|policies ...` and
-// `dockmeshctl quota list|set ...`: one host-policy or quota control call (docs/services.md,
-// "Host pools", "Quotas", "Drain and cordon"), printed like the directory commands. The CLI's
-// key is an admin key, which these calls need to set anything. Main thread only.
+// pool_command: `dockmeshctl hosts pool|cordon|uncordon|drain|undrain|policies ...`,
+// `dockmeshctl quota list|set ...` and `dockmeshctl teams list|set|delete ...`: one host-policy,
+// quota or team control call (docs/services.md, "Host pools", "Teams", "Quotas", "Drain and
+// cordon"), printed like the directory commands. The CLI's key is an admin key, which these
+// calls need to set anything. Main thread only.
 #include <stdexcept>
 
 #include "cli/ctl_commands.hpp"
@@ -37,7 +38,7 @@ std::pair<std::string, json> hosts_call(const command_line& cl) {
     return {std::string(names::host_policy_list), json::object()};
   }
   if (verb == "pool") {
-    need_words(cl, 3, "hosts pool FQDN USER_ID|shared");
+    need_words(cl, 3, "hosts pool FQDN USER_ID|team:NAME|shared");
     return {std::string(names::host_policy_set), {{"fqdn", cl.words[1]}, {"pool", cl.words[2]}}};
   }
   need_words(cl, 2, "hosts cordon|uncordon|drain|undrain FQDN");
@@ -74,12 +75,33 @@ std::pair<std::string, json> quota_call(const command_line& cl) {
   return {std::string(names::quota_set), body};
 }
 
+std::pair<std::string, json> teams_call(const command_line& cl) {
+  const std::string& verb = cl.words[0];
+  if (verb == "list") {
+    need_words(cl, 1, "teams list");
+    return {std::string(names::team_list), json::object()};
+  }
+  if (verb == "delete") {
+    need_words(cl, 2, "teams delete NAME");
+    return {std::string(names::team_delete), {{"name", cl.words[1]}}};
+  }
+  if (verb != "set") throw std::invalid_argument("teams: list, set NAME USER_ID... or delete NAME");
+  // No member at all is allowed: a team that owns hosts but admits nobody yet.
+  if (cl.words.size() < 2)
+    throw std::invalid_argument("usage: dockmeshctl teams set NAME USER_ID...");
+  json members = json::array();
+  for (std::size_t i = 2; i < cl.words.size(); ++i) members.push_back(cl.words[i]);
+  return {std::string(names::team_set), {{"name", cl.words[1]}, {"members", members}}};
+}
+
 }  // namespace
 
 int run_pool_command(const ctl_context& ctx) {
   std::pair<std::string, json> call;
   try {
-    call = ctx.cl.command == "quota" ? quota_call(ctx.cl) : hosts_call(ctx.cl);
+    call = ctx.cl.command == "quota"   ? quota_call(ctx.cl)
+           : ctx.cl.command == "teams" ? teams_call(ctx.cl)
+                                       : hosts_call(ctx.cl);
   } catch (const std::invalid_argument& e) {
     return ctx.fail(exit_code::usage_or_timeout, e.what());
   }

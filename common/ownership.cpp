@@ -30,8 +30,20 @@ bool may_act(const principal_ref& who, std::string_view owner) {
   return !who.user_id.empty() && owner == who.user_id;
 }
 
-bool pool_admits(std::string_view pool, std::string_view user_id, bool admin) {
-  return admin || pool.empty() || pool == user_id;
+std::string_view team_of_pool(std::string_view pool) {
+  if (pool.size() <= team_pool_prefix.size() ||
+      pool.substr(0, team_pool_prefix.size()) != team_pool_prefix)
+    return {};
+  return pool.substr(team_pool_prefix.size());
+}
+
+bool pool_admits(std::string_view pool, std::string_view user_id, bool admin,
+                 const std::vector<std::string>& teams) {
+  if (admin || pool.empty() || pool == user_id) return true;
+  auto team = team_of_pool(pool);
+  // A request with no user is nobody's, so it is in no team either.
+  return !team.empty() && !user_id.empty() &&
+         std::find(teams.begin(), teams.end(), team) != teams.end();
 }
 
 error no_such_container(std::string_view ref) {

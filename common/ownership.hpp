@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -37,11 +38,18 @@ struct principal_ref {
 // anything; users only on what carries exactly their own user id.
 bool may_act(const principal_ref& who, std::string_view owner);
 
+// A pool owned by a team of users is "team:<name>" (docs/services.md, "Teams").
+inline constexpr std::string_view team_pool_prefix = "team:";
+// The team a pool names ("team:ops" -> "ops"); "" for the shared pool and a user's.
+std::string_view team_of_pool(std::string_view pool);
+
 // The host pool rule (docs/services.md, "Host pools"): a host of `pool` ("" = the shared pool,
-// else the owning user's id) takes placements for admins, and for users on the shared pool and
-// their own. The scheduler, the reconciler, the broker's targeted check and the bridge's image
+// a user's id, or "team:<name>") takes placements for admins, and for users on the shared pool,
+// their own and those of the teams they are in (`teams`: the names of the teams that list the
+// user). The scheduler, the reconciler, the broker's targeted check and the bridge's image
 // distribution all ask this.
-bool pool_admits(std::string_view pool, std::string_view user_id, bool admin);
+bool pool_admits(std::string_view pool, std::string_view user_id, bool admin,
+                 const std::vector<std::string>& teams);
 
 // The refusal for a container that is missing *or* not the caller's: the same code and the same
 // message either way, so that the answer tells nothing about other tenants.

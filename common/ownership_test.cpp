@@ -1,5 +1,8 @@
 #include "common/ownership.hpp"
 
+#include <string>
+#include <vector>
+
 #include <doctest/doctest.h>
 
 using namespace dockmesh::common;
@@ -38,9 +41,27 @@ TEST_CASE("the pool rule: admins anywhere, users on the shared pool and their ow
   using dockmesh::common::pool_admits;
   const std::string alice = "u0123456789abcdef0123456789abcdef";
   const std::string bob = "ufedcba9876543210fedcba9876543210";
-  CHECK(pool_admits("", alice, false));
-  CHECK(pool_admits(alice, alice, false));
-  CHECK_FALSE(pool_admits(bob, alice, false));
-  CHECK_FALSE(pool_admits(bob, "", false));  // no user is nobody's customer
-  CHECK(pool_admits(bob, alice, true));
+  const std::vector<std::string> none;
+  CHECK(pool_admits("", alice, false, none));
+  CHECK(pool_admits(alice, alice, false, none));
+  CHECK_FALSE(pool_admits(bob, alice, false, none));
+  CHECK_FALSE(pool_admits(bob, "", false, none));  // no user is nobody's customer
+  CHECK(pool_admits(bob, alice, true, none));
+}
+
+TEST_CASE("the pool rule: a team's pool takes its members only") {
+  using dockmesh::common::pool_admits;
+  using dockmesh::common::team_of_pool;
+  const std::string alice = "u0123456789abcdef0123456789abcdef";
+  const std::vector<std::string> ops{"ops", "web"};
+  CHECK(team_of_pool("team:ops") == "ops");
+  CHECK(team_of_pool("team:").empty());
+  CHECK(team_of_pool(alice).empty());
+  CHECK(pool_admits("team:ops", alice, false, ops));
+  CHECK(pool_admits("team:web", alice, false, ops));
+  CHECK_FALSE(pool_admits("team:db", alice, false, ops));
+  CHECK_FALSE(pool_admits("team:ops", alice, false, {}));
+  CHECK_FALSE(pool_admits("team:ops", "", false, ops));  // no user is in no team
+  CHECK_FALSE(pool_admits("ops", alice, false, ops));    // a bare name is not a team's pool
+  CHECK(pool_admits("team:db", alice, true, {}));
 }

@@ -137,6 +137,12 @@ void api_dispatcher::invoke(route_id id, api_call_ptr call) {
       return services_.quotas_list(std::move(call));
     case route_id::quota_set:
       return services_.quota_set(std::move(call));
+    case route_id::teams_list:
+      return services_.teams_list(std::move(call));
+    case route_id::team_set:
+      return services_.team_set(std::move(call));
+    case route_id::team_delete:
+      return services_.team_delete(std::move(call));
     case route_id::container_stats_history:
       return mesh_.container_stats_history(std::move(call));
     case route_id::host_stats_history:

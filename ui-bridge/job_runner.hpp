@@ -34,6 +34,7 @@ struct pull_request {
   nlohmann::json auth;             // optional registry credentials, passed through
   std::vector<std::string> hosts;  // distinct fqdns
   bool pools = false;  // no hosts named: every up host of the caller's pools and the shared pool
+  std::vector<std::string> teams;  // with pools: the caller's teams (team-list), for pool_admits
 };
 // {image, hosts?: [...] | "pools", auth?}: hosts, when a list, non-empty, at most 256, each a
 // valid fqdn; left out or "pools", the hosts are chosen from the directory when the job starts.
@@ -63,6 +64,8 @@ class job_runner {
   void finish_create(const std::string& job_id, common::result<common::envelope> reply);
   void await_directory(const std::string& job_id, std::vector<std::string> ids,
                        std::chrono::steady_clock::time_point deadline);
+  // With `pools` for a user: asks the broker for the user's teams first.
+  void list_hosts(const std::string& job_id, const principal& who, pull_request req);
   void begin_pulls(const std::string& job_id, const principal& who, pull_request req,
                    common::result<common::envelope> hosts_reply);
   void host_pulled(const std::string& job_id, const std::string& host,

@@ -32,13 +32,15 @@ void settle(job& j) {
 }
 
 // Every up host the caller may place on (common::pool_admits, the scheduler's rule), by the
-// pool the `hosts` answer carries.
-std::vector<std::string> pool_hosts(const principal& who, const nlohmann::json& hosts) {
+// pool the `hosts` answer carries and the caller's teams.
+std::vector<std::string> pool_hosts(const principal& who, const std::vector<std::string>& teams,
+                                    const nlohmann::json& hosts) {
   std::vector<std::string> out;
   for (const auto& h : hosts) {
     std::string pool = text_of(h, "pool");
     if (text_of(h, "status") != "up") continue;
-    if (common::pool_admits(pool, who.user_id, who.is_admin())) out.push_back(text_of(h, "fqdn"));
+    if (common::pool_admits(pool, who.user_id, who.is_admin(), teams))
+      out.push_back(text_of(h, "fqdn"));
     if (out.size() >= 256) break;
   }
   return out;
@@ -75,12 +77,29 @@ common::result<job> job_runner::start_pull(const principal& who, const nlohmann:
     x.progress = {{"image", req->image}, {"hosts", nlohmann::json::object()}};
     for (auto& h : req->hosts) x.progress["hosts"][h] = {{"state", "waiting"}};
   }));
+  if (!req->pools || who.is_admin()) {
+    list_hosts(id, who, std::move(*req));
+    return *jobs_.get(id, common::now_ms());
+  }
+  // A user's pools include its teams': without an answer the user gets the shared pool and its
+  // own (the pull then goes to fewer hosts, never to one it may not use).
   gateway_.control(
-      "hosts", nlohmann::json::object(),
+      std::string(names::team_list), {{"user", who.user_id}, {"admin", false}},
       [this, id, who, req = std::move(*req)](common::result<common::envelope> r) mutable {
-        begin_pulls(id, who, std::move(req), std::move(r));
+        if (r && r->code == 200 && r->body.is_object())
+          for (const auto& t : r->body.value("teams", nlohmann::json::array()))
+            if (auto name = text_of(t, "name"); !name.empty()) req.teams.push_back(name);
+        list_hosts(id, who, std::move(req));
       });
   return *jobs_.get(id, common::now_ms());
+}
+
+void job_runner::list_hosts(const std::string& job_id, const principal& who, pull_request req) {
+  gateway_.control(
+      "hosts", nlohmann::json::object(),
+      [this, job_id, who, req = std::move(req)](common::result<common::envelope> r) mutable {
+        begin_pulls(job_id, who, std::move(req), std::move(r));
+      });
 }
 
 void job_runner::begin_pulls(const std::string& job_id, const principal& who, pull_request req,
@@ -101,7 +120,7 @@ void job_runner::begin_pulls(const std::string& job_id, const principal& who, pu
                                                                       : nlohmann::json::array();
   for (const auto& h : hosts) status[text_of(h, "fqdn")] = text_of(h, "status");
   if (req.pools) {
-    req.hosts = pool_hosts(who, hosts);
+    req.hosts = pool_hosts(who, req.teams, hosts);
     changed(jobs_.update(job_id, common::now_ms(), [&](job& j) {
       for (auto& h : req.hosts) j.progress["hosts"][h] = {{"state", "waiting"}};
       if (req.hosts.empty()) {

@@ -24,7 +24,7 @@ struct operation {
 };
 
 // Keep in step with make_api_router() (router.cpp): bridge_tests compares the two.
-constexpr std::array<operation, 40> operations = {{
+constexpr std::array<operation, 43> operations = {{
     {"POST", "/api/v1/login", "auth", "a session token for a user name and password", "",
      "{username, password}", 200, false},
     {"GET", "/api/v1/whoami", "auth", "the caller: user, id, role", "", "", 200},
@@ -90,6 +90,11 @@ constexpr std::array<operation, 40> operations = {{
     {"GET", "/api/v1/quotas", "pools", "the users' quotas (users: their own)", "", "", 200},
     {"PUT", "/api/v1/quotas/{user}", "pools", "set a user's quota (admins)", "",
      "{containers, memory}", 200},
+    {"GET", "/api/v1/teams", "pools", "the teams (users: the teams they are in)", "", "", 200},
+    {"PUT", "/api/v1/teams/{name}", "pools", "create a team or replace its members (admins)", "",
+     "{members}", 200},
+    {"DELETE", "/api/v1/teams/{name}", "pools", "delete a team that owns no host (admins)", "", "",
+     200},
     // Stats history (docs/bridge.md).
     {"GET", "/api/v1/containers/{id}/stats/history", "stats",
      "a container's usage samples (ownership checked)", "since", "", 200},

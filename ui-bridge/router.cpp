@@ -154,11 +154,14 @@ router make_api_router() {
   r.add("PATCH", "/api/v1/services/{id}", route_id::service_update);
   r.add("DELETE", "/api/v1/services/{id}", route_id::service_delete);
   r.add("POST", "/api/v1/services/{id}/scale", route_id::service_scale);
-  // Host pools, cordon, drain and quotas.
+  // Host pools, teams, cordon, drain and quotas.
   r.add("GET", "/api/v1/host-policies", route_id::host_policies_list);
   r.add("PUT", "/api/v1/hosts/{fqdn}/policy", route_id::host_policy_set);
   r.add("GET", "/api/v1/quotas", route_id::quotas_list);
   r.add("PUT", "/api/v1/quotas/{user}", route_id::quota_set);
+  r.add("GET", "/api/v1/teams", route_id::teams_list);
+  r.add("PUT", "/api/v1/teams/{name}", route_id::team_set);
+  r.add("DELETE", "/api/v1/teams/{name}", route_id::team_delete);
   // Stats history.
   r.add("GET", "/api/v1/containers/{id}/stats/history", route_id::container_stats_history);
   r.add("GET", "/api/v1/hosts/{fqdn}/stats/history", route_id::host_stats_history);

@@ -47,11 +47,14 @@ enum class route_id {
   service_update,
   service_delete,
   service_scale,
-  // Host pools and quotas (service_api).
+  // Host pools, teams and quotas (service_api).
   host_policies_list,
   host_policy_set,
   quotas_list,
   quota_set,
+  teams_list,
+  team_set,
+  team_delete,
   // Stats history (mesh_api_history.cpp).
   container_stats_history,
   host_stats_history,

@@ -133,8 +133,8 @@ namespace {
 // the `admin` flag again).
 bool admin_only(const api_call_ptr& call) {
   if (call->who.is_admin()) return true;
-  call->fail(
-      common::make_error(common::errc::forbidden, "host policies and quotas are set by admins"));
+  call->fail(common::make_error(common::errc::forbidden,
+                                "host policies, teams and quotas are set by admins"));
   return false;
 }
 
@@ -170,6 +170,27 @@ void service_api::quota_set(api_call_ptr call) {
   for (const char* k : {"containers", "memory"})
     if (body->contains(k)) out[k] = (*body)[k];
   send_control(call, names::quota_set, std::move(out));
+}
+
+void service_api::teams_list(api_call_ptr call) {
+  // `user` here names whose teams are listed: a user sees the teams it is in.
+  json body = {{"admin", call->who.is_admin()}};
+  if (!call->who.is_admin()) body["user"] = call->who.user_id;
+  send_control(call, names::team_list, std::move(body));
+}
+
+void service_api::team_set(api_call_ptr call) {
+  if (!admin_only(call)) return;
+  auto body = object_body(call);
+  if (!body) return;
+  json out = {{"name", call->params["name"]}, {"admin", true}};
+  if (body->contains("members")) out["members"] = (*body)["members"];
+  send_control(call, names::team_set, std::move(out));
+}
+
+void service_api::team_delete(api_call_ptr call) {
+  if (!admin_only(call)) return;
+  send_control(call, names::team_delete, {{"name", call->params["name"]}, {"admin", true}});
 }
 
 }  // namespace dockmesh::bridge

@@ -4,7 +4,7 @@
 //   POST /api/v1/services/{id}/scale (a PATCH that bumps the generation also starts a
 //   service-update job, job_runner.hpp); and for admins GET /api/v1/host-policies,
 //   PUT /api/v1/hosts/{fqdn}/policy, GET /api/v1/quotas (users: their own), PUT
-//   /api/v1/quotas/{user}.
+//   /api/v1/quotas/{user}, GET /api/v1/teams (users: their own), PUT|DELETE /api/v1/teams/{name}.
 // Each is one control call of the catalogue (project-*, service-*) acting for the authenticated
 // user: the bridge sets `user` (the immutable id) and `admin` itself, whatever the client sent.
 // Runs on the connection's strand; never blocks (the completion is posted back to it).
@@ -37,6 +37,10 @@ class service_api {
   void host_policy_set(api_call_ptr call);
   void quotas_list(api_call_ptr call);
   void quota_set(api_call_ptr call);
+  // Teams that may own host pools (admins set them; a user lists the teams it is in).
+  void teams_list(api_call_ptr call);
+  void team_set(api_call_ptr call);
+  void team_delete(api_call_ptr call);
 
  private:
   // Sends the control call for the caller; a 2xx body is the response (with its code).

@@ -166,6 +166,11 @@ void add_service_calls(std::vector<message_spec>& v) {
   v.push_back(
       control(n::quota_set, clients, "set a user's quota: containers, memory (admins)", true));
   v.push_back(control(n::quota_list, clients, "the users' quotas"));
+  // Teams that may own host pools: set and deleted by admins; listed whole for admins, for the
+  // bridge acting for a user: the user's teams.
+  v.push_back(control(n::team_set, clients, "create a team or replace its members (admins)", true));
+  v.push_back(control(n::team_delete, clients, "delete a team that owns no host (admins)", true));
+  v.push_back(control(n::team_list, clients, "the teams (a user's: those it is in)"));
 }
 
 void add_one_way(std::vector<message_spec>& v) {

@@ -37,7 +37,7 @@ TEST_CASE("the built-in catalogue: 21 agent actions, one alias, every kind prese
   CHECK(cat.find(names::remove_image)->admin_only);
   CHECK(cat.find(names::create_container)->target == message_target::scheduled);
   CHECK(cat.of_kind(message_kind::control_call).size() ==
-        26);  // 13 + 9 project/service calls + 4 host policy and quota calls
+        29);  // 13 + 9 project/service calls + 4 host policy and quota calls + 3 team calls
   // The one call between brokers: no user, agent or bridge key may ask for the whole directory.
   CHECK(cat.find(names::directory_snapshot, message_kind::control_call)->senders ==
         role_set{role::broker});

@@ -64,6 +64,10 @@ inline constexpr std::string_view host_policy_set = "host-policy-set";
 inline constexpr std::string_view host_policy_list = "host-policy-list";
 inline constexpr std::string_view quota_set = "quota-set";
 inline constexpr std::string_view quota_list = "quota-list";
+// Teams of users that may own host pools (control calls; docs/services.md, "Teams").
+inline constexpr std::string_view team_set = "team-set";
+inline constexpr std::string_view team_delete = "team-delete";
+inline constexpr std::string_view team_list = "team-list";
 
 // Announcements (ann/), by agents.
 inline constexpr std::string_view register_host = "register";

@@ -102,7 +102,8 @@ const char* const control_actions[] = {
     "project-create", "project-list", "project-delete", "service-create", "service-list",
     "service-get", "service-update", "service-scale", "service-delete",
     // host pools and quotas (host_policy_calls)
-    "host-policy-set", "host-policy-list", "quota-set", "quota-list"};
+    "host-policy-set", "host-policy-list", "quota-set", "quota-list", "team-set", "team-delete",
+    "team-list"};
 
 class session {
  public:

@@ -3,7 +3,9 @@ bridge, CURVE; docs/services.md "Host pools", "Quotas", "Drain and cordon"): an 
 host3 to Bob; Alice's create targeted at host3 is refused 403 and her scheduled creates never
 land there while Bob's may; a quota of 2 containers refuses Alice's third with a message naming
 the quota, and a service scaled past a memory quota is refused; a cordoned host2 takes no new
-placement; draining host1 moves a 3-replica service's replica off it while the unmanaged
+placement; host2 goes to the team "ops" (Alice and Carol, not Bob): its members place there,
+targeted or scheduled, Bob never does, and Carol is cut off once she leaves the team; draining
+host1 moves a 3-replica service's replica off it while the unmanaged
 container there keeps running. A checker reads every dockerd directly (Docker's API over its
 unix socket) and asserts where each user's containers are."""
 
@@ -41,6 +43,7 @@ class Pools(unittest.TestCase):
             self.pools(mesh, admin, alice, bob, alice_id, bob_id)
             self.quotas(mesh, admin, alice, alice_id)
             self.cordon(mesh, admin, alice, alice_id)
+            self.teams(mesh, admin, alice, bob, alice_id, bob_id)
             self.drain(mesh, alice, alice_id)
 
     def pools(self, mesh, admin, alice, bob, alice_id, bob_id):
@@ -118,6 +121,69 @@ class Pools(unittest.TestCase):
         self.assertEqual(mine[3], [], mine)
         rc, out = mesh.ctl("hosts", "uncordon", H2)
         self.assertEqual(rc, 0, out)
+
+    def teams(self, mesh, admin, alice, bob, alice_id, bob_id):
+        carol = admin.make_user("carol")
+        carol_id = carol.get("/api/v1/whoami").json["id"]
+        self.assertEqual(alice.request("PUT", "/api/v1/teams/ops",
+                                       {"members": [alice_id]}).status, 403)  # admins only
+        r = admin.request("PUT", "/api/v1/teams/ops", {"members": [carol_id, alice_id]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["members"], sorted([alice_id, carol_id]))
+        self.assertEqual(admin.request("PUT", "/api/v1/teams/Ops", {"members": []}).status, 400)
+        rc, out = mesh.ctl("hosts", "pool", H2, "team:nope")
+        self.assertNotEqual(rc, 0, out)  # 404: no such team
+        rc, out = mesh.ctl("hosts", "pool", H2, "team:ops")
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(out["pool"], "team:ops")
+        self.assertEqual([t["name"] for t in alice.get("/api/v1/teams").json["teams"]], ["ops"])
+        self.assertEqual(bob.get("/api/v1/teams").json["teams"], [])
+
+        only_h2 = {"action": "create-container", "image": IMAGE, "cmd": ["sleep", "300"],
+                   "network_mode": "none", "candidates": [H2]}
+        for who, name in ((alice, "alice-team"), (carol, "carol-team")):
+            r = who.send(create_message(H2, name=name))
+            self.assertEqual(r.status, 201, r)
+            r = who.send(dict(only_h2, name=name + "-s"))  # scheduled, host2 its only choice
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(r.json.get("from"), H2, r)
+        r = bob.send(create_message(H2, name="bob-team"))
+        self.assertEqual(r.status, 403, r)
+        self.assertIn("another customer's pool", r.text)
+        r = bob.send(dict(only_h2, name="bob-team-s"))
+        self.assertEqual(r.status, 503, r)
+        for n in range(3):  # spread: Bob may use host1 and host3, never host2
+            r = bob.send({"action": "create-container", "image": IMAGE, "name": "bob-s%d" % n,
+                          "cmd": ["sleep", "300"], "network_mode": "none"})
+            self.assertEqual(r.status, 201, r)
+            self.assertNotEqual(r.json.get("from"), H2, r)
+        self.assertEqual(self.owned(mesh, bob_id)[2], [])
+        self.assertEqual(len(self.owned(mesh, carol_id)[2]), 2)
+        # Image distribution to "my pools" takes the team's host for a member (not Bob's host3).
+        r = alice.post("/api/v1/images/pull", {"image": "127.0.0.1:1/none:latest"})
+        self.assertEqual(r.status, 202, r)
+        final = alice.wait_job(r.json["id"], timeout=60)
+        self.assertEqual(set(final.json["progress"]["hosts"]), {H1, H2}, final)
+
+        rc, out = mesh.ctl("teams", "set", "ops", alice_id)  # Carol leaves the team
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(out["members"], [alice_id])
+        r = carol.send(create_message(H2, name="carol-after"))
+        self.assertEqual(r.status, 403, r)
+        r = carol.send(dict(only_h2, name="carol-after-s"))
+        self.assertEqual(r.status, 503, r)
+        r = alice.send(create_message(H2, name="alice-after"))
+        self.assertEqual(r.status, 201, r)
+
+        r = admin.request("DELETE", "/api/v1/teams/ops")
+        self.assertEqual(r.status, 409, r)  # it still owns host2
+        self.assertIn(H2, r.text)
+        rc, out = mesh.ctl("hosts", "pool", H2, "shared")
+        self.assertEqual(rc, 0, out)
+        rc, out = mesh.ctl("teams", "delete", "ops")
+        self.assertEqual(rc, 0, out)
+        rc, out = mesh.ctl("teams", "list")
+        self.assertEqual((rc, out["teams"]), (0, []), out)
 
     def drain(self, mesh, alice, alice_id):
         rc, out = mesh.ctl("projects", "create", "ops")

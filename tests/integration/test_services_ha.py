@@ -211,6 +211,21 @@ class ServicesHa(unittest.TestCase):
         wait_for(lambda: etcd_key(self.mesh, "dockmesh/services/n/s/%s/api" % pid) is None, 5,
                  message="the name's claim deleted with the service")
 
+    def test_d_teams_reach_every_broker(self):
+        """A team set through the bridge is held by every broker (dockmesh/services/t/...), and
+        so is its deletion."""
+        alice_id = self.alice.get("/api/v1/whoami").json["id"]
+        r = self.admin.request("PUT", "/api/v1/teams/ops", {"members": [alice_id]})
+        self.assertEqual(r.status, 200, r)
+        teams = self.wait_alike("team-list", "teams", lambda t: "ops" in t)
+        self.assertEqual(teams["ops"]["members"], [alice_id])
+        self.assertEqual(int(etcd_key(self.mesh, "dockmesh/services/t/ops")["version"]), 1)
+        self.assertEqual([t["name"] for t in self.alice.get("/api/v1/teams").json["teams"]],
+                         ["ops"])
+        self.assertEqual(self.admin.request("DELETE", "/api/v1/teams/ops").status, 200)
+        self.wait_alike("team-list", "teams", lambda t: "ops" not in t)
+        self.assertIsNone(etcd_key(self.mesh, "dockmesh/services/t/ops"))
+
 
 if __name__ == "__main__":
     unittest.main()
