@@ -217,3 +217,45 @@ TEST_CASE("a failed rolling update goes back to the previous spec as a new gener
   CHECK((*r)["update_status"]["state"] == "paused");
   CHECK(reg.fail_update("nope", "x", 7).err().code == errc::not_found);
 }
+
+TEST_CASE(
+    "records of the earlier layout (p/<id>, s/<id>) move below r/; placements and hosts stay") {
+  testing::temp_dir dir;
+  {
+    state_db db(dir.str());
+    REQUIRE(db.put("p/p1", {{"id", "p1"}, {"name", "shop"}, {"owner", "u-alice"}, {"created", 1}},
+                   true));
+    REQUIRE(db.put("s/s1",
+                   {{"id", "s1"},
+                    {"name", "web"},
+                    {"project", "p1"},
+                    {"owner", "u-alice"},
+                    {"spec", spec()},
+                    {"generation", 1},
+                    {"version", 1}},
+                   true));
+    REQUIRE(db.put("p/req-1", {{"created", 1}, {"hosts", json::array({{"h1", 1}})}}, true));
+    REQUIRE(db.put("h/host1", {{"fqdn", "host1"}, {"status", "up"}}, true));
+  }
+  state_db db(dir.str());
+  rocks_service_store store(db);
+  service_registry reg(store);
+  CHECK(reg.list_projects(alice).size() == 1);
+  CHECK(reg.get_service(alice, "shop/web"));
+  int legacy = 0, placements = 0, moved = 0, hosts = 0;
+  db.for_each("p/", [&](std::string_view, const json& v) {
+    ++(v.contains("hosts") ? placements : legacy);
+  });
+  db.for_each("s/", [&](std::string_view, const json&) { ++legacy; });
+  db.for_each("r/", [&](std::string_view, const json&) { ++moved; });
+  db.for_each("h/", [&](std::string_view, const json&) { ++hosts; });
+  CHECK(legacy == 0);
+  CHECK(placements == 1);
+  CHECK(moved == 2);
+  CHECK(hosts == 1);
+  // A host policy is kept apart from the host directory's h/<fqdn>.
+  REQUIRE(reg.put_record(record_kind::host_policy, "host1", nullptr));
+  json policy = {{"id", "host1"}, {"fqdn", "host1"}, {"pool", ""}, {"cordoned", true}};
+  REQUIRE(reg.put_record(record_kind::host_policy, "host1", &policy));
+  CHECK(db.get("h/host1")->value("status", "") == "up");
+}

@@ -1,5 +1,7 @@
 #include "broker/service_store.hpp"
 
+#include <vector>
+
 namespace dockmesh::broker {
 
 std::string_view record_prefix(record_kind kind) {
@@ -24,8 +26,27 @@ std::optional<record_kind> record_kind_of(std::string_view key) {
   return std::nullopt;
 }
 
+// In RocksDB the records live below "r/": the broker's other tables use one-letter prefixes
+// of their own (h/ hosts, p/ placements, t/ join tokens, ...), which a record kind's would meet.
 std::string rocks_service_store::key(record_kind kind, std::string_view id) {
-  return std::string(record_prefix(kind)) + std::string(id);
+  return "r/" + std::string(record_prefix(kind)) + std::string(id);
+}
+
+// Projects and services were kept at p/<id> and s/<id> before: beside the placements (p/),
+// whose start-up sweep took a project for a stale placement and erased it. They move once.
+rocks_service_store::rocks_service_store(state_db& db) : db_(db) {
+  for (auto kind : {record_kind::project, record_kind::service}) {
+    std::vector<nlohmann::json> found;
+    db_.for_each(record_prefix(kind), [&](std::string_view, const nlohmann::json& v) {
+      if (v.is_object() && v.contains("id") && v["id"].is_string() && !v.contains("hosts"))
+        found.push_back(v);
+    });
+    for (const auto& v : found) {
+      std::string id = v["id"];
+      if (db_.put(key(kind, id), v, true))
+        (void)db_.erase(std::string(record_prefix(kind)) + id, true);
+    }
+  }
 }
 
 common::result<void> rocks_service_store::put(record_kind kind, const std::string& id,

@@ -25,8 +25,8 @@ inline constexpr record_kind all_record_kinds[] = {record_kind::project, record_
                                                    record_kind::host_policy, record_kind::quota,
                                                    record_kind::team};
 
-// "p/", "s/", "h/", "q/", "t/": the key prefix of a kind, in RocksDB and below <prefix>services/ in
-// etcd.
+// "p/", "s/", "h/", "q/", "t/": the key prefix of a kind below <prefix>services/ in etcd; in
+// RocksDB below "r/" (r/p/<id>, ...).
 std::string_view record_prefix(record_kind kind);
 // The kind a key ("h/host1.mesh.test") names; nullopt for anything else.
 std::optional<record_kind> record_kind_of(std::string_view key);
@@ -44,7 +44,8 @@ class service_store {
 
 class rocks_service_store final : public service_store {
  public:
-  explicit rocks_service_store(state_db& db) : db_(db) {}
+  // Moves records kept under an earlier layout (p/<id>, s/<id>) to their keys (r/p/<id>, ...).
+  explicit rocks_service_store(state_db& db);
   common::result<void> put(record_kind kind, const std::string& id,
                            const nlohmann::json& record) override;
   common::result<void> erase(record_kind kind, const std::string& id) override;
