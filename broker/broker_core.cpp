@@ -219,6 +219,16 @@ publications broker_core::on_own_reply(const envelope& env, std::int64_t now_ms)
 
 control_outcome broker_core::on_control(const identity& who, std::string_view public_key,
                                         const envelope& req, std::int64_t now_ms) {
+  // With etcd, a broker that has not applied its first snapshot of the records (the first
+  // moments after a start) would answer from what it held when it stopped, and a change made
+  // from that (a scale to what it still remembers) could be taken for no change at all.
+  if (etcd_mode() && !records_loaded_ &&
+      (is_service_call(req.action) || is_policy_call(req.action)))
+    return {common::make_error_reply(
+                req, client_id_,
+                {common::errc::unavailable,
+                 "this broker is still loading projects and services from etcd; try again"}),
+            false};
   return control_.handle(who, public_key, req, now_ms);
 }
 
