@@ -49,7 +49,9 @@ class ServiceLeaderKill(unittest.TestCase):
         another broker has finished; exactly REPLICAS throughout and after."""
         leader = wait_for(lambda: leader_id(mesh), scaled(30), message="a leader")
         before = len(replicas(mesh, sid))
-        self.assertEqual(mesh.ctl("services", "scale", sid, str(REPLICAS))[0], 0)
+        # A broker just started answers 503 until it has read the records from etcd: retried.
+        wait_for(lambda: mesh.ctl("services", "scale", sid, str(REPLICAS))[0] == 0 or None,
+                 scaled(10), message="the scale taken")
         wait_for(lambda: len(replicas(mesh, sid)) > before or None, scaled(30),
                  message="a first new replica")
         name = mesh.broker_name(leader)
