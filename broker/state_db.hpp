@@ -4,6 +4,8 @@
 //   h/<fqdn>        host records (host_directory)
 //   i/<fqdn>        each host's last applied inventory (container_index)
 //   a/<sequence>    the audit log, a bounded ring (audit_log)
+//   p/<request id>  recent placements (create_dispatcher)
+//   r/<kind>/<id>   projects, services, host policies, quotas, teams (rocks_service_store)
 // Values are msgpack (nlohmann::json::to_msgpack). Owned by the hub thread; writes without sync
 // only go to the WAL via write(2), so they survive kill -9 of the broker (not a power cut) and
 // cost microseconds. Key and token changes ask for sync writes. A sync write took 2 ms (p50) to

@@ -1,8 +1,7 @@
 // team_book: the teams of users that may own host pools (docs/services.md, "Teams"). A team is
 // {name, members: [user ids], version}; a host whose pool is "team:<name>" takes placements for
 // the team's members (common::pool_admits). The records live in the service_registry beside
-// the host policies (RocksDB key t/<name>, which no join token's key can equal: team names are
-// at most 31 characters, token hashes longer; with --etcd <prefix>services/t/<name>, mirrored
+// the host policies (RocksDB key r/t/<name>; with --etcd <prefix>services/t/<name>, mirrored
 // and watched like every record), so every broker answers the same. Owned by the hub thread
 // (through host_policy_book); never blocks beyond a RocksDB write.
 #pragma once
