@@ -92,6 +92,7 @@ bool fits(const desired_service& s, const host_view& h) {
 // "", goes anywhere).
 bool open_to(const desired_service& s, const host_view& h) {
   if (!h.placeable || h.cordoned || h.draining) return false;
+  if (!s.pool.empty() && h.pool != (s.pool == "shared" ? std::string() : s.pool)) return false;
   return common::pool_admits(h.pool, s.owner, s.owner.empty(), s.owner_teams);
 }
 
@@ -101,8 +102,10 @@ std::string pick_host(const desired_service& s, const service_view& v, const pla
   for (const auto& [fqdn, h] : in.hosts) {
     if (!open_to(s, h) || !fits(s, h)) continue;
     auto it = v.on_host.find(fqdn);
-    std::tuple<int, int, std::string> rank{it == v.on_host.end() ? 0 : it->second, h.containers,
-                                           fqdn};
+    int mine = it == v.on_host.end() ? 0 : it->second;
+    // Spread: fewest of this service's replicas, then fewest containers; pack: the most of both.
+    std::tuple<int, int, std::string> rank{s.pack ? -mine : mine,
+                                           s.pack ? -h.containers : h.containers, fqdn};
     if (best.empty() || rank < best_rank) {
       best = fqdn;
       best_rank = rank;
@@ -147,7 +150,9 @@ void add_removes(const desired_service& s, service_view& v, int extra, const pla
     bool was_replaced = in.replaced.count(r->container_id) > 0;
     // remove-returned: the copies that came back go first; keep-returned: they go last.
     bool first = s.remove_returned ? was_replaced : !was_replaced;
-    return std::make_tuple(!first, running(*r), -v.on_host[r->host], -r->key.replica);
+    // Spread takes from the fullest host, pack from the emptiest (the others stay packed).
+    int mine = v.on_host[r->host];
+    return std::make_tuple(!first, running(*r), s.pack ? mine : -mine, -r->key.replica);
   };
   std::stable_sort(live.begin(), live.end(),
                    [&](const auto* a, const auto* b) { return rank(a) < rank(b); });

@@ -56,6 +56,12 @@ struct desired_service {
   std::int64_t grace_ms = 30000;
   bool remove_returned = true;                     // reschedule.on_return
   std::map<std::string, std::string> constraints;  // placement.constraints: host label = value
+  // placement.pool: "" any pool open to the owner; "shared" the shared pool only; a user id or
+  // "team:<name>": that pool only (and still only if it is open to the owner).
+  std::string pool;
+  // placement.strategy "pack": new replicas go where most of the service's replicas already
+  // are (then the busiest host); "spread" (default): where fewest are (then the least busy).
+  bool pack = false;
   update_policy update;
   // Older generations whose containers run what this one runs (the one a rollback went back
   // to): their replicas are current, not replaced.

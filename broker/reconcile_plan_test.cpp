@@ -95,6 +95,48 @@ TEST_CASE("pending creates count, and hosts that are down or without Docker take
   CHECK(p.blocked.count("s1") == 1);
 }
 
+TEST_CASE("placement.pool keeps replicas in one pool; pack fills one host before the next") {
+  auto in = fleet(3);
+  in.hosts["h2"].pool = "u-alice";
+  in.hosts["h3"].pool = "team:ops";
+  auto s = service(4);
+  s.owner = "u-alice";
+  s.owner_teams = {"ops"};
+  s.pool = "team:ops";
+  in.services["s1"] = s;
+  CHECK(per_host(plan_reconcile(in)) == std::map<std::string, int>{{"h3", 4}});
+  in.services["s1"].pool = "shared";
+  CHECK(per_host(plan_reconcile(in)) == std::map<std::string, int>{{"h1", 4}});
+  in.services["s1"].pool = "u-alice";
+  CHECK(per_host(plan_reconcile(in)) == std::map<std::string, int>{{"h2", 4}});
+  // A pool that is not open to the owner takes nothing, whatever the spec says.
+  in.services["s1"].pool = "u-bob";
+  in.hosts["h1"].pool = "u-bob";
+  auto p = plan_reconcile(in);
+  CHECK(p.creates.empty());
+  CHECK(p.blocked.count("s1") == 1);
+  // pack: where most of the service already runs, then the busiest host.
+  in = fleet(3);
+  s = service(4);
+  s.pack = true;
+  in.services["s1"] = s;
+  in.hosts["h2"].containers = 5;
+  CHECK(per_host(plan_reconcile(in)) == std::map<std::string, int>{{"h2", 4}});
+  observe(in, 1, "h3");
+  CHECK(per_host(plan_reconcile(in)) == std::map<std::string, int>{{"h3", 3}});
+  // Scaling a packed service down takes from the emptiest host first.
+  in.services["s1"].replicas = 2;
+  observe(in, 2, "h1");
+  observe(in, 3, "h1");
+  observe(in, 4, "h3");
+  observe(in, 5, "h1");
+  p = plan_reconcile(in);
+  REQUIRE(p.removes.size() == 3);
+  CHECK(p.removes[0].host == "h3");
+  CHECK(p.removes[1].host == "h3");
+  CHECK(p.removes[2].host == "h1");
+}
+
 TEST_CASE("scale down removes from the fullest host, highest index first") {
   auto in = fleet(3);
   in.services["s1"] = service(2);

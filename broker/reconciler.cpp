@@ -61,7 +61,10 @@ desired_service desired_of(const json& record) {
   for (const auto& g : record.value("same_generations", json::array()))
     if (g.is_number_integer()) s.same_generations.insert(g.get<std::int64_t>());
   s.owner = record.value("owner", "");
-  for (const auto& c : spec.value("placement", json::object()).value("constraints", json::array()))
+  const json placement = spec.value("placement", json::object());
+  s.pool = placement.value("pool", "");
+  s.pack = placement.value("strategy", "spread") == "pack";
+  for (const auto& c : placement.value("constraints", json::array()))
     if (c.is_string()) {
       auto text = c.get<std::string>();
       auto eq = text.find('=');
