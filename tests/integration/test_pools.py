@@ -45,6 +45,7 @@ class Pools(unittest.TestCase):
             self.cordon(mesh, admin, alice, alice_id)
             self.teams(mesh, admin, alice, bob, alice_id, bob_id)
             self.drain(mesh, alice, alice_id)
+            self.placement(mesh, bob_id)
 
     def pools(self, mesh, admin, alice, bob, alice_id, bob_id):
         self.assertEqual(alice.request("PUT", "/api/v1/hosts/%s/policy" % H3,
@@ -233,6 +234,27 @@ class Pools(unittest.TestCase):
         wait_for(stopped, 30, message="alice-trap stopped by drain --all")
         rc, out = mesh.ctl("hosts", "undrain", H1)
         self.assertEqual(rc, 0, out)
+
+    def placement(self, mesh, bob_id):
+        """placement.pool keeps a service's replicas in one pool (host3 is Bob's); placement
+        strategy pack puts a service's replicas on one host."""
+        made = {}
+        for name, placement in (("pooled", {"pool": bob_id}), ("packed", {"strategy": "pack"})):
+            spec = {"cmd": ["sleep", "600"], "placement": placement}
+            rc, out = mesh.ctl("services", "create", "ops", name, "--image", IMAGE, "--replicas",
+                               "2", "--spec", json.dumps(spec))
+            self.assertEqual(rc, 0, out)
+            made[name] = out["id"]
+
+        def placed():
+            found = self.containers(mesh)
+            hosts = {name: sorted(i for i, cs in found.items() for c in cs
+                                  if c[3] == sid and c[2] == "running")
+                     for name, sid in made.items()}
+            return hosts if all(len(h) == 2 for h in hosts.values()) else None
+        hosts = wait_for(placed, 30, message="2 replicas of each service running")
+        self.assertEqual(hosts["pooled"], [3, 3], hosts)
+        self.assertEqual(len(set(hosts["packed"])), 1, hosts)
 
 
 if __name__ == "__main__":
