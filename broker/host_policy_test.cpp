@@ -10,6 +10,7 @@
 #include "broker/test_support.hpp"
 
 using namespace dockmesh::broker;
+using dockmesh::broker::testing::request_as;
 using dockmesh::common::errc;
 using nlohmann::json;
 
@@ -17,16 +18,6 @@ namespace {
 
 const std::string alice = "u0123456789abcdef0123456789abcdef";
 const std::string bob = "ufedcba9876543210fedcba9876543210";
-
-dockmesh::common::envelope request_as(std::string user, std::string role) {
-  dockmesh::common::envelope e;
-  e.id = "r1";
-  e.action = "start-container";
-  e.user = std::move(user);
-  e.role = std::move(role);
-  e.reply_to = "rep/c1/";
-  return e;
-}
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/state_db.hpp"
+#include "common/envelope.hpp"
 
 namespace dockmesh::broker::testing {
 
@@ -55,6 +56,18 @@ inline nlohmann::json container(const std::string& id, const std::string& name,
                                 const std::string& state = "running") {
   return {{"id", id},       {"name", "/" + name}, {"image", image},
           {"state", state}, {"created", 1},       {"owner", owner}};
+}
+
+// A targeted request (start-container) from `user` with the bridge-stamped `role`, as the pool
+// checks see it.
+inline common::envelope request_as(std::string user, std::string role) {
+  common::envelope e;
+  e.id = "r1";
+  e.action = "start-container";
+  e.user = std::move(user);
+  e.role = std::move(role);
+  e.reply_to = "rep/c1/";
+  return e;
 }
 
 }  // namespace dockmesh::broker::testing
