@@ -336,6 +336,7 @@ void bus_loop::tick(clock::time_point now) {
     schedule_inventory();
   }
   if (now >= next_heartbeat_) {
+    bus_.maintain();  // connects again to a broker that was full
     announce_host(common::protocol::names::heartbeat);
     next_heartbeat_ += options_.heartbeat_every;
     if (next_heartbeat_ <= now) next_heartbeat_ = now + options_.heartbeat_every;  // fell behind

@@ -123,7 +123,9 @@ void scale_run::join() {
     sims_.push_back(std::make_unique<child_process>(
         std::vector<std::string>{vm_["sim-bin"].as<std::string>(), "--identities", f, "--broker",
                                  "127.0.0.1:" + std::to_string(s_.base_port), "--broker-key",
-                                 s_.server.public_key},
+                                 s_.server.public_key, "--joining",
+                                 std::to_string(vm_["joining"].as<int>()), "--handshake-timeout-ms",
+                                 std::to_string(vm_["handshake-timeout-ms"].as<int>())},
         s_.work + "/sims.log"));
   auto total = static_cast<std::size_t>(s_.agents);
   auto next_note = steady::now() + std::chrono::seconds(5);
@@ -136,14 +138,17 @@ void scale_run::join() {
   for (const auto& [f, when] : watch_.up) times.push_back(ms_between(t_join_, when) / 1000);
   auto js = summarize(times);
   joined_ = watch_.up.size();
-  print_figure({name("time to join"), with_unit(took, 2, "s"), "-", "-", "-",
-                joined_ == total ? "info" : "FAIL",
-                std::to_string(joined_) + " of " + std::to_string(total) +
-                    " simulated agents up (dir/ host-up), all started at once; half by " +
-                    with_unit(js.p50, 2, "s") + ", 99% by " + with_unit(js.p99, 2, "s") + "; " +
-                    std::to_string(sims_.size()) +
-                    " sim processes; kernel listen-queue overflows " +
-                    std::to_string(listen_overflows() - overflows0) + "; load " + load_average()});
+  print_figure(
+      {name("time to join"), with_unit(took, 2, "s"), "-", "-", "-",
+       joined_ == total ? "info" : "FAIL",
+       std::to_string(joined_) + " of " + std::to_string(total) +
+           " simulated agents up (dir/ host-up), " +
+           (vm_["joining"].as<int>() > 0 ? "at most " + std::to_string(vm_["joining"].as<int>()) +
+                                               " per sim process connecting at once"
+                                         : std::string("all started at once")) +
+           "; half by " + with_unit(js.p50, 2, "s") + ", 99% by " + with_unit(js.p99, 2, "s") +
+           "; " + std::to_string(sims_.size()) + " sim processes; kernel listen-queue overflows " +
+           std::to_string(listen_overflows() - overflows0) + "; load " + load_average()});
 }
 
 void scale_run::steady_state() {
@@ -332,6 +337,11 @@ int main(int argc, char** argv) {
       "extra broker argument, repeatable (e.g. --broker-arg=--io-threads --broker-arg=2)")(
       "agents", po::value<int>()->default_value(1000), "simulated agents")(
       "per-process", po::value<int>()->default_value(1000), "simulated agents per process")(
+      "joining", po::value<int>()->default_value(0),
+      "per simulator process, agents connecting at once (the next when one has finished its "
+      "handshake); 0: all at once")(
+      "handshake-timeout-ms", po::value<int>()->default_value(3000),
+      "the simulated agents' CURVE handshake timeout (the real agent's is 3000)")(
       "victims", po::value<int>()->default_value(100), "agents killed at once for detection")(
       "steady-seconds", po::value<double>()->default_value(10), "CPU sampling window")(
       "scrape-seconds", po::value<double>()->default_value(5),

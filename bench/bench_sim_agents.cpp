@@ -27,7 +27,11 @@ int main(int argc, char** argv) {
                                           "file of '<fqdn> <public> <secret>' lines")(
       "broker", po::value<std::string>()->required(), "broker HOST:PORT")(
       "broker-key", po::value<std::string>()->required(), "broker public key (Z85 or key file)")(
-      "containers", po::value<int>()->default_value(5), "containers in each simulated inventory");
+      "containers", po::value<int>()->default_value(5), "containers in each simulated inventory")(
+      "joining", po::value<int>()->default_value(0),
+      "agents connecting at once (the next when one has finished its handshake); 0: all at once")(
+      "handshake-timeout-ms", po::value<int>()->default_value(3000),
+      "CURVE handshake timeout of each simulated agent");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -46,10 +50,12 @@ int main(int argc, char** argv) {
     o.brokers.push_back(*b);
     o.broker_public_key = common::resolve_public_key(vm["broker-key"].as<std::string>());
     o.containers_per_agent = vm["containers"].as<int>();
+    o.max_joining = vm["joining"].as<int>();
+    o.handshake_timeout = std::chrono::milliseconds(vm["handshake-timeout-ms"].as<int>());
     zmq::context_t ctx(1);
-    // Per agent: bus_client's PUB and SUB, its handshake monitor's PAIR and libzmq's own end of
-    // that monitor (with 2 per agent the 5,000-agent run failed: EMFILE from zmq_socket).
-    ctx.set(zmq::ctxopt::max_sockets, static_cast<int>(ids.size() * 4 + 64));
+    // Per agent: bus_client's PUB and SUB, and for each a handshake monitor: its PAIR and
+    // libzmq's own end (with too few the 5,000-agent run failed: EMFILE from zmq_socket).
+    ctx.set(zmq::ctxopt::max_sockets, static_cast<int>(ids.size() * 6 + 64));
     {
       bench::sim_fleet fleet(ctx, o, ids);
       std::cout << "ready " << ids.size() << std::endl;

@@ -17,8 +17,8 @@ using nlohmann::json;
 using sim_clock = std::chrono::steady_clock;
 
 struct sim_fleet::agent {
-  agent(zmq::context_t& ctx, common::bus_client_options o) : bus(ctx, std::move(o)) {}
-  common::bus_client bus;
+  std::unique_ptr<common::bus_client> bus;  // made when the agent is admitted
+  common::curve_keypair keys;
   std::string fqdn;
   std::int64_t incarnation = 0;
   std::int64_t sequence = 0;
@@ -51,22 +51,13 @@ std::string sim_identities_text(const std::vector<sim_identity>& ids) {
 }
 
 sim_fleet::sim_fleet(zmq::context_t& ctx, sim_options options, const std::vector<sim_identity>& ids)
-    : options_(std::move(options)) {
-  std::mt19937_64 rng(std::random_device{}());
-  auto now = sim_clock::now();
+    : ctx_(ctx), options_(std::move(options)) {
   auto incarnation = common::now_ms();
   for (const auto& id : ids) {
-    common::bus_client_options o;
-    o.brokers = options_.brokers;
-    o.broker_public_key = options_.broker_public_key;
-    o.keys = id.keys;
-    o.client_id = id.fqdn;
-    o.dedup_window = 256;
-    auto a = std::make_unique<agent>(ctx, std::move(o));
+    auto a = std::make_unique<agent>();
     a->fqdn = id.fqdn;
+    a->keys = id.keys;
     a->incarnation = incarnation;
-    a->bus.subscribe(common::topic_req_host(id.fqdn).value());
-    a->bus.subscribe(common::topic_req_all());
     for (int c = 0; c < options_.containers_per_agent; ++c)
       a->inventory.push_back({{"id", common::new_message_id() + common::new_message_id()},
                               {"name", "sim-" + std::to_string(c)},
@@ -75,9 +66,43 @@ sim_fleet::sim_fleet(zmq::context_t& ctx, sim_options options, const std::vector
                               {"created", incarnation / 1000},
                               {"owner", "bench"},
                               {"memory_limit", 0}});
-    // Heartbeats spread over the first period, as agents started at different times would be.
-    a->next_heartbeat = now + std::chrono::milliseconds(rng() % options_.heartbeat_every.count());
     agents_.push_back(std::move(a));
+  }
+  if (options_.max_joining <= 0)  // all at once, as after a broker restart
+    while (admitted_ < agents_.size()) connect(*agents_[admitted_++]);
+}
+
+void sim_fleet::connect(agent& a) {
+  static std::mt19937_64 rng(std::random_device{}());
+  common::bus_client_options o;
+  o.brokers = options_.brokers;
+  o.broker_public_key = options_.broker_public_key;
+  o.keys = a.keys;
+  o.client_id = a.fqdn;
+  o.dedup_window = 256;
+  o.handshake_timeout = options_.handshake_timeout;
+  a.bus = std::make_unique<common::bus_client>(ctx_, std::move(o));
+  a.bus->subscribe(common::topic_req_host(a.fqdn).value());
+  a.bus->subscribe(common::topic_req_all());
+  // Heartbeats spread over the first period, as agents started at different times would be.
+  a.next_heartbeat =
+      sim_clock::now() + std::chrono::milliseconds(rng() % options_.heartbeat_every.count());
+}
+
+void sim_fleet::admit(std::vector<zmq::pollitem_t>& items, heartbeat_queue& due) {
+  if (options_.max_joining <= 0) return;
+  std::erase_if(joining_, [&](std::size_t i) {
+    if (!agents_[i]->bus->handshake_succeeded()) return false;
+    ++counters_.joined;
+    return true;
+  });
+  while (admitted_ < agents_.size() &&
+         joining_.size() < static_cast<std::size_t>(options_.max_joining)) {
+    auto i = admitted_++;
+    connect(*agents_[i]);
+    items.push_back({agents_[i]->bus->sub_socket().handle(), 0, ZMQ_POLLIN, 0});
+    due.push({agents_[i]->next_heartbeat, i});
+    joining_.push_back(i);
   }
 }
 
@@ -108,7 +133,7 @@ void sim_fleet::announce(agent& a, const std::string& action, json body) {
   e.action = action;
   e.from = a.fqdn;
   e.body = std::move(body);
-  (void)a.bus.publish(common::topic_ann(), e);
+  (void)a.bus->publish(common::topic_ann(), e);
 }
 
 void sim_fleet::announce_inventory(agent& a) {
@@ -181,6 +206,7 @@ int sim_fleet::remove(agent& a, const common::envelope& req) {
 }
 
 void sim_fleet::heartbeat(agent& a) {
+  a.bus->maintain();  // connects again to a broker that refused it while full
   if (a.sequence == 0) return register_all(a);
   ++a.sequence;
   announce(a, std::string(dm_names::heartbeat), host_record(a));
@@ -218,21 +244,23 @@ void sim_fleet::on_request(agent& a, const common::bus_message& m) {
         req, a.fqdn,
         {common::errc::invalid_argument, "simulated agent: no action '" + req.action + "'"});
   }
-  if (a.bus.publish(req.reply_to, rep)) ++counters_.replies;
+  if (a.bus->publish(req.reply_to, rep)) ++counters_.replies;
 }
 
 void sim_fleet::run(const std::atomic<bool>& stop) {
   std::vector<zmq::pollitem_t> items;
-  for (auto& a : agents_) items.push_back({a->bus.sub_socket().handle(), 0, ZMQ_POLLIN, 0});
-  using heap_entry = std::pair<sim_clock::time_point, std::size_t>;
-  std::priority_queue<heap_entry, std::vector<heap_entry>, std::greater<>> due;
-  for (std::size_t i = 0; i < agents_.size(); ++i) due.push({agents_[i]->next_heartbeat, i});
+  heartbeat_queue due;
+  for (std::size_t i = 0; i < admitted_; ++i) {
+    items.push_back({agents_[i]->bus->sub_socket().handle(), 0, ZMQ_POLLIN, 0});
+    due.push({agents_[i]->next_heartbeat, i});
+  }
   // Heartbeats due within `slack` go out together: one wake-up (and one poll over every
   // socket) per slack instead of one per agent, so the simulator leaves the CPU to the broker.
-  constexpr auto slack = std::chrono::milliseconds(20);
+  constexpr auto slack = std::chrono::milliseconds(50);
   while (!stop.load()) {
-    auto wait =
-        std::chrono::duration_cast<std::chrono::milliseconds>(due.top().first - sim_clock::now());
+    admit(items, due);
+    auto next = due.empty() ? sim_clock::now() + slack : due.top().first;
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - sim_clock::now());
     wait = std::clamp(wait, slack, std::chrono::milliseconds(100));
     try {
       zmq::poll(items, wait);
@@ -243,7 +271,7 @@ void sim_fleet::run(const std::atomic<bool>& stop) {
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (!(items[i].revents & ZMQ_POLLIN)) continue;
       auto& a = *agents_[i];
-      while (auto m = a.bus.try_receive()) on_request(a, *m);
+      while (auto m = a.bus->try_receive()) on_request(a, *m);
       if (a.inventory_changed) announce_inventory(a);
     }
     auto horizon = sim_clock::now() + slack;

@@ -8,6 +8,8 @@
 // agent announces its new inventory at the end of that poll round, as the real agent does after
 // Docker's event, so the broker's directory and the reconciler see them. A retried create
 // (same request id) reports the containers it made the first time. There is no dockerd behind it.
+// With max_joining, agents connect a few at a time (the next when one has finished its handshake),
+// as a fleet whose reconnects are spread out would; otherwise all at once.
 // One thread (the one that calls run()) owns every socket; it never blocks longer than one poll.
 #pragma once
 
@@ -40,10 +42,15 @@ struct sim_options {
   std::string broker_public_key;
   std::chrono::milliseconds heartbeat_every{1000};
   int containers_per_agent = 5;
+  // At most this many agents connecting at once (admitted, SUB handshake not yet done); the next
+  // is admitted when one has joined. 0: every agent connects at once.
+  int max_joining = 0;
+  std::chrono::milliseconds handshake_timeout{3000};  // bus_client_options::handshake_timeout
 };
 
 struct sim_counters {
   std::uint64_t heartbeats = 0, requests = 0, replies = 0, created = 0, removed = 0;
+  std::uint64_t joined = 0;  // agents whose SUB handshake completed
 };
 
 class sim_fleet {
@@ -56,6 +63,12 @@ class sim_fleet {
 
  private:
   struct agent;
+  using heap_entry = std::pair<std::chrono::steady_clock::time_point, std::size_t>;
+  using heartbeat_queue =
+      std::priority_queue<heap_entry, std::vector<heap_entry>, std::greater<heap_entry>>;
+  void connect(agent& a);
+  // Connects the next agents while fewer than max_joining are still handshaking.
+  void admit(std::vector<zmq::pollitem_t>& items, heartbeat_queue& due);
   void announce(agent& a, const std::string& action, nlohmann::json body);
   void register_all(agent& a);
   void heartbeat(agent& a);
@@ -65,8 +78,11 @@ class sim_fleet {
   void announce_inventory(agent& a);
   nlohmann::json host_record(const agent& a) const;
 
+  zmq::context_t& ctx_;
   sim_options options_;
-  std::vector<std::unique_ptr<agent>> agents_;
+  std::vector<std::unique_ptr<agent>> agents_;  // [0, admitted_) are connected
+  std::size_t admitted_ = 0;
+  std::vector<std::size_t> joining_;  // admitted, handshake not yet done
   sim_counters counters_;
 };
 

@@ -75,6 +75,9 @@ broker_metrics::broker_metrics(registry& r, bool etcd_mode)
       rebinds_(r.counters("dockmesh_broker_bus_rebinds_total",
                           "Times the bus sockets were re-bound to cut off a revoked key")
                    .with({})),
+      refused_full_(r.counters("dockmesh_broker_connections_refused_total",
+                               "Bus handshakes refused because --max-connections were open")
+                        .with({})),
       zap_(r.counters("dockmesh_broker_zap_results_total",
                       "CURVE handshakes answered by ZAP, by domain and result",
                       {"domain", "result"})),
@@ -125,6 +128,7 @@ void broker_metrics::sync(const hub_counters& c, const broker_core& core, std::i
   add_delta(subscriptions_.with({"applied"}), c.subscriptions, last_.subscriptions);
   add_delta(subscriptions_.with({"refused"}), c.subscriptions_refused, last_.subscriptions_refused);
   add_delta(rebinds_, c.bus_rebinds, last_.bus_rebinds);
+  add_delta(refused_full_, c.refused_full, last_.refused_full);
   leader_.set(core.is_leader(now_ms) ? 1 : 0);
   epoch_.set(static_cast<double>(core.ha().epoch));
   if (etcd_reachable_) etcd_reachable_->set(core.ha().etcd_ok ? 1 : 0);

@@ -35,6 +35,7 @@ class broker_metrics {
   common::metrics::counter_family& acl_;
   common::metrics::counter_family& subscriptions_;
   common::metrics::counter& rebinds_;
+  common::metrics::counter& refused_full_;
   common::metrics::counter_family& zap_;
   common::metrics::gauge_family& connections_;
   common::metrics::gauge_family& hosts_;

@@ -1,5 +1,8 @@
 #include "broker/broker_options.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <stdexcept>
 #include <string_view>
 
@@ -40,6 +43,9 @@ void add_broker_options(po::options_description& options) {
       "max-message-bytes", po::value<std::size_t>()->default_value(4 * 1024 * 1024),
       "largest frame accepted on any socket (ZMQ_MAXMSGSIZE)")(
       "high-water-mark", po::value<int>()->default_value(100000), "per-connection queue bound")(
+      "max-connections", po::value<int>()->default_value(0),
+      "bus connections (two per agent) admitted at once; more are refused until some close, and "
+      "their clients retry (0: the open-file limit less 512 kept for the broker's own files)")(
       "io-threads", po::value<int>()->default_value(1), "ZeroMQ I/O threads (CURVE runs there)")(
       "etcd", po::value<std::string>(),
       "etcd client URLs, http://HOST:PORT[,...]: keys, placements and the scheduler's leadership "
@@ -94,6 +100,8 @@ broker_settings broker_settings_from(const po::variables_map& vm) {
   if (s.max_message_bytes < 1024)
     throw std::runtime_error("--max-message-bytes must be at least 1024");
   s.high_water_mark = vm["high-water-mark"].as<int>();
+  s.max_connections = vm["max-connections"].as<int>();
+  if (s.max_connections < 0) throw std::runtime_error("--max-connections must be 0 or more");
   s.io_threads = vm["io-threads"].as<int>();
   if (s.io_threads < 1 || s.io_threads > 16) throw std::runtime_error("--io-threads must be 1..16");
   if (vm.count("etcd"))
@@ -112,6 +120,14 @@ broker_settings broker_settings_from(const po::variables_map& vm) {
     throw std::runtime_error("--etcd-lease-ttl must be 1..60 seconds");
   s.metrics_listen = common::metrics_listen_from(vm);
   return s;
+}
+
+int effective_max_connections(const broker_settings& s) {
+  if (s.max_connections > 0) return s.max_connections;
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  auto limit = static_cast<long long>(files.rlim_cur) - broker_settings::reserved_fds;
+  return static_cast<int>(std::clamp(limit, 16LL, static_cast<long long>(1 << 20)));
 }
 
 }  // namespace dockmesh::broker

@@ -29,6 +29,11 @@ struct broker_settings {
   std::int64_t gone_after_ms = 24LL * 3600 * 1000;
   std::size_t max_message_bytes = 4 * 1024 * 1024;
   int high_water_mark = 100000;
+  // --max-connections: bus connections (XSUB + XPUB) admitted at once; a handshake beyond it is
+  // refused with ZAP status 300 and the client retries later. 0: the open-file limit less
+  // reserved_fds, so that the broker's own files (RocksDB's log and tables) can always be opened.
+  int max_connections = 0;
+  static constexpr int reserved_fds = 512;
   int io_threads = 1;
   // --etcd: the consensus store of a mesh of several brokers (empty: RocksDB alone).
   std::vector<std::string> etcd_endpoints;
@@ -45,5 +50,7 @@ void add_broker_options(boost::program_options::options_description& options);
 // "tcp://HOST:PORT" with a concrete HOST (not *, 0.0.0.0, :: or an interface name's wildcard).
 bool names_an_address(const std::string& endpoint);
 broker_settings broker_settings_from(const boost::program_options::variables_map& vm);
+// --max-connections, or with 0 the open-file limit (RLIMIT_NOFILE) less reserved_fds (at least 16).
+int effective_max_connections(const broker_settings& s);
 
 }  // namespace dockmesh::broker

@@ -5,6 +5,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/envelope.hpp"
+#include "common/log.hpp"
+
 namespace dockmesh::broker {
 
 bus_monitor::bus_monitor(zmq::context_t& ctx, zmq::socket_t& target, std::string label,
@@ -16,7 +19,8 @@ bus_monitor::bus_monitor(zmq::context_t& ctx, zmq::socket_t& target, std::string
   static std::atomic<int> next{0};
   std::string endpoint = "inproc://dockmesh-monitor-" + label_ + "-" + std::to_string(++next);
   if (zmq_socket_monitor(target.handle(), endpoint.c_str(),
-                         ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
+                         ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPT_FAILED) !=
+      0)
     throw std::runtime_error("cannot monitor the " + label_ +
                              " socket: " + zmq_strerror(zmq_errno()));
   pair_.set(zmq::sockopt::linger, 0);
@@ -37,11 +41,28 @@ void bus_monitor::drain() {
     if (event.size() < sizeof(std::uint16_t)) continue;
     std::uint16_t id = 0;
     std::memcpy(&id, event.data(), sizeof id);
+    if (id == ZMQ_EVENT_ACCEPT_FAILED) {
+      note_accept_failure(event);
+      continue;
+    }
     int delta = id == ZMQ_EVENT_ACCEPTED ? 1 : id == ZMQ_EVENT_DISCONNECTED ? -1 : 0;
     if (delta < 0 && open_ == 0) continue;  // a connection accepted before this monitor
     open_ += delta;
     metrics_.connections(label_, delta);
   }
+}
+
+void bus_monitor::note_accept_failure(const zmq::message_t& event) {
+  ++accept_failures_;
+  auto now = common::now_ms();
+  if (now - last_accept_warning_ms_ < 10000) return;
+  std::uint32_t err = 0;
+  if (event.size() >= 6) std::memcpy(&err, static_cast<const char*>(event.data()) + 2, sizeof err);
+  DM_LOG(warn) << "the " << label_ << " socket could not accept " << accept_failures_
+               << " connection(s): " << zmq_strerror(static_cast<int>(err)) << " (" << open_
+               << " open; see --max-connections and the open-file limit)";
+  last_accept_warning_ms_ = now;
+  accept_failures_ = 0;
 }
 
 }  // namespace dockmesh::broker

@@ -3,9 +3,11 @@
 // that ZAP refuses is accepted, then disconnected). Owned by the hub and polled on the hub thread:
 // events arrive only when a connection opens or closes, never per message. A re-bound bus socket
 // gets a new monitor; the old one is destroyed first, while its socket is still open (the
-// destructor stops libzmq's monitor before closing the reading end).
+// destructor stops libzmq's monitor before closing the reading end). A failed accept (the
+// open-file limit reached) is logged at most once every 10 s.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <zmq.hpp>
@@ -26,13 +28,18 @@ class bus_monitor {
   zmq::socket_ref socket() { return pair_; }
   // Reads every waiting event (non-blocking) and updates the connections gauge.
   void drain();
+  int open() const { return open_; }  // connections accepted and not yet closed
 
  private:
+  void note_accept_failure(const zmq::message_t& event);
+
   void* target_;  // the monitored socket, alive for as long as this object (the hub's order)
   zmq::socket_t pair_;
   std::string label_;
   broker_metrics& metrics_;
   int open_ = 0;
+  std::int64_t last_accept_warning_ms_ = 0;
+  std::uint64_t accept_failures_ = 0;  // since the last warning
 };
 
 }  // namespace dockmesh::broker

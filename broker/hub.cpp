@@ -68,7 +68,8 @@ nlohmann::json hub_counters::to_json() const {
           {"acl", acl_by},
           {"subscriptions", subscriptions},
           {"subscriptions_refused", subscriptions_refused},
-          {"bus_rebinds", bus_rebinds}};
+          {"bus_rebinds", bus_rebinds},
+          {"connections_refused", refused_full}};
 }
 
 hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_keypair server_keys,

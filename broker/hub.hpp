@@ -74,6 +74,7 @@ class hub {
   void inspect(const zmq::message_t& topic_frame, const topic_view& t, zmq::message_t& body,
                const identity& who, bool& forward);
   void handle_zap();
+  bool bus_full();  // more bus connections open than max_connections_ (hub_access.cpp)
   void drain_subscriptions();
   void decide_subscription(zmq::message_t& m);
   bool reply_allowed(zmq::message_t& body, const identity& who, std::string_view topic);
@@ -98,6 +99,8 @@ class hub {
   zmq::socket_t peers_;
   std::unique_ptr<etcd_link> etcd_;  // --etcd only
   bool rebind_needed_ = false;
+  int max_connections_ = 0;  // effective_max_connections(settings_), known at the first ZAP
+  std::int64_t last_full_log_ms_ = 0;
   // A re-bind's ports can stay taken for a moment while libzmq's I/O thread closes the old
   // listeners: the loop retries every bind_retry without sleeping (control and ZAP go on).
   bool xsub_bound_ = false, xpub_bound_ = false;

@@ -92,6 +92,25 @@ void hub::decide_subscription(zmq::message_t& m) {
        prefix.empty() ? std::string_view("\"\" (everything)") : prefix, to_string(d));
 }
 
+// Each connection costs the broker a file descriptor and about 50 KB (libzmq's pipes and
+// buffers, CURVE state): past --max-connections a handshake is refused (the connection, already
+// accepted, is counted) so that memory stays bounded and RocksDB can always open its files.
+bool hub::bus_full() {
+  if (max_connections_ == 0) max_connections_ = effective_max_connections(settings_);
+  xsub_monitor_->drain();
+  xpub_monitor_->drain();
+  int open = xsub_monitor_->open() + xpub_monitor_->open();
+  if (open <= max_connections_) return false;
+  auto now = common::now_ms();
+  if (now - last_full_log_ms_ >= 10000) {
+    DM_LOG(warn) << open << " bus connections open: refusing new ones past --max-connections "
+                 << max_connections_ << " until some close (clients retry)";
+    last_full_log_ms_ = now;
+  }
+  ++counters_.refused_full;
+  return true;
+}
+
 void hub::handle_zap() {
   for (;;) {
     std::vector<zmq::message_t> frames;
@@ -108,7 +127,11 @@ void hub::handle_zap() {
     for (const auto& f : frames) views.push_back(view(f));
     auto req = parse_zap_request(views);
     zap_answer a;
-    if (req)
+    bool full = req && req->domain == zap_domain_bus && bus_full();
+    if (full)
+      a.reason = "the broker is at its connection limit (--max-connections " +
+                 std::to_string(max_connections_) + "): retry later";
+    else if (req)
       a = core_.zap().decide(*req, common::now_ms());
     else
       a.reason = req.err().message;
@@ -122,9 +145,13 @@ void hub::handle_zap() {
     // A REP socket must answer every request, even one it could not parse.
     zap_.send(zmq::buffer(std::string_view("1.0")), zmq::send_flags::sndmore);
     zap_.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
-    zap_.send(zmq::buffer(std::string_view(a.ok  ? "200"
-                                           : req ? "400"
-                                                 : "500")),
+    // 400: the key is refused, and the client stays out. A full broker answers 500: libzmq 4.3
+    // sends both as an ERROR and closes the connection at once (its fd is free again), and
+    // bus_client connects again after a pause on 500 only. (300, "temporary", would leave the
+    // connection open until a handshake timeout.)
+    zap_.send(zmq::buffer(std::string_view(a.ok           ? "200"
+                                           : full || !req ? "500"
+                                                          : "400")),
               zmq::send_flags::sndmore);
     zap_.send(zmq::buffer(a.reason), zmq::send_flags::sndmore);
     zap_.send(zmq::buffer(a.user_id), zmq::send_flags::sndmore);

@@ -22,6 +22,7 @@ struct hub_counters {
   std::uint64_t subscriptions = 0;                      // applied
   std::uint64_t subscriptions_refused = 0;  // outside the subscriber's ACL, never applied
   std::uint64_t bus_rebinds = 0;
+  std::uint64_t refused_full = 0;  // handshakes refused past --max-connections
   nlohmann::json to_json() const;
 };
 

@@ -67,7 +67,9 @@ int run(const broker::broker_settings& settings) {
     throw;
   }
   DM_LOG(info) << "broker " << settings.broker_id << " serving: xsub " << settings.xsub_endpoint
-               << ", xpub " << settings.xpub_endpoint << ", control " << settings.router_endpoint;
+               << ", xpub " << settings.xpub_endpoint << ", control " << settings.router_endpoint
+               << "; at most " << broker::effective_max_connections(settings)
+               << " bus connections (two per agent)";
   common::systemd_notifier systemd;
   systemd.ready("broker " + std::to_string(settings.broker_id) + " serving");
   int sig = 0;

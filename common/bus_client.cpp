@@ -2,7 +2,9 @@
 
 #include <cstring>
 
+#include <algorithm>
 #include <charconv>
+#include <random>
 #include <stdexcept>
 
 #include "common/bus_identity.hpp"
@@ -79,18 +81,23 @@ bus_client::bus_client(zmq::context_t& ctx, bus_client_options options)
   pub_.set(zmq::sockopt::sndhwm, 100000);
   sub_.set(zmq::sockopt::rcvhwm, 100000);
   // A CURVE handshake that hangs (wrong broker key: the server cannot read our HELLO) is given
-  // up after 3 s instead of libzmq's 30 s, and reported by the monitor like a refusal.
-  sub_.set(zmq::sockopt::handshake_ivl, 3000);
-  pub_.set(zmq::sockopt::handshake_ivl, 3000);
-  std::string monitor_endpoint = "inproc://dm-bus-monitor-" + new_message_id();
-  if (zmq_socket_monitor(sub_.handle(), monitor_endpoint.c_str(),
-                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
-    monitor_ = zmq::socket_t(ctx, zmq::socket_type::pair);
-    monitor_.set(zmq::sockopt::linger, 0);
-    monitor_.connect(monitor_endpoint);
-  }
+  // up after handshake_timeout (3 s) instead of libzmq's 30 s, and reported by the monitor like a
+  // refusal.
+  auto handshake_ms = static_cast<int>(options_.handshake_timeout.count());
+  sub_.set(zmq::sockopt::handshake_ivl, handshake_ms);
+  pub_.set(zmq::sockopt::handshake_ivl, handshake_ms);
+  auto watch = [&](zmq::socket_t& target, int events) {
+    std::string endpoint = "inproc://dm-bus-monitor-" + new_message_id();
+    if (zmq_socket_monitor(target.handle(), endpoint.c_str(), events) != 0) return zmq::socket_t();
+    zmq::socket_t m(ctx, zmq::socket_type::pair);
+    m.set(zmq::sockopt::linger, 0);
+    m.connect(endpoint);
+    return m;
+  };
+  monitor_ =
+      watch(sub_, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+  pub_monitor_ = watch(pub_, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
   for (const auto& b : options_.brokers) {
     pub_.connect(b.xsub_endpoint());
     sub_.connect(b.xpub_endpoint());
@@ -182,8 +189,9 @@ std::optional<bus_message> bus_client::receive(milliseconds timeout) {
     if (auto m = try_receive()) return m;
     auto left = std::chrono::duration_cast<milliseconds>(deadline - clock::now());
     if (left.count() <= 0) return std::nullopt;
+    maintain();
     zmq::pollitem_t item{sub_.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, left);
+    zmq::poll(&item, 1, std::min(left, reconnects_.empty() ? left : milliseconds(100)));
   }
 }
 
@@ -195,11 +203,16 @@ void bus_client::note_forged(const bus_message& m) {
 }
 
 void bus_client::read_monitor() {
-  if (!monitor_) return;
+  if (monitor_) read_events(monitor_, false);
+  if (pub_monitor_) read_events(pub_monitor_, true);
+}
+
+void bus_client::read_events(zmq::socket_t& monitor, bool pub) {
+  static thread_local std::mt19937 rng(std::random_device{}());
   for (;;) {
     zmq::message_t event, address;
-    if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
-    if (!event.more() || !monitor_.recv(address, zmq::recv_flags::none)) continue;
+    if (!monitor.recv(event, zmq::recv_flags::dontwait)) return;
+    if (!event.more() || !monitor.recv(address, zmq::recv_flags::none)) continue;
     if (event.size() < 6) continue;
     std::uint16_t id;
     std::uint32_t value;
@@ -207,7 +220,20 @@ void bus_client::read_monitor() {
     std::memcpy(&value, static_cast<const char*>(event.data()) + 2, 4);
     std::string endpoint = address.to_string();
     if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      pauses_.erase(endpoint);
+      if (pub) continue;
       refused_.erase(endpoint);
+      handshaken_ = true;
+    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 500) {
+      // The broker is full (or failed): connect again later, each pause twice the last.
+      auto& pause = pauses_[endpoint];
+      pause = pause.count() ? std::min(pause * 2, milliseconds(10000)) : milliseconds(500);
+      auto jitter = milliseconds(rng() % (pause.count() / 2 + 1));
+      reconnects_.push_back({pub, endpoint, clock::now() + pause / 2 + jitter});
+      DM_LOG(warn) << "the broker at " << endpoint << " refused a connection for now (full?): "
+                   << "connecting again in about " << pause.count() << " ms";
+    } else if (pub) {
+      continue;  // the SUB connection to the same broker reports the same refusal
     } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
       refused_[endpoint] = "the broker at " + endpoint + " refused this client's key (status " +
                            std::to_string(value) +
@@ -219,6 +245,23 @@ void bus_client::read_monitor() {
   }
 }
 
+void bus_client::maintain() {
+  read_monitor();
+  auto now = clock::now();
+  std::erase_if(reconnects_, [&](const reconnect& r) {
+    if (r.at > now) return false;
+    // libzmq keeps the refused endpoint without connecting it again: drop it and connect anew.
+    auto& socket = r.pub ? pub_ : sub_;
+    try {
+      zmq_disconnect(socket.handle(), r.endpoint.c_str());  // ENOENT is fine
+      socket.connect(r.endpoint);
+    } catch (const zmq::error_t& e) {
+      DM_LOG(warn) << "connecting to " << r.endpoint << " again failed: " << e.what();
+    }
+    return true;
+  });
+}
+
 std::string bus_client::handshake_failure() {
   read_monitor();
   std::string out;
@@ -226,11 +269,16 @@ std::string bus_client::handshake_failure() {
   return out;
 }
 
+bool bus_client::handshake_succeeded() {
+  read_monitor();
+  return handshaken_;
+}
+
 bool bus_client::wait_ready(milliseconds timeout) {
   auto deadline = clock::now() + timeout;
   milliseconds step(20);
   while (clock::now() < deadline) {
-    read_monitor();
+    maintain();
     if (refused_.size() >= options_.brokers.size()) return false;
     envelope probe;
     probe.id = new_message_id();

@@ -41,6 +41,10 @@ struct bus_client_options {
   std::string client_id;          // segment of rep/<client_id>/
   std::size_t max_message_bytes = 4 * 1024 * 1024;
   std::size_t dedup_window = 8192;
+  // A CURVE handshake not finished in this time is given up and the connection retried. Short by
+  // default so that a wrong broker key fails fast; a fleet joining a broker that is busy
+  // accepting thousands of connections needs longer (bench/README.md, the 10,000-agent join).
+  std::chrono::milliseconds handshake_timeout{3000};
 };
 
 struct bus_message {
@@ -92,6 +96,15 @@ class bus_client {
   // monitor on the SUB socket (ZMQ_EVENT_HANDSHAKE_FAILED_*), so a client whose key is not
   // accepted, or that has the wrong broker key, says so instead of waiting out its timeout.
   std::string handshake_failure();
+  // True once the SUB socket has completed a CURVE handshake with some broker (read from the
+  // same monitor). Never blocks.
+  bool handshake_succeeded();
+  // A broker at its connection limit refuses the handshake with ZAP status 500, and libzmq does
+  // not retry a refused connection: this connects that socket to that broker again, after a
+  // pause that doubles from 0.5 s to 10 s (with jitter) while the refusals go on. Called by
+  // wait_ready() and receive(); a loop that uses try_receive() calls it now and then (each
+  // heartbeat). Never blocks.
+  void maintain();
 
   zmq::socket_ref sub_socket() { return sub_; }
   const std::string& client_id() const { return options_.client_id; }
@@ -103,14 +116,24 @@ class bus_client {
  private:
   std::optional<bus_message> read_one();
   void read_monitor();
+  void read_events(zmq::socket_t& monitor, bool pub);
   void apply_curve(zmq::socket_t& s);
+  struct reconnect {
+    bool pub;
+    std::string endpoint;
+    std::chrono::steady_clock::time_point at;
+  };
 
   bus_client_options options_;
   std::string reply_topic_;
   zmq::socket_t pub_;
   zmq::socket_t sub_;
-  zmq::socket_t monitor_;                       // PAIR: sub_'s handshake failures
-  std::map<std::string, std::string> refused_;  // broker endpoint -> why
+  zmq::socket_t monitor_;                       // PAIR: sub_'s handshake results
+  zmq::socket_t pub_monitor_;                   // PAIR: pub_'s (a full broker refuses either)
+  std::map<std::string, std::string> refused_;  // broker endpoint -> why (sub_, for good)
+  bool handshaken_ = false;
+  std::vector<reconnect> reconnects_;                        // refused by a full broker
+  std::map<std::string, std::chrono::milliseconds> pauses_;  // per endpoint, doubling
   recent_ids seen_;
   std::deque<bus_message> held_;
   bus_counters counters_;
