@@ -22,6 +22,7 @@ constexpr auto tick_every = std::chrono::milliseconds(100);
 constexpr auto bind_retry = std::chrono::milliseconds(10);
 constexpr auto bind_patience = std::chrono::milliseconds(2000);
 constexpr int forward_batch_size = 512;
+constexpr int inbound_hwm = 1000;
 
 std::string_view view(const zmq::message_t& m) {
   return {m.data<char>(), m.size()};
@@ -167,6 +168,11 @@ void hub::make_bus_sockets() {
   if (xsub_) xsub_.close();
   if (xpub_) xpub_.close();
   xsub_ = make_server_socket(zmq::socket_type::xsub, zap_domain_bus);
+  // Inbound, each connection queues at most inbound_hwm messages in the broker: a hub that falls
+  // behind (short of CPU) leaves the rest in the kernel's socket buffer and the publisher's
+  // queue, so the broker's memory stays bounded by its connections (an agent sends about one
+  // message a second; 10,000 agents with --high-water-mark's 100,000 each could queue gigabytes).
+  xsub_.set(zmq::sockopt::rcvhwm, std::min(settings_.high_water_mark, inbound_hwm));
   xpub_ = make_server_socket(zmq::socket_type::xpub, zap_domain_bus);
   xsub_monitor_ = std::make_unique<bus_monitor>(ctx_, xsub_, "xsub", metrics_);
   xpub_monitor_ = std::make_unique<bus_monitor>(ctx_, xpub_, "xpub", metrics_);
