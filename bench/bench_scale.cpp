@@ -290,12 +290,13 @@ void scale_run::stop() {
   std::cout << "broker peak RSS " << fixed(monitor_->peak_rss_kb() / 1024.0, 1) << " MB"
             << std::endl;
   admin_.reset();
-  for (auto& c : sims_) c->stop(milliseconds(5000));
+  // The broker first, with every agent still connected, as when an operator restarts it.
   auto t = steady::now();
   int code = broker_->stop(milliseconds(20000));
   std::cout << "broker stopped in " << fixed(ms_between(t, steady::now()) / 1000, 1)
-            << " s (status " << code << (code == -9 ? ": did not stop on SIGTERM within 20 s" : "")
-            << ")" << std::endl;
+            << " s with " << joined_ << " agents connected (status " << code
+            << (code == -9 ? ": did not stop on SIGTERM within 20 s" : "") << ")" << std::endl;
+  for (auto& c : sims_) c->stop(milliseconds(5000));
 }
 
 int run(const po::variables_map& vm) {
