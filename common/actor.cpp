@@ -34,8 +34,8 @@ void wakeup::drain() noexcept {
 
 void actor::start(std::function<void()> body) {
   if (thread_.joinable()) throw std::logic_error("actor " + name_ + " started twice");
+  // A notification left from before (a command posted before start) only costs one empty turn.
   stop_.store(false, std::memory_order_release);
-  wake_.drain();
   started_.emplace();
   auto started = started_->get_future();
   ready_called_ = false;
