@@ -1,14 +1,11 @@
 #include "agent/agent.hpp"
 
-#include <future>
 #include <sstream>
 
 #include "agent/action_pool.hpp"
-#include "agent/agent_inbox.hpp"
 #include "agent/bus_loop.hpp"
 #include "agent/created_containers.hpp"
 #include "agent/event_follower.hpp"
-#include "common/log.hpp"
 
 namespace dockmesh::agent {
 
@@ -31,28 +28,15 @@ void agent::start() {
                                 options_.workers, options_.max_queue});
   follower_ =
       std::make_unique<event_follower>(ctx_, inbox_endpoint_, options_.docker, options_.self.fqdn);
-  std::promise<void> ready;
-  auto started = ready.get_future();
-  bus_thread_ = std::thread([this, &ready] {
-    std::unique_ptr<bus_loop> loop;
-    try {
-      loop = std::make_unique<bus_loop>(ctx_, options_, inbox_endpoint_, *pool_);
-    } catch (...) {
-      ready.set_exception(std::current_exception());
-      return;
-    }
-    ready.set_value();
-    try {
-      loop->run();
-    } catch (const std::exception& e) {
-      // Only ZeroMQ failures (context gone) can get here; the process is stopping anyway.
-      DM_LOG(error) << "bus thread stopped: " << e.what();
-    }
-  });
   try {
-    started.get();
+    // After ready() only ZeroMQ failures (context gone) can end run() with an exception; the
+    // actor logs it, and the process is stopping anyway.
+    bus_thread_.start([this] {
+      bus_loop loop(ctx_, options_, inbox_endpoint_, *pool_, bus_thread_);
+      bus_thread_.ready();
+      loop.run();
+    });
   } catch (...) {
-    bus_thread_.join();
     follower_.reset();
     pool_.reset();
     throw;
@@ -60,13 +44,7 @@ void agent::start() {
 }
 
 void agent::stop() {
-  if (bus_thread_.joinable()) {
-    {
-      inbox_sender stopper(ctx_, inbox_endpoint_);
-      stopper.send(inbox_kind::stop);
-    }
-    bus_thread_.join();
-  }
+  bus_thread_.stop();  // sends `unregister` first
   if (follower_) follower_->stop();
   if (pool_) pool_->stop();
   follower_.reset();

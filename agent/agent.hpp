@@ -3,19 +3,21 @@
 // inventory on start and on every container change, answers `reannounce`, takes requests from
 // req/host/<fqdn>/ and req/all/ (answering retries from its request cache) and hands them to the
 // action_pool, whose results come back through the inbox and are published as replies. The
-// event_follower feeds Docker events and dockerd's up/down state the same way. stop() makes the
-// bus thread send `unregister` and exit, then stops the workers and the follower.
+// event_follower feeds Docker events and dockerd's up/down state the same way. The bus thread is
+// a common::actor: stop() raises its stop flag and wakes it (even while it still waits for a
+// broker or for the host's facts); it sends `unregister` and exits, then the workers and the
+// follower are stopped.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include <zmq.hpp>
 
 #include "agent/action_context.hpp"
 #include "agent/docker_client.hpp"
+#include "common/actor.hpp"
 #include "common/bus_client.hpp"
 
 namespace dockmesh::agent {
@@ -51,9 +53,9 @@ class agent {
   zmq::context_t& ctx_;
   agent_options options_;
   std::string inbox_endpoint_;
-  std::thread bus_thread_;
   std::unique_ptr<class action_pool> pool_;
   std::unique_ptr<class event_follower> follower_;
+  common::actor bus_thread_{"agent bus"};  // last: joined before the pool and follower go
 };
 
 }  // namespace dockmesh::agent

@@ -1,4 +1,5 @@
-// agent_inbox: how the worker pool, the events follower and stop() reach the bus thread. The bus
+// agent_inbox: how the worker pool, the events follower and stream threads hand data to the bus
+// thread (stopping it is the bus thread's actor's business, not a message). The bus
 // thread binds one PULL socket on an inproc endpoint; every other thread creates its own PUSH
 // socket (inbox_sender) in its own thread and sends [kind][payload] messages. Only the bus thread
 // touches the PULL side, only the creating thread its PUSH side.
@@ -21,7 +22,6 @@ enum class inbox_kind : char {
   inventory_failed = 'I',  // payload: error message
   docker_up = 'u',         // payload: empty
   docker_down = 'd',       // payload: error message
-  stop = 's',              // payload: empty; the bus thread says goodbye and exits
   stream_frame = 'm',      // payload: encoded stream-data/stream-end, to the stream's reader
   stream_closed = 'c',     // payload: stream id; its thread has finished
 };

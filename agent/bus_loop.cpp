@@ -7,6 +7,7 @@
 #include "agent/docker_grammar.hpp"
 #include "agent/event_follower.hpp"
 #include "common/log.hpp"
+#include "common/poll_set.hpp"
 #include "common/protocol/catalogue.hpp"
 #include "common/protocol/names.hpp"
 #include "common/stream_args.hpp"
@@ -26,9 +27,10 @@ std::string must(common::result<std::string> r) {
 }  // namespace
 
 bus_loop::bus_loop(zmq::context_t& ctx, const agent_options& options,
-                   const std::string& inbox_endpoint, action_pool& pool)
+                   const std::string& inbox_endpoint, action_pool& pool, common::actor& thread)
     : options_(options),
       pool_(pool),
+      thread_(thread),
       bus_(ctx, options.bus),
       inbox_(ctx, zmq::socket_type::pull),
       streams_(ctx, stream_table_options{inbox_endpoint, options.docker, options.self,
@@ -284,10 +286,12 @@ void bus_loop::on_inventory(const std::string& payload) {
   }
 }
 
-bool bus_loop::on_inbox(const inbox_message& m) {
+void bus_loop::read_inbox_all() {
+  while (auto m = read_inbox(inbox_)) on_inbox(*m);
+}
+
+void bus_loop::on_inbox(const inbox_message& m) {
   switch (m.kind) {
-    case inbox_kind::stop:
-      return false;
     case inbox_kind::reply:
       on_reply(m.payload);
       break;
@@ -325,7 +329,6 @@ bool bus_loop::on_inbox(const inbox_message& m) {
       docker_known_ = true;
       break;
   }
-  return true;
 }
 
 void bus_loop::tick(clock::time_point now) {
@@ -358,12 +361,13 @@ void bus_loop::tick(clock::time_point now) {
 
 bool bus_loop::wait_for_bus() {
   // In short slices, handling the inbox in between, so that a stop during start-up is not held
-  // up by a missing broker. False if told to stop.
+  // up by a missing broker (bus_client waits on its own sockets: the stop flag is read between
+  // slices, 200 ms at most). False if told to stop.
   auto deadline = clock::now() + options_.ready_timeout;
   while (clock::now() < deadline) {
     if (bus_.wait_ready(std::chrono::milliseconds(200))) return true;
-    while (auto m = read_inbox(inbox_))
-      if (!on_inbox(*m)) return false;
+    read_inbox_all();
+    if (thread_.stop_requested()) return false;
   }
   DM_LOG(warn) << "no broker answered within " << options_.ready_timeout.count()
                << " ms; announcing anyway (heartbeats repeat the record)";
@@ -379,10 +383,13 @@ bool bus_loop::wait_for_facts() {
     return !docker_known_ || facts_pending_ || (state_.docker_up && !have_facts_);
   };
   while (clock::now() < deadline && waiting()) {
-    zmq::pollitem_t item{inbox_.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(50));
-    while (auto m = read_inbox(inbox_))
-      if (!on_inbox(*m)) return false;
+    common::poll_set ps;
+    ps.add(inbox_);  // read after every poll: no slot kept
+    auto wake = ps.add_fd(thread_.wake_fd());
+    ps.poll(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
+    if (ps.ready(wake)) thread_.wake().drain();
+    read_inbox_all();
+    if (thread_.stop_requested()) return false;
   }
   return true;
 }
@@ -396,18 +403,20 @@ void bus_loop::run() {
   next_refresh_ = clock::now() + options_.refresh_every;
   for (;;) {
     auto wake = inventory_due_ ? std::min(next_heartbeat_, *inventory_due_) : next_heartbeat_;
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake - clock::now());
-    zmq::pollitem_t items[] = {{bus_.sub_socket().handle(), 0, ZMQ_POLLIN, 0},
-                               {inbox_.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 2, std::max(wait, std::chrono::milliseconds(0)));
-    while (auto m = read_inbox(inbox_))
-      if (!on_inbox(*m)) {
-        announce(common::protocol::names::unregister, {{"fqdn", options_.self.fqdn},
-                                                       {"incarnation", state_.incarnation},
-                                                       {"sequence", ++state_.sequence}});
-        DM_LOG(info) << "unregistered " << options_.self.fqdn;
-        return;
-      }
+    common::poll_set ps;  // the bus and the inbox are read after every poll: no slots kept
+    ps.add(bus_.sub_socket());
+    ps.add(inbox_);
+    auto stop = ps.add_fd(thread_.wake_fd());
+    ps.poll(std::chrono::duration_cast<std::chrono::milliseconds>(wake - clock::now()));
+    if (ps.ready(stop)) thread_.wake().drain();
+    read_inbox_all();  // replies that came before the stop are still published
+    if (thread_.stop_requested()) {
+      announce(common::protocol::names::unregister, {{"fqdn", options_.self.fqdn},
+                                                     {"incarnation", state_.incarnation},
+                                                     {"sequence", ++state_.sequence}});
+      DM_LOG(info) << "unregistered " << options_.self.fqdn;
+      return;
+    }
     for (int i = 0; i < 1000; ++i) {  // bounded, so the inbox and heartbeats get their turn
       auto m = bus_.try_receive();
       if (!m) break;

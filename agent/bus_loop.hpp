@@ -1,5 +1,7 @@
-// bus_loop: the body of the agent's bus thread. Constructed on that thread, it owns the
-// bus_client and the inbox PULL socket; run() polls both until a stop message arrives, keeping
+// bus_loop: the body of the agent's bus thread (a common::actor, owned by agent). Constructed on
+// that thread, it owns the bus_client and the inbox PULL socket; run() polls both and the actor's
+// wakeup until the actor is told to stop (checked after every poll, and between the short waits
+// for a broker and for the host's facts at start-up, so a stop then is prompt too), keeping
 // the heartbeat rhythm, turning requests into pool jobs and pool results into replies, events and
 // announcements. It never calls Docker itself, so nothing here blocks longer than a poll.
 #pragma once
@@ -18,6 +20,7 @@
 #include "agent/host_state.hpp"
 #include "agent/request_cache.hpp"
 #include "agent/stream_table.hpp"
+#include "common/actor.hpp"
 #include "common/bus_client.hpp"
 
 namespace dockmesh::agent {
@@ -25,8 +28,8 @@ namespace dockmesh::agent {
 class bus_loop {
  public:
   bus_loop(zmq::context_t& ctx, const agent_options& options, const std::string& inbox_endpoint,
-           action_pool& pool);
-  void run();  // until an inbox_kind::stop message; sends `unregister` on the way out
+           action_pool& pool, common::actor& thread);
+  void run();  // until thread.stop_requested(); sends `unregister` on the way out (if registered)
 
  private:
   using clock = std::chrono::steady_clock;
@@ -38,7 +41,8 @@ class bus_loop {
   bool on_stream_control(const common::bus_message& m);  // stream-credit, stream-cancel
   bool start_stream(const common::bus_message& m);       // false: answered with an error
   void on_stream_frame(const std::string& payload);
-  bool on_inbox(const inbox_message& m);  // false on stop
+  void on_inbox(const inbox_message& m);
+  void read_inbox_all();
   void on_reply(const std::string& payload);
   void on_event(const std::string& payload);
   void on_inventory(const std::string& payload);
@@ -52,6 +56,7 @@ class bus_loop {
 
   const agent_options& options_;
   action_pool& pool_;
+  common::actor& thread_;
   common::bus_client bus_;
   zmq::socket_t inbox_;
   stream_table streams_;  // after inbox_: its threads still reach the inbox while it closes

@@ -27,6 +27,7 @@
 #include "broker/broker_core.hpp"
 #include "broker/hub.hpp"
 #include "broker/topic_acl.hpp"
+#include "common/actor.hpp"
 #include "common/curve_keys.hpp"
 #include "common/log.hpp"
 
@@ -113,8 +114,7 @@ struct proxy_hub : running_hub {
 
 struct broker_hub : running_hub {
   zmq::context_t ctx{1};
-  std::thread thread;
-  zmq::socket_t stop{ctx, zmq::socket_type::pair};
+  common::actor thread{"bench hub"};
   broker_hub(int port, const keys& k, const std::string& dir) {
     std::string ak = dir + "/authorized_keys";
     std::ofstream(ak) << "agent " << fqdn << " " << k.client.public_key << "\n"
@@ -125,23 +125,15 @@ struct broker_hub : running_hub {
     s.xsub_endpoint = "tcp://127.0.0.1:" + std::to_string(port);
     s.xpub_endpoint = "tcp://127.0.0.1:" + std::to_string(port + 1);
     s.router_endpoint = "tcp://127.0.0.1:" + std::to_string(port + 2);
-    stop.bind("inproc://bench-stop");
-    std::atomic<bool> up{false};
-    thread = std::thread([this, s, &k, &up] {
+    thread.start([this, s, &k] {
       broker::broker_core core(s, k.server.public_key, common::now_ms());
-      zmq::socket_t pipe(ctx, zmq::socket_type::pair);
-      pipe.connect("inproc://bench-stop");
       common::metrics::registry metrics;
       broker::hub hub(ctx, s, k.server, core, metrics);
-      up = true;
-      hub.run(pipe);
+      thread.ready();
+      hub.run(thread);
     });
-    while (!up) std::this_thread::yield();
   }
-  ~broker_hub() override {
-    stop.send(zmq::str_buffer("$TERM"));
-    thread.join();
-  }
+  ~broker_hub() override { thread.stop(); }
 };
 
 struct result {

@@ -23,13 +23,13 @@ std::string property(const zmq::message_t& m, const char* name) {
 
 }  // namespace
 
-control_endpoint::control_endpoint(zmq::context_t& ctx, zmq::socket_t router, broker_core& core,
+control_endpoint::control_endpoint(zmq::socket_t router, broker_core& core,
                                    std::size_t max_message_bytes, broker_metrics& metrics)
     : router_(std::move(router)),
       core_(core),
       max_message_bytes_(max_message_bytes),
       metrics_(metrics),
-      syncer_(ctx, core.db()) {
+      syncer_(core.db()) {
   core_.db().set_deferred_sync(true);
 }
 

@@ -24,11 +24,11 @@ namespace dockmesh::broker {
 
 class control_endpoint {
  public:
-  control_endpoint(zmq::context_t& ctx, zmq::socket_t router, broker_core& core,
-                   std::size_t max_message_bytes, broker_metrics& metrics);
+  control_endpoint(zmq::socket_t router, broker_core& core, std::size_t max_message_bytes,
+                   broker_metrics& metrics);
 
   zmq::socket_ref socket() { return router_; }
-  zmq::socket_ref syncer_socket() { return syncer_.socket(); }
+  int syncer_fd() const { return syncer_.done_fd(); }  // readable when fsyncs completed
 
   // Handles waiting requests (up to a batch). True when a key lost access: the hub must re-bind
   // the bus sockets before it reads anything else.

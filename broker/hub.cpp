@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <stdexcept>
-#include <thread>
 
 #include "broker/snapshot_fetch.hpp"
 #include "common/bus_identity.hpp"
@@ -19,10 +17,7 @@ using common::topic_kind;
 using steady = std::chrono::steady_clock;
 
 constexpr auto tick_every = std::chrono::milliseconds(100);
-constexpr auto bind_retry = std::chrono::milliseconds(10);
-constexpr auto bind_patience = std::chrono::milliseconds(2000);
 constexpr int forward_batch_size = 512;
-constexpr int inbound_hwm = 1000;
 
 std::string_view view(const zmq::message_t& m) {
   return {m.data<char>(), m.size()};
@@ -89,7 +84,7 @@ hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_key
   wait_for_bus_binds();
   auto router = make_server_socket(zmq::socket_type::router, zap_domain_control);
   router.bind(settings_.router_endpoint);
-  control_ = std::make_unique<control_endpoint>(ctx_, std::move(router), core_,
+  control_ = std::make_unique<control_endpoint>(std::move(router), core_,
                                                 settings_.max_message_bytes, metrics_);
   connect_peers();
   if (core_.etcd_mode()) {
@@ -110,106 +105,17 @@ hub::hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_key
   });
 }
 
-zmq::socket_t hub::make_server_socket(zmq::socket_type type, const char* domain) {
-  zmq::socket_t s(ctx_, type);
-  s.set(zmq::sockopt::linger, 0);
-  s.set(zmq::sockopt::curve_server, true);
-  s.set(zmq::sockopt::curve_secretkey, server_keys_.secret_key);
-  s.set(zmq::sockopt::zap_domain, domain);
-  s.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(settings_.max_message_bytes));
-  s.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
-  s.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
-  // libzmq listens with a backlog of 100; thousands of agents (re)connecting at once overflow
-  // it and back off for seconds (bench/README.md, scale at 5,000).
-  s.set(zmq::sockopt::backlog, 4096);
-  return s;
-}
-
-// Binds `s` to `endpoint`: false while the address is in use, throws on any other error.
-static bool try_bind(zmq::socket_t& s, const std::string& endpoint) {
-  try {
-    s.bind(endpoint);
-    return true;
-  } catch (const zmq::error_t& e) {
-    if (e.num() != EADDRINUSE)
-      throw std::runtime_error("cannot bind " + endpoint + ": " + e.what());
-    return false;
-  }
-}
-
-bool hub::bind_bus_sockets() {
-  if (!xsub_bound_) xsub_bound_ = try_bind(xsub_, settings_.xsub_endpoint);
-  if (!xpub_bound_) xpub_bound_ = try_bind(xpub_, settings_.xpub_endpoint);
-  bool bound = xsub_bound_ && xpub_bound_;
-  if (!bound && !bind_warned_ && steady::now() - binds_since_ > bind_patience) {
-    bind_warned_ = true;
-    DM_LOG(error) << "bus endpoints still in use " << bind_patience.count()
-                  << " ms after a re-bind (" << settings_.xsub_endpoint << ", "
-                  << settings_.xpub_endpoint << "): retrying every " << bind_retry.count()
-                  << " ms; clients cannot reconnect until then";
-  }
-  return bound;
-}
-
-// At start only (the loop never waits): a port still held by a broker that has just exited is
-// retried for bind_patience, then it is an error.
-void hub::wait_for_bus_binds() {
-  while (!bind_bus_sockets()) {
-    if (steady::now() - binds_since_ > bind_patience)
-      throw std::runtime_error("cannot bind " + settings_.xsub_endpoint + " and " +
-                               settings_.xpub_endpoint + ": address in use");
-    std::this_thread::sleep_for(bind_retry);
-  }
-}
-
-void hub::make_bus_sockets() {
-  xsub_monitor_.reset();  // every connection of the old sockets goes with them
-  xpub_monitor_.reset();
-  if (xsub_) xsub_.close();
-  if (xpub_) xpub_.close();
-  xsub_ = make_server_socket(zmq::socket_type::xsub, zap_domain_bus);
-  // Inbound, each connection queues at most inbound_hwm messages in the broker: a hub that falls
-  // behind (short of CPU) leaves the rest in the kernel's socket buffer and the publisher's
-  // queue, so the broker's memory stays bounded by its connections (an agent sends about one
-  // message a second; 10,000 agents with --high-water-mark's 100,000 each could queue gigabytes).
-  xsub_.set(zmq::sockopt::rcvhwm, std::min(settings_.high_water_mark, inbound_hwm));
-  xpub_ = make_server_socket(zmq::socket_type::xpub, zap_domain_bus);
-  xsub_monitor_ = std::make_unique<bus_monitor>(ctx_, xsub_, "xsub", metrics_);
-  xpub_monitor_ = std::make_unique<bus_monitor>(ctx_, xpub_, "xpub", metrics_);
-  // Subscriptions come to the hub; only those topic_acl allows are applied (drain_subscriptions).
-  xpub_.set(zmq::sockopt::xpub_manual, 1);
-  // Subscribe to everything: the broker needs ann/ and req/any/, and forwards the rest. XSUB keeps
-  // its subscriptions and sends them on every connection, so this may come before the bind.
-  xsub_.send(zmq::buffer("\x01", 1), zmq::send_flags::none);
-  xsub_bound_ = xpub_bound_ = bind_warned_ = false;
-  binds_since_ = steady::now();
-  bind_bus_sockets();
-}
-
-void hub::connect_peers() {
-  if (settings_.peers.empty()) return;
-  peers_ = zmq::socket_t(ctx_, zmq::socket_type::sub);
-  peers_.set(zmq::sockopt::linger, 0);
-  // Peers share the mesh's server key pair; they admit it as broker:broker.
-  peers_.set(zmq::sockopt::curve_serverkey, server_keys_.public_key);
-  peers_.set(zmq::sockopt::curve_publickey, server_keys_.public_key);
-  peers_.set(zmq::sockopt::curve_secretkey, server_keys_.secret_key);
-  peers_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(settings_.max_message_bytes));
-  peers_.set(zmq::sockopt::subscribe, "dir/");
-  for (const auto& p : settings_.peers) peers_.connect(p.xpub_endpoint());
-}
-
-void hub::run(zmq::socket_t& pipe) {
+void hub::run(common::actor& thread) {
   publish(core_.startup(common::now_ms()));
   auto next_tick = steady::now() + tick_every;
   for (;;) {
     common::poll_set ps;  // rebuilt each turn: a re-bind replaces the bus sockets
-    auto stop = ps.add(pipe);
+    auto stop = ps.add_fd(thread.wake_fd());
     auto zap = ps.add(zap_);
     auto control = ps.add(control_->socket());
     auto xsub = ps.add(xsub_);
     auto xpub = ps.add(xpub_);
-    auto syncer = ps.add(control_->syncer_socket());
+    auto syncer = ps.add_fd(control_->syncer_fd());
     auto peers = ps.add(peers_);  // null without peers: never ready
     auto etcd = etcd_ ? ps.add(etcd_->events()) : common::poll_set::slot{};
     auto xsub_monitor = ps.add(xsub_monitor_->socket());
@@ -219,10 +125,8 @@ void hub::run(zmq::socket_t& pipe) {
     if (binds_pending) wake = std::min(wake, steady::now() + bind_retry);
     ps.poll(std::chrono::duration_cast<std::chrono::milliseconds>(wake - steady::now()));
     if (binds_pending) bind_bus_sockets();
-    if (ps.ready(stop)) {
-      zmq::message_t m;
-      if (pipe.recv(m, zmq::recv_flags::dontwait) && view(m) == "$TERM") break;
-    }
+    if (ps.ready(stop)) thread.wake().drain();
+    if (thread.stop_requested()) break;
     if (ps.ready(zap)) handle_zap();
     if (ps.ready(syncer)) control_->handle_sync_completions();
     if (ps.ready(control) && control_->handle_requests()) rebind_needed_ = true;

@@ -4,7 +4,12 @@
 //          subscriber's User-Id and Public-Key, and only what topic_acl allows is applied),
 //   ROUTER (control protocol),
 //   REP on inproc://zeromq.zap.01 (ZAP: answered here, between two forwarding batches),
-//   SUB to peer brokers' XPUB (their dir/, for the leader rule), and the stop pipe.
+//   SUB to peer brokers' XPUB (their dir/, for the leader rule);
+// and it polls two wakeups: its actor's (the owner's stop) and the WAL syncer's (fsyncs done).
+// The hub is built and run on a common::actor's thread (broker/main.cpp): its constructor binds,
+// then the body calls ready() and run(), which returns once the actor is told to stop.
+// hub.cpp holds the loop and the forwarding path; hub_sockets.cpp makes, binds and re-binds the
+// bus sockets and connects the peer link.
 // All bus sockets are CURVE servers (no plaintext mode) with ZMQ_MAXMSGSIZE. The hot path moves
 // zmq::message_t frames from XSUB to XPUB without copying; it reads the sender's User-Id (set by
 // ZAP) from the frame, checks topic_acl, and decodes only ann/, req/any/, req/host/ and replies
@@ -47,6 +52,7 @@
 #include "broker/hub_counters.hpp"
 #include "broker/identity.hpp"
 #include "broker/topic_acl.hpp"
+#include "common/actor.hpp"
 #include "common/curve_keys.hpp"
 
 namespace dockmesh::broker {
@@ -57,17 +63,19 @@ class hub {
   // `metrics`: the registry the broker's metrics go to (main's; benches and tests pass their own).
   hub(zmq::context_t& ctx, const broker_settings& settings, common::curve_keypair server_keys,
       broker_core& core, common::metrics::registry& metrics);
-  // Runs until "$TERM" arrives on `pipe` (a PAIR connected by the owner).
-  void run(zmq::socket_t& pipe);
+  // Runs on `thread` (the actor whose body built this hub) until it is told to stop.
+  void run(common::actor& thread);
 
   const hub_counters& counters() const { return counters_; }
 
  private:
+  // hub_sockets.cpp
   void make_bus_sockets();    // new XSUB/XPUB (the old ones closed), each bound if its port is free
   bool bind_bus_sockets();    // binds what is not bound yet; false while a port is still taken
   void wait_for_bus_binds();  // at start: throws if a port stays taken
   zmq::socket_t make_server_socket(zmq::socket_type type, const char* domain);
   void connect_peers();
+  // hub.cpp
   bool forward_batch();  // true once xsub had nothing more to read
   void note_lag();
   bool forward_one();
@@ -103,6 +111,7 @@ class hub {
   std::int64_t last_full_log_ms_ = 0;
   // A re-bind's ports can stay taken for a moment while libzmq's I/O thread closes the old
   // listeners: the loop retries every bind_retry without sleeping (control and ZAP go on).
+  static constexpr std::chrono::milliseconds bind_retry{10}, bind_patience{2000};
   bool xsub_bound_ = false, xpub_bound_ = false;
   std::chrono::steady_clock::time_point binds_since_;
   bool bind_warned_ = false;

@@ -1,10 +1,9 @@
 // dockmesh-broker: parse the configuration, open the directory, run the hub on its own thread,
-// wait for SIGINT/SIGTERM, stop the hub through its pipe and join.
+// wait for SIGINT/SIGTERM, stop the hub's actor (its stop flag and wakeup) and join.
+#include <atomic>
 #include <csignal>
 #include <exception>
-#include <future>
 #include <iostream>
-#include <thread>
 
 #include <zmq.hpp>
 
@@ -12,6 +11,7 @@
 #include "broker/broker_options.hpp"
 #include "broker/hub.hpp"
 #include "broker/snapshot_fetch.hpp"
+#include "common/actor.hpp"
 #include "common/config.hpp"
 #include "common/curve_keys.hpp"
 #include "common/log.hpp"
@@ -21,8 +21,6 @@
 namespace {
 
 using namespace dockmesh;
-
-constexpr const char* stop_endpoint = "inproc://dockmesh-broker-stop";
 
 int run(const broker::broker_settings& settings) {
   auto server_keys = common::load_keypair(settings.server_key_file);
@@ -40,32 +38,20 @@ int run(const broker::broker_settings& settings) {
   broker::broker_core core(settings, server_keys.public_key, common::now_ms());
   // Before anything is bound: the first answer this broker gives already has a peer's directory.
   if (core.etcd_mode()) broker::load_directory_from_peer(settings, server_keys, core);
-  zmq::socket_t stop(ctx, zmq::socket_type::pair);
-  stop.bind(stop_endpoint);
-  std::promise<void> started;
-  bool failed = false;
-  std::thread hub_thread([&] {
-    zmq::socket_t pipe(ctx, zmq::socket_type::pair);
-    pipe.connect(stop_endpoint);
-    bool running = false;
+  std::atomic<bool> failed{false};
+  common::actor hub_thread("broker hub");
+  // A bind error in the hub's constructor is rethrown here: a start-up error.
+  hub_thread.start([&] {
+    broker::hub hub(ctx, settings, server_keys, core, metrics);
+    hub_thread.ready();
     try {
-      broker::hub hub(ctx, settings, server_keys, core, metrics);
-      running = true;
-      started.set_value();
-      hub.run(pipe);
+      hub.run(hub_thread);
     } catch (const std::exception& e) {
-      if (!running) return started.set_exception(std::current_exception());
       DM_LOG(error) << "hub stopped: " << e.what();
       failed = true;
       kill(getpid(), SIGTERM);
     }
   });
-  try {
-    started.get_future().get();
-  } catch (...) {
-    hub_thread.join();
-    throw;
-  }
   DM_LOG(info) << "broker " << settings.broker_id << " serving: xsub " << settings.xsub_endpoint
                << ", xpub " << settings.xpub_endpoint << ", control " << settings.router_endpoint
                << "; at most " << broker::effective_max_connections(settings)
@@ -77,8 +63,7 @@ int run(const broker::broker_settings& settings) {
   DM_LOG(info) << "stopping on signal " << sig;
   systemd.stopping();
   metrics_server.reset();
-  stop.send(zmq::buffer(std::string_view("$TERM")), zmq::send_flags::dontwait);
-  hub_thread.join();
+  hub_thread.stop();
   return failed ? 1 : 0;
 }
 

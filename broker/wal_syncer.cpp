@@ -1,75 +1,65 @@
 #include "broker/wal_syncer.hpp"
 
-#include <cstring>
+#include <chrono>
 
 #include "common/log.hpp"
+#include "common/poll_set.hpp"
 
 namespace dockmesh::broker {
-namespace {
 
-struct completion {
-  std::uint64_t ticket;
-  bool ok;
-};
+wal_syncer::wal_syncer(state_db& db) : wal_syncer([&db] { return db.sync_wal(); }) {}
 
-}  // namespace
-
-wal_syncer::wal_syncer(zmq::context_t& ctx, state_db& db) : pipe_(ctx, zmq::socket_type::pair) {
-  std::string endpoint =
-      "inproc://dockmesh-wal-sync-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
-  pipe_.set(zmq::sockopt::linger, 0);
-  pipe_.bind(endpoint);
-  thread_ = std::thread([this, &ctx, &db, endpoint] { run(ctx, db, endpoint); });
+wal_syncer::wal_syncer(sync_function sync) : sync_(std::move(sync)) {
+  thread_.start([this] {
+    thread_.ready();
+    run();
+  });
 }
 
 wal_syncer::~wal_syncer() {
-  pipe_.send(zmq::str_buffer("$TERM"), zmq::send_flags::none);
-  thread_.join();
+  stop();
 }
 
 std::uint64_t wal_syncer::request() {
   std::uint64_t ticket = ++next_;
-  pipe_.send(zmq::buffer(&ticket, sizeof ticket), zmq::send_flags::none);
+  requested_.store(ticket);
+  thread_.notify();
   return ticket;
 }
 
 void wal_syncer::collect() {
-  zmq::message_t m;
-  while (pipe_.recv(m, zmq::recv_flags::dontwait)) {
-    if (m.size() != sizeof(completion)) continue;
-    completion c;
-    std::memcpy(&c, m.data(), sizeof c);
-    (c.ok ? durable_ : failed_) = std::max(c.ok ? durable_ : failed_, c.ticket);
-  }
+  done_.drain();  // before the loads: a completion stored after them notifies again
+  durable_ = synced_ok_.load();
+  failed_ = synced_failed_.load();
 }
 
-void wal_syncer::run(zmq::context_t& ctx, state_db& db, std::string endpoint) {
-  zmq::socket_t pipe(ctx, zmq::socket_type::pair);
-  pipe.set(zmq::sockopt::linger, 0);
-  pipe.connect(endpoint);
+void wal_syncer::sync_requested(std::uint64_t& covered) {
+  // Read before the fsync starts: every change made before this ticket was requested is in the
+  // WAL already, so this one fsync covers them all.
+  std::uint64_t want = requested_.load();
+  if (want <= covered) return;
+  auto r = sync_();
+  ++fsyncs_;
+  if (!r) {
+    DM_LOG(error) << "fsync of the directory's WAL failed: " << r.err().message;
+  }
+  (r ? synced_ok_ : synced_failed_).store(want);
+  covered = want;
+  done_.notify();
+}
+
+void wal_syncer::run() {
+  std::uint64_t covered = 0;
   for (;;) {
-    zmq::message_t m;
-    if (!pipe.recv(m, zmq::recv_flags::none)) continue;
-    std::uint64_t highest = 0;
-    bool stop = false;
-    do {  // every ticket queued so far is covered by the one fsync below
-      if (m.size() == sizeof highest) {
-        std::uint64_t t;
-        std::memcpy(&t, m.data(), sizeof t);
-        highest = std::max(highest, t);
-      } else {
-        stop = true;
-      }
-    } while (pipe.recv(m, zmq::recv_flags::dontwait));
-    if (highest) {
-      auto r = db.sync_wal();
-      if (!r) {
-        DM_LOG(error) << "fsync of the directory's WAL failed: " << r.err().message;
-      }
-      completion c{highest, r.ok()};
-      pipe.send(zmq::buffer(&c, sizeof c), zmq::send_flags::none);
-    }
-    if (stop) return;
+    common::poll_set ps;
+    auto wake = ps.add_fd(thread_.wake_fd());
+    ps.poll(std::chrono::minutes(1));  // only a request or stop() has anything for this thread
+    if (ps.ready(wake)) thread_.wake().drain();
+    // Read before the sync: every ticket requested before stop() is then covered by it (a stop
+    // that comes during the sync finds the wakeup set and gets one more turn).
+    bool stopping = thread_.stop_requested();
+    sync_requested(covered);
+    if (stopping) return;
   }
 }
 

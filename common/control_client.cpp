@@ -144,8 +144,8 @@ bool control_client::offer(query& q) {
   return all;
 }
 
-void control_client::add_poll_items(std::vector<zmq::pollitem_t>& items) const {
-  for (const auto& s : sockets_) items.push_back({s->handle(), 0, ZMQ_POLLIN, 0});
+void control_client::add_to_poll(poll_set& ps) const {
+  for (const auto& s : sockets_) ps.add(*s);
 }
 
 void control_client::read_replies(std::size_t i, std::vector<control_completion>& done) {

@@ -4,7 +4,7 @@
 //  - in_order (dockmeshctl, agent enrollment): call() asks the brokers one after the other and
 //    blocks until the first answer or the timeout.
 //  - fan_out (the bridge's bus thread, which must never block): start() sends a read-only query to
-//    every broker at once and returns its id; the owner polls the sockets (add_poll_items) with
+//    every broker at once and returns its id; the owner polls the sockets (add_to_poll) with
 //    its own, and collect() hands back each query once: the first 2xx reply whose `re` is its
 //    id; a refusal (code >= 300) only once every broker that took the query has refused, or at
 //    the deadline; errc::timeout at the deadline if nobody answered. Later replies for a
@@ -30,6 +30,7 @@
 
 #include "common/bus_client.hpp"
 #include "common/envelope.hpp"
+#include "common/poll_set.hpp"
 #include "common/result.hpp"
 
 namespace dockmesh::common {
@@ -64,8 +65,8 @@ class control_client {
   result<std::string> start(const std::string& action, nlohmann::json body,
                             std::chrono::milliseconds timeout,
                             control_reach reach = control_reach::every_broker);
-  // Appends one ZMQ_POLLIN item per broker socket.
-  void add_poll_items(std::vector<zmq::pollitem_t>& items) const;
+  // Adds every broker socket to the owner's poll (collect() reads them all: no slot is kept).
+  void add_to_poll(poll_set& ps) const;
   // Reads every reply waiting (never blocks), re-offers queries to brokers that could not take
   // them, expires queries past their deadline; returns the queries finished since the last call.
   std::vector<control_completion> collect(clock::time_point now);

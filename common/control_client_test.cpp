@@ -74,12 +74,12 @@ std::vector<control_completion> drive(control_client& c, std::size_t want,
   std::vector<control_completion> out;
   auto end = clock_type::now() + limit;
   while (out.size() < want && clock_type::now() < end) {
-    std::vector<zmq::pollitem_t> items;
-    c.add_poll_items(items);
+    dockmesh::common::poll_set ps;
+    c.add_to_poll(ps);
     auto wait = end;
     if (auto w = c.next_wakeup()) wait = std::min(wait, *w);
     auto ms = std::chrono::ceil<std::chrono::milliseconds>(wait - clock_type::now());
-    zmq::poll(items, std::max(ms, 0ms));
+    ps.poll(ms);
     for (auto& d : c.collect(clock_type::now())) out.push_back(std::move(d));
   }
   return out;

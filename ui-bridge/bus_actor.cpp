@@ -1,8 +1,5 @@
 #include "ui-bridge/bus_actor.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -10,6 +7,7 @@
 #include "common/bus_identity.hpp"
 #include "common/control_client.hpp"
 #include "common/log.hpp"
+#include "common/poll_set.hpp"
 #include "common/protocol/catalogue.hpp"
 #include "common/protocol/names.hpp"
 #include "common/topic.hpp"
@@ -81,14 +79,12 @@ class bus_actor::loop {
     for (auto& d : control_.collect(clock_type::now())) on_control_done(d);
     check_timers(clock_type::now());
     if (stopping) return false;
-    std::vector<zmq::pollitem_t> items = {{bus_.sub_socket().handle(), 0, ZMQ_POLLIN, 0},
-                                          {nullptr, owner_.wake_fd_, ZMQ_POLLIN, 0}};
-    control_.add_poll_items(items);
-    zmq::poll(items, next_wait(clock_type::now()));
-    if (items[1].revents & ZMQ_POLLIN) {
-      std::uint64_t v;
-      (void)!::read(owner_.wake_fd_, &v, sizeof v);
-    }
+    common::poll_set ps;
+    ps.add(bus_.sub_socket());  // read in every step whether ready or not: no slot kept
+    auto wake = ps.add_fd(owner_.actor_.wake_fd());
+    control_.add_to_poll(ps);
+    ps.poll(next_wait(clock_type::now()));
+    if (ps.ready(wake)) owner_.actor_.wake().drain();
     return true;
   }
 
@@ -96,7 +92,7 @@ class bus_actor::loop {
     std::lock_guard lock(owner_.mutex_);
     std::deque<command> out;
     out.swap(owner_.queue_);
-    return {std::move(out), owner_.stopping_};
+    return {std::move(out), owner_.actor_.stop_requested()};
   }
 
   void handle(request_cmd& c) {
@@ -271,6 +267,10 @@ class bus_actor::loop {
   }
 
   void check_timers(clock_type::time_point now) {
+    if (now >= next_maintain_) {  // connects again to a broker that was full
+      bus_.maintain();
+      next_maintain_ = now + std::chrono::seconds(1);
+    }
     for (auto& [id, st] : streams_)
       if (auto grant = st.reader.due(now))
         (void)bus_.publish(st.topic, st.reader.credit_message(*grant, bus_.client_id()));
@@ -311,6 +311,7 @@ class bus_actor::loop {
   bus_actor& owner_;
   zmq::context_t ctx_;
   common::bus_client bus_;
+  clock_type::time_point next_maintain_{};
   common::control_client control_;
   std::map<std::string, pending> pending_;
   std::unordered_map<std::string, control_wait> control_waiting_;  // by control query id
@@ -323,55 +324,32 @@ class bus_actor::loop {
 
 bus_actor::bus_actor(common::bus_client_options options, event_handler on_event,
                      bus_actor_settings settings)
-    : options_(std::move(options)), on_event_(std::move(on_event)), settings_(settings) {
-  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
-}
+    : options_(std::move(options)), on_event_(std::move(on_event)), settings_(settings) {}
 
 bus_actor::~bus_actor() {
   stop();
-  ::close(wake_fd_);
 }
 
 void bus_actor::start() {
-  std::promise<void> started;
-  auto ready = started.get_future();
-  thread_ = std::thread([this, &started] { run(started); });
-  try {
-    ready.get();
-  } catch (...) {
-    thread_.join();
-    throw;
-  }
-}
-
-void bus_actor::run(std::promise<void>& started) {
-  std::unique_ptr<loop> l;
-  try {
-    l = std::make_unique<loop>(*this);
-  } catch (...) {
-    started.set_exception(std::current_exception());
-    return;
-  }
-  started.set_value();
-  l->run();
+  actor_.start([this] {
+    loop l(*this);  // the sockets: a failure here is start()'s exception
+    actor_.ready();
+    l.run();
+  });
 }
 
 void bus_actor::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  std::uint64_t one = 1;
-  (void)!::write(wake_fd_, &one, sizeof one);
-  if (thread_.joinable()) thread_.join();
+  // post() and take_commands() read the stop flag with the queue under mutex_: a command that
+  // got in before the flag is run (and failed at the loop's end if still pending), one posted
+  // after it is refused. The loop's last take_commands() saw the flag, so none is left behind.
+  actor_.stop();
 }
 
 void bus_actor::post(command c) {
   bool refused = false;
   {
     std::lock_guard lock(mutex_);
-    refused = stopping_;
+    refused = actor_.stop_requested();
     if (!refused) queue_.push_back(std::move(c));
   }
   if (refused) {
@@ -381,8 +359,7 @@ void bus_actor::post(command c) {
     std::visit(fail, c);
     return;
   }
-  std::uint64_t one = 1;
-  (void)!::write(wake_fd_, &one, sizeof one);
+  actor_.notify();
 }
 
 void bus_actor::request(std::string topic, common::envelope env, std::chrono::milliseconds timeout,

@@ -3,29 +3,27 @@
 // directory queries: each goes to every broker at once and completes on the first answer, so a
 // broker that is down or stopped costs nothing, and the thread never waits on one; a write, by
 // the catalogue's changes_state, goes to one broker only).
-// Other threads (Beast handlers) hand it commands through a mutex-guarded queue and wake it through
-// an eventfd that it polls next to the SUB socket; an eventfd rather than an inproc PAIR because
-// many threads signal, and a ZeroMQ socket may not be shared between threads. Completions and
+// The thread is a common::actor (synchronous start and stop). Other threads (Beast handlers) hand
+// it commands through a mutex-guarded queue and wake it through the actor's wakeup, which it
+// polls next to the SUB socket and the control sockets. Completions and
 // events are delivered by calling the given functions ON THE BUS THREAD: they must not block,
 // only post to the caller's strand. Replies are matched by request id; requests are re-published
 // with the same id (attempt + 1) until answered or timed out.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <variant>
 
 #include <nlohmann/json.hpp>
 
+#include "common/actor.hpp"
 #include "common/bus_client.hpp"
 #include "common/envelope.hpp"
 #include "common/result.hpp"
@@ -130,18 +128,15 @@ class bus_actor {
     std::lock_guard lock(counters_mutex_);
     f(counters_);
   }
-  void run(std::promise<void>& started);
 
   common::bus_client_options options_;
   event_handler on_event_;
   bus_actor_settings settings_;
-  int wake_fd_ = -1;
   std::mutex mutex_;
-  std::deque<command> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::deque<command> queue_;  // read with the stop flag under mutex_: a command is run or refused
   mutable std::mutex counters_mutex_;
   bus_actor_counters counters_;
+  common::actor actor_{"bridge bus"};  // last: stopped (joined) before the rest goes
 };
 
 }  // namespace dockmesh::bridge
