@@ -293,8 +293,8 @@ void scale_run::stop() {
   // The broker first, with every agent still connected, as when an operator restarts it.
   auto t = steady::now();
   int code = broker_->stop(milliseconds(20000));
-  std::cout << "broker stopped in " << fixed(ms_between(t, steady::now()) / 1000, 1)
-            << " s with " << joined_ << " agents connected (status " << code
+  std::cout << "broker stopped in " << fixed(ms_between(t, steady::now()) / 1000, 1) << " s with "
+            << joined_ << " agents connected (status " << code
             << (code == -9 ? ": did not stop on SIGTERM within 20 s" : "") << ")" << std::endl;
   for (auto& c : sims_) c->stop(milliseconds(5000));
 }
