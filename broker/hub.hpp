@@ -67,6 +67,8 @@ class hub {
   void run(common::actor& thread);
 
   const hub_counters& counters() const { return counters_; }
+  // Bus connections open now (accepted, not yet closed), from the sockets' monitors.
+  int open_connections() const { return xsub_monitor_->open() + xpub_monitor_->open(); }
 
  private:
   // hub_sockets.cpp
