@@ -40,8 +40,8 @@ int run(const broker::broker_settings& settings) {
   common::metrics::registry metrics;
   // Its own thread, started before the hub (a bind failure is a start-up error); stopped first.
   auto metrics_server = common::start_metrics_server(settings.metrics_listen, metrics);
-  auto core = std::make_unique<broker::broker_core>(settings, server_keys.public_key,
-                                                     common::now_ms());
+  auto core =
+      std::make_unique<broker::broker_core>(settings, server_keys.public_key, common::now_ms());
   // Before anything is bound: the first answer this broker gives already has a peer's directory.
   if (core->etcd_mode()) broker::load_directory_from_peer(settings, server_keys, *core);
   std::atomic<bool> failed{false};
