@@ -4,9 +4,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/protocol/names.hpp"
 #include "ui-bridge/router.hpp"
 
 namespace dockmesh::bridge {
+
+namespace names = common::protocol::names;
 
 using nlohmann::json;
 
@@ -48,7 +51,7 @@ constexpr std::array<operation, 43> operations = {{
      "create-container arguments + host or placement fields", 202},
     {"GET", "/api/v1/containers/{id}", "containers",
      "a container's directory record (ownership checked)", "", "", 200},
-    {"DELETE", "/api/v1/containers/{id}", "containers", "remove-container", "force", "", 200},
+    {"DELETE", "/api/v1/containers/{id}", "containers", "removes a container", "force", "", 200},
     {"GET", "/api/v1/jobs/{id}", "jobs",
      "a job (create-container, pull-image, service-update); 303 to its container once created", "",
      "", 200},
@@ -160,7 +163,10 @@ json job_schema() {
           {"properties",
            {{"id", text},
             {"kind",
-             {{"type", "string"}, {"enum", {"create-container", "pull-image", "service-update"}}}},
+             {{"type", "string"},
+              {"enum",
+               {std::string(names::create_container), std::string(names::pull_image),
+                std::string(names::service_update)}}}},
             {"user", text},
             {"state", {{"type", "string"}, {"enum", {"running", "done", "failed"}}}},
             {"created", number},

@@ -12,11 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/protocol/names.hpp"
 #include "ui-bridge/job_store.hpp"
 
 namespace dockmesh::bridge {
 
-inline constexpr std::string_view service_update_kind = "service-update";
+inline constexpr std::string_view service_update_kind = common::protocol::names::service_update;
 // A rollout that has not ended by then fails: a paused update waits for a new change of the
 // spec, and the gate's own budget (running_s or the health check's, plus 30 s) bounds a batch,
 // but replicas that cannot be placed (blocked) would wait forever.

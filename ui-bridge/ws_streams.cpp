@@ -68,7 +68,7 @@ void ws_session::on_piece(const json& ref, const common::bus_message& m) {
     // piece, so a live stream is always known here.)
     return;
   }
-  body["type"] = end ? "stream-end" : "stream";
+  body["type"] = end ? std::string(common::protocol::names::stream_end) : "stream";
   body["ref"] = ref;
   std::size_t charge = 0;
   if (auto d = body.find("data"); d != body.end() && d->is_string())
@@ -85,7 +85,10 @@ void ws_session::unfollow(const json& frame) {
   if (!streams_.erase(stream))
     return send_json(error_json("not_found", "no stream '" + stream.substr(0, 64) + "' here"));
   s_.gateway.close_stream(stream);
-  send_json({{"type", "stream-end"}, {"stream", stream}, {"reason", "unfollowed"}, {"code", 200}});
+  send_json({{"type", common::protocol::names::stream_end},
+             {"stream", stream},
+             {"reason", "unfollowed"},
+             {"code", 200}});
 }
 
 void ws_session::to_stream(const json& frame) {
