@@ -109,7 +109,7 @@ class hub {
   zmq::socket_t peers_;
   std::unique_ptr<etcd_link> etcd_;  // --etcd only
   bool rebind_needed_ = false;
-  int max_connections_ = 0;  // effective_max_connections(settings_), known at the first ZAP
+  const int max_connections_ = effective_max_connections(settings_);  // after settings_
   std::int64_t last_full_log_ms_ = 0;
   // A re-bind's ports can stay taken for a moment while libzmq's I/O thread closes the old
   // listeners: the loop retries every bind_retry without sleeping (control and ZAP go on).

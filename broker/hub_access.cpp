@@ -96,7 +96,6 @@ void hub::decide_subscription(zmq::message_t& m) {
 // buffers, CURVE state): past --max-connections a handshake is refused (the connection, already
 // accepted, is counted) so that memory stays bounded and RocksDB can always open its files.
 bool hub::bus_full() {
-  if (max_connections_ == 0) max_connections_ = effective_max_connections(settings_);
   xsub_monitor_->drain();
   xpub_monitor_->drain();
   int open = xsub_monitor_->open() + xpub_monitor_->open();

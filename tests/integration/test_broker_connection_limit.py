@@ -79,7 +79,6 @@ class BrokerConnectionLimitTest(unittest.TestCase):
     def test_the_default_limit_is_the_open_file_limit_less_a_reserve(self):
         import resource
         soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        wait_for(lambda: "bus connections" in self.b.tail(100), 10, message="start-up line")
         b = Broker(agents=(H1,)).start()
         try:
             wait_for(lambda: "bus connections" in b.tail(100), 10, message="start-up line")
