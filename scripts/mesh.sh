@@ -68,13 +68,23 @@ usage() {
 
 # A pid is "ours" only if it is alive (not a zombie) and its command line mentions DIR: every
 # process mesh.sh starts has DIR in its arguments, so a recycled pid is never mistaken for ours.
+# A process in the middle of execve has an empty command line for a moment (the new image's
+# arguments are not set up yet): start_process records the pid before its shell execs, so an
+# empty command line is read again for up to a second rather than taken as "not ours" (CI once
+# reported a starting etcd as exited for this reason).
 pid_is_ours() {
-  local pid="$1" state
+  local pid="$1" state cmd tries=0
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [[ -r "/proc/$pid/stat" ]] || return 1
-  state="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
-  [[ "$state" != "Z" && "$state" != "X" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$DIR/"
+  while :; do
+    [[ -r "/proc/$pid/stat" ]] || return 1
+    state="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
+    [[ "$state" != "Z" && "$state" != "X" ]] || return 1
+    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+    [[ -z "$cmd" ]] || break
+    ((++tries <= 20)) || return 1
+    sleep 0.05
+  done
+  [[ "$cmd" == *"$DIR/"* ]]
 }
 
 # start_process NAME CMD ARGS...: runs CMD in its own session (so a Ctrl-C in the caller's

@@ -1,6 +1,7 @@
 // etcd_kv_store: the bridge's users, API tokens and JWT signing key kept in etcd (`--etcd`), so
 // that several bridges behind a load balancer serve the same users: a user added, a password
-// changed or a token revoked through one bridge holds on every bridge at once (docs/ha.md).
+// changed or a token revoked through one bridge holds on every bridge as soon as its watch
+// delivers the change, usually within milliseconds (docs/ha.md).
 // Every record lives under one prefix (`dockmesh/bridge/`). The bridge reads from a copy of the
 // prefix held in memory: a snapshot at start, then etcd's watch, so a login or a token check
 // never waits for etcd. Writes go to etcd and return once etcd has committed them (and the copy

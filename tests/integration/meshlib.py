@@ -32,11 +32,15 @@ SOURCE_DIR = os.environ.get(
 BUILD_DIR = os.environ.get("DM_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
 MESH_SH = os.path.join(SOURCE_DIR, "scripts", "mesh.sh")
 CTL = os.path.join(BUILD_DIR, "bin", "dockmeshctl")
+# Sanitized daemons are slower (scripts/sanitize.sh sets 2): every wait_for deadline is scaled.
+SLOW = float(os.environ.get("DM_SLOW_FACTOR", "1") or 1)
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
     """Polls predicate() until it returns something truthy (which is returned) or timeout
-    seconds pass (AssertionError naming `message`, with the last value seen)."""
+    seconds pass (AssertionError naming `message`, with the last value seen). The timeout is
+    multiplied by DM_SLOW_FACTOR."""
+    timeout *= SLOW
     deadline = time.monotonic() + timeout
     last = None
     while True:

@@ -110,13 +110,18 @@ class SharedAccounts(unittest.TestCase):
 
     def test_2_a_user_and_a_token_from_one_bridge_work_on_the_other(self):
         self.a.make_user("carol", password="carol-password-1")
-        self.assertEqual(self.b_login("carol", "carol-password-1").status, 200)
+        # B learns of the user through etcd's watch: within PROPAGATION_S, not at once.
+        took = self.until_b(lambda: self.b_login("carol", "carol-password-1").status == 200,
+                            "bridge B to accept the user made on A")
+        print("a new user reached the other bridge in %.0f ms" % (took * 1000))
         carol_b = self.on_b(Bridge(self.mesh))
         carol_b.login("carol", "carol-password-1")
         made = carol_b.post("/api/v1/tokens", {"name": "ci"})
         self.assertEqual(made.status, 201, made)
         token = made.json["token"]
-        self.assertEqual(Bridge(self.mesh, token=token).get("/api/v1/whoami").status, 200)
+        # Made on B: good on A once A's watch has it.
+        self.until_b(lambda: Bridge(self.mesh, token=token).get("/api/v1/whoami").status == 200,
+                     "bridge A to accept the token made on B")
         # Revoked on A: refused on B within PROPAGATION_S.
         self.assertEqual(self.a.delete("/api/v1/tokens/" + made.json["id"]).status, 200)
         took = self.until_b(lambda: self.on_b(Bridge(self.mesh, token=token)).get(
@@ -125,7 +130,8 @@ class SharedAccounts(unittest.TestCase):
 
     def test_3_a_removed_user_cannot_log_in_on_the_other_bridge(self):
         self.a.make_user("dave", password="dave-password-1")
-        self.assertEqual(self.b_login("dave", "dave-password-1").status, 200)
+        self.until_b(lambda: self.b_login("dave", "dave-password-1").status == 200,
+                     "bridge B to accept the user made on A")
         admin_b = self.on_b(Bridge(self.mesh))
         admin_b.login("admin", admin_password(self.mesh))
         self.assertEqual(admin_b.delete("/api/v1/users/dave").status, 200)
