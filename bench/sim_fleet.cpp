@@ -84,6 +84,9 @@ void sim_fleet::connect(agent& a) {
   a.bus = std::make_unique<common::bus_client>(ctx_, std::move(o));
   a.bus->subscribe(common::topic_req_host(a.fqdn).value());
   a.bus->subscribe(common::topic_req_all());
+  // What a real agent holds once it is up: it drops its reply topic after the readiness probe
+  // (agent/bus_loop.cpp), and a simulated one has no probe to wait for.
+  a.bus->unsubscribe(a.bus->reply_topic());
   // Heartbeats spread over the first period, as agents started at different times would be.
   a.next_heartbeat =
       sim_clock::now() + std::chrono::milliseconds(rng() % options_.heartbeat_every.count());
