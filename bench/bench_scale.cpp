@@ -7,7 +7,11 @@
 // client), the `hosts` directory query, scheduled
 // creates on req/any/, and the time until 100 agents killed at once (SIGKILL of the process
 // holding them) are `host-down` on dir/. Every process it starts is a child stopped by pid (and
-// dies with it); the work directory is removed.
+// dies with it); the work directory is removed. With --split-cpus the broker has CPU 0 to itself
+// and the simulators and this client share the others, so that latency figures are the
+// broker's and not the simulators' (which otherwise compete with it for the same cores).
+#include <unistd.h>
+
 #include <iostream>
 #include <thread>
 
@@ -28,7 +32,8 @@ using std::chrono::milliseconds;
 
 class scale_run {
  public:
-  scale_run(const po::variables_map& vm, scale_setup s) : vm_(vm), s_(std::move(s)) {}
+  scale_run(const po::variables_map& vm, scale_setup s, std::vector<int> broker_cpus)
+      : vm_(vm), s_(std::move(s)), broker_cpus_(std::move(broker_cpus)) {}
   ~scale_run() {
     admin_.reset();
     sims_.clear();
@@ -61,6 +66,7 @@ class scale_run {
   std::unique_ptr<mesh_client> admin_;
   std::vector<std::unique_ptr<child_process>> sims_;
   dir_watch watch_;
+  std::vector<int> broker_cpus_;  // --split-cpus: {0}; the rest run elsewhere
   steady::time_point t_join_;
   std::size_t joined_ = 0;
 };
@@ -86,7 +92,7 @@ void scale_run::start_broker() {
                                 "127.0.0.1:" + std::to_string(s_.base_port + 3)};
   if (vm_.count("broker-arg"))
     for (const auto& a : vm_["broker-arg"].as<std::vector<std::string>>()) argv.push_back(a);
-  broker_ = std::make_unique<child_process>(argv, s_.work + "/broker.log");
+  broker_ = std::make_unique<child_process>(argv, s_.work + "/broker.log", broker_cpus_);
   monitor_ = std::make_unique<proc_monitor>(broker_->pid(), milliseconds(500));
   for (auto deadline = steady::now() + std::chrono::seconds(30);
        !admin_ && steady::now() < deadline;) {
@@ -302,11 +308,26 @@ void scale_run::stop() {
 int run(const po::variables_map& vm) {
   int agents = vm["agents"].as<int>(), victims = std::min(vm["victims"].as<int>(), agents / 2);
   long fds = raise_fd_limit();
-  scale_run r(vm, make_scale_setup(agents, vm["per-process"].as<int>(), victims,
-                                   vm["base-port"].as<int>()));
+  std::vector<int> broker_cpus;
+  std::string placement = "shared by every process";
+  if (vm.count("split-cpus")) {
+    // The broker alone on CPU 0, the simulators and this client on the others: what the
+    // simulators cost then never delays the broker, only themselves.
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 2) throw std::runtime_error("--split-cpus needs 2 CPUs at least, this machine has 1");
+    std::vector<int> rest;
+    for (int c = 1; c < n; ++c) rest.push_back(c);
+    pin_to_cpus(rest);
+    broker_cpus = {0};
+    placement = "CPU 0 for the broker, CPUs 1-" + std::to_string(n - 1) +
+                " for the simulators and the client (--split-cpus)";
+  }
+  scale_run r(
+      vm, make_scale_setup(agents, vm["per-process"].as<int>(), victims, vm["base-port"].as<int>()),
+      broker_cpus);
   std::cout << "scale: " << agents << " SIMULATED agents (" << victims
-            << " of them to be killed); open-file limit " << fds << "; load " << load_average()
-            << std::endl;
+            << " of them to be killed); open-file limit " << fds << "; CPUs " << placement
+            << "; load " << load_average() << std::endl;
   r.start_broker();
   r.join();
   r.flaps("join");
@@ -353,7 +374,9 @@ int main(int argc, char** argv) {
       "queries", po::value<int>()->default_value(5), "hosts queries")(
       "scheduled", po::value<int>()->default_value(300), "scheduled creates")(
       "base-port", po::value<int>()->default_value(22000), "first loopback port to try")(
-      "keep", "keep the work directory");
+      "split-cpus",
+      "run the broker alone on CPU 0 and everything else on the other CPUs, so that the "
+      "simulators' CPU does not delay the broker")("keep", "keep the work directory");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, opts), vm);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -14,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -119,7 +121,26 @@ proc_usage proc_monitor::latest() const {
   return latest_;
 }
 
-child_process::child_process(const std::vector<std::string>& argv, const std::string& log_file) {
+namespace {
+
+bool set_affinity(const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  return sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+}  // namespace
+
+void pin_to_cpus(const std::vector<int>& cpus) {
+  if (set_affinity(cpus)) return;
+  std::string list;
+  for (int c : cpus) list += (list.empty() ? "" : ",") + std::to_string(c);
+  throw std::runtime_error("cannot run on CPUs " + list + ": " + std::strerror(errno));
+}
+
+child_process::child_process(const std::vector<std::string>& argv, const std::string& log_file,
+                             const std::vector<int>& cpus) {
   if (argv.empty()) throw std::invalid_argument("child_process: empty command");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -143,6 +164,10 @@ child_process::child_process(const std::vector<std::string>& argv, const std::st
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (!cpus.empty() && !set_affinity(cpus)) {
+      std::fprintf(stderr, "cannot set the CPU affinity: %s\n", std::strerror(errno));
+      _exit(127);
+    }
     execv(args[0], args.data());
     std::fprintf(stderr, "exec %s failed\n", args[0]);
     _exit(127);

@@ -1,7 +1,8 @@
 // bench_support: what every dockmesh benchmark program shares -- latency summaries, the one-line
 // result format that bench/run.sh collects into its table, /proc sampling (CPU seconds, RSS),
 // child processes started and stopped by pid, free loopback ports, key files. Owned by bench/.
-// No thread affinity; nothing here blocks except child_process::stop (bounded by its grace).
+// Thread affinity only on request (pin_to_cpus, child_process's cpus); nothing here blocks except
+// child_process::stop (bounded by its grace).
 #pragma once
 
 #include <sys/types.h>
@@ -86,7 +87,10 @@ class proc_monitor {
 // `log_file` (appended). The destructor stops it if it is still running.
 class child_process {
  public:
-  child_process(const std::vector<std::string>& argv, const std::string& log_file);
+  // `cpus`: when not empty, the child runs only on these CPUs (sched_setaffinity before exec,
+  // so that every thread it starts inherits them).
+  child_process(const std::vector<std::string>& argv, const std::string& log_file,
+                const std::vector<int>& cpus = {});
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -102,6 +106,10 @@ class child_process {
   bool reaped_ = false;
   int status_ = 0;
 };
+
+// Confines the calling thread (and the threads and children it starts afterwards) to `cpus`.
+// Throws std::runtime_error naming the CPUs when the kernel refuses.
+void pin_to_cpus(const std::vector<int>& cpus);
 
 // A port p such that p..p+count-1 are all free on 127.0.0.1 (checked by binding), from `from` up.
 int free_port_block(int count, int from = 20000);
