@@ -53,7 +53,8 @@ class scale_run {
 
  private:
   std::string name(const std::string& what) const {
-    return "scale N=" + std::to_string(s_.agents) + ": " + what;
+    return "scale N=" + std::to_string(s_.agents) +
+           (broker_cpus_.empty() ? "" : " (broker on a CPU of its own)") + ": " + what;
   }
   double since_join() const { return ms_between(t_join_, steady::now()) / 1000; }
   void progress() const;

@@ -9,6 +9,8 @@ these round trips.
 
     /usr/bin/python3 bench/curve_rtt_probe.py [--samples 5000] [--rounds 5]
 
+Prints bench/run.sh RESULT lines (the mesh step runs it beside the ping figures).
+
 Python adds a few microseconds per message on each side; the figures are an upper bound of
 libzmq's own.
 """
@@ -94,8 +96,11 @@ def main():
     for kind, runs in results.items():
         p50 = statistics.median(r[0] for r in runs)
         p99 = statistics.median(r[1] for r in runs)
-        print("RESULT | REQ/REP round trip over loopback, %s | p50 %.1f us | p99 %.1f us | "
-              "median of %d rounds of %d" % (kind, p50, p99, args.rounds, args.samples))
+        print("RESULT | floor: REQ/REP round trip over loopback, %s, p50 | %.1f us | - | - | - | "
+              "info | p99 %.1f us; median of %d rounds of %d (bench/curve_rtt_probe.py); a bus "
+              "ping is two such round trips plus the agent's hop to its worker: at least "
+              "%.3f ms over a direct /_ping" % (kind, p50, p99, args.rounds, args.samples,
+                                                2 * p50 / 1000))
 
 
 if __name__ == "__main__":

@@ -163,12 +163,12 @@ if ((QUICK)); then
   FWD=(--messages 100000 --rounds 2); RTT=(--samples 600 --rounds 6); CREATE=(--count 6)
   IDLE=(--seconds 10); SCALE_N=(300); SCALE=(--steady-seconds 3 --targeted 200 --scheduled 50 --broadcasts 2)
   PLACE=(--requests 200); BFWD=(--messages 100000 --rounds 2); DIRECTORY=(--hosts 1000)
-  ANSWERS=(--count 10)
+  ANSWERS=(--count 10); FLOOR=(--samples 600 --rounds 3); SPLIT_N=(300)
 else
   FWD=(--messages 200000 --rounds 9); RTT=(--samples 5000 --rounds 25); CREATE=(--count 30)
   IDLE=(--seconds 60); SCALE_N=(1000 5000 9700); SCALE=(); PLACE=(--requests 1000)
   BFWD=(--messages 300000 --rounds 3); DIRECTORY=(--hosts 5000)
-  ANSWERS=(--count 30)
+  ANSWERS=(--count 30); FLOOR=(--samples 3000 --rounds 5); SPLIT_N=(5000 9700)
 fi
 
 HEADER="$(header "$@")"
@@ -205,6 +205,9 @@ if wants mesh; then
     BRIDGE=()
     [[ -s "$MESH/bridge.url" ]] && BRIDGE=(--bridge-url "$(cat "$MESH/bridge.url")" --admin-password-file "$MESH/admin.password")
     step roundtrip 180 "$BIN/bench_roundtrip" "${M[@]}" "${BRIDGE[@]}" "${RTT[@]}"
+    # The floor under the ping overhead, measured now: one CURVE REQ/REP round trip between two
+    # processes over loopback (a bus ping is two of them plus the agent's worker hop).
+    step rtt-floor 180 /usr/bin/python3 "$SOURCE_DIR/bench/curve_rtt_probe.py" "${FLOOR[@]}"
     step create 240 "$BIN/bench_create" "${M[@]}" "${CREATE[@]}"
     PIDS=(--agent-pid "$(cat "$MESH/pids/agent-host1.pid")" --broker-pid "$(cat "$MESH/pids/broker.pid")")
     [[ -s "$MESH/pids/bridge.pid" ]] && PIDS+=(--bridge-pid "$(cat "$MESH/pids/bridge.pid")")
@@ -274,6 +277,10 @@ if wants reconcile; then
 fi
 
 if wants scale; then
+  # What each disconnect costs the broker's XPUB at these fleet sizes (libzmq walks its whole
+  # subscription trie): the time detection of killed agents waits for, measured in CPU seconds.
+  step xpub-walk 600 /usr/bin/python3 "$SOURCE_DIR/bench/xpub_trie_probe.py" --results \
+    --agents "$(IFS=,; echo "${SCALE_N[*]}")"
   for n in "${SCALE_N[@]}"; do
     # Up to 5,000 all agents connect at once, as after a broker restart. Beyond that, on one
     # machine, the simulators' own handshakes starve the broker (bench/README.md): they connect
@@ -283,6 +290,15 @@ if wants scale; then
     ((n > 5000)) && BIG=(--joining 64 --handshake-timeout-ms 20000 --join-timeout 120)
     step "scale-$n" 420 "$BIN/bench_scale" --agents "$n" --broker-bin "$BIN/dockmesh-broker" \
       --sim-bin "$BIN/bench_sim_agents" "${SCALE[@]}" "${BIG[@]}"
+  done
+  # Again with the broker alone on CPU 0 and the simulators on the other: on one machine the
+  # simulators compete with the broker for cores, which the latency figures above include; these
+  # are the broker's own (the simulators still share their CPU with one another).
+  for n in "${SPLIT_N[@]}"; do
+    BIG=()
+    ((n > 5000)) && BIG=(--joining 64 --handshake-timeout-ms 20000 --join-timeout 120)
+    step "scale-$n-split" 420 "$BIN/bench_scale" --agents "$n" --split-cpus \
+      --broker-bin "$BIN/dockmesh-broker" --sim-bin "$BIN/bench_sim_agents" "${SCALE[@]}" "${BIG[@]}"
   done
 fi
 

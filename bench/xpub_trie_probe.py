@@ -3,15 +3,20 @@
 libzmq, as a function of how many subscribers it has (issue 17: killing 100 of 5,000 agents made
 the broker's hub thread mark live agents down; perf showed it inside libzmq freeing list nodes).
 
-Each simulated agent is a SUB socket on inproc with the subscriptions a real agent holds
-(req/all/, req/host/<fqdn>/ and, optionally, its reply topic rep/<fqdn>/). The probe closes
-KILL of them at once and measures the CPU this process spends until the XPUB has handled the
-pipe terminations (libzmq handles them in the XPUB's own thread, inside the getsockopt calls of
-the loop below; the loop with nothing to do costs ~10 ms, printed as the idle figure).
+Each simulated agent is a SUB socket on inproc with the subscriptions a real agent holds:
+req/all/ and req/host/<fqdn>/, and in the "3 topics" rows also its reply topic rep/<fqdn>/ (which
+agents dropped once ready in session 24). The "as the broker" rows run the XPUB as the broker
+does, in ZMQ_XPUB_MANUAL mode with every subscription applied by the application, so that libzmq
+keeps two tries (the subscribers' requests and the applied ones) and walks both for each
+disconnect. The probe closes KILL of them at once and measures the CPU this process spends until
+the XPUB has handled the pipe terminations (libzmq handles them in the XPUB's own thread, inside
+the getsockopt calls of the loop below; the loop with nothing to do is measured as "idle" and
+taken off).
 
-    /usr/bin/python3 bench/xpub_trie_probe.py [--agents 5000,10000] [--kill 100]
+    /usr/bin/python3 bench/xpub_trie_probe.py [--agents 5000,10000] [--kill 100] [--results]
 
-Needs Debian's python3-zmq (it links the system libzmq the broker uses).
+--results prints the "as the broker" rows as bench/run.sh RESULT lines as well. Needs Debian's
+python3-zmq (it links the system libzmq the broker uses).
 """
 
 import argparse
@@ -20,10 +25,12 @@ import time
 import zmq
 
 
-def close_cost(n, with_reply_topic, kill):
+def close_cost(n, with_reply_topic, kill, manual=False):
     ctx = zmq.Context()
     ctx.set(zmq.MAX_SOCKETS, 2 * n + 16)
     xpub = ctx.socket(zmq.XPUB)
+    if manual:
+        xpub.setsockopt(zmq.XPUB_MANUAL, 1)
     xpub.bind("inproc://probe")
     subs = []
     for i in range(n):
@@ -36,7 +43,9 @@ def close_cost(n, with_reply_topic, kill):
             s.setsockopt(zmq.SUBSCRIBE, ("rep/%s/" % fqdn).encode())
         subs.append(s)
     while xpub.poll(100):
-        xpub.recv()
+        m = xpub.recv()
+        if manual and m[:1] == b"\x01":
+            xpub.setsockopt(zmq.SUBSCRIBE, m[1:])  # as the broker does once its ACL allows
 
     def drive():
         for _ in range(300):
@@ -60,14 +69,24 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--agents", default="1000,5000,10000")
     ap.add_argument("--kill", type=int, default=100)
+    ap.add_argument("--results", action="store_true")
     args = ap.parse_args()
     print("libzmq %s" % zmq.zmq_version())
     for n in (int(a) for a in args.agents.split(",")):
-        for rep in (True, False):
-            busy, idle = close_cost(n, rep, args.kill)
-            print("%6d subscribers, %s: %d disconnects cost %.3f s CPU (%.1f ms each; idle %.3f s)"
-                  % (n, "3 topics each (with rep/)" if rep else "2 topics each (no rep/)  ",
-                     args.kill, busy - idle, (busy - idle) * 1000 / args.kill, idle), flush=True)
+        for manual, rep, what in ((True, False, "as the broker (manual, 2 topics)"),
+                                  (True, True, "manual, 3 topics (agents until fdd22f7)"),
+                                  (False, False, "plain XPUB, 2 topics each"),
+                                  (False, True, "plain XPUB, 3 topics each (with rep/)")):
+            busy, idle = close_cost(n, rep, args.kill, manual)
+            each = (busy - idle) * 1000 / args.kill
+            print("%6d subscribers, %-40s: %d disconnects cost %.3f s CPU (%.1f ms each; idle %.3f s)"
+                  % (n, what, args.kill, busy - idle, each, idle), flush=True)
+            if args.results and manual and not rep:
+                print("RESULT | floor: XPUB, one subscriber's disconnect at %d subscribers | %.1f ms "
+                      "| - | - | - | info | libzmq %s walks its whole subscription trie, twice in "
+                      "ZMQ_XPUB_MANUAL mode (bench/xpub_trie_probe.py, CPU time): %d agents "
+                      "killed at once cost the hub %.2f s of CPU before it reads on"
+                      % (n, each, zmq.zmq_version(), args.kill, busy - idle), flush=True)
 
 
 if __name__ == "__main__":
