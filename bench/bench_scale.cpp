@@ -126,14 +126,21 @@ void scale_run::progress() const {
 void scale_run::join() {
   auto overflows0 = listen_overflows();
   t_join_ = steady::now();
-  for (const auto& f : s_.group_files)
-    sims_.push_back(std::make_unique<child_process>(
-        std::vector<std::string>{vm_["sim-bin"].as<std::string>(), "--identities", f, "--broker",
-                                 "127.0.0.1:" + std::to_string(s_.base_port), "--broker-key",
-                                 s_.server.public_key, "--joining",
-                                 std::to_string(vm_["joining"].as<int>()), "--handshake-timeout-ms",
-                                 std::to_string(vm_["handshake-timeout-ms"].as<int>())},
-        s_.work + "/sims.log"));
+  int bulk_nice = vm_["bulk-nice"].as<int>();
+  for (const auto& f : s_.group_files) {
+    std::vector<std::string> argv;
+    // The probe agents (the targeted pings' addressees) and the victims keep the normal priority.
+    if (bulk_nice != 0 && s_.bulk_files.count(f))
+      argv = {"/usr/bin/nice", "-n", std::to_string(bulk_nice)};
+    for (std::string a :
+         {vm_["sim-bin"].as<std::string>(), std::string("--identities"), f, std::string("--broker"),
+          "127.0.0.1:" + std::to_string(s_.base_port), std::string("--broker-key"),
+          s_.server.public_key, std::string("--joining"), std::to_string(vm_["joining"].as<int>()),
+          std::string("--handshake-timeout-ms"),
+          std::to_string(vm_["handshake-timeout-ms"].as<int>())})
+      argv.push_back(std::move(a));
+    sims_.push_back(std::make_unique<child_process>(argv, s_.work + "/sims.log"));
+  }
   auto total = static_cast<std::size_t>(s_.agents);
   auto next_note = steady::now() + std::chrono::seconds(5);
   while (watch_.up.size() < total && since_join() < vm_["join-timeout"].as<double>()) {
@@ -375,6 +382,8 @@ int main(int argc, char** argv) {
       "queries", po::value<int>()->default_value(5), "hosts queries")(
       "scheduled", po::value<int>()->default_value(300), "scheduled creates")(
       "base-port", po::value<int>()->default_value(22000), "first loopback port to try")(
+      "bulk-nice", po::value<int>()->default_value(0),
+      "niceness of the simulator processes other than the probe agents' and the victims'")(
       "split-cpus",
       "run the broker alone on CPU 0 and everything else on the other CPUs, so that the "
       "simulators' CPU does not delay the broker")("keep", "keep the work directory");

@@ -56,6 +56,7 @@ scale_setup make_scale_setup(int agents, int per_process, int victims, int base_
     if (groups[g].empty()) continue;
     s.group_files.push_back(s.work + "/group" + std::to_string(g) + ".ids");
     write_file(s.group_files.back(), sim_identities_text(groups[g]), 0600);
+    if (g >= 2) s.bulk_files.insert(s.group_files.back());
   }
   return s;
 }

@@ -23,6 +23,7 @@ struct scale_setup {
   int base_port = 0;
   common::curve_keypair server, admin;
   std::vector<std::string> group_files;  // bench_sim_agents --identities, one per process
+  std::set<std::string> bulk_files;      // those of group_files that are neither probes nor victims
   std::vector<std::string> fqdns;
   std::set<std::string> victims;
   std::vector<std::string> probes;

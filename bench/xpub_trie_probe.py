@@ -15,7 +15,8 @@ taken off).
 
     /usr/bin/python3 bench/xpub_trie_probe.py [--agents 5000,10000] [--kill 100] [--results]
 
---results prints the "as the broker" rows as bench/run.sh RESULT lines as well. Needs Debian's
+--results measures the "as the broker" case alone and prints it as a bench/run.sh RESULT line
+as well (the other three cases take minutes at 10,000 subscribers). Needs Debian's
 python3-zmq (it links the system libzmq the broker uses).
 """
 
@@ -73,10 +74,11 @@ def main():
     args = ap.parse_args()
     print("libzmq %s" % zmq.zmq_version())
     for n in (int(a) for a in args.agents.split(",")):
-        for manual, rep, what in ((True, False, "as the broker (manual, 2 topics)"),
-                                  (True, True, "manual, 3 topics (agents until fdd22f7)"),
-                                  (False, False, "plain XPUB, 2 topics each"),
-                                  (False, True, "plain XPUB, 3 topics each (with rep/)")):
+        kinds = ((True, False, "as the broker (manual, 2 topics)"),
+                 (True, True, "manual, 3 topics (agents until fdd22f7)"),
+                 (False, False, "plain XPUB, 2 topics each"),
+                 (False, True, "plain XPUB, 3 topics each (with rep/)"))
+        for manual, rep, what in kinds[:1] if args.results else kinds:
             busy, idle = close_cost(n, rep, args.kill, manual)
             each = (busy - idle) * 1000 / args.kill
             print("%6d subscribers, %-40s: %d disconnects cost %.3f s CPU (%.1f ms each; idle %.3f s)"
