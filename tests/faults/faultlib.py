@@ -135,6 +135,17 @@ class Processes:
         os.kill(pid, signal.SIGKILL)
         wait_for(lambda: not alive(pid), timeout, message="%s (pid %d) to die" % (name, pid))
         self._reap()
+        # A daemon killed this way leaves its pid file behind. dockerd refuses to start while
+        # the pid in it belongs to a live process, and on a busy machine that pid is soon
+        # another process's ("pid file found, ensure docker is not running"): remove it, as an
+        # operator (or systemd) would before starting the daemon again.
+        argv = info[0]
+        for i, a in enumerate(argv[:-1]):
+            if a == "--pidfile":
+                try:
+                    os.unlink(argv[i + 1])
+                except FileNotFoundError:
+                    pass
         return info
 
     def terminate(self, name, timeout=30):
