@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/run.sh: every dockmesh benchmark, side by side with its baseline, in one bounded run
-# (about an hour, loopback only). Prints one line per figure -- name, value, baseline, ratio,
+# (about 16 minutes, loopback only). Prints one line per figure -- name, value, baseline, ratio,
 # target, PASS/FAIL/info -- and at the end the same figures as a Markdown table (also written to
 # --markdown FILE). Starts its own broker(s), simulated agents and a throw-away mesh
 # (scripts/mesh.sh: private dockerd, agent, bridge) and stops all of it on exit, even on Ctrl-C.
