@@ -77,22 +77,30 @@ def _ephemeral_low():
 PORT_LOW, PORT_HIGH = 10000, min(_ephemeral_low(), 32768) - 100
 
 
-def free_base_port(brokers=1):
-    """A base port P with P, P+1, P+2 (broker) and P+10 (bridge) free on 127.0.0.1; with
-    several brokers, everything mesh.sh --brokers uses (P..P+17: brokers, bridge, etcd)."""
-    needed = (0, 1, 2, 10) if brokers == 1 else range(0, 18)
+def mesh_ports(base, brokers=1):
+    """The ports mesh.sh up takes from base port `base`: P, P+1, P+2 (broker) and P+10
+    (bridge); with several brokers P..P+17 (brokers, bridge, etcd)."""
+    return [base + k for k in ((0, 1, 2, 10) if brokers == 1 else range(0, 18))]
+
+
+def free_base_port(brokers=1, avoid=()):
+    """A base port whose mesh_ports are free on 127.0.0.1 and not among `avoid` (ports already
+    promised to something not listening yet, such as a --docker-api-port)."""
     for _ in range(200):
         p = random.randrange(PORT_LOW, PORT_HIGH, 20)
-        if all(_port_free(p + k) for k in needed):
+        ports = mesh_ports(p, brokers)
+        if not set(ports) & set(avoid) and all(_port_free(q) for q in ports):
             return p
     raise RuntimeError("no free port range found on 127.0.0.1")
 
 
-def free_port_range(count):
-    """A port P with P..P+count-1 free on 127.0.0.1 (e.g. mesh.sh --metrics-port)."""
+def free_port_range(count, avoid=()):
+    """A port P with P..P+count-1 free on 127.0.0.1 (e.g. mesh.sh --metrics-port) and none of
+    them among `avoid`."""
     for _ in range(200):
         p = random.randrange(PORT_LOW, PORT_HIGH, 10)
-        if all(_port_free(p + k) for k in range(count)):
+        ports = range(p, p + count)
+        if not set(ports) & set(avoid) and all(_port_free(q) for q in ports):
             return p
     raise RuntimeError("no free port range found on 127.0.0.1")
 
@@ -217,7 +225,11 @@ class Mesh:
 
     def up(self):
         self.dir = tempfile.mkdtemp(prefix="dm", dir="/tmp")
-        self.base_port = free_base_port(self.brokers)
+        # Ports chosen here are not bound until mesh.sh starts the daemons: none may be chosen
+        # twice (a --docker-api-port equal to the bridge's P+10 failed a CI-like run once).
+        promised = [self.docker_api_port] if self.docker_api_port else []
+        self.base_port = free_base_port(self.brokers, avoid=promised)
+        promised += mesh_ports(self.base_port, self.brokers)
         argv = [MESH_SH, "up", "--hosts", str(self.hosts), "--brokers", str(self.brokers),
                 "--dir", self.dir,
                 "--base-port", str(self.base_port), "--build-dir", BUILD_DIR,
@@ -228,7 +240,7 @@ class Mesh:
         if not self.bridge:
             argv.append("--no-bridge")
         if self.metrics:
-            argv += ["--metrics-port", str(free_port_range(4 + self.hosts))]
+            argv += ["--metrics-port", str(free_port_range(4 + self.hosts, avoid=promised))]
         if self.docker_api_port:
             argv += ["--docker-api-port", str(self.docker_api_port)]
         for a in self.bridge_args:
