@@ -128,17 +128,20 @@ void scale_run::join() {
   t_join_ = steady::now();
   int bulk_nice = vm_["bulk-nice"].as<int>();
   for (const auto& f : s_.group_files) {
-    std::vector<std::string> argv;
+    std::vector<std::string> argv{vm_["sim-bin"].as<std::string>(),
+                                  "--identities",
+                                  f,
+                                  "--broker",
+                                  "127.0.0.1:" + std::to_string(s_.base_port),
+                                  "--broker-key",
+                                  s_.server.public_key,
+                                  "--joining",
+                                  std::to_string(vm_["joining"].as<int>()),
+                                  "--handshake-timeout-ms",
+                                  std::to_string(vm_["handshake-timeout-ms"].as<int>())};
     // The probe agents (the targeted pings' addressees) and the victims keep the normal priority.
     if (bulk_nice != 0 && s_.bulk_files.count(f))
-      argv = {"/usr/bin/nice", "-n", std::to_string(bulk_nice)};
-    for (std::string a :
-         {vm_["sim-bin"].as<std::string>(), std::string("--identities"), f, std::string("--broker"),
-          "127.0.0.1:" + std::to_string(s_.base_port), std::string("--broker-key"),
-          s_.server.public_key, std::string("--joining"), std::to_string(vm_["joining"].as<int>()),
-          std::string("--handshake-timeout-ms"),
-          std::to_string(vm_["handshake-timeout-ms"].as<int>())})
-      argv.push_back(std::move(a));
+      argv.insert(argv.begin(), {"/usr/bin/nice", "-n", std::to_string(bulk_nice)});
     sims_.push_back(std::make_unique<child_process>(argv, s_.work + "/sims.log"));
   }
   auto total = static_cast<std::size_t>(s_.agents);

@@ -83,7 +83,7 @@ def main():
             each = (busy - idle) * 1000 / args.kill
             print("%6d subscribers, %-40s: %d disconnects cost %.3f s CPU (%.1f ms each; idle %.3f s)"
                   % (n, what, args.kill, busy - idle, each, idle), flush=True)
-            if args.results and manual and not rep:
+            if args.results:  # only the broker's case runs then
                 print("RESULT | floor: XPUB, one subscriber's disconnect at %d subscribers | %.1f ms "
                       "| - | - | - | info | libzmq %s walks its whole subscription trie, twice in "
                       "ZMQ_XPUB_MANUAL mode (bench/xpub_trie_probe.py, CPU time): %d agents "
